@@ -1,0 +1,104 @@
+#pragma once
+/* C2SP signed notes with Ed25519 (libsodium), the note key formats, and C2SP tlog-checkpoint
+ * bodies.
+ *
+ *   verifier key  NAME+KEYID+BASE64(0x01 || pubkey)
+ *   signer key    PRIVATE+KEY+NAME+KEYID+BASE64(0x01 || seed)
+ *   key ID        first 4 bytes (big-endian) of SHA-256(NAME || 0x0A || 0x01 || pubkey)
+ *
+ * Secret material (seeds, secret keys, signer key strings) lives only in sodium_malloc()'d
+ * memory, is kept PROT_NOACCESS while not signing, and is wiped when freed.  All functions are
+ * reentrant; a struct vfy_signer may be used from one thread at a time. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+
+struct err_detail;
+
+#define VFY_NAME_MAX 255
+#define VFY_NOTE_MAX (64 * 1024) /* notes larger than this are rejected */
+#define VFY_NOTE_MAX_SIGS 100    /* signature lines beyond this reject the note */
+
+struct vfy_verifier {
+	char name[VFY_NAME_MAX + 1];
+	uint32_t id;
+	uint8_t pub[32];
+};
+
+struct vfy_signer; /* opaque: name, key ID, secret key in sodium_malloc()'d memory */
+
+/** Generate a new Ed25519 key named @name.  @ret_skey (signer key string, in sodium_malloc()'d
+ * memory: release with vfy_secret_free()) and @ret_vkey (verifier key string, malloc()'d).
+ * @return 0, -EINVAL (bad name: empty, spaces, '+', control characters, too long), -ENOMEM. */
+int vfy_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_detail *reterr);
+
+/** Wipe and free a string from vfy_keygen() or other secret buffer; NULL is fine. */
+void vfy_secret_free(char *secret);
+
+/** Parse a signer key string (trailing newline allowed).  @return 0, -EINVAL (not a signer key,
+ * with what is wrong), -EKEYREJECTED (key ID does not match name and key), -ENOMEM. */
+int vfy_signer_parse(const char *skey, size_t len, struct vfy_signer **ret,
+		     struct err_detail *reterr);
+
+/** Load the signer key from @path.  The file must be a regular file of mode 0600 (no group or
+ * other bits) owned by the effective user, else -EPERM saying so; -ENOENT/-EACCES when it cannot
+ * be read; then as vfy_signer_parse().  The file's bytes are read into sodium_malloc()'d
+ * memory and wiped. */
+int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail *reterr);
+
+/** Destroy (wipe) a signer; NULL is fine; returns NULL. */
+struct vfy_signer *vfy_signer_free(struct vfy_signer *s);
+
+/** The signer's name and its verifier key string (malloc()'d, caller frees). */
+const char *vfy_signer_name(const struct vfy_signer *s);
+char *vfy_signer_vkey(const struct vfy_signer *s);
+
+/** Parse a verifier key string (surrounding whitespace allowed).  @return 0, -EINVAL (not a
+ * verifier key, unknown algorithm byte, bad base64, wrong length), -EKEYREJECTED (the key ID
+ * does not match the name and key). */
+int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
+		       struct err_detail *reterr);
+
+/** Sign @text (@len bytes; valid UTF-8, no control characters but '\n', ending in '\n') with
+ * @s.  @ret_note gets the signed note, malloc()'d and NUL-terminated: text, "\n", then
+ * "— NAME BASE64(keyid || sig)\n".  @return 0, -EINVAL (text not a valid note text), -ENOMEM. */
+int vfy_note_sign(const char *text, size_t len, struct vfy_signer *s, char **ret_note,
+		  struct err_detail *reterr);
+
+/** Open a signed note against trusted @keys (@nkeys of them).  Signatures from unknown keys
+ * (name and ID not both matching) are ignored; a known key's signature that fails rejects the
+ * note; at least one known signature must verify.  A key that signs twice counts once.
+ * On success @ret_text_len (if not NULL) is the length of the note text (including its final
+ * newline) and @ret_verified (if not NULL) has bit i set for each keys[i] that verified.
+ * @return 0, -EBADMSG (malformed note: says where), -EKEYREJECTED (a known key's signature does
+ * not verify, or no known key signed: says which). */
+int vfy_note_open(const char *note, size_t len, const struct vfy_verifier *keys, size_t nkeys,
+		  size_t *ret_text_len, uint64_t *ret_verified, struct err_detail *reterr);
+
+struct vfy_checkpoint {
+	char origin[VFY_NAME_MAX + 1];
+	uint64_t size;
+	uint8_t root[VFY_HASH_LEN];
+};
+
+/** Format a checkpoint body "ORIGIN\nSIZE\nBASE64(ROOT)\n" (malloc()'d).  @return 0, -EINVAL
+ * (empty origin or one with a newline or control character), -ENOMEM. */
+int vfy_checkpoint_format(const char *origin, uint64_t size, const uint8_t root[VFY_HASH_LEN],
+			  char **ret_body, struct err_detail *reterr);
+
+/** Parse a checkpoint body (the note text): at least three lines, a non-empty origin, a
+ * decimal size without leading zeros, a canonical base64 32-byte root, non-empty extension
+ * lines.  @return 0 or -EBADMSG saying which line is wrong. */
+int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *ret,
+			 struct err_detail *reterr);
+
+/** Open a signed checkpoint: keys[0] is the log's key and must have signed it; keys[1..] are
+ * other trusted keys (witnesses) whose signatures are checked when present.  The origin line
+ * must equal @origin (when NULL: keys[0].name).  @ret_nsigs (if not NULL) counts the verified
+ * signatures.  @return 0, -EBADMSG (malformed), -EKEYREJECTED (signature), -ESTALE (the origin
+ * is not the expected one). */
+int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
+			const struct vfy_verifier *keys, size_t nkeys, struct vfy_checkpoint *ret,
+			unsigned *ret_nsigs, struct err_detail *reterr);
