@@ -12,16 +12,27 @@ struct json_t;
 
 #define VFY_ENTRY_MAX (1024 * 1024) /* bytes, of the input and of the canonical form */
 
-/** Canonicalise the JSON text @in (@len bytes).  Rejects, each with its own message in
- * @reterr: input over VFY_ENTRY_MAX, invalid UTF-8, not JSON, not an object, a float (any
- * number with a fraction or exponent), an integer out of range, a duplicate key, no "v" or
- * "v" other than 1, no "type" or a "type" that is not a non-empty string, trailing data.
- * @ret_out is malloc()'d, NUL-terminated, @ret_len its length.
- * @return 0, -EBADMSG (rejected; line and column in the message), -E2BIG, -ENOMEM. */
+/** Canonicalise the JSON text @in (@len bytes, no NUL terminator needed).  Rejects, each with
+ * its own message in @reterr: input over VFY_ENTRY_MAX (checked before parsing; exactly
+ * VFY_ENTRY_MAX is allowed), invalid UTF-8, a raw NUL byte, not JSON, not an object, a float
+ * (any number with a fraction or exponent), an integer outside int64, a duplicate key, a key
+ * containing NUL, nesting deeper than 2048, no "v" or "v" other than 1, no "type" or a "type"
+ * that is not a non-empty string, trailing data.  A NUL inside a string (\u0000) is kept and
+ * written \u0000.  The canonical form is never longer than @in.
+ * @ret_out is malloc()'d (the caller frees it), NUL-terminated, @ret_len its length without
+ * the NUL; both are written only on success.  Any thread; uses under 300 KiB of stack.
+ * @return 0, -EBADMSG (rejected: the message says what and where, with line and column, also
+ * in @reterr->line, for text that does not parse, or the key path such as 'streams[0].fps'),
+ * -E2BIG, -ENOMEM. */
 int vfy_entry_canonicalize(const char *in, size_t len, char **ret_out, size_t *ret_len,
 			   struct err_detail *reterr);
 
 /** Serialise the object @obj canonically, with the same checks as vfy_entry_canonicalize()
- * (reals rejected, "v" and "type" required).  For entries built in code. */
+ * (reals rejected, "v" and "type" required), plus those the parser did there: strings and
+ * keys must be valid UTF-8 and keys free of NUL (the jansson _nocheck setters skip this), and
+ * nesting at most 2048 deep (which also stops a tree that contains itself).  For entries
+ * built in code.  @obj stays the caller's and is not modified.
+ * @return 0, -EBADMSG, -E2BIG (canonical form over VFY_ENTRY_MAX), -ENOMEM, -EINVAL (@obj is
+ * NULL). */
 int vfy_entry_dump(const struct json_t *obj, char **ret_out, size_t *ret_len,
 		   struct err_detail *reterr);
