@@ -14,7 +14,8 @@
  * write txn to its thread); reads may come from any thread (the env is opened MDB_NOTLS).
  * Every commit is synchronous (no MDB_NOSYNC): an append that returned 0 survives a crash; a
  * crash during an append leaves the log at its previous size.  A full map is grown and the
- * append retried. */
+ * append retried.  The map starts at 1 GiB, or at $CUSTODY_LMDB_MAPSIZE bytes (tests use a tiny
+ * one to exercise the growth). */
 
 #include <stddef.h>
 #include <stdint.h>

@@ -37,7 +37,8 @@ int err_set_line(struct err_detail *e, int code, unsigned line, const char *fmt,
 
 void err_prefix(struct err_detail *e, const char *fmt, ...)
 {
-	char prefix[128], old[sizeof(e->msg)];
+	char prefix[128];
+	size_t plen, mlen;
 	va_list ap;
 
 	if (!e)
@@ -45,8 +46,16 @@ void err_prefix(struct err_detail *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", prefix, old);
+	/* "prefix: message", cut to fit; the message moves right in place. */
+	plen = strlen(prefix);
+	mlen = strnlen(e->msg, sizeof(e->msg) - 1);
+	if (plen + 2 + mlen > sizeof(e->msg) - 1)
+		mlen = sizeof(e->msg) - 1 - plen - 2;
+	memmove(e->msg + plen + 2, e->msg, mlen);
+	memcpy(e->msg, prefix, plen);
+	e->msg[plen] = ':';
+	e->msg[plen + 1] = ' ';
+	e->msg[plen + 2 + mlen] = '\0';
 }
 
 const char *err_name(int code)
