@@ -31,27 +31,32 @@ struct vfy_signer; /* opaque: name, key ID, secret key in sodium_malloc()'d memo
 
 /** Generate a new Ed25519 key named @name.  @ret_skey (signer key string, in sodium_malloc()'d
  * memory: release with vfy_secret_free()) and @ret_vkey (verifier key string, malloc()'d).
- * @return 0, -EINVAL (bad name: empty, spaces, '+', control characters, too long), -ENOMEM. */
+ * @return 0, -EINVAL (bad name: empty, spaces, '+', control characters, not UTF-8, longer than
+ * VFY_NAME_MAX), -ENOMEM, -EIO (libsodium or libcrypto failed). */
 int vfy_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_detail *reterr);
 
 /** Wipe and free a string from vfy_keygen() or other secret buffer; NULL is fine. */
 void vfy_secret_free(char *secret);
 
-/** Parse a signer key string (trailing newline allowed).  @return 0, -EINVAL (not a signer key,
- * with what is wrong), -EKEYREJECTED (key ID does not match name and key), -ENOMEM. */
+/** Parse a signer key string (trailing newline or other ASCII white space allowed).  On success
+ * *@ret is a new signer (free with vfy_signer_free()); @skey is not kept and stays the caller's
+ * to wipe.  Messages never quote the key's fields.  @return 0, -EINVAL (not a signer key, with
+ * what is wrong), -EKEYREJECTED (key ID does not match name and key), -ENOMEM. */
 int vfy_signer_parse(const char *skey, size_t len, struct vfy_signer **ret,
 		     struct err_detail *reterr);
 
 /** Load the signer key from @path.  The file must be a regular file of mode 0600 (no group or
- * other bits) owned by the effective user, else -EPERM saying so; -ENOENT/-EACCES when it cannot
- * be read; then as vfy_signer_parse().  The file's bytes are read into sodium_malloc()'d
- * memory and wiped. */
+ * other bits) owned by the effective user, else -EPERM saying so (also for a symbolic link: it
+ * is opened with O_NOFOLLOW); -ENOENT/-EACCES when it cannot be read; then as
+ * vfy_signer_parse(), with the path prefixed to the message.  The file's bytes are read into
+ * sodium_malloc()'d memory and wiped.  Blocking (a small read). */
 int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail *reterr);
 
 /** Destroy (wipe) a signer; NULL is fine; returns NULL. */
 struct vfy_signer *vfy_signer_free(struct vfy_signer *s);
 
-/** The signer's name and its verifier key string (malloc()'d, caller frees). */
+/** The signer's name (owned by @s) and its verifier key string (malloc()'d, caller frees; NULL
+ * when out of memory). */
 const char *vfy_signer_name(const struct vfy_signer *s);
 char *vfy_signer_vkey(const struct vfy_signer *s);
 
@@ -63,17 +68,22 @@ int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
 
 /** Sign @text (@len bytes; valid UTF-8, no control characters but '\n', ending in '\n') with
  * @s.  @ret_note gets the signed note, malloc()'d and NUL-terminated: text, "\n", then
- * "— NAME BASE64(keyid || sig)\n".  @return 0, -EINVAL (text not a valid note text), -ENOMEM. */
+ * "— NAME BASE64(keyid || sig)\n".  @return 0, -EINVAL (text not a valid note text, or the signed
+ * note would exceed VFY_NOTE_MAX), -ENOMEM, -EIO (the key's memory could not be unlocked). */
 int vfy_note_sign(const char *text, size_t len, struct vfy_signer *s, char **ret_note,
 		  struct err_detail *reterr);
 
 /** Open a signed note against trusted @keys (@nkeys of them).  Signatures from unknown keys
  * (name and ID not both matching) are ignored; a known key's signature that fails rejects the
- * note; at least one known signature must verify.  A key that signs twice counts once.
+ * note; at least one known signature must verify.  A key that signs twice counts once (every
+ * one of its signature lines must verify).  The whole note is checked for syntax before any
+ * signature, so a malformed note is -EBADMSG whatever the keys.
  * On success @ret_text_len (if not NULL) is the length of the note text (including its final
- * newline) and @ret_verified (if not NULL) has bit i set for each keys[i] that verified.
- * @return 0, -EBADMSG (malformed note: says where), -EKEYREJECTED (a known key's signature does
- * not verify, or no known key signed: says which). */
+ * newline; the text starts at @note) and @ret_verified (if not NULL) has bit i set for each
+ * keys[i] that verified (only keys[0..63] have a bit; later keys are still checked).
+ * @return 0, -EBADMSG (malformed note: says where, reterr->line is the note line),
+ * -EKEYREJECTED (a known key's signature does not verify, or no known key signed: says which),
+ * -EINVAL (@nkeys is 0). */
 int vfy_note_open(const char *note, size_t len, const struct vfy_verifier *keys, size_t nkeys,
 		  size_t *ret_text_len, uint64_t *ret_verified, struct err_detail *reterr);
 
@@ -84,21 +94,26 @@ struct vfy_checkpoint {
 };
 
 /** Format a checkpoint body "ORIGIN\nSIZE\nBASE64(ROOT)\n" (malloc()'d).  @return 0, -EINVAL
- * (empty origin or one with a newline or control character), -ENOMEM. */
+ * (empty origin, one longer than VFY_NAME_MAX, not UTF-8, or with a newline or control
+ * character), -ENOMEM. */
 int vfy_checkpoint_format(const char *origin, uint64_t size, const uint8_t root[VFY_HASH_LEN],
 			  char **ret_body, struct err_detail *reterr);
 
-/** Parse a checkpoint body (the note text): at least three lines, a non-empty origin, a
- * decimal size without leading zeros, a canonical base64 32-byte root, non-empty extension
- * lines.  @return 0 or -EBADMSG saying which line is wrong. */
+/** Parse a checkpoint body (the note text): valid UTF-8 ending in a newline, at least three
+ * lines, a non-empty origin of at most VFY_NAME_MAX bytes, a decimal size without leading
+ * zeros that fits in 64 bits, a canonical base64 32-byte root, non-empty extension lines
+ * (which are not returned).  @return 0 or -EBADMSG saying which line is wrong (also in
+ * reterr->line). */
 int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *ret,
 			 struct err_detail *reterr);
 
 /** Open a signed checkpoint: keys[0] is the log's key and must have signed it; keys[1..] are
  * other trusted keys (witnesses) whose signatures are checked when present.  The origin line
- * must equal @origin (when NULL: keys[0].name).  @ret_nsigs (if not NULL) counts the verified
- * signatures.  @return 0, -EBADMSG (malformed), -EKEYREJECTED (signature), -ESTALE (the origin
- * is not the expected one). */
+ * must equal @origin (when NULL: keys[0].name).  @ret (if not NULL) gets the checkpoint;
+ * @ret_nsigs (if not NULL) counts the distinct trusted keys whose signatures verified.
+ * Checked in this order: note syntax, signatures, the log key's signature, body, origin.
+ * @return 0, -EBADMSG (malformed), -EKEYREJECTED (signature), -ESTALE (the origin is not the
+ * expected one), -EINVAL (@nkeys is 0). */
 int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
 			const struct vfy_verifier *keys, size_t nkeys, struct vfy_checkpoint *ret,
 			unsigned *ret_nsigs, struct err_detail *reterr);
