@@ -377,6 +377,7 @@ int tlog_create(const char *dir, const char *origin, const char *key_path, const
 	if (rc)
 		r = lmdb_fail_(log, reterr, rc, "cannot commit the new log");
 out:
+	mdb_txn_abort(TAKE_PTR(txn)); /* before the env closes */
 	tlog_free(log);
 	return r;
 }
@@ -388,7 +389,7 @@ int tlog_open(const char *dir, unsigned flags, struct tlog **ret, struct err_det
 	char *format = NULL;
 	struct stat st;
 	char path[PATH_MAX];
-	int r;
+	int r, rc;
 
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &st) < 0)
@@ -418,6 +419,12 @@ int tlog_open(const char *dir, unsigned flags, struct tlog **ret, struct err_det
 		r = frontier_reload(log, txn, reterr);
 		if (r < 0)
 			goto fail;
+	}
+	/* Table handles opened in a txn survive only if it commits, even a read-only one. */
+	rc = mdb_txn_commit(TAKE_PTR(txn));
+	if (rc) {
+		r = lmdb_fail_(log, reterr, rc, "cannot open the log's tables");
+		goto fail;
 	}
 	free(format);
 	*ret = log;
