@@ -343,7 +343,8 @@ int main(int argc, char **argv)
 	uint64_t a, b;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0; /* our own one-line message instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DB: arg_db = optarg; break;
 		case OPT_OUT: arg_out = optarg; break;
@@ -355,7 +356,8 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON: arg_json = true; break;
 		case 'h': help(); return 0;
-		default: return usage_error("unknown option%s", "");
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)

@@ -317,13 +317,15 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0; /* our own one-line message instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KEY: arg_key = optarg; break;
 		case OPT_MEDIA: arg_media = optarg; break;
 		case OPT_JSON: arg_json = true; break;
 		case 'h': help(); return 0;
-		default: return usage_error("unknown option%s", "");
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)

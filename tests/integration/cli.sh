@@ -78,7 +78,9 @@ ok "10 entries appended with dense indexes"
 [ "$(L show 3)" = "{\"i\":3,\"sha256\":\"$(printf 'clip 3' | sha256sum | cut -d' ' -f1)\",\"type\":\"test\",\"v\":1}" ] \
 	&& ok "show prints the canonical entry" || bad "show 3: $(L show 3)"
 expect 1 "no entry 10" L show 10
-expect 2 "not an entry index" L show -1
+expect 2 "not an entry index" L show 1x
+expect 2 "unknown option '--frob'" L show 1 --frob
+expect 2 "needs a value" L proof 1 --size
 
 # checkpoints and proofs
 expect 1 "no checkpoint|not covered" L proof 0
