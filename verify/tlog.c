@@ -227,6 +227,15 @@ static int meta_put(struct tlog *log, MDB_txn *txn, const char *key, const char 
 	return rc ? lmdb_fail_(log, reterr, rc, "cannot write the log's meta data") : 0;
 }
 
+/* LMDB keeps keys only 2-byte aligned inside its pages: read integer keys with memcpy. */
+static size_t key_value(const MDB_val *k)
+{
+	size_t v;
+
+	memcpy(&v, k->mv_data, sizeof(v));
+	return v;
+}
+
 static int size_get(struct tlog *log, MDB_txn *txn, uint64_t *ret, struct err_detail *reterr)
 {
 	MDB_cursor *cur;
@@ -245,7 +254,7 @@ static int size_get(struct tlog *log, MDB_txn *txn, uint64_t *ret, struct err_de
 	}
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot read the tree size");
-	*ret = (uint64_t)*(size_t *)k.mv_data + 1;
+	*ret = (uint64_t)key_value(&k) + 1;
 	return 0;
 }
 
@@ -741,14 +750,14 @@ static int checkpoint_lookup(struct tlog *log, MDB_txn *txn, uint64_t size, char
 			bool has_below = false, has_above = false;
 
 			if (!mdb_cursor_get(cur, &k2, &v2, MDB_SET_RANGE)) {
-				above = *(size_t *)k2.mv_data;
+				above = key_value(&k2);
 				has_above = true;
 				if (!mdb_cursor_get(cur, &k2, &v2, MDB_PREV)) {
-					below = *(size_t *)k2.mv_data;
+					below = key_value(&k2);
 					has_below = true;
 				}
 			} else if (!mdb_cursor_get(cur, &k2, &v2, MDB_LAST)) {
-				below = *(size_t *)k2.mv_data;
+				below = key_value(&k2);
 				has_below = true;
 			}
 			if (has_below && has_above)
@@ -770,7 +779,7 @@ static int checkpoint_lookup(struct tlog *log, MDB_txn *txn, uint64_t size, char
 		return lmdb_fail_(log, reterr, rc, "cannot read a checkpoint");
 	}
 	if (ret_size)
-		*ret_size = *(size_t *)k.mv_data;
+		*ret_size = key_value(&k);
 	if (ret_note) {
 		*ret_note = strndup(v.mv_data, v.mv_size);
 		if (!*ret_note) {
