@@ -288,7 +288,11 @@ static int cmd_show(uint64_t index)
 	return 0;
 }
 
-static int cmd_proof(uint64_t index)
+/* proof and consistency: both print a file the log makes from two numbers. */
+typedef int (*log_file_fn)(struct tlog *log, uint64_t a, uint64_t b, char **ret, size_t *ret_len,
+			   struct err_detail *reterr);
+
+static int cmd_print_file(log_file_fn make, uint64_t a, uint64_t b)
 {
 	struct err_detail e;
 	struct tlog *log = NULL;
@@ -299,26 +303,7 @@ static int cmd_proof(uint64_t index)
 	r = open_log(0, &log);
 	if (r)
 		return r;
-	r = tlog_proof_file(log, index, arg_size, &text, &len, &e);
-	log = tlog_free(log);
-	if (r < 0)
-		return fail(r, &e);
-	fwrite(text, 1, len, stdout);
-	return 0;
-}
-
-static int cmd_consistency(uint64_t old, uint64_t new)
-{
-	struct err_detail e;
-	struct tlog *log = NULL;
-	auto_free char *text = NULL;
-	size_t len;
-	int r;
-
-	r = open_log(0, &log);
-	if (r)
-		return r;
-	r = tlog_consistency_file(log, old, new, &text, &len, &e);
+	r = make(log, a, b, &text, &len, &e);
 	log = tlog_free(log);
 	if (r < 0)
 		return fail(r, &e);
@@ -377,12 +362,12 @@ int main(int argc, char **argv)
 	if ((strcmp(cmd, "show") == 0 || strcmp(cmd, "proof") == 0) && argc == 1) {
 		if (parse_index(argv[0], &a) < 0)
 			return usage_error("'%s' is not an entry index", argv[0]);
-		return cmd[0] == 's' ? cmd_show(a) : cmd_proof(a);
+		return cmd[0] == 's' ? cmd_show(a) : cmd_print_file(tlog_proof_file, a, arg_size);
 	}
 	if (strcmp(cmd, "consistency") == 0 && argc == 2) {
 		if (parse_index(argv[0], &a) < 0 || parse_index(argv[1], &b) < 0)
 			return usage_error("consistency needs two tree sizes%s", "");
-		return cmd_consistency(a, b);
+		return cmd_print_file(tlog_consistency_file, a, b);
 	}
 	return usage_error("unknown command or wrong arguments: '%s'", cmd);
 }
