@@ -52,7 +52,7 @@
 
 struct tlog {
 	MDB_env *env;
-	MDB_dbi meta, entries, hashes, checkpoints;
+	MDB_dbi meta, entries, hashes, checkpoints, keys;
 	int lock_fd;
 	unsigned flags;
 	size_t mapsize;
@@ -158,7 +158,7 @@ static int env_open(struct tlog *log, const char *dir, struct err_detail *reterr
 	rc = mdb_env_create(&log->env);
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot create an environment");
-	mdb_env_set_maxdbs(log->env, 4);
+	mdb_env_set_maxdbs(log->env, 5);
 	mdb_env_set_mapsize(log->env, initial_mapsize());
 	/* MDB_NOTLS: read txns are not tied to a thread, so the daemon can read from the loop and
 	 * from workers alike.  No MDB_NOSYNC: every commit is durable. */
@@ -197,6 +197,8 @@ static int dbis_open(struct tlog *log, MDB_txn *txn, unsigned create, struct err
 		rc = mdb_dbi_open(txn, "hashes", create | MDB_INTEGERKEY, &log->hashes);
 	if (!rc)
 		rc = mdb_dbi_open(txn, "checkpoints", create | MDB_INTEGERKEY, &log->checkpoints);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "keys", create | MDB_DUPSORT | MDB_DUPFIXED, &log->keys);
 	if (rc == MDB_NOTFOUND)
 		return err_set(reterr, -ENOENT, "no log here (run custody-log init first)");
 	if (rc)
@@ -487,9 +489,32 @@ static int chunk_put(struct tlog *log, MDB_txn *txn, size_t chunk, const uint8_t
 }
 
 /* One attempt at appending the batch; the caller retries after growing a full map. */
-static int append_txn(struct tlog *log, const struct iovec *entries, size_t n,
-		      struct merkle_frontier *f, struct err_detail *reterr)
+/* A secondary key's record: key kind || hash, value big-endian index || extra, so that the
+ * duplicates of one hash sort by entry index. */
+static int key_put(struct tlog *log, MDB_txn *txn, const struct tlog_key *k, uint64_t index,
+		   struct err_detail *reterr)
 {
+	uint8_t kbuf[1 + VFY_HASH_LEN], vbuf[8 + TLOG_KEY_EXTRA];
+	MDB_val kv = { sizeof(kbuf), kbuf }, vv = { sizeof(vbuf), vbuf };
+	int rc;
+
+	kbuf[0] = k->kind;
+	memcpy(kbuf + 1, k->hash, VFY_HASH_LEN);
+	for (int i = 0; i < 8; i++)
+		vbuf[i] = (uint8_t)(index >> (56 - 8 * i));
+	memcpy(vbuf + 8, k->extra, TLOG_KEY_EXTRA);
+	rc = mdb_put(txn, log->keys, &kv, &vv, MDB_NODUPDATA);
+	if (rc == MDB_KEYEXIST)
+		return 0;
+	return rc ? lmdb_fail_(log, reterr, rc, "cannot store a lookup key") : 0;
+}
+
+static int append_txn(struct tlog *log, const struct iovec *entries, size_t n,
+		      const struct tlog_key *keys, size_t nkeys, struct merkle_frontier *f,
+		      struct err_detail *reterr)
+{
+	uint64_t first = f->size;
+
 	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
 	uint8_t chunk[TLOG_CHUNK_BYTES], leaf[VFY_HASH_LEN], added[64][VFY_HASH_LEN];
 	uint64_t stored = merkle_stored_count(f->size);
@@ -544,6 +569,11 @@ static int append_txn(struct tlog *log, const struct iovec *entries, size_t n,
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; i < nkeys; i++) {
+		r = key_put(log, txn, &keys[i], first + keys[i].entry, reterr);
+		if (r < 0)
+			return r;
+	}
 	rc = mdb_txn_commit(TAKE_PTR(txn));
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot commit the appended entries");
@@ -569,6 +599,13 @@ static int map_grow(struct tlog *log, struct err_detail *reterr)
 int tlog_append(struct tlog *log, const struct iovec *entries, size_t n, uint64_t *ret_first,
 		struct err_detail *reterr)
 {
+	return tlog_append_keyed(log, entries, n, NULL, 0, ret_first, reterr);
+}
+
+int tlog_append_keyed(struct tlog *log, const struct iovec *entries, size_t n,
+		      const struct tlog_key *keys, size_t nkeys, uint64_t *ret_first,
+		      struct err_detail *reterr)
+{
 	struct merkle_frontier f;
 	int r;
 
@@ -578,6 +615,10 @@ int tlog_append(struct tlog *log, const struct iovec *entries, size_t n, uint64_
 		if (entries[i].iov_len > VFY_ENTRY_MAX)
 			return err_set(reterr, -E2BIG, "entry %zu of the batch is %zu bytes; the limit "
 				       "is %d", i, entries[i].iov_len, VFY_ENTRY_MAX);
+	for (size_t i = 0; i < nkeys; i++)
+		if (keys[i].entry >= n)
+			return err_set(reterr, -EINVAL, "lookup key %zu names entry %u of a batch of %zu",
+				       i, keys[i].entry, n);
 	if (n == 0) {
 		*ret_first = log->frontier.size;
 		return 0;
@@ -585,7 +626,7 @@ int tlog_append(struct tlog *log, const struct iovec *entries, size_t n, uint64_
 	for (;;) {
 		f = log->frontier;
 		log->map_full = false;
-		r = append_txn(log, entries, n, &f, reterr);
+		r = append_txn(log, entries, n, keys, nkeys, &f, reterr);
 		/* MDB_MAP_FULL: the txn is aborted, so with no txn open the map may grow, and the
 		 * batch is retried from the frontier it started with.  A full disk is also -ENOSPC
 		 * but growing cannot cure it, so it is returned. */
@@ -722,6 +763,41 @@ int tlog_consistency(struct tlog *log, uint64_t old, uint64_t new,
 	if (r < 0)
 		return r;
 	return merkle_consistency_proof(old, new, hash_get, &hr, ret_proof, ret_n, reterr);
+}
+
+int tlog_lookup(struct tlog *log, uint8_t kind, const uint8_t hash[VFY_HASH_LEN],
+		struct tlog_hit *ret_hits, size_t max, size_t *ret_n, struct err_detail *reterr)
+{
+	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+	uint8_t kbuf[1 + VFY_HASH_LEN];
+	MDB_val k = { sizeof(kbuf), kbuf }, v;
+	MDB_cursor *cur;
+	size_t n = 0;
+	int r, rc;
+
+	kbuf[0] = kind;
+	memcpy(kbuf + 1, hash, VFY_HASH_LEN);
+	r = txn_begin(log, MDB_RDONLY, &txn, reterr);
+	if (r < 0)
+		return r;
+	rc = mdb_cursor_open(txn, log->keys, &cur);
+	if (rc)
+		return lmdb_fail_(log, reterr, rc, "cannot open a cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0 && n < max;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		const uint8_t *p = v.mv_data;
+
+		ret_hits[n].index = 0;
+		for (int i = 0; i < 8; i++)
+			ret_hits[n].index = ret_hits[n].index << 8 | p[i];
+		memcpy(ret_hits[n].extra, p + 8, TLOG_KEY_EXTRA);
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return lmdb_fail_(log, reterr, rc, "cannot read a lookup key");
+	*ret_n = n;
+	return 0;
 }
 
 /* ---- checkpoints ---- */

@@ -7,6 +7,8 @@
  *   hashes       every complete subtree hash in completion order (merkle_stored_index()),
  *                packed TLOG_CHUNK to a record so that 4 records fill a 4 KiB page
  *   checkpoints  tree size -> the signed checkpoint note, every one ever signed
+ *   keys         lookup keys (a file's SHA-256, a stream digest, a key packet's hash) -> the
+ *                indexes of the entries that carry them, written in the entries' transaction
  * A root at any past size, an inclusion proof and a consistency proof read O(log n) hashes.
  *
  * Writers: one process at a time holds <dir>/custody.lock (a POSIX record lock, so a refused
@@ -58,6 +60,37 @@ const char *tlog_key_path(const struct tlog *log);
  * nothing was appended. */
 int tlog_append(struct tlog *log, const struct iovec *entries, size_t n, uint64_t *ret_first,
 		struct err_detail *reterr);
+
+/* A lookup key for an entry of a batch: @entry is its position in the batch; @extra is kept
+ * with the index (e.g. a stream number and a timestamp for a key packet). */
+#define TLOG_KEY_EXTRA 16
+enum tlog_key_kind {
+	TLOG_KEY_FILE = 1,   /* SHA-256 of an original's bytes */
+	TLOG_KEY_STREAM = 2, /* a stream's packet digest (SPEC §3) */
+	TLOG_KEY_PACKET = 3, /* a key packet's SHA-256 */
+};
+struct tlog_key {
+	uint32_t entry;
+	uint8_t kind;
+	uint8_t hash[VFY_HASH_LEN];
+	uint8_t extra[TLOG_KEY_EXTRA];
+};
+
+/** tlog_append() that also records @nkeys lookup keys in the same transaction.  -EINVAL when a
+ * key names an entry outside the batch. */
+int tlog_append_keyed(struct tlog *log, const struct iovec *entries, size_t n,
+		      const struct tlog_key *keys, size_t nkeys, uint64_t *ret_first,
+		      struct err_detail *reterr);
+
+struct tlog_hit {
+	uint64_t index;
+	uint8_t extra[TLOG_KEY_EXTRA];
+};
+
+/** The entries carrying lookup key (@kind, @hash), by increasing index, at most @max of them,
+ * into @ret_hits; their count to @ret_n (0 when none).  Any thread. */
+int tlog_lookup(struct tlog *log, uint8_t kind, const uint8_t hash[VFY_HASH_LEN],
+		struct tlog_hit *ret_hits, size_t max, size_t *ret_n, struct err_detail *reterr);
 
 /** Committed tree size. */
 int tlog_size(struct tlog *log, uint64_t *ret_size, struct err_detail *reterr);

@@ -401,6 +401,53 @@ static void test_writer_lock_names_holder(void **state)
 	tlog_free(log);
 }
 
+static void test_lookup_keys(void **state)
+{
+	struct fixture *fx = *state;
+	struct err_detail e;
+	struct tlog *log;
+	struct iovec iov[3] = { { "{\"a\":1,\"type\":\"x\",\"v\":1}", 24 },
+				{ "{\"a\":2,\"type\":\"x\",\"v\":1}", 24 },
+				{ "{\"a\":3,\"type\":\"x\",\"v\":1}", 24 } };
+	struct tlog_key keys[4] = { 0 };
+	struct tlog_hit hits[4];
+	uint8_t other[VFY_HASH_LEN] = { 9 };
+	uint64_t first;
+	size_t n;
+
+	for (int i = 0; i < 4; i++) {
+		keys[i].kind = TLOG_KEY_FILE;
+		memset(keys[i].hash, 0xa0 + (i == 3 ? 0 : i), VFY_HASH_LEN);
+		keys[i].entry = (uint32_t)(i == 3 ? 2 : i);
+		keys[i].extra[0] = (uint8_t)i;
+	}
+	assert_int_equal(tlog_open(fx->db, TLOG_WRITE, &log, &e), 0);
+	append_range(log, 0, 5);
+	assert_int_equal(tlog_append_keyed(log, iov, 3, keys, 4, &first, &e), 0);
+	assert_int_equal(first, 5);
+	/* Two entries share the first hash: both come back, by index. */
+	assert_int_equal(tlog_lookup(log, TLOG_KEY_FILE, keys[0].hash, hits, 4, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(hits[0].index, 5);
+	assert_int_equal(hits[0].extra[0], 0);
+	assert_int_equal(hits[1].index, 7);
+	assert_int_equal(hits[1].extra[0], 3);
+	assert_int_equal(tlog_lookup(log, TLOG_KEY_FILE, keys[1].hash, hits, 4, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(hits[0].index, 6);
+	/* Another kind with the same hash is another key. */
+	assert_int_equal(tlog_lookup(log, TLOG_KEY_STREAM, keys[1].hash, hits, 4, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tlog_lookup(log, TLOG_KEY_FILE, other, hits, 4, &n, &e), 0);
+	assert_int_equal(n, 0);
+	/* A key outside the batch is refused and nothing is appended. */
+	keys[0].entry = 3;
+	assert_int_equal(tlog_append_keyed(log, iov, 3, keys, 1, &first, &e), -EINVAL);
+	assert_int_equal(tlog_size(log, &first, &e), 0);
+	assert_int_equal(first, 8);
+	tlog_free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +459,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oversized_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_lock_names_holder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookup_keys, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
