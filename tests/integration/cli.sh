@@ -4,8 +4,8 @@
 set -eu
 : "${CUSTODY_LOG:?}" "${CUSTODY_VERIFY:?}"
 tmp=$(mktemp -d)
-holder=0
-trap 'kill $holder 2>/dev/null || true; rm -rf "$tmp"' EXIT
+holder=
+trap '[ -n "$holder" ] && kill $holder 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp"
 fails=0
 

@@ -1,0 +1,1257 @@
+/* conf.c: the daemon's configuration (SPEC §10), read with inih.
+ *
+ * DESIGN
+ * Every key lives in one table, cfg_keys[] (after Redis config.c static_configs[]): section,
+ * name, type, default, bounds and the field it fills.  Defaults are written as they are in
+ * custody.conf ("10s", "1MiB") and go through the same parser as the file's values, so the table
+ * reads like the documentation and a default can't escape its own bounds.  Nothing else here
+ * knows a key by name, except the checks across keys at the end (zones against each other, the
+ * store, the state folder and the key files).
+ *
+ * inih gives the handler (section, name, value) but not the line: Debian builds it with
+ * INI_HANDLER_LINENO off.  So the file goes through our own reader (ini_parse_stream()), which
+ * counts lines: inih calls the reader once per line and calls the handler for that line before
+ * it reads the next, so ld->lineno is the handler's line.  The reader also
+ *  - strips leading white space.  That turns inih's multi-line values off: Debian builds inih
+ *    with INI_ALLOW_MULTILINE, so an indented "kind = upload" after "path = /x" would otherwise
+ *    reach the handler as a second value of 'path';
+ *  - reads [section] lines itself, because inih calls no handler for a section without keys: an
+ *    unknown, repeated or key-less section would go unnoticed;
+ *  - rejects lines too long for inih's fixed buffer (inih would split them silently);
+ *  - returns NULL (end of file) once an error is recorded: only the first error is reported.
+ * inih's own syntax errors (a line without '=' or ':', a '[' without ']') come back as its return
+ * value, the line of its first error.  Of that and ours, the lower line wins.
+ *
+ * Comments: a line starting with ';' or '#', and after a value " ;" (inih's inline comments,
+ * on in Debian's build).  " #" after a value is not a comment to inih; we reject it rather than
+ * take "/srv/dock # main" as a path.
+ *
+ * Reentrant: all state lives in struct load on the caller's stack, and inih's stack build keeps
+ * none.  Never logs (STYLE §7): the first error goes to the caller as -E... plus err_detail. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "err.h"
+
+#define MS_S UINT64_C(1000)
+#define MS_M (60 * MS_S)
+#define MS_H (60 * MS_M)
+#define MS_D (24 * MS_H)
+#define KIB UINT64_C(1024)
+#define MIB (1024 * KIB)
+#define GIB (1024 * MIB)
+
+#define NAME_MAX_BYTES 255 /* the log origin is a note key name: VFY_NAME_MAX in verify/note.h */
+#define ZONE_NAME_MAX 64
+#define SHOW_MAX 64 /* bytes of a value quoted in a message */
+#define ZONEINFO "/usr/share/zoneinfo"
+
+enum cfg_section {
+	SEC_NONE, /* before the first [section] */
+	SEC_LOG,
+	SEC_STORE,
+	SEC_ZONE,
+	SEC_RULES,
+	SEC_INGEST,
+	SEC_SOCKET,
+	SEC__MAX,
+};
+
+static const char *const section_names[SEC__MAX] = {
+    [SEC_NONE] = "",	   [SEC_LOG] = "log",	    [SEC_STORE] = "store",   [SEC_ZONE] = "zone",
+    [SEC_RULES] = "rules", [SEC_INGEST] = "ingest", [SEC_SOCKET] = "socket",
+};
+
+enum cfg_type {
+	CFG_T_NAME, /* the log origin: a note key name (no spaces, no '+', UTF-8) */
+	CFG_T_TEXT, /* one line of UTF-8 text without control characters */
+	CFG_T_PATH, /* absolute, no '.' or '..' components; stored without '//' or a final '/' */
+	CFG_T_DURATION, /* cfg_parse_duration(), stored in ms */
+	CFG_T_UINT,	/* decimal */
+	CFG_T_SIZE,	/* decimal bytes, or followed by KiB, MiB or GiB */
+	CFG_T_KIND,	/* dock | upload */
+	CFG_T_TZ,	/* UTC or the name of a TZif file under /usr/share/zoneinfo */
+	CFG_T_GROUPS,	/* group names separated by commas; stored as "a,b" */
+};
+
+struct cfg_key {
+	enum cfg_section section;
+	const char *name;
+	enum cfg_type type;
+	size_t offset;	    /* of the field in struct cfg, or in struct cfg_zone for SEC_ZONE */
+	size_t size;	    /* of that field */
+	size_t line_offset; /* of an `unsigned` field that gets the line too; 0: none */
+	const char *def;    /* the default, written as in custody.conf; NULL: none (or required) */
+	uint64_t min, max;  /* bounds of DURATION (in ms), UINT and SIZE */
+	bool required;
+	const char *hint; /* for a required key: what it is, and an example */
+};
+
+#define KEY(sec, st, key, ty, field, ...)                                                          \
+	{                                                                                          \
+		.section = SEC_##sec, .name = key, .type = CFG_T_##ty,                             \
+		.offset = offsetof(st, field), .size = sizeof(((st *)0)->field), __VA_ARGS__       \
+	}
+#define GKEY(sec, key, ty, field, ...) KEY(sec, struct cfg, key, ty, field, __VA_ARGS__)
+#define ZKEY(key, ty, field, ...) KEY(ZONE, struct cfg_zone, key, ty, field, __VA_ARGS__)
+
+/* The one table (STYLE §8).  conf/custody.conf documents each of these with its default; the
+ * unit test checks that it does, and that each default parses and is within its bounds. */
+static const struct cfg_key cfg_keys[] = {
+    GKEY(LOG, "origin", NAME, origin, .required = true,
+	 .hint = "the checkpoint origin line and key name, e.g. origin = office.example/custody"),
+    GKEY(LOG, "key", PATH, key, .required = true,
+	 .hint = "the signer key file (custody-log keygen), e.g. key = /etc/custody/log.key"),
+    GKEY(LOG, "verifier_key", PATH, verifier_key, .def = "/etc/custody/log.pub"),
+    GKEY(LOG, "state", PATH, state, .def = "/var/lib/custody"),
+    GKEY(LOG, "checkpoint_interval", DURATION, checkpoint_interval_ms, .def = "10s", .min = MS_S,
+	 .max = MS_D),
+
+    GKEY(STORE, "path", PATH, store_path, .def = "/var/lib/custody/store"),
+
+    ZKEY("path", PATH, path, .required = true, .hint = "e.g. path = /srv/custody/dock"),
+    ZKEY("kind", KIND, kind, .def = "dock"),
+    ZKEY("settle", DURATION, settle_ms, .def = "5s", .min = 0, .max = MS_H),
+    ZKEY("name_pattern", TEXT, name_pattern,
+	 .line_offset = offsetof(struct cfg_zone, name_pattern_line)),
+    ZKEY("device_clock", TZ, device_clock),
+
+    GKEY(RULES, "storage_deadline", DURATION, storage_deadline_ms, .def = "24h", .min = MS_H,
+	 .max = 30 * MS_D),
+    GKEY(RULES, "device_clock", TZ, device_clock, .def = "UTC"),
+    GKEY(RULES, "split_tolerance", DURATION, split_tolerance_ms, .def = "3s", .min = 0,
+	 .max = 10 * MS_M),
+    GKEY(RULES, "clock_skew", DURATION, clock_skew_ms, .def = "10m", .min = 0, .max = MS_D),
+
+    GKEY(INGEST, "workers", UINT, workers, .def = "2", .min = 1, .max = 16),
+    GKEY(INGEST, "rescan_interval", DURATION, rescan_interval_ms, .def = "60s", .min = MS_S,
+	 .max = MS_D),
+    GKEY(INGEST, "probe_timeout", DURATION, probe_timeout_ms, .def = "10m", .min = MS_S,
+	 .max = MS_D),
+    GKEY(INGEST, "max_streams", UINT, max_streams, .def = "16", .min = 1, .max = 1024),
+    GKEY(INGEST, "max_packets", UINT, max_packets, .def = "20000000", .min = 1, .max = 1000000000),
+
+    GKEY(SOCKET, "path", PATH, socket_path, .def = "/run/custody/custody.sock"),
+    GKEY(SOCKET, "operators", GROUPS, operators, .def = "custody-ops"),
+    GKEY(SOCKET, "reviewers", GROUPS, reviewers, .def = "custody-review"),
+    GKEY(SOCKET, "auditors", GROUPS, auditors, .def = "custody-audit"),
+    GKEY(SOCKET, "approvers", GROUPS, approvers, .def = "custody-approve"),
+    GKEY(SOCKET, "max_clients", UINT, max_clients, .def = "256", .min = 1, .max = 4096),
+    GKEY(SOCKET, "idle_timeout", DURATION, idle_timeout_ms, .def = "60s", .min = MS_S, .max = MS_H),
+    GKEY(SOCKET, "max_request_bytes", SIZE, max_request_bytes, .def = "1MiB", .min = KIB,
+	 .max = 16 * MIB),
+};
+
+#define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+_Static_assert(offsetof(struct cfg_zone, name_pattern_line) != 0, "0 means no line field");
+
+/* Where each key of one section instance was set: its line, 0 when not set. */
+struct key_lines {
+	unsigned line[NKEYS];
+};
+
+/* One cfg_load() call. */
+struct load {
+	const char *file;
+	FILE *f;
+	char *buf; /* getline()'s buffer */
+	size_t bufsize;
+	unsigned lineno; /* of the line inih is working on */
+	struct cfg *cfg;
+
+	enum cfg_section sec;		 /* the section the current line is in */
+	size_t zone;			 /* when sec == SEC_ZONE: index into cfg->zones */
+	unsigned section_line[SEC__MAX]; /* where each (non-zone) section began */
+	struct key_lines global;	 /* keys outside zones */
+	struct key_lines *zone_keys;	 /* per zone, parallel to cfg->zones */
+	unsigned *zone_line;		 /* per zone: the line of its [zone NAME] */
+
+	int io_errno;
+	bool failed;
+	struct err_detail err;
+};
+
+/* Record the first error as "FILE:LINE: message" (or "FILE: message" for line 0). */
+__attribute__((format(printf, 4, 5))) static int load_fail(struct load *ld, int code, unsigned line,
+							   const char *fmt, ...)
+{
+	char msg[sizeof(ld->err.msg)];
+	va_list ap;
+
+	if (ld->failed)
+		return ld->err.code;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		err_set_line(&ld->err, code, line, "%s:%u: %s", ld->file, line, msg);
+	else
+		err_set(&ld->err, code, "%s: %s", ld->file, msg);
+	ld->failed = true;
+	return code;
+}
+
+/* Decode one UTF-8 character (RFC 3629: no overlong forms, no surrogates).  @return its length,
+ * 0 when invalid. */
+static size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *ret)
+{
+	size_t n, i;
+	uint32_t c;
+
+	if (len == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		*ret = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*ret = c;
+	return n;
+}
+
+static bool is_control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c < 0xa0);
+}
+
+/* Go's unicode.IsSpace, which golang.org/x/mod/sumdb/note forbids in key names. */
+static bool is_unicode_space(uint32_t c)
+{
+	return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
+	       c == 0x205f || c == 0x3000;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* @return NULL when @s is UTF-8 without control characters, else what is wrong. */
+static const char *text_problem(const char *s)
+{
+	size_t len = strlen(s), i = 0;
+
+	while (i < len) {
+		uint32_t c;
+		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
+
+		if (k == 0)
+			return "is not valid UTF-8";
+		if (is_control(c))
+			return "contains a control character";
+		i += k;
+	}
+	return NULL;
+}
+
+/* Copy a value for a message: control characters and invalid UTF-8 become '?' (no terminal
+ * escapes from a config file), long values end in "...". */
+static const char *show(const char *s, char *out, size_t outlen)
+{
+	size_t len = strlen(s), i = 0, n = 0;
+
+	while (i < len && n + 4 < outlen) {
+		uint32_t c;
+		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
+
+		if (k == 0 || is_control(c)) {
+			out[n++] = '?';
+			i += k ? k : 1;
+			continue;
+		}
+		if (n + k + 4 > outlen)
+			break;
+		memcpy(out + n, s + i, k);
+		n += k;
+		i += k;
+	}
+	if (i < len) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* "10s", "5m", "24h", "2d", "1500ms" (never from a parse: bounds are whole seconds), "0". */
+static const char *fmt_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t ms;
+		char unit;
+	} units[] = {{MS_D, 'd'}, {MS_H, 'h'}, {MS_M, 'm'}, {MS_S, 's'}};
+
+	if (ms == 0) {
+		snprintf(buf, len, "0");
+		return buf;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms % units[i].ms == 0) {
+			snprintf(buf, len, "%" PRIu64 "%c", ms / units[i].ms, units[i].unit);
+			return buf;
+		}
+	snprintf(buf, len, "%" PRIu64 "ms", ms);
+	return buf;
+}
+
+static const char *fmt_size(uint64_t n, char *buf, size_t len)
+{
+	if (n >= GIB && n % GIB == 0)
+		snprintf(buf, len, "%" PRIu64 "GiB", n / GIB);
+	else if (n >= MIB && n % MIB == 0)
+		snprintf(buf, len, "%" PRIu64 "MiB", n / MIB);
+	else if (n >= KIB && n % KIB == 0)
+		snprintf(buf, len, "%" PRIu64 "KiB", n / KIB);
+	else
+		snprintf(buf, len, "%" PRIu64, n);
+	return buf;
+}
+
+static const char *fmt_value(enum cfg_type type, uint64_t v, char *buf, size_t len)
+{
+	if (type == CFG_T_DURATION)
+		return fmt_duration(v, buf, len);
+	if (type == CFG_T_SIZE)
+		return fmt_size(v, buf, len);
+	snprintf(buf, len, "%" PRIu64, v);
+	return buf;
+}
+
+/* Decimal digits into @ret.  @return the first byte after them, NULL when there are none or
+ * they overflow (*@overflow set). */
+static const char *parse_digits(const char *s, uint64_t *ret, bool *overflow)
+{
+	uint64_t n = 0;
+	const char *p;
+
+	*overflow = false;
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (n > (UINT64_MAX - d) / 10) {
+			*overflow = true;
+			return NULL;
+		}
+		n = n * 10 + d;
+	}
+	if (p == s)
+		return NULL;
+	*ret = n;
+	return p;
+}
+
+int cfg_parse_duration(const char *s, uint64_t *ret_ms)
+{
+	uint64_t n, unit;
+	bool overflow;
+	const char *p;
+
+	if (!s)
+		return -EINVAL;
+	p = parse_digits(s, &n, &overflow);
+	if (!p)
+		return -EINVAL;
+	switch (*p) {
+	case '\0':
+		/* Only 0 needs no unit: "10" could mean seconds or minutes. */
+		if (n != 0)
+			return -EINVAL;
+		*ret_ms = 0;
+		return 0;
+	case 's':
+		unit = MS_S;
+		break;
+	case 'm':
+		unit = MS_M;
+		break;
+	case 'h':
+		unit = MS_H;
+		break;
+	case 'd':
+		unit = MS_D;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (p[1] != '\0' || n > UINT64_MAX / unit)
+		return -EINVAL;
+	*ret_ms = n * unit;
+	return 0;
+}
+
+/* True when the bytes look like a duration that only overflowed ("99999999999999999999d"). */
+static bool duration_too_large(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n > 0 && s[n] && strchr("smhd", s[n]) && s[n + 1] == '\0';
+}
+
+/* Bytes, or with a binary unit.  @return 0, -EINVAL (garbage), -ERANGE (overflow). */
+static int parse_size(const char *s, uint64_t *ret)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {{"", 1}, {"KiB", KIB}, {"MiB", MIB}, {"GiB", GIB}};
+	uint64_t n;
+	bool overflow;
+	const char *p = parse_digits(s, &n, &overflow);
+
+	if (!p)
+		return overflow ? -ERANGE : -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(p, units[i].suffix) == 0) {
+			if (n > UINT64_MAX / units[i].mult)
+				return -ERANGE;
+			*ret = n * units[i].mult;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* Check @in and normalise it into a malloc()'d *@ret: one '/' between components, none at the
+ * end.  '.' and '..' are refused rather than resolved: the paths need not exist yet, and a
+ * lexical ".." would make the overlap checks below lie about symlinked parents anyway.
+ * @return 0, -EINVAL (*@why says what is wrong), -ENOMEM. */
+static int path_normalize(const char *in, char **ret, const char **why)
+{
+	size_t len = strlen(in), n = 0;
+	const char *p = in;
+	char *out;
+
+	if (in[0] != '/') {
+		*why = "must be an absolute path (starting with '/')";
+		return -EINVAL;
+	}
+	if (len >= PATH_MAX) {
+		*why = "is longer than PATH_MAX";
+		return -EINVAL;
+	}
+	*why = text_problem(in);
+	if (*why)
+		return -EINVAL;
+	out = malloc(len + 2);
+	if (!out)
+		return -ENOMEM;
+	while (*p) {
+		size_t k;
+
+		while (*p == '/')
+			p++;
+		k = strcspn(p, "/");
+		if (k == 0)
+			break;
+		if ((k == 1 && p[0] == '.') || (k == 2 && p[0] == '.' && p[1] == '.')) {
+			free(out);
+			*why = "must not contain '.' or '..' components";
+			return -EINVAL;
+		}
+		out[n++] = '/';
+		memcpy(out + n, p, k);
+		n += k;
+		p += k;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	*ret = out;
+	return 0;
+}
+
+/* Is normalised @a equal to or below normalised @b? */
+static bool path_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	if (strcmp(b, "/") == 0)
+		return true;
+	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+/* The origin is also the signer's key name, so it follows verify/note.c's rule for key names
+ * (C2SP signed notes): custody-log would refuse it later, with less context. */
+static const char *name_problem(const char *s)
+{
+	size_t len = strlen(s), i = 0;
+
+	if (len > NAME_MAX_BYTES)
+		return "is longer than 255 bytes";
+	while (i < len) {
+		uint32_t c;
+		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
+
+		if (k == 0)
+			return "is not valid UTF-8";
+		if (c == '+')
+			return "contains a plus sign ('+'), which separates the fields of a note "
+			       "key";
+		if (is_unicode_space(c))
+			return "contains white space, which a note key name may not";
+		if (is_control(c))
+			return "contains a control character";
+		i += k;
+	}
+	return NULL;
+}
+
+/* The zone database glibc reads; TZDIR overrides it there, so it does here. */
+static const char *zoneinfo_dir(void)
+{
+	const char *dir = secure_getenv("TZDIR");
+
+	return dir && dir[0] == '/' ? dir : ZONEINFO;
+}
+
+/* "UTC", or a relative name of a TZif file in the zone database ("Asia/Shanghai").
+ * @return NULL when it is one, else what is wrong (in @buf when it needs the folder). */
+static const char *tz_problem(const char *name, char *buf, size_t len)
+{
+	const char *dir = zoneinfo_dir(), *p;
+	char path[PATH_MAX], magic[4];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (strcmp(name, "UTC") == 0)
+		return NULL;
+	if (name[0] == '/')
+		return "is a path: write a time zone name such as Asia/Shanghai or UTC";
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-.") !=
+	    strlen(name))
+		return "is not a time zone name: write one such as Asia/Shanghai or UTC";
+	for (p = name; *p; p += strcspn(p, "/"), p += *p == '/') {
+		size_t k = strcspn(p, "/");
+
+		if (k == 0 || (k == 1 && p[0] == '.') || (k == 2 && p[0] == '.' && p[1] == '.'))
+			return "is not a time zone name ('..', '.' and empty components are not "
+			       "allowed): write one such as Asia/Shanghai or UTC";
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return "is too long";
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(buf, len,
+			 "is not a known time zone: no such file under %.96s (write UTC or a "
+			 "name such as Asia/Shanghai)",
+			 dir);
+		return buf;
+	}
+	/* Only TZif files are zones: zone.tab, iso3166.tab and folders live there too. */
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, magic, sizeof(magic)) : -1;
+	close(fd);
+	if (n != (ssize_t)sizeof(magic) || memcmp(magic, "TZif", 4) != 0) {
+		snprintf(buf, len,
+			 "is not a known time zone: it names no time zone file under %.96s (write "
+			 "UTC or a name such as Asia/Shanghai)",
+			 dir);
+		return buf;
+	}
+	return NULL;
+}
+
+/* "custody-ops, other" -> "custody-ops,other".  @return 0, -EINVAL (*@why), -ENOMEM. */
+static int groups_normalize(const char *in, char **ret, const char **why)
+{
+	char *out = malloc(strlen(in) + 1);
+	const char *p = in;
+	size_t n = 0;
+
+	if (!out)
+		return -ENOMEM;
+	for (;;) {
+		size_t k;
+
+		while (is_blank(*p))
+			p++;
+		k = strcspn(p, ",");
+		while (k > 0 && is_blank(p[k - 1]))
+			k--;
+		if (k == 0) {
+			*why = "has an empty group name: separate group names with commas";
+			goto err;
+		}
+		if (memchr(p, ':', k)) {
+			*why = "has a group name with ':', which no group name may hold";
+			goto err;
+		}
+		if (n)
+			out[n++] = ',';
+		memcpy(out + n, p, k);
+		n += k;
+		p += k;
+		while (is_blank(*p))
+			p++;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	out[n] = '\0';
+	*why = text_problem(out);
+	if (*why)
+		goto err;
+	*ret = out;
+	return 0;
+err:
+	free(out);
+	return -EINVAL;
+}
+
+/* "[log] checkpoint_interval", "[zone dock] settle". */
+static const char *key_label(const struct cfg_key *k, const char *zone, char *buf, size_t len)
+{
+	if (k->section == SEC_ZONE)
+		snprintf(buf, len, "[zone %s] %s", zone, k->name);
+	else
+		snprintf(buf, len, "[%s] %s", section_names[k->section], k->name);
+	return buf;
+}
+
+static void set_string(void *base, const struct cfg_key *k, char *s)
+{
+	char **slot = (char **)(void *)((char *)base + k->offset);
+
+	free(*slot);
+	*slot = s;
+}
+
+static void set_uint(void *base, const struct cfg_key *k, uint64_t v)
+{
+	char *p = (char *)base + k->offset;
+
+	if (k->size == sizeof(unsigned)) {
+		unsigned u = (unsigned)v; /* the table keeps max within range (test_table) */
+
+		memcpy(p, &u, sizeof(u));
+	} else {
+		memcpy(p, &v, sizeof(v));
+	}
+}
+
+/* Parse @value for key @k into @base (struct cfg or struct cfg_zone).  @line is 0 for a
+ * default.  @return 0 or the recorded error. */
+static int set_value(struct load *ld, const struct cfg_key *k, void *base, const char *zone,
+		     const char *value, unsigned line)
+{
+	char label[96], shown[SHOW_MAX + 4], lo[32], hi[32], tzbuf[256];
+	const char *why = NULL, *hash;
+	uint64_t v = 0;
+	char *s = NULL;
+	size_t len = strlen(value);
+	int r;
+
+	key_label(k, zone, label, sizeof(label));
+	show(value, shown, sizeof(shown));
+	if (len == 0)
+		return load_fail(ld, -EINVAL, line, "%s has no value%s", label,
+				 k->required ? " (it is required)"
+					     : "; remove the line to use the default");
+	if (len >= 2 && (value[0] == '"' || value[0] == '\'') && value[len - 1] == value[0])
+		return load_fail(ld, -EINVAL, line, "%s = %s: write the value without quotes",
+				 label, shown);
+	for (hash = strchr(value, '#'); hash && !(hash > value && is_blank(hash[-1]));)
+		hash = strchr(hash + 1, '#');
+	if (hash)
+		return load_fail(
+		    ld, -EINVAL, line,
+		    "%s = '%s': ' #' does not start a comment after a value, ' ;' does", label,
+		    shown);
+
+	switch (k->type) {
+	case CFG_T_NAME:
+		why = name_problem(value);
+		break;
+	case CFG_T_TEXT:
+		why = text_problem(value);
+		break;
+	case CFG_T_PATH:
+		r = path_normalize(value, &s, &why);
+		if (r == -ENOMEM)
+			return load_fail(ld, r, line, "out of memory");
+		break;
+	case CFG_T_GROUPS:
+		r = groups_normalize(value, &s, &why);
+		if (r == -ENOMEM)
+			return load_fail(ld, r, line, "out of memory");
+		break;
+	case CFG_T_TZ:
+		why = tz_problem(value, tzbuf, sizeof(tzbuf));
+		break;
+	case CFG_T_KIND:
+		if (strcmp(value, "dock") == 0)
+			v = CFG_ZONE_DOCK;
+		else if (strcmp(value, "upload") == 0)
+			v = CFG_ZONE_UPLOAD;
+		else
+			why = "is not a zone kind: write dock or upload";
+		break;
+	case CFG_T_DURATION:
+		if (cfg_parse_duration(value, &v) < 0) {
+			if (!duration_too_large(value))
+				return load_fail(
+				    ld, -EINVAL, line,
+				    "%s = '%s' is not a duration: write a number and a "
+				    "unit s, m, h or d (e.g. 10s)",
+				    label, shown);
+			v = UINT64_MAX; /* above every bound: out of range below */
+		}
+		break;
+	case CFG_T_UINT:
+	case CFG_T_SIZE:
+		if (k->type == CFG_T_UINT && strspn(value, "0123456789") != len)
+			return load_fail(ld, -EINVAL, line, "%s = '%s' is not a whole number",
+					 label, shown);
+		r = parse_size(value, &v); /* digits alone are a size without a unit */
+		if (r == -EINVAL)
+			return load_fail(
+			    ld, -EINVAL, line,
+			    "%s = '%s' is not a size: write a number of bytes, optionally "
+			    "followed by KiB, MiB or GiB (e.g. 1MiB)",
+			    label, shown);
+		if (r == -ERANGE)
+			v = UINT64_MAX; /* above every bound: out of range below */
+		break;
+	}
+	if (why) {
+		free(s);
+		return load_fail(ld, -EINVAL, line, "%s = '%s' %s", label, shown, why);
+	}
+
+	switch (k->type) {
+	case CFG_T_DURATION:
+	case CFG_T_UINT:
+	case CFG_T_SIZE:
+		if (v < k->min || v > k->max)
+			return load_fail(ld, -EINVAL, line, "%s = %s is out of range: %s to %s",
+					 label, shown, fmt_value(k->type, k->min, lo, sizeof(lo)),
+					 fmt_value(k->type, k->max, hi, sizeof(hi)));
+		set_uint(base, k, v);
+		break;
+	case CFG_T_KIND: {
+		enum cfg_zone_kind kind = (enum cfg_zone_kind)v;
+
+		memcpy((char *)base + k->offset, &kind, sizeof(kind));
+		break;
+	}
+	case CFG_T_PATH:
+	case CFG_T_GROUPS:
+		set_string(base, k, s);
+		break;
+	case CFG_T_NAME:
+	case CFG_T_TEXT:
+	case CFG_T_TZ:
+		s = strdup(value);
+		if (!s)
+			return load_fail(ld, -ENOMEM, line, "out of memory");
+		set_string(base, k, s);
+		break;
+	}
+	if (k->line_offset)
+		memcpy((char *)base + k->line_offset, &line, sizeof(line));
+	return 0;
+}
+
+static int add_zone(struct load *ld, const char *name, size_t len)
+{
+	struct cfg *cfg = ld->cfg;
+	struct cfg_zone *zones;
+	struct key_lines *keys;
+	unsigned *lines;
+	char shown[SHOW_MAX + 4];
+	char *dup = strndup(name, len);
+	const char *why;
+	size_t n = cfg->nzones;
+
+	if (!dup)
+		return load_fail(ld, -ENOMEM, ld->lineno, "out of memory");
+	show(dup, shown, sizeof(shown));
+	why = text_problem(dup);
+	if (!why && len > ZONE_NAME_MAX)
+		why = "is longer than 64 bytes";
+	if (why) {
+		free(dup);
+		return load_fail(ld, -EINVAL, ld->lineno, "zone name '%s' %s", shown, why);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(cfg->zones[i].name, dup) == 0) {
+			free(dup);
+			return load_fail(
+			    ld, -EINVAL, ld->lineno,
+			    "[zone %s] is already defined at line %u: give each zone its "
+			    "own name",
+			    shown, ld->zone_line[i]);
+		}
+
+	zones = realloc(cfg->zones, (n + 1) * sizeof(*zones));
+	if (zones)
+		cfg->zones = zones;
+	keys = realloc(ld->zone_keys, (n + 1) * sizeof(*keys));
+	if (keys)
+		ld->zone_keys = keys;
+	lines = realloc(ld->zone_line, (n + 1) * sizeof(*lines));
+	if (lines)
+		ld->zone_line = lines;
+	if (!zones || !keys || !lines) {
+		free(dup);
+		return load_fail(ld, -ENOMEM, ld->lineno, "out of memory");
+	}
+	memset(&zones[n], 0, sizeof(zones[n]));
+	zones[n].name = dup;
+	memset(&keys[n], 0, sizeof(keys[n]));
+	lines[n] = ld->lineno;
+	cfg->nzones = n + 1;
+	ld->zone = n;
+	ld->sec = SEC_ZONE;
+	return 0;
+}
+
+/* A "[...]" line: @name (not terminated) is what stands between the brackets. */
+static int on_section(struct load *ld, const char *name, size_t len)
+{
+	char shown[SHOW_MAX + 4], copy[SHOW_MAX + 1];
+
+	for (int s = SEC_LOG; s < SEC__MAX; s++) {
+		if (s == SEC_ZONE || strlen(section_names[s]) != len ||
+		    memcmp(name, section_names[s], len) != 0)
+			continue;
+		if (ld->section_line[s])
+			return load_fail(
+			    ld, -EINVAL, ld->lineno,
+			    "[%s] is repeated (first at line %u): keep its keys in one "
+			    "section",
+			    section_names[s], ld->section_line[s]);
+		ld->section_line[s] = ld->lineno;
+		ld->sec = (enum cfg_section)s;
+		return 0;
+	}
+	if (len >= 4 && memcmp(name, "zone", 4) == 0 && (len == 4 || is_blank(name[4]))) {
+		size_t i = 4;
+
+		while (i < len && is_blank(name[i]))
+			i++;
+		while (len > i && is_blank(name[len - 1]))
+			len--;
+		if (i == len)
+			return load_fail(ld, -EINVAL, ld->lineno,
+					 "[zone] needs a name: [zone NAME], e.g. [zone dock]");
+		return add_zone(ld, name + i, len - i);
+	}
+	snprintf(copy, sizeof(copy), "%.*s", (int)(len < SHOW_MAX ? len : SHOW_MAX), name);
+	return load_fail(
+	    ld, -EINVAL, ld->lineno,
+	    "unknown section [%s]: the sections are [log], [store], [zone NAME], [rules], "
+	    "[ingest] and [socket]",
+	    show(copy, shown, sizeof(shown)));
+}
+
+/* inih's reader: one line per call, see the design note at the top. */
+static char *on_read_line(char *str, int num, void *stream)
+{
+	struct load *ld = stream;
+	char *start;
+	ssize_t n;
+	size_t len;
+
+	if (ld->failed)
+		return NULL;
+	errno = 0;
+	n = getline(&ld->buf, &ld->bufsize, ld->f);
+	if (n < 0) {
+		if (ferror(ld->f))
+			ld->io_errno = errno ? errno : EIO;
+		return NULL;
+	}
+	ld->lineno++;
+	if (memchr(ld->buf, '\0', (size_t)n)) {
+		load_fail(ld, -EINVAL, ld->lineno,
+			  "the line contains a NUL byte: is this a text file?");
+		return NULL;
+	}
+	start = ld->buf;
+	if (ld->lineno == 1 && n >= 3 && memcmp(start, "\xef\xbb\xbf", 3) == 0)
+		start += 3; /* a UTF-8 byte order mark */
+	while (is_blank(*start))
+		start++;
+	len = strlen(start);
+	while (len > 0 && is_blank(start[len - 1]))
+		len--;
+	/* inih reads at most num - 1 bytes and would take the rest as the next line. */
+	if (num < 3 || len > (size_t)num - 3) {
+		load_fail(ld, -EINVAL, ld->lineno, "the line is longer than %d characters",
+			  num - 3);
+		return NULL;
+	}
+	memcpy(str, start, len);
+	str[len] = '\0';
+
+	if (str[0] == '[') {
+		/* As inih finds the end: ']', unless a " ;" comment comes first. */
+		const char *p = str + 1, *end;
+		bool was_space = false;
+
+		while (*p && *p != ']' && !(was_space && *p == ';')) {
+			was_space = is_blank(*p);
+			p++;
+		}
+		if (*p != ']')
+			return str; /* inih reports it */
+		end = p + 1;
+		while (is_blank(*end))
+			end++;
+		if (*end && *end != ';' && *end != '#') {
+			load_fail(ld, -EINVAL, ld->lineno,
+				  "unexpected text after ']': a section line holds only [NAME]");
+			return NULL;
+		}
+		if (on_section(ld, str + 1, (size_t)(p - (str + 1))) < 0)
+			return NULL;
+	}
+	return str;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct load *ld = user;
+	char shown[SHOW_MAX + 4], known[192];
+	struct key_lines *lines;
+	const char *zone = NULL;
+	void *base = ld->cfg;
+	size_t n = 0;
+
+	(void)section; /* ld->sec, read by on_read_line(), is the same section */
+	if (ld->failed)
+		return 0;
+	show(name, shown, sizeof(shown));
+	if (ld->sec == SEC_NONE) {
+		load_fail(ld, -EINVAL, ld->lineno,
+			  "'%s' is outside any section: put it under [log], [store], [zone NAME], "
+			  "[rules], [ingest] or [socket]",
+			  shown);
+		return 0;
+	}
+	if (ld->sec == SEC_ZONE) {
+		base = &ld->cfg->zones[ld->zone];
+		zone = ld->cfg->zones[ld->zone].name;
+		lines = &ld->zone_keys[ld->zone];
+	} else {
+		lines = &ld->global;
+	}
+	known[0] = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		char label[96];
+
+		if (k->section != ld->sec)
+			continue;
+		if (strcmp(k->name, name) != 0) {
+			if (n < sizeof(known))
+				n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s",
+						      n ? ", " : "", k->name);
+			continue;
+		}
+		if (lines->line[i]) {
+			load_fail(ld, -EINVAL, ld->lineno,
+				  "%s is already set at line %u: set each key once",
+				  key_label(k, zone, label, sizeof(label)), lines->line[i]);
+			return 0;
+		}
+		lines->line[i] = ld->lineno;
+		return set_value(ld, k, base, zone, value, ld->lineno) == 0;
+	}
+	if (ld->sec == SEC_ZONE)
+		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [zone %s]: the keys are %s",
+			  shown, zone, known);
+	else
+		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [%s]: the keys are %s",
+			  shown, section_names[ld->sec], known);
+	return 0;
+}
+
+/* inih stopped at line @line: say what it did not like.  Rereads the file up to that line (the
+ * reader went on past it), which is fine for a file of this size. */
+static int syntax_error(struct load *ld, unsigned line)
+{
+	unsigned i = 0;
+	ssize_t n = 0;
+
+	rewind(ld->f);
+	while (i < line && (n = getline(&ld->buf, &ld->bufsize, ld->f)) >= 0)
+		i++;
+	if (i == line && n > 0) {
+		const char *s = ld->buf + strspn(ld->buf, " \t\v\f\r\n\xef\xbb\xbf");
+
+		if (s[0] == '[')
+			return load_fail(
+			    ld, -EINVAL, line,
+			    "a section line needs its closing ']' (and no ' ;' comment "
+			    "inside): [NAME]");
+	}
+	return load_fail(
+	    ld, -EINVAL, line,
+	    "syntax error: expected 'key = value', a [section] or a comment (';' or '#')");
+}
+
+static const char *line_text(unsigned line, char *buf, size_t len)
+{
+	if (line)
+		snprintf(buf, len, "line %u", line);
+	else
+		snprintf(buf, len, "default");
+	return buf;
+}
+
+/* One path that must not overlap another. */
+struct place {
+	char label[96];
+	const char *path;
+	unsigned line;
+};
+
+/* @a lies within @b: report at the later line of the two, naming both. */
+static int overlap(struct load *ld, const struct place *a, const struct place *b, const char *what)
+{
+	char la[32], lb[32], sa[SHOW_MAX + 4], sb[SHOW_MAX + 4];
+
+	show(a->path, sa, sizeof(sa));
+	show(b->path, sb, sizeof(sb));
+	if (strcmp(a->path, b->path) == 0)
+		return load_fail(ld, -EINVAL, a->line > b->line ? a->line : b->line,
+				 "%s (%s) and %s (%s) are the same path '%s': %s", b->label,
+				 line_text(b->line, lb, sizeof(lb)), a->label,
+				 line_text(a->line, la, sizeof(la)), sa, what);
+	return load_fail(ld, -EINVAL, a->line > b->line ? a->line : b->line,
+			 "%s '%s' (%s) is inside %s '%s' (%s): %s", a->label, sa,
+			 line_text(a->line, la, sizeof(la)), b->label, sb,
+			 line_text(b->line, lb, sizeof(lb)), what);
+}
+
+static void place_global(struct place *p, const struct load *ld, const char *section,
+			 const char *key, const char *path)
+{
+	snprintf(p->label, sizeof(p->label), "[%s] %s", section, key);
+	p->path = path;
+	p->line = 0;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (cfg_keys[i].section != SEC_ZONE &&
+		    strcmp(section_names[cfg_keys[i].section], section) == 0 &&
+		    strcmp(cfg_keys[i].name, key) == 0)
+			p->line = ld->global.line[i];
+}
+
+/* Drop zones are emptied by the daemon: nothing else may live in one, and a zone may not lie
+ * in the store or the state folder (the daemon would ingest its own files).  This is lexical;
+ * custodyd checks the real paths (symlinks) when it starts. */
+static int check_places(struct load *ld)
+{
+	const struct cfg *cfg = ld->cfg;
+	struct place store = {0}, state = {0}, files[3] = {0}, zi = {0}, zj = {0};
+	size_t path_key = 0;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (cfg_keys[i].section == SEC_ZONE && strcmp(cfg_keys[i].name, "path") == 0)
+			path_key = i;
+	place_global(&store, ld, "store", "path", cfg->store_path);
+	place_global(&state, ld, "log", "state", cfg->state);
+	place_global(&files[0], ld, "log", "key", cfg->key);
+	place_global(&files[1], ld, "log", "verifier_key", cfg->verifier_key);
+	place_global(&files[2], ld, "socket", "path", cfg->socket_path);
+
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		snprintf(zi.label, sizeof(zi.label), "[zone %s] path", cfg->zones[i].name);
+		zi.path = cfg->zones[i].path;
+		zi.line = ld->zone_keys[i].line[path_key];
+		for (size_t j = 0; j < i; j++) {
+			snprintf(zj.label, sizeof(zj.label), "[zone %s] path", cfg->zones[j].name);
+			zj.path = cfg->zones[j].path;
+			zj.line = ld->zone_keys[j].line[path_key];
+			if (path_within(zi.path, zj.path))
+				return overlap(ld, &zi, &zj, "drop zones must not overlap");
+			if (path_within(zj.path, zi.path))
+				return overlap(ld, &zj, &zi, "drop zones must not overlap");
+		}
+		if (path_within(zi.path, store.path))
+			return overlap(ld, &zi, &store, "a drop zone must lie outside the store");
+		if (path_within(store.path, zi.path))
+			return overlap(ld, &store, &zi,
+				       "the store must lie outside every drop zone");
+		if (path_within(zi.path, state.path))
+			return overlap(ld, &zi, &state,
+				       "a drop zone must lie outside the state folder");
+		if (path_within(state.path, zi.path))
+			return overlap(ld, &state, &zi,
+				       "the state folder must lie outside every drop zone");
+		for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++)
+			if (path_within(files[f].path, zi.path))
+				return overlap(
+				    ld, &files[f], &zi,
+				    "the daemon would take it as evidence and remove it");
+	}
+	return 0;
+}
+
+/* After the file: defaults, required keys, at least one zone, then the places. */
+static int finish(struct load *ld)
+{
+	struct cfg *cfg = ld->cfg;
+	char label[96];
+	int r;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+
+		if (k->section == SEC_ZONE) {
+			for (size_t z = 0; z < cfg->nzones; z++) {
+				if (ld->zone_keys[z].line[i])
+					continue;
+				if (k->required)
+					return load_fail(
+					    ld, -EINVAL, ld->zone_line[z],
+					    "[zone %s] has no %s, which is required (%s)",
+					    cfg->zones[z].name, k->name, k->hint);
+				if (k->def) {
+					r = set_value(ld, k, &cfg->zones[z], cfg->zones[z].name,
+						      k->def, 0);
+					if (r < 0)
+						return r;
+				}
+			}
+			continue;
+		}
+		if (ld->global.line[i])
+			continue;
+		if (k->required)
+			return load_fail(ld, -EINVAL, 0, "%s is required: %s",
+					 key_label(k, NULL, label, sizeof(label)), k->hint);
+		if (k->def) {
+			r = set_value(ld, k, cfg, NULL, k->def, 0);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (cfg->nzones == 0)
+		return load_fail(ld, -EINVAL, 0,
+				 "no drop zone: add at least one [zone NAME] section with a path");
+	return check_places(ld);
+}
+
+struct cfg *cfg_free(struct cfg *cfg)
+{
+	if (!cfg)
+		return NULL;
+	for (size_t i = 0; i < cfg->nzones; i++) {
+		free(cfg->zones[i].name);
+		free(cfg->zones[i].path);
+		free(cfg->zones[i].name_pattern);
+		free(cfg->zones[i].device_clock);
+	}
+	free(cfg->zones);
+	free(cfg->file);
+	free(cfg->origin);
+	free(cfg->key);
+	free(cfg->verifier_key);
+	free(cfg->state);
+	free(cfg->store_path);
+	free(cfg->device_clock);
+	free(cfg->socket_path);
+	free(cfg->operators);
+	free(cfg->reviewers);
+	free(cfg->auditors);
+	free(cfg->approvers);
+	free(cfg);
+	return NULL;
+}
+
+int cfg_load(const char *path, struct cfg **ret, struct err_detail *reterr)
+{
+	struct load ld = {.file = path};
+	struct stat st;
+	int r;
+
+	ld.cfg = calloc(1, sizeof(*ld.cfg));
+	if (!ld.cfg)
+		return err_set(reterr, -ENOMEM, "%s: out of memory", path);
+	ld.cfg->file = strdup(path);
+	if (!ld.cfg->file) {
+		r = load_fail(&ld, -ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	ld.f = fopen(path, "re");
+	if (!ld.f) {
+		r = -errno;
+		load_fail(&ld, r, 0, "cannot open the configuration: %s%s", strerrordesc_np(errno),
+			  r == -ENOENT ? " (give the file with --config FILE)" : "");
+		goto out;
+	}
+	if (fstat(fileno(ld.f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = load_fail(&ld, -EINVAL, 0, "not a regular file");
+		goto out;
+	}
+
+	r = ini_parse_stream(on_read_line, &ld, on_key, &ld);
+	if (ld.io_errno) {
+		ld.failed = false; /* the read error is the real one */
+		r = load_fail(&ld, -EIO, 0, "cannot read: %s", strerrordesc_np(ld.io_errno));
+		goto out;
+	}
+	if (r == -2) {
+		ld.failed = false;
+		r = load_fail(&ld, -ENOMEM, 0, "out of memory");
+		goto out;
+	}
+	if (r > 0 && (!ld.failed || (unsigned)r < ld.err.line)) {
+		ld.failed = false; /* inih's error comes first in the file */
+		r = syntax_error(&ld, (unsigned)r);
+		goto out;
+	}
+	r = ld.failed ? ld.err.code : finish(&ld);
+out:
+	if (ld.f)
+		fclose(ld.f);
+	free(ld.buf);
+	free(ld.zone_keys);
+	free(ld.zone_line);
+	if (r < 0) {
+		cfg_free(ld.cfg);
+		if (reterr)
+			*reterr = ld.err;
+		return r;
+	}
+	*ret = ld.cfg;
+	return 0;
+}

@@ -1,0 +1,98 @@
+#pragma once
+/* The daemon's configuration (SPEC §10): one INI file, parsed by inih, every key in one table
+ * with its default and bounds (after Redis config.c's static_configs[]).  Unknown sections and
+ * keys are errors; errors cite file:line.  Used by custodyd (at start and on SIGHUP) and by
+ * custodyctl (socket path, verifier key).  Reentrant; a struct cfg is immutable once loaded,
+ * so a reload builds a new one and swaps it in. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct err_detail;
+
+enum cfg_zone_kind {
+	CFG_ZONE_DOCK,
+	CFG_ZONE_UPLOAD,
+};
+
+struct cfg_zone {
+	char *name;		    /* the section's name: [zone NAME] */
+	char *path;		    /* required; absolute, stored without '//' or a final '/' */
+	enum cfg_zone_kind kind;    /* default dock */
+	uint64_t settle_ms;	    /* default 5 s */
+	char *name_pattern;	    /* NULL when unset */
+	unsigned name_pattern_line; /* for file:line errors when the daemon validates it */
+	char *device_clock;	    /* NULL: [rules] device_clock applies */
+};
+
+/* Paths (key, verifier_key, state, store_path, zone paths, socket_path) are absolute, without
+ * '.' or '..' components, and stored normalised: "//a//b/" becomes "/a/b".  Time zones
+ * (device_clock) are "UTC" or the name of a TZif file under /usr/share/zoneinfo ($TZDIR, as
+ * glibc). */
+
+struct cfg {
+	char *file; /* the path it was loaded from */
+
+	/* [log] */
+	char *origin;	    /* required */
+	char *key;	    /* required: the signer key file */
+	char *verifier_key; /* default /etc/custody/log.pub */
+	char *state;	    /* default /var/lib/custody: <state>/log (LMDB), staging, checkpoint */
+	uint64_t checkpoint_interval_ms; /* default 10 s */
+
+	/* [store] */
+	char *store_path; /* default /var/lib/custody/store */
+
+	/* [zone NAME], in file order */
+	struct cfg_zone *zones;
+	size_t nzones;
+
+	/* [rules] */
+	uint64_t storage_deadline_ms; /* default 24 h */
+	char *device_clock;	      /* default "UTC" */
+	uint64_t split_tolerance_ms;  /* default 3 s */
+	uint64_t clock_skew_ms;	      /* default 10 min */
+
+	/* [ingest] (custody's own keys, documented in conf/custody.conf) */
+	unsigned workers;	     /* concurrent ingests, default 2, 1..16 */
+	uint64_t rescan_interval_ms; /* full rescan of every zone, default 60 s */
+	uint64_t probe_timeout_ms;   /* a probe child running longer is killed, default 10 min */
+	unsigned max_streams;	     /* default 16 (ING_LIMITS_INIT) */
+	uint64_t max_packets;	     /* default 20,000,000 (ING_LIMITS_INIT) */
+
+	/* [socket] */
+	char *socket_path; /* default /run/custody/custody.sock */
+	char *operators;   /* group names per role, comma-separated ("a,b", no spaces around */
+	char *reviewers;   /* commas); defaults custody-ops, custody-review, custody-audit, */
+	char *auditors;
+	char *approvers;	    /* custody-approve */
+	unsigned max_clients;	    /* default 256 */
+	uint64_t idle_timeout_ms;   /* default 60 s */
+	uint64_t max_request_bytes; /* default 1 MiB, 1 KiB..16 MiB; written N, NKiB, NMiB */
+};
+
+#define CFG_DEFAULT_FILE "/etc/custody/custody.conf"
+
+/** Load and validate @path.  On failure -EINVAL (or -ENOENT/-EACCES/-EIO/-ENOMEM) with
+ * "@path:LINE: what is wrong" in @reterr->msg and the line in @reterr->line; only the first
+ * error is reported.  The line is 0 ("@path: what is wrong") when the error is about the file
+ * as a whole: a [log] key required but missing, no zone, the file unreadable.  A zone without
+ * its path cites the zone's [zone NAME] line.  When two places conflict (two zones with one
+ * path, a zone inside the store) it cites the later of the two lines, and the message names
+ * both keys with both lines ("(line 6)", or "(default)" for a key left unset).
+ * Checks: known sections and keys only, each section and each key at most once (zones by
+ * name); inih syntax; durations as N with s/m/h/d (SPEC §10) within bounds; integers within
+ * bounds; kind dock|upload; device_clock a known time zone; required keys present; paths
+ * absolute; zone paths distinct and not nested, not inside the store or state (nor those
+ * inside a zone), and no key file or socket inside a zone; at least one zone.  The checks are
+ * lexical: paths are not required to exist, and symlinks are the daemon's to check when it
+ * starts.  Reentrant.  Caller owns *@ret (cfg_free()); *@ret is untouched on failure. */
+int cfg_load(const char *path, struct cfg **ret, struct err_detail *reterr);
+
+/** Free a config; NULL is fine; returns NULL. */
+struct cfg *cfg_free(struct cfg *cfg);
+
+/** Parse a duration "10s", "5m", "24h", "2d" (also "0"): decimal digits and one unit, nothing
+ * else (no sign, space, fraction or compound "1h30m").  @return 0 or -EINVAL (also on
+ * overflow); *@ret_ms is written only on success. */
+int cfg_parse_duration(const char *s, uint64_t *ret_ms);
