@@ -5,7 +5,7 @@ set -eu
 : "${CUSTODY_LOG:?}" "${CUSTODY_VERIFY:?}"
 tmp=$(mktemp -d)
 holder=
-trap '[ -n "$holder" ] && kill $holder 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -z "$holder" ] || kill $holder 2>/dev/null || true; rm -rf "$tmp"' EXIT
 cd "$tmp"
 fails=0
 
