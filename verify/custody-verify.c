@@ -23,6 +23,7 @@
 #include "hash.h"
 #include "note.h"
 #include "proof.h"
+#include "verify-fingerprint.h"
 
 static const char *arg_key;
 static const char *arg_media;
@@ -43,6 +44,9 @@ static void help(void)
 	       "        tree is a prefix of the newer one\n"
 	       "  checkpoint FILE --key VKEY\n"
 	       "        check a signed checkpoint and print its origin, size and root\n"
+	       "  fingerprint FILE [--json] [--device-clock TZ] [--name-pattern P]\n"
+	       "        print FILE's fingerprint as an ingest entry holds it; exit 1 when FILE\n"
+	       "        is damaged (custody-verify fingerprint --help for its options)\n"
 	       "\n"
 	       "VKEY is the verifier key (NAME+KEYID+BASE64) or a file holding it.\n"
 	       "Options: --json (one JSON object on stdout), --help.\n"
@@ -317,6 +321,9 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c;
 
+	/* 'fingerprint' takes no key and has options of its own (verify-fingerprint.c). */
+	if (argc > 1 && strcmp(argv[1], "fingerprint") == 0)
+		return vfy_cmd_fingerprint(argc - 1, argv + 1);
 	opterr = 0; /* our own one-line message instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {

@@ -1,0 +1,13 @@
+#pragma once
+/* Helpers shared by the files of ingest/ and nothing else (the double underscore, STYLE §4). */
+
+#include <stddef.h>
+
+/** Copy @len bytes of @in to @out as valid UTF-8: each byte that does not start a valid,
+ * shortest-form sequence (surrogates and code points above U+10FFFF are invalid too) becomes
+ * U+FFFD, and a NUL ends the copy.  @out holds at least 3 * @len + 1 bytes and is
+ * NUL-terminated.  @return the length written. */
+size_t ing__utf8_sanitize(const char *in, size_t len, char *out);
+
+/** The length of the valid UTF-8 sequence at @s (at most @len bytes), 0 when invalid. */
+size_t ing__utf8_seq(const unsigned char *s, size_t len);
