@@ -1,0 +1,172 @@
+/* Unit tests of the store of originals: copy-and-hash, never overwriting, read-only originals
+ * with their mtime, staging with its meta, the staging scan after a "crash", and names that
+ * cannot escape the store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/sha.h>
+
+#include "err.h"
+#include "store.h"
+
+static char dir[64], root[96];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/custody-store-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(root, sizeof(root), "%s/store", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s'; rm -rf '%s'", dir, dir);
+	return system(cmd);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_put_copies_hashes_and_never_overwrites(void **state)
+{
+	struct store *st;
+	struct err_detail e;
+	uint8_t sha[32], want[32];
+	char rel[STORE_REL_MAX], rel2[STORE_REL_MAX], src[128], path[256], buf[64];
+	struct timespec times[2] = { { 1000000000, 0 }, { 1500000000, 0 } };
+	struct stat sb;
+	uint64_t size;
+	bool existed;
+	int fd, ofd;
+
+	(void)state;
+	assert_int_equal(store_open(root, &st, &e), 0);
+	snprintf(src, sizeof(src), "%s/clip.mp4", dir);
+	write_file(src, "not really a clip");
+	assert_int_equal(utimensat(AT_FDCWD, src, times, 0), 0);
+	fd = open(src, O_RDONLY);
+	assert_int_equal(store_put_fd(st, fd, sha, &size, rel, &existed, &e), 0);
+	SHA256((const unsigned char *)"not really a clip", 17, want);
+	assert_memory_equal(sha, want, 32);
+	assert_int_equal(size, 17);
+	assert_false(existed);
+	assert_int_equal(strncmp(rel, "objects/", 8), 0);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0440);
+	assert_int_equal(sb.st_mtim.tv_sec, 1500000000);
+	/* The same bytes again: nothing new, nothing overwritten. */
+	assert_int_equal(store_put_fd(st, fd, sha, &size, rel2, &existed, &e), 0);
+	assert_true(existed);
+	assert_string_equal(rel, rel2);
+	close(fd);
+	assert_int_equal(store_open_original(st, rel, &ofd, &e), 0);
+	assert_int_equal(read(ofd, buf, sizeof(buf)), 17);
+	close(ofd);
+	/* Names that are not originals' are refused, whatever they point at. */
+	assert_int_equal(store_open_original(st, "../store/tmp", &ofd, &e), -EINVAL);
+	assert_int_equal(store_open_original(st, "objects/../../etc/passwd", &ofd, &e), -EINVAL);
+	store_free(st);
+}
+
+static int count_cb(void *opaque, const char *staged, const char *meta, size_t len)
+{
+	int *n = opaque;
+
+	assert_non_null(strstr(staged, "/staging/"));
+	assert_non_null(strstr(meta, "zone"));
+	assert_true(len > 0);
+	(*n)++;
+	return 0;
+}
+
+static void test_stage_adopt_unstage(void **state)
+{
+	struct store *st;
+	struct err_detail e;
+	uint8_t sha[32];
+	char staged[512], rel[STORE_REL_MAX], src[128], meta_path[600], path[256];
+	bool existed;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(store_open(root, &st, &e), 0);
+	snprintf(src, sizeof(src), "%s/zone-file.mp4", dir);
+	write_file(src, "staged bytes");
+	assert_int_equal(store_stage(st, src, "{\"zone\":\"dock\"}", 15, staged, sizeof(staged), &e),
+			 0);
+	assert_int_equal(access(src, F_OK), -1); /* it left the zone */
+	assert_int_equal(access(staged, F_OK), 0);
+	snprintf(meta_path, sizeof(meta_path), "%s.meta", staged);
+	assert_int_equal(access(meta_path, F_OK), 0);
+	/* After a "crash" the scan finds it with its meta. */
+	assert_int_equal(store_staging_scan(st, count_cb, &n, &e), 0);
+	assert_int_equal(n, 1);
+	SHA256((const unsigned char *)"staged bytes", 12, sha);
+	assert_int_equal(store_adopt(st, staged, sha, rel, &existed, &e), 0);
+	assert_false(existed);
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(store_unstage(st, staged, &e), 0);
+	assert_int_equal(access(staged, F_OK), -1);
+	assert_int_equal(access(meta_path, F_OK), -1);
+	assert_int_equal(access(path, F_OK), 0); /* the original stays */
+	/* A meta whose file is gone is cleaned up by the scan. */
+	write_file(meta_path, "{\"zone\":\"dock\"}");
+	n = 0;
+	assert_int_equal(store_staging_scan(st, count_cb, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(access(meta_path, F_OK), -1);
+	store_free(st);
+}
+
+static void test_stage_missing_file(void **state)
+{
+	struct store *st;
+	struct err_detail e;
+	char staged[512], src[128];
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(store_open(root, &st, &e), 0);
+	snprintf(src, sizeof(src), "%s/gone.mp4", dir);
+	assert_int_equal(store_stage(st, src, "{}", 2, staged, sizeof(staged), &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "gone.mp4"));
+	/* Nothing is left behind in staging. */
+	assert_int_equal(store_staging_scan(st, count_cb, &n, &e), 0);
+	assert_int_equal(n, 0);
+	store_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_put_copies_hashes_and_never_overwrites, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stage_adopt_unstage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_missing_file, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
