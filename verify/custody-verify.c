@@ -23,6 +23,7 @@
 #include "hash.h"
 #include "note.h"
 #include "proof.h"
+#include "fingerprint.h"
 #include "verify-fingerprint.h"
 
 static const char *arg_key;
@@ -37,8 +38,9 @@ static void help(void)
 	       "Commands:\n"
 	       "  proof FILE --key VKEY [--media MEDIA]\n"
 	       "        check a .tlog-proof file: the checkpoint's signature and origin, and that\n"
-	       "        the entry it carries is in the signed tree; with --media, that MEDIA's\n"
-	       "        SHA-256 is the one the entry records\n"
+	       "        the entry it carries is in the signed tree; with --media, that MEDIA is\n"
+	       "        the original the entry records: byte-identical (exact) or the same\n"
+	       "        packets in another container (remux)\n"
 	       "  consistency FILE --key VKEY\n"
 	       "        check a custody-consistency/1 file: both signatures and that the older\n"
 	       "        tree is a prefix of the newer one\n"
@@ -162,7 +164,41 @@ static void root_b64(const uint8_t root[VFY_HASH_LEN], char out[64])
 	vfy_b64_encode(root, VFY_HASH_LEN, out, 64);
 }
 
-/* Compare the media file's SHA-256 with the "sha256" the entry records. */
+/* A remux keeps every packet: each stream the entry records must be in the media file with
+ * the same packet digest and count (SPEC §4, §5). */
+static int check_remux(int fd, json_t *streams, struct err_detail *e)
+{
+	struct ing_fingerprint *fp = NULL;
+	size_t i;
+	json_t *s;
+	int r;
+
+	r = ing_fingerprint_fd(fd, arg_media, NULL, &fp, e);
+	if (r < 0)
+		return r;
+	r = json_array_size(streams) > 0 ? 0 : -EPROTO;
+	json_array_foreach(streams, i, s) {
+		const char *digest = json_string_value(json_object_get(s, "digest"));
+		json_int_t packets = json_integer_value(json_object_get(s, "packets"));
+		bool found = false;
+
+		for (unsigned k = 0; digest && k < fp->n_streams && !found; k++) {
+			char hex[2 * ING_HASH_LEN + 1];
+
+			ing_hex(fp->streams[k].digest, hex);
+			found = strcmp(hex, digest) == 0 && (json_int_t)fp->streams[k].packets == packets;
+		}
+		if (!found) {
+			r = -EPROTO;
+			break;
+		}
+	}
+	ing_fingerprint_free(fp);
+	return r;
+}
+
+/* Compare the media file with the original the entry records: byte for byte (its SHA-256),
+ * else packet for packet (its stream digests: the same recording in another container). */
 static int check_media(const char *entry, size_t len, const char **ret_result, struct err_detail *e)
 {
 	json_auto_t *obj = json_loadb(entry, len, 0, NULL);
@@ -183,11 +219,20 @@ static int check_media(const char *entry, size_t len, const char **ret_result, s
 	if (r < 0)
 		return r;
 	vfy_hex(digest, VFY_HASH_LEN, hex);
-	if (strcmp(hex, want) != 0)
-		return err_set(e, -EPROTO, "'%s' (SHA-256 %s) is not byte-identical to the original "
-			       "the entry records (SHA-256 %s)", arg_media, hex, want);
-	*ret_result = "exact";
-	return 0;
+	if (strcmp(hex, want) == 0) {
+		*ret_result = "exact";
+		return 0;
+	}
+	r = check_remux(fd, json_object_get(obj, "streams"), e);
+	if (r == 0) {
+		*ret_result = "remux";
+		return 0;
+	}
+	if (r != -EPROTO)
+		return r;
+	return err_set(e, -EPROTO, "'%s' (SHA-256 %s) is neither byte-identical to the original "
+		       "the entry records (SHA-256 %s) nor the same packets in another container",
+		       arg_media, hex, want);
 }
 
 static int cmd_proof(const char *path)
@@ -240,7 +285,10 @@ static int cmd_proof(const char *path)
 		       " (root %s)\n",
 		       p.index, cp.origin, cp.size, root);
 		if (media)
-			printf("media: '%s' is byte-identical to the logged original\n", arg_media);
+			printf("media: '%s' is %s\n", arg_media,
+			       strcmp(media, "exact") == 0
+				       ? "byte-identical to the logged original"
+				       : "the logged original's packets in another container (remux)");
 		printf("entry: %.*s\n", (int)p.extra_len, (const char *)p.extra);
 	}
 	vfy_tlog_proof_done(&p);

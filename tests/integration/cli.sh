@@ -104,8 +104,24 @@ python3 -c 'import json,sys; d=json.load(open("j")); assert d["verified"] and d[
 # --media: byte-identical or not
 printf 'clip 4' >clip4 && printf 'clip 5' >clip5
 expect 0 "" "$CUSTODY_VERIFY" proof p4.tlog-proof --key "$vkey" --media clip4
-expect 1 "media.*not byte-identical" "$CUSTODY_VERIFY" proof p4.tlog-proof --key "$vkey" --media clip5
+expect 1 "media.*neither byte-identical" "$CUSTODY_VERIFY" proof p4.tlog-proof --key "$vkey" --media clip5
 expect 2 "cannot read" "$CUSTODY_VERIFY" proof p4.tlog-proof --key "$vkey" --media nonexistent
+
+# --media with a real clip: its entry is the fingerprint; a remux has the same packets.
+ffmpeg -v error -f lavfi -i testsrc=size=160x120:rate=10 -f lavfi -i sine=frequency=440 \
+	-t 1 -c:v mpeg4 -c:a aac -shortest real.mp4
+ffmpeg -v error -i real.mp4 -c copy real.mkv
+ffmpeg -v error -f lavfi -i testsrc=size=160x120:rate=10 -t 1 -c:v mpeg4 other.mp4
+"$CUSTODY_VERIFY" fingerprint real.mp4 --json >real.json
+ridx=$(L append <real.json)
+L checkpoint >/dev/null
+L proof "$ridx" >real.tlog-proof
+expect 0 "" "$CUSTODY_VERIFY" proof real.tlog-proof --key "$vkey" --media real.mp4
+grep -q "byte-identical" out && ok "--media exact" || bad "--media exact: $(cat out)"
+expect 0 "" "$CUSTODY_VERIFY" proof real.tlog-proof --key "$vkey" --media real.mkv
+grep -q "remux" out && ok "--media remux" || bad "--media remux: $(cat out)"
+expect 1 "not verified \(media\).*neither byte-identical" \
+	"$CUSTODY_VERIFY" proof real.tlog-proof --key "$vkey" --media other.mp4
 
 # consistency
 L consistency 10 15 >c.json
