@@ -1,0 +1,1164 @@
+/* pipeline.c: ingest jobs on the libuv pool, and the one log-writer thread.
+ *
+ * DESIGN
+ * "Never lose evidence" (SPEC §9) fixes the order of every ingest:
+ *   1. store   the bytes become an original in the store, durable (store_put_fd() copies and
+ *              hashes in one pass; on the store's filesystem store_stage() moves the file into
+ *              staging with a durable note of its zone and name, then it is hashed and linked);
+ *   2. probe   custody-probe, a child process, fingerprints the stored original (a demuxer
+ *              that crashes or hangs costs that file a `damaged` entry, not the daemon);
+ *   3. commit  the writer thread appends the entry with its lookup keys;
+ *   4. remove  only then is the file unlinked from its zone (or its staged name removed).
+ * A crash before 4 leaves the file in its zone or in staging; a restart ingests it again and
+ * the writer, finding its SHA-256 already logged, records nothing new: one entry per arrival.
+ * Content that was logged before (the same clip dropped twice) is removed without a new entry:
+ * the first arrival's time counts.
+ *
+ * Threads: jobs are created and finished on the loop thread; their *_run halves run on the
+ * libuv pool (at most cfg->workers at once, so the pool keeps room for uv_fs_*); LMDB writes
+ * happen only on the writer thread, which takes everything queued since its last wake-up
+ * (ingest entries, annotations, access records) into one transaction, signs checkpoints at
+ * most every checkpoint_interval, and reports back through a uv_async_t (Redis bio.c, h2o
+ * multithread.c).  A job is owned by exactly one thread at a time: loop -> pool -> loop ->
+ * writer -> loop -> pool -> loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "cleanup.h"
+#include "conf.h"
+#include "daemon.h"
+#include "deadline.h"
+#include "entry.h"
+#include "err.h"
+#include "hash.h"
+#include "log.h"
+#include "macro.h"
+#include "note.h"
+#include "pipeline.h"
+#include "store.h"
+#include "tlog.h"
+#include "watch.h"
+
+extern char **environ;
+
+#define PROBE_OUTPUT_MAX (64u << 20) /* a probe answer larger than this is a broken probe */
+#define RETRY_FAILED_MS 30000        /* a failed ingest is offered again after this */
+
+enum item_kind { ITEM_INGEST, ITEM_APPEND };
+
+/* One unit of work for the writer: an ingest job or a bare entry. */
+struct item {
+	enum item_kind kind;
+	struct item *next;
+	json_t *entry;  /* built on the pool (ingest) or the loop (append) */
+	int status;     /* writer's result */
+	uint64_t index; /* where it was committed */
+	bool duplicate; /* ingest: the content was logged before (index = the first entry) */
+	struct err_detail err;
+	/* ITEM_APPEND */
+	pipe_append_cb cb;
+	void *opaque;
+};
+
+struct job {
+	struct item item; /* first: items on the writer's queues are jobs or appends */
+	struct pipeline *p;
+	uv_work_t work;
+	struct job *qnext; /* waiting for a worker */
+	struct job *fnext; /* in flight (all states) */
+	/* What the job was given, copied so that a reload cannot pull it away. */
+	char *path;    /* in the zone; NULL for a restart job that starts in staging */
+	char *relname; /* the entry's `name` */
+	char *zone_name;
+	char *device_clock;
+	char *name_pattern;
+	/* What the pool found. */
+	char staged[PATH_MAX]; /* "" unless moved into staging */
+	char rel[STORE_REL_MAX];
+	uint8_t sha256[32];
+	struct tlog_key *keys;
+	size_t nkeys;
+	bool probe_damaged;
+};
+
+struct pipeline {
+	struct daemon *d;
+	dev_t store_dev;
+	struct job *queue_head, *queue_tail; /* settled files waiting for a worker */
+	struct job *flight;                  /* every job from submit to its removal */
+	unsigned running;                    /* jobs on the pool */
+	struct pipe_stats stats;
+	bool stopping;
+	void (*stop_done)(void *opaque);
+	void *stop_opaque;
+
+	/* The writer thread and what it shares with the loop, under mtx. */
+	pthread_t writer;
+	pthread_mutex_t mtx;
+	pthread_cond_t cond;
+	struct item *wq_head, *wq_tail; /* to the writer */
+	struct item *done_head, *done_tail; /* back to the loop, in commit order */
+	bool writer_stop, writer_exited;
+	uv_async_t async;
+	struct vfy_signer *signer; /* writer thread only */
+	uint64_t interval_ms;
+	char checkpoint_file[PATH_MAX];
+};
+
+/* ---- small helpers ---- */
+
+uint64_t daemon_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
+{
+	uint64_t v = (uint64_t)value;
+
+	for (int i = 0; i < 4; i++)
+		extra[i] = (uint8_t)(stream >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		extra[4 + i] = (uint8_t)(v >> (8 * i));
+	for (int i = 0; i < 4; i++)
+		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
+}
+
+void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
+			uint32_t *ret_ordinal)
+{
+	uint64_t v = 0;
+	uint32_t s = 0, o = 0;
+
+	for (int i = 3; i >= 0; i--)
+		s = s << 8 | extra[i];
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | extra[4 + i];
+	for (int i = 3; i >= 0; i--)
+		o = o << 8 | extra[12 + i];
+	if (ret_stream)
+		*ret_stream = s;
+	if (ret_value)
+		*ret_value = (int64_t)v;
+	if (ret_ordinal)
+		*ret_ordinal = o;
+}
+
+static int hex_decode32(const char *hex, uint8_t out[32])
+{
+	if (!hex || strlen(hex) != 64)
+		return -EINVAL;
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static void format_time(uint64_t us, char out[ING_RFC3339_MAX])
+{
+	if (ing_format_utc((int64_t)us, out) < 0)
+		snprintf(out, ING_RFC3339_MAX, "1970-01-01T00:00:00Z");
+}
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	json_decref(j->item.entry);
+	free(j->path);
+	free(j->relname);
+	free(j->zone_name);
+	free(j->device_clock);
+	free(j->name_pattern);
+	free(j->keys);
+	free(j);
+}
+
+static const struct cfg_zone *zone_by_name(const struct cfg *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nzones; i++)
+		if (strcmp(cfg->zones[i].name, name) == 0)
+			return &cfg->zones[i];
+	return NULL;
+}
+
+static struct job *job_new(struct pipeline *p, const char *zone_name, const char *path,
+			   const char *relname)
+{
+	const struct cfg *cfg = p->d->cfg;
+	const struct cfg_zone *z = zone_by_name(cfg, zone_name);
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->p = p;
+	j->item.kind = ITEM_INGEST;
+	j->path = path ? strdup(path) : NULL;
+	j->relname = strdup(relname);
+	j->zone_name = strdup(zone_name);
+	j->device_clock = strdup(z && z->device_clock ? z->device_clock : cfg->device_clock);
+	j->name_pattern = z && z->name_pattern ? strdup(z->name_pattern) : NULL;
+	if ((path && !j->path) || !j->relname || !j->zone_name || !j->device_clock ||
+	    (z && z->name_pattern && !j->name_pattern)) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- step 2: the probe, in a child process ---- */
+
+/* Run custody-probe on @fd; fills @ret_out (malloc()'d) with what it printed.
+ * @return 0 when it exited 0; -ETIMEDOUT when killed for running too long; -ECHILD when it
+ * crashed or failed (the reason in @reterr). */
+static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
+		     struct err_detail *reterr)
+{
+	const struct cfg *cfg = p->d->cfg;
+	char skew[32], streams[24], packets[32], seconds[24];
+	char *argv[20];
+	int argc = 0, pipefd[2], status, r = 0;
+	posix_spawn_file_actions_t fa;
+	size_t len = 0, cap = 65536;
+	char *out = malloc(cap);
+	uint64_t deadline;
+	pid_t pid;
+
+	if (!out)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	snprintf(skew, sizeof(skew), "%" PRIu64, cfg->clock_skew_ms * 1000);
+	snprintf(streams, sizeof(streams), "%u", cfg->max_streams);
+	snprintf(packets, sizeof(packets), "%" PRIu64, cfg->max_packets);
+	/* The probe's own time limit sits below the daemon's kill, so that a slow file normally
+	 * comes back as damaged with a reason rather than as a killed probe. */
+	snprintf(seconds, sizeof(seconds), "%" PRIu64,
+		 cfg->probe_timeout_ms / 1000 > 2 ? cfg->probe_timeout_ms / 1000 - 1 : 1);
+	argv[argc++] = "custody-probe";
+	argv[argc++] = "--name";
+	argv[argc++] = j->relname;
+	argv[argc++] = "--device-clock";
+	argv[argc++] = j->device_clock;
+	argv[argc++] = "--clock-skew-us";
+	argv[argc++] = skew;
+	argv[argc++] = "--max-streams";
+	argv[argc++] = streams;
+	argv[argc++] = "--max-packets";
+	argv[argc++] = packets;
+	argv[argc++] = "--max-seconds";
+	argv[argc++] = seconds;
+	if (j->name_pattern) {
+		argv[argc++] = "--name-pattern";
+		argv[argc++] = j->name_pattern;
+	}
+	argv[argc] = NULL;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		free(out);
+		return err_set(reterr, -errno, "cannot make a pipe for the probe: %s", strerror(errno));
+	}
+	/* posix_spawn, not fork: this is a worker thread of a process with an LMDB environment. */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+	r = posix_spawn(&pid, p->d->probe_path, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	if (r != 0) {
+		close(pipefd[0]);
+		free(out);
+		return err_set(reterr, -r, "cannot start '%s': %s", p->d->probe_path, strerror(r));
+	}
+	deadline = daemon_now_us() + cfg->probe_timeout_ms * 1000;
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		uint64_t now = daemon_now_us();
+		ssize_t n;
+
+		if (now >= deadline) {
+			kill(pid, SIGKILL);
+			r = err_set(reterr, -ETIMEDOUT, "the probe ran past %" PRIu64 " s and was "
+				    "killed", cfg->probe_timeout_ms / 1000);
+			break;
+		}
+		if (poll(&pfd, 1, (int)((deadline - now) / 1000 + 1)) < 0 && errno != EINTR) {
+			kill(pid, SIGKILL);
+			r = err_set(reterr, -errno, "poll: %s", strerror(errno));
+			break;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (len + 1 >= cap) {
+			char *grown = cap < PROBE_OUTPUT_MAX ? realloc(out, cap * 2) : NULL;
+
+			if (!grown) {
+				kill(pid, SIGKILL);
+				r = err_set(reterr, -ECHILD, "the probe's answer is too large");
+				break;
+			}
+			out = grown;
+			cap *= 2;
+		}
+		n = read(pipefd[0], out + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r == 0 && WIFSIGNALED(status))
+		r = err_set(reterr, -ECHILD, "the probe crashed (signal %d, %s)", WTERMSIG(status),
+			    strsignal(WTERMSIG(status)));
+	else if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		r = err_set(reterr, -ECHILD, "the probe failed (exit status %d)",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	out[len] = '\0';
+	*ret_out = out;
+	return 0;
+}
+
+/* ---- step 1 to the entry: the pool half of an ingest ---- */
+
+static int stage_meta(const struct job *j, char **ret, size_t *ret_len)
+{
+	json_auto_t *m = json_pack("{s:s, s:s, s:I}", "zone", j->zone_name, "name", j->relname,
+				   "arrived_us", (json_int_t)daemon_now_us());
+
+	*ret = m ? json_dumps(m, JSON_COMPACT) : NULL;
+	if (!*ret)
+		return -ENOMEM;
+	*ret_len = strlen(*ret);
+	return 0;
+}
+
+/* Store the bytes durably; leaves an open read-only fd on the original in *@ret_fd. */
+static int ingest_store(struct pipeline *p, struct job *j, uint64_t *ret_size, int *ret_fd,
+			struct err_detail *reterr)
+{
+	struct store *st = p->d->store;
+	auto_close int fd = -1;
+	struct stat sb;
+	bool existed;
+	int r;
+
+	if (j->path) {
+		fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			return err_set(reterr, -errno, "cannot open '%s': %s", j->path,
+				       strerror(errno));
+		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
+			return err_set(reterr, -EINVAL, "'%s' is not a regular file", j->path);
+		/* Moved only when it is on the store's filesystem, ours, and not linked elsewhere:
+		 * an uploader's file cannot be made read-only by us (not the owner), and a second
+		 * link would let the "original" change behind the store.  Else it is copied. */
+		if (sb.st_dev != p->store_dev || sb.st_uid != geteuid() || sb.st_nlink != 1) {
+			r = store_put_fd(st, fd, j->sha256, ret_size, j->rel, &existed, reterr);
+			if (r < 0)
+				return r;
+			return store_open_original(st, j->rel, ret_fd, reterr);
+		}
+		{
+			auto_free char *meta = NULL;
+			size_t mlen;
+
+			if (stage_meta(j, &meta, &mlen) < 0)
+				return err_set(reterr, -ENOMEM, "out of memory");
+			r = store_stage(st, j->path, meta, mlen, j->staged, sizeof(j->staged), reterr);
+			if (r < 0)
+				return r;
+		}
+	} else {
+		fd = open(j->staged, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			return err_set(reterr, -errno, "cannot open '%s': %s", j->staged,
+				       strerror(errno));
+	}
+	/* In staging: the same inode, now out of the zone.  Hash it, then link it by content. */
+	r = vfy_sha256_fd(fd, j->sha256, ret_size, reterr);
+	if (r < 0)
+		return r;
+	r = store_adopt(st, j->staged, j->sha256, j->rel, &existed, reterr);
+	if (r < 0)
+		return r;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int add_key(struct job *j, uint8_t kind, const uint8_t hash[32], uint32_t stream,
+		   int64_t value, uint32_t ordinal, size_t *cap)
+{
+	if (j->nkeys == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct tlog_key *grown = realloc(j->keys, ncap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		j->keys = grown;
+		*cap = ncap;
+	}
+	j->keys[j->nkeys] = (struct tlog_key){ .kind = kind };
+	memcpy(j->keys[j->nkeys].hash, hash, 32);
+	pipe_key_extra_put(j->keys[j->nkeys].extra, stream, value, ordinal);
+	j->nkeys++;
+	return 0;
+}
+
+/* The lookup keys of an entry: the file hash, each stream digest, each video key packet. */
+static int collect_keys(struct job *j, json_t *entry, json_t *keys)
+{
+	size_t cap = 0, i;
+	json_t *s, *k;
+	uint8_t h[32];
+
+	if (add_key(j, TLOG_KEY_FILE, j->sha256, 0, 0, 0, &cap) < 0)
+		return -ENOMEM;
+	json_array_foreach(json_object_get(entry, "streams"), i, s) {
+		if (hex_decode32(json_string_value(json_object_get(s, "digest")), h) < 0)
+			continue;
+		if (add_key(j, TLOG_KEY_STREAM, h,
+			    (uint32_t)json_integer_value(json_object_get(s, "index")),
+			    (int64_t)json_integer_value(json_object_get(s, "packets")), 0, &cap) < 0)
+			return -ENOMEM;
+	}
+	json_array_foreach(keys, i, k) {
+		json_t *pts = json_array_get(k, 2);
+
+		if (hex_decode32(json_string_value(json_array_get(k, 1)), h) < 0)
+			continue;
+		if (add_key(j, TLOG_KEY_PACKET, h, (uint32_t)json_integer_value(json_array_get(k, 0)),
+			    json_is_integer(pts) ? (int64_t)json_integer_value(pts) : INT64_MIN,
+			    (uint32_t)json_integer_value(json_array_get(k, 3)), &cap) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The fields only the daemon knows: where it came from, when it was stored, where it is,
+ * and the storage deadline (SPEC §6).  @end_us is the recording end, or < 0 when unknown. */
+static int finish_entry(struct pipeline *p, struct job *j, json_t *entry, int64_t end_us,
+			bool future, uint64_t stored_us)
+{
+	const struct cfg *cfg = p->d->cfg;
+	char at[ING_RFC3339_MAX], deadline[ING_RFC3339_MAX];
+	const char *storage;
+	json_t *dl = json_null();
+
+	format_time(stored_us, at);
+	if (end_us < 0 || future) {
+		/* No trustworthy time: open until explained (issue 5 adds the explanations). */
+		storage = "unknown_time";
+	} else {
+		uint64_t due = (uint64_t)end_us + cfg->storage_deadline_ms * 1000;
+
+		format_time(due, deadline);
+		dl = json_string(deadline);
+		storage = stored_us <= due ? "on_time" : "late";
+	}
+	if (json_object_set_new(entry, "zone", json_string(j->zone_name)) < 0 ||
+	    json_object_set_new(entry, "name", json_string(j->relname)) < 0 ||
+	    json_object_set_new(entry, "ingested_at", json_string(at)) < 0 ||
+	    json_object_set_new(entry, "deadline", dl) < 0 ||
+	    json_object_set_new(entry, "storage", json_string(storage)) < 0 ||
+	    json_object_set_new(entry, "stored", json_string(j->rel)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static void ingest_run(uv_work_t *req)
+{
+	struct job *j = container_of(req, struct job, work);
+	struct pipeline *p = j->p;
+	struct err_detail *e = &j->item.err;
+	auto_free char *out = NULL;
+	auto_close int fd = -1;
+	json_auto_t *answer = NULL;
+	json_t *entry = NULL;
+	uint64_t size, stored_us;
+	int64_t end_us = -1;
+	bool future = false;
+	char hex[65];
+	int r;
+
+	r = ingest_store(p, j, &size, &fd, e);
+	if (r < 0)
+		goto fail;
+	stored_us = daemon_now_us(); /* the original is durable from here on */
+
+	r = probe_run(p, j, fd, &out, e);
+	if (r == 0) {
+		json_error_t jerr;
+
+		answer = json_loads(out, 0, &jerr);
+		entry = json_object_get(answer, "entry");
+		if (!json_is_object(entry)) {
+			r = err_set(e, -ECHILD, "the probe's answer is not valid: %s", jerr.text);
+		} else {
+			json_t *end = json_object_get(answer, "recorded_end_us");
+
+			json_incref(entry);
+			end_us = json_is_integer(end) ? (int64_t)json_integer_value(end) : -1;
+			future = json_is_true(json_object_get(answer, "future"));
+		}
+	}
+	if (r < 0) {
+		/* The probe crashed, hung or failed: the bytes are stored and hashed, so the file
+		 * is logged as damaged with the reason, never dropped. */
+		vfy_hex(j->sha256, 32, hex);
+		entry = json_pack("{s:i, s:s, s:I, s:s, s:n, s:n, s:[], s:s, s:n, s:n, s:n, s:n, "
+				  "s:n}",
+				  "v", 1, "type", "damaged", "size", (json_int_t)size, "sha256", hex,
+				  "container", "duration_us", "streams", "error", e->msg,
+				  "recorded_start", "recorded_end", "time_source", "device",
+				  "officer");
+		if (!entry) {
+			r = err_set(e, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		j->probe_damaged = true;
+	}
+	r = finish_entry(p, j, entry, end_us, future, stored_us);
+	if (r == 0)
+		r = collect_keys(j, entry, json_object_get(answer, "keys"));
+	if (r < 0) {
+		json_decref(entry);
+		err_set(e, r, "out of memory");
+		goto fail;
+	}
+	j->item.entry = entry;
+	j->item.status = 0;
+	return;
+fail:
+	j->item.status = r < 0 ? r : -EIO;
+}
+
+/* ---- the writer thread ---- */
+
+static void writer_commit(struct pipeline *p, struct item *batch)
+{
+	struct daemon *d = p->d;
+	size_t n = 0, nkeys = 0, cap = 0;
+	struct iovec *iov = NULL;
+	struct tlog_key *keys = NULL;
+	struct item **order = NULL;
+	struct err_detail e;
+	uint64_t first;
+	int r = 0;
+
+	for (struct item *it = batch; it; it = it->next)
+		cap++;
+	iov = calloc(cap, sizeof(*iov));
+	order = calloc(cap, sizeof(*order));
+	if (!iov || !order) {
+		r = err_set(&e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (struct item *it = batch; it; it = it->next) {
+		char *text;
+		size_t len;
+
+		it->status = 0;
+		if (it->kind == ITEM_INGEST) {
+			struct job *j = (struct job *)it;
+			struct tlog_hit hit;
+			size_t nhits = 0;
+			bool dup_in_batch = false;
+
+			/* Content already logged, or twice in this batch: one entry only. */
+			if (tlog_lookup(d->log, TLOG_KEY_FILE, j->sha256, &hit, 1, &nhits, &e) == 0 &&
+			    nhits > 0) {
+				it->duplicate = true;
+				it->index = hit.index;
+				continue;
+			}
+			for (size_t k = 0; k < n; k++)
+				if (order[k]->kind == ITEM_INGEST &&
+				    memcmp(((struct job *)order[k])->sha256, j->sha256, 32) == 0)
+					dup_in_batch = true;
+			if (dup_in_batch) {
+				it->duplicate = true;
+				it->index = UINT64_MAX; /* filled in after the commit */
+				continue;
+			}
+		}
+		if (vfy_entry_dump(it->entry, &text, &len, &it->err) < 0) {
+			it->status = it->err.code;
+			continue;
+		}
+		if (it->kind == ITEM_INGEST) {
+			struct job *j = (struct job *)it;
+			struct tlog_key *grown = realloc(keys, (nkeys + j->nkeys) * sizeof(*keys));
+
+			if (!grown) {
+				free(text);
+				r = err_set(&e, -ENOMEM, "out of memory");
+				goto out;
+			}
+			keys = grown;
+			for (size_t k = 0; k < j->nkeys; k++) {
+				keys[nkeys + k] = j->keys[k];
+				keys[nkeys + k].entry = (uint32_t)n;
+			}
+			nkeys += j->nkeys;
+		}
+		iov[n] = (struct iovec){ text, len };
+		order[n++] = it;
+	}
+	if (n > 0) {
+		r = tlog_append_keyed(d->log, iov, n, keys, nkeys, &first, &e);
+		if (r == 0)
+			for (size_t k = 0; k < n; k++)
+				order[k]->index = first + k;
+	}
+	/* A duplicate within the batch points at the entry of its first copy. */
+	for (struct item *it = batch; it && r == 0; it = it->next) {
+		if (!it->duplicate || it->index != UINT64_MAX)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (order[k]->kind == ITEM_INGEST &&
+			    memcmp(((struct job *)order[k])->sha256, ((struct job *)it)->sha256,
+				   32) == 0)
+				it->index = order[k]->index;
+	}
+out:
+	if (r < 0)
+		for (struct item *it = batch; it; it = it->next)
+			if (it->status == 0) {
+				it->status = r;
+				it->err = e;
+			}
+	for (size_t k = 0; k < n; k++)
+		free(iov[k].iov_base);
+	free(iov);
+	free(order);
+	free(keys);
+}
+
+/* Write the newest checkpoint to <state>/checkpoint atomically, for publication. */
+static int publish_checkpoint(struct pipeline *p, struct err_detail *reterr)
+{
+	auto_free char *note = NULL;
+	char tmp[PATH_MAX + 8], dir[PATH_MAX];
+	auto_close int fd = -1, dfd = -1;
+	size_t len;
+	int r;
+
+	r = tlog_checkpoint_get(p->d->log, TLOG_NEWEST, &note, &len, NULL, reterr);
+	if (r < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p->checkpoint_file);
+	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, note, len) != (ssize_t)len || fsync(fd) < 0 ||
+	    rename(tmp, p->checkpoint_file) < 0)
+		return err_set(reterr, -errno, "cannot publish the checkpoint to '%s': %s",
+			       p->checkpoint_file, strerror(errno));
+	snprintf(dir, sizeof(dir), "%s", p->d->cfg->state);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		fsync(dfd);
+	return 0;
+}
+
+static void writer_sign(struct pipeline *p)
+{
+	struct err_detail e;
+	int signed_new = 0;
+
+	if (tlog_checkpoint_sign(p->d->log, p->signer, &signed_new, &e) < 0) {
+		log_error("log", "cannot sign a checkpoint: %s", e.msg);
+		return;
+	}
+	if (signed_new && publish_checkpoint(p, &e) < 0)
+		log_error("log", "%s", e.msg);
+}
+
+static void *writer_main(void *arg)
+{
+	struct pipeline *p = arg;
+	uint64_t last_sign_us = 0;
+	bool dirty = true; /* sign once at start if the log grew while we were down */
+
+	pthread_mutex_lock(&p->mtx);
+	for (;;) {
+		struct item *batch, *tail;
+		uint64_t now = daemon_now_us();
+
+		if (!p->wq_head && !p->writer_stop) {
+			if (dirty) {
+				struct timespec ts;
+				uint64_t due = last_sign_us + p->interval_ms * 1000;
+
+				if (now < due) {
+					clock_gettime(CLOCK_REALTIME, &ts);
+					ts.tv_sec += (time_t)((due - now) / 1000000);
+					ts.tv_nsec += (long)((due - now) % 1000000) * 1000;
+					if (ts.tv_nsec >= 1000000000) {
+						ts.tv_sec++;
+						ts.tv_nsec -= 1000000000;
+					}
+					pthread_cond_timedwait(&p->cond, &p->mtx, &ts);
+					continue;
+				}
+				pthread_mutex_unlock(&p->mtx);
+				writer_sign(p);
+				pthread_mutex_lock(&p->mtx);
+				last_sign_us = daemon_now_us();
+				dirty = false;
+				continue;
+			}
+			pthread_cond_wait(&p->cond, &p->mtx);
+			continue;
+		}
+		if (!p->wq_head && p->writer_stop)
+			break;
+		batch = p->wq_head;
+		p->wq_head = p->wq_tail = NULL;
+		pthread_mutex_unlock(&p->mtx);
+
+		writer_commit(p, batch);
+		dirty = true;
+
+		pthread_mutex_lock(&p->mtx);
+		for (tail = batch; tail->next; tail = tail->next)
+			;
+		if (p->done_tail)
+			p->done_tail->next = batch;
+		else
+			p->done_head = batch;
+		p->done_tail = tail;
+		pthread_mutex_unlock(&p->mtx);
+		uv_async_send(&p->async);
+		pthread_mutex_lock(&p->mtx);
+	}
+	pthread_mutex_unlock(&p->mtx);
+	/* Shutdown: everything queued is committed; sign what it added. */
+	writer_sign(p);
+	pthread_mutex_lock(&p->mtx);
+	p->writer_exited = true;
+	pthread_mutex_unlock(&p->mtx);
+	uv_async_send(&p->async);
+	return NULL;
+}
+
+static void writer_push(struct pipeline *p, struct item *it)
+{
+	it->next = NULL;
+	pthread_mutex_lock(&p->mtx);
+	if (p->wq_tail)
+		p->wq_tail->next = it;
+	else
+		p->wq_head = it;
+	p->wq_tail = it;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mtx);
+}
+
+/* ---- the loop's half ---- */
+
+static void kick(struct pipeline *p);
+static void maybe_stopped(struct pipeline *p);
+
+static void flight_remove(struct pipeline *p, struct job *j)
+{
+	for (struct job **pp = &p->flight; *pp; pp = &(*pp)->fnext)
+		if (*pp == j) {
+			*pp = j->fnext;
+			return;
+		}
+}
+
+static void set_error(struct pipeline *p, const char *fmt, const char *a, const char *b)
+{
+	snprintf(p->stats.last_error, sizeof(p->stats.last_error), fmt, a, b);
+	p->stats.last_error_us = daemon_now_us();
+}
+
+static void remove_run(uv_work_t *req)
+{
+	struct job *j = container_of(req, struct job, work);
+	struct err_detail *e = &j->item.err;
+	int r = 0;
+
+	/* The entry is committed: now, and only now, the file may leave its zone. */
+	if (j->staged[0]) {
+		r = store_unstage(j->p->d->store, j->staged, e);
+	} else if (j->path) {
+		char dir[PATH_MAX];
+		const char *slash = strrchr(j->path, '/');
+		int dfd;
+
+		if (unlink(j->path) < 0 && errno != ENOENT) {
+			r = err_set(e, -errno, "cannot remove '%s' from its zone: %s", j->path,
+				    strerror(errno));
+		} else if (slash) {
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - j->path), j->path);
+			dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd >= 0) {
+				fsync(dfd);
+				close(dfd);
+			}
+		}
+	}
+	j->item.status = r;
+}
+
+static void remove_done(uv_work_t *req, int status)
+{
+	struct job *j = container_of(req, struct job, work);
+	struct pipeline *p = j->p;
+
+	(void)status;
+	if (j->item.status < 0) {
+		log_error("ingest", "%s", j->item.err.msg);
+		set_error(p, "%s%s", j->item.err.msg, "");
+	}
+	if (j->path && p->d->watch)
+		watch_forget(p->d->watch, j->path);
+	flight_remove(p, j);
+	job_free(j);
+	maybe_stopped(p);
+}
+
+static void job_removal(struct pipeline *p, struct job *j)
+{
+	int r = uv_queue_work(p->d->loop, &j->work, remove_run, remove_done);
+
+	if (r < 0) {
+		log_error("ingest", "cannot schedule the removal of '%s': %s", j->relname,
+			  uv_strerror(r));
+		flight_remove(p, j);
+		job_free(j);
+	}
+}
+
+static void job_failed(struct pipeline *p, struct job *j)
+{
+	const char *what = j->path ? j->path : j->staged;
+
+	p->stats.failed++;
+	if (j->item.status == -ENOSPC) {
+		if (!p->stats.store_full)
+			log_alert("store", "the store is full: ingest paused, '%s' stays in its "
+				  "zone and is retried: %s", what, j->item.err.msg);
+		p->stats.store_full = 1;
+	} else {
+		log_error("ingest", "'%s' stays where it is and is retried: %s", what,
+			  j->item.err.msg);
+	}
+	set_error(p, "'%s': %s", j->relname, j->item.err.msg);
+	/* Moved into staging but not logged: put it back in its zone, where the watch retries it.
+	 * No fsync is needed: after a crash the file is in one of two places that are both
+	 * ingested (a staged file whose meta survived, or the zone), and a meta whose file left
+	 * is removed by the next staging scan. */
+	if (j->staged[0] && j->path &&
+	    renameat2(AT_FDCWD, j->staged, AT_FDCWD, j->path, RENAME_NOREPLACE) < 0)
+		log_error("ingest", "'%s' stays in staging as '%s' and is ingested at the next start: "
+			  "%s", j->relname, j->staged, strerror(errno));
+	if (j->path && p->d->watch)
+		watch_retry(p->d->watch, j->path, RETRY_FAILED_MS);
+	flight_remove(p, j);
+	job_free(j);
+}
+
+static void ingest_done(uv_work_t *req, int status)
+{
+	struct job *j = container_of(req, struct job, work);
+	struct pipeline *p = j->p;
+
+	p->running--;
+	if (status == UV_ECANCELED) {
+		flight_remove(p, j);
+		job_free(j);
+	} else if (j->item.status < 0) {
+		job_failed(p, j);
+	} else {
+		writer_push(p, &j->item);
+	}
+	kick(p);
+	maybe_stopped(p);
+}
+
+static void on_writer_done(uv_async_t *handle)
+{
+	struct pipeline *p = handle->data;
+	struct item *list, *next;
+	bool exited;
+
+	pthread_mutex_lock(&p->mtx);
+	list = p->done_head;
+	p->done_head = p->done_tail = NULL;
+	exited = p->writer_exited;
+	pthread_mutex_unlock(&p->mtx);
+	for (; list; list = next) {
+		next = list->next;
+		if (list->kind == ITEM_APPEND) {
+			if (list->status < 0)
+				log_error("log", "cannot append an entry: %s", list->err.msg);
+			if (list->cb)
+				list->cb(list->opaque, list->status, list->index, &list->err);
+			json_decref(list->entry);
+			free(list);
+			continue;
+		}
+		struct job *j = (struct job *)list;
+
+		if (list->status < 0) {
+			job_failed(p, j);
+			continue;
+		}
+		if (p->stats.store_full) {
+			log_notice("store", "the store has room again: ingest resumed");
+			p->stats.store_full = 0;
+		}
+		if (list->duplicate) {
+			p->stats.duplicates++;
+			log_info("ingest", "'%s' in zone '%s' is already logged as entry %" PRIu64
+				 "; removing the new copy", j->relname, j->zone_name, list->index);
+		} else {
+			p->stats.ingested++;
+			if (strcmp(json_string_value(json_object_get(list->entry, "type")),
+				   "damaged") == 0) {
+				p->stats.damaged++;
+				log_alert("ingest", "'%s' from zone '%s' is damaged (entry %" PRIu64
+					  "): %s", j->relname, j->zone_name, list->index,
+					  json_string_value(json_object_get(list->entry, "error")));
+			} else {
+				log_info("ingest", "'%s' from zone '%s' is entry %" PRIu64,
+					 j->relname, j->zone_name, list->index);
+			}
+		}
+		job_removal(p, j);
+	}
+	if (exited && p->stopping)
+		maybe_stopped(p);
+}
+
+static void kick(struct pipeline *p)
+{
+	while (!p->stopping && p->queue_head && p->running < p->d->cfg->workers) {
+		struct job *j = p->queue_head;
+		int r;
+
+		p->queue_head = j->qnext;
+		if (!p->queue_head)
+			p->queue_tail = NULL;
+		p->stats.queued--;
+		r = uv_queue_work(p->d->loop, &j->work, ingest_run, ingest_done);
+		if (r < 0) {
+			err_set(&j->item.err, r, "cannot schedule the ingest: %s", uv_strerror(r));
+			j->item.status = r;
+			job_failed(p, j);
+			continue;
+		}
+		p->running++;
+	}
+}
+
+static void enqueue(struct pipeline *p, struct job *j)
+{
+	j->fnext = p->flight;
+	p->flight = j;
+	j->qnext = NULL;
+	if (p->queue_tail)
+		p->queue_tail->qnext = j;
+	else
+		p->queue_head = j;
+	p->queue_tail = j;
+	p->stats.queued++;
+	kick(p);
+}
+
+void pipe_submit(struct pipeline *p, size_t zone, const char *path, const char *relname)
+{
+	struct job *j;
+
+	if (p->stopping || zone >= p->d->cfg->nzones)
+		return;
+	for (j = p->flight; j; j = j->fnext)
+		if (j->path && strcmp(j->path, path) == 0)
+			return;
+	j = job_new(p, p->d->cfg->zones[zone].name, path, relname);
+	if (!j) {
+		log_error("ingest", "out of memory for '%s'; it stays in its zone", path);
+		return;
+	}
+	enqueue(p, j);
+}
+
+void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opaque)
+{
+	struct item *it = calloc(1, sizeof(*it));
+
+	if (!it || p->writer_stop) {
+		struct err_detail e;
+
+		err_set(&e, it ? -ESHUTDOWN : -ENOMEM, it ? "the daemon is stopping" : "out of memory");
+		free(it);
+		json_decref(entry);
+		if (cb)
+			cb(opaque, e.code, 0, &e);
+		return;
+	}
+	it->kind = ITEM_APPEND;
+	it->entry = entry;
+	it->cb = cb;
+	it->opaque = opaque;
+	writer_push(p, it);
+}
+
+void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
+{
+	*ret = p->stats;
+	ret->in_flight = p->running;
+	tlog_checkpoint_get(p->d->log, TLOG_NEWEST, NULL, NULL, &ret->checkpoint_size, NULL);
+}
+
+/* A restart: whatever staging holds was moved out of a zone but not yet logged. */
+static int on_staged(void *opaque, const char *staged, const char *meta, size_t len)
+{
+	struct pipeline *p = opaque;
+	json_auto_t *m = json_loadb(meta, len, 0, NULL);
+	const char *zone = json_string_value(json_object_get(m, "zone"));
+	const char *name = json_string_value(json_object_get(m, "name"));
+	struct job *j;
+
+	if (!zone || !name) {
+		log_error("ingest", "'%s.meta' is unreadable; '%s' stays in staging for an operator",
+			  staged, staged);
+		return 0;
+	}
+	j = job_new(p, zone, NULL, name);
+	if (!j)
+		return -ENOMEM;
+	snprintf(j->staged, sizeof(j->staged), "%s", staged);
+	log_notice("ingest", "resuming '%s' from zone '%s', found in staging", name, zone);
+	enqueue(p, j);
+	return 0;
+}
+
+int pipe_new(struct daemon *d, struct pipeline **ret, struct err_detail *reterr)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+	struct stat sb;
+	int r;
+
+	if (!p)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	p->d = d;
+	p->interval_ms = d->cfg->checkpoint_interval_ms;
+	snprintf(p->checkpoint_file, sizeof(p->checkpoint_file), "%s/checkpoint", d->cfg->state);
+	if (stat(store_root(d->store), &sb) < 0) {
+		free(p);
+		return err_set(reterr, -errno, "cannot stat the store: %s", strerror(errno));
+	}
+	p->store_dev = sb.st_dev;
+	r = vfy_signer_load(d->cfg->key, &p->signer, reterr);
+	if (r < 0) {
+		err_prefix(reterr, "[log] key");
+		free(p);
+		return r;
+	}
+	pthread_mutex_init(&p->mtx, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	r = uv_async_init(d->loop, &p->async, on_writer_done);
+	if (r < 0) {
+		vfy_signer_free(p->signer);
+		free(p);
+		return err_set(reterr, r, "uv_async_init: %s", uv_strerror(r));
+	}
+	p->async.data = p;
+	r = pthread_create(&p->writer, NULL, writer_main, p);
+	if (r != 0) {
+		uv_close((uv_handle_t *)&p->async, NULL);
+		return err_set(reterr, -r, "cannot start the log writer: %s", strerror(r));
+	}
+	*ret = p;
+	r = store_staging_scan(d->store, on_staged, p, reterr);
+	return r < 0 ? r : 0;
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+	struct pipeline *p = h->data;
+
+	if (p->stop_done)
+		p->stop_done(p->stop_opaque);
+}
+
+static void maybe_stopped(struct pipeline *p)
+{
+	bool exited;
+
+	/* Every job in flight (on the pool, at the writer, being removed) finishes first; the
+	 * writer keeps running for them. */
+	if (!p->stopping || p->flight)
+		return;
+	pthread_mutex_lock(&p->mtx);
+	if (!p->writer_stop) {
+		p->writer_stop = true;
+		pthread_cond_signal(&p->cond);
+	}
+	exited = p->writer_exited;
+	pthread_mutex_unlock(&p->mtx);
+	if (!exited || uv_is_closing((uv_handle_t *)&p->async))
+		return;
+	pthread_join(p->writer, NULL);
+	uv_close((uv_handle_t *)&p->async, on_async_closed);
+}
+
+void pipe_stop(struct pipeline *p, void (*done)(void *opaque), void *opaque)
+{
+	p->stopping = true;
+	p->stop_done = done;
+	p->stop_opaque = opaque;
+	/* Files not yet started stay in their zones; they are found again at the next start. */
+	while (p->queue_head) {
+		struct job *j = p->queue_head;
+
+		p->queue_head = j->qnext;
+		flight_remove(p, j);
+		job_free(j);
+	}
+	p->queue_tail = NULL;
+	p->stats.queued = 0;
+	maybe_stopped(p);
+}
+
+struct pipeline *pipe_free(struct pipeline *p)
+{
+	if (!p)
+		return NULL;
+	vfy_signer_free(p->signer);
+	pthread_mutex_destroy(&p->mtx);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+	return NULL;
+}

@@ -1,0 +1,71 @@
+#pragma once
+/* The ingest pipeline and the log writer.
+ *
+ * An ingest job runs on the libuv pool: the file is moved into the store's staging (same
+ * filesystem) or copied into the store while being hashed; custody-probe (a child process)
+ * fingerprints the stored bytes; the entry is built and handed to the one writer thread, which
+ * commits the entries of concurrent jobs in one transaction; only after the commit is the file
+ * removed from its zone (or staging).  Content already logged is not logged again: the file is
+ * removed and the first arrival's entry stands.
+ *
+ * The writer thread also appends entries the server makes (annotations, access records) and
+ * signs checkpoints, at most every checkpoint_interval and at shutdown.  Loop thread only,
+ * except where said. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct daemon;
+struct err_detail;
+struct json_t;
+struct pipeline;
+
+/** Start the writer thread, and ingest whatever staging holds from before a restart. */
+int pipe_new(struct daemon *d, struct pipeline **ret, struct err_detail *reterr);
+
+/** Offer a settled file (watch's callback).  Ignored while stopping or if @path is in flight. */
+void pipe_submit(struct pipeline *p, size_t zone, const char *path, const char *relname);
+
+/** Called when @entry (a JSON object; the reference is stolen) is committed at @index, or
+ * failed with @status < 0 (@e says why).  Runs on the loop thread. */
+typedef void (*pipe_append_cb)(void *opaque, int status, uint64_t index,
+			       const struct err_detail *e);
+
+/** Append an entry made on the loop thread (annotation, access).  It is canonicalised and
+ * checked (vfy_entry_dump) on the writer thread.  @cb may be NULL. */
+void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, void *opaque);
+
+struct pipe_stats {
+	uint64_t queued;      /* settled files waiting for a worker */
+	uint64_t in_flight;   /* ingests running */
+	uint64_t ingested;    /* since start */
+	uint64_t duplicates;  /* arrivals of content already logged */
+	uint64_t damaged;
+	uint64_t failed;      /* attempts that failed and will be retried */
+	uint64_t checkpoint_size; /* newest signed */
+	char last_error[512];     /* "" when none */
+	uint64_t last_error_us;
+	int store_full;           /* ingest paused: the store's filesystem is full */
+};
+
+void pipe_stats(const struct pipeline *p, struct pipe_stats *ret);
+
+/** SIGTERM: take no new files, finish those in flight, commit, sign a checkpoint, stop the
+ * writer thread; then call @done on the loop thread. */
+void pipe_stop(struct pipeline *p, void (*done)(void *opaque), void *opaque);
+
+/** Free a stopped pipeline.  NULL is fine; returns NULL. */
+struct pipeline *pipe_free(struct pipeline *p);
+
+/* Lookup keys the pipeline records with each ingest or damaged entry (tlog_append_keyed()), for
+ * the server's `verify` (SPEC §5).  Integers in @extra are little-endian.
+ *   TLOG_KEY_FILE    the file's SHA-256; extra unused (zero)
+ *   TLOG_KEY_STREAM  each stream's digest; extra[0..3] stream index, extra[4..11] packet count
+ *   TLOG_KEY_PACKET  each video key packet's SHA-256; extra[0..3] stream index, extra[4..11]
+ *                    pts in microseconds (INT64_MIN when unknown), extra[12..15] the packet's
+ *                    ordinal in its stream (low 32 bits) */
+
+/** Encode/decode the @extra of a lookup key (see above).  Any thread. */
+void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal);
+void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
+			uint32_t *ret_ordinal);

@@ -1,0 +1,508 @@
+/* srv-index.c: what the server knows about the log without rescanning it.  Loop thread only.
+ *
+ * DESIGN
+ *
+ * `verify` must say which annotations concern the original it found, and whether a clip that
+ * matches nothing claims to be an original (its name, device and recording time); `status`
+ * counts the open compliance items.  Scanning the log for that on every request would cost
+ * O(log size) per query, and the log grows by an access entry per query.  So the server scans
+ * the log once, in slices from the loop (server.c on_bg), follows its tail every second, and
+ * keeps only what those questions need:
+ *
+ *   - every annotation (they are few: people write them), parsed into struct srv_note, sorted
+ *     by index;
+ *   - a hash multimap of 32-bit tags to 32-bit entry indexes for claim keys: an original's
+ *     file name (without folders), its device + recorded_start, its creation_time + make +
+ *     model + serial tags, and "entry N is named by annotation M".  8 bytes a slot at most half
+ *     full: about 50 bytes per ingested original.  A tag match is only a candidate; callers
+ *     confirm it against the entry (or the note), so a 32-bit collision costs one read, never
+ *     a wrong answer.  The hash is SipHash-2-4 (libsodium crypto_shorthash) with a random
+ *     per-process key, because file names are chosen by whoever drops files;
+ *   - the ingest entries stored late or with an unknown time, and the damaged ones.
+ *
+ * Entries are filtered on their bytes before parsing: a canonical entry's top-level type is
+ * the literal `"type":"ingest"` (or damaged, annotation), and a string value cannot contain
+ * that sequence unescaped.  Nested objects could (an access record's target), so the parsed
+ * top-level type is checked again.
+ *
+ * Limits: entries with an index of 2^32 or more are not indexed (counted in `skipped`); the
+ * server's own annotations are added when their commit callback fires (so a `verify` right
+ * after an `annotate` sees it) and skipped when the scan reaches them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+#include <uv.h>
+
+#include "deadline.h"
+#include "err.h"
+#include "srv-internal.h"
+#include "tlog.h"
+
+#define SLOTS_MIN 1024
+
+static const char *const note_kinds[] = {
+	[SRV_NOTE_INTERRUPTION] = "interruption", [SRV_NOTE_LATE_STORAGE] = "late_storage",
+	[SRV_NOTE_REMOTE_DUTY] = "remote_duty",   [SRV_NOTE_DAMAGE_REPORT] = "damage_report",
+	[SRV_NOTE_CASE] = "case",                 [SRV_NOTE_APPROVAL] = "approval",
+};
+
+int srv__index_init(struct srv_index *x)
+{
+	*x = (struct srv_index){ 0 };
+	if (sodium_init() < 0)
+		return -EIO;
+	randombytes_buf(x->hkey, sizeof(x->hkey));
+	return 0;
+}
+
+void srv__note_done(struct srv_note *n)
+{
+	free(n->entries);
+	free(n->device);
+	free(n->officer);
+	*n = (struct srv_note){ 0 };
+}
+
+void srv__index_done(struct srv_index *x)
+{
+	for (size_t i = 0; i < x->nnotes; i++)
+		srv__note_done(&x->notes[i]);
+	free(x->notes);
+	free(x->slots);
+	free(x->open_storage);
+	free(x->open_storage_late);
+	free(x->damaged);
+	*x = (struct srv_index){ 0 };
+}
+
+/* ---- the claim table --------------------------------------------------------------------- */
+
+static uint32_t claim_tag(const struct srv_index *x, unsigned kind, const void *key, size_t len)
+{
+	uint8_t k[crypto_shorthash_KEYBYTES], h[crypto_shorthash_BYTES];
+	uint32_t tag;
+
+	memcpy(k, x->hkey, sizeof(k));
+	k[0] ^= (uint8_t)kind; /* one key per kind: a name never matches a device's key */
+	crypto_shorthash(h, key, len, k);
+	memcpy(&tag, h, sizeof(tag));
+	return tag ? tag : 1;
+}
+
+static void slot_put(struct srv_slot *slots, size_t nslots, uint32_t tag, uint32_t value,
+		     size_t *used)
+{
+	size_t mask = nslots - 1, i = tag & mask;
+
+	for (; slots[i].tag; i = (i + 1) & mask)
+		if (slots[i].tag == tag && slots[i].value == value)
+			return;
+	slots[i] = (struct srv_slot){ tag, value };
+	(*used)++;
+}
+
+static int claim_put(struct srv_index *x, unsigned kind, const void *key, size_t len,
+		     uint64_t value)
+{
+	uint32_t tag = claim_tag(x, kind, key, len);
+
+	if (value >= UINT32_MAX) {
+		x->skipped++;
+		return 0;
+	}
+	if ((x->used + 1) * 2 > x->nslots) {
+		size_t n = x->nslots ? x->nslots * 2 : SLOTS_MIN, used = 0;
+		struct srv_slot *slots = calloc(n, sizeof(*slots));
+
+		if (!slots)
+			return -ENOMEM;
+		for (size_t i = 0; i < x->nslots; i++)
+			if (x->slots[i].tag)
+				slot_put(slots, n, x->slots[i].tag, x->slots[i].value, &used);
+		free(x->slots);
+		x->slots = slots;
+		x->nslots = n;
+		x->used = used;
+	}
+	slot_put(x->slots, x->nslots, tag, (uint32_t)value, &x->used);
+	return 0;
+}
+
+size_t srv__index_claims(const struct srv_index *x, unsigned kind, const void *key, size_t len,
+			 uint64_t *ret, size_t max)
+{
+	uint32_t tag;
+	size_t n = 0, mask;
+
+	if (!x->nslots)
+		return 0;
+	tag = claim_tag(x, kind, key, len);
+	mask = x->nslots - 1;
+	for (size_t i = tag & mask; x->slots[i].tag && n < max; i = (i + 1) & mask)
+		if (x->slots[i].tag == tag)
+			ret[n++] = x->slots[i].value;
+	return n;
+}
+
+/* ---- growing arrays ---------------------------------------------------------------------- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t n;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	n = *cap ? *cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	q = realloc(*p, n * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/* ---- notes ------------------------------------------------------------------------------- */
+
+static int64_t time_or_unknown(const json_t *v)
+{
+	int64_t us;
+
+	if (!json_is_string(v) || srv__parse_time(json_string_value(v), &us) < 0)
+		return INT64_MIN;
+	return us;
+}
+
+static char *dup_or_null(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+int srv__note_parse(const json_t *entry, struct srv_note *ret)
+{
+	const char *type = json_string_value(json_object_get(entry, "type"));
+	const char *kind = json_string_value(json_object_get(entry, "kind"));
+	struct srv_note n = { 0 };
+	const json_t *list, *v;
+	size_t i;
+
+	if (!type || strcmp(type, "annotation") || !kind)
+		return -EBADMSG;
+	for (unsigned k = 1; k < sizeof(note_kinds) / sizeof(note_kinds[0]); k++)
+		if (!strcmp(kind, note_kinds[k]))
+			n.kind = (uint8_t)k;
+	if (!n.kind)
+		return -EBADMSG;
+	list = json_object_get(entry, "entries");
+	v = json_object_get(entry, "entry");
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		n.entries = malloc(sizeof(*n.entries));
+		if (!n.entries)
+			return -ENOMEM;
+		n.entries[n.nentries++] = (uint64_t)json_integer_value(v);
+	} else if (json_is_array(list) && json_array_size(list)) {
+		n.entries = malloc(json_array_size(list) * sizeof(*n.entries));
+		if (!n.entries)
+			return -ENOMEM;
+		json_array_foreach(list, i, v) {
+			uint64_t idx;
+			bool seen = false;
+
+			if (!json_is_integer(v) || json_integer_value(v) < 0)
+				continue;
+			idx = (uint64_t)json_integer_value(v);
+			for (uint32_t j = 0; j < n.nentries && !seen; j++)
+				seen = n.entries[j] == idx;
+			if (!seen)
+				n.entries[n.nentries++] = idx;
+		}
+	}
+	n.device = dup_or_null(json_object_get(entry, "device"));
+	n.officer = dup_or_null(json_object_get(entry, "officer"));
+	n.from_us = time_or_unknown(json_object_get(entry, "from"));
+	n.to_us = time_or_unknown(json_object_get(entry, "to"));
+	if ((json_is_string(json_object_get(entry, "device")) && !n.device) ||
+	    (json_is_string(json_object_get(entry, "officer")) && !n.officer &&
+	     json_string_length(json_object_get(entry, "officer")))) {
+		srv__note_done(&n);
+		return -ENOMEM;
+	}
+	*ret = n;
+	return 0;
+}
+
+static size_t note_pos(const struct srv_index *x, uint64_t index)
+{
+	size_t lo = 0, hi = x->nnotes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (x->notes[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct srv_note *srv__index_note(const struct srv_index *x, uint64_t index)
+{
+	size_t i = note_pos(x, index);
+
+	return i < x->nnotes && x->notes[i].index == index ? &x->notes[i] : NULL;
+}
+
+int srv__index_add_note(struct srv_index *x, uint64_t index, struct srv_note *n)
+{
+	size_t pos = note_pos(x, index);
+
+	if (pos < x->nnotes && x->notes[pos].index == index) {
+		srv__note_done(n);
+		return 0;
+	}
+	if (grow((void **)&x->notes, &x->capnotes, x->nnotes + 1, sizeof(*x->notes)) < 0) {
+		srv__note_done(n);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n->nentries; i++)
+		if (claim_put(x, SRV_CLAIM_NOTE, &n->entries[i], sizeof(n->entries[i]), index) <
+		    0) {
+			srv__note_done(n);
+			return -ENOMEM;
+		}
+	memmove(&x->notes[pos + 1], &x->notes[pos], (x->nnotes - pos) * sizeof(*x->notes));
+	x->notes[pos] = *n;
+	x->notes[pos].index = index;
+	x->nnotes++;
+	*n = (struct srv_note){ 0 };
+	return 0;
+}
+
+static bool note_names(const struct srv_note *n, uint64_t entry)
+{
+	for (uint32_t i = 0; i < n->nentries; i++)
+		if (n->entries[i] == entry)
+			return true;
+	return false;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static int cmp_note_ptr(const void *a, const void *b)
+{
+	const struct srv_note *x = *(const struct srv_note *const *)a;
+	const struct srv_note *y = *(const struct srv_note *const *)b;
+
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+size_t srv__index_concerning(const struct srv_index *x, uint64_t entry_index, const char *device,
+			     const char *officer, int64_t start_us, int64_t end_us,
+			     int64_t margin_us, const struct srv_note **ret, size_t max)
+{
+	uint64_t cand[256];
+	size_t n = 0, nc;
+
+	nc = srv__index_claims(x, SRV_CLAIM_NOTE, &entry_index, sizeof(entry_index), cand, 256);
+	for (size_t i = 0; i < nc && n < max; i++) {
+		const struct srv_note *note = srv__index_note(x, cand[i]);
+
+		if (note && note_names(note, entry_index))
+			ret[n++] = note;
+	}
+	/* Interruptions and remote duty name a device or an officer and a time span.  They are
+	 * few, so a pass over the notes is fine. */
+	for (size_t i = 0; i < x->nnotes && n < max; i++) {
+		const struct srv_note *note = &x->notes[i];
+
+		if (note->kind != SRV_NOTE_INTERRUPTION && note->kind != SRV_NOTE_REMOTE_DUTY)
+			continue;
+		if (!same(note->device, device) && !same(note->officer, officer))
+			continue;
+		if (start_us == INT64_MIN || note->from_us == INT64_MIN || note->to_us == INT64_MIN)
+			continue;
+		if (end_us == INT64_MIN)
+			end_us = start_us;
+		if (note->from_us <= end_us + margin_us && note->to_us >= start_us - margin_us)
+			ret[n++] = note;
+	}
+	qsort(ret, n, sizeof(*ret), cmp_note_ptr);
+	return n;
+}
+
+/* ---- ingest entries ---------------------------------------------------------------------- */
+
+const char *srv__basename(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+
+	return slash ? slash + 1 : name;
+}
+
+size_t srv__tags_key(const json_t *tags, char *buf, size_t cap)
+{
+	static const char *const keys[] = { "creation_time", "make", "model", "serial" };
+	size_t o = 0;
+
+	if (!json_is_string(json_object_get(tags, "creation_time")))
+		return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = json_string_value(json_object_get(tags, keys[i]));
+		size_t n = v ? strlen(v) : 0;
+
+		if (o + n + 1 > cap)
+			return 0;
+		memcpy(buf + o, v ? v : "", n);
+		o += n;
+		buf[o++] = '\0';
+	}
+	return o;
+}
+
+static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bool damaged)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *device = json_string_value(json_object_get(o, "device"));
+	const char *start = json_string_value(json_object_get(o, "recorded_start"));
+	const char *storage = json_string_value(json_object_get(o, "storage"));
+	char key[1024];
+	size_t n;
+	int r = 0;
+
+	x->ingests++;
+	if (name && *srv__basename(name))
+		r = claim_put(x, SRV_CLAIM_NAME, srv__basename(name),
+			      strlen(srv__basename(name)), index);
+	if (r == 0 && device && start && strlen(device) + strlen(start) + 2 <= sizeof(key)) {
+		n = (size_t)snprintf(key, sizeof(key), "%s%c%s", device, 0, start);
+		r = claim_put(x, SRV_CLAIM_DEVTIME, key, n, index);
+	}
+	if (r == 0 && (n = srv__tags_key(json_object_get(o, "tags"), key, sizeof(key))))
+		r = claim_put(x, SRV_CLAIM_TAGS, key, n, index);
+	if (r < 0)
+		return r;
+	if (storage && (!strcmp(storage, "late") || !strcmp(storage, "unknown_time"))) {
+		if (grow((void **)&x->open_storage, &x->capopen, x->nopen + 1,
+			 sizeof(*x->open_storage)) < 0)
+			return -ENOMEM;
+		/* Same capacity for the flags: grow them alongside. */
+		uint8_t *late = realloc(x->open_storage_late, x->capopen);
+
+		if (!late)
+			return -ENOMEM;
+		x->open_storage_late = late;
+		x->open_storage[x->nopen] = index;
+		x->open_storage_late[x->nopen++] = !strcmp(storage, "late");
+	}
+	if (damaged) {
+		if (grow((void **)&x->damaged, &x->capdamaged, x->ndamaged + 1,
+			 sizeof(*x->damaged)) < 0)
+			return -ENOMEM;
+		x->damaged[x->ndamaged++] = index;
+	}
+	return 0;
+}
+
+int srv__index_entry(struct srv_index *x, uint64_t index, const char *bytes, size_t len)
+{
+	json_t *o;
+	const char *type;
+	int r = 0;
+
+	if (!memmem(bytes, len, "\"type\":\"ingest\"", 15) &&
+	    !memmem(bytes, len, "\"type\":\"damaged\"", 16) &&
+	    !memmem(bytes, len, "\"type\":\"annotation\"", 19))
+		return 0;
+	o = json_loadb(bytes, len, 0, NULL);
+	type = json_string_value(json_object_get(o, "type"));
+	if (!type) {
+		x->skipped++;
+	} else if (!strcmp(type, "ingest") || !strcmp(type, "damaged")) {
+		r = index_ingest(x, index, o, !strcmp(type, "damaged"));
+	} else if (!strcmp(type, "annotation")) {
+		struct srv_note n;
+
+		r = srv__note_parse(o, &n);
+		if (r == 0)
+			r = srv__index_add_note(x, index, &n);
+		else if (r == -EBADMSG)
+			r = 0, x->skipped++;
+	}
+	json_decref(o);
+	return r;
+}
+
+int srv__index_step(struct srv_index *x, struct tlog *log, uint64_t deadline_ns,
+		    struct err_detail *reterr)
+{
+	uint64_t size;
+	unsigned n = 0;
+	int r;
+
+	r = tlog_size(log, &size, reterr);
+	if (r < 0)
+		return r;
+	while (x->scanned < size) {
+		char *bytes;
+		size_t len;
+
+		r = tlog_entry(log, x->scanned, &bytes, &len, reterr);
+		if (r < 0)
+			return r;
+		r = srv__index_entry(x, x->scanned, bytes, len);
+		free(bytes);
+		if (r < 0)
+			return err_set(reterr, r, "out of memory for the index of the log");
+		x->scanned++;
+		if ((++n & 63) == 0 && uv_hrtime() >= deadline_ns)
+			break;
+	}
+	if (x->scanned < size)
+		return 1;
+	x->caught_up = true;
+	return 0;
+}
+
+static bool explained(const struct srv_index *x, uint64_t entry, uint8_t kind)
+{
+	uint64_t cand[64];
+	size_t n = srv__index_claims(x, SRV_CLAIM_NOTE, &entry, sizeof(entry), cand, 64);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct srv_note *note = srv__index_note(x, cand[i]);
+
+		if (note && note->kind == kind && note_names(note, entry))
+			return true;
+	}
+	return false;
+}
+
+void srv__index_open(const struct srv_index *x, uint64_t *ret_late, uint64_t *ret_unknown,
+		     uint64_t *ret_damaged)
+{
+	uint64_t late = 0, unknown = 0, damaged = 0;
+
+	for (size_t i = 0; i < x->nopen; i++)
+		if (!explained(x, x->open_storage[i], SRV_NOTE_LATE_STORAGE))
+			*(x->open_storage_late[i] ? &late : &unknown) += 1;
+	for (size_t i = 0; i < x->ndamaged; i++)
+		if (!explained(x, x->damaged[i], SRV_NOTE_DAMAGE_REPORT))
+			damaged++;
+	*ret_late = late;
+	*ret_unknown = unknown;
+	*ret_damaged = damaged;
+}
+
+bool srv__index_explained(const struct srv_index *x, uint64_t entry, uint8_t kind)
+{
+	return explained(x, entry, kind);
+}

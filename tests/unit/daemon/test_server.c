@@ -1,0 +1,1732 @@
+/* Unit tests of the socket server (daemon/server.c, srv-*.c): a real libuv loop on its own
+ * thread, a real log in a fresh mkdtemp() directory, and a fake pipeline (below) that appends
+ * on the loop thread with tlog_append() and calls back from a uv_idle handle, as the writer
+ * thread's uv_async would.  The test's main thread is the client: plain blocking Unix sockets,
+ * one JSON line out, one line back.  Peer credentials come from a fake (struct server's
+ * peercred), so roles are tested without creating users; srv__roles() is also tested alone.
+ * Every test ends with srv_close() and uv_loop_close() == 0: no handle leaked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "entry.h"
+#include "err.h"
+#include "hash.h"
+#include "note.h"
+#include "pipeline.h"
+#include "proof.h"
+#include "server.h"
+#include "srv-internal.h"
+#include "tlog.h"
+#include "watch.h"
+
+/* ---- fakes of what server.c uses from pipeline.c, watch.c and main.c ------------------------ */
+
+struct pending {
+	pipe_append_cb cb;
+	void *opaque;
+	int status;
+	uint64_t index;
+	struct err_detail e;
+};
+
+struct pipeline {
+	struct tlog *log;
+	uv_idle_t idle;
+	struct pending q[64];
+	size_t nq;
+	bool sync;  /* call back inside pipe_append() */
+	int fail;   /* make appends with a callback fail with this */
+	unsigned appended;
+};
+
+static void on_pipe_idle(uv_idle_t *h)
+{
+	struct pipeline *p = h->data;
+	struct pending q[64];
+	size_t n = p->nq;
+
+	memcpy(q, p->q, n * sizeof(q[0]));
+	p->nq = 0;
+	uv_idle_stop(h);
+	for (size_t i = 0; i < n; i++)
+		q[i].cb(q[i].opaque, q[i].status, q[i].index, q[i].status < 0 ? &q[i].e : NULL);
+}
+
+void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opaque)
+{
+	struct pending pe = { .cb = cb, .opaque = opaque };
+	char *out = NULL;
+	size_t len;
+
+	pe.status = vfy_entry_dump(entry, &out, &len, &pe.e);
+	if (pe.status == 0 && cb && p->fail)
+		pe.status = err_set(&pe.e, p->fail, "injected failure");
+	if (pe.status == 0) {
+		struct iovec iov = { out, len };
+
+		pe.status = tlog_append(p->log, &iov, 1, &pe.index, &pe.e);
+		p->appended++;
+	}
+	free(out);
+	json_decref(entry);
+	if (!cb)
+		return;
+	if (p->sync) {
+		cb(opaque, pe.status, pe.index, pe.status < 0 ? &pe.e : NULL);
+		return;
+	}
+	if (p->nq == 64)
+		abort(); /* the loop thread: no cmocka asserts here */
+	p->q[p->nq++] = pe;
+	uv_idle_start(&p->idle, on_pipe_idle);
+}
+
+void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
+{
+	*ret = (struct pipe_stats){ .queued = 1, .in_flight = 2, .ingested = p->appended };
+	snprintf(ret->last_error, sizeof(ret->last_error), "test error");
+}
+
+void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
+{
+	for (int i = 0; i < 4; i++)
+		extra[i] = (uint8_t)(stream >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		extra[4 + i] = (uint8_t)((uint64_t)value >> (8 * i));
+	for (int i = 0; i < 4; i++)
+		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
+}
+
+void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
+			uint32_t *ret_ordinal)
+{
+	uint64_t v = 0;
+
+	*ret_stream = 0;
+	*ret_ordinal = 0;
+	for (int i = 0; i < 4; i++)
+		*ret_stream |= (uint32_t)extra[i] << (8 * i);
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)extra[4 + i] << (8 * i);
+	for (int i = 0; i < 4; i++)
+		*ret_ordinal |= (uint32_t)extra[12 + i] << (8 * i);
+	*ret_value = (int64_t)v;
+}
+
+size_t watch_waiting(const struct watch *w, size_t zone)
+{
+	(void)w;
+	return zone + 3;
+}
+
+uint64_t daemon_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Peer credentials the server sees, when fake_peer.on. */
+static struct {
+	pthread_mutex_t lock;
+	bool on;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[4];
+	size_t ngroups;
+} fake_peer = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int fake_peercred(int fd, struct srv_peer *ret, struct err_detail *reterr)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&fake_peer.lock);
+	if (!fake_peer.on) {
+		pthread_mutex_unlock(&fake_peer.lock);
+		return srv__peer_credentials(fd, ret, reterr);
+	}
+	*ret = (struct srv_peer){ .pid = 1, .uid = fake_peer.uid, .gid = fake_peer.gid };
+	ret->groups = calloc(4, sizeof(gid_t));
+	if (!ret->groups)
+		r = -ENOMEM;
+	else
+		memcpy(ret->groups, fake_peer.groups, sizeof(fake_peer.groups));
+	ret->ngroups = fake_peer.ngroups;
+	pthread_mutex_unlock(&fake_peer.lock);
+	return r;
+}
+
+static void set_peer(uid_t uid, gid_t gid, const gid_t *groups, size_t n)
+{
+	pthread_mutex_lock(&fake_peer.lock);
+	fake_peer.on = true;
+	fake_peer.uid = uid;
+	fake_peer.gid = gid;
+	fake_peer.ngroups = n;
+	if (n)
+		memcpy(fake_peer.groups, groups, n * sizeof(gid_t));
+	pthread_mutex_unlock(&fake_peer.lock);
+}
+
+/* Role groups: these exist on every Debian system. */
+#define GID_OPERATORS 4 /* adm */
+#define GID_REVIEWERS 1 /* daemon */
+#define GID_AUDITORS 2  /* bin */
+#define GID_APPROVERS 3 /* sys */
+
+/* ---- fixture ------------------------------------------------------------------------------- */
+
+struct fx {
+	char dir[64], db[96], keyfile[96], sock[128];
+	char *vkey;
+	struct vfy_signer *signer;
+	struct vfy_verifier verifier;
+	struct tlog *log;
+	uv_loop_t loop;
+	uv_async_t stop;
+	struct cfg cfg;
+	struct cfg_zone zones[2];
+	struct daemon d;
+	struct pipeline pipe;
+	struct server *srv;
+	pthread_t thread;
+	bool running;
+	bool closed;
+	bool loop_closed;
+	/* the log's content, made by populate() */
+	uint64_t a, b, c, d_late; /* indexes of the originals A, B, C (damaged), D (uncovered) */
+	char a_sha[65], a_video[65], a_audio[65];
+	uint8_t a_keys[10][32];
+};
+
+static char dummy_watch;
+
+static void rm_rf(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct err_detail e;
+	char *skey = NULL;
+	FILE *f;
+
+	strcpy(fx->dir, "/tmp/custody-srv-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->db, sizeof(fx->db), "%s/db", fx->dir);
+	snprintf(fx->keyfile, sizeof(fx->keyfile), "%s/log.key", fx->dir);
+	snprintf(fx->sock, sizeof(fx->sock), "%s/custody.sock", fx->dir);
+	assert_int_equal(vfy_keygen("test.example/log", &skey, &fx->vkey, &e), 0);
+	assert_int_equal(vfy_signer_parse(skey, strlen(skey), &fx->signer, &e), 0);
+	assert_int_equal(vfy_verifier_parse(fx->vkey, strlen(fx->vkey), &fx->verifier, &e), 0);
+	f = fopen(fx->keyfile, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", skey);
+	fclose(f);
+	chmod(fx->keyfile, 0600);
+	vfy_secret_free(skey);
+	assert_int_equal(tlog_create(fx->db, "test.example/log", fx->keyfile, fx->vkey, &e), 0);
+	assert_int_equal(tlog_open(fx->db, TLOG_WRITE, &fx->log, &e), 0);
+
+	fx->zones[0] =
+	    (struct cfg_zone){.name = "dock", .path = "/srv/dock", .kind = CFG_ZONE_DOCK};
+	fx->zones[1] = (struct cfg_zone){ .name = "upload", .path = "/srv/up",
+					  .kind = CFG_ZONE_UPLOAD };
+	fx->cfg = (struct cfg){ .file = "test.conf", .origin = "test.example/log",
+				.socket_path = fx->sock, .operators = "adm",
+				.reviewers = "daemon", .auditors = "bin",
+				.approvers = "sys, no-such-group-here", .max_clients = 8,
+				.idle_timeout_ms = 10000, .max_request_bytes = 1 << 20,
+				.split_tolerance_ms = 3000, .zones = fx->zones, .nzones = 2 };
+	assert_int_equal(uv_loop_init(&fx->loop), 0);
+	fx->pipe.log = fx->log;
+	uv_idle_init(&fx->loop, &fx->pipe.idle);
+	fx->pipe.idle.data = &fx->pipe;
+	fx->d = (struct daemon){ .loop = &fx->loop, .cfg = &fx->cfg, .log = fx->log,
+				 .pipe = &fx->pipe, .watch = (struct watch *)&dummy_watch,
+				 .started_us = daemon_now_us() - 5000000 };
+	pthread_mutex_lock(&fake_peer.lock);
+	fake_peer.on = false;
+	pthread_mutex_unlock(&fake_peer.lock);
+	*state = fx;
+	return 0;
+}
+
+static void on_srv_closed(void *opaque)
+{
+	struct fx *fx = opaque;
+
+	fx->closed = true;
+	uv_close((uv_handle_t *)&fx->pipe.idle, NULL);
+}
+
+static void on_stop(uv_async_t *a)
+{
+	struct fx *fx = a->data;
+
+	uv_close((uv_handle_t *)a, NULL);
+	if (fx->srv)
+		srv_close(fx->srv, on_srv_closed, fx);
+	else
+		on_srv_closed(fx);
+}
+
+static void *loop_main(void *arg)
+{
+	struct fx *fx = arg;
+
+	uv_run(&fx->loop, UV_RUN_DEFAULT);
+	return NULL;
+}
+
+static void start(struct fx *fx)
+{
+	struct err_detail e = { 0 };
+
+	assert_int_equal(uv_async_init(&fx->loop, &fx->stop, on_stop), 0);
+	fx->stop.data = fx;
+	assert_int_equal(srv_new(&fx->d, &fx->srv, &e), 0);
+	fx->srv->peercred = fake_peercred;
+	assert_int_equal(pthread_create(&fx->thread, NULL, loop_main, fx), 0);
+	fx->running = true;
+}
+
+/* Stop the loop thread; every handle must be closed. */
+static void stop(struct fx *fx)
+{
+	if (!fx->running)
+		return;
+	uv_async_send(&fx->stop);
+	pthread_join(fx->thread, NULL);
+	fx->running = false;
+	assert_true(fx->closed);
+	assert_int_equal(uv_loop_close(&fx->loop), 0);
+	fx->loop_closed = true;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	if (fx->running) {
+		uv_async_send(&fx->stop);
+		pthread_join(fx->thread, NULL);
+	}
+	if (!fx->loop_closed) {
+		/* A test that never started the server (or failed half-way). */
+		if (!uv_is_closing((uv_handle_t *)&fx->pipe.idle))
+			uv_close((uv_handle_t *)&fx->pipe.idle, NULL);
+		uv_run(&fx->loop, UV_RUN_NOWAIT);
+		uv_loop_close(&fx->loop);
+	}
+	tlog_free(fx->log);
+	rm_rf(fx->dir);
+	vfy_signer_free(fx->signer);
+	free(fx->vkey);
+	free(fx);
+	return 0;
+}
+
+/* ---- the log's content --------------------------------------------------------------------- */
+
+static void fake_hash(const char *what, unsigned i, uint8_t out[32])
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s/%u", what, i);
+	assert_int_equal(vfy_sha256(buf, strlen(buf), out), 0);
+}
+
+static void fake_hex(const char *what, unsigned i, char out[65])
+{
+	uint8_t h[32];
+
+	fake_hash(what, i, h);
+	vfy_hex(h, 32, out);
+}
+
+/* Append @text canonicalised, with @keys; @return its index. */
+static uint64_t append(struct fx *fx, const char *text, const struct tlog_key *keys, size_t nkeys)
+{
+	struct err_detail e;
+	struct iovec iov;
+	char *canon;
+	size_t len;
+	uint64_t first;
+
+	assert_int_equal(vfy_entry_canonicalize(text, strlen(text), &canon, &len, &e), 0);
+	iov = (struct iovec){ canon, len };
+	assert_int_equal(tlog_append_keyed(fx->log, &iov, 1, keys, nkeys, &first, &e), 0);
+	free(canon);
+	return first;
+}
+
+static void sign(struct fx *fx)
+{
+	struct err_detail e;
+	int signed_;
+
+	assert_int_equal(tlog_checkpoint_sign(fx->log, fx->signer, &signed_, &e), 0);
+}
+
+static uint64_t add_original(struct fx *fx, const char *tag, const char *type, const char *name,
+			     const char *zone, const char *device, const char *storage,
+			     const char *start, char sha_out[65], char video_out[65],
+			     char audio_out[65], uint8_t key_out[10][32])
+{
+	struct tlog_key keys[13] = { 0 };
+	char sha[65], video[65], audio[65], text[2048];
+	uint8_t h[32];
+	uint64_t index;
+
+	fake_hex(tag, 1000, sha);
+	fake_hex(tag, 1001, video);
+	fake_hex(tag, 1002, audio);
+	snprintf(text, sizeof(text),
+		 "{\"v\":1,\"type\":\"%s\",\"name\":\"%s\",\"zone\":\"%s\",\"device\":\"%s\","
+		 "\"officer\":\"OFF7\",\"storage\":\"%s\",\"deadline\":\"2024-05-02T08:01:40Z\","
+		 "\"recorded_start\":\"%s\",\"recorded_end\":\"2024-05-01T08:01:40Z\","
+		 "\"ingested_at\":\"2024-05-02T09:00:00Z\",\"sha256\":\"%s\",\"size\":1000,"
+		 "\"start_us\":0,\"duration_us\":100000000,\"container\":\"mov,mp4\","
+		 "\"time_source\":\"tag\",\"stored\":\"ab/%s\","
+		 "\"tags\":{\"creation_time\":\"%s-tag\",\"make\":\"Acme\"},"
+		 "\"streams\":[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":100,"
+		 "\"keyframes\":10,\"digest\":\"%s\"},{\"index\":1,\"type\":\"audio\","
+		 "\"codec\":\"aac\",\"packets\":200,\"keyframes\":200,\"digest\":\"%s\"}]}",
+		 type, name, zone, device, storage, start, sha, sha, tag, video, audio);
+	fake_hash(tag, 1000, keys[0].hash);
+	keys[0].kind = TLOG_KEY_FILE;
+	fake_hash(tag, 1001, keys[1].hash);
+	keys[1].kind = TLOG_KEY_STREAM;
+	pipe_key_extra_put(keys[1].extra, 0, 100, 0);
+	fake_hash(tag, 1002, keys[2].hash);
+	keys[2].kind = TLOG_KEY_STREAM;
+	pipe_key_extra_put(keys[2].extra, 1, 200, 0);
+	for (unsigned i = 0; i < 10; i++) {
+		fake_hash(tag, i, h);
+		memcpy(keys[3 + i].hash, h, 32);
+		keys[3 + i].kind = TLOG_KEY_PACKET;
+		/* a key packet every 10 packets (interleaved with audio: ordinal within video) */
+		pipe_key_extra_put(keys[3 + i].extra, 0, (int64_t)i * 1000000, i * 10);
+		if (key_out)
+			memcpy(key_out[i], h, 32);
+	}
+	index = append(fx, text, keys, 13);
+	if (sha_out)
+		strcpy(sha_out, sha);
+	if (video_out)
+		strcpy(video_out, video);
+	if (audio_out)
+		strcpy(audio_out, audio);
+	return index;
+}
+
+/* 0 A (dock, CAM01, late)  1 B (upload, CAM02)  2 C (damaged, dock, CAM01)  [checkpoint 3]
+ * 3..9 scrub entries  [checkpoint 10]  10 D (dock, CAM03, not covered by a checkpoint) */
+static void populate(struct fx *fx)
+{
+	char text[256];
+
+	fx->a = add_original(fx, "A", "ingest", "CAM01/CAM01_OFF7_20240501080000_0001.mp4", "dock",
+			     "CAM01", "late", "2024-05-01T08:00:00Z", fx->a_sha, fx->a_video,
+			     fx->a_audio, fx->a_keys);
+	fx->b = add_original(fx, "B", "ingest", "up/b.mp4", "upload", "CAM02", "on_time",
+			     "2024-05-01T09:00:00Z", NULL, NULL, NULL, NULL);
+	fx->c = add_original(fx, "C", "damaged", "CAM01/c.mp4", "dock", "CAM01", "on_time",
+			     "2024-05-01T10:00:00Z", NULL, NULL, NULL, NULL);
+	sign(fx);
+	for (unsigned i = 3; i < 10; i++) {
+		snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"scrub\",\"checked\":%u,\"ok\":%u,"
+			 "\"at\":\"2024-05-0%uT00:00:00Z\"}", i, i, i);
+		append(fx, text, NULL, 0);
+	}
+	sign(fx);
+	fx->d_late = add_original(fx, "D", "ingest", "CAM03/d.mp4", "dock", "CAM03", "on_time",
+				  "2024-05-01T11:00:00Z", NULL, NULL, NULL, NULL);
+}
+
+/* ---- the client ---------------------------------------------------------------------------- */
+
+static int connect_to(struct fx *fx)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 10 };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, fx->sock);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void send_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+
+		assert_true(n > 0);
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+/* One reply line, or NULL at EOF. */
+static json_t *read_reply(int fd)
+{
+	static char buf[1 << 22];
+	size_t len = 0;
+	json_error_t je;
+	json_t *j;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf + len, 1, 0);
+
+		if (n == 0 && len == 0)
+			return NULL;
+		assert_true(n == 1);
+		if (buf[len] == '\n')
+			break;
+		len++;
+		assert_true(len < sizeof(buf));
+	}
+	j = json_loadb(buf, len, 0, &je);
+	if (!j)
+		fail_msg("reply does not parse: %s: %.*s", je.text, (int)len, buf);
+	return j;
+}
+
+static json_t *rpc(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static json_t *rpc(int fd, const char *fmt, ...)
+{
+	char *line;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	assert_true(n > 0);
+	send_all(fd, line, (size_t)n);
+	send_all(fd, "\n", 1);
+	free(line);
+	return read_reply(fd);
+}
+
+static bool ok(const json_t *r)
+{
+	return json_is_true(json_object_get(r, "ok"));
+}
+
+static const char *err_code(const json_t *r)
+{
+	return json_string_value(json_object_get(json_object_get(r, "error"), "code"));
+}
+
+static void assert_error(json_t *r, const char *code)
+{
+	assert_non_null(r);
+	if (ok(r) || !err_code(r) || strcmp(err_code(r), code)) {
+		char *s = json_dumps(r, 0);
+
+		fail_msg("expected error '%s', got %s", code, s);
+	}
+	assert_non_null(json_object_get(json_object_get(r, "error"), "message"));
+	assert_non_null(json_object_get(json_object_get(r, "error"), "name"));
+}
+
+static void assert_ok(const json_t *r)
+{
+	assert_non_null(r);
+	if (!ok(r)) {
+		char *s = json_dumps(r, 0);
+
+		fail_msg("expected ok, got %s", s);
+	}
+}
+
+static int64_t jint(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	assert_true(json_is_integer(v));
+	return json_integer_value(v);
+}
+
+static const char *jstring(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	assert_non_null(s);
+	return s;
+}
+
+static bool at_eof(int fd)
+{
+	char ch;
+
+	return recv(fd, &ch, 1, 0) == 0;
+}
+
+/* EOF, or ECONNRESET when the server closed with bytes of ours unread (AF_UNIX does that). */
+static bool hung_up(int fd)
+{
+	char ch;
+	ssize_t n = recv(fd, &ch, 1, 0);
+
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/* The newest access entry for @op. */
+static json_t *last_access(struct fx *fx, const char *op)
+{
+	struct err_detail e;
+	uint64_t size;
+
+	assert_int_equal(tlog_size(fx->log, &size, &e), 0);
+	for (uint64_t i = size; i-- > 0;) {
+		char *bytes;
+		size_t len;
+		json_t *o;
+
+		assert_int_equal(tlog_entry(fx->log, i, &bytes, &len, &e), 0);
+		o = json_loadb(bytes, len, 0, NULL);
+		free(bytes);
+		if (!strcmp(json_string_value(json_object_get(o, "type")), "access") &&
+		    !strcmp(json_string_value(json_object_get(o, "op")), op))
+			return o;
+		json_decref(o);
+	}
+	return NULL;
+}
+
+/* ---- roles --------------------------------------------------------------------------------- */
+
+static void test_roles_resolver(void **state)
+{
+	struct srv_role_gids map = { 0 };
+	gid_t groups[2] = { 100, GID_AUDITORS };
+	struct srv_peer p = { .uid = 4242, .gid = 999 };
+	struct fx *fx = *state;
+	struct err_detail e;
+	char warn[256], names[64];
+
+	assert_int_equal(srv__roles_resolve(&fx->cfg, &map, warn, sizeof(warn), &e), 0);
+	assert_int_equal(map.n[0], 1);
+	assert_int_equal(map.gid[0][0], GID_OPERATORS);
+	assert_int_equal(map.gid[1][0], GID_REVIEWERS);
+	assert_int_equal(map.gid[2][0], GID_AUDITORS);
+	assert_int_equal(map.n[3], 1); /* sys; the missing group is a warning */
+	assert_non_null(strstr(warn, "no-such-group-here"));
+
+	assert_int_equal(srv__roles(&map, &p, 7777), 0); /* nobody */
+	assert_int_equal(srv__roles(&map, &(struct srv_peer){ .uid = 0, .gid = 999 }, 7777),
+			 SRV_OPERATOR);
+	assert_int_equal(srv__roles(&map, &(struct srv_peer){ .uid = 7777, .gid = 999 }, 7777),
+			 SRV_OPERATOR);
+	p.gid = GID_REVIEWERS;
+	assert_int_equal(srv__roles(&map, &p, 7777), SRV_REVIEWER);
+	p.groups = groups;
+	p.ngroups = 2;
+	assert_int_equal(srv__roles(&map, &p, 7777), SRV_REVIEWER | SRV_AUDITOR);
+	assert_string_equal(srv__role_names(SRV_REVIEWER | SRV_AUDITOR, names, sizeof(names)),
+			    "reviewer,auditor");
+	assert_string_equal(srv__role_names(0, names, sizeof(names)), "none");
+
+	/* Too many groups for one role. */
+	fx->cfg.reviewers = "a b c d e f g h i";
+	assert_int_equal(srv__roles_resolve(&fx->cfg, &map, NULL, 0, &e), -EINVAL);
+	fx->cfg.reviewers = "daemon";
+}
+
+static void test_forbidden(void **state)
+{
+	struct fx *fx = *state;
+	gid_t reviewer = GID_REVIEWERS;
+	json_t *r, *a;
+	int fd;
+
+	populate(fx);
+	start(fx);
+
+	/* No role at all: forbidden for everything, recorded, and hung up on. */
+	set_peer(4242, 999, NULL, 0);
+	fd = connect_to(fx);
+	r = rpc(fd, "{\"op\":\"entry\",\"index\":0,\"id\":5}");
+	assert_error(r, "forbidden");
+	assert_int_equal(jint(r, "id"), 5);
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "none"));
+	json_decref(r);
+	assert_true(at_eof(fd));
+	close(fd);
+	a = last_access(fx, "entry");
+	assert_non_null(a);
+	assert_true(json_is_false(json_object_get(a, "allowed")));
+	assert_int_equal(jint(a, "uid"), 4242);
+	assert_int_equal(jint(a, "target"), 0);
+	assert_non_null(strstr(jstring(a, "by"), "(uid 4242)"));
+	json_decref(a);
+
+	/* A reviewer may read but not approve; the connection stays. */
+	set_peer(4243, 999, &reviewer, 1);
+	fd = connect_to(fx);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
+		"\"entries\":[0],\"purpose\":\"x\",\"expires\":\"2999-01-01T00:00:00Z\"}");
+	assert_error(r, "forbidden");
+	json_decref(r);
+	a = last_access(fx, "annotate");
+	assert_non_null(a);
+	assert_true(json_is_false(json_object_get(a, "allowed")));
+	assert_string_equal(jstring(a, "target"), "approval");
+	json_decref(a);
+	r = rpc(fd, "{\"op\":\"status\"}");
+	assert_ok(r);
+	json_decref(r);
+	close(fd);
+
+	/* An approver may. */
+	set_peer(4244, GID_APPROVERS, NULL, 0);
+	fd = connect_to(fx);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
+		"\"entries\":[0,1],\"purpose\":\"court\",\"expires\":\"2999-01-01T00:00:00Z\"}");
+	assert_ok(r);
+	json_decref(r);
+	/* ... but an auditor may not annotate at all. */
+	close(fd);
+	set_peer(4245, GID_AUDITORS, NULL, 0);
+	fd = connect_to(fx);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C1\",\"entries\":[0]}");
+	assert_error(r, "forbidden");
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"entry\",\"index\":1}");
+	assert_ok(r);
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+/* ---- reads --------------------------------------------------------------------------------- */
+
+static void test_status(void **state)
+{
+	struct fx *fx = *state;
+	json_t *r, *cp, *zones, *pipeline, *open;
+	int fd;
+
+	populate(fx);
+	start(fx);
+	fd = connect_to(fx); /* real credentials: root or the test's own uid, an operator */
+	r = rpc(fd, "{\"op\":\"status\",\"id\":\"s1\"}");
+	assert_ok(r);
+	assert_string_equal(jstring(r, "id"), "s1");
+	assert_int_equal(jint(r, "size"), 11);
+	cp = json_object_get(r, "checkpoint");
+	assert_int_equal(jint(cp, "size"), 10);
+	assert_non_null(strstr(jstring(cp, "note"), "test.example/log\n10\n"));
+	zones = json_object_get(r, "zones");
+	assert_int_equal(json_array_size(zones), 2);
+	assert_string_equal(jstring(json_array_get(zones, 1), "name"), "upload");
+	assert_int_equal(jint(json_array_get(zones, 1), "waiting"), 4);
+	pipeline = json_object_get(r, "pipeline");
+	assert_int_equal(jint(pipeline, "in_flight"), 2);
+	assert_string_equal(jstring(pipeline, "last_error"), "test error");
+	assert_true(jint(r, "uptime_s") >= 4);
+	open = json_object_get(r, "open");
+	assert_int_equal(jint(open, "late"), 1);        /* A */
+	assert_int_equal(jint(open, "damaged_unreported"), 1); /* C */
+	assert_true(json_is_true(json_object_get(json_object_get(r, "index"), "caught_up")));
+	json_decref(r);
+
+	/* Explaining them closes them. */
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"late_storage\",\"entry\":0,"
+		"\"reason\":\"the dock was offline\"}");
+	assert_ok(r);
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"damage_report\",\"entry\":2,"
+		"\"explanation\":\"card failure\"}");
+	assert_ok(r);
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"status\"}");
+	open = json_object_get(r, "open");
+	assert_int_equal(jint(open, "late"), 0);
+	assert_int_equal(jint(open, "damaged_unreported"), 0);
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+static void test_entry(void **state)
+{
+	struct fx *fx = *state;
+	json_t *r, *a;
+	int fd;
+
+	populate(fx);
+	start(fx);
+	fd = connect_to(fx);
+	r = rpc(fd, "{\"op\":\"entry\",\"index\":%" PRIu64 "}", fx->a);
+	assert_ok(r);
+	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
+	assert_string_equal(jstring(json_object_get(r, "entry"), "device"), "CAM01");
+	json_decref(r);
+	a = last_access(fx, "entry");
+	assert_true(json_is_true(json_object_get(a, "allowed")));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(a, "entries"), 0)),
+			 (int64_t)fx->a);
+	assert_non_null(json_object_get(a, "at"));
+	json_decref(a);
+
+	assert_error(r = rpc(fd, "{\"op\":\"entry\",\"index\":9999}"), "not_found");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "9999"));
+	assert_string_equal(jstring(json_object_get(r, "error"), "name"), "ENOENT");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"entry\"}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"entry\",\"index\":-1}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"entry\",\"index\":1.5}"), "bad_request");
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+static void test_proof_consistency_checkpoint(void **state)
+{
+	struct fx *fx = *state;
+	struct vfy_tlog_proof p;
+	struct vfy_checkpoint cp, old, new;
+	struct vfy_consistency cons;
+	struct err_detail e;
+	const char *text;
+	json_t *r;
+	int fd;
+
+	populate(fx);
+	start(fx);
+	fd = connect_to(fx);
+
+	/* By index, against the newest checkpoint; it verifies offline. */
+	r = rpc(fd, "{\"op\":\"proof\",\"index\":1}");
+	assert_ok(r);
+	assert_int_equal(jint(r, "size"), 10);
+	text = jstring(r, "proof");
+	assert_int_equal(vfy_tlog_proof_parse(text, strlen(text), &p, &e), 0);
+	assert_int_equal(vfy_tlog_proof_verify(&p, &fx->verifier, &cp, &e), 0);
+	assert_int_equal(p.index, 1);
+	assert_int_equal(cp.size, 10);
+	vfy_tlog_proof_done(&p);
+	json_decref(r);
+
+	/* Against an older checkpoint. */
+	r = rpc(fd, "{\"op\":\"proof\",\"index\":1,\"size\":3}");
+	assert_ok(r);
+	assert_int_equal(jint(r, "size"), 3);
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"proof\",\"index\":5,\"size\":3}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"proof\",\"index\":1,\"size\":4}"), "not_found");
+	json_decref(r);
+
+	/* By the file's SHA-256. */
+	r = rpc(fd, "{\"op\":\"proof\",\"sha256\":\"%s\"}", fx->a_sha);
+	assert_ok(r);
+	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"proof\",\"sha256\":\"%064d\"}", 7), "not_found");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"proof\",\"sha256\":\"XYZ\"}"), "bad_request");
+	json_decref(r);
+
+	/* Not yet covered by a checkpoint. */
+	r = rpc(fd, "{\"op\":\"proof\",\"index\":%" PRIu64 "}", fx->d_late);
+	assert_error(r, "unavailable");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "not yet covered"));
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"proof\",\"index\":100000}"), "not_found");
+	json_decref(r);
+
+	/* Consistency from 3 to the newest (10). */
+	r = rpc(fd, "{\"op\":\"consistency\",\"old\":3}");
+	assert_ok(r);
+	assert_int_equal(jint(r, "new"), 10);
+	text = jstring(r, "consistency");
+	assert_int_equal(vfy_consistency_parse(text, strlen(text), &cons, &e), 0);
+	assert_int_equal(vfy_consistency_verify(&cons, &fx->verifier, &old, &new, &e), 0);
+	assert_int_equal(old.size, 3);
+	assert_int_equal(new.size, 10);
+	vfy_consistency_done(&cons);
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"consistency\",\"old\":0}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"consistency\",\"old\":4,\"new\":10}"), "not_found");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"consistency\",\"old\":10,\"new\":3}"), "bad_request");
+	json_decref(r);
+
+	/* Checkpoint. */
+	r = rpc(fd, "{\"op\":\"checkpoint\"}");
+	assert_ok(r);
+	assert_int_equal(jint(r, "size"), 10);
+	text = jstring(r, "checkpoint");
+	assert_int_equal(vfy_checkpoint_open(text, strlen(text), NULL, &fx->verifier, 1, &cp, NULL,
+					     &e), 0);
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"checkpoint\",\"size\":3}");
+	assert_int_equal(jint(r, "size"), 3);
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+static void test_no_checkpoint(void **state)
+{
+	struct fx *fx = *state;
+	json_t *r;
+	int fd;
+
+	add_original(fx, "A", "ingest", "a.mp4", "dock", "CAM01", "on_time",
+		     "2024-05-01T08:00:00Z", NULL, NULL, NULL, NULL);
+	start(fx);
+	fd = connect_to(fx);
+	r = rpc(fd, "{\"op\":\"status\"}");
+	assert_ok(r);
+	assert_true(json_is_null(json_object_get(r, "checkpoint")));
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"checkpoint\"}"), "not_found");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"proof\",\"index\":0}"), "unavailable");
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+static size_t log_indexes(json_t *r, int64_t *out, size_t max)
+{
+	json_t *entries = json_object_get(r, "entries"), *e;
+	size_t i, n = 0;
+
+	assert_true(json_is_array(entries));
+	json_array_foreach(entries, i, e) {
+		if (n < max)
+			out[n++] = jint(e, "index");
+		assert_true(json_is_object(json_object_get(e, "entry")));
+	}
+	return n;
+}
+
+static void test_log(void **state)
+{
+	struct fx *fx = *state;
+	int64_t idx[32];
+	json_t *r, *a;
+	int fd;
+
+	populate(fx);
+	start(fx);
+	fd = connect_to(fx);
+
+	r = rpc(fd, "{\"op\":\"log\"}");
+	assert_ok(r);
+	assert_int_equal(log_indexes(r, idx, 32), 11);
+	assert_int_equal(idx[0], 10); /* newest first */
+	assert_int_equal(idx[10], 0);
+	assert_false(json_is_true(json_object_get(r, "truncated")));
+	json_decref(r);
+
+	r = rpc(fd, "{\"op\":\"log\",\"zone\":\"dock\"}");
+	assert_int_equal(log_indexes(r, idx, 32), 3);
+	assert_int_equal(idx[0], 10);
+	assert_int_equal(idx[1], 2);
+	assert_int_equal(idx[2], 0);
+	json_decref(r);
+	a = last_access(fx, "log");
+	assert_string_equal(jstring(json_object_get(a, "target"), "zone"), "dock");
+	assert_int_equal(json_array_size(json_object_get(a, "entries")), 3);
+	json_decref(a);
+
+	r = rpc(fd, "{\"op\":\"log\",\"device\":\"CAM01\",\"type\":\"damaged\"}");
+	assert_int_equal(log_indexes(r, idx, 32), 1);
+	assert_int_equal(idx[0], 2);
+	json_decref(r);
+
+	r = rpc(fd, "{\"op\":\"log\",\"type\":\"scrub\",\"limit\":2}");
+	assert_int_equal(log_indexes(r, idx, 32), 2);
+	assert_int_equal(idx[0], 9);
+	assert_int_equal(idx[1], 8);
+	assert_true(json_is_true(json_object_get(r, "truncated")));
+	assert_int_equal(jint(r, "next_before"), 8);
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"log\",\"type\":\"scrub\",\"limit\":2,\"before\":8}");
+	assert_int_equal(log_indexes(r, idx, 32), 2);
+	assert_int_equal(idx[0], 7);
+	json_decref(r);
+
+	/* since an index (inclusive), and since a time (scrub "at" 2024-05-0N). */
+	r = rpc(fd, "{\"op\":\"log\",\"since\":9,\"before\":11}");
+	assert_int_equal(log_indexes(r, idx, 32), 2);
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"log\",\"type\":\"scrub\",\"since\":\"2024-05-07T00:00:00Z\"}");
+	assert_int_equal(log_indexes(r, idx, 32), 3); /* days 7, 8, 9 */
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"log\",\"type\":\"scrub\",\"since\":\"2024-05-07T08:00:00+08:00\"}");
+	assert_int_equal(log_indexes(r, idx, 32), 3);
+	json_decref(r);
+
+	/* A filter value that needs escaping still filters (no byte prefilter). */
+	r = rpc(fd, "{\"op\":\"log\",\"zone\":\"do\\\"ck\"}");
+	assert_int_equal(log_indexes(r, idx, 32), 0);
+	json_decref(r);
+
+	assert_error(r = rpc(fd, "{\"op\":\"log\",\"limit\":0}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"log\",\"limit\":1001}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"log\",\"since\":\"yesterday\"}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"log\",\"since\":\"2024-05-07T00:00:00\"}"),
+		     "bad_request"); /* no zone */
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"log\",\"zone\":7}"), "bad_request");
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+/* A log longer than one slice: the scan goes on from the background handle while another
+ * client is answered, and stops at SRV_SCAN_MAX. */
+static void test_log_long(void **state)
+{
+	struct fx *fx = *state;
+	struct iovec iov[1000];
+	struct err_detail e;
+	char *texts[1000];
+	uint64_t first;
+	int64_t idx[4];
+	json_t *r;
+	int fd, fd2;
+
+	for (unsigned b = 0; b < 120; b++) {
+		for (unsigned i = 0; i < 1000; i++) {
+			size_t len;
+			char text[128];
+
+			snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"filler\",\"n\":%u}",
+				 b * 1000 + i);
+			assert_int_equal(vfy_entry_canonicalize(text, strlen(text), &texts[i], &len,
+								&e), 0);
+			iov[i] = (struct iovec){ texts[i], len };
+		}
+		assert_int_equal(tlog_append(fx->log, iov, 1000, &first, &e), 0);
+		for (unsigned i = 0; i < 1000; i++)
+			free(texts[i]);
+	}
+	start(fx);
+	fd = connect_to(fx);
+	fd2 = connect_to(fx);
+	send_all(fd, "{\"op\":\"log\",\"type\":\"nothing-like-this\"}\n",
+		 strlen("{\"op\":\"log\",\"type\":\"nothing-like-this\"}\n"));
+	r = rpc(fd2, "{\"op\":\"status\"}");
+	assert_ok(r);
+	json_decref(r);
+	r = read_reply(fd);
+	assert_ok(r);
+	assert_int_equal(log_indexes(r, idx, 4), 0);
+	assert_int_equal(jint(r, "scanned"), SRV_SCAN_MAX);
+	assert_true(json_is_true(json_object_get(r, "truncated")));
+	assert_int_equal(jint(r, "next_before"), 120000 - SRV_SCAN_MAX);
+	json_decref(r);
+	close(fd);
+	close(fd2);
+	stop(fx);
+}
+
+/* ---- annotate ------------------------------------------------------------------------------ */
+
+static void test_annotate(void **state)
+{
+	struct fx *fx = *state;
+	struct err_detail e;
+	uint64_t index;
+	char *bytes;
+	size_t len;
+	json_t *r, *entry;
+	int fd;
+
+	populate(fx);
+	start(fx);
+	fd = connect_to(fx);
+
+	r = rpc(fd, "{\"op\":\"annotate\",\"id\":1,\"kind\":\"interruption\",\"device\":\"CAM01\","
+		"\"from\":\"2024-05-01T16:01:40+08:00\",\"to\":\"2024-05-01T08:05:00Z\","
+		"\"reason\":\"battery swap\"}");
+	assert_ok(r);
+	assert_int_equal(jint(r, "id"), 1);
+	index = (uint64_t)jint(r, "index");
+	json_decref(r);
+	assert_int_equal(tlog_entry(fx->log, index, &bytes, &len, &e), 0);
+	entry = json_loadb(bytes, len, 0, NULL);
+	free(bytes);
+	assert_string_equal(jstring(entry, "type"), "annotation");
+	assert_string_equal(jstring(entry, "kind"), "interruption");
+	assert_string_equal(jstring(entry, "from"), "2024-05-01T08:01:40Z"); /* normalised */
+	assert_non_null(strstr(jstring(entry, "by"), "(uid "));
+	assert_non_null(json_object_get(entry, "at"));
+	json_decref(entry);
+
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C-17\",\"entries\":[0,2]}");
+	assert_ok(r);
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"remote_duty\",\"officer\":\"OFF7\","
+		"\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-03T00:00:00Z\","
+		"\"returned_at\":\"2024-05-03T01:00:00Z\"}");
+	assert_ok(r);
+	json_decref(r);
+
+	/* Refusals. */
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\"}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"gossip\"}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"X\","
+			     "\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-01T00:00:01Z\"}"),
+		     "bad_request"); /* no reason */
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "reason"));
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"X\","
+			     "\"from\":\"2024-05-02T00:00:00Z\",\"to\":\"2024-05-01T00:00:01Z\","
+			     "\"reason\":\"r\"}"),
+		     "bad_request"); /* from > to */
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"X\","
+			     "\"from\":\"yesterday\",\"to\":\"2024-05-01T00:00:01Z\","
+			     "\"reason\":\"r\"}"),
+		     "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"late_storage\",\"entry\":0,"
+			     "\"reason\":\"r\",\"mood\":\"bad\"}"),
+		     "bad_request"); /* unknown field */
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "mood"));
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"late_storage\",\"entry\":1,"
+			     "\"reason\":\"r\"}"),
+		     "bad_request"); /* B was stored on time */
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"late_storage\",\"entry\":4,"
+			     "\"reason\":\"r\"}"),
+		     "bad_request"); /* a scrub entry */
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C\","
+			     "\"entries\":[0,99999]}"),
+		     "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C\","
+			     "\"entries\":[0,0]}"),
+		     "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C\","
+			     "\"entries\":[]}"),
+		     "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"remote_duty\","
+			     "\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-03T00:00:00Z\","
+			     "\"returned_at\":\"2024-05-03T01:00:00Z\"}"),
+		     "bad_request"); /* neither device nor officer */
+	json_decref(r);
+	close(fd);
+
+	/* Approvals expire in the future. */
+	set_peer(4244, GID_APPROVERS, NULL, 0);
+	fd = connect_to(fx);
+	assert_error(
+	    r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
+			"\"entries\":[0],\"purpose\":\"x\",\"expires\":\"2001-01-01T00:00:00Z\"}"),
+	    "bad_request");
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
+		"\"entries\":[0],\"purpose\":\"x\",\"expires\":\"2999-01-01T00:00:00Z\"}");
+	assert_ok(r);
+	assert_int_equal(tlog_entry(fx->log, (uint64_t)jint(r, "index"), &bytes, &len, &e), 0);
+	json_decref(r);
+	entry = json_loadb(bytes, len, 0, NULL);
+	free(bytes);
+	assert_string_equal(jstring(entry, "approver"), jstring(entry, "by"));
+	json_decref(entry);
+
+	/* A failed commit is an error reply; the connection goes on. */
+	fx->pipe.fail = -EIO;
+	assert_error(
+	    r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
+			"\"entries\":[0],\"purpose\":\"x\",\"expires\":\"2999-01-01T00:00:00Z\"}"),
+	    "internal");
+	json_decref(r);
+	fx->pipe.fail = 0;
+	r = rpc(fd, "{\"op\":\"status\"}");
+	assert_ok(r);
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+/* The pipeline may call back before pipe_append() returns; requests sent in one write are
+ * answered in order either way. */
+static void test_pipelined(void **state)
+{
+	static const char batch[] =
+		"{\"op\":\"annotate\",\"id\":1,\"kind\":\"case\",\"case\":\"K\",\"entries\":[1]}\n"
+		"{\"op\":\"status\",\"id\":2}\n"
+		"{\"op\":\"log\",\"id\":3,\"limit\":1}\n"
+		"{\"op\":\"annotate\",\"id\":4,\"kind\":\"case\",\"case\":\"K\",\"entries\":[0]}\n"
+		"{\"op\":\"entry\",\"id\":5,\"index\":0}\n";
+	struct fx *fx = *state;
+	json_t *r;
+	int fd;
+
+	populate(fx);
+	start(fx);
+	for (int round = 0; round < 2; round++) {
+		fx->pipe.sync = round == 1;
+		fd = connect_to(fx);
+		send_all(fd, batch, sizeof(batch) - 1);
+		for (int id = 1; id <= 5; id++) {
+			r = read_reply(fd);
+			assert_ok(r);
+			assert_int_equal(jint(r, "id"), id);
+			json_decref(r);
+		}
+		/* Half-close: the last request, without its newline, is still answered. */
+		send_all(fd, "{\"op\":\"status\",\"id\":6}", 22);
+		shutdown(fd, SHUT_WR);
+		r = read_reply(fd);
+		assert_ok(r);
+		assert_int_equal(jint(r, "id"), 6);
+		json_decref(r);
+		assert_true(at_eof(fd));
+		close(fd);
+	}
+	stop(fx);
+}
+
+/* ---- verify -------------------------------------------------------------------------------- */
+
+static char *key_list(struct fx *fx, const unsigned *which, size_t n, const unsigned *ordinals)
+{
+	char *out = strdup("[");
+
+	for (size_t i = 0; i < n; i++) {
+		char hex[65], *next;
+
+		vfy_hex(fx->a_keys[which[i]], 32, hex);
+		assert_true(asprintf(&next, "%s%s{\"hash\":\"%s\",\"pts_us\":%u,\"ordinal\":%u}",
+				     out, i ? "," : "", hex, which[i] * 1000000, ordinals[i]) > 0);
+		free(out);
+		out = next;
+	}
+	out = realloc(out, strlen(out) + 2);
+	strcat(out, "]");
+	return out;
+}
+
+static json_t *verify(int fd, const char *sha, const char *name, const char *streams)
+{
+	return rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"size\":5,"
+		   "\"name\":\"%s\",\"duration_us\":3000000,\"streams\":%s}}",
+		   sha, name, streams);
+}
+
+static void test_verify(void **state)
+{
+	struct fx *fx = *state;
+	struct vfy_tlog_proof p;
+	struct vfy_checkpoint cp;
+	struct err_detail e;
+	char other[65], stream_json[4096], *keys;
+	json_t *r, *a, *ex;
+	const char *text;
+	int fd;
+
+	populate(fx);
+	fake_hex("other", 1, other);
+	start(fx);
+	fd = connect_to(fx);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C-1\",\"entries\":[0]}");
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"CAM01\","
+		"\"from\":\"2024-05-01T08:01:41Z\",\"to\":\"2024-05-01T08:03:00Z\","
+		"\"reason\":\"swap\"}");
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"CAM01\","
+		"\"from\":\"2024-05-01T12:00:00Z\",\"to\":\"2024-05-01T13:00:00Z\","
+		"\"reason\":\"unrelated\"}");
+	json_decref(r);
+
+	/* exact */
+	r = verify(fd, fx->a_sha, "whatever.mp4", "[]");
+	assert_ok(r);
+	assert_string_equal(jstring(r, "result"), "exact");
+	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
+	assert_string_equal(jstring(json_object_get(r, "storage"), "status"), "late");
+	assert_int_equal(json_array_size(json_object_get(r, "annotations")), 2);
+	text = jstring(r, "proof");
+	assert_int_equal(vfy_tlog_proof_parse(text, strlen(text), &p, &e), 0);
+	assert_int_equal(vfy_tlog_proof_verify(&p, &fx->verifier, &cp, &e), 0);
+	assert_int_equal(p.index, fx->a);
+	vfy_tlog_proof_done(&p);
+	json_decref(r);
+	a = last_access(fx, "verify");
+	assert_string_equal(jstring(a, "result"), "exact");
+	assert_non_null(strstr(jstring(a, "target"), fx->a_sha));
+	json_decref(a);
+
+	/* remux: both streams, another file */
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":100,"
+		 "\"digest\":\"%s\"},{\"index\":1,\"type\":\"audio\",\"codec\":\"aac\","
+		 "\"packets\":200,\"digest\":\"%s\"},{\"index\":2,\"type\":\"data\","
+		 "\"codec\":\"tmcd\",\"packets\":1,\"digest\":\"%s\"}]",
+		 fx->a_video, fx->a_audio, other);
+	r = verify(fd, other, "x.mkv", stream_json);
+	assert_ok(r);
+	assert_string_equal(jstring(r, "result"), "remux");
+	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
+	json_decref(r);
+
+	/* audio only is not a remux of a recording with video */
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"audio\",\"codec\":\"aac\",\"packets\":200,"
+		 "\"digest\":\"%s\"}]", fx->a_audio);
+	r = verify(fd, other, "x.m4a", stream_json);
+	assert_string_not_equal(jstring(r, "result"), "remux");
+	json_decref(r);
+
+	/* excerpt: key packets 3, 4, 5 at the same distances as in A */
+	keys = key_list(fx, (unsigned[]){ 3, 4, 5 }, 3, (unsigned[]){ 0, 10, 20 });
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":30,"
+		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+	free(keys);
+	r = verify(fd, other, "cut.mp4", stream_json);
+	assert_ok(r);
+	assert_string_equal(jstring(r, "result"), "excerpt");
+	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
+	ex = json_object_get(r, "excerpt");
+	assert_int_equal(jint(ex, "from_us"), 3000000);
+	assert_int_equal(jint(ex, "to_us"), 6000000); /* + the clip's duration */
+	assert_string_equal(jstring(ex, "from"), "2024-05-01T08:00:03Z");
+	assert_true(json_is_true(json_object_get(ex, "contiguous")));
+	assert_non_null(json_object_get(r, "proof"));
+	json_decref(r);
+
+	/* spliced: 2 then 5, adjacent in the clip: from A, but not contiguous */
+	keys = key_list(fx, (unsigned[]){ 2, 5 }, 2, (unsigned[]){ 0, 10 });
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":20,"
+		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+	free(keys);
+	r = verify(fd, other, "spliced.mp4", stream_json);
+	assert_ok(r);
+	assert_string_equal(jstring(r, "result"), "altered");
+	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(json_object_get(r, "altered"), "claims"), 0)),
+			    "key_packets");
+	json_decref(r);
+
+	/* every key packet of A, at A's distances, as many packets as A's video: that is A's
+	 * video stream, but its digest is not, so packets between the keys were changed */
+	keys = key_list(fx, (unsigned[]){ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }, 10,
+			(unsigned[]){ 0, 10, 20, 30, 40, 50, 60, 70, 80, 90 });
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":100,"
+		 "\"digest\":\"%s\",\"keys\":%s},{\"index\":1,\"type\":\"audio\","
+		 "\"codec\":\"aac\",\"packets\":200,\"digest\":\"%s\"}]", other, keys,
+		 fx->a_audio);
+	free(keys);
+	r = verify(fd, other, "whole.mp4", stream_json);
+	assert_string_equal(jstring(r, "result"), "altered");
+	ex = json_object_get(r, "altered");
+	assert_non_null(strstr(jstring(ex, "reason"), "whole video stream"));
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(ex, "streams"), 1),
+						 "same"))); /* the audio is A's */
+	json_decref(r);
+
+	/* the last two key packets, but more packets than A has after them */
+	keys = key_list(fx, (unsigned[]){ 8, 9 }, 2, (unsigned[]){ 0, 10 });
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":21,"
+		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+	free(keys);
+	r = verify(fd, other, "long.mp4", stream_json);
+	assert_string_equal(jstring(r, "result"), "altered");
+	json_decref(r);
+	keys = key_list(fx, (unsigned[]){ 8, 9 }, 2, (unsigned[]){ 0, 10 });
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":20,"
+		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+	free(keys);
+	r = verify(fd, other, "tail.mp4", stream_json);
+	assert_string_equal(jstring(r, "result"), "excerpt"); /* up to A's last packet */
+	json_decref(r);
+
+	/* key packets out of the original's order: not even spliced */
+	keys = key_list(fx, (unsigned[]){ 5, 2 }, 2, (unsigned[]){ 0, 10 });
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":20,"
+		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+	free(keys);
+	r = verify(fd, other, "shuffled.mp4", stream_json);
+	assert_string_equal(jstring(r, "result"), "unknown");
+	json_decref(r);
+
+	/* altered: A's name, other content; its audio is still A's */
+	snprintf(stream_json, sizeof(stream_json),
+		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":100,"
+		 "\"digest\":\"%s\"},{\"index\":1,\"type\":\"audio\",\"codec\":\"aac\","
+		 "\"packets\":200,\"digest\":\"%s\"}]", other, fx->a_audio);
+	r = verify(fd, other, "CAM01_OFF7_20240501080000_0001.mp4", stream_json);
+	assert_ok(r);
+	assert_string_equal(jstring(r, "result"), "altered");
+	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
+	ex = json_object_get(r, "altered");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(ex, "claims"), 0)),
+			    "name");
+	assert_false(json_is_true(json_object_get(json_array_get(json_object_get(ex, "streams"), 0),
+						  "same")));
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(ex, "streams"), 1),
+						 "same")));
+	json_decref(r);
+
+	/* altered by device + recorded start, and by tags */
+	r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"device\":\"CAM01\","
+		"\"recorded_start\":\"2024-05-01T16:00:00+08:00\"}}", other);
+	assert_string_equal(jstring(r, "result"), "altered");
+	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
+	json_decref(r);
+	r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"tags\":"
+		"{\"creation_time\":\"A-tag\",\"make\":\"Acme\"}}}", other);
+	assert_string_equal(jstring(r, "result"), "altered");
+	json_decref(r);
+	/* a name shared with an original whose tags say another time is no claim */
+	r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"name\":\"b.mp4\","
+		"\"tags\":{\"creation_time\":\"2030-01-01\"}}}", other);
+	assert_string_equal(jstring(r, "result"), "unknown");
+	json_decref(r);
+
+	/* unknown */
+	r = verify(fd, other, "nothing.mp4", "[]");
+	assert_ok(r);
+	assert_string_equal(jstring(r, "result"), "unknown");
+	assert_null(json_object_get(r, "index"));
+	json_decref(r);
+
+	/* a match not yet covered by a checkpoint */
+	fake_hex("D", 1000, other);
+	r = verify(fd, other, "d.mp4", "[]");
+	assert_string_equal(jstring(r, "result"), "exact");
+	assert_true(json_is_null(json_object_get(r, "proof")));
+	assert_non_null(strstr(jstring(r, "proof_status"), "not yet covered"));
+	json_decref(r);
+
+	/* malformed fingerprints */
+	assert_error(r = rpc(fd, "{\"op\":\"verify\"}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"ABC\"}}"),
+		     "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\","
+			     "\"streams\":[{\"index\":0}]}}", other),
+		     "bad_request");
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+/* ---- hostile clients ----------------------------------------------------------------------- */
+
+static void test_malformed(void **state)
+{
+	struct fx *fx = *state;
+	char deep[300];
+	json_t *r;
+	int fd;
+
+	start(fx);
+	fd = connect_to(fx);
+	assert_error(r = rpc(fd, "this is not json"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "[1,2,3]"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"dance\"}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"nop\":1}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"status\",\"op\":\"status\"}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"status\",\"id\":[1]}"), "bad_request");
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"st\xff\xfe\"}"), "bad_request"); /* not UTF-8 */
+	json_decref(r);
+	assert_error(r = rpc(fd, "{\"op\":\"status\",\"x\":\"a\\u0000b\"}"), "bad_request");
+	json_decref(r);
+	memset(deep, '[', 100);
+	snprintf(deep + 100, sizeof(deep) - 100, "%s", "");
+	r = rpc(fd, "{\"op\":\"status\",\"x\":%.100s}", deep);
+	assert_error(r, "bad_request");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "deeper"));
+	json_decref(r);
+	/* Empty and blank lines are skipped; the connection still works. */
+	send_all(fd, "\n \r\n", 4);
+	r = rpc(fd, "{\"op\":\"status\"}\r");
+	assert_ok(r);
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+static void test_oversized(void **state)
+{
+	struct fx *fx = *state;
+	char big[3000];
+	json_t *r;
+	int fd;
+
+	fx->cfg.max_request_bytes = 1024;
+	start(fx);
+
+	/* A line over the limit, with its newline. */
+	fd = connect_to(fx);
+	memset(big, ' ', sizeof(big));
+	memcpy(big, "{\"op\":\"status\"", 14);
+	big[sizeof(big) - 2] = '}';
+	big[sizeof(big) - 1] = '\n';
+	send_all(fd, big, sizeof(big));
+	r = read_reply(fd);
+	assert_error(r, "too_large");
+	assert_string_equal(jstring(json_object_get(r, "error"), "name"), "E2BIG");
+	json_decref(r);
+	assert_true(at_eof(fd));
+	close(fd);
+
+	/* Endless bytes without a newline. */
+	fd = connect_to(fx);
+	for (int i = 0; i < 100; i++)
+		if (send(fd, big, 1000, MSG_NOSIGNAL) < 0)
+			break;
+	r = read_reply(fd);
+	assert_error(r, "too_large");
+	json_decref(r);
+	close(fd);
+
+	/* Exactly at the limit is fine. */
+	fd = connect_to(fx);
+	memset(big, ' ', 1024);
+	memcpy(big, "{\"op\":\"status\"", 14);
+	big[1023] = '}';
+	big[1024] = '\n';
+	send_all(fd, big, 1025);
+	r = read_reply(fd);
+	assert_ok(r);
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+static void test_idle_timeout(void **state)
+{
+	struct fx *fx = *state;
+	json_t *r;
+	int fd;
+
+	fx->cfg.idle_timeout_ms = 200;
+	start(fx);
+	fd = connect_to(fx);
+	r = rpc(fd, "{\"op\":\"status\"}");
+	assert_ok(r);
+	json_decref(r);
+	/* A slow writer is closed too: the timer only restarts on complete requests. */
+	for (int i = 0; i < 8; i++) {
+		if (send(fd, " ", 1, MSG_NOSIGNAL) < 0)
+			break;
+		usleep(50000);
+	}
+	r = read_reply(fd);
+	assert_error(r, "timeout");
+	json_decref(r);
+	assert_true(hung_up(fd));
+	close(fd);
+	stop(fx);
+}
+
+static void test_too_many_clients(void **state)
+{
+	struct fx *fx = *state;
+	json_t *r;
+	int fd[3];
+
+	fx->cfg.max_clients = 2;
+	start(fx);
+	fd[0] = connect_to(fx);
+	fd[1] = connect_to(fx);
+	r = rpc(fd[0], "{\"op\":\"status\"}");
+	assert_ok(r);
+	assert_int_equal(jint(json_object_get(r, "server"), "clients"), 2);
+	json_decref(r);
+	fd[2] = connect_to(fx);
+	r = read_reply(fd[2]);
+	assert_error(r, "busy");
+	assert_string_equal(jstring(json_object_get(r, "error"), "name"), "EUSERS");
+	json_decref(r);
+	assert_true(at_eof(fd[2]));
+	close(fd[2]);
+	/* Once one leaves, there is room again. */
+	close(fd[1]);
+	usleep(100000);
+	fd[1] = connect_to(fx);
+	r = rpc(fd[1], "{\"op\":\"status\"}");
+	assert_ok(r);
+	assert_int_equal(jint(json_object_get(r, "server"), "busy_rejects"), 1);
+	json_decref(r);
+	close(fd[0]);
+	close(fd[1]);
+	stop(fx);
+}
+
+/* A client that sends and leaves without reading, and one that never reads its big replies. */
+static void test_disconnect(void **state)
+{
+	struct fx *fx = *state;
+	json_t *r;
+	int fd;
+
+	fx->cfg.max_clients = 64;
+	populate(fx);
+	start(fx);
+	for (int i = 0; i < 20; i++) {
+		fd = connect_to(fx);
+		static const char part[] = "{\"op\":\"log\",\"limit\":1000}\n{\"op\":\"verify\","
+					   "\"fingerprint\":{\"sha256\":\"";
+
+		send_all(fd, part, sizeof(part) - 1);
+		close(fd);
+	}
+	fd = connect_to(fx);
+	for (int i = 0; i < 2000; i++)
+		if (send(fd, "{\"op\":\"log\",\"limit\":1000}\n", 27, MSG_NOSIGNAL | MSG_DONTWAIT) <
+		    0)
+			break;
+	close(fd);
+	/* All of them are gone soon; this one is the only client left. */
+	fd = connect_to(fx);
+	for (int i = 0;; i++) {
+		r = rpc(fd, "{\"op\":\"status\"}");
+		assert_ok(r);
+		if (jint(json_object_get(r, "server"), "clients") == 1) {
+			json_decref(r);
+			break;
+		}
+		json_decref(r);
+		assert_true(i < 100);
+		usleep(20000);
+	}
+	close(fd);
+	stop(fx);
+}
+
+/* ---- the socket file ----------------------------------------------------------------------- */
+
+static void test_socket_file(void **state)
+{
+	struct fx *fx = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct err_detail e;
+	struct server *s2;
+	struct stat st;
+	int fd;
+
+	/* A stale socket (nobody listening) is replaced. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, fx->sock);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd);
+	start(fx);
+	assert_int_equal(stat(fx->sock, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+
+	/* A live one is not. */
+	assert_int_equal(srv_new(&fx->d, &s2, &e), -EADDRINUSE);
+	assert_non_null(strstr(e.msg, "another process"));
+	stop(fx);
+	assert_int_equal(stat(fx->sock, &st), -1); /* unlinked on close */
+
+	/* Something that is not a socket is left alone. */
+	fd = open(fx->sock, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	assert_int_equal(uv_loop_init(&fx->loop), 0);
+	fx->loop_closed = false;
+	assert_int_equal(srv_new(&fx->d, &s2, &e), -EEXIST);
+	assert_int_equal(stat(fx->sock, &st), 0);
+	unlink(fx->sock);
+
+	/* A missing folder. */
+	fx->cfg.socket_path = "/nonexistent-custody/x.sock";
+	assert_int_equal(srv_new(&fx->d, &s2, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "RuntimeDirectory"));
+	assert_int_equal(uv_loop_close(&fx->loop), 0);
+	fx->loop_closed = true;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_roles_resolver, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_proof_consistency_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_long, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_annotate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
