@@ -387,13 +387,20 @@ int store_staging_scan(struct store *st,
 	return r;
 }
 
+/* The last component of a staged path, which is its name in staging/. */
+__attribute__((returns_nonnull)) static const char *staged_name(const char *staged)
+{
+	const char *slash = strrchr(staged, '/');
+
+	return slash ? slash + 1 : staged;
+}
+
 int store_adopt(struct store *st, const char *staged, const uint8_t sha256[32],
 		char ret_rel[STORE_REL_MAX], bool *ret_existed, struct err_detail *reterr)
 {
-	const char *name = strrchr(staged, '/');
+	const char *name = staged_name(staged);
 	auto_close int fd = -1;
 
-	name = name ? name + 1 : staged;
 	fd = openat(st->staging_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return err_set(reterr, -errno, "cannot open the staged file '%s': %s", staged,
@@ -406,11 +413,15 @@ int store_adopt(struct store *st, const char *staged, const uint8_t sha256[32],
 
 int store_unstage(struct store *st, const char *staged, struct err_detail *reterr)
 {
-	const char *name = strrchr(staged, '/');
+	const char *name = staged_name(staged);
 	char meta_name[NAME_MAX + 1];
+	size_t len = strlen(name);
 
-	name = name ? name + 1 : staged;
-	snprintf(meta_name, sizeof(meta_name), "%s.meta", name);
+	/* Not snprintf: GCC 12 with -fsanitize warns, wrongly, that the name may be NULL. */
+	if (len + 6 > sizeof(meta_name))
+		return err_set(reterr, -ENAMETOOLONG, "'%s' is not a staged name", staged);
+	memcpy(meta_name, name, len);
+	memcpy(meta_name + len, ".meta", 6);
 	if (unlinkat(st->staging_fd, name, 0) < 0 && errno != ENOENT)
 		return err_set(reterr, -errno, "cannot remove the staged file '%s': %s", staged,
 			       strerror(errno));
