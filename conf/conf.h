@@ -37,7 +37,7 @@ struct cfg {
 	char *origin;	    /* required */
 	char *key;	    /* required: the signer key file */
 	char *verifier_key; /* default /etc/custody/log.pub */
-	char *state;	    /* default /var/lib/custody: <state>/log (LMDB), staging, checkpoint */
+	char *state;	    /* default /var/lib/custody: <state>/log (LMDB), <state>/checkpoint */
 	uint64_t checkpoint_interval_ms; /* default 10 s */
 
 	/* [store] */
