@@ -708,55 +708,56 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
+		uint64_t now = daemon_now_us(), due = last_sign_us + p->interval_ms * 1000;
 		struct item *batch, *tail;
-		uint64_t now = daemon_now_us();
 
-		if (!p->wq_head && !p->writer_stop) {
-			if (dirty) {
-				struct timespec ts;
-				uint64_t due = last_sign_us + p->interval_ms * 1000;
-
-				if (now < due) {
-					clock_gettime(CLOCK_REALTIME, &ts);
-					ts.tv_sec += (time_t)((due - now) / 1000000);
-					ts.tv_nsec += (long)((due - now) % 1000000) * 1000;
-					if (ts.tv_nsec >= 1000000000) {
-						ts.tv_sec++;
-						ts.tv_nsec -= 1000000000;
-					}
-					pthread_cond_timedwait(&p->cond, &p->mtx, &ts);
-					continue;
-				}
-				pthread_mutex_unlock(&p->mtx);
-				writer_sign(p);
-				pthread_mutex_lock(&p->mtx);
-				last_sign_us = daemon_now_us();
-				dirty = false;
-				continue;
-			}
-			pthread_cond_wait(&p->cond, &p->mtx);
+		/* Signing comes first when it is due, so that a steady stream of entries (every
+		 * verify appends an access record) cannot put checkpoints off. */
+		if (dirty && now >= due) {
+			pthread_mutex_unlock(&p->mtx);
+			writer_sign(p);
+			pthread_mutex_lock(&p->mtx);
+			last_sign_us = daemon_now_us();
+			dirty = false;
 			continue;
 		}
-		if (!p->wq_head && p->writer_stop)
+		if (p->wq_head) {
+			batch = p->wq_head;
+			p->wq_head = p->wq_tail = NULL;
+			pthread_mutex_unlock(&p->mtx);
+
+			writer_commit(p, batch);
+			dirty = true;
+
+			pthread_mutex_lock(&p->mtx);
+			for (tail = batch; tail->next; tail = tail->next)
+				;
+			if (p->done_tail)
+				p->done_tail->next = batch;
+			else
+				p->done_head = batch;
+			p->done_tail = tail;
+			pthread_mutex_unlock(&p->mtx);
+			uv_async_send(&p->async);
+			pthread_mutex_lock(&p->mtx);
+			continue;
+		}
+		if (p->writer_stop)
 			break;
-		batch = p->wq_head;
-		p->wq_head = p->wq_tail = NULL;
-		pthread_mutex_unlock(&p->mtx);
+		if (dirty) {
+			struct timespec ts;
 
-		writer_commit(p, batch);
-		dirty = true;
-
-		pthread_mutex_lock(&p->mtx);
-		for (tail = batch; tail->next; tail = tail->next)
-			;
-		if (p->done_tail)
-			p->done_tail->next = batch;
-		else
-			p->done_head = batch;
-		p->done_tail = tail;
-		pthread_mutex_unlock(&p->mtx);
-		uv_async_send(&p->async);
-		pthread_mutex_lock(&p->mtx);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += (time_t)((due - now) / 1000000);
+			ts.tv_nsec += (long)((due - now) % 1000000) * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&p->cond, &p->mtx, &ts);
+		} else {
+			pthread_cond_wait(&p->cond, &p->mtx);
+		}
 	}
 	pthread_mutex_unlock(&p->mtx);
 	/* Shutdown: everything queued is committed; sign what it added. */
