@@ -45,6 +45,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "utf8.h"
 
 #define MS_S UINT64_C(1000)
 #define MS_M (60 * MS_S)
@@ -205,58 +206,6 @@ __attribute__((format(printf, 4, 5))) static int load_fail(struct load *ld, int 
 	return code;
 }
 
-/* Decode one UTF-8 character (RFC 3629: no overlong forms, no surrogates).  @return its length,
- * 0 when invalid. */
-static size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *ret)
-{
-	size_t n, i;
-	uint32_t c;
-
-	if (len == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*ret = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*ret = c;
-	return n;
-}
-
-static bool is_control(uint32_t c)
-{
-	return c < 0x20 || (c >= 0x7f && c < 0xa0);
-}
-
-/* Go's unicode.IsSpace, which golang.org/x/mod/sumdb/note forbids in key names. */
-static bool is_unicode_space(uint32_t c)
-{
-	return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-	       (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
-	       c == 0x205f || c == 0x3000;
-}
-
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -273,40 +222,17 @@ static const char *text_problem(const char *s)
 
 		if (k == 0)
 			return "is not valid UTF-8";
-		if (is_control(c))
+		if (utf8_is_control(c))
 			return "contains a control character";
 		i += k;
 	}
 	return NULL;
 }
 
-/* Copy a value for a message: control characters and invalid UTF-8 become '?' (no terminal
- * escapes from a config file), long values end in "...". */
+/* Copy a value for a message (no terminal escapes from a config file). */
 static const char *show(const char *s, char *out, size_t outlen)
 {
-	size_t len = strlen(s), i = 0, n = 0;
-
-	while (i < len && n + 4 < outlen) {
-		uint32_t c;
-		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
-
-		if (k == 0 || is_control(c)) {
-			out[n++] = '?';
-			i += k ? k : 1;
-			continue;
-		}
-		if (n + k + 4 > outlen)
-			break;
-		memcpy(out + n, s + i, k);
-		n += k;
-		i += k;
-	}
-	if (i < len) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-	return out;
+	return utf8_printable(s, strlen(s), out, outlen);
 }
 
 /* "10s", "5m", "24h", "2d", "1500ms" (never from a parse: bounds are whole seconds), "0". */
@@ -522,9 +448,9 @@ static const char *name_problem(const char *s)
 		if (c == '+')
 			return "contains a plus sign ('+'), which separates the fields of a note "
 			       "key";
-		if (is_unicode_space(c))
+		if (utf8_is_space(c))
 			return "contains white space, which a note key name may not";
-		if (is_control(c))
+		if (utf8_is_control(c))
 			return "contains a control character";
 		i += k;
 	}

@@ -51,6 +51,7 @@
 #include "cleanup.h"
 #include "entry.h"
 #include "err.h"
+#include "utf8.h"
 
 /* No CLEANUP_FUNC for json_t: jansson >= 2.9 ships json_decrefp() itself (json_auto_t). */
 
@@ -96,48 +97,6 @@ struct writer {
 	char path[160];
 	size_t path_at;
 };
-
-/* Strictly valid UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
- * Only trees built in code need this; jansson checks parsed text the same way. */
-static bool utf8_valid(const char *str, size_t len)
-{
-	const uint8_t *s = (const uint8_t *)str, *end = s + len;
-
-	while (s < end) {
-		uint8_t c = *s;
-		size_t n, i;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false; /* a continuation byte, an overlong lead (c0, c1) or f5..ff */
-		}
-		if ((size_t)(end - s) <= n)
-			return false;
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += n + 1;
-	}
-	return true;
-}
 
 static const char *type_name(const json_t *j)
 {

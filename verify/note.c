@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "err.h"
+#include "utf8.h"
 #include "note.h"
 
 #define ALG_ED25519 0x01
@@ -93,85 +94,6 @@ static uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Decode one UTF-8 character at @s (@n bytes left), strictly, as Go's utf8.DecodeRune: no
- * overlong forms, no surrogates, nothing above U+10FFFF.  @return its length (1 to 4) with the
- * code point in *@cp, or 0 when the bytes are not valid UTF-8. */
-static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
-{
-	uint32_t c, min;
-	size_t len;
-
-	if (n == 0)
-		return 0;
-	c = s[0];
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, c &= 0x1f, min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, c &= 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, c &= 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* Go's unicode.IsSpace, which is what golang.org/x/mod/sumdb/note forbids in key names. */
-static bool is_unicode_space(uint32_t c)
-{
-	return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-	       (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
-	       c == 0x205f || c == 0x3000;
-}
-
-static bool is_control(uint32_t c)
-{
-	return c < 0x20 || (c >= 0x7f && c < 0xa0);
-}
-
-/* Copy untrusted bytes into @out for a message: control characters and invalid UTF-8 become
- * '?', so that a message never carries terminal escapes, and long strings end in "...". */
-static const char *printable(const char *s, size_t len, char *out, size_t outlen)
-{
-	size_t i = 0, n = 0;
-
-	while (i < len && n + 4 < outlen) {
-		uint32_t c;
-		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
-
-		if (k == 0 || is_control(c)) {
-			out[n++] = '?';
-			i += k ? k : 1;
-			continue;
-		}
-		if (n + k + 4 > outlen)
-			break;
-		memcpy(out + n, s + i, k);
-		n += k;
-		i += k;
-	}
-	if (i < len) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-	return out;
-}
-
 /* C2SP: "Signed notes MUST be valid UTF-8 and MUST NOT contain any ASCII control characters
  * (those below U+0020) other than newline."  @what names the input in the message. */
 static int check_text(const char *s, size_t len, const char *what, int code,
@@ -222,9 +144,9 @@ static const char *name_problem(const char *name, size_t len)
 			return "is not valid UTF-8";
 		if (c == '+')
 			return "contains a plus sign ('+'), which separates the fields of a key";
-		if (is_unicode_space(c))
+		if (utf8_is_space(c))
 			return "contains a space, tab or other white space";
-		if (is_control(c))
+		if (utf8_is_control(c))
 			return "contains a control character";
 		i += k;
 	}
@@ -316,7 +238,7 @@ static int split_key(const char *s, size_t len, const char *kind, bool secret,
 		return err_set(reterr, -EINVAL, "not a valid %s key: the key name %s", kind, why);
 	if (why)
 		return err_set(reterr, -EINVAL, "not a valid %s key: the key name '%s' %s", kind,
-			       printable(s, (size_t)(plus - s), shown, sizeof(shown)), why);
+			       utf8_printable(s, (size_t)(plus - s), shown, sizeof(shown)), why);
 	for (int i = 1; i <= 8; i++) {
 		int d = hex_digit(plus[i]);
 
@@ -363,7 +285,7 @@ int vfy_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_de
 
 	if (why)
 		return err_set(reterr, -EINVAL, "key name '%s' %s",
-			       printable(name, name_len, shown, sizeof(shown)), why);
+			       utf8_printable(name, name_len, shown, sizeof(shown)), why);
 	r = sodium_ready(reterr);
 	if (r < 0)
 		return r;
@@ -618,7 +540,7 @@ int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
 	r = split_key(vkey, len, "verifier", false, &f, reterr);
 	if (r < 0)
 		return r;
-	printable(f.name, f.name_len, shown, sizeof(shown));
+	utf8_printable(f.name, f.name_len, shown, sizeof(shown));
 	n = b64_decode_head(f.data, f.data_len, key, sizeof(key));
 	if (n < 0)
 		return err_set(reterr, -EINVAL,
@@ -778,7 +700,7 @@ static int note_parse(const char *note, size_t len, struct note_parts *p, struct
 		if (why)
 			return err_set_line(
 			    reterr, -EBADMSG, line, "signature line %zu: the key name '%s' %s", k,
-			    printable(name, (size_t)(sp - name), shown, sizeof(shown)), why);
+			    utf8_printable(name, (size_t)(sp - name), shown, sizeof(shown)), why);
 		if (sp + 1 < nl && sp[1] == ' ')
 			return err_set_line(
 			    reterr, -EBADMSG, line,
@@ -838,11 +760,11 @@ static int no_trusted_signature(const struct note_parts *p, const struct vfy_ver
 			    "no signature by a trusted key: expected '%s' with key ID "
 			    "%08" PRIx32 ", but the note is signed by '%s' with key ID "
 			    "%08" PRIx32 " (another key of that name)",
-			    printable(keys[i].name, len, want, sizeof(want)), keys[i].id, want,
+			    utf8_printable(keys[i].name, len, want, sizeof(want)), keys[i].id, want,
 			    p->sigs[j].id);
 		}
-	printable(keys[0].name, strnlen(keys[0].name, sizeof(keys[0].name)), want, sizeof(want));
-	printable(s->name, s->name_len, got, sizeof(got));
+	utf8_printable(keys[0].name, strnlen(keys[0].name, sizeof(keys[0].name)), want, sizeof(want));
+	utf8_printable(s->name, s->name_len, got, sizeof(got));
 	return err_set(reterr, -EKEYREJECTED,
 		       "no signature by a trusted key: expected '%s' (key ID %08" PRIx32 ")%s, but "
 		       "the note is signed by '%s' (key ID %08" PRIx32 ")%s",
@@ -870,7 +792,7 @@ static int note_verify(const char *note, const struct note_parts *p,
 
 			if (!key_matches(&keys[i], s))
 				continue;
-			printable(s->name, s->name_len, shown, sizeof(shown));
+			utf8_printable(s->name, s->name_len, shown, sizeof(shown));
 			if (s->sig_len != SIG_LEN)
 				return err_set_line(reterr, -EKEYREJECTED, s->line,
 						    "signature by '%s' (key ID %08" PRIx32 ") does "
@@ -991,7 +913,7 @@ int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *re
 		size_t l = (size_t)(nl - cur);
 
 		line++;
-		printable(cur, l, shown, sizeof(shown));
+		utf8_printable(cur, l, shown, sizeof(shown));
 		if (line == 1) {
 			if (l == 0)
 				return err_set_line(reterr, -EBADMSG, line,
@@ -1085,7 +1007,7 @@ int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
 		return err_set(reterr, -EKEYREJECTED,
 			       "the checkpoint is not signed by the log key '%s' (key ID %08" PRIx32
 			       "); only by other trusted keys",
-			       printable(keys[0].name, strnlen(keys[0].name, sizeof(keys[0].name)),
+			       utf8_printable(keys[0].name, strnlen(keys[0].name, sizeof(keys[0].name)),
 					 want, sizeof(want)),
 			       keys[0].id);
 	r = vfy_checkpoint_parse(note, text_len, &cp, reterr);
@@ -1096,8 +1018,8 @@ int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
 	if (strcmp(cp.origin, origin) != 0)
 		return err_set_line(reterr, -ESTALE, 1,
 				    "the checkpoint is for log '%s', not for the expected log '%s'",
-				    printable(cp.origin, strlen(cp.origin), got, sizeof(got)),
-				    printable(origin, strlen(origin), want, sizeof(want)));
+				    utf8_printable(cp.origin, strlen(cp.origin), got, sizeof(got)),
+				    utf8_printable(origin, strlen(origin), want, sizeof(want)));
 	if (ret)
 		*ret = cp;
 	if (ret_nsigs)
