@@ -46,6 +46,7 @@
 #include "deadline.h"
 #include "entry.h"
 #include "err.h"
+#include "fault.h"
 #include "hash.h"
 #include "log.h"
 #include "macro.h"
@@ -82,6 +83,8 @@ struct job {
 	uv_work_t work;
 	struct job *qnext; /* waiting for a worker */
 	struct job *fnext; /* in flight (all states) */
+	uv_timer_t retry;  /* a staged file that failed waits here for its next try */
+	bool retrying;
 	/* What the job was given, copied so that a reload cannot pull it away. */
 	char *path;    /* in the zone; NULL for a restart job that starts in staging */
 	char *relname; /* the entry's `name` */
@@ -553,6 +556,7 @@ static void ingest_run(uv_work_t *req)
 		err_set(e, r, "out of memory");
 		goto fail;
 	}
+	FAULT_POINT("stored-before-commit");
 	j->item.entry = entry;
 	j->item.status = 0;
 	return;
@@ -808,6 +812,7 @@ static void remove_run(uv_work_t *req)
 	struct err_detail *e = &j->item.err;
 	int r = 0;
 
+	FAULT_POINT("committed-before-removal");
 	/* The entry is committed: now, and only now, the file may leave its zone. */
 	if (j->staged[0]) {
 		r = store_unstage(j->p->d->store, j->staged, e);
@@ -860,6 +865,58 @@ static void job_removal(struct pipeline *p, struct job *j)
 	}
 }
 
+static void queue_add(struct pipeline *p, struct job *j)
+{
+	j->qnext = NULL;
+	if (p->queue_tail)
+		p->queue_tail->qnext = j;
+	else
+		p->queue_head = j;
+	p->queue_tail = j;
+	p->stats.queued++;
+	kick(p);
+}
+
+static void on_retry_closed(uv_handle_t *h)
+{
+	struct job *j = h->data;
+	struct pipeline *p = j->p;
+
+	j->retrying = false;
+	if (p->stopping) {
+		/* It stays in staging, and the next start ingests it. */
+		flight_remove(p, j);
+		job_free(j);
+		maybe_stopped(p);
+		return;
+	}
+	queue_add(p, j);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	uv_close((uv_handle_t *)t, on_retry_closed);
+}
+
+/* Try a staged file again later, from staging: what it had from the failed try is dropped. */
+static void retry_from_staging(struct pipeline *p, struct job *j)
+{
+	json_decref(j->item.entry);
+	j->item.entry = NULL;
+	free(j->keys);
+	j->keys = NULL;
+	j->nkeys = 0;
+	j->item.status = 0;
+	j->item.duplicate = false;
+	j->probe_damaged = false;
+	free(j->path);
+	j->path = NULL;
+	uv_timer_init(p->d->loop, &j->retry);
+	j->retry.data = j;
+	j->retrying = true;
+	uv_timer_start(&j->retry, on_retry, RETRY_FAILED_MS, 0);
+}
+
 static void job_failed(struct pipeline *p, struct job *j)
 {
 	const char *what = j->path ? j->path : j->staged;
@@ -867,22 +924,35 @@ static void job_failed(struct pipeline *p, struct job *j)
 	p->stats.failed++;
 	if (j->item.status == -ENOSPC) {
 		if (!p->stats.store_full)
-			log_alert("store", "the store is full: ingest paused, '%s' stays in its "
-				  "zone and is retried: %s", what, j->item.err.msg);
+			log_alert("store", "the disk is full: ingest paused, '%s' is kept and retried "
+				  "every %d s: %s", what, RETRY_FAILED_MS / 1000, j->item.err.msg);
 		p->stats.store_full = 1;
 	} else {
-		log_error("ingest", "'%s' stays where it is and is retried: %s", what,
-			  j->item.err.msg);
+		log_error("ingest", "'%s' is kept and retried in %d s: %s", what,
+			  RETRY_FAILED_MS / 1000, j->item.err.msg);
 	}
 	set_error(p, "'%s': %s", j->relname, j->item.err.msg);
 	/* Moved into staging but not logged: put it back in its zone, where the watch retries it.
 	 * No fsync is needed: after a crash the file is in one of two places that are both
 	 * ingested (a staged file whose meta survived, or the zone), and a meta whose file left
-	 * is removed by the next staging scan. */
-	if (j->staged[0] && j->path &&
-	    renameat2(AT_FDCWD, j->staged, AT_FDCWD, j->path, RENAME_NOREPLACE) < 0)
-		log_error("ingest", "'%s' stays in staging as '%s' and is ingested at the next start: "
-			  "%s", j->relname, j->staged, strerror(errno));
+	 * is removed by the next staging scan.  A file that cannot go back (a restart found it in
+	 * staging, it is already linked into the store, or its zone name is taken now) is retried
+	 * from staging. */
+	if (j->staged[0]) {
+		char meta[PATH_MAX + 8];
+
+		/* Once linked into the store (j->rel set), the staged name is the original itself:
+		 * it is not put back, or the zone would hold a second link to it. */
+		if (j->path && !j->rel[0] &&
+		    renameat2(AT_FDCWD, j->staged, AT_FDCWD, j->path, RENAME_NOREPLACE) == 0) {
+			snprintf(meta, sizeof(meta), "%s.meta", j->staged);
+			unlink(meta);
+			j->staged[0] = '\0';
+		} else if (!p->stopping) {
+			retry_from_staging(p, j);
+			return;
+		}
+	}
 	if (j->path && p->d->watch)
 		watch_retry(p->d->watch, j->path, RETRY_FAILED_MS);
 	flight_remove(p, j);
@@ -987,14 +1057,7 @@ static void enqueue(struct pipeline *p, struct job *j)
 {
 	j->fnext = p->flight;
 	p->flight = j;
-	j->qnext = NULL;
-	if (p->queue_tail)
-		p->queue_tail->qnext = j;
-	else
-		p->queue_head = j;
-	p->queue_tail = j;
-	p->stats.queued++;
-	kick(p);
+	queue_add(p, j);
 }
 
 void pipe_submit(struct pipeline *p, size_t zone, const char *path, const char *relname)
@@ -1150,6 +1213,9 @@ void pipe_stop(struct pipeline *p, void (*done)(void *opaque), void *opaque)
 	}
 	p->queue_tail = NULL;
 	p->stats.queued = 0;
+	for (struct job *j = p->flight; j; j = j->fnext)
+		if (j->retrying && !uv_is_closing((uv_handle_t *)&j->retry))
+			uv_close((uv_handle_t *)&j->retry, on_retry_closed);
 	maybe_stopped(p);
 }
 

@@ -31,7 +31,10 @@
 
 #include "cleanup.h"
 #include "err.h"
+#include "fault.h"
 #include "store.h"
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 struct store {
 	char *root;
@@ -53,6 +56,25 @@ static int open_dir_at(int at, const char *name, int *ret_fd, struct err_detail 
 			       strerror(errno));
 	*ret_fd = fd;
 	return 0;
+}
+
+/* Partial copies from before a crash, on filesystems without O_TMPFILE: nobody else writes
+ * here (the daemon holds the log's lock), so whatever tmp/ holds at open is garbage. */
+static void clean_tmp(struct store *st)
+{
+	int fd = openat(st->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "copy-", 5) == 0)
+			unlinkat(st->tmp_fd, de->d_name, 0);
+	closedir(d);
 }
 
 int store_open(const char *root, struct store **ret, struct err_detail *reterr)
@@ -87,6 +109,7 @@ int store_open(const char *root, struct store **ret, struct err_detail *reterr)
 		r = err_set(reterr, -errno, "cannot sync the store '%s': %s", root, strerror(errno));
 		goto fail;
 	}
+	clean_tmp(st);
 	*ret = st;
 	return 0;
 fail:
@@ -259,6 +282,7 @@ int store_put_fd(struct store *st, int fd, uint8_t ret_sha256[32], uint64_t *ret
 		r = err_set(reterr, -EIO, "libcrypto failed to finish SHA-256");
 		goto fail;
 	}
+	FAULT_POINT("store-before-fsync");
 	/* The copy keeps the original's mtime: it is evidence, and the last resort for the
 	 * recording time. */
 	if (fstat(fd, &src) < 0 ||
@@ -301,7 +325,7 @@ static int write_file_at(int dirfd, const char *name, const char *data, size_t l
 int store_stage(struct store *st, const char *path, const char *meta, size_t meta_len,
 		char *ret_staged, size_t staged_max, struct err_detail *reterr)
 {
-	char dir[PATH_MAX], name[40], meta_name[48];
+	char dir[PATH_MAX], name[40], meta_name[48], staged[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	auto_close int dfd = -1;
 	uint8_t rnd[8];
@@ -317,13 +341,16 @@ int store_stage(struct store *st, const char *path, const char *meta, size_t met
 	snprintf(name, sizeof(name), "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
 		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	snprintf(meta_name, sizeof(meta_name), "%s.meta", name);
-	if ((size_t)snprintf(ret_staged, staged_max, "%s/staging/%s", st->root, name) >= staged_max)
+	if ((size_t)snprintf(staged, sizeof(staged), "%s/staging/%s", st->root, name) >=
+	    MIN(sizeof(staged), staged_max))
 		return err_set(reterr, -ENAMETOOLONG, "the staging path is too long");
 	/* The meta first: a staged file without it could not be ingested after a crash. */
 	r = write_file_at(st->staging_fd, meta_name, meta, meta_len);
-	if (r < 0)
+	if (r < 0) {
+		unlinkat(st->staging_fd, meta_name, 0);
 		return err_set(reterr, r, "cannot write '%s/staging/%s': %s", st->root, meta_name,
 			       strerror(-r));
+	}
 	if (renameat2(AT_FDCWD, path, st->staging_fd, name, RENAME_NOREPLACE) < 0) {
 		r = -errno;
 		unlinkat(st->staging_fd, meta_name, 0);
@@ -337,6 +364,7 @@ int store_stage(struct store *st, const char *path, const char *meta, size_t met
 	if (fsync(st->staging_fd) < 0 || dfd < 0 || fsync(dfd) < 0)
 		return err_set(reterr, -errno, "cannot sync after moving '%s' into staging: %s", path,
 			       strerror(errno));
+	memcpy(ret_staged, staged, strlen(staged) + 1);
 	return 0;
 }
 
@@ -405,6 +433,7 @@ int store_adopt(struct store *st, const char *staged, const uint8_t sha256[32],
 	if (fd < 0)
 		return err_set(reterr, -errno, "cannot open the staged file '%s': %s", staged,
 			       strerror(errno));
+	FAULT_POINT("store-before-fsync");
 	if (fchmod(fd, 0440) < 0 || fsync(fd) < 0)
 		return err_set(reterr, -errno, "cannot sync the staged file '%s': %s", staged,
 			       strerror(errno));

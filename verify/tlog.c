@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <lmdb.h>
@@ -49,6 +50,7 @@
 #define TLOG_CHUNK_BYTES (TLOG_CHUNK * VFY_HASH_LEN)
 #define TLOG_FORMAT "custody-tlog/1"
 #define TLOG_MAP_INITIAL ((size_t)1 << 30)
+#define TLOG_FULL_BYTES (16u << 20) /* less room than this: a failed write is a full disk */
 
 struct tlog {
 	MDB_env *env;
@@ -57,6 +59,7 @@ struct tlog {
 	unsigned flags;
 	size_t mapsize;
 	char *origin, *vkey, *key_path;
+	char *dir; /* for statvfs() when a write fails */
 	struct merkle_frontier frontier; /* writer only: the right edge at the committed size */
 	bool map_full;                   /* the last write failed with MDB_MAP_FULL */
 };
@@ -92,8 +95,17 @@ static int lmdb_error(int rc)
  * growing the map). */
 static int lmdb_fail_(struct tlog *log, struct err_detail *reterr, int rc, const char *what)
 {
+	struct statvfs sv;
+
 	if (log && rc == MDB_MAP_FULL)
 		log->map_full = true;
+	/* LMDB reports a short write as EIO; on a filesystem that has (almost) no room left that
+	 * is a full disk, which callers must tell apart from a failing one: they pause and retry
+	 * rather than alarm about the hardware. */
+	if (log && log->dir && (rc == EIO || rc == ENOSPC) && statvfs(log->dir, &sv) == 0 &&
+	    (uint64_t)sv.f_bavail * sv.f_frsize < TLOG_FULL_BYTES)
+		return err_set(reterr, -ENOSPC, "LMDB %s: the filesystem of '%s' is full", what,
+			       log->dir);
 	return err_set(reterr, lmdb_error(rc), "LMDB %s: %s", what, mdb_strerror(rc));
 }
 
@@ -322,6 +334,11 @@ static int tlog_alloc(const char *dir, unsigned flags, struct tlog **ret, struct
 		return err_set(reterr, -ENOMEM, "out of memory");
 	log->lock_fd = -1;
 	log->flags = flags;
+	log->dir = strdup(dir);
+	if (!log->dir) {
+		free(log);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
 	if (flags & TLOG_WRITE) {
 		r = lock_acquire(dir, &log->lock_fd, reterr);
 		if (r < 0)
@@ -458,6 +475,7 @@ struct tlog *tlog_free(struct tlog *log)
 	free(log->origin);
 	free(log->vkey);
 	free(log->key_path);
+	free(log->dir);
 	free(log);
 	return NULL;
 }
