@@ -313,6 +313,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* libuv's pool has 4 threads unless told otherwise, and it is sized once, at its first
+	 * use: room for every ingest worker plus the removals and uv_fs calls that follow them.
+	 * A later SIGHUP that raises `workers` takes full effect at the next start. */
+	if (!getenv("UV_THREADPOOL_SIZE")) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "%u", d->cfg->workers + 4);
+		setenv("UV_THREADPOOL_SIZE", n, 1);
+	}
 	d->loop = uv_default_loop();
 	d->started_us = daemon_now_us();
 	find_probe(d);
