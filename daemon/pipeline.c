@@ -241,8 +241,8 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 		     struct err_detail *reterr)
 {
 	const struct cfg *cfg = p->d->cfg;
-	char skew[32], streams[24], packets[32], seconds[24];
-	char *argv[20];
+	char skew[32], streams[24], packets[32], seconds[24], sha[2 * 32 + 1];
+	char *argv[24];
 	int argc = 0, pipefd[2], status, r = 0;
 	posix_spawn_file_actions_t fa;
 	size_t len = 0, cap = 65536;
@@ -276,6 +276,10 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 		argv[argc++] = "--name-pattern";
 		argv[argc++] = j->name_pattern;
 	}
+	/* The store hashed these bytes: the probe need not read them all once more. */
+	vfy_hex(j->sha256, 32, sha);
+	argv[argc++] = "--sha256";
+	argv[argc++] = sha;
 	argv[argc] = NULL;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {

@@ -35,6 +35,20 @@ static const char *arg_name_pattern;
 static int64_t arg_clock_skew_us = 600LL * 1000000;
 static struct ing_limits arg_limits = ING_LIMITS_INIT;
 
+static int parse_sha256(const char *hex, uint8_t out[ING_HASH_LEN])
+{
+	if (strlen(hex) != 2 * ING_HASH_LEN || strspn(hex, "0123456789abcdef") != 2 * ING_HASH_LEN)
+		return -EINVAL;
+	for (int i = 0; i < ING_HASH_LEN; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
 static int fail(const char *what, const struct err_detail *e)
 {
 	fprintf(stderr, "custody-probe: %s: %s\n", what, e->msg);
@@ -68,7 +82,8 @@ static json_t *keys_json(const struct ing_fingerprint *fp)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_NAME = 256, OPT_CLOCK, OPT_PATTERN, OPT_SKEW, OPT_STREAMS, OPT_PACKETS, OPT_SECONDS };
+	enum { OPT_NAME = 256, OPT_CLOCK, OPT_PATTERN, OPT_SKEW, OPT_STREAMS, OPT_PACKETS, OPT_SECONDS,
+	       OPT_SHA256 };
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "device-clock", required_argument, NULL, OPT_CLOCK },
@@ -77,12 +92,14 @@ int main(int argc, char **argv)
 		{ "max-streams", required_argument, NULL, OPT_STREAMS },
 		{ "max-packets", required_argument, NULL, OPT_PACKETS },
 		{ "max-seconds", required_argument, NULL, OPT_SECONDS },
+		{ "sha256", required_argument, NULL, OPT_SHA256 },
 		{ 0 },
 	};
 	struct ing_tz *tz = NULL;
 	struct ing_name_pattern *pattern = NULL;
 	struct ing_fingerprint *fp = NULL;
 	struct ing_options options = { 0 };
+	uint8_t known[ING_HASH_LEN];
 	struct ing_time_rules rules = { 0 };
 	struct ing_time_input in = { 0 };
 	struct ing_recording rec;
@@ -101,6 +118,14 @@ int main(int argc, char **argv)
 		case OPT_STREAMS: arg_limits.max_streams = (unsigned)strtoul(optarg, NULL, 10); break;
 		case OPT_PACKETS: arg_limits.max_packets = strtoull(optarg, NULL, 10); break;
 		case OPT_SECONDS: arg_limits.max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+		case OPT_SHA256:
+			/* custodyd hashed the bytes while storing them: no second whole-file hash. */
+			if (parse_sha256(optarg, known) < 0) {
+				fprintf(stderr, "custody-probe: --sha256 needs 64 hex digits\n");
+				return 2;
+			}
+			options.known_sha256 = known;
+			break;
 		default:
 			fprintf(stderr, "custody-probe: usage: custody-probe [--name NAME] "
 					"[--device-clock TZ] [--name-pattern P] < FILE\n");
@@ -112,7 +137,7 @@ int main(int argc, char **argv)
 	if (arg_name_pattern && (r = ing_name_pattern_parse(arg_name_pattern, &pattern, &e)) < 0)
 		return fail("name_pattern", &e);
 
-	options.limits = arg_limits;
+	options.limits = arg_limits; /* --max-* may come after --sha256 */
 	r = ing_fingerprint_fd(STDIN_FILENO, arg_name, &options, &fp, &e);
 	if (r < 0)
 		return fail("fingerprint", &e);

@@ -108,6 +108,10 @@ struct ing_options {
 	struct ing_limits limits;
 	ing_packet_cb on_packet; /* may be NULL */
 	void *opaque;
+	/* When not NULL, the caller has hashed this file's bytes itself (the daemon does, while
+	 * storing them): the whole-file hash is not computed again and fp->sha256 is this.  An
+	 * MPEG-TS file is still read once more, for its sync bytes. */
+	const uint8_t *known_sha256;
 };
 
 /** Fingerprint the regular file behind @fd.  Blocking; call from a worker thread (any number
