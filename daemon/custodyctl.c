@@ -798,6 +798,20 @@ static int cmd_proof(const struct cmd_args *a)
 	return st;
 }
 
+
+/* The end of proof, consistency and checkpoint: the daemon's reply with --json, the file
+ * itself otherwise (or to --out).  Takes @r. */
+static int emit_file(const struct cmd_args *a, json_t *r, const char *text)
+{
+	int st;
+
+	if (arg_json)
+		print_json(r);
+	st = arg_json && !opt(a, "out") ? 0 : write_out(opt(a, "out"), text);
+	json_decref(r);
+	return st;
+}
+
 static int cmd_consistency(const struct cmd_args *a)
 {
 	static const char *const allowed[] = { "out", NULL };
@@ -841,11 +855,7 @@ static int cmd_consistency(const struct cmd_args *a)
 		if (arg_json)
 			json_object_set_new(r, "client", json_pack("{s:b}", "verified", 1));
 	}
-	if (arg_json)
-		print_json(r);
-	st = arg_json && !opt(a, "out") ? 0 : write_out(opt(a, "out"), text);
-	json_decref(r);
-	return st;
+	return emit_file(a, r, text);
 }
 
 static int cmd_checkpoint(const struct cmd_args *a)
@@ -881,11 +891,7 @@ static int cmd_checkpoint(const struct cmd_args *a)
 		if (arg_json)
 			json_object_set_new(r, "client", json_pack("{s:b}", "verified", 1));
 	}
-	if (arg_json)
-		print_json(r);
-	st = arg_json && !opt(a, "out") ? 0 : write_out(opt(a, "out"), text);
-	json_decref(r);
-	return st;
+	return emit_file(a, r, text);
 }
 
 static int cmd_log(const struct cmd_args *a)
