@@ -68,12 +68,14 @@ enum cfg_section {
 	SEC_RULES,
 	SEC_INGEST,
 	SEC_SOCKET,
+	SEC_RETENTION,
 	SEC__MAX,
 };
 
 static const char *const section_names[SEC__MAX] = {
     [SEC_NONE] = "",	   [SEC_LOG] = "log",	    [SEC_STORE] = "store",   [SEC_ZONE] = "zone",
     [SEC_RULES] = "rules", [SEC_INGEST] = "ingest", [SEC_SOCKET] = "socket",
+    [SEC_RETENTION] = "retention",
 };
 
 enum cfg_type {
@@ -122,6 +124,9 @@ static const struct cfg_key cfg_keys[] = {
 	 .max = MS_D),
 
     GKEY(STORE, "path", PATH, store_path, .def = "/var/lib/custody/store"),
+    GKEY(STORE, "scrub_interval", DURATION, scrub_interval_ms, .def = "7d", .min = 0,
+	 .max = 366 * MS_D),
+    GKEY(STORE, "scrub_rate", SIZE, scrub_rate, .def = "100MiB", .min = MIB, .max = 64 * GIB),
 
     ZKEY("path", PATH, path, .required = true, .hint = "e.g. path = /srv/custody/dock"),
     ZKEY("kind", KIND, kind, .def = "dock"),
@@ -129,6 +134,8 @@ static const struct cfg_key cfg_keys[] = {
     ZKEY("name_pattern", TEXT, name_pattern,
 	 .line_offset = offsetof(struct cfg_zone, name_pattern_line)),
     ZKEY("device_clock", TZ, device_clock),
+    ZKEY("retention", DURATION, retention_ms, .min = 0, .max = 100 * 366 * MS_D,
+	 .line_offset = offsetof(struct cfg_zone, retention_line)),
 
     GKEY(RULES, "storage_deadline", DURATION, storage_deadline_ms, .def = "24h", .min = MS_H,
 	 .max = 30 * MS_D),
@@ -154,6 +161,9 @@ static const struct cfg_key cfg_keys[] = {
     GKEY(SOCKET, "idle_timeout", DURATION, idle_timeout_ms, .def = "60s", .min = MS_S, .max = MS_H),
     GKEY(SOCKET, "max_request_bytes", SIZE, max_request_bytes, .def = "1MiB", .min = KIB,
 	 .max = 16 * MIB),
+
+    GKEY(RETENTION, "default", DURATION, retention_default_ms, .def = "183d", .min = 0,
+	 .max = 100 * 366 * MS_D),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -802,7 +812,7 @@ static int on_section(struct load *ld, const char *name, size_t len)
 	return load_fail(
 	    ld, -EINVAL, ld->lineno,
 	    "unknown section [%s]: the sections are [log], [store], [zone NAME], [rules], "
-	    "[ingest] and [socket]",
+	    "[ingest], [socket] and [retention]",
 	    show(copy, shown, sizeof(shown)));
 }
 
@@ -887,7 +897,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (ld->sec == SEC_NONE) {
 		load_fail(ld, -EINVAL, ld->lineno,
 			  "'%s' is outside any section: put it under [log], [store], [zone NAME], "
-			  "[rules], [ingest] or [socket]",
+			  "[rules], [ingest], [socket] or [retention]",
 			  shown);
 		return 0;
 	}

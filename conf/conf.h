@@ -23,6 +23,8 @@ struct cfg_zone {
 	char *name_pattern;	    /* NULL when unset */
 	unsigned name_pattern_line; /* for file:line errors when the daemon validates it */
 	char *device_clock;	    /* NULL: [rules] device_clock applies */
+	uint64_t retention_ms;	    /* 0 = kept forever; meaningful only when retention_line */
+	unsigned retention_line;    /* 0: unset, [retention] default applies */
 };
 
 /* Paths (key, verifier_key, state, store_path, zone paths, socket_path) are absolute, without
@@ -42,6 +44,8 @@ struct cfg {
 
 	/* [store] */
 	char *store_path; /* default /var/lib/custody/store */
+	uint64_t scrub_interval_ms; /* a full re-hash of the store this often, default 7 d; 0: never */
+	uint64_t scrub_rate;	    /* bytes per second the scrubber reads at most, default 100 MiB */
 
 	/* [zone NAME], in file order */
 	struct cfg_zone *zones;
@@ -69,6 +73,9 @@ struct cfg {
 	unsigned max_clients;	    /* default 256 */
 	uint64_t idle_timeout_ms;   /* default 60 s */
 	uint64_t max_request_bytes; /* default 1 MiB, 1 KiB..16 MiB; written N, NKiB, NMiB */
+
+	/* [retention] */
+	uint64_t retention_default_ms; /* default 183 d (6 months); 0: kept forever */
 };
 
 #define CFG_DEFAULT_FILE "/etc/custody/custody.conf"
