@@ -464,18 +464,47 @@ int store_unstage(struct store *st, const char *staged, struct err_detail *reter
 	return 0;
 }
 
+/* Only names this module makes: "objects/xx/<64 hex>", so no request can escape the store. */
+static bool original_name(const char *rel)
+{
+	return strncmp(rel, "objects/", 8) == 0 && strlen(rel) == 8 + 3 + 64 && rel[10] == '/' &&
+	       strspn(rel + 8, "0123456789abcdef/") == 3 + 64 && !strchr(rel + 11, '/');
+}
+
 int store_open_original(struct store *st, const char *rel, int *ret_fd, struct err_detail *reterr)
 {
 	int fd;
 
-	/* Only names this module makes: "objects/xx/<64 hex>", so no request can escape. */
-	if (strncmp(rel, "objects/", 8) != 0 || strlen(rel) != 8 + 3 + 64 || rel[10] != '/' ||
-	    strspn(rel + 8, "0123456789abcdef/") != 3 + 64)
+	if (!original_name(rel))
 		return err_set(reterr, -EINVAL, "'%s' is not the name of an original", rel);
 	fd = openat(st->root_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return err_set(reterr, -errno, "cannot open the original '%s': %s", rel,
 			       strerror(errno));
 	*ret_fd = fd;
+	return 0;
+}
+
+int store_remove_original(struct store *st, const char *rel, struct err_detail *reterr)
+{
+	char dir[11];
+	auto_close int dfd = -1;
+
+	if (!original_name(rel))
+		return err_set(reterr, -EINVAL, "'%s' is not the name of an original", rel);
+	memcpy(dir, rel, 10); /* "objects/ab" */
+	dir[10] = '\0';
+	dfd = openat(st->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		return err_set(reterr, -errno, "cannot open the store folder '%s': %s", dir,
+			       strerror(errno));
+	if (unlinkat(dfd, rel + 11, 0) < 0)
+		return err_set(reterr, -errno, "cannot remove the original '%s': %s", rel,
+			       strerror(errno));
+	/* The removal is durable only once the folder is: until then a crash may bring the
+	 * name back, and a purge asked again removes it again. */
+	if (fsync(dfd) < 0)
+		return err_set(reterr, -errno, "cannot sync the store folder '%s': %s", dir,
+			       strerror(errno));
 	return 0;
 }

@@ -66,3 +66,9 @@ int store_unstage(struct store *st, const char *staged, struct err_detail *reter
 /** Open the original @rel (as recorded in `stored`) read-only.  -ENOENT when missing. */
 int store_open_original(struct store *st, const char *rel, int *ret_fd,
 			struct err_detail *reterr);
+
+/** Remove the original @rel (as recorded in `stored`) for good: unlink it and fsync its folder.
+ * The one deliberate deletion in the store, for a purge under the retention rules (the caller
+ * has logged the purge first); nothing else removes an original.  -ENOENT when it is already
+ * gone (a purge asked again after it finished), -EINVAL when @rel is not an original's name. */
+int store_remove_original(struct store *st, const char *rel, struct err_detail *reterr);
