@@ -37,6 +37,7 @@
 
 #include "cleanup.h"
 #include "conf.h"
+#include "ctl-review.h"
 #include "err.h"
 #include "fingerprint.h"
 #include "hash.h"
@@ -55,6 +56,7 @@ static bool arg_json;
 
 static struct cfg *config;  /* loaded when there is one to load */
 static uint64_t max_request = 1u << 20;
+static int reply_timeout_ms = REPLY_TIMEOUT_MS; /* a review re-hashes its originals: longer */
 
 static void help(void)
 {
@@ -65,6 +67,9 @@ static void help(void)
 	    "Commands:\n"
 	    "  status                      the log, the newest checkpoint, the pipeline, files\n"
 	    "                              waiting per zone, open items, errors\n"
+	    "  scrub [--now]               the scrubber's state and alarms (exit 1 while an\n"
+	    "                              original is missing or altered); --now starts a pass\n"
+	    "                              that re-hashes every original (operators only)\n"
 	    "  verify FILE [--device D] [--recorded-start TIME]\n"
 	    "                              is FILE an ingested original (exact), the same\n"
 	    "                              recording in another container (remux), a cut of one\n"
@@ -90,12 +95,33 @@ static void help(void)
 	    "                                remote_duty   --device and/or --officer, --from\n"
 	    "                                              --to --returned-at\n"
 	    "                                damage_report --entry --explanation\n"
-	    "                                case          --case --entries 3,4,9\n"
+	    "                                case          --case --entries 3,4,9, or\n"
+	    "                                              --case --device D --from T --to T\n"
+	    "                                              (the device's clips in that time)\n"
 	    "                                approval      --grantee --entries --purpose "
 	    "--expires\n"
-	    "                                              (approvers only)\n"
-	    "  review CASE, report --from --to\n"
-	    "                              not available yet (the rules engine, issue 5)\n"
+	    "                                              (approvers only; the grantee is a\n"
+	    "                                              login name, matched exactly)\n"
+	    "                                hold          --entries --reason  (kept beyond\n"
+	    "                                              retention)\n"
+	    "  copy-out INDEX --to FILE    copy entry INDEX's original to FILE (new, mode 0600,\n"
+	    "                              fsynced) and check its SHA-256 against the entry;\n"
+	    "                              operators, or the grantee of an unexpired approval\n"
+	    "  retention [--limit N]       clips past their retention period, and those kept\n"
+	    "                              anyway (bound to a case, on hold)\n"
+	    "  purge INDEX [--reason TEXT] remove a clip's original past its retention period\n"
+	    "                              (operators; logged first, the entry stays)\n"
+	    "  review CASE [--html FILE]   the legal review of a case: every clip re-hashed from\n"
+	    "                              the store, storage status, gaps per device and their\n"
+	    "                              explanations, damage reports, who accessed the clips;\n"
+	    "                              the verdict last.  Exit 0 complete, 1 anything open.\n"
+	    "                              --html writes one self-contained page as well\n"
+	    "  report --from T --to T | --year Y | --open  [--csv]\n"
+	    "                              clips and hours per device and officer, storage on\n"
+	    "                              time / after remote duty / late / unknown time,\n"
+	    "                              interruptions, damaged files, accesses and copy-outs;\n"
+	    "                              --year Y: 1 January of Y to 1 January of Y+1 (UTC);\n"
+	    "                              --open: every open item of the log (exit 1 if any)\n"
 	    "\n"
 	    "Options:\n"
 	    "  --socket PATH   the daemon's socket (default: $CUSTODY_SOCKET, the config's\n"
@@ -200,6 +226,10 @@ static int parse_args(int argc, char **argv, const char **ret_cmd, struct cmd_ar
 		name[n] = '\0';
 		if (eq) {
 			val = eq + 1;
+		} else if (!strcmp(name, "now")) {
+			val = ""; /* a flag: scrub --now */
+		} else if (!strcmp(name, "csv") || !strcmp(name, "open")) {
+			val = ""; /* flags: report --csv, report --open */
 		} else {
 			if (i + 1 >= argc)
 				return usage("option '--%s' needs a value", name);
@@ -377,8 +407,40 @@ static int daemon_connect(int *ret)
 	return 0;
 }
 
-/* Send @req (taken) and read the one reply line into *@ret. */
-static int call(json_t *req, json_t **ret)
+/* recv() that also takes a descriptor passed with SCM_RIGHTS (copy-out): into *@ret_fd when
+ * @ret_fd is not NULL and none came yet; any other is closed. */
+static ssize_t recv_part(int fd, char *buf, size_t len, int *ret_fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (ret_fd && *ret_fd < 0)
+				*ret_fd = got;
+			else
+				close(got);
+		}
+	}
+	return n;
+}
+
+/* Send @req (taken) and read the one reply line into *@ret; a descriptor passed with it into
+ * *@ret_fd (-1 when none; the caller's to close, also when this fails), if @ret_fd. */
+static int call_fd(json_t *req, json_t **ret, int *ret_fd)
 {
 	auto_close int fd = -1;
 	auto_free char *line = NULL;
@@ -427,13 +489,13 @@ static int call(json_t *req, json_t **ret)
 				return fail(2, "out of memory");
 			buf = b;
 		}
-		r = poll(&pfd, 1, REPLY_TIMEOUT_MS);
+		r = poll(&pfd, 1, reply_timeout_ms);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0)
 			return fail(2, "custodyd at '%s' did not answer within %d s", socket_path(),
-				    REPLY_TIMEOUT_MS / 1000);
-		got = recv(fd, buf + len, cap - len, 0);
+				    reply_timeout_ms / 1000);
+		got = recv_part(fd, buf + len, cap - len, ret_fd);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -479,15 +541,18 @@ static int reply_failed(const json_t *reply)
 	return 2;
 }
 
-/* Call and handle an error reply: 0 with *@ret on success, else the exit status. */
-static int request(json_t *req, json_t **ret)
+/* Call and handle an error reply: 0 with *@ret on success, else the exit status.  A descriptor
+ * that came with the reply goes into *@ret_fd as for call_fd(). */
+static int request_fd(json_t *req, json_t **ret, int *ret_fd)
 {
 	json_t *reply;
 	int r;
 
+	if (ret_fd)
+		*ret_fd = -1;
 	if (!req)
 		return fail(2, "out of memory");
-	r = call(req, &reply);
+	r = call_fd(req, &reply, ret_fd);
 	if (r)
 		return r;
 	if (!json_is_true(json_object_get(reply, "ok"))) {
@@ -497,6 +562,11 @@ static int request(json_t *req, json_t **ret)
 	}
 	*ret = reply;
 	return 0;
+}
+
+static int request(json_t *req, json_t **ret)
+{
+	return request_fd(req, ret, NULL);
 }
 
 /* ---- small printers ---------------------------------------------------------------------- */
@@ -590,7 +660,126 @@ static void print_entry_line(json_int_t index, const json_t *e, const char *inde
 	putchar('\n');
 }
 
+/* "entries 3, 9" for a list of indexes, with how many more there are. */
+static void print_indexes(const json_t *list, json_int_t count)
+{
+	const json_t *v;
+	size_t i;
+
+	printf("entr%s", count == 1 ? "y" : "ies");
+	json_array_foreach(list, i, v)
+		printf("%s %" JSON_INTEGER_FORMAT, i ? "," : "", json_integer_value(v));
+	if (count > (json_int_t)json_array_size(list))
+		printf(" and %" JSON_INTEGER_FORMAT " more",
+		       count - (json_int_t)json_array_size(list));
+}
+
+static void print_pass_counts(const json_t *p)
+{
+	printf("%" JSON_INTEGER_FORMAT " originals checked, %" JSON_INTEGER_FORMAT " ok, %"
+	       JSON_INTEGER_FORMAT " missing, %" JSON_INTEGER_FORMAT " altered, %"
+	       JSON_INTEGER_FORMAT " purged (not expected), %.1f MiB read",
+	       jint(p, "checked"), jint(p, "ok"), jint(p, "missing_count"), jint(p, "altered_count"),
+	       jint(p, "purged"), (double)jint(p, "bytes") / (1 << 20));
+}
+
+/* The scrubber's part of `status` (scrub.h), for people. */
+static void print_scrub(const json_t *sc)
+{
+	const json_t *p = json_object_get(sc, "pass"), *last = json_object_get(sc, "last");
+	const json_t *alarms = json_object_get(sc, "alarms");
+	const char *state = jstr(sc, "state", "?");
+
+	if (!json_is_object(sc))
+		return;
+	printf("scrub: %s", state);
+	if (json_is_object(p)) {
+		printf(" since %s: at entry %" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT ", ",
+		       jstr(p, "started_at", "?"), jint(p, "next"), jint(p, "log_size"));
+		print_pass_counts(p);
+	} else if (json_is_string(json_object_get(sc, "next_at"))) {
+		printf("; next pass at %s (every %" JSON_INTEGER_FORMAT " s)", jstr(sc, "next_at", "?"),
+		       jint(sc, "interval_s"));
+	} else if (!strcmp(state, "idle")) {
+		printf("; passes only on request (custodyctl scrub --now)");
+	}
+	printf("; at most %.1f MiB/s\n", (double)jint(sc, "rate") / (1 << 20));
+	if (json_is_object(last)) {
+		printf("last scrub: %s to %s, entry %" JSON_INTEGER_FORMAT ": ",
+		       jstr(last, "started_at", "?"), jstr(last, "at", "?"), jint(last, "entry"));
+		print_pass_counts(last);
+		putchar('\n');
+	} else {
+		printf("last scrub: none yet\n");
+	}
+	if (jint(alarms, "count") > 0) {
+		const json_t *m = json_object_get(alarms, "missing");
+		const json_t *a = json_object_get(alarms, "altered");
+
+		printf("SCRUB ALARM: originals that failed the last or the running pass:");
+		if (json_array_size(m)) {
+			printf(" MISSING ");
+			print_indexes(m, (json_int_t)json_array_size(m));
+			printf(";");
+		}
+		if (json_array_size(a)) {
+			printf(" ALTERED ");
+			print_indexes(a, (json_int_t)json_array_size(a));
+			printf(";");
+		}
+		printf(" %" JSON_INTEGER_FORMAT " in all (the journal says what was found)\n",
+		       jint(alarms, "count"));
+	}
+}
+
 /* ---- commands ---------------------------------------------------------------------------- */
+
+/* `scrub`: the scrubber's state (from status: any role), exit 1 while it has open alarms, so
+ * that a monitoring script can run it; `scrub --now`: start a pass (operators), exit 0 when
+ * asked (a pass started or one runs). */
+static int cmd_scrub(const struct cmd_args *a)
+{
+	static const char *const allowed[] = { "now", NULL };
+	const char *now = opt(a, "now");
+	const json_t *sc;
+	json_t *r;
+	int st;
+
+	if ((st = check_opts("scrub", a, allowed, 0, 0)))
+		return st;
+	if (now && *now)
+		return usage("'--now' takes no value");
+	st = request(now ? json_pack("{s:s, s:b}", "op", "scrub", "now", 1)
+			 : json_pack("{s:s}", "op", "status"),
+		     &r);
+	if (st)
+		return st;
+	sc = json_object_get(r, "scrub");
+	if (!json_is_object(sc)) {
+		json_decref(r);
+		return fail(2, "this custodyd has no scrubber");
+	}
+	if (arg_json) {
+		if (now) {
+			print_json(r);
+		} else {
+			json_t *o = json_pack("{s:b, s:O}", "ok", 1, "scrub", sc);
+
+			print_json(o);
+			json_decref(o);
+		}
+	} else {
+		if (now && json_is_true(json_object_get(r, "started")))
+			printf("scrub: started a pass\n");
+		else if (now)
+			printf("scrub: not started: %s\n", jstr(r, "message", "a pass is running"));
+		print_scrub(sc);
+	}
+	if (!now && jint(json_object_get(sc, "alarms"), "count") > 0)
+		st = 1;
+	json_decref(r);
+	return st;
+}
 
 static int cmd_status(void)
 {
@@ -647,6 +836,7 @@ static int cmd_status(void)
 	       json_is_true(json_object_get(json_object_get(r, "index"), "caught_up"))
 		       ? ""
 		       : " (the daemon is still reading the log: these may be incomplete)");
+	print_scrub(json_object_get(r, "scrub"));
 	srv = json_object_get(r, "server");
 	printf("socket: %" JSON_INTEGER_FORMAT " clients; since start %" JSON_INTEGER_FORMAT
 	       " requests, %" JSON_INTEGER_FORMAT " errors, %" JSON_INTEGER_FORMAT " refused\n",
@@ -965,7 +1155,8 @@ static int cmd_annotate(const struct cmd_args *a)
 
 	if (a->npos != 1)
 		return usage("'annotate' takes one KIND (interruption, late_storage, remote_duty, "
-			     "damage_report, case, approval) and its fields as --FIELD VALUE");
+			     "damage_report, case, approval, hold) and its fields as --FIELD "
+			     "VALUE");
 	req = json_pack("{s:s, s:s}", "op", "annotate", "kind", a->pos[0]);
 	for (size_t i = 0; req && i < a->nopts; i++) {
 		const char *name = a->name[i], *val = a->value[i];
@@ -1007,6 +1198,265 @@ static int cmd_annotate(const struct cmd_args *a)
 fail:
 	json_decref(req);
 	return st;
+}
+
+/* ---- copy-out, retention, purge ---------------------------------------------------------- */
+
+/* Write all of @len bytes. */
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* fsync the folder holding @path, so that the new name survives a crash. */
+static int sync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	auto_free char *dir =
+	    slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	auto_close int fd = -1;
+
+	if (!dir)
+		return -ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Copy @src (from offset 0) into the new file @to, fsynced.  On failure @to is removed. */
+static int copy_original(int src, const char *to)
+{
+	auto_free char *buf = malloc(1u << 20);
+	auto_close int out = -1;
+	off_t off = 0;
+	int r = 0;
+
+	if (!buf)
+		return fail(2, "out of memory");
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (out < 0)
+		return fail(2, "cannot create '%s': %s%s", to, strerror(errno),
+			    errno == EEXIST ? " (copy-out never overwrites a file)" : "");
+	/* Exactly 0600, whatever the umask. */
+	if (fchmod(out, 0600) < 0)
+		r = -errno;
+	while (!r) {
+		ssize_t n = pread(src, buf, 1u << 20, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		r = write_all(out, buf, (size_t)n);
+		off += n;
+	}
+	if (!r && fsync(out) < 0)
+		r = -errno;
+	if (!r)
+		r = sync_parent(to);
+	if (r) {
+		unlink(to);
+		return fail(2, "cannot copy to '%s': %s (removed it)", to, strerror(-r));
+	}
+	return 0;
+}
+
+static int cmd_copy_out(const struct cmd_args *a)
+{
+	static const char *const allowed[] = { "to", NULL };
+	const char *to = opt(a, "to"), *want, *name;
+	char hex[2 * VFY_HASH_LEN + 1];
+	auto_close int src = -1;
+	struct stat sb;
+	uint64_t index;
+	json_t *r, *entry;
+	int st;
+
+	if ((st = check_opts("copy-out", a, allowed, 1, 1)))
+		return st;
+	if (!to || !*to)
+		return usage("'copy-out' needs --to FILE");
+	if ((st = parse_u64(a->pos[0], "INDEX", &index)))
+		return st;
+	/* Before asking: a copy-out that cannot land is not worth an access record. */
+	if (lstat(to, &sb) == 0)
+		return fail(2, "'%s' exists; copy-out never overwrites a file: give a new name",
+			    to);
+	if (errno != ENOENT)
+		return fail(2, "cannot use '%s': %s", to, strerror(errno));
+	st = request_fd(json_pack("{s:s, s:I}", "op", "copy-out", "index", (json_int_t)index), &r,
+			&src);
+	if (st)
+		return st;
+	entry = json_object_get(r, "entry");
+	want = jstr(entry, "sha256", NULL);
+	name = jstr(entry, "name", "?");
+	if (src < 0 || !want) {
+		json_decref(r);
+		return fail(2, "custodyd answered without %s",
+			    src < 0 ? "the original's descriptor" : "the entry's SHA-256");
+	}
+	st = copy_original(src, to);
+	if (!st)
+		st = file_sha256(to, hex);
+	if (st) {
+		json_decref(r);
+		return st;
+	}
+	if (strcmp(hex, want)) {
+		/* A copy that is not the original must not circulate as one. */
+		unlink(to);
+		fprintf(
+		    stderr,
+		    "custodyctl: the copy of entry %" PRIu64 " does not match its entry: "
+		    "SHA-256 %s, the entry records %s; removed '%s'.  The original in the store "
+		    "has changed: tell the operators\n",
+		    index, hex, want, to);
+		if (arg_json) {
+			json_object_set_new(
+			    r, "client",
+			    json_pack("{s:s, s:s, s:b}", "to", to, "sha256", hex, "verified", 0));
+			print_json(r);
+		}
+		json_decref(r);
+		return 1;
+	}
+	if (arg_json) {
+		json_object_set_new(
+		    r, "client",
+		    json_pack("{s:s, s:s, s:b}", "to", to, "sha256", hex, "verified", 1));
+		print_json(r);
+	} else {
+		printf("copied entry %" PRIu64 " ('%s', %" JSON_INTEGER_FORMAT " bytes) to '%s' "
+		       "under %s; its SHA-256 matches the entry: %s\n",
+		       index, name, jint(entry, "size"), to,
+		       json_is_integer(json_object_get(r, "approval")) ? "an approval"
+								       : "the operator role",
+		       hex);
+		if (json_is_integer(json_object_get(r, "approval")))
+			printf("approval: entry %" JSON_INTEGER_FORMAT "\n", jint(r, "approval"));
+	}
+	json_decref(r);
+	return 0;
+}
+
+static void print_retained(const json_t *o)
+{
+	const json_t *k;
+	size_t i;
+
+	printf(
+	    "  entry %-6" JSON_INTEGER_FORMAT " zone %s, device %s, officer %s, recorded end %s, "
+	    "ingested %s; due %s (%s retention %" JSON_INTEGER_FORMAT " s)\n",
+	    jint(o, "index"), jstr(o, "zone", "-"), jstr(o, "device", "-"), jstr(o, "officer", "-"),
+	    jstr(o, "recorded_end", "unknown"), jstr(o, "ingested_at", "?"), jstr(o, "due_at", "?"),
+	    jstr(o, "retention_from", "?"), jint(o, "retention_s"));
+	json_array_foreach(json_object_get(o, "kept_by"), i, k)
+	{
+		if (!strcmp(jstr(k, "kind", ""), "case"))
+			printf("      kept: bound to case '%s' (annotation %" JSON_INTEGER_FORMAT
+			       ")\n",
+			       jstr(k, "case", "?"), jint(k, "annotation"));
+		else
+			printf("      kept: on hold (annotation %" JSON_INTEGER_FORMAT
+			       " by %s): %s\n",
+			       jint(k, "annotation"), jstr(k, "by", "?"), jstr(k, "reason", ""));
+	}
+}
+
+static int cmd_retention(const struct cmd_args *a)
+{
+	static const char *const allowed[] = { "limit", NULL };
+	const json_t *counts, *o;
+	json_t *req, *r;
+	uint64_t limit;
+	size_t i;
+	int st;
+
+	if ((st = check_opts("retention", a, allowed, 0, 0)))
+		return st;
+	req = json_pack("{s:s}", "op", "retention");
+	if (opt(a, "limit")) {
+		if ((st = parse_u64(opt(a, "limit"), "--limit", &limit))) {
+			json_decref(req);
+			return st;
+		}
+		json_object_set_new(req, "limit", json_integer((json_int_t)limit));
+	}
+	st = request(req, &r);
+	if (st)
+		return st;
+	if (arg_json) {
+		print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	counts = json_object_get(r, "counts");
+	printf("%" JSON_INTEGER_FORMAT
+	       " clip%s past %s retention period as of %s (custodyctl purge "
+	       "INDEX removes one):\n",
+	       jint(counts, "due"), jint(counts, "due") == 1 ? "" : "s",
+	       jint(counts, "due") == 1 ? "its" : "their", jstr(r, "now", "?"));
+	json_array_foreach(json_object_get(r, "due"), i, o) print_retained(o);
+	printf("%" JSON_INTEGER_FORMAT " past the period but kept:\n", jint(counts, "kept"));
+	json_array_foreach(json_object_get(r, "kept"), i, o) print_retained(o);
+	printf(
+	    "%" JSON_INTEGER_FORMAT " within their period, %" JSON_INTEGER_FORMAT " kept forever, "
+	    "%" JSON_INTEGER_FORMAT " purged, of %" JSON_INTEGER_FORMAT " clips%s\n",
+	    jint(counts, "within_period"), jint(counts, "forever"), jint(counts, "purged"),
+	    jint(counts, "clips"),
+	    json_is_true(json_object_get(r, "truncated")) ? " (lists truncated: --limit N)" : "");
+	json_decref(r);
+	return 0;
+}
+
+static int cmd_purge(const struct cmd_args *a)
+{
+	static const char *const allowed[] = { "reason", NULL };
+	json_t *req, *r;
+	uint64_t index;
+	int st;
+
+	if ((st = check_opts("purge", a, allowed, 1, 1)))
+		return st;
+	if ((st = parse_u64(a->pos[0], "INDEX", &index)))
+		return st;
+	req = json_pack("{s:s, s:I}", "op", "purge", "index", (json_int_t)index);
+	if (req && opt(a, "reason"))
+		json_object_set_new(req, "reason", json_string(opt(a, "reason")));
+	st = request(req, &r);
+	if (st)
+		return st;
+	if (arg_json)
+		print_json(r);
+	else if (json_is_true(json_object_get(r, "finished")))
+		printf("entry %" PRIu64 " was purged before; removed its original '%s' now\n",
+		       index, jstr(r, "stored", "?"));
+	else
+		printf("purged entry %" PRIu64 ": logged as entry %" JSON_INTEGER_FORMAT
+		       "; %s '%s'\n",
+		       index, jint(r, "index"),
+		       json_is_true(json_object_get(r, "removed"))
+			   ? "removed its original"
+			   : "its original was already missing from the store:",
+		       jstr(r, "stored", "?"));
+	json_decref(r);
+	return 0;
 }
 
 /* ---- verify ------------------------------------------------------------------------------ */
@@ -1263,6 +1713,90 @@ out:
 	return st;
 }
 
+/* ---- review and report (docs/review-format.md; rendering in ctl-review.c) ---------------- */
+
+/* The answer as documented: the reply without "ok" and "id". */
+static void strip_reply(json_t *r)
+{
+	json_object_del(r, "ok");
+	json_object_del(r, "id");
+}
+
+static int cmd_review(const struct cmd_args *a)
+{
+	static const char *const opts[] = { "html", NULL };
+	const char *html = opt(a, "html");
+	struct err_detail e;
+	json_t *r;
+	int st;
+
+	if ((st = check_opts("review", a, opts, 1, 1)))
+		return st;
+	/* Every original of the case is read back from the store: about 1 s per GB. */
+	reply_timeout_ms = 6 * 3600 * 1000;
+	st = request(json_pack("{s:s, s:s}", "op", "review", "case", a->pos[0]), &r);
+	if (st)
+		return st;
+	strip_reply(r);
+	if (html && ctl_review_html(r, html, &e) < 0) {
+		json_decref(r);
+		return fail(2, "cannot write the page '%s': %s", html, e.msg);
+	}
+	if (arg_json) {
+		print_json(r);
+		st = json_is_true(json_object_get(r, "complete")) ? 0 : 1;
+	} else {
+		st = ctl_review_print(r, stdout);
+	}
+	if (html)
+		fprintf(stderr, "custodyctl: the review is in '%s'\n", html);
+	json_decref(r);
+	return st;
+}
+
+static int cmd_report(const struct cmd_args *a)
+{
+	static const char *const opts[] = { "from", "to", "year", "open", "csv", NULL };
+	const char *from = opt(a, "from"), *to = opt(a, "to"), *year = opt(a, "year");
+	bool open = opt(a, "open") != NULL, csv = opt(a, "csv") != NULL;
+	json_t *req, *r;
+	uint64_t y;
+	int st;
+
+	if ((st = check_opts("report", a, opts, 0, 0)))
+		return st;
+	if (csv && arg_json)
+		return usage("give --json or --csv, not both");
+	if ((!!year + !!open + !!(from || to)) != 1 || (!year && !open && (!from || !to)))
+		return usage("'report' takes --from TIME --to TIME, --year YEAR or --open");
+	req = json_pack("{s:s}", "op", "report");
+	if (year) {
+		if ((st = parse_u64(year, "--year", &y))) {
+			json_decref(req);
+			return st;
+		}
+		json_object_set_new(req, "year", json_integer((json_int_t)y));
+	} else if (open) {
+		json_object_set_new(req, "open", json_true());
+	} else {
+		json_object_set_new(req, "from", json_string(from));
+		json_object_set_new(req, "to", json_string(to));
+	}
+	st = request(req, &r);
+	if (st)
+		return st;
+	strip_reply(r);
+	if (arg_json)
+		print_json(r);
+	else if (csv)
+		ctl_report_csv(r, stdout);
+	else
+		ctl_report_print(r, open, stdout);
+	st = open && json_integer_value(json_object_get(r, "open_total")) > 0 ? 1 : 0;
+	json_decref(r);
+	return st;
+}
+
 int main(int argc, char **argv)
 {
 	struct cmd_args a;
@@ -1278,6 +1812,8 @@ int main(int argc, char **argv)
 		return st;
 	if (!strcmp(cmd, "status"))
 		st = check_opts("status", &a, NULL, 0, 0) ?: cmd_status();
+	else if (!strcmp(cmd, "scrub"))
+		st = cmd_scrub(&a);
 	else if (!strcmp(cmd, "verify"))
 		st = cmd_verify(&a);
 	else if (!strcmp(cmd, "entry"))
@@ -1292,9 +1828,16 @@ int main(int argc, char **argv)
 		st = cmd_log(&a);
 	else if (!strcmp(cmd, "annotate"))
 		st = cmd_annotate(&a);
-	else if (!strcmp(cmd, "review") || !strcmp(cmd, "report"))
-		st = fail(2, "'%s' is not available yet: it comes with the rules engine (issue 5)",
-			  cmd);
+	else if (!strcmp(cmd, "copy-out"))
+		st = cmd_copy_out(&a);
+	else if (!strcmp(cmd, "retention"))
+		st = cmd_retention(&a);
+	else if (!strcmp(cmd, "purge"))
+		st = cmd_purge(&a);
+	else if (!strcmp(cmd, "review"))
+		st = cmd_review(&a);
+	else if (!strcmp(cmd, "report"))
+		st = cmd_report(&a);
 	else
 		st = usage("unknown command '%s'", cmd);
 	for (size_t i = 0; i < a.nopts; i++)

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "note.h"
 #include "pipeline.h"
+#include "scrub.h"
 #include "server.h"
 #include "store.h"
 #include "tlog.h"
@@ -146,7 +147,9 @@ static void stop(struct daemon *d)
 	d->stopping = true;
 	notify("STOPPING=1\nSTATUS=finishing the files in flight");
 	log_notice("daemon", "stopping: finishing the files in flight");
-	pending_closes = 6;
+	pending_closes = 7;
+	/* The scrubber saves its progress and stops at its next chunk: a pass is not waited for. */
+	scrub_stop(d->scrub, closed_one, NULL);
 	watch_close(d->watch, closed_one, NULL);
 	d->watch = NULL;
 	if (d->srv)
@@ -196,6 +199,7 @@ static void on_hup(uv_signal_t *h, int signum)
 	retired = grown;
 	retired[nretired++] = d->cfg;
 	d->cfg = cfg;
+	scrub_reload(d->scrub, cfg);
 	log_notice("config", "reloaded '%s': %zu zones", cfg->file, cfg->nzones);
 	notify("READY=1\nSTATUS=configuration reloaded");
 }
@@ -331,7 +335,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if ((r = open_log(d, &e)) < 0 || (r = store_open(d->cfg->store_path, &d->store, &e)) < 0 ||
-	    (r = pipe_new(d, &d->pipe, &e)) < 0 ||
+	    (r = pipe_new(d, &d->pipe, &e)) < 0 || (r = scrub_new(d, &d->scrub, &e)) < 0 ||
 	    (r = watch_new(d->loop, d->cfg, on_watch_ready, d, &d->watch, &e)) < 0 ||
 	    (r = srv_new(d, &d->srv, &e)) < 0) {
 		log_error("daemon", "cannot start: %s", e.msg);
@@ -362,6 +366,7 @@ int main(int argc, char **argv)
 	uv_run(d->loop, UV_RUN_NOWAIT);
 	if (uv_loop_close(d->loop) != 0)
 		log_warning("daemon", "handles left open at exit, ignoring");
+	d->scrub = scrub_free(d->scrub);
 	d->pipe = pipe_free(d->pipe);
 	d->store = store_free(d->store);
 	d->log = tlog_free(d->log);

@@ -52,6 +52,7 @@
 #include "macro.h"
 #include "note.h"
 #include "pipeline.h"
+#include "rules.h"
 #include "store.h"
 #include "tlog.h"
 #include "watch.h"
@@ -122,6 +123,13 @@ struct pipeline {
 	struct vfy_signer *signer; /* writer thread only */
 	uint64_t interval_ms;
 	char checkpoint_file[PATH_MAX];
+
+	/* Remote-duty declarations the server has indexed (pipe_remote_duty()), read by the
+	 * workers when a clip would be late: one declared before the upload makes it
+	 * on_time_remote in its entry.  Own lock: the writer's must not wait for a worker. */
+	pthread_mutex_t duty_mtx;
+	struct rules_note *duties; /* strings and the entry list malloc()'d */
+	size_t nduties, capduties;
 };
 
 /* ---- small helpers ---- */
@@ -469,6 +477,78 @@ static int collect_keys(struct job *j, json_t *entry, json_t *keys)
 	return 0;
 }
 
+/* The index of the remote_duty declaration that makes a clip of @entry's device or officer,
+ * recorded @start_us..@end_us and stored at @stored_us, on time (rules_clip_status(), so
+ * that the entry says what a review will say), or UINT64_MAX.  Any thread. */
+static uint64_t remote_duty_covering(struct pipeline *p, const json_t *entry, int64_t start_us,
+				     int64_t end_us, int64_t stored_us)
+{
+	struct rules_params params = {
+		.storage_deadline_us = (int64_t)p->d->cfg->storage_deadline_ms * 1000,
+		.split_tolerance_us = (int64_t)p->d->cfg->split_tolerance_ms * 1000,
+	};
+	struct rules_clip c = {
+		.device = json_string_value(json_object_get(entry, "device")),
+		.officer = json_string_value(json_object_get(entry, "officer")),
+		.start_us = start_us, .end_us = end_us, .duration_us = RULES_NOTIME,
+		.ingested_us = stored_us, .deadline_us = RULES_NOTIME, .storage = RULES_LATE,
+	};
+	struct rules_book *book = NULL;
+	struct rules_status st;
+	uint64_t found = UINT64_MAX;
+
+	if (!c.device && !c.officer)
+		return found;
+	pthread_mutex_lock(&p->duty_mtx);
+	if (p->nduties && rules_book_new(&params, p->duties, p->nduties, &book) == 0) {
+		rules_clip_status(book, &c, &st);
+		if (st.storage_now == RULES_ON_TIME_REMOTE && st.remote_duty)
+			found = st.remote_duty->index;
+	}
+	pthread_mutex_unlock(&p->duty_mtx);
+	rules_book_free(book);
+	return found;
+}
+
+static void duty_free(struct rules_note *n)
+{
+	free((char *)n->device);
+	free((char *)n->officer);
+}
+
+void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
+		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us)
+{
+	struct rules_note n = {
+		.index = index, .kind = RULES_REMOTE_DUTY, .from_us = from_us, .to_us = to_us,
+		.returned_us = returned_us, .at_us = RULES_NOTIME,
+	};
+
+	n.device = device ? strdup(device) : NULL;
+	n.officer = officer ? strdup(officer) : NULL;
+	pthread_mutex_lock(&p->duty_mtx);
+	if ((device && !n.device) || (officer && !n.officer)) {
+		goto nomem;
+	} else if (p->nduties == p->capduties) {
+		size_t cap = p->capduties ? 2 * p->capduties : 16;
+		struct rules_note *d = realloc(p->duties, cap * sizeof(*d));
+
+		if (!d)
+			goto nomem;
+		p->duties = d;
+		p->capduties = cap;
+	}
+	p->duties[p->nduties++] = n;
+	pthread_mutex_unlock(&p->duty_mtx);
+	return;
+nomem:
+	pthread_mutex_unlock(&p->duty_mtx);
+	duty_free(&n);
+	/* The clip's entry will say late; the review still reclassifies it from the log. */
+	log_warning("rules", "out of memory for remote_duty %" PRIu64 ": clips it covers are "
+		    "logged late until a review reclassifies them", index);
+}
+
 /* The fields only the daemon knows: where it came from, when it was stored, where it is,
  * and the storage deadline (SPEC §6).  @end_us is the recording end, or < 0 when unknown. */
 static int finish_entry(struct pipeline *p, struct job *j, json_t *entry, int64_t end_us,
@@ -489,6 +569,20 @@ static int finish_entry(struct pipeline *p, struct job *j, json_t *entry, int64_
 		format_time(due, deadline);
 		dl = json_string(deadline);
 		storage = stored_us <= due ? "on_time" : "late";
+		if (!strcmp(storage, "late")) {
+			int64_t dur = json_integer_value(json_object_get(entry, "duration_us"));
+			uint64_t duty = remote_duty_covering(p, entry, end_us - (dur > 0 ? dur : 0),
+							     end_us, (int64_t)stored_us);
+
+			if (duty != UINT64_MAX) {
+				storage = "on_time_remote";
+				if (json_object_set_new(entry, "remote_duty",
+							json_integer((json_int_t)duty)) < 0) {
+					json_decref(dl);
+					return -ENOMEM;
+				}
+			}
+		}
 	}
 	if (json_object_set_new(entry, "zone", json_string(j->zone_name)) < 0 ||
 	    json_object_set_new(entry, "name", json_string(j->relname)) < 0 ||
@@ -1155,6 +1249,7 @@ int pipe_new(struct daemon *d, struct pipeline **ret, struct err_detail *reterr)
 		return r;
 	}
 	pthread_mutex_init(&p->mtx, NULL);
+	pthread_mutex_init(&p->duty_mtx, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	r = uv_async_init(d->loop, &p->async, on_writer_done);
 	if (r < 0) {
@@ -1229,7 +1324,11 @@ struct pipeline *pipe_free(struct pipeline *p)
 		return NULL;
 	vfy_signer_free(p->signer);
 	pthread_mutex_destroy(&p->mtx);
+	pthread_mutex_destroy(&p->duty_mtx);
 	pthread_cond_destroy(&p->cond);
+	for (size_t i = 0; i < p->nduties; i++)
+		duty_free(&p->duties[i]);
+	free(p->duties);
 	free(p);
 	return NULL;
 }

@@ -35,6 +35,13 @@ typedef void (*pipe_append_cb)(void *opaque, int status, uint64_t index,
  * checked (vfy_entry_dump) on the writer thread.  @cb may be NULL. */
 void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, void *opaque);
 
+/** A remote_duty declaration (SPEC §6) the server has indexed: from now on a clip it covers
+ * that would be late is logged on_time_remote with "remote_duty": @index.  Declarations made
+ * after a clip was logged change only what reviews and reports say (ingest/rules.h).  Times
+ * in µs since the epoch; @device or @officer may be NULL. */
+void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
+		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us);
+
 struct pipe_stats {
 	uint64_t queued;      /* settled files waiting for a worker */
 	uint64_t in_flight;   /* ingests running */

@@ -29,7 +29,9 @@
  *   bad_request  malformed JSON, not an object, invalid UTF-8, nesting deeper than SRV_MAX_DEPTH
  *                (checked before parsing), duplicate keys, unknown op, missing or bad fields
  *   forbidden    the peer's roles do not allow the op (recorded as an access entry with
- *                "allowed":false); a peer with no role at all is closed after this reply
+ *                "allowed":false); a peer with no role at all is closed after this reply.
+ *                Also (EPERM) what the rules forbid: copy-out without an approval, the
+ *                purge of a clip that is kept (srv-copy.c)
  *   not_found    no such entry, no checkpoint at that size, no original with that hash
  *   too_large    a request line over max_request_bytes: the reply is sent, then the
  *                connection is closed (the rest of the line cannot be trusted to be framed)
@@ -45,6 +47,7 @@
  *     waiting}], server counters, uptime_s, started_at, index {scanned, caught_up}, open {late,
  *     unknown_time, damaged_unreported}: the cheap part of the open compliance items, counted
  *     from the index (continuity gaps and remote-duty recomputation are issue 5's `review`).
+ *     scrub: the scrubber's state, last pass and open alarms (scrub_status(), scrub.h).
  *   entry {index}                              R, access     -> index, entry (parsed)
  *   proof {index, size?} | {sha256}            R, access     -> index, size, proof (the
  *     tlog-proof@v1 text); size defaults to the newest signed checkpoint; by sha256 the file's
@@ -63,6 +66,17 @@
  *   annotate {kind, fields…}                   see srv-annotate.c; answered with its index
  *     once committed
  *   verify {fingerprint}                       R, access     see srv-verify.c
+ *   review {case}                              R, access     see srv-rules.c
+ *   report {from, to} | {year} | {open:true}   R             see srv-rules.c
+ *   scrub {now?}                               operators     -> started (a pass started
+ *     now), scrub (the scrubber's state, as in status); see scrub.h
+ *   copy-out {index}                           R, access     -> index, entry, approval,
+ *     authority, size, and the original's descriptor (SCM_RIGHTS); operators, or the grantee
+ *     of an approval; see srv-copy.c
+ *   retention {limit?}                         R, access     -> due, kept, counts; see
+ *     srv-copy.c
+ *   purge {index, reason?}                     operators     -> index (the purge entry),
+ *     entry, removed, finished; see srv-copy.c
  *
  * Access records (SPEC §3 `access`): every allowed read of evidence (entry, proof, log,
  * verify) and every refusal appends {"v":1, "type":"access", "by":"alice(uid 1001)",
@@ -149,8 +163,15 @@ static const struct srv_op {
 	{ "checkpoint", SRV_READERS, srv__op_checkpoint },
 	{ "log", SRV_READERS, srv__op_log },
 	{ "verify", SRV_READERS, srv__op_verify },
+	{ "review", SRV_READERS, srv__op_review },
+	{ "report", SRV_READERS, srv__op_report },
 	/* Narrowed per kind in srv-annotate.c (approval: approvers only). */
 	{ "annotate", SRV_OPERATOR | SRV_REVIEWER | SRV_APPROVER, srv__op_annotate },
+	/* Narrowed in srv-copy.c: operators, or the grantee of an approval. */
+	{ "copy-out", SRV_READERS, srv__op_copy_out },
+	{ "retention", SRV_READERS, srv__op_retention },
+	{ "purge", SRV_OPERATOR, srv__op_purge },
+	{ "scrub", SRV_OPERATOR, srv__op_scrub },
 };
 
 static const char *const role_names[SRV_NROLES] = { "operator", "reviewer", "auditor", "approver" };
@@ -377,6 +398,7 @@ static void roles_refresh(struct server *s)
 
 static void server_maybe_done(struct server *s);
 static void client_drain(struct srv_client *c);
+static void fd_reply_free(struct srv_client *c);
 
 static void client_free(struct srv_client *c)
 {
@@ -426,6 +448,7 @@ static void client_close(struct srv_client *c)
 		s->nclients--;
 	}
 	c->scan = (srv__scan_free(c->scan), NULL);
+	fd_reply_free(c);
 	/* Pending writes get their callbacks (UV_ECANCELED) before the close callback. */
 	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
 	uv_close((uv_handle_t *)&c->idle, on_client_closed);
@@ -627,6 +650,144 @@ void srv__reply(struct srv_client *c, json_t *body)
 	json_object_update(out, body);
 	json_decref(body);
 	send_object(c, out);
+}
+
+/* ---- replies that carry a descriptor (copy-out) ------------------------------------------
+ *
+ * libuv passes descriptors only over pipes opened for IPC (uv_pipe_init(…, 1) + uv_write2()),
+ * and only those of its own handles; an IPC pipe would also take in every descriptor a client
+ * sends and queue it in the daemon without bound.  So clients stay plain pipes, and the one
+ * reply that carries a descriptor is written here with sendmsg() on the pipe's own fd, at a
+ * moment when libuv has nothing queued for it (pending_out == 0: every earlier uv_write() has
+ * completed), so its bytes cannot interleave with libuv's.  Linux attaches SCM_RIGHTS to the
+ * first buffer of a stream sendmsg(): if the kernel takes only part of the line, the
+ * descriptor has gone with that part and the rest is queued with uv_write() behind it.  While
+ * earlier replies are still queued, or the socket buffer is full (EAGAIN: nothing was sent),
+ * it is tried again every FD_RETRY_MS on the client's idle timer, which is free because the
+ * client is held; after idle_timeout the client is closed.  The client stays held until the
+ * reply has left, so no later reply can overtake it. */
+
+#define FD_RETRY_MS 5
+
+struct srv_fd_reply {
+	int fd;
+	char *text; /* the reply line, without its newline */
+	size_t len;
+	uint64_t since_ms; /* uv_now() when it was made */
+};
+
+static void fd_reply_free(struct srv_client *c)
+{
+	struct srv_fd_reply *f = c->fd_reply;
+
+	if (!f)
+		return;
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->text);
+	free(f);
+	c->fd_reply = NULL;
+}
+
+static void on_fd_retry(uv_timer_t *t);
+
+static void fd_reply_try(struct srv_client *c)
+{
+	struct srv_fd_reply *f = c->fd_reply;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov[2] = { { f->text, f->len }, { (char *)"\n", 1 } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+	uint64_t limit = c->s->d->cfg->idle_timeout_ms;
+	struct cmsghdr *h;
+	uv_os_fd_t sock;
+	ssize_t n = -1;
+
+	if (c->closing)
+		return;
+	if (!c->pending_out) {
+		memset(&ctl, 0, sizeof(ctl));
+		h = CMSG_FIRSTHDR(&m);
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(h), &f->fd, sizeof(int));
+		if (uv_fileno((uv_handle_t *)&c->pipe, &sock) < 0) {
+			client_close(c);
+			return;
+		}
+		do
+			n = sendmsg(sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (n < 0 && errno == EINTR);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			log_debug(LOG_GRP, "%s: cannot pass a descriptor: %s", c->by,
+				  strerror(errno));
+			client_close(c);
+			return;
+		}
+	}
+	if (n >= 0) {
+		size_t sent = (size_t)n, rest = sent <= f->len ? f->len - sent : 0;
+		char *tail = sent <= f->len ? malloc(rest + 1) : NULL;
+
+		if (sent <= f->len && !tail) {
+			client_close(c);
+			return;
+		}
+		if (tail)
+			memcpy(tail, f->text + sent, rest);
+		fd_reply_free(c); /* our copy of the descriptor: the client has its own now */
+		if (tail)
+			client_write(c, tail, rest); /* adds the newline */
+		srv__release(c);
+		return;
+	}
+	if (limit && uv_now(c->s->d->loop) - f->since_ms > limit) {
+		log_warning(LOG_GRP, "%s: does not take its reply for %" PRIu64 " ms; closing",
+			    c->by, limit);
+		client_close(c);
+		return;
+	}
+	uv_timer_start(&c->idle, on_fd_retry, FD_RETRY_MS, 0);
+}
+
+static void on_fd_retry(uv_timer_t *t)
+{
+	struct srv_client *c = t->data;
+
+	if (c->fd_reply)
+		fd_reply_try(c);
+}
+
+void srv__reply_fd(struct srv_client *c, json_t *body, int fd)
+{
+	json_t *out = json_object();
+	struct srv_fd_reply *f = NULL;
+	char *text = NULL;
+
+	if (c->closing || c->fd_reply || !body || !out ||
+	    json_object_set_new(out, "ok", json_true()) < 0 ||
+	    (c->req_id && json_object_set(out, "id", c->req_id) < 0) ||
+	    json_object_update(out, body) < 0 || !(text = json_dumps(out, JSON_COMPACT)) ||
+	    !(f = malloc(sizeof(*f)))) {
+		json_decref(body);
+		json_decref(out);
+		free(text);
+		close(fd);
+		if (!c->closing)
+			send_object(c, NULL);
+		srv__release(c);
+		return;
+	}
+	json_decref(body);
+	json_decref(out);
+	*f = (struct srv_fd_reply){ .fd = fd, .text = text, .len = strlen(text),
+				    .since_ms = uv_now(c->s->d->loop) };
+	c->fd_reply = f;
+	fd_reply_try(c);
 }
 
 const char *srv__error_code(int r)
@@ -1156,6 +1317,7 @@ static void on_bg(uv_idle_t *h)
 			log_notice(LOG_GRP, "indexing the log again");
 		s->index_failed = false;
 		more = r > 0;
+		srv__duties_push(s);
 	}
 	for (struct srv_client *c = s->clients, *next; c; c = next) {
 		next = c->next;
@@ -1164,6 +1326,28 @@ static void on_bg(uv_idle_t *h)
 	}
 	if (!more)
 		uv_idle_stop(h);
+}
+
+void srv__duties_push(struct server *s)
+{
+	const struct srv_index *x = &s->idx;
+	size_t i = x->nnotes;
+
+	/* Before the first pass is done, an annotation made now sits in the index ahead of older
+	 * ones still to come: wait, so that none is passed over.  After it, every new note is
+	 * the newest. */
+	if (!x->caught_up || !s->d->pipe)
+		return;
+	while (i > 0 && x->notes[i - 1].index >= s->duties_next)
+		i--;
+	for (; i < x->nnotes; i++) {
+		const struct srv_note *n = &x->notes[i];
+
+		if (n->kind == SRV_NOTE_REMOTE_DUTY)
+			pipe_remote_duty(s->d->pipe, n->index, n->device, n->officer, n->from_us,
+					 n->to_us, n->returned_us);
+		s->duties_next = n->index + 1;
+	}
 }
 
 void srv__index_catch_up(struct server *s)
@@ -1178,6 +1362,7 @@ void srv__index_catch_up(struct server *s)
 	r = srv__index_step(&s->idx, s->d->log, uv_hrtime() + SRV_SLICE_NS, &e);
 	if (r > 0)
 		srv__bg_kick(s);
+	srv__duties_push(s);
 }
 
 void srv__bg_kick(struct server *s)
@@ -1279,6 +1464,7 @@ static void server_maybe_done(struct server *s)
 	done = s->done;
 	opaque = s->opaque;
 	srv__index_done(&s->idx);
+	s->vcache = (srv__vcache_free(s->vcache), NULL);
 	free(s);
 	if (done)
 		done(opaque);
@@ -1341,6 +1527,7 @@ int srv_new(struct daemon *d, struct server **ret, struct err_detail *reterr)
 	return 0;
 fail:
 	srv__index_done(&s->idx);
+	s->vcache = (srv__vcache_free(s->vcache), NULL);
 	free(s);
 	return r;
 }

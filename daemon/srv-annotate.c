@@ -8,8 +8,9 @@
  *   late_storage    operator, reviewer   entry, reason
  *   remote_duty     operator, reviewer   device?, officer? (at least one), from, to, returned_at
  *   damage_report   operator, reviewer   entry, explanation
- *   case            operator, reviewer   case, entries
+ *   case            operator, reviewer   case, and entries or device + from + to
  *   approval        approver             grantee, entries, purpose, expires  (approver = caller)
+ *   hold            operator, reviewer   entries, reason  (kept beyond retention: srv-copy.c)
  *
  * Times are RFC 3339 with a zone ("Z" or an offset) and are stored in UTC as ing_format_utc()
  * writes them; from <= to; returned_at not before from; expires in the future.  Entry indexes
@@ -66,12 +67,18 @@ static const struct kind {
 	    { "returned_at", F_TIME } } },
 	{ "damage_report", SRV_OPERATOR | SRV_REVIEWER,
 	  { { "entry", F_INDEX }, { "explanation", F_TEXT } } },
-	{ "case", SRV_OPERATOR | SRV_REVIEWER, { { "case", F_NAME }, { "entries", F_INDEXES } } },
+	{ "case", SRV_OPERATOR | SRV_REVIEWER,
+	  { { "case", F_NAME },
+	    { "entries", F_INDEXES, true },
+	    { "device", F_NAME, true },
+	    { "from", F_TIME, true },
+	    { "to", F_TIME, true } } },
 	{ "approval", SRV_APPROVER,
 	  { { "grantee", F_NAME },
 	    { "entries", F_INDEXES },
 	    { "purpose", F_TEXT },
 	    { "expires", F_TIME } } },
+	{ "hold", SRV_OPERATOR | SRV_REVIEWER, { { "entries", F_INDEXES }, { "reason", F_TEXT } } },
 };
 
 static const struct field *kind_field(const struct kind *k, const char *name)
@@ -206,6 +213,64 @@ static int put_field(struct tlog *log, uint64_t size, const struct kind *k, cons
 	return -EINVAL;
 }
 
+/* A case bound by device and time (custodyctl annotate case --device D --from T --to T): the
+ * device's clips whose recording overlaps from..to, from the index, become "entries"; the
+ * entry keeps device, from and to as well, to say how they were chosen.  Clips without a
+ * recording time cannot be chosen this way (bind them with "entries"). */
+static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t to,
+			struct err_detail *reterr)
+{
+	const struct srv_index *x = &s->idx;
+	const char *device = json_string_value(json_object_get(entry, "device"));
+	bool by_time = device || from != INT64_MIN || to != INT64_MIN;
+	uint32_t id;
+	json_t *list;
+
+	if (json_object_get(entry, "entries")) {
+		if (by_time)
+			return err_set(reterr, -EINVAL, "a case annotation takes \"entries\", or "
+				       "\"device\" with \"from\" and \"to\", not both");
+		return 0;
+	}
+	if (!device || from == INT64_MIN || to == INT64_MIN)
+		return err_set(reterr, -EINVAL, "a case annotation needs \"entries\", or "
+			       "\"device\", \"from\" and \"to\"");
+	srv__index_catch_up(s);
+	if (!x->caught_up)
+		return err_set(reterr, -EAGAIN, "the daemon is still reading the log; bind the "
+			       "case by device and time in a moment, or give \"entries\"");
+	list = json_array();
+	if (!list)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	id = srv__index_str_find(x, device);
+	for (size_t i = 0; id && i < x->nclips; i++) {
+		const struct srv_clip *c = &x->clips[i];
+		int64_t end = c->end_us != INT64_MIN ? c->end_us : c->start_us;
+
+		if (c->device != id || c->start_us == INT64_MIN || c->future)
+			continue;
+		if (c->start_us > to || end < from)
+			continue;
+		if (json_array_size(list) == ENTRIES_MAX) {
+			json_decref(list);
+			return err_set(reterr, -EINVAL, "more than %d clips of '%s' fall in that "
+				       "time: bind the case in parts", ENTRIES_MAX, device);
+		}
+		if (json_array_append_new(list, json_integer((json_int_t)c->index)) < 0) {
+			json_decref(list);
+			return err_set(reterr, -ENOMEM, "out of memory");
+		}
+	}
+	if (!json_array_size(list)) {
+		json_decref(list);
+		return err_set(reterr, -ENOENT, "no clip of device '%s' with a known recording "
+			       "time overlaps that time: nothing to bind", device);
+	}
+	if (json_object_set_new(entry, "entries", list) < 0)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
 struct annotate_ctx {
 	struct srv_client *c;
 	struct srv_note note;
@@ -222,6 +287,7 @@ static void on_committed(void *opaque, int status, uint64_t index, const struct 
 		log_error("socket", "out of memory indexing annotation %" PRIu64 "; `verify` will "
 			  "list it once the index is rebuilt (restart)", index);
 	srv__note_done(&ctx->note);
+	srv__duties_push(s);
 	if (!c->closing) {
 		if (status < 0) {
 			struct err_detail why;
@@ -256,13 +322,14 @@ int srv__op_annotate(struct srv_client *c, json_t *req, struct err_detail *reter
 	r = srv__req_string(req, "kind", true, 64, &kind, reterr);
 	if (r < 0)
 		return err_set(reterr, -EINVAL, "\"kind\" is required: interruption, late_storage, "
-			       "remote_duty, damage_report, case or approval");
+			       "remote_duty, damage_report, case, approval or hold");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kinds[i].name, kind))
 			k = &kinds[i];
 	if (!k)
 		return err_set(reterr, -EINVAL, "unknown annotation kind '%.64s' (interruption, "
-			       "late_storage, remote_duty, damage_report, case, approval)", kind);
+			       "late_storage, remote_duty, damage_report, case, approval, hold)",
+			       kind);
 	if (!(c->roles & k->roles)) {
 		char need[64];
 
@@ -324,6 +391,11 @@ int srv__op_annotate(struct srv_client *c, json_t *req, struct err_detail *reter
 	if (t_from != INT64_MIN && t_to != INT64_MIN && t_from > t_to) {
 		r = err_set(reterr, -EINVAL, "\"from\" is later than \"to\"");
 		goto fail;
+	}
+	if (!strcmp(k->name, "case")) {
+		r = case_entries(s, entry, t_from, t_to, reterr);
+		if (r < 0)
+			goto fail;
 	}
 	if (t_returned != INT64_MIN && t_from != INT64_MIN && t_returned < t_from) {
 		r = err_set(reterr, -EINVAL, "\"returned_at\" is earlier than \"from\"");

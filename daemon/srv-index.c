@@ -18,16 +18,27 @@
  *     confirm it against the entry (or the note), so a 32-bit collision costs one read, never
  *     a wrong answer.  The hash is SipHash-2-4 (libsodium crypto_shorthash) with a random
  *     per-process key, because file names are chosen by whoever drops files;
- *   - the ingest entries stored late or with an unknown time, and the damaged ones.
+ *   - the ingest entries stored late or with an unknown time, and the damaged ones;
+ *   - for the rules (issue 5: review, report, retention, copy-out): every original as a
+ *     struct srv_clip (112 bytes, and a 16-byte claim of its SHA-256; device, officer and zone
+ *     interned once as 32-bit ids), the purge entries that removed one, and who accessed which
+ *     clip: one 28-byte struct srv_access_ref per (access entry, clip it named by index, by
+ *     "sha256:HEX" or in its "entries"), chained per clip so that a review walks only its
+ *     clips' accesses; and the access entries per UTC day (allowed, copy-outs, refused) for
+ *     reports.  The log is mostly access entries (a verify appends one): an access that names
+ *     no clip costs nothing but its day's counters.  Access entries are parsed (jansson, about
+ *     5 µs each here), so the first pass over a log of millions of them takes seconds, in
+ *     slices.
  *
  * Entries are filtered on their bytes before parsing: a canonical entry's top-level type is
  * the literal `"type":"ingest"` (or damaged, annotation), and a string value cannot contain
  * that sequence unescaped.  Nested objects could (an access record's target), so the parsed
  * top-level type is checked again.
  *
- * Limits: entries with an index of 2^32 or more are not indexed (counted in `skipped`); the
- * server's own annotations are added when their commit callback fires (so a `verify` right
- * after an `annotate` sees it) and skipped when the scan reaches them. */
+ * Limits: entries with an index of 2^32 or more are not indexed (counted in `skipped`), nor
+ * access refs beyond 2^32 or strings beyond 2^32 - 1.  The server's own annotations are added
+ * when their commit callback fires (so a `verify` right after an `annotate` sees it) and
+ * skipped when the scan reaches them. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +49,7 @@
 
 #include "deadline.h"
 #include "err.h"
+#include "rules.h"
 #include "srv-internal.h"
 #include "tlog.h"
 
@@ -47,6 +59,7 @@ static const char *const note_kinds[] = {
 	[SRV_NOTE_INTERRUPTION] = "interruption", [SRV_NOTE_LATE_STORAGE] = "late_storage",
 	[SRV_NOTE_REMOTE_DUTY] = "remote_duty",   [SRV_NOTE_DAMAGE_REPORT] = "damage_report",
 	[SRV_NOTE_CASE] = "case",                 [SRV_NOTE_APPROVAL] = "approval",
+	[SRV_NOTE_HOLD] = "hold",
 };
 
 int srv__index_init(struct srv_index *x)
@@ -63,6 +76,11 @@ void srv__note_done(struct srv_note *n)
 	free(n->entries);
 	free(n->device);
 	free(n->officer);
+	free(n->case_id);
+	free(n->grantee);
+	free(n->purpose);
+	free(n->reason);
+	free(n->by);
 	*n = (struct srv_note){ 0 };
 }
 
@@ -75,6 +93,13 @@ void srv__index_done(struct srv_index *x)
 	free(x->open_storage);
 	free(x->open_storage_late);
 	free(x->damaged);
+	free(x->clips);
+	free(x->access_refs);
+	free(x->access_days);
+	for (size_t i = 0; i < x->nstrs; i++)
+		free(x->strs[i]);
+	free(x->strs);
+	free(x->str_slots);
 	*x = (struct srv_index){ 0 };
 }
 
@@ -167,6 +192,82 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+/* ---- interned strings ------------------------------------------------------------------- */
+
+/* Devices, officers, zones, users and ops repeat across thousands of entries: each is stored
+ * once and named by a 32-bit id.  The hash is keyed like the claims: device names come from
+ * file names, which whoever drops files chooses. */
+static size_t str_hash(const struct srv_index *x, const char *s)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	size_t v;
+
+	crypto_shorthash(h, (const unsigned char *)s, strlen(s), x->hkey);
+	memcpy(&v, h, sizeof(v));
+	return v;
+}
+
+uint32_t srv__index_str_find(const struct srv_index *x, const char *s)
+{
+	size_t mask, i;
+
+	if (!s || !x->nstr_slots)
+		return 0;
+	mask = x->nstr_slots - 1;
+	for (i = str_hash(x, s) & mask; x->str_slots[i]; i = (i + 1) & mask)
+		if (!strcmp(x->strs[x->str_slots[i] - 1], s))
+			return x->str_slots[i];
+	return 0;
+}
+
+const char *srv__index_str(const struct srv_index *x, uint32_t id)
+{
+	return id && id <= x->nstrs ? x->strs[id - 1] : NULL;
+}
+
+/* The id of @s, interning it.  NULL or "" is 0.  @return 0 also when out of memory (*@err). */
+static uint32_t str_intern(struct srv_index *x, const char *s, int *err)
+{
+	uint32_t id = srv__index_str_find(x, s);
+	size_t mask, i;
+	char *copy;
+
+	if (id || !s || !*s)
+		return id;
+	if (x->nstrs >= UINT32_MAX - 1) {
+		x->skipped++;
+		return 0;
+	}
+	if ((x->nstrs + 1) * 2 > x->nstr_slots) {
+		size_t n = x->nstr_slots ? x->nstr_slots * 2 : 256;
+		uint32_t *slots = calloc(n, sizeof(*slots));
+
+		if (!slots) {
+			*err = -ENOMEM;
+			return 0;
+		}
+		for (size_t k = 0; k < x->nstrs; k++) {
+			for (i = str_hash(x, x->strs[k]) & (n - 1); slots[i]; i = (i + 1) & (n - 1))
+				;
+			slots[i] = (uint32_t)(k + 1);
+		}
+		free(x->str_slots);
+		x->str_slots = slots;
+		x->nstr_slots = n;
+	}
+	if (grow((void **)&x->strs, &x->capstrs, x->nstrs + 1, sizeof(*x->strs)) < 0 ||
+	    !(copy = strdup(s))) {
+		*err = -ENOMEM;
+		return 0;
+	}
+	x->strs[x->nstrs++] = copy;
+	mask = x->nstr_slots - 1;
+	for (i = str_hash(x, s) & mask; x->str_slots[i]; i = (i + 1) & mask)
+		;
+	x->str_slots[i] = (uint32_t)x->nstrs;
+	return (uint32_t)x->nstrs;
+}
+
 /* ---- notes ------------------------------------------------------------------------------- */
 
 static int64_t time_or_unknown(const json_t *v)
@@ -178,9 +279,16 @@ static int64_t time_or_unknown(const json_t *v)
 	return us;
 }
 
-static char *dup_or_null(const json_t *v)
+/* A string field of an annotation into *@ret (NULL when absent or empty).  @return 0, -ENOMEM. */
+static int note_str(const json_t *entry, const char *key, char **ret)
 {
-	return json_is_string(v) && json_string_length(v) ? strdup(json_string_value(v)) : NULL;
+	const json_t *v = json_object_get(entry, key);
+
+	*ret = NULL;
+	if (!json_is_string(v) || !json_string_length(v))
+		return 0;
+	*ret = strdup(json_string_value(v));
+	return *ret ? 0 : -ENOMEM;
 }
 
 int srv__note_parse(const json_t *entry, struct srv_note *ret)
@@ -190,6 +298,7 @@ int srv__note_parse(const json_t *entry, struct srv_note *ret)
 	struct srv_note n = { 0 };
 	const json_t *list, *v;
 	size_t i;
+	int r = 0;
 
 	if (!type || strcmp(type, "annotation") || !kind)
 		return -EBADMSG;
@@ -222,15 +331,29 @@ int srv__note_parse(const json_t *entry, struct srv_note *ret)
 				n.entries[n.nentries++] = idx;
 		}
 	}
-	n.device = dup_or_null(json_object_get(entry, "device"));
-	n.officer = dup_or_null(json_object_get(entry, "officer"));
 	n.from_us = time_or_unknown(json_object_get(entry, "from"));
 	n.to_us = time_or_unknown(json_object_get(entry, "to"));
-	if ((json_is_string(json_object_get(entry, "device")) && !n.device) ||
-	    (json_is_string(json_object_get(entry, "officer")) && !n.officer &&
-	     json_string_length(json_object_get(entry, "officer")))) {
+	n.at_us = time_or_unknown(json_object_get(entry, "at"));
+	n.expires_us = time_or_unknown(json_object_get(entry, "expires"));
+	n.returned_us = time_or_unknown(json_object_get(entry, "returned_at"));
+	if (r == 0)
+		r = note_str(entry, "device", &n.device);
+	if (r == 0)
+		r = note_str(entry, "officer", &n.officer);
+	if (r == 0)
+		r = note_str(entry, "case", &n.case_id);
+	if (r == 0)
+		r = note_str(entry, "grantee", &n.grantee);
+	if (r == 0)
+		r = note_str(entry, "purpose", &n.purpose);
+	if (r == 0)
+		r = note_str(entry, n.kind == SRV_NOTE_DAMAGE_REPORT ? "explanation" : "reason",
+			     &n.reason);
+	if (r == 0)
+		r = note_str(entry, "by", &n.by);
+	if (r < 0) {
 		srv__note_done(&n);
-		return -ENOMEM;
+		return r;
 	}
 	*ret = n;
 	return 0;
@@ -368,6 +491,73 @@ size_t srv__tags_key(const json_t *tags, char *buf, size_t cap)
 	return o;
 }
 
+ssize_t srv__index_clip_pos(const struct srv_index *x, uint64_t index)
+{
+	size_t lo = 0, hi = x->nclips;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (x->clips[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->nclips && x->clips[lo].index == index ? (ssize_t)lo : -1;
+}
+
+const struct srv_clip *srv__index_clip(const struct srv_index *x, uint64_t index)
+{
+	ssize_t pos = srv__index_clip_pos(x, index);
+
+	return pos < 0 ? NULL : &x->clips[pos];
+}
+
+static int64_t int_or_unknown(const json_t *v)
+{
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : INT64_MIN;
+}
+
+static int add_clip(struct srv_index *x, uint64_t index, const json_t *o, bool damaged)
+{
+	const char *sha = json_string_value(json_object_get(o, "sha256"));
+	const json_t *size = json_object_get(o, "size");
+	struct srv_clip c = {
+		.index = index,
+		.start_us = time_or_unknown(json_object_get(o, "recorded_start")),
+		.end_us = time_or_unknown(json_object_get(o, "recorded_end")),
+		.duration_us = int_or_unknown(json_object_get(o, "duration_us")),
+		.ingested_us = time_or_unknown(json_object_get(o, "ingested_at")),
+		.deadline_us = time_or_unknown(json_object_get(o, "deadline")),
+		.size = json_is_integer(size) && json_integer_value(size) > 0
+				? (uint64_t)json_integer_value(size)
+				: 0,
+		.storage = (uint8_t)rules_storage_parse(
+			json_string_value(json_object_get(o, "storage"))),
+		.damaged = damaged,
+		.future = json_is_true(json_object_get(o, "time_in_future")),
+	};
+	int r = 0;
+
+	/* Entries arrive in index order, except annotations added ahead of the scan: a clip
+	 * never is, so appending keeps the table sorted. */
+	if (x->nclips && x->clips[x->nclips - 1].index >= index)
+		return 0;
+	c.device = str_intern(x, json_string_value(json_object_get(o, "device")), &r);
+	c.officer = str_intern(x, json_string_value(json_object_get(o, "officer")), &r);
+	c.zone = str_intern(x, json_string_value(json_object_get(o, "zone")), &r);
+	if (r < 0)
+		return r;
+	if (sha && srv__hex32(sha, c.sha256) == 0)
+		r = claim_put(x, SRV_CLAIM_SHA, c.sha256, sizeof(c.sha256), index);
+	if (r < 0)
+		return r;
+	if (grow((void **)&x->clips, &x->capclips, x->nclips + 1, sizeof(*x->clips)) < 0)
+		return -ENOMEM;
+	x->clips[x->nclips++] = c;
+	return 0;
+}
+
 static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bool damaged)
 {
 	const char *name = json_string_value(json_object_get(o, "name"));
@@ -388,6 +578,8 @@ static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bo
 	}
 	if (r == 0 && (n = srv__tags_key(json_object_get(o, "tags"), key, sizeof(key))))
 		r = claim_put(x, SRV_CLAIM_TAGS, key, n, index);
+	if (r == 0)
+		r = add_clip(x, index, o, damaged);
 	if (r < 0)
 		return r;
 	if (storage && (!strcmp(storage, "late") || !strcmp(storage, "unknown_time"))) {
@@ -412,6 +604,150 @@ static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bo
 	return 0;
 }
 
+/* ---- access and purge entries ------------------------------------------------------------ */
+
+static int count_day(struct srv_index *x, int64_t at_us, bool allowed, bool copy_out)
+{
+	int32_t day = (int32_t)(at_us >= 0 ? at_us / 86400000000LL
+					   : -((-at_us + 86399999999LL) / 86400000000LL));
+	size_t lo = 0, hi = x->naccess_days;
+	struct srv_access_day *d;
+
+	/* Nearly always today, the last one. */
+	if (hi && x->access_days[hi - 1].day == day) {
+		lo = hi - 1;
+	} else {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (x->access_days[mid].day < day)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == x->naccess_days || x->access_days[lo].day != day) {
+			if (grow((void **)&x->access_days, &x->capaccess_days, x->naccess_days + 1,
+				 sizeof(*x->access_days)) < 0)
+				return -ENOMEM;
+			memmove(&x->access_days[lo + 1], &x->access_days[lo],
+				(x->naccess_days - lo) * sizeof(*x->access_days));
+			x->access_days[lo] = (struct srv_access_day){ .day = day };
+			x->naccess_days++;
+		}
+	}
+	d = &x->access_days[lo];
+	if (!allowed) {
+		d->refused++;
+	} else {
+		d->accesses++;
+		if (copy_out)
+			d->copy_outs++;
+	}
+	return 0;
+}
+
+struct access_info {
+	uint32_t index, at_s, by, op;
+	bool allowed;
+};
+
+static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t entry)
+{
+	ssize_t pos = srv__index_clip_pos(x, entry);
+	struct srv_clip *c;
+
+	if (pos < 0)
+		return 0;
+	c = &x->clips[pos];
+	/* The target and the "entries" list often name the same clip: once per access. */
+	if (c->last_access && x->access_refs[c->last_access - 1].access == a->index)
+		return 0;
+	if (x->naccess_refs >= UINT32_MAX - 1) {
+		x->skipped++;
+		return 0;
+	}
+	if (grow((void **)&x->access_refs, &x->capaccess_refs, x->naccess_refs + 1,
+		 sizeof(*x->access_refs)) < 0)
+		return -ENOMEM;
+	x->access_refs[x->naccess_refs++] = (struct srv_access_ref){
+		.access = a->index,
+		.clip = (uint32_t)pos,
+		.next = c->last_access,
+		.at_s = a->at_s,
+		.by = a->by,
+		.op = a->op,
+		.allowed = a->allowed,
+	};
+	c->last_access = (uint32_t)x->naccess_refs;
+	return 0;
+}
+
+static int index_access(struct srv_index *x, uint64_t index, const json_t *o)
+{
+	const char *op = json_string_value(json_object_get(o, "op"));
+	const json_t *target = json_object_get(o, "target");
+	const json_t *list = json_object_get(o, "entries"), *v;
+	int64_t at = time_or_unknown(json_object_get(o, "at"));
+	struct access_info a = {
+		.index = (uint32_t)index,
+		.allowed = !json_is_false(json_object_get(o, "allowed")),
+	};
+	int r = 0;
+	size_t i;
+
+	if (at == INT64_MIN || index >= UINT32_MAX) {
+		x->skipped++;
+		return 0;
+	}
+	/* A copy-out counts when the original was handed over ("result":"copied"), not when
+	 * it was allowed but not there (purged, missing) or the client went away. */
+	r = count_day(x, at, a.allowed,
+		      op && !strcmp(op, "copy-out") &&
+			  !strcmp(json_string_value(json_object_get(o, "result")) ?: "", "copied"));
+	if (r < 0)
+		return r;
+	a.at_s = at < 0 ? 0 : at / 1000000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(at / 1000000);
+	a.by = str_intern(x, json_string_value(json_object_get(o, "by")), &r);
+	a.op = str_intern(x, op, &r);
+	if (r < 0)
+		return r;
+	if (json_is_integer(target) && json_integer_value(target) >= 0) {
+		r = access_ref(x, &a, (uint64_t)json_integer_value(target));
+	} else if (json_is_string(target) && !strncmp(json_string_value(target), "sha256:", 7)) {
+		uint8_t sha[32];
+		uint64_t cand[8];
+		size_t n = 0;
+
+		if (srv__hex32(json_string_value(target) + 7, sha) == 0)
+			n = srv__index_claims(x, SRV_CLAIM_SHA, sha, sizeof(sha), cand, 8);
+		for (size_t k = 0; k < n && r == 0; k++) {
+			const struct srv_clip *c = srv__index_clip(x, cand[k]);
+
+			if (c && !memcmp(c->sha256, sha, sizeof(sha)))
+				r = access_ref(x, &a, cand[k]);
+		}
+	}
+	json_array_foreach(list, i, v) {
+		if (r < 0)
+			break;
+		if (json_is_integer(v) && json_integer_value(v) >= 0)
+			r = access_ref(x, &a, (uint64_t)json_integer_value(v));
+	}
+	return r;
+}
+
+static void index_purge(struct srv_index *x, const json_t *o)
+{
+	const json_t *v = json_object_get(o, "entry");
+	ssize_t pos;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return;
+	pos = srv__index_clip_pos(x, (uint64_t)json_integer_value(v));
+	if (pos >= 0)
+		x->clips[pos].purged = true;
+}
+
 int srv__index_entry(struct srv_index *x, uint64_t index, const char *bytes, size_t len)
 {
 	json_t *o;
@@ -420,7 +756,9 @@ int srv__index_entry(struct srv_index *x, uint64_t index, const char *bytes, siz
 
 	if (!memmem(bytes, len, "\"type\":\"ingest\"", 15) &&
 	    !memmem(bytes, len, "\"type\":\"damaged\"", 16) &&
-	    !memmem(bytes, len, "\"type\":\"annotation\"", 19))
+	    !memmem(bytes, len, "\"type\":\"annotation\"", 19) &&
+	    !memmem(bytes, len, "\"type\":\"access\"", 15) &&
+	    !memmem(bytes, len, "\"type\":\"purge\"", 14))
 		return 0;
 	o = json_loadb(bytes, len, 0, NULL);
 	type = json_string_value(json_object_get(o, "type"));
@@ -428,6 +766,10 @@ int srv__index_entry(struct srv_index *x, uint64_t index, const char *bytes, siz
 		x->skipped++;
 	} else if (!strcmp(type, "ingest") || !strcmp(type, "damaged")) {
 		r = index_ingest(x, index, o, !strcmp(type, "damaged"));
+	} else if (!strcmp(type, "access")) {
+		r = index_access(x, index, o);
+	} else if (!strcmp(type, "purge")) {
+		index_purge(x, o);
 	} else if (!strcmp(type, "annotation")) {
 		struct srv_note n;
 
@@ -486,14 +828,59 @@ static bool explained(const struct srv_index *x, uint64_t entry, uint8_t kind)
 	return false;
 }
 
-void srv__index_open(const struct srv_index *x, uint64_t *ret_late, uint64_t *ret_unknown,
-		     uint64_t *ret_damaged)
+/* Whether a remote_duty declaration reclassifies the late clip @entry as on_time_remote, as
+ * rules_clip_status() decides it (so that `status` and `report --open` agree). */
+static bool remote_duty_reclassifies(const struct srv_index *x, uint64_t entry,
+				     int64_t storage_deadline_us)
+{
+	const struct srv_clip *c = srv__index_clip(x, entry);
+	struct rules_params params = { .storage_deadline_us = storage_deadline_us };
+	struct rules_note duty;
+	struct rules_book *book;
+	struct rules_status st;
+	bool yes = false;
+
+	if (!c)
+		return false;
+	for (size_t i = 0; i < x->nnotes && !yes; i++) {
+		const struct srv_note *n = &x->notes[i];
+		struct rules_clip rc = {
+			.index = c->index, .device = srv__index_str(x, c->device),
+			.officer = srv__index_str(x, c->officer), .start_us = c->start_us,
+			.end_us = c->end_us, .duration_us = c->duration_us,
+			.ingested_us = c->ingested_us, .deadline_us = c->deadline_us,
+			.storage = c->storage, .damaged = c->damaged, .future = c->future,
+		};
+
+		if (n->kind != SRV_NOTE_REMOTE_DUTY)
+			continue;
+		duty = (struct rules_note){
+			.index = n->index, .kind = RULES_REMOTE_DUTY, .device = n->device,
+			.officer = n->officer, .from_us = n->from_us, .to_us = n->to_us,
+			.returned_us = n->returned_us, .at_us = n->at_us,
+		};
+		if (rules_book_new(&params, &duty, 1, &book) < 0)
+			return false; /* out of memory: counted late, as logged */
+		rules_clip_status(book, &rc, &st);
+		yes = st.storage_now == RULES_ON_TIME_REMOTE;
+		rules_book_free(book);
+	}
+	return yes;
+}
+
+void srv__index_open(const struct srv_index *x, int64_t storage_deadline_us, uint64_t *ret_late,
+		     uint64_t *ret_unknown, uint64_t *ret_damaged)
 {
 	uint64_t late = 0, unknown = 0, damaged = 0;
 
-	for (size_t i = 0; i < x->nopen; i++)
-		if (!explained(x, x->open_storage[i], SRV_NOTE_LATE_STORAGE))
-			*(x->open_storage_late[i] ? &late : &unknown) += 1;
+	for (size_t i = 0; i < x->nopen; i++) {
+		if (explained(x, x->open_storage[i], SRV_NOTE_LATE_STORAGE))
+			continue;
+		if (!x->open_storage_late[i])
+			unknown++;
+		else if (!remote_duty_reclassifies(x, x->open_storage[i], storage_deadline_us))
+			late++;
+	}
 	for (size_t i = 0; i < x->ndamaged; i++)
 		if (!explained(x, x->damaged[i], SRV_NOTE_DAMAGE_REPORT))
 			damaged++;

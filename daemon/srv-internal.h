@@ -1,7 +1,8 @@
 #pragma once
 /* Internals of the socket server, shared by server.c (transport, limits, roles, dispatch),
  * srv-read.c (status, entry, proof, consistency, checkpoint, log), srv-annotate.c,
- * srv-verify.c and srv-index.c (the in-memory index of annotations, claims and open items).
+ * srv-verify.c, srv-copy.c (copy-out, retention, purge) and srv-index.c (the in-memory index
+ * of annotations, claims and open items).
  * Not an API: only daemon/server.c, daemon/srv-*.c and the server's unit test include it.
  * Everything here runs on the loop thread. */
 
@@ -12,12 +13,15 @@
 
 #include <uv.h>
 
+#include "rules.h"
+
 struct cfg;
 struct daemon;
 struct err_detail;
 struct json_t;
 struct server;
 struct srv_client;
+struct srv_vcache;
 struct tlog;
 
 /* ---- limits ------------------------------------------------------------------------------ */
@@ -86,17 +90,70 @@ enum srv_note_kind {
 	SRV_NOTE_DAMAGE_REPORT,
 	SRV_NOTE_CASE,
 	SRV_NOTE_APPROVAL,
+	SRV_NOTE_HOLD, /* "hold": entries, reason (retention) */
 };
 
-/* An annotation, as far as the server needs it to find what it concerns. */
+/* An annotation, as far as the server needs it to find what it concerns and to apply the
+ * rules (ingest/rules.h: the kinds have the same numbers).  Strings are malloc()'d, NULL when
+ * absent; times INT64_MIN when absent. */
 struct srv_note {
 	uint64_t index; /* of the annotation entry in the log */
 	uint8_t kind;
 	uint32_t nentries;
-	uint64_t *entries; /* entry (late_storage, damage_report) or entries (case, approval) */
-	char *device;      /* interruption, remote_duty */
+	uint64_t *entries; /* entry (late_storage, damage_report) or entries (case, approval,
+			    * hold) */
+	char *device;      /* interruption, remote_duty, case (when bound by device and time) */
 	char *officer;     /* remote_duty */
-	int64_t from_us, to_us; /* interruption, remote_duty */
+	int64_t from_us, to_us; /* interruption, remote_duty, case (by device and time) */
+	char *case_id;     /* case: "case" */
+	char *grantee;     /* approval */
+	char *purpose;     /* approval */
+	char *reason;      /* interruption, late_storage, hold: "reason"; damage_report:
+			    * "explanation" */
+	char *by;          /* who recorded it (every kind) */
+	int64_t at_us;     /* when (every kind) */
+	int64_t expires_us;  /* approval */
+	int64_t returned_us; /* remote_duty: returned_at */
+};
+
+/* An original: one per ingest or damaged entry, in x->clips sorted by index (about 110 bytes
+ * each; the file name and the other fields are in the entry).  Devices, officers and zones
+ * are interned strings: srv__index_str(). */
+struct srv_clip {
+	uint64_t index;
+	int64_t start_us, end_us; /* recorded_start, recorded_end; INT64_MIN when unknown */
+	int64_t duration_us;      /* INT64_MIN when unknown */
+	int64_t ingested_us;      /* ingested_at */
+	int64_t deadline_us;      /* INT64_MIN when the entry has none */
+	uint64_t size;
+	uint8_t sha256[32];
+	uint32_t device, officer, zone; /* srv__index_str() ids, 0 when null */
+	uint32_t last_access;     /* newest access ref naming it: x->access_refs[last_access - 1],
+				   * 0 when none */
+	uint8_t storage;          /* enum rules_storage, as logged */
+	bool damaged;             /* a damaged entry */
+	bool future;              /* time_in_future */
+	bool purged;              /* a later {"type":"purge","entry":N} names it */
+};
+
+/* An access entry that named a clip (its target, "sha256:HEX" of an original, or its
+ * "entries" list): one per (access, clip), chained per clip, newest first.  28 bytes. */
+struct srv_access_ref {
+	uint32_t access;  /* index of the access entry */
+	uint32_t clip;    /* position in x->clips */
+	uint32_t next;    /* the previous ref to the same clip, + 1; 0 when none */
+	uint32_t at_s;    /* its "at", seconds since the epoch */
+	uint32_t by;      /* srv__index_str() ids */
+	uint32_t op;      /* srv__index_str() id */
+	bool allowed;
+};
+
+/* Access entries per UTC day, for reports. */
+struct srv_access_day {
+	int32_t day;        /* days since 1970-01-01 */
+	uint32_t accesses;  /* allowed */
+	uint32_t copy_outs; /* allowed, op "copy-out" */
+	uint32_t refused;   /* "allowed":false */
 };
 
 /* Claim keys: what an ingested original is known by, for `verify`'s `altered`. */
@@ -105,6 +162,7 @@ enum srv_claim {
 	SRV_CLAIM_DEVTIME = 2, /* device + recorded_start */
 	SRV_CLAIM_TAGS = 3,    /* creation_time + make + model + serial tags */
 	SRV_CLAIM_NOTE = 4,    /* an entry index -> annotations that name it */
+	SRV_CLAIM_SHA = 5,     /* the 32-byte SHA-256 of an original -> its entries */
 };
 
 struct srv_slot {
@@ -127,6 +185,16 @@ struct srv_index {
 	size_t ndamaged, capdamaged;
 	uint64_t ingests;  /* ingest + damaged entries seen */
 	uint64_t skipped;  /* entries that could not be indexed (index >= 2^32, unparsable) */
+	struct srv_clip *clips; /* every ingest and damaged entry, sorted by index */
+	size_t nclips, capclips;
+	struct srv_access_ref *access_refs; /* in log order */
+	size_t naccess_refs, capaccess_refs;
+	struct srv_access_day *access_days; /* sorted by day */
+	size_t naccess_days, capaccess_days;
+	char **strs;       /* interned strings: strs[id - 1] */
+	size_t nstrs, capstrs;
+	uint32_t *str_slots; /* hash of the strings: ids, 0 = empty; a power of two, or 0 */
+	size_t nstr_slots;
 };
 
 int srv__index_init(struct srv_index *x);
@@ -166,13 +234,29 @@ size_t srv__index_concerning(const struct srv_index *x, uint64_t entry_index, co
 			     const char *officer, int64_t start_us, int64_t end_us,
 			     int64_t margin_us, const struct srv_note **ret, size_t max);
 
-/** Open compliance items: ingest entries stored late / with unknown time not explained by a
- * late_storage annotation, damaged entries without a damage_report. */
-void srv__index_open(const struct srv_index *x, uint64_t *ret_late, uint64_t *ret_unknown,
-		     uint64_t *ret_damaged);
+/** Open compliance items: ingest entries stored late (and not reclassified by a remote_duty
+ * declaration under @storage_deadline_us) or with unknown time, not explained by a
+ * late_storage annotation; damaged entries without a damage_report.  Future times count as
+ * unknown here (report --open tells them apart). */
+void srv__index_open(const struct srv_index *x, int64_t storage_deadline_us,
+		     uint64_t *ret_late, uint64_t *ret_unknown, uint64_t *ret_damaged);
 
 /** Whether an annotation of @kind names @entry. */
 bool srv__index_explained(const struct srv_index *x, uint64_t entry, uint8_t kind);
+
+/** The clip of entry @index, or NULL when that entry is not an ingest or damaged entry (or is
+ * not indexed yet).  Valid until the index changes (the next entry indexed). */
+const struct srv_clip *srv__index_clip(const struct srv_index *x, uint64_t index);
+
+/** The position of the clip of entry @index in x->clips, or -1. */
+ssize_t srv__index_clip_pos(const struct srv_index *x, uint64_t index);
+
+/** The interned string @id (a device, officer, zone, user or op), NULL for 0.  Valid as long
+ * as the index (never moved or freed before srv__index_done()). */
+const char *srv__index_str(const struct srv_index *x, uint32_t id);
+
+/** The id of @s when interned, else 0 (no clip, access or note carries it). */
+uint32_t srv__index_str_find(const struct srv_index *x, const char *s);
 
 /** The key of the SRV_CLAIM_TAGS claim from an entry's "tags" object (or a fingerprint's):
  * "creation_time\0make\0model\0serial" into @buf.  @return its length, 0 when there is no
@@ -185,6 +269,7 @@ const char *srv__basename(const char *name);
 /* ---- server and clients ------------------------------------------------------------------ */
 
 struct srv_scan; /* a `log` request in progress (srv-read.c) */
+struct srv_fd_reply; /* a reply waiting to carry a descriptor (server.c, srv__reply_fd()) */
 
 struct srv_client {
 	struct server *s;
@@ -209,6 +294,7 @@ struct srv_client {
 	unsigned refusals;
 	struct json_t *req_id; /* the "id" of the request being answered, or NULL */
 	struct srv_scan *scan;
+	struct srv_fd_reply *fd_reply;
 	uint64_t serial;
 };
 
@@ -248,6 +334,8 @@ struct server {
 	bool index_failed; /* the last index step failed (logged once) */
 
 	struct srv_index idx;
+	struct srv_vcache *vcache; /* verify's cache of immutable answers (srv-verify.c) */
+	uint64_t duties_next; /* remote_duty notes below this index were given to the pipeline */
 };
 
 /* ---- helpers for the operations ---------------------------------------------------------- */
@@ -265,6 +353,12 @@ int srv__op_checkpoint(struct srv_client *c, struct json_t *req, struct err_deta
 int srv__op_log(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_annotate(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_verify(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_review(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_report(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_copy_out(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_retention(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_purge(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_scrub(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 
 /** Send @body (an object, stolen; NULL means out of memory) with "ok":true and the request's
  * "id". */
@@ -286,6 +380,11 @@ void srv__text_done(struct srv_text *t);
 /** srv__reply() with @tail (members `,"key":JSON…`, or empty) spliced in before the closing
  * brace.  @body is stolen; @tail stays the caller's. */
 void srv__reply_tail(struct srv_client *c, struct json_t *body, const struct srv_text *tail);
+
+/** srv__reply() with the descriptor @fd (taken: closed once sent, or when the client goes)
+ * passed alongside with SCM_RIGHTS, then srv__release(@c) once the reply has left; @c must be
+ * held (srv__hold()).  A client that does not take the reply within idle_timeout is closed. */
+void srv__reply_fd(struct srv_client *c, struct json_t *body, int fd);
 
 /** Send the error reply for (@r, @e). */
 void srv__reply_error(struct srv_client *c, int r, const struct err_detail *e);
@@ -309,6 +408,10 @@ void srv__client_unref(struct srv_client *c);
 /** Index what the log gained since the last slice, for at most SRV_SLICE_NS, once the first
  * pass is done (before then, the background slices are on it). */
 void srv__index_catch_up(struct server *s);
+
+/** Give the pipeline the remote_duty declarations indexed since the last call (see
+ * pipe_remote_duty()), once the index has caught up. */
+void srv__duties_push(struct server *s);
 
 /** Make sure the background slices run (the index is behind, or a scan started). */
 void srv__bg_kick(struct server *s);
@@ -337,6 +440,9 @@ int srv__hex32(const char *hex, uint8_t out[32]);
  * says to ask again), -EINVAL (@size does not cover @index), or a tlog error. */
 int srv__proof(struct tlog *log, uint64_t index, uint64_t size, char **ret, uint64_t *ret_size,
 	       struct err_detail *reterr);
+
+/** Free the server's verify cache (srv-verify.c); NULL is fine. */
+void srv__vcache_free(struct srv_vcache *vc);
 
 /** Parse the log entry @bytes into a JSON object; NULL when it does not parse. */
 struct json_t *srv__entry_json(const char *bytes, size_t len);

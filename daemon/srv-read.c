@@ -1,6 +1,6 @@
 /* srv-read.c: the server's read operations (status, entry, proof, consistency, checkpoint,
- * log) and the helpers every operation uses to read request fields.  Loop thread only; the
- * protocol is described in server.c.
+ * log), the scrubber's `scrub`, and the helpers every operation uses to read request fields.
+ * Loop thread only; the protocol is described in server.c.
  *
  * Each read is one or a few short LMDB read transactions, except `log`, which may look at up
  * to SRV_SCAN_MAX entries: it scans newest first in slices of SRV_SLICE_NS (the first slice
@@ -23,6 +23,7 @@
 #include "err.h"
 #include "hash.h"
 #include "pipeline.h"
+#include "scrub.h"
 #include "srv-internal.h"
 #include "tlog.h"
 #include "watch.h"
@@ -160,7 +161,8 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			      cfg->zones[i].kind == CFG_ZONE_DOCK ? "dock" : "upload", "waiting",
 			      d->watch ? json_integer((json_int_t)watch_waiting(d->watch, i))
 				       : json_null()));
-	srv__index_open(&s->idx, &late, &unknown, &damaged);
+	srv__index_open(&s->idx, (int64_t)cfg->storage_deadline_ms * 1000, &late, &unknown,
+			&damaged);
 	body = json_pack("{s:I, s:o, s:o, s:I, s:o, s:b,"
 			 " s:{s:I, s:b, s:I, s:I},"
 			 " s:{s:I, s:I, s:I, s:s},"
@@ -199,8 +201,41 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 				  "last_error_at", jtime(ps.last_error_us), "store_full",
 				  ps.store_full != 0));
 	}
+	if (body && d->scrub)
+		json_object_set_new(body, "scrub", scrub_status(d->scrub));
 	if (!body)
 		return err_set(reterr, -ENOMEM, "out of memory for the status");
+	srv__reply(c, body);
+	return 0;
+}
+
+/* ---- scrub ------------------------------------------------------------------------------- */
+
+/* {"now":true} starts a pass unless one is running; either way the answer carries the
+ * scrubber's state.  Operators only (server.c); nothing here reads evidence, so it is not an
+ * access entry, but who started a pass goes into the journal. */
+int srv__op_scrub(struct srv_client *c, json_t *req, struct err_detail *reterr)
+{
+	struct daemon *d = c->s->d;
+	const json_t *now = json_object_get(req, "now");
+	struct err_detail e = { 0 };
+	json_t *body;
+	int r = -EALREADY;
+
+	if (now && !json_is_boolean(now))
+		return err_set(reterr, -EINVAL, "\"now\" must be true or false");
+	if (!d->scrub)
+		return err_set(reterr, -ESHUTDOWN, "the scrubber is not running");
+	if (json_is_true(now)) {
+		r = scrub_start(d->scrub, c->by, &e);
+		if (r < 0 && r != -EALREADY)
+			return err_set(reterr, r, "%s", e.msg);
+	}
+	body = json_pack("{s:b, s:o}", "started", r == 0, "scrub", scrub_status(d->scrub));
+	if (body && r == -EALREADY && e.msg[0])
+		json_object_set_new(body, "message", json_string(e.msg));
+	if (!body)
+		return err_set(reterr, -ENOMEM, "out of memory for the answer");
 	srv__reply(c, body);
 	return 0;
 }

@@ -742,27 +742,138 @@ static json_t *stream_comparison(const struct vfp *fp, const json_t *entry)
 
 /* Append `,"key":` and the bytes of entry @index to @tail.  @ret_json (if not NULL) gets it
  * parsed. */
-static int splice_entry(struct tlog *log, uint64_t index, const char *key, struct srv_text *tail,
-			json_t **ret_json, struct err_detail *reterr)
-{
+/* ---- the cache --------------------------------------------------------------------------
+ *
+ * A verify of a known clip spends most of its loop time on data that never changes: parsing
+ * the original's entry (entries are immutable) and building the inclusion proof against the
+ * newest checkpoint (the proof of entry i at size n is the same text until the next
+ * checkpoint).  Both are kept here, direct-mapped by entry index: a reviewer checking the
+ * same clips again, or many clients checking one clip, pay for them once per checkpoint.  A
+ * miss costs what it cost before plus a copy.  Bounded: VCACHE_SLOTS entries and proofs (a
+ * few MiB). */
+
+#define VCACHE_SLOTS 1024
+
+struct vcache_entry {
+	uint64_t index1; /* index + 1; 0: empty */
+	json_t *json;
 	char *bytes;
 	size_t len;
+};
+
+struct vcache_proof {
+	uint64_t index1, size;
+	char *quoted; /* the tlog-proof text as a JSON string, quotes included */
+	size_t len;
+};
+
+struct srv_vcache {
+	struct vcache_entry entry[VCACHE_SLOTS];
+	struct vcache_proof proof[VCACHE_SLOTS];
+};
+
+void srv__vcache_free(struct srv_vcache *vc)
+{
+	if (!vc)
+		return;
+	for (size_t i = 0; i < VCACHE_SLOTS; i++) {
+		json_decref(vc->entry[i].json);
+		free(vc->entry[i].bytes);
+		free(vc->proof[i].quoted);
+	}
+	free(vc);
+}
+
+static struct srv_vcache *vcache(struct server *s)
+{
+	if (!s->vcache)
+		s->vcache = calloc(1, sizeof(*s->vcache)); /* NULL: every lookup misses */
+	return s->vcache;
+}
+
+/* The entry at @index: its bytes spliced into @tail under @key and, if @ret_json, parsed (a
+ * new reference, not to be modified: it may be shared). */
+static int splice_entry(struct server *s, uint64_t index, const char *key, struct srv_text *tail,
+			json_t **ret_json, struct err_detail *reterr)
+{
+	struct srv_vcache *vc = vcache(s);
+	struct vcache_entry *slot = vc ? &vc->entry[index % VCACHE_SLOTS] : NULL;
+	char *bytes;
+	size_t len;
+	json_t *o;
 	int r;
 
-	r = tlog_entry(log, index, &bytes, &len, reterr);
+	if (slot && slot->index1 == index + 1) {
+		if (ret_json)
+			*ret_json = json_incref(slot->json);
+		srv__text_addf(tail, ",\"%s\":", key);
+		srv__text_add(tail, slot->bytes, slot->len);
+		return 0;
+	}
+	r = tlog_entry(s->d->log, index, &bytes, &len, reterr);
 	if (r < 0)
 		return r;
-	if (ret_json) {
-		*ret_json = srv__entry_json(bytes, len);
-		if (!*ret_json) {
-			free(bytes);
-			return err_set(reterr, -EIO, "entry %" PRIu64 " in the log does not parse",
-				       index);
-		}
+	o = srv__entry_json(bytes, len);
+	if (!o) {
+		free(bytes);
+		return err_set(reterr, -EIO, "entry %" PRIu64 " in the log does not parse", index);
 	}
 	srv__text_addf(tail, ",\"%s\":", key);
 	srv__text_add(tail, bytes, len);
-	free(bytes);
+	if (ret_json)
+		*ret_json = json_incref(o);
+	if (slot) {
+		json_decref(slot->json);
+		free(slot->bytes);
+		*slot = (struct vcache_entry){ index + 1, o, bytes, len };
+	} else {
+		json_decref(o);
+		free(bytes);
+	}
+	return 0;
+}
+
+/* The inclusion proof of @index against the newest checkpoint, as a quoted JSON string into
+ * @tail under "proof", its size into *@ret_size.  Errors as srv__proof(). */
+static int splice_proof(struct server *s, uint64_t index, struct srv_text *tail,
+			uint64_t *ret_size, struct err_detail *reterr)
+{
+	struct srv_vcache *vc = vcache(s);
+	struct vcache_proof *slot = vc ? &vc->proof[index % VCACHE_SLOTS] : NULL;
+	uint64_t cp_size, size;
+	char *text, *quoted;
+	json_t *str;
+	size_t len;
+	int r;
+
+	r = tlog_checkpoint_get(s->d->log, TLOG_NEWEST, NULL, NULL, &cp_size, reterr);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == 0 && slot && slot->index1 == index + 1 && slot->size == cp_size) {
+		srv__text_add(tail, ",\"proof\":", 9);
+		srv__text_add(tail, slot->quoted, slot->len);
+		*ret_size = cp_size;
+		return 0;
+	}
+	r = srv__proof(s->d->log, index, TLOG_NEWEST, &text, &size, reterr);
+	if (r < 0)
+		return r;
+	str = json_string(text);
+	free(text);
+	quoted = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+	json_decref(str);
+	if (!quoted)
+		return err_set(reterr, -ENOMEM, "out of memory for a proof");
+	len = strlen(quoted);
+	srv__text_add(tail, ",\"proof\":", 9);
+	srv__text_add(tail, quoted, len);
+	*ret_size = size;
+	if (slot) {
+		free(slot->quoted);
+		*slot = (struct vcache_proof){ index + 1, size, quoted, len };
+	} else {
+		free(quoted);
+	}
 	return 0;
 }
 
@@ -770,16 +881,14 @@ static int describe_match(struct server *s, uint64_t index, json_t *body, struct
 			  json_t **ret_entry, struct err_detail *reterr)
 {
 	const struct srv_note *notes[SRV_NOTES_MAX];
-	struct tlog *log = s->d->log;
 	json_t *entry, *explained;
 	const char *storage;
 	uint64_t proof_size = 0;
-	char *proof = NULL;
 	struct err_detail pe;
 	size_t n;
 	int r;
 
-	r = splice_entry(log, index, "entry", tail, &entry, reterr);
+	r = splice_entry(s, index, "entry", tail, &entry, reterr);
 	if (r < 0)
 		return r;
 	n = srv__index_concerning(&s->idx, index,
@@ -795,7 +904,7 @@ static int describe_match(struct server *s, uint64_t index, json_t *body, struct
 		struct srv_text one = { 0 };
 
 		srv__text_addf(&one, "%s{\"index\":%" PRIu64, i ? "," : "", notes[i]->index);
-		if (splice_entry(log, notes[i]->index, "entry", &one, NULL, &pe) == 0) {
+		if (splice_entry(s, notes[i]->index, "entry", &one, NULL, &pe) == 0) {
 			srv__text_add(tail, one.p, one.len);
 			srv__text_add(tail, "}", 1);
 		}
@@ -811,21 +920,18 @@ static int describe_match(struct server *s, uint64_t index, json_t *body, struct
 				      storage ? json_string(storage) : json_null(), "deadline",
 				      json_object_get(entry, "deadline"), "explained_by",
 				      explained));
-	r = srv__proof(log, index, TLOG_NEWEST, &proof, &proof_size, &pe);
+	r = splice_proof(s, index, tail, &proof_size, &pe);
 	if (r == 0) {
-		json_object_set_new(body, "proof", json_string(proof));
 		json_object_set_new(body, "proof_size", json_integer((json_int_t)proof_size));
 		json_object_set_new(body, "proof_status", json_string("ok"));
 	} else if (r == -EAGAIN) {
 		json_object_set_new(body, "proof", json_null());
 		json_object_set_new(body, "proof_status", json_string(pe.msg));
 	} else {
-		free(proof);
 		json_decref(entry);
 		*reterr = pe;
 		return r;
 	}
-	free(proof);
 	*ret_entry = entry;
 	return 0;
 }

@@ -60,6 +60,8 @@ struct pipeline {
 	bool sync;  /* call back inside pipe_append() */
 	int fail;   /* make appends with a callback fail with this */
 	unsigned appended;
+	unsigned duties;       /* pipe_remote_duty() calls */
+	uint64_t last_duty;
 };
 
 static void on_pipe_idle(uv_idle_t *h)
@@ -102,6 +104,14 @@ void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opa
 		abort(); /* the loop thread: no cmocka asserts here */
 	p->q[p->nq++] = pe;
 	uv_idle_start(&p->idle, on_pipe_idle);
+}
+
+void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
+		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us)
+{
+	(void)device, (void)officer, (void)from_us, (void)to_us, (void)returned_us;
+	p->duties++;
+	p->last_duty = index;
 }
 
 void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
@@ -1109,6 +1119,9 @@ static void test_annotate(void **state)
 		"\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-03T00:00:00Z\","
 		"\"returned_at\":\"2024-05-03T01:00:00Z\"}");
 	assert_ok(r);
+	/* The pipeline learns of it, so that clips it covers are logged on_time_remote. */
+	assert_int_equal(fx->pipe.duties, 1);
+	assert_int_equal(fx->pipe.last_duty, json_integer_value(json_object_get(r, "index")));
 	json_decref(r);
 
 	/* Refusals. */

@@ -1,0 +1,855 @@
+/* srv-rules.c: `review` and `report` (SPEC §6, §7; the answers: docs/review-format.md).  Loop
+ * thread, except the *_run halves, which run on libuv's pool.
+ *
+ * DESIGN
+ *
+ * The rules themselves are ingest/rules.c, pure; this file gathers their input from the
+ * server's index (srv-index.c: the clip table, the annotations, the access refs), reads what
+ * only the log holds, and keeps the loop free:
+ *
+ *   review {case}      R (reviewer, operator, auditor, approver), recorded as an access entry
+ *     1. on the loop: the case's annotations give its entries (at most REVIEW_MAX_CLIPS);
+ *     2. on the pool (review_run): each entry is read from the log and its original re-hashed
+ *        from the store (the store and tlog reads may be used from any thread): "ok",
+ *        "altered" (another SHA-256 or size), "missing" (not in the store, or unreadable:
+ *        integrity_error says why), "purged" (a purge entry names it: not opened);
+ *     3. on the loop (review_done): the rules over the clips and the annotations as they are
+ *        now, the accesses of each clip from the index, the annotations concerned spliced in
+ *        as logged, the access entry recorded, the answer sent.
+ *     The client is held (srv__hold) meanwhile; at most REVIEWS_MAX reviews re-hash at once,
+ *     so the pool keeps room for ingest (it has workers + 4 threads); more get "busy".  A
+ *     review reads every byte of the case's originals: about 1 s per GB here.  custodyctl
+ *     waits for it as long as it takes.
+ *
+ *   report {from, to} | {year} | {open:true}   R, not recorded (figures, no evidence)
+ *     The clip table is fed to a rules_report in slices of SRV_SLICE_NS from an idle handle of
+ *     the request's own (a year of a large office is millions of clips), then the access refs
+ *     for the per-device and per-officer access counts; the totals of accesses come from the
+ *     index's per-day counters, by whole UTC days: a day counts when its start lies in the
+ *     period.  The gaps (a sort of every clip's span) and the JSON are made on the pool.
+ *     At most REPORTS_MAX at once.
+ *
+ * Both need the index to have read the whole log once (-EAGAIN "unavailable" before).  The
+ * annotations are compiled into a rules_book whose strings point into the index's notes, which
+ * are never freed while the server lives (and a held client keeps the server alive). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "deadline.h"
+#include "err.h"
+#include "hash.h"
+#include "log.h"
+#include "rules.h"
+#include "srv-internal.h"
+#include "store.h"
+#include "tlog.h"
+
+#define LOG_GRP "rules"
+
+#define REVIEW_MAX_CLIPS 10000     /* clips of one case a review covers */
+#define REVIEWS_MAX 2              /* reviews re-hashing at once */
+#define REVIEW_ACCESSES_MAX 10000  /* accesses listed in one review (the total is given) */
+#define REVIEW_NOTES_MAX 10000     /* annotations spliced into one review */
+#define REPORTS_MAX 4              /* reports being counted at once */
+#define REPORT_OPEN_MAX 10000      /* open items listed in one report (the totals count all) */
+
+_Static_assert((int)SRV_NOTE_INTERRUPTION == (int)RULES_INTERRUPTION &&
+		       (int)SRV_NOTE_HOLD == (int)RULES_HOLD && (int)SRV_NOTE_CASE == (int)RULES_CASE,
+	       "srv_note kinds and rules_note kinds must agree");
+
+static unsigned reviews_running, reports_running;
+
+/* ---- the annotations, for the rules ------------------------------------------------------ */
+
+static void rules_params(const struct server *s, struct rules_params *ret)
+{
+	const struct cfg *cfg = s->d->cfg;
+
+	*ret = (struct rules_params){
+		.storage_deadline_us = (int64_t)cfg->storage_deadline_ms * 1000,
+		.split_tolerance_us = (int64_t)cfg->split_tolerance_ms * 1000,
+	};
+}
+
+/* Every annotation of the index as a rules_note (pointing into the index's notes) and their
+ * book.  @return 0, -ENOMEM. */
+static int make_book(const struct server *s, struct rules_note **ret_notes,
+		     struct rules_book **ret_book)
+{
+	const struct srv_index *x = &s->idx;
+	struct rules_note *notes = malloc((x->nnotes ? x->nnotes : 1) * sizeof(*notes));
+	struct rules_params p;
+	int r;
+
+	if (!notes)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->nnotes; i++) {
+		const struct srv_note *n = &x->notes[i];
+
+		notes[i] = (struct rules_note){
+			.index = n->index,
+			.kind = n->kind,
+			.entries = n->entries,
+			.nentries = n->nentries,
+			.device = n->device,
+			.officer = n->officer,
+			.case_id = n->case_id,
+			.reason = n->reason,
+			.by = n->by,
+			.from_us = n->from_us,
+			.to_us = n->to_us,
+			.returned_us = n->returned_us,
+			.at_us = n->at_us,
+		};
+	}
+	rules_params(s, &p);
+	r = rules_book_new(&p, notes, x->nnotes, ret_book);
+	if (r < 0) {
+		free(notes);
+		return r;
+	}
+	*ret_notes = notes;
+	return 0;
+}
+
+static int need_index(struct server *s, struct err_detail *reterr)
+{
+	uint64_t size = 0;
+
+	srv__index_catch_up(s);
+	if (s->idx.caught_up)
+		return 0;
+	tlog_size(s->d->log, &size, NULL);
+	return err_set(reterr, -EAGAIN, "the daemon is still reading the log (%" PRIu64 " of %"
+		       PRIu64 " entries); ask again in a moment", s->idx.scanned, size);
+}
+
+static json_t *jtime(int64_t us)
+{
+	char text[ING_RFC3339_MAX];
+
+	if (us == INT64_MIN || ing_format_utc(us, text) < 0)
+		return json_null();
+	return json_string(text);
+}
+
+/* ---- review ------------------------------------------------------------------------------ */
+
+struct review_item {
+	uint64_t index;
+	bool purged;        /* known on the loop before the work starts */
+	json_t *entry;      /* read on the pool; NULL when it could not be */
+	uint8_t integrity;  /* enum rules_integrity */
+	char error[320];    /* why it is missing or unchecked */
+};
+
+struct review_job {
+	uv_work_t work;
+	struct srv_client *c;
+	struct tlog *log;     /* any thread (short read txns) */
+	struct store *store;  /* immutable, any thread */
+	const bool *stopping; /* the daemon's SIGTERM flag, read between originals */
+	bool stopped;         /* review_run gave up on it */
+	char *case_id;
+	json_t *bound_by;     /* the case annotations' indexes */
+	struct review_item *items;
+	size_t n;
+};
+
+static void review_job_free(struct review_job *j)
+{
+	for (size_t i = 0; i < j->n; i++)
+		json_decref(j->items[i].entry);
+	free(j->items);
+	free(j->case_id);
+	json_decref(j->bound_by);
+	free(j);
+}
+
+/* Re-hash one original against its entry. */
+static void check_original(struct review_job *j, struct review_item *it)
+{
+	const char *rel = json_string_value(json_object_get(it->entry, "stored"));
+	const char *sha = json_string_value(json_object_get(it->entry, "sha256"));
+	const json_t *size = json_object_get(it->entry, "size");
+	uint8_t digest[VFY_HASH_LEN];
+	char hex[2 * VFY_HASH_LEN + 1];
+	struct err_detail e;
+	uint64_t got;
+	int fd, r;
+
+	if (it->purged) {
+		it->integrity = RULES_PURGED;
+		return;
+	}
+	if (!rel || !sha) {
+		it->integrity = RULES_MISSING;
+		snprintf(it->error, sizeof(it->error), "the entry names no stored original");
+		return;
+	}
+	r = store_open_original(j->store, rel, &fd, &e);
+	if (r < 0) {
+		it->integrity = RULES_MISSING;
+		snprintf(it->error, sizeof(it->error), "%s",
+			 r == -ENOENT ? "not in the store" : e.msg);
+		return;
+	}
+	r = vfy_sha256_fd(fd, digest, &got, &e);
+	close(fd);
+	if (r < 0) {
+		it->integrity = RULES_MISSING;
+		snprintf(it->error, sizeof(it->error), "%s", e.msg);
+		return;
+	}
+	vfy_hex(digest, sizeof(digest), hex);
+	if (strcmp(hex, sha) || (json_is_integer(size) && (uint64_t)json_integer_value(size) != got))
+		it->integrity = RULES_ALTERED;
+	else
+		it->integrity = RULES_INTACT;
+}
+
+static void review_run(uv_work_t *req)
+{
+	struct review_job *j = req->data;
+
+	for (size_t i = 0; i < j->n; i++) {
+		struct review_item *it = &j->items[i];
+		struct err_detail e;
+		const char *type;
+		char *bytes;
+		size_t len;
+
+		/* A large case takes minutes to re-hash: do not hold up a SIGTERM for it.  The
+		 * flag is a bool the loop thread sets once; a stale read costs one more file. */
+		if (__atomic_load_n(j->stopping, __ATOMIC_RELAXED)) {
+			j->stopped = true;
+			return;
+		}
+		if (tlog_entry(j->log, it->index, &bytes, &len, &e) < 0) {
+			snprintf(it->error, sizeof(it->error), "cannot read entry %" PRIu64 ": %.256s",
+				 it->index, e.msg);
+			continue;
+		}
+		it->entry = srv__entry_json(bytes, len);
+		free(bytes);
+		type = json_string_value(json_object_get(it->entry, "type"));
+		if (!type || (strcmp(type, "ingest") && strcmp(type, "damaged"))) {
+			it->entry = (json_decref(it->entry), NULL);
+			snprintf(it->error, sizeof(it->error), "entry %" PRIu64 " is not an original",
+				 it->index);
+			continue;
+		}
+		check_original(j, it);
+	}
+}
+
+static int64_t entry_time(const json_t *entry, const char *key)
+{
+	const char *s = json_string_value(json_object_get(entry, key));
+	int64_t us;
+
+	return s && srv__parse_time(s, &us) == 0 ? us : INT64_MIN;
+}
+
+/* The rules' view of a reviewed clip: the strings point into @it->entry. */
+static void review_clip(const struct srv_index *x, const struct review_item *it,
+			struct rules_clip *ret)
+{
+	const json_t *e = it->entry;
+	const json_t *dur = json_object_get(e, "duration_us");
+	const json_t *size = json_object_get(e, "size");
+	const struct srv_clip *c = srv__index_clip(x, it->index);
+
+	*ret = (struct rules_clip){
+		.index = it->index,
+		.device = json_string_value(json_object_get(e, "device")),
+		.officer = json_string_value(json_object_get(e, "officer")),
+		.zone = json_string_value(json_object_get(e, "zone")),
+		.name = json_string_value(json_object_get(e, "name")),
+		.time_source = json_string_value(json_object_get(e, "time_source")),
+		.sha256 = json_string_value(json_object_get(e, "sha256")),
+		.error = json_string_value(json_object_get(e, "error")),
+		.integrity_error = it->error[0] ? it->error : NULL,
+		.start_us = entry_time(e, "recorded_start"),
+		.end_us = entry_time(e, "recorded_end"),
+		.duration_us = json_is_integer(dur) ? (int64_t)json_integer_value(dur) : INT64_MIN,
+		.ingested_us = entry_time(e, "ingested_at"),
+		.deadline_us = entry_time(e, "deadline"),
+		.size = json_is_integer(size) ? (uint64_t)json_integer_value(size) : 0,
+		.storage = (uint8_t)rules_storage_parse(
+			json_string_value(json_object_get(e, "storage"))),
+		.integrity = it->integrity,
+		.damaged = !strcmp(json_string_value(json_object_get(e, "type")), "damaged"),
+		.future = json_is_true(json_object_get(e, "time_in_future")),
+	};
+	/* A purge since the work started. */
+	if (c && c->purged)
+		ret->integrity = RULES_PURGED;
+}
+
+static int cmp_u64p(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_ref(const void *a, const void *b)
+{
+	const struct srv_access_ref *x = *(const struct srv_access_ref *const *)a;
+	const struct srv_access_ref *y = *(const struct srv_access_ref *const *)b;
+
+	return x->access < y->access ? -1 : x->access > y->access ? 1
+	       : x->clip < y->clip   ? -1
+				     : x->clip > y->clip;
+}
+
+static int cmp_ref_newest_first(const void *a, const void *b)
+{
+	return cmp_ref(b, a);
+}
+
+/* "who accessed the clips": the newest REVIEW_ACCESSES_MAX access refs of the reviewed clips,
+ * oldest first, and how many there are in all.  A clip's refs are chained newest first; the
+ * buffer holds at most 4 × REVIEW_ACCESSES_MAX and is cut back to the newest
+ * REVIEW_ACCESSES_MAX whenever it fills, so memory stays bounded however often the clips
+ * were read. */
+static json_t *review_accesses(const struct srv_index *x, const struct review_job *j,
+			       size_t *ret_total)
+{
+	const size_t cap = 4 * REVIEW_ACCESSES_MAX;
+	const struct srv_access_ref **refs = malloc(cap * sizeof(*refs));
+	uint32_t threshold = 0; /* refs older than this cannot be among the newest */
+	size_t n = 0, total = 0, first;
+	json_t *list = json_array();
+
+	if (!refs || !list)
+		goto fail;
+	for (size_t i = 0; i < j->n; i++) {
+		const struct srv_clip *c = srv__index_clip(x, j->items[i].index);
+
+		for (uint32_t k = c ? c->last_access : 0; k; k = x->access_refs[k - 1].next) {
+			total++;
+			if (x->access_refs[k - 1].access < threshold)
+				continue;
+			refs[n++] = &x->access_refs[k - 1];
+			if (n == cap) {
+				qsort(refs, n, sizeof(*refs), cmp_ref_newest_first);
+				n = REVIEW_ACCESSES_MAX;
+				threshold = refs[n - 1]->access;
+			}
+		}
+	}
+	qsort(refs, n, sizeof(*refs), cmp_ref);
+	first = n > REVIEW_ACCESSES_MAX ? n - REVIEW_ACCESSES_MAX : 0;
+	for (size_t i = first; i < n; i++) {
+		const struct srv_access_ref *r = refs[i];
+		json_t *o = json_pack("{s:I, s:s?, s:s?, s:o, s:b, s:I}", "index",
+				      (json_int_t)r->access, "by", srv__index_str(x, r->by), "op",
+				      srv__index_str(x, r->op), "at",
+				      jtime((int64_t)r->at_s * 1000000), "allowed", r->allowed,
+				      "entry", (json_int_t)x->clips[r->clip].index);
+
+		if (!o || json_array_append_new(list, o) < 0)
+			goto fail;
+	}
+	free(refs);
+	*ret_total = total;
+	return list;
+fail:
+	free(refs);
+	json_decref(list);
+	return NULL;
+}
+
+/* The annotations concerning the review: the case's, those naming a clip, and those the rules
+ * applied (remote duty, interruptions explaining gaps), by index, spliced in as logged. */
+static void review_annotations(struct server *s, const struct rules_book *book,
+			       const struct review_job *j, const json_t *review,
+			       struct srv_text *tail)
+{
+	uint64_t *ids = malloc(REVIEW_NOTES_MAX * sizeof(*ids));
+	size_t n = 0, i, k;
+	const json_t *dev, *v, *clip, *gap;
+
+	srv__text_add(tail, ",\"annotations\":[", 16);
+	if (!ids) {
+		tail->failed = true;
+		return;
+	}
+	json_array_foreach(j->bound_by, i, v)
+		if (n < REVIEW_NOTES_MAX)
+			ids[n++] = (uint64_t)json_integer_value(v);
+	for (i = 0; i < j->n; i++) {
+		const struct rules_note *naming[64];
+		size_t m = rules_notes_naming(book, j->items[i].index, naming, 64);
+
+		for (k = 0; k < m && k < 64 && n < REVIEW_NOTES_MAX; k++)
+			ids[n++] = naming[k]->index;
+	}
+	json_array_foreach(json_object_get(review, "devices"), i, dev) {
+		json_array_foreach(json_object_get(dev, "clips"), k, clip) {
+			size_t e;
+
+			json_array_foreach(json_object_get(clip, "explained_by"), e, v)
+				if (n < REVIEW_NOTES_MAX)
+					ids[n++] = (uint64_t)json_integer_value(v);
+		}
+		json_array_foreach(json_object_get(dev, "gaps"), k, gap) {
+			v = json_object_get(gap, "explained_by");
+			if (json_is_integer(v) && n < REVIEW_NOTES_MAX)
+				ids[n++] = (uint64_t)json_integer_value(v);
+		}
+	}
+	qsort(ids, n, sizeof(*ids), cmp_u64p);
+	for (i = 0, k = 0; i < n; i++) {
+		char *bytes;
+		size_t len;
+
+		if (i && ids[i] == ids[i - 1])
+			continue;
+		if (tlog_entry(s->d->log, ids[i], &bytes, &len, NULL) < 0)
+			continue;
+		if (k++)
+			srv__text_add(tail, ",", 1);
+		srv__text_add(tail, bytes, len);
+		free(bytes);
+	}
+	srv__text_add(tail, "]", 1);
+	free(ids);
+}
+
+static void review_done(uv_work_t *req, int status)
+{
+	struct review_job *j = req->data;
+	struct srv_client *c = j->c;
+	struct server *s = c->s;
+	struct rules_clip *clips = NULL;
+	struct rules_note *notes = NULL;
+	struct rules_book *book = NULL;
+	struct srv_text tail = { 0 };
+	json_t *body = NULL, *accesses, *entries = NULL;
+	struct err_detail e = { 0 };
+	uint64_t cp_size = 0;
+	size_t nclips = 0, naccess = 0;
+	int r = 0;
+
+	reviews_running--;
+	if (c->closing)
+		goto out;
+	if (status < 0 || j->stopped) {
+		r = err_set(&e, -ESHUTDOWN, "the daemon is stopping; ask for the review once it is "
+			    "back");
+		goto reply;
+	}
+	clips = malloc((j->n ? j->n : 1) * sizeof(*clips));
+	entries = json_array();
+	if (!clips || !entries || make_book(s, &notes, &book) < 0) {
+		r = err_set(&e, -ENOMEM, "out of memory for the review");
+		goto reply;
+	}
+	for (size_t i = 0; i < j->n; i++) {
+		if (!j->items[i].entry) {
+			/* The case named an entry that could not be read as an original: say
+			 * so rather than review less than was asked. */
+			r = err_set(&e, -EIO, "%s", j->items[i].error);
+			goto reply;
+		}
+		review_clip(&s->idx, &j->items[i], &clips[nclips++]);
+		json_array_append_new(entries, json_integer((json_int_t)j->items[i].index));
+	}
+	r = rules_review(book, j->case_id, clips, nclips, &body);
+	if (r < 0) {
+		err_set(&e, r, "out of memory for the review");
+		goto reply;
+	}
+	accesses = review_accesses(&s->idx, j, &naccess);
+	if (tlog_checkpoint_get(s->d->log, TLOG_NEWEST, NULL, NULL, &cp_size, NULL) < 0)
+		cp_size = 0;
+	if (!accesses ||
+	    json_object_set_new(body, "as_of", jtime((int64_t)daemon_now_us())) < 0 ||
+	    json_object_set_new(body, "checkpoint_size",
+				cp_size ? json_integer((json_int_t)cp_size) : json_null()) < 0 ||
+	    json_object_set(body, "bound_by", j->bound_by) < 0 ||
+	    json_object_set_new(body, "accesses", accesses) < 0 ||
+	    json_object_set_new(body, "accesses_total", json_integer((json_int_t)naccess)) < 0) {
+		r = err_set(&e, -ENOMEM, "out of memory for the review");
+		goto reply;
+	}
+	review_annotations(s, book, j, body, &tail);
+	if (tail.failed) {
+		r = err_set(&e, -ENOMEM, "out of memory for the review");
+		goto reply;
+	}
+	if (!json_is_true(json_object_get(body, "complete")))
+		log_notice(LOG_GRP, "%s reviewed case '%s': %s", c->by, j->case_id,
+			   json_string_value(json_object_get(body, "verdict")));
+reply:
+	/* Recorded whatever the outcome: the clips were looked at. */
+	srv__access(c, "review", json_string(j->case_id), json_pack("{s:O}", "entries", entries),
+		    true);
+	if (r < 0) {
+		srv__reply_error(c, r, &e);
+	} else {
+		srv__reply_tail(c, body, &tail);
+		body = NULL; /* stolen */
+	}
+	srv__release(c);
+out:
+	json_decref(body);
+	json_decref(entries);
+	srv__text_done(&tail);
+	free(clips);
+	rules_book_free(book);
+	free(notes);
+	review_job_free(j);
+	srv__client_unref(c); /* last: may free the client, and with it a closing server */
+}
+
+int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
+{
+	struct server *s = c->s;
+	const struct srv_index *x = &s->idx;
+	struct review_job *j;
+	const char *case_id;
+	uint64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	r = srv__req_string(req, "case", true, 256, &case_id, reterr);
+	if (r < 0)
+		return r;
+	r = need_index(s, reterr);
+	if (r < 0)
+		return r;
+	if (reviews_running >= REVIEWS_MAX)
+		return err_set(reterr, -EUSERS, "%d reviews are re-hashing their originals; try "
+			       "again when one is done", REVIEWS_MAX);
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->case_id = strdup(case_id)) || !(j->bound_by = json_array())) {
+		if (j)
+			review_job_free(j);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < x->nnotes; i++) {
+		const struct srv_note *note = &x->notes[i];
+
+		if (note->kind != SRV_NOTE_CASE || !note->case_id || strcmp(note->case_id, case_id))
+			continue;
+		if (json_array_append_new(j->bound_by, json_integer((json_int_t)note->index)) < 0)
+			goto oom;
+		for (uint32_t k = 0; k < note->nentries; k++) {
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				uint64_t *v = realloc(ids, ncap * sizeof(*v));
+
+				if (!v)
+					goto oom;
+				ids = v;
+				cap = ncap;
+			}
+			ids[n++] = note->entries[k];
+		}
+	}
+	if (!json_array_size(j->bound_by)) {
+		review_job_free(j);
+		srv__access(c, "review", json_string(case_id), NULL, true);
+		return err_set(reterr, -ENOENT, "no case '%.256s': bind its clips first with "
+			       "custodyctl annotate case --case ID --entries N,…", case_id);
+	}
+	qsort(ids, n, sizeof(*ids), cmp_u64p);
+	j->items = calloc(n ? n : 1, sizeof(*j->items));
+	if (!j->items)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		const struct srv_clip *clip;
+
+		if (i && ids[i] == ids[i - 1])
+			continue;
+		if (j->n == REVIEW_MAX_CLIPS) {
+			free(ids);
+			review_job_free(j);
+			return err_set(reterr, -E2BIG, "case '%.256s' binds more than %d clips; a "
+				       "review covers at most that many", case_id,
+				       REVIEW_MAX_CLIPS);
+		}
+		clip = srv__index_clip(x, ids[i]);
+		j->items[j->n++] = (struct review_item){
+			.index = ids[i],
+			.purged = clip && clip->purged,
+		};
+	}
+	free(ids);
+	ids = NULL;
+	j->c = c;
+	j->log = s->d->log;
+	j->store = s->d->store;
+	j->stopping = &s->d->stopping;
+	j->work.data = j;
+	r = uv_queue_work(s->d->loop, &j->work, review_run, review_done);
+	if (r < 0) {
+		review_job_free(j);
+		return err_set(reterr, -EIO, "cannot start the review: %s", uv_strerror(r));
+	}
+	reviews_running++;
+	srv__client_ref(c);
+	srv__hold(c);
+	return 0;
+oom:
+	free(ids);
+	review_job_free(j);
+	return err_set(reterr, -ENOMEM, "out of memory");
+}
+
+/* ---- report ------------------------------------------------------------------------------ */
+
+struct report_job {
+	uv_idle_t idle;     /* feeds the clips and accesses in slices */
+	uv_work_t work;     /* then the gaps and the JSON on the pool */
+	struct srv_client *c;
+	struct rules_note *notes;
+	struct rules_book *book;
+	struct rules_report *rep;
+	int64_t from_us, to_us;
+	bool open_only;
+	size_t next_clip, end_clip;
+	size_t next_ref, end_ref;
+	json_t *result;
+	int err;
+};
+
+static void report_job_freed(uv_handle_t *h)
+{
+	struct report_job *j = h->data;
+	struct srv_client *c = j->c;
+
+	rules_report_free(j->rep);
+	rules_book_free(j->book);
+	free(j->notes);
+	json_decref(j->result);
+	free(j);
+	reports_running--;
+	srv__client_unref(c);
+}
+
+static void report_finish(struct report_job *j)
+{
+	uv_close((uv_handle_t *)&j->idle, report_job_freed);
+}
+
+static void report_run(uv_work_t *req)
+{
+	struct report_job *j = req->data;
+
+	j->err = rules_report_json(j->rep, &j->result);
+}
+
+static void report_done(uv_work_t *req, int status)
+{
+	struct report_job *j = req->data;
+	struct srv_client *c = j->c;
+	struct err_detail e;
+
+	if (!c->closing) {
+		if (status < 0 || j->err < 0 || !j->result) {
+			err_set(&e, -ENOMEM, "out of memory for the report");
+			srv__reply_error(c, e.code, &e);
+		} else {
+			json_object_set_new(j->result, "open_only", json_boolean(j->open_only));
+			json_object_set_new(j->result, "as_of", jtime((int64_t)daemon_now_us()));
+			srv__reply(c, j->result);
+			j->result = NULL;
+		}
+		srv__release(c);
+	}
+	report_finish(j);
+}
+
+static void report_fail(struct report_job *j, const char *what)
+{
+	struct srv_client *c = j->c;
+	struct err_detail e;
+
+	uv_idle_stop(&j->idle);
+	if (!c->closing) {
+		err_set(&e, -ENOMEM, "out of memory for the report (%s)", what);
+		srv__reply_error(c, e.code, &e);
+		srv__release(c);
+	}
+	report_finish(j);
+}
+
+static void on_report_slice(uv_idle_t *h)
+{
+	struct report_job *j = h->data;
+	struct srv_client *c = j->c;
+	const struct srv_index *x = &c->s->idx;
+	uint64_t deadline = uv_hrtime() + SRV_SLICE_NS;
+	unsigned n = 0;
+	int r;
+
+	if (c->closing || c->s->closing) {
+		uv_idle_stop(h);
+		report_finish(j);
+		return;
+	}
+	for (; j->next_clip < j->end_clip; j->next_clip++) {
+		const struct srv_clip *sc = &x->clips[j->next_clip];
+		struct rules_clip rc = {
+			.index = sc->index,
+			.device = srv__index_str(x, sc->device),
+			.officer = srv__index_str(x, sc->officer),
+			.zone = srv__index_str(x, sc->zone),
+			.start_us = sc->start_us,
+			.end_us = sc->end_us,
+			.duration_us = sc->duration_us,
+			.ingested_us = sc->ingested_us,
+			.deadline_us = sc->deadline_us,
+			.size = sc->size,
+			.storage = sc->storage,
+			.damaged = sc->damaged,
+			.future = sc->future,
+		};
+
+		if (rules_report_clip(j->rep, &rc) < 0) {
+			report_fail(j, "clips");
+			return;
+		}
+		if ((++n & 255) == 0 && uv_hrtime() >= deadline)
+			return;
+	}
+	for (; j->next_ref < j->end_ref; j->next_ref++) {
+		const struct srv_access_ref *ref = &x->access_refs[j->next_ref];
+		int64_t at = (int64_t)ref->at_s * 1000000;
+		const struct srv_clip *sc = &x->clips[ref->clip];
+		const char *op = srv__index_str(x, ref->op);
+
+		if ((j->from_us != INT64_MIN && at < j->from_us) ||
+		    (j->to_us != INT64_MIN && at >= j->to_us))
+			continue;
+		r = rules_report_clip_access(j->rep, srv__index_str(x, sc->device),
+					     srv__index_str(x, sc->officer),
+					     op && !strcmp(op, "copy-out"), ref->allowed);
+		if (r < 0) {
+			report_fail(j, "accesses");
+			return;
+		}
+		if ((++n & 1023) == 0 && uv_hrtime() >= deadline)
+			return;
+	}
+	uv_idle_stop(h);
+	j->work.data = j;
+	r = uv_queue_work(c->s->d->loop, &j->work, report_run, report_done);
+	if (r < 0)
+		report_fail(j, uv_strerror(r));
+}
+
+/* Parse the period of a report request. */
+static int report_period(const json_t *req, int64_t *ret_from, int64_t *ret_to, bool *ret_open,
+			 struct err_detail *reterr)
+{
+	const json_t *year = json_object_get(req, "year"), *open = json_object_get(req, "open");
+	const char *from = NULL, *to = NULL;
+	int r;
+
+	*ret_open = json_is_true(open);
+	if (open && !json_is_boolean(open))
+		return err_set(reterr, -EINVAL, "\"open\" must be true or false");
+	if (year && !json_is_null(year)) {
+		json_int_t y = json_integer_value(year);
+
+		if (!json_is_integer(year) || y < 1970 || y > 9998)
+			return err_set(reterr, -EINVAL, "\"year\" must be a year from 1970 to 9998");
+		if (*ret_open || json_object_get(req, "from") || json_object_get(req, "to"))
+			return err_set(reterr, -EINVAL, "give \"year\", or \"from\" and \"to\", or "
+				       "\"open\":true");
+		*ret_from = ing_civil_to_epoch((int)y, 1, 1, 0, 0, 0) * 1000000;
+		*ret_to = ing_civil_to_epoch((int)y + 1, 1, 1, 0, 0, 0) * 1000000;
+		return 0;
+	}
+	if (*ret_open) {
+		if (json_object_get(req, "from") || json_object_get(req, "to"))
+			return err_set(reterr, -EINVAL, "\"open\":true covers the whole log: give "
+				       "no \"from\" or \"to\"");
+		*ret_from = *ret_to = INT64_MIN;
+		return 0;
+	}
+	r = srv__req_string(req, "from", true, 64, &from, reterr);
+	if (r == 0)
+		r = srv__req_string(req, "to", true, 64, &to, reterr);
+	if (r < 0)
+		return err_set(reterr, -EINVAL, "a report needs \"from\" and \"to\" (RFC 3339 "
+			       "times), \"year\", or \"open\":true");
+	if (srv__parse_time(from, ret_from) < 0 || srv__parse_time(to, ret_to) < 0)
+		return err_set(reterr, -EINVAL, "\"from\" and \"to\" must be RFC 3339 times with a "
+			       "zone, like 2026-01-01T00:00:00Z");
+	if (*ret_from >= *ret_to)
+		return err_set(reterr, -EINVAL, "\"from\" must be earlier than \"to\"");
+	return 0;
+}
+
+int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
+{
+	struct server *s = c->s;
+	const struct srv_index *x = &s->idx;
+	uint64_t accesses = 0, copy_outs = 0, refused = 0;
+	struct report_job *j;
+	int64_t from, to;
+	bool open_only;
+	int r;
+
+	r = report_period(req, &from, &to, &open_only, reterr);
+	if (r < 0)
+		return r;
+	r = need_index(s, reterr);
+	if (r < 0)
+		return r;
+	if (reports_running >= REPORTS_MAX)
+		return err_set(reterr, -EUSERS, "%d reports are being counted; try again when one "
+			       "is done", REPORTS_MAX);
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	r = make_book(s, &j->notes, &j->book);
+	if (r == 0)
+		r = rules_report_new(j->book, from, to, REPORT_OPEN_MAX, &j->rep);
+	if (r < 0) {
+		rules_book_free(j->book);
+		free(j->notes);
+		free(j);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	/* Accesses by whole UTC days: a day counts when its start lies in the period. */
+	for (size_t i = 0; i < x->naccess_days; i++) {
+		int64_t day = (int64_t)x->access_days[i].day * 86400 * 1000000;
+
+		if ((from != INT64_MIN && day < from) || (to != INT64_MIN && day >= to))
+			continue;
+		accesses += x->access_days[i].accesses;
+		copy_outs += x->access_days[i].copy_outs;
+		refused += x->access_days[i].refused;
+	}
+	rules_report_accesses(j->rep, accesses, copy_outs, refused);
+	j->c = c;
+	j->from_us = from;
+	j->to_us = to;
+	j->open_only = open_only;
+	j->end_clip = x->nclips;
+	j->end_ref = x->naccess_refs;
+	uv_idle_init(s->d->loop, &j->idle);
+	j->idle.data = j;
+	reports_running++;
+	srv__client_ref(c);
+	srv__hold(c);
+	uv_idle_start(&j->idle, on_report_slice);
+	return 0;
+}

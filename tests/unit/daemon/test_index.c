@@ -1,0 +1,234 @@
+/* test_index.c: the rules' part of daemon/srv-index.c: the clip table (fields, interned
+ * strings, lookups, purge), annotations with every field the rules read (and hold), access
+ * refs (by target index, by "sha256:HEX", by "entries", once per access, chained per clip) and
+ * the per-day access counters.  Entries are fed with srv__index_entry(), as the scan does; the
+ * two helpers srv-index.c borrows from srv-read.c are defined here, so no server is needed. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "deadline.h"
+#include "rules.h"
+#include "srv-internal.h"
+
+int srv__parse_time(const char *s, int64_t *ret_us)
+{
+	struct ing_civil c;
+	int32_t offset = 0;
+	char zone;
+	int64_t sec;
+
+	if (ing_parse_datetime(s, &c, &zone, &offset) < 0 || zone == 'N')
+		return -EINVAL;
+	sec = ing_civil_to_epoch(c.year, c.month, c.day, c.hour, c.minute, c.second);
+	if (zone == 'O')
+		sec -= offset;
+	*ret_us = sec * 1000000 + c.usec;
+	return 0;
+}
+
+int srv__hex32(const char *hex, uint8_t out[32])
+{
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return hex[64] ? -EINVAL : 0;
+}
+
+#define SHA_A "aa00000000000000000000000000000000000000000000000000000000000001"
+#define SHA_B "bb00000000000000000000000000000000000000000000000000000000000002"
+
+static void feed(struct srv_index *x, uint64_t index, const char *json)
+{
+	assert_int_equal(srv__index_entry(x, index, json, strlen(json)), 0);
+}
+
+static void feed_all(struct srv_index *x)
+{
+	feed(x, 0, "{\"deadline\":\"2026-11-21T08:10:00Z\",\"device\":\"CAM1\",\"duration_us\":600000000,"
+		   "\"ingested_at\":\"2026-11-20T09:00:00Z\",\"name\":\"a.mp4\",\"officer\":\"OFF7\","
+		   "\"recorded_end\":\"2026-11-20T08:10:00Z\",\"recorded_start\":\"2026-11-20T08:00:00Z\","
+		   "\"sha256\":\"" SHA_A "\",\"size\":1234,\"storage\":\"on_time\",\"type\":\"ingest\","
+		   "\"v\":1,\"zone\":\"dock\"}");
+	feed(x, 1, "{\"at\":\"2026-11-20T10:00:00Z\",\"by\":\"alice(uid 1001)\",\"op\":\"verify\","
+		   "\"target\":\"sha256:" SHA_A "\",\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	feed(x, 2, "{\"device\":null,\"duration_us\":null,\"error\":\"moov atom not found\","
+		   "\"ingested_at\":\"2026-11-20T11:00:00Z\",\"name\":\"b.mp4\",\"officer\":null,"
+		   "\"recorded_end\":null,\"recorded_start\":null,\"sha256\":\"" SHA_B "\",\"size\":9,"
+		   "\"storage\":\"unknown_time\",\"type\":\"damaged\",\"v\":1,\"zone\":\"dock\"}");
+	/* The target and the list name clip 0: one ref.  Entry 1 is no clip: none. */
+	feed(x, 3, "{\"at\":\"2026-11-20T12:00:00Z\",\"by\":\"bob(uid 1002)\",\"entries\":[0,1,2],"
+		   "\"op\":\"log\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	feed(x, 4, "{\"at\":\"2026-11-21T00:00:01Z\",\"by\":\"eve(uid 1003)\",\"op\":\"copy-out\","
+		   "\"result\":\"refused\",\"target\":2,\"allowed\":false,\"type\":\"access\",\"v\":1}");
+	feed(x, 5, "{\"at\":\"2026-11-21T01:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
+		   "\"result\":\"copied\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	feed(x, 6, "{\"at\":\"2026-11-21T02:00:00Z\",\"by\":\"root(uid 0)\",\"device\":\"CAM1\","
+		   "\"from\":\"2026-11-20T06:00:00Z\",\"kind\":\"remote_duty\",\"officer\":\"OFF7\","
+		   "\"returned_at\":\"2026-11-20T20:00:00+08:00\",\"to\":\"2026-11-20T09:00:00Z\","
+		   "\"type\":\"annotation\",\"v\":1}");
+	feed(x, 7, "{\"at\":\"2026-11-21T03:00:00Z\",\"by\":\"root(uid 0)\",\"entries\":[0,2],"
+		   "\"kind\":\"hold\",\"reason\":\"litigation\",\"type\":\"annotation\",\"v\":1}");
+	feed(x, 8, "{\"at\":\"2026-11-21T04:00:00Z\",\"by\":\"root(uid 0)\",\"entry\":2,"
+		   "\"explanation\":\"card pulled\",\"kind\":\"damage_report\",\"type\":\"annotation\","
+		   "\"v\":1}");
+	feed(x, 9, "{\"approver\":\"ann(uid 1004)\",\"at\":\"2026-11-21T05:00:00Z\","
+		   "\"by\":\"ann(uid 1004)\",\"entries\":[0],\"expires\":\"2026-12-01T00:00:00Z\","
+		   "\"grantee\":\"eve\",\"kind\":\"approval\",\"purpose\":\"court\","
+		   "\"type\":\"annotation\",\"v\":1}");
+	feed(x, 10, "{\"case\":\"C-1\",\"entries\":[0,2],\"kind\":\"case\",\"type\":\"annotation\","
+		    "\"at\":\"2026-11-21T06:00:00Z\",\"by\":\"root(uid 0)\",\"v\":1}");
+	feed(x, 11, "{\"at\":\"2026-11-22T00:00:00Z\",\"entry\":2,\"type\":\"purge\",\"v\":1}");
+}
+
+static void test_clips(void **state)
+{
+	struct srv_index x;
+	const struct srv_clip *c;
+	uint8_t sha[32];
+
+	(void)state;
+	assert_int_equal(srv__index_init(&x), 0);
+	feed_all(&x);
+	assert_int_equal(x.nclips, 2);
+	assert_null(srv__index_clip(&x, 1));
+	assert_int_equal(srv__index_clip_pos(&x, 2), 1);
+	assert_int_equal(srv__index_clip_pos(&x, 99), -1);
+	c = srv__index_clip(&x, 0);
+	assert_non_null(c);
+	assert_string_equal(srv__index_str(&x, c->device), "CAM1");
+	assert_string_equal(srv__index_str(&x, c->officer), "OFF7");
+	assert_string_equal(srv__index_str(&x, c->zone), "dock");
+	assert_int_equal(c->device, srv__index_str_find(&x, "CAM1"));
+	assert_int_equal(srv__index_str_find(&x, "CAM9"), 0);
+	assert_int_equal(c->start_us, ing_civil_to_epoch(2026, 11, 20, 8, 0, 0) * 1000000);
+	assert_int_equal(c->end_us, ing_civil_to_epoch(2026, 11, 20, 8, 10, 0) * 1000000);
+	assert_int_equal(c->duration_us, 600000000);
+	assert_int_equal(c->deadline_us, ing_civil_to_epoch(2026, 11, 21, 8, 10, 0) * 1000000);
+	assert_int_equal(c->size, 1234);
+	assert_int_equal(c->storage, RULES_ON_TIME);
+	assert_int_equal(srv__hex32(SHA_A, sha), 0);
+	assert_memory_equal(c->sha256, sha, 32);
+	assert_false(c->damaged || c->future || c->purged);
+	c = srv__index_clip(&x, 2);
+	assert_true(c->damaged);
+	assert_true(c->purged); /* entry 11 */
+	assert_int_equal(c->device, 0);
+	assert_null(srv__index_str(&x, c->device));
+	assert_int_equal(c->start_us, INT64_MIN);
+	assert_int_equal(c->duration_us, INT64_MIN);
+	assert_int_equal(c->storage, RULES_UNKNOWN_TIME);
+	srv__index_done(&x);
+}
+
+static void test_notes(void **state)
+{
+	const struct srv_note *n;
+	struct srv_index x;
+
+	(void)state;
+	assert_int_equal(srv__index_init(&x), 0);
+	feed_all(&x);
+	n = srv__index_note(&x, 6);
+	assert_int_equal(n->kind, SRV_NOTE_REMOTE_DUTY);
+	assert_int_equal(n->returned_us, ing_civil_to_epoch(2026, 11, 20, 12, 0, 0) * 1000000);
+	assert_int_equal(n->at_us, ing_civil_to_epoch(2026, 11, 21, 2, 0, 0) * 1000000);
+	assert_string_equal(n->by, "root(uid 0)");
+	n = srv__index_note(&x, 7);
+	assert_int_equal(n->kind, SRV_NOTE_HOLD);
+	assert_int_equal(n->nentries, 2);
+	assert_string_equal(n->reason, "litigation");
+	n = srv__index_note(&x, 8);
+	assert_string_equal(n->reason, "card pulled"); /* a damage report's explanation */
+	n = srv__index_note(&x, 9);
+	assert_string_equal(n->grantee, "eve");
+	assert_string_equal(n->purpose, "court");
+	assert_int_equal(n->expires_us, ing_civil_to_epoch(2026, 12, 1, 0, 0, 0) * 1000000);
+	n = srv__index_note(&x, 10);
+	assert_string_equal(n->case_id, "C-1");
+	assert_null(n->grantee);
+	assert_int_equal(n->expires_us, INT64_MIN);
+	assert_true(srv__index_explained(&x, 2, SRV_NOTE_DAMAGE_REPORT));
+	srv__index_done(&x);
+}
+
+static void test_accesses(void **state)
+{
+	const struct srv_access_ref *r;
+	const struct srv_clip *c;
+	struct srv_index x;
+	uint32_t k;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(srv__index_init(&x), 0);
+	feed_all(&x);
+	/* Clip 0: the verify by hash (1), the log (3, once although named twice), the
+	 * copy-out (5); newest first. */
+	c = srv__index_clip(&x, 0);
+	n = 0;
+	for (k = c->last_access; k; k = r->next) {
+		r = &x.access_refs[k - 1];
+		assert_int_equal(r->clip, 0);
+		assert_int_equal(r->access, n == 0 ? 5 : n == 1 ? 3 : 1);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	r = &x.access_refs[c->last_access - 1];
+	assert_string_equal(srv__index_str(&x, r->op), "copy-out");
+	assert_string_equal(srv__index_str(&x, r->by), "root(uid 0)");
+	assert_true(r->allowed);
+	assert_int_equal(r->at_s, ing_civil_to_epoch(2026, 11, 21, 1, 0, 0));
+	/* Clip 2: the log (3) and the refused copy-out (4). */
+	c = srv__index_clip(&x, 2);
+	r = &x.access_refs[c->last_access - 1];
+	assert_int_equal(r->access, 4);
+	assert_false(r->allowed);
+	assert_int_equal(x.access_refs[r->next - 1].access, 3);
+	assert_int_equal(x.access_refs[r->next - 1].next, 0);
+	assert_int_equal(x.naccess_refs, 5);
+	/* Per day: the 20th two allowed; the 21st one refused, one allowed copy-out. */
+	assert_int_equal(x.naccess_days, 2);
+	assert_int_equal(x.access_days[0].day, ing_civil_to_epoch(2026, 11, 20, 0, 0, 0) / 86400);
+	assert_int_equal(x.access_days[0].accesses, 2);
+	assert_int_equal(x.access_days[0].refused, 0);
+	assert_int_equal(x.access_days[1].accesses, 1);
+	assert_int_equal(x.access_days[1].copy_outs, 1);
+	assert_int_equal(x.access_days[1].refused, 1);
+	/* A day out of order goes into its place. */
+	feed(&x, 12, "{\"at\":\"2026-11-19T23:00:00Z\",\"by\":\"x\",\"op\":\"entry\",\"target\":5,"
+		     "\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	assert_int_equal(x.naccess_days, 3);
+	assert_int_equal(x.access_days[0].day, ing_civil_to_epoch(2026, 11, 19, 0, 0, 0) / 86400);
+	assert_int_equal(x.access_days[1].accesses, 2);
+	/* An allowed copy-out that handed nothing over (the original was purged) is an access,
+	 * not a copy. */
+	feed(&x, 13, "{\"at\":\"2026-11-21T05:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
+		     "\"result\":\"purged\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	assert_int_equal(x.access_days[2].accesses, 2);
+	assert_int_equal(x.access_days[2].copy_outs, 1);
+	srv__index_done(&x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clips),
+		cmocka_unit_test(test_notes),
+		cmocka_unit_test(test_accesses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
