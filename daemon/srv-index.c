@@ -736,6 +736,20 @@ static int index_access(struct srv_index *x, uint64_t index, const json_t *o)
 	return r;
 }
 
+int srv__index_own_access(struct srv_index *x, uint64_t index, const json_t *entry)
+{
+	int r;
+
+	/* Only when the scan stands exactly there: everything before is indexed (the clips it
+	 * names among them), and the scan will not read it again.  Otherwise the scan reads it
+	 * from the log as any other entry. */
+	if (index != x->scanned || !x->caught_up)
+		return 0;
+	r = index_access(x, index, entry);
+	x->scanned++; /* even on failure: a half-indexed entry must not be counted twice */
+	return r;
+}
+
 static void index_purge(struct srv_index *x, const json_t *o)
 {
 	const json_t *v = json_object_get(o, "entry");

@@ -209,6 +209,11 @@ int srv__index_step(struct srv_index *x, struct tlog *log, uint64_t deadline_ns,
  * srv__index_add_note() may have added an annotation ahead of the scan.  @return 0, -ENOMEM. */
 int srv__index_entry(struct srv_index *x, uint64_t index, const char *bytes, size_t len);
 
+/** The access entry @entry (an object) that the server appended was committed at @index:
+ * index it from the object when the scan stands at @index (which it then passes), so that
+ * the scan does not read and parse it back; otherwise do nothing.  @return 0, -ENOMEM. */
+int srv__index_own_access(struct srv_index *x, uint64_t index, const struct json_t *entry);
+
 /** Parse the annotation entry @entry into @ret (index 0).  @return 0, -EBADMSG (not an
  * annotation with a known kind), -ENOMEM. */
 int srv__note_parse(const struct json_t *entry, struct srv_note *ret);
