@@ -842,59 +842,87 @@ static bool explained(const struct srv_index *x, uint64_t entry, uint8_t kind)
 	return false;
 }
 
-/* Whether a remote_duty declaration reclassifies the late clip @entry as on_time_remote, as
- * rules_clip_status() decides it (so that `status` and `report --open` agree). */
-static bool remote_duty_reclassifies(const struct srv_index *x, uint64_t entry,
-				     int64_t storage_deadline_us)
+/* The remote_duty declarations of the index as a rules book (NULL when there are none, or
+ * when out of memory: then late clips are counted as logged).  @ret_notes is the caller's to
+ * free with the book. */
+static struct rules_book *duty_book(const struct srv_index *x, int64_t storage_deadline_us,
+				    struct rules_note **ret_notes)
+{
+	struct rules_params params = { .storage_deadline_us = storage_deadline_us };
+	struct rules_note *notes = NULL;
+	struct rules_book *book = NULL;
+	size_t n = 0;
+
+	*ret_notes = NULL;
+	for (size_t i = 0; i < x->nnotes; i++) {
+		const struct srv_note *note = &x->notes[i];
+
+		if (note->kind != SRV_NOTE_REMOTE_DUTY)
+			continue;
+		if (!notes && !(notes = malloc(x->nnotes * sizeof(*notes))))
+			return NULL;
+		notes[n++] = (struct rules_note){
+			.index = note->index, .kind = RULES_REMOTE_DUTY, .device = note->device,
+			.officer = note->officer, .from_us = note->from_us, .to_us = note->to_us,
+			.returned_us = note->returned_us, .at_us = note->at_us,
+		};
+	}
+	if (n && rules_book_new(&params, notes, n, &book) < 0)
+		book = NULL;
+	if (!book)
+		free(notes);
+	else
+		*ret_notes = notes;
+	return book;
+}
+
+/* Whether a remote_duty declaration of @book reclassifies the late clip @entry as
+ * on_time_remote, as rules_clip_status() decides it (so that `status` and `report --open`
+ * agree). */
+static bool remote_duty_reclassifies(const struct srv_index *x, const struct rules_book *book,
+				     uint64_t entry)
 {
 	const struct srv_clip *c = srv__index_clip(x, entry);
-	struct rules_params params = { .storage_deadline_us = storage_deadline_us };
-	struct rules_note duty;
-	struct rules_book *book;
 	struct rules_status st;
-	bool yes = false;
+	struct rules_clip rc;
 
-	if (!c)
+	if (!c || !book)
 		return false;
-	for (size_t i = 0; i < x->nnotes && !yes; i++) {
-		const struct srv_note *n = &x->notes[i];
-		struct rules_clip rc = {
-			.index = c->index, .device = srv__index_str(x, c->device),
-			.officer = srv__index_str(x, c->officer), .start_us = c->start_us,
-			.end_us = c->end_us, .duration_us = c->duration_us,
-			.ingested_us = c->ingested_us, .deadline_us = c->deadline_us,
-			.storage = c->storage, .damaged = c->damaged, .future = c->future,
-		};
-
-		if (n->kind != SRV_NOTE_REMOTE_DUTY)
-			continue;
-		duty = (struct rules_note){
-			.index = n->index, .kind = RULES_REMOTE_DUTY, .device = n->device,
-			.officer = n->officer, .from_us = n->from_us, .to_us = n->to_us,
-			.returned_us = n->returned_us, .at_us = n->at_us,
-		};
-		if (rules_book_new(&params, &duty, 1, &book) < 0)
-			return false; /* out of memory: counted late, as logged */
-		rules_clip_status(book, &rc, &st);
-		yes = st.storage_now == RULES_ON_TIME_REMOTE;
-		rules_book_free(book);
-	}
-	return yes;
+	rc = (struct rules_clip){
+		.index = c->index, .device = srv__index_str(x, c->device),
+		.officer = srv__index_str(x, c->officer), .start_us = c->start_us,
+		.end_us = c->end_us, .duration_us = c->duration_us, .ingested_us = c->ingested_us,
+		.deadline_us = c->deadline_us, .storage = c->storage, .damaged = c->damaged,
+		.future = c->future,
+	};
+	rules_clip_status(book, &rc, &st);
+	return st.storage_now == RULES_ON_TIME_REMOTE;
 }
 
 void srv__index_open(const struct srv_index *x, int64_t storage_deadline_us, uint64_t *ret_late,
 		     uint64_t *ret_unknown, uint64_t *ret_damaged)
 {
 	uint64_t late = 0, unknown = 0, damaged = 0;
+	struct rules_note *duties = NULL;
+	struct rules_book *book = NULL;
+	bool built = false;
 
 	for (size_t i = 0; i < x->nopen; i++) {
 		if (explained(x, x->open_storage[i], SRV_NOTE_LATE_STORAGE))
 			continue;
-		if (!x->open_storage_late[i])
+		if (!x->open_storage_late[i]) {
 			unknown++;
-		else if (!remote_duty_reclassifies(x, x->open_storage[i], storage_deadline_us))
+			continue;
+		}
+		if (!built) { /* only when a late clip is still open: usually none is */
+			book = duty_book(x, storage_deadline_us, &duties);
+			built = true;
+		}
+		if (!remote_duty_reclassifies(x, book, x->open_storage[i]))
 			late++;
 	}
+	rules_book_free(book);
+	free(duties);
 	for (size_t i = 0; i < x->ndamaged; i++)
 		if (!explained(x, x->damaged[i], SRV_NOTE_DAMAGE_REPORT))
 			damaged++;

@@ -749,10 +749,15 @@ static json_t *stream_comparison(const struct vfp *fp, const json_t *entry)
  * newest checkpoint (the proof of entry i at size n is the same text until the next
  * checkpoint).  Both are kept here, direct-mapped by entry index: a reviewer checking the
  * same clips again, or many clients checking one clip, pay for them once per checkpoint.  A
- * miss costs what it cost before plus a copy.  Bounded: VCACHE_SLOTS entries and proofs (a
- * few MiB). */
+ * miss costs what it cost before plus a copy.  Bounded: VCACHE_SLOTS entries of at most
+ * VCACHE_ENTRY_MAX bytes (with their parsed form, about 5 times that) and VCACHE_SLOTS proofs
+ * (about 1.5 KiB each): at most about 50 MiB, in practice a few MiB (ingest entries of 1 to 4
+ * KiB). */
 
 #define VCACHE_SLOTS 1024
+/* An ingest entry is 1 to 4 KiB; a case annotation naming 10,000 entries is 100 KiB and
+ * parses to far more: such entries are read each time instead. */
+#define VCACHE_ENTRY_MAX (8 * 1024)
 
 struct vcache_entry {
 	uint64_t index1; /* index + 1; 0: empty */
@@ -800,10 +805,16 @@ static int splice_entry(struct server *s, uint64_t index, const char *key, struc
 	struct vcache_entry *slot = vc ? &vc->entry[index % VCACHE_SLOTS] : NULL;
 	char *bytes;
 	size_t len;
-	json_t *o;
+	json_t *o = NULL;
 	int r;
 
 	if (slot && slot->index1 == index + 1) {
+		if (ret_json && !slot->json) {
+			slot->json = srv__entry_json(slot->bytes, slot->len);
+			if (!slot->json)
+				return err_set(reterr, -EIO, "entry %" PRIu64 " in the log does "
+					       "not parse", index);
+		}
 		if (ret_json)
 			*ret_json = json_incref(slot->json);
 		srv__text_addf(tail, ",\"%s\":", key);
@@ -813,16 +824,19 @@ static int splice_entry(struct server *s, uint64_t index, const char *key, struc
 	r = tlog_entry(s->d->log, index, &bytes, &len, reterr);
 	if (r < 0)
 		return r;
-	o = srv__entry_json(bytes, len);
-	if (!o) {
-		free(bytes);
-		return err_set(reterr, -EIO, "entry %" PRIu64 " in the log does not parse", index);
+	/* Annotations are spliced, not read: parse only what the caller needs. */
+	if (ret_json) {
+		o = srv__entry_json(bytes, len);
+		if (!o) {
+			free(bytes);
+			return err_set(reterr, -EIO, "entry %" PRIu64 " in the log does not parse",
+				       index);
+		}
+		*ret_json = json_incref(o);
 	}
 	srv__text_addf(tail, ",\"%s\":", key);
 	srv__text_add(tail, bytes, len);
-	if (ret_json)
-		*ret_json = json_incref(o);
-	if (slot) {
+	if (slot && len <= VCACHE_ENTRY_MAX) {
 		json_decref(slot->json);
 		free(slot->bytes);
 		*slot = (struct vcache_entry){ index + 1, o, bytes, len };
