@@ -26,6 +26,7 @@
  * survives a crash, and LMDB's copy-on-write pages mean a crash mid-append leaves the previous
  * commit intact.  MDB_MAP_FULL aborts the txn, doubles the map and retries the whole batch. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -64,7 +65,35 @@ struct tlog {
 	bool map_full;                   /* the last write failed with MDB_MAP_FULL */
 };
 
-CLEANUP_FUNC(MDB_txn *, mdb_txn_abort)
+/* Growing the map (mdb_env_set_mapsize) is allowed only while no transaction of this process
+ * is open: other threads' readers would keep pointers into the old mapping, and the daemon
+ * reads from its loop, its workers and the scrubber while the writer thread appends.  So
+ * every transaction holds this lock shared from its begin to its end, and growing takes it
+ * exclusively.  glibc's default rwlock prefers readers, so a thread that begins a second
+ * read while holding one cannot deadlock against a waiting grow.  Process-wide: transactions
+ * are short, and one lock for every log in a process is simpler than one per environment. */
+static pthread_rwlock_t map_lock = PTHREAD_RWLOCK_INITIALIZER;
+
+static void txn_abort(MDB_txn *txn)
+{
+	if (txn) {
+		mdb_txn_abort(txn);
+		pthread_rwlock_unlock(&map_lock);
+	}
+}
+
+static int txn_commit(MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+
+	pthread_rwlock_unlock(&map_lock);
+	return rc;
+}
+
+static void mdb_txn_abortp(MDB_txn **txn)
+{
+	txn_abort(*txn);
+}
 
 /* Translate an LMDB result once, here, as Knot Resolver's cdb_lmdb.c does. */
 static int lmdb_error(int rc)
@@ -186,15 +215,24 @@ static int env_open(struct tlog *log, const char *dir, struct err_detail *reterr
 
 static int txn_begin(struct tlog *log, unsigned flags, MDB_txn **ret, struct err_detail *reterr)
 {
-	int rc = mdb_txn_begin(log->env, NULL, flags, ret);
+	int rc;
 
+	pthread_rwlock_rdlock(&map_lock);
+	rc = mdb_txn_begin(log->env, NULL, flags, ret);
 	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map; adopt its size (no txn of ours is open). */
+		/* Another process grew the map; adopt its size, with no txn of ours open. */
+		pthread_rwlock_unlock(&map_lock);
+		pthread_rwlock_wrlock(&map_lock);
 		mdb_env_set_mapsize(log->env, 0);
+		pthread_rwlock_unlock(&map_lock);
+		pthread_rwlock_rdlock(&map_lock);
 		rc = mdb_txn_begin(log->env, NULL, flags, ret);
 	}
-	if (rc)
+	if (rc) {
+		pthread_rwlock_unlock(&map_lock);
+		*ret = NULL;
 		return lmdb_fail_(log, reterr, rc, "cannot begin a transaction");
+	}
 	return 0;
 }
 
@@ -401,11 +439,11 @@ int tlog_create(const char *dir, const char *origin, const char *key_path, const
 	    (r = meta_put(log, txn, "vkey", vkey, reterr)) < 0 ||
 	    (r = meta_put(log, txn, "key_path", abs_key, reterr)) < 0)
 		goto out;
-	rc = mdb_txn_commit(TAKE_PTR(txn));
+	rc = txn_commit(TAKE_PTR(txn));
 	if (rc)
 		r = lmdb_fail_(log, reterr, rc, "cannot commit the new log");
 out:
-	mdb_txn_abort(TAKE_PTR(txn)); /* before the env closes */
+	txn_abort(TAKE_PTR(txn)); /* before the env closes */
 	tlog_free(log);
 	return r;
 }
@@ -449,7 +487,7 @@ int tlog_open(const char *dir, unsigned flags, struct tlog **ret, struct err_det
 			goto fail;
 	}
 	/* Table handles opened in a txn survive only if it commits, even a read-only one. */
-	rc = mdb_txn_commit(TAKE_PTR(txn));
+	rc = txn_commit(TAKE_PTR(txn));
 	if (rc) {
 		r = lmdb_fail_(log, reterr, rc, "cannot open the log's tables");
 		goto fail;
@@ -459,7 +497,7 @@ int tlog_open(const char *dir, unsigned flags, struct tlog **ret, struct err_det
 	return 0;
 fail:
 	free(format);
-	mdb_txn_abort(TAKE_PTR(txn));
+	txn_abort(TAKE_PTR(txn));
 	tlog_free(log);
 	return r;
 }
@@ -592,7 +630,7 @@ static int append_txn(struct tlog *log, const struct iovec *entries, size_t n,
 		if (r < 0)
 			return r;
 	}
-	rc = mdb_txn_commit(TAKE_PTR(txn));
+	rc = txn_commit(TAKE_PTR(txn));
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot commit the appended entries");
 	return 0;
@@ -606,7 +644,9 @@ static int map_grow(struct tlog *log, struct err_detail *reterr)
 	if (want < log->mapsize)
 		return err_set(reterr, -ENOSPC, "the log's map cannot grow past %zu bytes",
 			       log->mapsize);
+	pthread_rwlock_wrlock(&map_lock);
 	rc = mdb_env_set_mapsize(log->env, want);
+	pthread_rwlock_unlock(&map_lock);
 	if (rc)
 		return err_set(reterr, lmdb_error(rc), "cannot grow the log's map to %zu bytes: %s",
 			       want, mdb_strerror(rc));
@@ -935,7 +975,7 @@ static int checkpoint_txn(struct tlog *log, struct vfy_signer *signer, int *ret_
 	rc = mdb_put(txn, log->checkpoints, &k, &v, MDB_APPEND);
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot store the checkpoint");
-	rc = mdb_txn_commit(TAKE_PTR(txn));
+	rc = txn_commit(TAKE_PTR(txn));
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot commit the checkpoint");
 	*ret_signed = 1;

@@ -2,9 +2,11 @@
  * root recomputed from the stored entries, reopening, checkpoints, proof files, map growth,
  * the writer lock and the error paths.  Each test gets a fresh mkdtemp() directory. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -364,6 +366,70 @@ static void test_map_grows(void **state)
 	tlog_free(log);
 }
 
+/* Readers on other threads while the writer grows the map: custodyd reads from its loop, its
+ * workers and the scrubber while its writer thread appends.  Growing remaps the database, so a
+ * read that overlapped it used a stale mapping (the soak's segfault in liblmdb). */
+struct reader {
+	struct tlog *log;
+	_Atomic bool *stop;
+	uint64_t reads, errors;
+};
+
+static void *read_loop(void *arg)
+{
+	struct reader *rd = arg;
+	char expect[400];
+
+	while (!*rd->stop) {
+		struct err_detail e;
+		uint64_t size, i;
+		char *bytes;
+		size_t len;
+
+		if (tlog_size(rd->log, &size, &e) < 0 || size == 0)
+			continue;
+		i = (rd->reads * 7919) % size;
+		if (tlog_entry(rd->log, i, &bytes, &len, &e) < 0) {
+			rd->errors++;
+			continue;
+		}
+		if (len != make_entry(i, expect, sizeof(expect)) || memcmp(bytes, expect, len))
+			rd->errors++;
+		free(bytes);
+		rd->reads++;
+	}
+	return NULL;
+}
+
+static void test_map_grows_under_readers(void **state)
+{
+	struct fixture *fx = *state;
+	_Atomic bool stop = false;
+	struct reader rd[3];
+	pthread_t t[3];
+	struct err_detail e;
+	struct tlog *log;
+
+	setenv("CUSTODY_LMDB_MAPSIZE", "262144", 1);
+	assert_int_equal(tlog_open(fx->db, TLOG_WRITE, &log, &e), 0);
+	unsetenv("CUSTODY_LMDB_MAPSIZE");
+	append_range(log, 0, 100);
+	for (int k = 0; k < 3; k++) {
+		rd[k] = (struct reader){ .log = log, .stop = &stop };
+		assert_int_equal(pthread_create(&t[k], NULL, read_loop, &rd[k]), 0);
+	}
+	/* 256 KiB to 16 MiB: six grows, each while the readers run. */
+	for (uint64_t i = 100; i < 40000; i += 100)
+		append_range(log, i, 100);
+	stop = true;
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(pthread_join(t[k], NULL), 0);
+		assert_int_equal(rd[k].errors, 0);
+		assert_true(rd[k].reads > 0);
+	}
+	tlog_free(log);
+}
+
 static void test_writer_lock_names_holder(void **state)
 {
 	struct fixture *fx = *state;
@@ -458,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_readonly_cannot_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_grows_under_readers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_lock_names_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookup_keys, setup, teardown),
 	};
