@@ -913,7 +913,9 @@ static int read_start(const char *fmt, const char *s, size_t avail, struct ing_c
 	return civil_valid(c) ? (int)o : -1;
 }
 
-/* A field's text must be UTF-8 without control characters (it ends up in log entries). */
+/* A field's text must be UTF-8 without control characters (it ends up in log entries and on
+ * terminals): C0, DEL and C1 (U+0080..U+009F, c2 80..c2 9f; U+009B is a CSI to some
+ * terminals).  The C1 check was missing until tests/fuzz/fuzz_pattern.c found it. */
 static bool field_ok(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -923,7 +925,8 @@ static bool field_ok(const char *s, size_t len)
 	for (size_t i = 0; i < len;) {
 		size_t n = ing__utf8_seq(u + i, len - i);
 
-		if (n == 0 || u[i] < 0x20 || u[i] == 0x7f || u[i] == '/')
+		if (n == 0 || u[i] < 0x20 || u[i] == 0x7f || u[i] == '/' ||
+		    (n == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0))
 			return false;
 		i += n;
 	}

@@ -1092,7 +1092,8 @@ int rules_report_json(struct rules_report *r, json_t **ret)
 	json_t *o = json_object(), *devs = json_array(), *offs = json_array();
 	size_t open_total;
 
-	qsort(r->spans, r->nspans, sizeof(*r->spans), cmp_rspan);
+	if (r->nspans) /* r->spans is NULL when empty: qsort(NULL, 0) is undefined */
+		qsort(r->spans, r->nspans, sizeof(*r->spans), cmp_rspan);
 	spans = malloc((r->nspans ? r->nspans : 1) * sizeof(*spans));
 	gaps = malloc((r->nspans ? r->nspans : 1) * sizeof(*gaps));
 	if (!spans || !gaps || !o || !devs || !offs) {

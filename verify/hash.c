@@ -174,6 +174,17 @@ int vfy_b64_decode(const char *b64, size_t len, uint8_t *out, size_t outmax)
 	 * require padding, so the length must be a multiple of 4. */
 	if (len % 4 != 0)
 		return -EBADMSG;
+	/* libsodium 1.0.18 (Debian 12) reads the text as plain char, signed here, and its
+	 * constant-time lookup then takes every byte >= 0x80 for an alphabet character: "–"
+	 * (U+2013, e2 80 93) decodes as "///".  Found by tests/fuzz/fuzz_note.c.  Only the
+	 * alphabet and the padding may reach it. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)b64[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '/' || c == '='))
+			return -EBADMSG;
+	}
 	if (sodium_base642bin(out, outmax, b64, len, NULL, &n, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    end != b64 + len)

@@ -164,6 +164,13 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 				 "empty line");
 		goto fail;
 	}
+	/* The checkpoint is kept as a C string with its length beside it: a NUL byte would cut
+	 * the string short of the length (a signed note is text and never holds one). */
+	if (memchr(pos, '\0', (size_t)(end - pos))) {
+		r = err_set_line(reterr, -EBADMSG, lineno + 1, "the checkpoint after line %u "
+				 "contains a NUL byte", lineno);
+		goto fail;
+	}
 	p.checkpoint_len = (size_t)(end - pos);
 	p.checkpoint = strndup(pos, p.checkpoint_len);
 	if (!p.checkpoint) {

@@ -288,6 +288,10 @@ static void test_pattern_match(void **state)
 	assert_int_equal(ing_name_pattern_match(p, "CAM_O_2024050108300_1.mp4", &f), -ENOENT);
 	assert_int_equal(ing_name_pattern_match(p, "C\xff_O_20240501083000_1.mp4", &f), -ENOENT);
 	assert_int_equal(ing_name_pattern_match(p, "C\x01_O_20240501083000_1.mp4", &f), -ENOENT);
+	/* C1 controls too (found by tests/fuzz/fuzz_pattern.c): U+0083, and U+009B (CSI). */
+	assert_int_equal(ing_name_pattern_match(p, "C\xc2\x83_O_20240501083000_1.mp4", &f), -ENOENT);
+	assert_int_equal(ing_name_pattern_match(p, "C_O\xc2\x9b_20240501083000_1.mp4", &f), -ENOENT);
+	assert_int_equal(ing_name_pattern_match(p, "C\xc2\xa0_O_20240501083000_1.mp4", &f), 0);
 	p = ing_name_pattern_free(p);
 
 	/* Literal text with the extension, %F %T, literal braces, %y %j and %f. */

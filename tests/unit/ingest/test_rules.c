@@ -657,6 +657,14 @@ static void test_report(void **state)
 	assert_true(json_is_true(json_object_get(j, "open_truncated")));
 	json_decref(j);
 	rules_report_free(r);
+
+	/* A period without clips (found by tests/fuzz/fuzz_request.c: it sorted a NULL array,
+	 * which UBSan reports in the sanitizer build). */
+	assert_int_equal(rules_report_new(b, at(100, 0, 0, 0), at(101, 0, 0, 0), 2, &r), 0);
+	assert_int_equal(rules_report_json(r, &j), 0);
+	assert_int_equal(count(json_object_get(j, "totals"), "clips"), 0);
+	json_decref(j);
+	rules_report_free(r);
 	rules_book_free(b);
 }
 

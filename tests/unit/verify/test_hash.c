@@ -286,6 +286,14 @@ static void test_b64_rejects(void **state)
 	assert_rejected("Zm9vYmFy\n");
 	/* An embedded NUL is not the end of the input. */
 	assert_int_equal(vfy_b64_decode("Zm\0v", 4, out, sizeof(out)), -EBADMSG);
+	/* Bytes >= 0x80, which libsodium 1.0.18 alone decodes as alphabet characters (found by
+	 * tests/fuzz/fuzz_note.c: a checkpoint root with "\xe2\x80\x93" in place of "///"). */
+	assert_rejected("Zm\xe2\x80\x93");
+	for (int c = 0x80; c <= 0xff; c++) {
+		char t[5] = { 'Z', 'm', '9', (char)c, 0 };
+
+		assert_rejected(t);
+	}
 }
 
 int main(void)

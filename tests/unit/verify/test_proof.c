@@ -188,6 +188,21 @@ static void test_no_extra_rejected(void **state)
 	free(text);
 }
 
+/* Found by tests/fuzz/fuzz_proof.c: a NUL byte in the checkpoint part made the checkpoint
+ * string shorter than its recorded length, and formatting or verifying read past it. */
+static void test_nul_in_checkpoint_rejected(void **state)
+{
+	static const char text[] = "c2sp.org/tlog-proof@v1\nextra AA==\nindex 0\n\n"
+				   "Log\n1\n\0AAAA\n";
+	struct vfy_tlog_proof p;
+	struct err_detail e = { 0 };
+
+	(void)state;
+	assert_int_equal(vfy_tlog_proof_parse(text, sizeof(text) - 1, &p, &e), -EBADMSG);
+	assert_int_equal(e.line, 5);
+	assert_non_null(strstr(e.msg, "NUL"));
+}
+
 static void test_consistency_parse_errors(void **state)
 {
 	static const char *bad[] = {
@@ -216,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_and_verify),
 		cmocka_unit_test(test_every_byte_flip_fails),
 		cmocka_unit_test(test_no_extra_rejected),
+		cmocka_unit_test(test_nul_in_checkpoint_rejected),
 		cmocka_unit_test(test_consistency_parse_errors),
 	};
 
