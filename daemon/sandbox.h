@@ -1,0 +1,36 @@
+#pragma once
+/* The sandbox custody-probe puts itself in before it reads a byte of the media (issue 6 item 1),
+ * and the exit codes through which the probe tells custodyd what stopped it.  custodyd
+ * includes this header only for those codes and limits; it never calls sandbox_enter(). */
+
+#include <stdbool.h>
+
+struct err_detail;
+
+/* Address space of a probe (RLIMIT_AS), libraries included.  A demuxer's own needs are its I/O
+ * buffer, probing (5 MB) and the container's index (an MP4 index grows with its samples: about
+ * 50 bytes each, 160 MB for twelve hours of 30 fps video with sound). */
+#define SANDBOX_MEMORY_MIB 512u
+
+/* custody-probe's exit codes besides 0 (a fingerprint, damaged files included) and 2 (usage
+ * or system error). */
+#define SANDBOX_EXIT_NOMEM 3 /* an allocation failed: the memory limit above */
+#define SANDBOX_EXIT_SETUP 4 /* the sandbox could not be set up, so the media was not read */
+
+struct sandbox_limits {
+	unsigned long long memory_bytes; /* RLIMIT_AS; 0 leaves it as it is */
+	unsigned cpu_seconds;            /* RLIMIT_CPU: SIGXCPU after this many CPU seconds */
+	bool filter;                     /* the seccomp filter (only tests turn it off) */
+};
+
+/** Confine the calling process for good, in custody-probe's descriptor layout: the media open
+ * read-only on fd 0, the answer pipe on fd 1, stderr on fd 2.  Closes every other descriptor,
+ * sets the rlimits of @lim (never raising one), makes the process non-dumpable, sets
+ * no_new_privs and loads a seccomp filter that kills the process (SIGSYS) on any system call
+ * that demuxing a descriptor and writing the answer do not need; open() and openat() fail with
+ * EACCES instead.  Libraries that open files or start threads lazily must be started before
+ * (custody-probe does, see warm_up() in probe.c).
+ * Single-threaded processes only (the filter is not synchronised to other threads).
+ * @return 0; or -ENOMEM, -EINVAL, -EPERM, -ENOSYS… with the step in @reterr, after which the
+ * process may be partly confined and must not read the media. */
+int sandbox_enter(const struct sandbox_limits *lim, struct err_detail *reterr);
