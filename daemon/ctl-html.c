@@ -229,17 +229,6 @@ static const char *fmt_dur(int64_t us, char *buf, size_t len)
 
 /* ---- escaping -------------------------------------------------------------------------------- */
 
-/* What must not reach the page as itself: controls other than tab and newline (XML refuses C0,
- * and a C1 or escape sequence has no business in a name), the bidi embeddings, overrides and
- * isolates (a file name could show its extension reversed), the invisible BOM, and
- * noncharacters (XML refuses U+FFFE and U+FFFF). */
-static bool unsafe_cp(uint32_t c)
-{
-	return (utf8_is_control(c) && c != '\t' && c != '\n') || (c >= 0x202a && c <= 0x202e) ||
-	       (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f || c == 0x061c ||
-	       c == 0xfeff || (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe;
-}
-
 /* Write @len bytes of @s escaped for HTML text and quoted attributes alike, at most @max
  * characters (0: all) followed by "…" when cut. */
 static void put_text_n(FILE *f, const char *s, size_t len, size_t max)
@@ -278,7 +267,8 @@ static void put_text_n(FILE *f, const char *s, size_t len, size_t max)
 			fputs("&#39;", f);
 			break;
 		default:
-			if (unsafe_cp(c))
+			/* XML refuses C0 and U+FFFE/U+FFFF; the rest must not reach a reader. */
+			if (utf8_is_unsafe(c))
 				fputs("\xef\xbf\xbd", f);
 			else
 				fwrite(s + i, 1, k, f);

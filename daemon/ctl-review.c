@@ -5,14 +5,64 @@
  * lines, gaps between the clips they separate, every open item with the command that closes
  * it, and the verdict as the last line so that `| tail -1` gives it.  Fields the daemon
  * leaves out or sends as null print as "unknown" rather than failing: an old daemon, or a
- * hand-made log, must still be readable. */
+ * hand-made log, must still be readable.
+ *
+ * Names, devices, officers, reasons, errors and the daemon's messages (which quote them) come
+ * from file names and from people: before printing, every string of the answer goes through
+ * utf8_for_terminal(), so that no escape sequence, newline, bidi override or invalid byte
+ * reaches the terminal as itself (one could move the cursor, or fake the verdict line).  The
+ * CSV is data for a spreadsheet, not a terminal: its names are quoted, not altered. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "ctl-review.h"
+#include "utf8.h"
+
+/* Make every string of @v (in place) safe for a terminal.  @return 0, -1 (out of memory). */
+static int terminal_safe(json_t *v)
+{
+	const char *key;
+	json_t *m;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		json_object_foreach(v, key, m)
+			if (terminal_safe(m) < 0)
+				return -1;
+		return 0;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, m)
+			if (terminal_safe(m) < 0)
+				return -1;
+		return 0;
+	case JSON_STRING: {
+		char *safe = utf8_for_terminal(json_string_value(v), json_string_length(v));
+		int r = safe ? json_string_set(v, safe) : -1;
+
+		free(safe);
+		return r < 0 ? -1 : 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* A copy of @v for printing on a terminal, or NULL (said on stderr) when out of memory. */
+static json_t *terminal_copy(const json_t *v)
+{
+	json_t *copy = json_deep_copy(v);
+
+	if (copy && terminal_safe(copy) < 0)
+		copy = (json_decref(copy), NULL);
+	if (!copy)
+		fprintf(stderr, "custodyctl: out of memory for printing the answer\n");
+	return copy;
+}
 
 static const char *str(const json_t *o, const char *key, const char *dflt)
 {
@@ -134,7 +184,7 @@ static void print_gap(FILE *out, const json_t *gap)
 		fprintf(out, "UNEXPLAINED\n");
 }
 
-int ctl_review_print(const json_t *review, FILE *out)
+static int review_print(const json_t *review, FILE *out)
 {
 	const json_t *open = json_object_get(review, "open");
 	const json_t *devices = json_object_get(review, "devices"), *dev, *item, *a;
@@ -200,6 +250,18 @@ int ctl_review_print(const json_t *review, FILE *out)
 	return json_is_true(json_object_get(review, "complete")) ? 0 : 1;
 }
 
+int ctl_review_print(const json_t *review, FILE *out)
+{
+	json_t *safe = terminal_copy(review);
+	int r;
+
+	if (!safe)
+		return 2;
+	r = review_print(safe, out);
+	json_decref(safe);
+	return r;
+}
+
 /* ---- reports ----------------------------------------------------------------------------- */
 
 static const char *const counters[] = {
@@ -251,7 +313,7 @@ static void print_table(FILE *out, const char *what, const char *key, const json
 		print_row(out, str(row, key, "(unknown)"), row);
 }
 
-void ctl_report_print(const json_t *report, bool open_only, FILE *out)
+static void report_print(const json_t *report, bool open_only, FILE *out)
 {
 	const json_t *t = json_object_get(report, "totals");
 	char rec[32];
@@ -285,6 +347,15 @@ void ctl_report_print(const json_t *report, bool open_only, FILE *out)
 		fputc('\n', out);
 	}
 	print_open(report, out);
+}
+
+void ctl_report_print(const json_t *report, bool open_only, FILE *out)
+{
+	json_t *safe = terminal_copy(report);
+
+	if (safe)
+		report_print(safe, open_only, out);
+	json_decref(safe);
 }
 
 static void csv_field(FILE *out, const char *s)

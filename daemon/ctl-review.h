@@ -14,12 +14,16 @@
 
 /** Print @review (the daemon's answer) for a person on @out: the case, per device its clips in
  * recording order with storage status and integrity, the gaps between them with their
- * explanations, the open items, who accessed the clips, and the verdict line last.
- * @return 0 when the review says complete, 1 when anything is open. */
+ * explanations, the open items, who accessed the clips, and the verdict line last.  Every
+ * string is printed through utf8_for_terminal() (control characters, bidi overrides and
+ * invalid UTF-8 as visible escapes), so that none can end a line or move the cursor.
+ * @return 0 when the review says complete, 1 when anything is open, 2 when out of memory
+ * (said on stderr). */
 int ctl_review_print(const json_t *review, FILE *out);
 
 /** Print @report for a person on @out: the period, the totals, a table per device and per
- * officer, the open items (only the summary and the open items when @open_only). */
+ * officer, the open items (only the summary and the open items when @open_only); strings as
+ * ctl_review_print() prints them. */
 void ctl_report_print(const json_t *report, bool open_only, FILE *out);
 
 /** Write @report as CSV (RFC 4180, CRLF-free: one "\n" per row) on @out: a header, then one

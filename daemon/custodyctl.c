@@ -39,6 +39,7 @@
 #include "conf.h"
 #include "ctl-review.h"
 #include "err.h"
+#include "utf8.h"
 #include "fingerprint.h"
 #include "hash.h"
 #include "note.h"
@@ -533,9 +534,17 @@ static int reply_failed(const json_t *reply)
 	const char *code = json_string_value(json_object_get(err, "code"));
 	const char *msg = json_string_value(json_object_get(err, "message"));
 
+	/* The message may quote a file name or a reason someone else wrote: no raw escapes on
+	 * the terminal. */
+	char *safe_code = code ? utf8_for_terminal(code, strlen(code)) : NULL;
+	char *safe_msg = msg ? utf8_for_terminal(msg, strlen(msg)) : NULL;
+
 	if (arg_json)
 		print_json(reply);
-	fprintf(stderr, "custodyctl: %s: %s\n", code ? code : "error", msg ? msg : "(no message)");
+	fprintf(stderr, "custodyctl: %s: %s\n", safe_code ? safe_code : "error",
+		safe_msg ? safe_msg : "(no message)");
+	free(safe_code);
+	free(safe_msg);
 	if (code && (!strcmp(code, "forbidden") || !strcmp(code, "not_found")))
 		return 1;
 	return 2;
@@ -1372,6 +1381,9 @@ static void print_retained(const json_t *o)
 			printf("      kept: bound to case '%s' (annotation %" JSON_INTEGER_FORMAT
 			       ")\n",
 			       jstr(k, "case", "?"), jint(k, "annotation"));
+		else if (!strcmp(jstr(k, "kind", ""), "open"))
+			printf("      kept: open item %s (%s)\n", jstr(k, "item", "?"),
+			       jstr(k, "close_with", ""));
 		else
 			printf("      kept: on hold (annotation %" JSON_INTEGER_FORMAT
 			       " by %s): %s\n",
@@ -1447,6 +1459,11 @@ static int cmd_purge(const struct cmd_args *a)
 	else if (json_is_true(json_object_get(r, "finished")))
 		printf("entry %" PRIu64 " was purged before; removed its original '%s' now\n",
 		       index, jstr(r, "stored", "?"));
+	else if (json_is_integer(json_object_get(r, "kept_for")))
+		printf("purged entry %" PRIu64 ": logged as entry %" JSON_INTEGER_FORMAT
+		       "; its original '%s' stays: entry %" JSON_INTEGER_FORMAT
+		       " records the same bytes and is not purged\n",
+		       index, jint(r, "index"), jstr(r, "stored", "?"), jint(r, "kept_for"));
 	else
 		printf("purged entry %" PRIu64 ": logged as entry %" JSON_INTEGER_FORMAT
 		       "; %s '%s'\n",

@@ -12,7 +12,15 @@
  * A crash before 4 leaves the file in its zone or in staging; a restart ingests it again and
  * the writer, finding its SHA-256 already logged, records nothing new: one entry per arrival.
  * Content that was logged before (the same clip dropped twice) is removed without a new entry:
- * the first arrival's time counts.
+ * the first arrival's time counts.  Only entries in force count: one that a purge ended
+ * (TLOG_KEY_PURGED) does not, so purged content that arrives again is a new arrival.
+ *
+ * Purges (pipe_purge(), retention) run on the writer thread too, in order with the ingests:
+ * the purge entry is committed, then the original unlinked, unless an entry in force records
+ * the same bytes.  A new ingest entry is committed only if its original is still in the store
+ * (one fstatat() on the writer thread, so no purge can come between the check and the commit);
+ * an ingest that found its bytes already stored just before a purge removed them fails and is
+ * tried again from its zone or staging, which still hold the file.
  *
  * Threads: jobs are created and finished on the loop thread; their *_run halves run on the
  * libuv pool (at most cfg->workers at once, so the pool keeps room for uv_fs_*); LMDB writes
@@ -53,6 +61,7 @@
 #include "note.h"
 #include "pipeline.h"
 #include "rules.h"
+#include "sandbox.h"
 #include "store.h"
 #include "tlog.h"
 #include "watch.h"
@@ -62,7 +71,7 @@ extern char **environ;
 #define PROBE_OUTPUT_MAX (64u << 20) /* a probe answer larger than this is a broken probe */
 #define RETRY_FAILED_MS 30000        /* a failed ingest is offered again after this */
 
-enum item_kind { ITEM_INGEST, ITEM_APPEND };
+enum item_kind { ITEM_INGEST, ITEM_APPEND, ITEM_PURGE };
 
 /* One unit of work for the writer: an ingest job or a bare entry. */
 struct item {
@@ -99,6 +108,19 @@ struct job {
 	struct tlog_key *keys;
 	size_t nkeys;
 	bool probe_damaged;
+};
+
+/* A purge for the writer (pipe_purge()): item.entry is the purge entry, or NULL when finishing
+ * one logged before; item.opaque the callback's. */
+struct purge_item {
+	struct item item; /* first */
+	pipe_purge_cb cb;
+	uint64_t entry;   /* the purged entry */
+	uint8_t sha256[32];
+	char rel[STORE_REL_MAX];
+	uint64_t kept_for; /* an entry in force with the same bytes, UINT64_MAX when none */
+	int removal;
+	struct err_detail rerr; /* why the removal failed */
 };
 
 struct pipeline {
@@ -139,6 +161,17 @@ uint64_t daemon_now_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* For intervals and time limits: the wall clock may be stepped back or forward (by an
+ * operator, NTP's first sync, a VM restored), which must neither postpone a checkpoint by the
+ * size of the step nor kill a probe that has run for a second. */
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
@@ -242,6 +275,47 @@ static struct job *job_new(struct pipeline *p, const char *zone_name, const char
 
 /* ---- step 2: the probe, in a child process ---- */
 
+/* What stopped a probe that did not exit 0, for the `damaged` entry: its sandbox (sandbox.h)
+ * turns a forbidden system call into SIGSYS, its CPU limit (@cpu_seconds, the demuxing time
+ * limit) into SIGXCPU and an allocation refused at the memory limit into SANDBOX_EXIT_NOMEM;
+ * an abort() may be an allocation failure too (code that aborts on one), or FFmpeg's
+ * assertions, or glibc finding the heap damaged.  @return -ECHILD. */
+static int probe_exit_reason(int status, const char *cpu_seconds, struct err_detail *reterr)
+{
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+
+	switch (sig) {
+	case 0: break;
+	case SIGSYS:
+		return err_set(reterr, -ECHILD, "the probe made a forbidden system call (sandbox) "
+			       "and was killed (signal %d, %s)", sig, strsignal(sig));
+	case SIGXCPU:
+		return err_set(reterr, -ECHILD, "the probe used up its CPU limit of %s s (sandbox) "
+			       "and was killed (signal %d, %s)", cpu_seconds, sig, strsignal(sig));
+	case SIGABRT:
+		return err_set(reterr, -ECHILD, "the probe aborted (signal %d, %s): a failed "
+			       "assertion or heap check in the demuxer, or an allocation refused "
+			       "at its memory limit of %u MiB (sandbox)", sig, strsignal(sig),
+			       SANDBOX_MEMORY_MIB);
+	default:
+		return err_set(reterr, -ECHILD, "the probe crashed (signal %d, %s)", sig,
+			       strsignal(sig));
+	}
+	if (!WIFEXITED(status))
+		return err_set(reterr, -ECHILD, "the probe failed (exit status -1)");
+	switch (WEXITSTATUS(status)) {
+	case SANDBOX_EXIT_NOMEM:
+		return err_set(reterr, -ECHILD, "the probe ran out of memory: its memory limit of "
+			       "%u MiB (sandbox)", SANDBOX_MEMORY_MIB);
+	case SANDBOX_EXIT_SETUP:
+		return err_set(reterr, -ECHILD, "the probe could not set up its sandbox and did "
+			       "not read the file (the daemon's log has the probe's reason)");
+	default:
+		return err_set(reterr, -ECHILD, "the probe failed (exit status %d)",
+			       WEXITSTATUS(status));
+	}
+}
+
 /* Run custody-probe on @fd; fills @ret_out (malloc()'d) with what it printed.
  * @return 0 when it exited 0; -ETIMEDOUT when killed for running too long; -ECHILD when it
  * crashed or failed (the reason in @reterr). */
@@ -306,10 +380,10 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 		free(out);
 		return err_set(reterr, -r, "cannot start '%s': %s", p->d->probe_path, strerror(r));
 	}
-	deadline = daemon_now_us() + cfg->probe_timeout_ms * 1000;
+	deadline = mono_us() + cfg->probe_timeout_ms * 1000;
 	for (;;) {
 		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		uint64_t now = daemon_now_us();
+		uint64_t now = mono_us();
 		ssize_t n;
 
 		if (now >= deadline) {
@@ -346,12 +420,8 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (r == 0 && WIFSIGNALED(status))
-		r = err_set(reterr, -ECHILD, "the probe crashed (signal %d, %s)", WTERMSIG(status),
-			    strsignal(WTERMSIG(status)));
-	else if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-		r = err_set(reterr, -ECHILD, "the probe failed (exit status %d)",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		r = probe_exit_reason(status, seconds, reterr);
 	if (r < 0) {
 		free(out);
 		return r;
@@ -664,6 +734,132 @@ fail:
 
 /* ---- the writer thread ---- */
 
+/* Every entry carrying the lookup key (@kind, @hash), malloc()'d into *@ret (*@ret_n of them).
+ * @return 0, -ENOMEM, or a tlog error. */
+static int lookup_all(struct tlog *log, uint8_t kind, const uint8_t hash[32],
+		      struct tlog_hit **ret, size_t *ret_n, struct err_detail *reterr)
+{
+	struct tlog_hit *hits = NULL;
+	size_t max = 8, n = 0;
+
+	for (;;) {
+		struct tlog_hit *grown = realloc(hits, max * sizeof(*hits));
+		int r;
+
+		if (!grown) {
+			free(hits);
+			return err_set(reterr, -ENOMEM, "out of memory");
+		}
+		hits = grown;
+		r = tlog_lookup(log, kind, hash, hits, max, &n, reterr);
+		if (r < 0) {
+			free(hits);
+			return r;
+		}
+		if (n < max)
+			break;
+		max *= 2; /* as many as there are: a decision must not rest on the first few */
+	}
+	*ret = hits;
+	*ret_n = n;
+	return 0;
+}
+
+/* The first entry other than @except that logged the bytes @sha256 (TLOG_KEY_FILE) and that
+ * is in force: no purge entry names it (TLOG_KEY_PURGED of the same bytes, extra: the purged
+ * entry).  Into *@ret_index.  @return 1 found, 0 none, or -errno.  Writer thread. */
+static int entry_in_force(struct tlog *log, const uint8_t sha256[32], uint64_t except,
+			  uint64_t *ret_index, struct err_detail *reterr)
+{
+	struct tlog_hit *files = NULL, *purged = NULL;
+	size_t nfiles = 0, npurged = 0;
+	int r, found = 0;
+
+	r = lookup_all(log, TLOG_KEY_FILE, sha256, &files, &nfiles, reterr);
+	if (r == 0 && nfiles)
+		r = lookup_all(log, TLOG_KEY_PURGED, sha256, &purged, &npurged, reterr);
+	for (size_t i = 0; r == 0 && i < nfiles && !found; i++) {
+		bool ended = false;
+
+		if (files[i].index == except)
+			continue;
+		for (size_t k = 0; k < npurged && !ended; k++) {
+			int64_t entry;
+
+			pipe_key_extra_get(purged[k].extra, NULL, &entry, NULL);
+			ended = (uint64_t)entry == files[i].index;
+		}
+		if (!ended) {
+			*ret_index = files[i].index;
+			found = 1;
+		}
+	}
+	free(files);
+	free(purged);
+	return r < 0 ? r : found;
+}
+
+/* A purge (pipe_purge()): commit its entry, if any, on its own (the caller committed what
+ * came before it), with "removed" saying whether the original goes; then unlink it, unless an
+ * entry in force records the same bytes.  A crash between the commit and the unlink leaves
+ * the file with the purge logged; asking again finishes it (an item without an entry). */
+static void writer_purge(struct pipeline *p, struct purge_item *pi)
+{
+	struct item *it = &pi->item;
+	struct tlog *log = p->d->log;
+	uint64_t other = UINT64_MAX, first;
+	int found, r;
+
+	it->status = 0;
+	it->index = UINT64_MAX;
+	pi->kept_for = UINT64_MAX;
+	pi->removal = 0;
+	FAULT_POINT("purge-before-commit");
+	found = entry_in_force(log, pi->sha256, pi->entry, &other, &it->err);
+	if (found < 0) {
+		it->status = found;
+		return;
+	}
+	if (found)
+		pi->kept_for = other;
+	if (it->entry) {
+		struct tlog_key key = { .entry = 0, .kind = TLOG_KEY_PURGED };
+		char why[128];
+		struct iovec iov;
+		size_t len;
+		char *text;
+
+		snprintf(why, sizeof(why), "entry %" PRIu64 " records the same bytes and is not "
+			 "purged: the original stays in the store", other);
+		if (json_object_set_new(it->entry, "removed", json_boolean(!found)) < 0 ||
+		    (found && (json_object_set_new(it->entry, "kept_for",
+						   json_integer((json_int_t)other)) < 0 ||
+			       json_object_set_new(it->entry, "kept_because",
+						   json_string(why)) < 0))) {
+			it->status = err_set(&it->err, -ENOMEM, "out of memory");
+			return;
+		}
+		r = vfy_entry_dump(it->entry, &text, &len, &it->err);
+		if (r < 0) {
+			it->status = r;
+			return;
+		}
+		memcpy(key.hash, pi->sha256, 32);
+		pipe_key_extra_put(key.extra, 0, (int64_t)pi->entry, 0);
+		iov = (struct iovec){ text, len };
+		r = tlog_append_keyed(log, &iov, 1, &key, 1, &first, &it->err);
+		free(text);
+		if (r < 0) {
+			it->status = r;
+			return;
+		}
+		it->index = first;
+	}
+	FAULT_POINT("purge-committed-before-removal");
+	if (!found)
+		pi->removal = store_remove_original(p->d->store, pi->rel, pi->sha256, &pi->rerr);
+}
+
 static void writer_commit(struct pipeline *p, struct item *batch)
 {
 	struct daemon *d = p->d;
@@ -690,15 +886,21 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 		it->status = 0;
 		if (it->kind == ITEM_INGEST) {
 			struct job *j = (struct job *)it;
-			struct tlog_hit hit;
-			size_t nhits = 0;
 			bool dup_in_batch = false;
+			uint64_t live;
+			int found;
 
-			/* Content already logged, or twice in this batch: one entry only. */
-			if (tlog_lookup(d->log, TLOG_KEY_FILE, j->sha256, &hit, 1, &nhits, &e) == 0 &&
-			    nhits > 0) {
+			/* Content logged by an entry in force, or twice in this batch: one entry
+			 * only.  A lookup that fails fails the job (it is tried again), rather
+			 * than risk a second entry for one arrival. */
+			found = entry_in_force(d->log, j->sha256, UINT64_MAX, &live, &it->err);
+			if (found < 0) {
+				it->status = found;
+				continue;
+			}
+			if (found) {
 				it->duplicate = true;
-				it->index = hit.index;
+				it->index = live;
 				continue;
 			}
 			for (size_t k = 0; k < n; k++)
@@ -708,6 +910,20 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 			if (dup_in_batch) {
 				it->duplicate = true;
 				it->index = UINT64_MAX; /* filled in after the commit */
+				continue;
+			}
+			/* A new entry: its original must still be in the store.  The job may have
+			 * found these bytes stored already (by an entry a purge then ended) and a
+			 * purge removed them since; purges run on this thread, so none comes
+			 * between this check and the commit.  The job fails and is tried again
+			 * from its zone or staging, which still hold the file: stored anew. */
+			found = store_has_original(d->store, j->rel, &it->err);
+			if (found == -ENOENT)
+				err_set(&it->err, found, "its original '%s' left the store (a purge "
+					"removed it) before this arrival was logged; it is stored "
+					"again at the next try", j->rel);
+			if (found < 0) {
+				it->status = found;
 				continue;
 			}
 		}
@@ -802,6 +1018,32 @@ static void writer_sign(struct pipeline *p)
 		log_error("log", "%s", e.msg);
 }
 
+/* A batch in queue order: each run of ingests and appends between purges in one transaction
+ * (writer_commit()), each purge on its own after everything queued before it, so that an
+ * ingest queued after a purge sees it, and a purge sees every ingest queued before it. */
+static void writer_run(struct pipeline *p, struct item *batch)
+{
+	struct item *it = batch;
+
+	while (it) {
+		struct item *last, *rest;
+
+		if (it->kind == ITEM_PURGE) {
+			rest = it->next;
+			writer_purge(p, (struct purge_item *)it);
+			it = rest;
+			continue;
+		}
+		for (last = it; last->next && last->next->kind != ITEM_PURGE; last = last->next)
+			;
+		rest = last->next;
+		last->next = NULL; /* writer_commit() takes a whole list */
+		writer_commit(p, it);
+		last->next = rest;
+		it = rest;
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct pipeline *p = arg;
@@ -810,7 +1052,7 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&p->mtx);
 	for (;;) {
-		uint64_t now = daemon_now_us(), due = last_sign_us + p->interval_ms * 1000;
+		uint64_t now = mono_us(), due = last_sign_us + p->interval_ms * 1000;
 		struct item *batch, *tail;
 
 		/* Signing comes first when it is due, so that a steady stream of entries (every
@@ -819,7 +1061,7 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&p->mtx);
 			writer_sign(p);
 			pthread_mutex_lock(&p->mtx);
-			last_sign_us = daemon_now_us();
+			last_sign_us = mono_us();
 			dirty = false;
 			continue;
 		}
@@ -828,7 +1070,7 @@ static void *writer_main(void *arg)
 			p->wq_head = p->wq_tail = NULL;
 			pthread_mutex_unlock(&p->mtx);
 
-			writer_commit(p, batch);
+			writer_run(p, batch);
 			dirty = true;
 
 			pthread_mutex_lock(&p->mtx);
@@ -849,7 +1091,7 @@ static void *writer_main(void *arg)
 		if (dirty) {
 			struct timespec ts;
 
-			clock_gettime(CLOCK_REALTIME, &ts);
+			clock_gettime(CLOCK_MONOTONIC, &ts); /* p->cond's clock */
 			ts.tv_sec += (time_t)((due - now) / 1000000);
 			ts.tv_nsec += (long)((due - now) % 1000000) * 1000;
 			if (ts.tv_nsec >= 1000000000) {
@@ -1088,6 +1330,17 @@ static void on_writer_done(uv_async_t *handle)
 	pthread_mutex_unlock(&p->mtx);
 	for (; list; list = next) {
 		next = list->next;
+		if (list->kind == ITEM_PURGE) {
+			struct purge_item *pi = (struct purge_item *)list;
+			struct pipe_purged res = { .index = list->index, .kept_for = pi->kept_for,
+						   .removal = pi->removal };
+
+			pi->cb(list->opaque, list->status, list->status < 0 ? NULL : &res,
+			       list->status < 0 ? &list->err : &pi->rerr);
+			json_decref(list->entry);
+			free(pi);
+			continue;
+		}
 		if (list->kind == ITEM_APPEND) {
 			if (list->status < 0)
 				log_error("log", "cannot append an entry: %s", list->err.msg);
@@ -1196,6 +1449,36 @@ void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opa
 	writer_push(p, it);
 }
 
+void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,
+		json_t *purge_entry, pipe_purge_cb cb, void *opaque)
+{
+	struct purge_item *pi = calloc(1, sizeof(*pi));
+
+	if (!pi || p->writer_stop || strlen(rel) >= sizeof(pi->rel)) {
+		struct err_detail e;
+
+		if (!pi)
+			err_set(&e, -ENOMEM, "out of memory");
+		else if (p->writer_stop)
+			err_set(&e, -ESHUTDOWN, "the daemon is stopping");
+		else
+			err_set(&e, -EINVAL, "'%s' is not the name of an original", rel);
+		free(pi);
+		json_decref(purge_entry);
+		cb(opaque, e.code, NULL, &e);
+		return;
+	}
+	pi->item.kind = ITEM_PURGE;
+	pi->item.entry = purge_entry;
+	pi->item.opaque = opaque;
+	pi->cb = cb;
+	pi->entry = entry;
+	memcpy(pi->sha256, sha256, 32);
+	snprintf(pi->rel, sizeof(pi->rel), "%s", rel);
+	pi->kept_for = UINT64_MAX;
+	writer_push(p, &pi->item);
+}
+
 void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
 {
 	*ret = p->stats;
@@ -1250,7 +1533,14 @@ int pipe_new(struct daemon *d, struct pipeline **ret, struct err_detail *reterr)
 	}
 	pthread_mutex_init(&p->mtx, NULL);
 	pthread_mutex_init(&p->duty_mtx, NULL);
-	pthread_cond_init(&p->cond, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the writer's timed waits */
+		pthread_cond_init(&p->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	r = uv_async_init(d->loop, &p->async, on_writer_done);
 	if (r < 0) {
 		vfy_signer_free(p->signer);

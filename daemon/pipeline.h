@@ -5,8 +5,9 @@
  * filesystem) or copied into the store while being hashed; custody-probe (a child process)
  * fingerprints the stored bytes; the entry is built and handed to the one writer thread, which
  * commits the entries of concurrent jobs in one transaction; only after the commit is the file
- * removed from its zone (or staging).  Content already logged is not logged again: the file is
- * removed and the first arrival's entry stands.
+ * removed from its zone (or staging).  Content already logged by an entry no purge has ended
+ * is not logged again: the file is removed and that arrival's entry stands.  Content whose
+ * every entry was purged is a new arrival and gets a new entry.
  *
  * The writer thread also appends entries the server makes (annotations, access records) and
  * signs checkpoints, at most every checkpoint_interval and at shutdown.  Loop thread only,
@@ -42,6 +43,33 @@ void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, vo
 void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
 		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us);
 
+/** What became of a purge handed to pipe_purge() (loop thread, in its callback). */
+struct pipe_purged {
+	uint64_t index;    /* the purge entry; UINT64_MAX when finishing one logged before */
+	uint64_t kept_for; /* an entry no purge has ended that records the same bytes: the
+			    * original stays in the store (removal is then 0 and meaningless);
+			    * UINT64_MAX when there is none */
+	int removal;       /* 0 unlinked now, -ENOENT it was already gone, another -errno: the
+			    * unlink failed (the callback's @e says why) */
+};
+
+/** Called on the loop thread when a pipe_purge() is done: @status < 0 when nothing was
+ * logged or removed (@e says why; @d is NULL); else @d says what was done, and @e why a
+ * removal failed (when d->removal is neither 0 nor -ENOENT). */
+typedef void (*pipe_purge_cb)(void *opaque, int status, const struct pipe_purged *d,
+			      const struct err_detail *e);
+
+/** Purge the original of entry @entry (bytes @sha256, stored as @rel), on the writer thread,
+ * in order with the ingests (README "Retention and purge"): with @purge_entry (a JSON object,
+ * stolen) the writer commits it with a TLOG_KEY_PURGED key, adding "removed" (true, or false
+ * with "kept_for" and "kept_because" when an entry no purge has ended records the same bytes);
+ * with NULL (entry @entry was purged before, and a crash may have kept its file) it logs
+ * nothing.  Then, still on the writer thread, it unlinks the original and fsyncs its folder,
+ * unless such an entry records the same bytes.  The caller checked that the purge is allowed
+ * (retention period, case, hold, open items).  @cb is called once, on the loop thread. */
+void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,
+		struct json_t *purge_entry, pipe_purge_cb cb, void *opaque);
+
 struct pipe_stats {
 	uint64_t queued;      /* settled files waiting for a worker */
 	uint64_t in_flight;   /* ingests running */
@@ -70,7 +98,12 @@ struct pipeline *pipe_free(struct pipeline *p);
  *   TLOG_KEY_STREAM  each stream's digest; extra[0..3] stream index, extra[4..11] packet count
  *   TLOG_KEY_PACKET  each video key packet's SHA-256; extra[0..3] stream index, extra[4..11]
  *                    pts in microseconds (INT64_MIN when unknown), extra[12..15] the packet's
- *                    ordinal in its stream (low 32 bits) */
+ *                    ordinal in its stream (low 32 bits)
+ * and with each purge entry (pipe_purge()):
+ *   TLOG_KEY_PURGED  the purged original's SHA-256; extra[4..11] the purged entry's index
+ *                    (pipe_key_extra_put(extra, 0, index, 0)).  An entry carrying
+ *                    TLOG_KEY_FILE is in force unless a TLOG_KEY_PURGED of the same hash
+ *                    names it: the writer's duplicate check counts only those in force. */
 
 /** Encode/decode the @extra of a lookup key (see above).  Any thread. */
 void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal);

@@ -95,11 +95,16 @@
  * (getpwuid_r(), once per connection) goes into "by": "alice(uid 1001)".  NSS lookups block:
  * with remote user databases, keep nscd/sssd caching.
  *
- * Limits (STYLE §12.3): max_request_bytes per line; max_clients connections (SRV_MAX_REJECTING
- * more are told "busy", beyond that closed silently); an idle timer per client, restarted by
+ * Limits (STYLE §12.3): max_request_bytes per line; max_clients connections, of which the last
+ * SRV_OPERATOR_RESERVE (a sixteenth) only operators may take, so that anyone else's flood of
+ * connections cannot lock them out (more are told "busy" at once, with a write that cannot
+ * block, and closed: a flood costs nothing past its accept()); an idle timer per client,
+ * restarted by
  * every complete request and stopped while a reply is pending, so a slow writer (a slowloris)
  * is closed after idle_timeout whatever it trickles; SRV_MAX_PENDING_OUT bytes of queued
- * replies per client (a client that does not read is closed); a write error closes the
+ * replies per client (a client that does not read is closed; one reply larger than that may
+ * be queued at a time beside them: its size is bounded by its operation's own limits, e.g. a
+ * review's 10,000 clips, accesses and annotations); a write error closes the
  * client.  Refusals are recorded at most SRV_REFUSALS_PER_S per second and
  * SRV_REFUSALS_PER_CLIENT per connection; the rest are counted and logged.
  *
@@ -142,6 +147,7 @@
 #include "server.h"
 #include "srv-internal.h"
 #include "tlog.h"
+#include "utf8.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59 /* Linux 4.13; older libc headers lack it */
@@ -472,6 +478,7 @@ struct srv_write {
 	struct srv_client *c;
 	char *data;
 	size_t len;
+	bool big; /* larger than SRV_MAX_PENDING_OUT: counted in c->big_out */
 };
 
 static void close_if_flushed(struct srv_client *c)
@@ -486,6 +493,8 @@ static void on_written(uv_write_t *req, int status)
 	struct srv_client *c = w->c;
 
 	c->pending_out -= w->len;
+	if (w->big)
+		c->big_out = 0;
 	free(w->data);
 	free(w);
 	if (status < 0) {
@@ -501,6 +510,7 @@ static void on_written(uv_write_t *req, int status)
 /* Queue @data (malloc()'d, taken, a line without its newline). */
 static void client_write(struct srv_client *c, char *data, size_t len)
 {
+	bool big = len + 1 > SRV_MAX_PENDING_OUT;
 	struct srv_write *w;
 	uv_buf_t bufs[2];
 	int r;
@@ -509,7 +519,12 @@ static void client_write(struct srv_client *c, char *data, size_t len)
 		free(data);
 		return;
 	}
-	if (c->pending_out + len + 1 > SRV_MAX_PENDING_OUT) {
+	/* The cap is against a client that stops reading while replies pile up.  One reply
+	 * larger than the cap (a review of 10,000 clips is) may be queued at a time, beside it
+	 * (its size is bounded by its operation's own limits); the others must fit in the cap
+	 * as ever, also while it is being written (a request pipelined behind a review). */
+	if (big ? c->big_out != 0
+		: c->pending_out - c->big_out + len + 1 > SRV_MAX_PENDING_OUT) {
 		log_warning(LOG_GRP, "%s: does not read its replies (%zu bytes queued); closing",
 			    c->by, c->pending_out);
 		free(data);
@@ -522,7 +537,7 @@ static void client_write(struct srv_client *c, char *data, size_t len)
 		client_close(c);
 		return;
 	}
-	*w = (struct srv_write){ .c = c, .data = data, .len = len + 1 };
+	*w = (struct srv_write){ .c = c, .data = data, .len = len + 1, .big = big };
 	bufs[0] = uv_buf_init(data, (unsigned)len);
 	bufs[1] = uv_buf_init("\n", 1);
 	r = uv_write(&w->req, (uv_stream_t *)&c->pipe, bufs, 2, on_written);
@@ -533,6 +548,8 @@ static void client_write(struct srv_client *c, char *data, size_t len)
 		return;
 	}
 	c->pending_out += len + 1;
+	if (big)
+		c->big_out = len + 1;
 }
 
 static void send_object(struct srv_client *c, json_t *obj)
@@ -833,8 +850,15 @@ void srv__reply_error(struct srv_client *c, int r, const struct err_detail *e)
 	struct server *s = c->s;
 	const char *code = srv__error_code(r);
 	const char *msg = e && e->msg[0] ? e->msg : strerror(-r);
+	char shown[sizeof(e->msg) + 4]; /* room for the whole message: utf8_printable() cuts
+					 * 4 bytes before the end */
 	json_t *out;
 
+	/* A message that quotes the request may be cut inside a UTF-8 sequence ("%.64s" counts
+	 * bytes, err_set() truncates at 255): jansson refuses such a string, and the reply
+	 * would become the out-of-memory fallback.  Found by tests/fuzz/fuzz_request.c. */
+	if (!utf8_valid(msg, strlen(msg)))
+		msg = utf8_printable(msg, strlen(msg), shown, sizeof(shown));
 	s->errors++;
 	if (!strcmp(code, "internal")) {
 		/* Our failure, not the client's: the operator should hear of it. */
@@ -942,11 +966,11 @@ static json_t *request_target(const json_t *req)
 
 		if (!v)
 			continue;
-		if (!strcmp(keys[i], "fingerprint")) {
+		if (!strcmp(keys[i], "fingerprint"))
 			v = json_object_get(v, "sha256");
-			return json_is_string(v) ? json_copy(v) : json_null();
-		}
-		return json_is_string(v) || json_is_integer(v) ? json_copy(v) : json_null();
+		if (json_is_string(v) && json_string_length(v) <= SRV_TARGET_MAX)
+			return json_copy(v);
+		return json_is_integer(v) ? json_copy(v) : json_null();
 	}
 	return json_null();
 }
@@ -1256,6 +1280,26 @@ void srv__release(struct srv_client *c)
 
 /* ---- accepting --------------------------------------------------------------------------- */
 
+/* "busy" on a connection that is not taken: written at once with uv_try_write() and then
+ * closed, nothing queued.  The line is far shorter than an empty socket's buffer, so the write
+ * is whole; if it were not, the client would see the connection closed, as before. */
+static void busy_tell(struct srv_client *c, const struct err_detail *e)
+{
+	json_t *o = json_pack("{s:b, s:{s:s, s:i, s:s, s:s}}", "ok", 0, "error", "code", "busy",
+			      "errno", -e->code, "name", errno_name(e->code), "message", e->msg);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	uv_buf_t bufs[2];
+
+	json_decref(o);
+	c->s->errors++;
+	if (!text)
+		return;
+	bufs[0] = uv_buf_init(text, (unsigned)strlen(text));
+	bufs[1] = uv_buf_init("\n", 1);
+	(void)uv_try_write((uv_stream_t *)&c->pipe, bufs, 2);
+	free(text);
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
 	struct server *s = container_of(listener, struct server, listener);
@@ -1264,6 +1308,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	struct err_detail e;
 	uv_os_fd_t fd;
 	char roles[64];
+	unsigned limit;
 
 	if (status < 0) {
 		log_warning(LOG_GRP, "cannot accept a connection: %s", uv_strerror(status));
@@ -1288,18 +1333,30 @@ static void on_connection(uv_stream_t *listener, int status)
 		client_close(c);
 		return;
 	}
-	if (s->nclients >= cfg->max_clients) {
+	/* Who it is comes first: the last places are kept for operators (SRV_OPERATOR_RESERVE),
+	 * so that a flood of connections by anyone else cannot lock them out. */
+	roles_refresh(s);
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0) {
+		client_close(c);
+		return;
+	}
+	if (s->peercred(fd, &c->peer, &e) < 0) {
+		log_warning(LOG_GRP, "cannot learn who connected (%s); closing the connection",
+			    e.msg);
+		client_close(c);
+		return;
+	}
+	c->roles = srv__roles(&s->roles, &c->peer, s->self_uid);
+	limit = cfg->max_clients;
+	if (!(c->roles & SRV_OPERATOR))
+		limit -= SRV_OPERATOR_RESERVE(limit);
+	if (s->nclients >= limit) {
 		s->busy_rejects++;
-		if (s->nrejecting > SRV_MAX_REJECTING) {
-			client_close(c);
-			return;
-		}
-		err_set(&e, -EUSERS, "too many clients (%u, [socket] max_clients); try again later",
-			cfg->max_clients);
-		srv__reply_error(c, e.code, &e);
-		c->close_after_write = true;
-		uv_timer_start(&c->idle, on_idle_timeout, 1000, 0);
-		close_if_flushed(c);
+		err_set(&e, -EUSERS, "too many clients (%zu; [socket] max_clients %u, of which %u "
+			"kept for operators); try again later", s->nclients, cfg->max_clients,
+			SRV_OPERATOR_RESERVE(cfg->max_clients));
+		busy_tell(c, &e);
+		client_close(c);
 		return;
 	}
 	s->nrejecting--;
@@ -1310,15 +1367,6 @@ static void on_connection(uv_stream_t *listener, int status)
 	s->clients = c;
 	s->nclients++;
 	s->accepted++;
-
-	roles_refresh(s);
-	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 || s->peercred(fd, &c->peer, &e) < 0) {
-		log_warning(LOG_GRP, "cannot learn who connected (%s); closing the connection",
-			    e.msg);
-		client_close(c);
-		return;
-	}
-	c->roles = srv__roles(&s->roles, &c->peer, s->self_uid);
 	peer_by(c->peer.uid, c->by, sizeof(c->by));
 	log_debug(LOG_GRP, "%s (pid %d) connected, roles %s", c->by, (int)c->peer.pid,
 		  srv__role_names(c->roles, roles, sizeof(roles)));
@@ -1518,6 +1566,14 @@ int srv_new(struct daemon *d, struct server **ret, struct err_detail *reterr)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	s->d = d;
 	s->self_uid = geteuid();
+	{
+		/* The daemon's start on the monotonic clock, for status's uptime_s: the wall
+		 * clock (d->started_us) may be stepped later. */
+		uint64_t now = daemon_now_us(), hr = uv_hrtime();
+		uint64_t ago_ns = now > d->started_us ? (now - d->started_us) * 1000 : 0;
+
+		s->started_ns = ago_ns < hr ? hr - ago_ns : 0;
+	}
 	s->peercred = srv__peer_credentials;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	r = srv__index_init(&s->idx);

@@ -21,7 +21,8 @@
  * The server adds "v":1, "type":"annotation", "by" (the peer, "alice(uid 1001)") and "at" (now),
  * hands the entry to pipe_append() and answers {"ok":true,"index":N} from the commit callback;
  * the client's next request waits until then.  The annotation goes into the server's index at
- * the same moment, so a `verify` right after it lists it. */
+ * the same moment, so a `verify` right after it lists it.  A case or hold that binds an entry
+ * whose purge is in flight is refused with `unavailable` (try again): srv__purge_conflict(). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -215,7 +216,8 @@ static int put_field(struct tlog *log, uint64_t size, const struct kind *k, cons
 
 /* A case bound by device and time (custodyctl annotate case --device D --from T --to T): the
  * device's clips whose recording overlaps from..to, from the index, become "entries"; the
- * entry keeps device, from and to as well, to say how they were chosen.  Clips without a
+ * entry keeps device, from and to as well, to say how they were chosen, and a review adds the
+ * clips of that time stored since (srv__case_span_binds() is the rule).  Clips without a
  * recording time cannot be chosen this way (bind them with "entries"). */
 static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t to,
 			struct err_detail *reterr)
@@ -245,11 +247,9 @@ static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t t
 	id = srv__index_str_find(x, device);
 	for (size_t i = 0; id && i < x->nclips; i++) {
 		const struct srv_clip *c = &x->clips[i];
-		int64_t end = c->end_us != INT64_MIN ? c->end_us : c->start_us;
 
-		if (c->device != id || c->start_us == INT64_MIN || c->future)
-			continue;
-		if (c->start_us > to || end < from)
+		/* The rule a review applies again, for clips of that time stored since. */
+		if (!srv__case_span_binds(c, id, from, to))
 			continue;
 		if (json_array_size(list) == ENTRIES_MAX) {
 			json_decref(list);
@@ -274,6 +274,7 @@ static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t t
 struct annotate_ctx {
 	struct srv_client *c;
 	struct srv_note note;
+	bool keeps; /* a case or hold: counted in s->keeps_pending until its commit */
 };
 
 static void on_committed(void *opaque, int status, uint64_t index, const struct err_detail *e)
@@ -283,6 +284,8 @@ static void on_committed(void *opaque, int status, uint64_t index, const struct 
 	struct server *s = c->s;
 
 	s->pending--;
+	if (ctx->keeps)
+		s->keeps_pending--;
 	if (status >= 0 && srv__index_add_note(&s->idx, index, &ctx->note) < 0)
 		log_error("socket", "out of memory indexing annotation %" PRIu64 "; `verify` will "
 			  "list it once the index is rebuilt (restart)", index);
@@ -430,6 +433,15 @@ int srv__op_annotate(struct srv_client *c, json_t *req, struct err_detail *reter
 		r = err_set(reterr, r == -ENOMEM ? r : -EIO, "cannot index the annotation");
 		goto fail;
 	}
+	/* A case or hold must not cross a purge of an entry it binds (srv-copy.c). */
+	r = srv__purge_conflict(s, &ctx->note, reterr);
+	if (r < 0) {
+		srv__note_done(&ctx->note);
+		free(ctx);
+		goto fail;
+	}
+	ctx->keeps = ctx->note.kind == SRV_NOTE_CASE || ctx->note.kind == SRV_NOTE_HOLD;
+	s->keeps_pending += ctx->keeps;
 	ctx->c = c;
 	srv__client_ref(c);
 	s->pending++;

@@ -46,6 +46,7 @@
 #include "err.h"
 #include "log.h"
 #include "pipeline.h"
+#include "rules.h"
 #include "srv-internal.h"
 #include "store.h"
 #include "tlog.h"
@@ -54,7 +55,7 @@
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
-#define NOTES_SCAN_MAX 1024 /* annotations naming one entry that are looked at */
+#define NOTES_SCAN_MAX 1024 /* annotations naming one entry looked at for an approval */
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -86,7 +87,9 @@ static bool note_names(const struct srv_note *n, uint64_t entry)
 	return false;
 }
 
-/* The annotations of @kind naming @entry, by index, into @ret (up to @max).  @return count. */
+/* The annotations of @kind naming @entry, by index, into @ret (up to @max; at most
+ * NOTES_SCAN_MAX are looked at).  For approvals only, where one missed refuses a copy-out:
+ * decisions that keep a clip use notes_naming_all(), which has no cap.  @return count. */
 static size_t notes_naming(const struct srv_index *x, uint64_t entry, uint8_t kind,
 			   const struct srv_note **ret, size_t max)
 {
@@ -380,14 +383,20 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 
 /* ---- retention --------------------------------------------------------------------------- *
  *
- * A clip's period runs from its recording end (its ingested_at when the recording time is
- * unknown) for its zone's `retention`, or [retention] default when the zone sets none or is no
- * longer configured; 0 is forever.  The config in force decides, so a SIGHUP that lengthens a
- * period takes clips off the list at once.  A clip past its period is kept anyway while a
- * `case` annotation binds it (by its entries, or by its device and a span its recording
- * overlaps) or a `hold` names it; neither has an end.  Computing this is a pass over the
- * index's clips (arithmetic on integers, about 5 ms per million clips); annotations are looked
- * up only for the clips past their period. */
+ * A clip's period runs from the later of its recording end and its ingested_at (a clip
+ * uploaded long after it was recorded gets its whole period from its upload; one with no
+ * recording time counts from its upload) for its zone's `retention`, or [retention] default
+ * when the zone sets none or is no longer configured; 0 is forever.  The config in force
+ * decides, so a SIGHUP that lengthens a period takes clips off the list at once.  A clip past
+ * its period is kept anyway while a `case` annotation binds it (by its entries, or by its
+ * device and a span its recording overlaps) or a `hold` names it; neither has an end.  It is
+ * kept too while it has an open item (SPEC §6: stored late or with an unknown or future time
+ * and not explained by a late_storage annotation, damaged without a damage_report), as the
+ * rules decide it for reviews and reports (rules_clip_status()): purging it would take the
+ * record of what went wrong with it.  Computing this is a pass over the index's clips
+ * (arithmetic on integers, about 5 ms per million clips); annotations are looked up only for
+ * the clips past their period, and every annotation naming one is looked at (no cap: a keep
+ * decision must not miss the one case among many approvals). */
 
 #define RETENTION_LIMIT 1000 /* clips listed by default */
 #define RETENTION_LIMIT_MAX 10000
@@ -409,9 +418,52 @@ static struct period clip_period(const struct server *s, const struct srv_clip *
 	return (struct period){ cfg->retention_default_ms, "default" };
 }
 
+/* Where the period starts: the later of the recording end and the upload. */
 static int64_t period_base(const struct srv_clip *clip)
 {
-	return clip->end_us != INT64_MIN ? clip->end_us : clip->ingested_us;
+	if (clip->end_us == INT64_MIN || clip->end_us < clip->ingested_us)
+		return clip->ingested_us;
+	return clip->end_us;
+}
+
+/* Every annotation of @kind naming @entry, malloc()'d into *@ret (NULL when none), their count
+ * into *@ret_n.  The claims are followed as far as they go, however many annotations name the
+ * entry.  @return 0, -ENOMEM. */
+static int notes_naming_all(const struct srv_index *x, uint64_t entry, uint8_t kind,
+			    const struct srv_note ***ret, size_t *ret_n)
+{
+	const struct srv_note **v = NULL;
+	uint64_t *cand = NULL;
+	size_t max = 64, nc, n = 0;
+
+	for (;;) {
+		uint64_t *grown = realloc(cand, max * sizeof(*cand));
+
+		if (!grown) {
+			free(cand);
+			return -ENOMEM;
+		}
+		cand = grown;
+		nc = srv__index_claims(x, SRV_CLAIM_NOTE, &entry, sizeof(entry), cand, max);
+		if (nc < max)
+			break;
+		max *= 2;
+	}
+	for (size_t i = 0; i < nc; i++) {
+		const struct srv_note *note = srv__index_note(x, cand[i]);
+
+		if (!note || note->kind != kind || !note_names(note, entry))
+			continue;
+		if (!v && !(v = malloc(nc * sizeof(*v)))) {
+			free(cand);
+			return -ENOMEM;
+		}
+		v[n++] = note;
+	}
+	free(cand);
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
 /* Whether a case annotation binds @clip: by naming it, or by its device and a time span
@@ -470,22 +522,27 @@ static int kept_by(const struct server *s, const struct srv_clip *clip,
 		   size_t whylen)
 {
 	const struct srv_index *x = &s->idx;
-	const struct srv_note *holds[16], *cases[64];
-	size_t nholds = notes_naming(x, clip->index, SRV_NOTE_HOLD, holds, 16);
-	size_t ncases = notes_naming(x, clip->index, SRV_NOTE_CASE, cases, 64);
+	const struct srv_note **holds = NULL, **cases = NULL;
+	size_t nholds = 0, ncases = 0;
 	json_t *list = NULL;
+	int r;
 
 	if (why && whylen)
 		why[0] = '\0';
-	for (size_t i = 0; i < ncases + ndev; i++) {
+	r = notes_naming_all(x, clip->index, SRV_NOTE_HOLD, &holds, &nholds);
+	if (r == 0)
+		r = notes_naming_all(x, clip->index, SRV_NOTE_CASE, &cases, &ncases);
+	for (size_t i = 0; r == 0 && i < ncases + ndev; i++) {
 		const struct srv_note *n = i < ncases ? cases[i] : dev_cases[i - ncases];
 
 		if (!case_binds(x, n, clip))
 			continue;
 		if (i >= ncases && note_names(n, clip->index))
 			continue; /* listed already among the cases naming it */
-		if (!list && !(list = json_array()))
-			return -ENOMEM;
+		if (!list && !(list = json_array())) {
+			r = -ENOMEM;
+			break;
+		}
 		json_array_append_new(list,
 				      json_pack("{s:s, s:I, s:s?}", "kind", "case", "annotation",
 						(json_int_t)n->index, "case", n->case_id));
@@ -493,9 +550,11 @@ static int kept_by(const struct server *s, const struct srv_clip *clip,
 			snprintf(why, whylen, "it is bound to case '%s' (annotation %" PRIu64 ")",
 				 n->case_id ? n->case_id : "?", n->index);
 	}
-	for (size_t i = 0; i < nholds; i++) {
-		if (!list && !(list = json_array()))
-			return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < nholds; i++) {
+		if (!list && !(list = json_array())) {
+			r = -ENOMEM;
+			break;
+		}
 		json_array_append_new(list,
 				      json_pack("{s:s, s:I, s:s?, s:s?}", "kind", "hold",
 						"annotation", (json_int_t)holds[i]->index, "reason",
@@ -503,6 +562,12 @@ static int kept_by(const struct server *s, const struct srv_clip *clip,
 		if (why && !why[0])
 			snprintf(why, whylen, "it is on hold (annotation %" PRIu64 " by %s)",
 				 holds[i]->index, holds[i]->by ? holds[i]->by : "?");
+	}
+	free(holds);
+	free(cases);
+	if (r < 0) {
+		json_decref(list);
+		return r;
 	}
 	*ret = list;
 	return 0;
@@ -525,6 +590,124 @@ static int clip_kept(const struct server *s, const struct srv_clip *clip, char *
 		return r;
 	json_decref(list);
 	return list != NULL;
+}
+
+/* The annotations the open items depend on (late_storage, damage_report, remote_duty) as a
+ * rules book, made once per request and only when a clip past its period could have one.
+ * The notes point into the index's, which outlive the request. */
+struct open_book {
+	struct rules_note *notes;
+	struct rules_book *book;
+};
+
+static int open_book_get(const struct server *s, struct open_book *ob)
+{
+	const struct srv_index *x = &s->idx;
+	struct rules_params params = {
+		.storage_deadline_us = (int64_t)s->d->cfg->storage_deadline_ms * 1000,
+		.split_tolerance_us = (int64_t)s->d->cfg->split_tolerance_ms * 1000,
+	};
+	size_t n = 0;
+
+	if (ob->book)
+		return 0;
+	ob->notes = malloc((x->nnotes ? x->nnotes : 1) * sizeof(*ob->notes));
+	if (!ob->notes)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->nnotes; i++) {
+		const struct srv_note *note = &x->notes[i];
+
+		if (note->kind != SRV_NOTE_LATE_STORAGE && note->kind != SRV_NOTE_DAMAGE_REPORT &&
+		    note->kind != SRV_NOTE_REMOTE_DUTY)
+			continue;
+		ob->notes[n++] = (struct rules_note){
+			.index = note->index, .kind = note->kind, .entries = note->entries,
+			.nentries = note->nentries, .device = note->device,
+			.officer = note->officer, .reason = note->reason, .by = note->by,
+			.from_us = note->from_us, .to_us = note->to_us,
+			.returned_us = note->returned_us, .at_us = note->at_us,
+		};
+	}
+	if (rules_book_new(&params, ob->notes, n, &ob->book) < 0) {
+		free(ob->notes);
+		ob->notes = NULL;
+		ob->book = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void open_book_done(struct open_book *ob)
+{
+	rules_book_free(ob->book);
+	free(ob->notes);
+	*ob = (struct open_book){ 0 };
+}
+
+/* The open items of @clip (SPEC §6, as review and report --open see them) as a JSON list into
+ * *@ret (NULL when none; each {"kind":"open","item","close_with"}), and a sentence into @why
+ * (may be NULL).  @return 0, -ENOMEM. */
+static int open_items(const struct server *s, const struct srv_clip *clip, struct open_book *ob,
+		      json_t **ret, char *why, size_t whylen)
+{
+	const struct srv_index *x = &s->idx;
+	struct rules_status st;
+	struct rules_clip rc;
+	const char *items[4], *fix[4];
+	char how[2][96];
+	json_t *list = NULL;
+	size_t n = 0;
+	int r;
+
+	*ret = NULL;
+	if (why && whylen)
+		why[0] = '\0';
+	if (!clip->damaged && !clip->future &&
+	    (clip->storage == RULES_ON_TIME || clip->storage == RULES_ON_TIME_REMOTE))
+		return 0; /* nothing can be open: no book needed */
+	r = open_book_get(s, ob);
+	if (r < 0)
+		return r;
+	rc = (struct rules_clip){
+		.index = clip->index, .device = srv__index_str(x, clip->device),
+		.officer = srv__index_str(x, clip->officer), .zone = srv__index_str(x, clip->zone),
+		.start_us = clip->start_us, .end_us = clip->end_us,
+		.duration_us = clip->duration_us, .ingested_us = clip->ingested_us,
+		.deadline_us = clip->deadline_us, .size = clip->size, .storage = clip->storage,
+		.damaged = clip->damaged, .future = clip->future,
+	};
+	rules_clip_status(ob->book, &rc, &st);
+	snprintf(how[0], sizeof(how[0]),
+		 "custodyctl annotate late_storage --entry %" PRIu64 " --reason TEXT", clip->index);
+	snprintf(how[1], sizeof(how[1]),
+		 "custodyctl annotate damage_report --entry %" PRIu64 " --explanation TEXT",
+		 clip->index);
+	if (st.late_open)
+		items[n] = "late", fix[n++] = how[0];
+	if (st.unknown_open)
+		items[n] = "unknown_time", fix[n++] = how[0];
+	if (st.future_open)
+		items[n] = "future_time", fix[n++] = how[0];
+	if (st.damaged_open)
+		items[n] = "damaged", fix[n++] = how[1];
+	for (size_t i = 0; i < n; i++) {
+		if (!list && !(list = json_array()))
+			return -ENOMEM;
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "kind", "open", "item",
+						      items[i], "close_with", fix[i]));
+	}
+	if (n && why)
+		snprintf(why, whylen,
+			 "it has an open item (%s%s%s): %s; a clip is purged only once nothing is "
+			 "open about it (%s)",
+			 items[0], n > 1 ? ", " : "", n > 1 ? items[1] : "",
+			 !strcmp(items[0], "damaged") ? "damaged and no damage_report names it"
+			 : !strcmp(items[0], "late")  ? "stored late and no late_storage explains it"
+						      : "no trustworthy recording time and no "
+							"late_storage explains it",
+			 fix[0]);
+	*ret = list;
+	return 0;
 }
 
 /* Purges this server has logged (or is logging) that the index has not read yet: one whose
@@ -574,6 +757,28 @@ static bool clip_purged(const struct server *s, const struct srv_clip *clip)
 	return f && f->purge != UINT64_MAX;
 }
 
+int srv__purge_conflict(struct server *s, const struct srv_note *note, struct err_detail *reterr)
+{
+	if (note->kind != SRV_NOTE_CASE && note->kind != SRV_NOTE_HOLD)
+		return 0;
+	purge_find(s, UINT64_MAX); /* drops the flights that are over */
+	for (const struct purge_flight *f = purges; f; f = f->next) {
+		const struct srv_clip *clip;
+
+		if (f->s != s || f->done || f->purge != UINT64_MAX)
+			continue; /* another server's, answered, or logged already */
+		clip = srv__index_clip(&s->idx, f->entry);
+		if (note_names(note, f->entry) ||
+		    (clip && note->kind == SRV_NOTE_CASE && case_binds(&s->idx, note, clip)))
+			return err_set(reterr, -EAGAIN,
+				       "entry %" PRIu64 " is being purged; try again in a moment "
+				       "(the %s would otherwise bind a clip whose original is being "
+				       "removed)",
+				       f->entry, note->kind == SRV_NOTE_CASE ? "case" : "hold");
+	}
+	return 0;
+}
+
 static json_t *jtime_us(int64_t us)
 {
 	char text[ING_RFC3339_MAX];
@@ -610,6 +815,7 @@ int srv__op_retention(struct srv_client *c, json_t *req, struct err_detail *rete
 		 npurged = 0;
 	json_t *due = json_array(), *kept = json_array(), *seen = json_array(), *body;
 	const struct srv_note **dev = NULL;
+	struct open_book ob = { 0 };
 	size_t ndev = 0;
 	int r;
 
@@ -640,7 +846,7 @@ int srv__op_retention(struct srv_client *c, json_t *req, struct err_detail *rete
 		const struct srv_clip *clip = &x->clips[i];
 		struct period p;
 		int64_t end;
-		json_t *why = NULL, *o;
+		json_t *why = NULL, *open_list = NULL, *o;
 
 		if (clip_purged(s, clip)) {
 			npurged++;
@@ -657,9 +863,18 @@ int srv__op_retention(struct srv_client *c, json_t *req, struct err_detail *rete
 			continue;
 		}
 		r = kept_by(s, clip, dev, ndev, &why, NULL, 0);
+		if (r == 0)
+			r = open_items(s, clip, &ob, &open_list, NULL, 0);
 		if (r < 0) {
+			json_decref(why);
 			r = err_set(reterr, r, "out of memory");
 			goto fail;
+		}
+		if (open_list && !why) {
+			why = open_list;
+		} else if (open_list) {
+			json_array_extend(why, open_list);
+			json_decref(open_list);
 		}
 		if (why)
 			nkept++;
@@ -684,6 +899,7 @@ int srv__op_retention(struct srv_client *c, json_t *req, struct err_detail *rete
 			 (json_int_t)x->nclips, "truncated", ndue > limit || nkept > limit, "limit",
 			 (json_int_t)limit);
 	free(dev);
+	open_book_done(&ob);
 	srv__access(c, "retention", NULL, json_pack("{s:o}", "entries", seen), true);
 	if (!body)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -691,6 +907,7 @@ int srv__op_retention(struct srv_client *c, json_t *req, struct err_detail *rete
 	return 0;
 fail:
 	free(dev);
+	open_book_done(&ob);
 	json_decref(due);
 	json_decref(kept);
 	json_decref(seen);
@@ -700,33 +917,39 @@ fail:
 /* ---- purge ------------------------------------------------------------------------------- *
  *
  * The one deliberate exception to "originals are never deleted" (SPEC §1, §9), allowed only by
- * the retention rules and only to operators.  Order matters: the purge entry
- *   {"v":1,"type":"purge","entry":N,"sha256":…,"stored":…,"by":…,"at":…,"reason":…|null}
- * (plus zone, retention_s, due_at) is committed FIRST, and only from its commit callback is
- * the original unlinked and its folder fsynced, on the pool.  A crash in between leaves the
- * file in the store with the purge logged; `purge N` asked again sees the clip purged and
- * finishes the removal without a second entry (idempotent), and answers not_found once the
- * file is gone.  The log keeps the entry and its fingerprint forever, so `verify` still finds
- * a copy kept elsewhere.
+ * the retention rules and only to operators.  The loop decides whether it is allowed (an
+ * original's entry, past its period, no case or hold binds it, nothing open about it), then
+ * hands it to the writer thread (pipe_purge()), which runs it in order with the ingests:
+ *   1. commit {"v":1,"type":"purge","entry":N,"sha256":…,"stored":…,"by":…,"at":…,
+ *      "reason":…|null,"zone","retention_s","due_at","removed":…} with a TLOG_KEY_PURGED
+ *      lookup key, so that from then on the writer no longer counts entry N when it asks
+ *      whether content is logged already: the same bytes arriving again are a new arrival;
+ *   2. unlink the original and fsync its folder, unless another entry no purge has ended
+ *      records the same bytes ("removed":false with "kept_for" and "kept_because": N's
+ *      retention is over all the same).
+ * An ingest that found these bytes already in the store (linked by N) before the unlink
+ * would lose them if it then committed and removed its zone file; the writer checks that a
+ * new entry's original is still in the store just before committing it, so such an ingest
+ * fails and is tried again from its zone, which still holds the file (pipeline.c).
  *
- * What the decision rests on is checked twice: when asked, and again in the commit callback,
- * because a case or hold annotation may have been queued to the writer just before the purge
- * entry.  Annotations commit in the order they were queued, so the callback sees every one
- * that precedes the purge in the log; if one binds the clip, the file stays (and a warning
- * says so), although the purge entry stands.  A file whose bytes another unpurged entry also
- * records (the pipeline logs each content once, so this should not happen) is not removed. */
+ * A crash between 1 and 2 leaves the file in the store with the purge logged; `purge N` asked
+ * again sees the clip purged and hands the writer a purge without an entry, which removes the
+ * file unless an entry in force records the same bytes (an arrival since, logged anew), and
+ * answers not_found once the file is gone.  The log keeps the entry and its fingerprint
+ * forever, so `verify` still finds a copy kept elsewhere.
+ *
+ * Cases and holds: the loop checks them when the purge is asked and hands it to the writer at
+ * once, and the two cannot cross: while a purge of N is in flight (from the request until its
+ * commit) a case or hold binding N is refused (srv__purge_conflict(), `unavailable`), and
+ * while a case or hold annotation is on its way to the log (s->keeps_pending), a purge is
+ * refused the same way: the index does not know that annotation yet. */
 
 struct purge_ctx {
-	uv_work_t work;
 	struct srv_client *c;
-	struct store *store;
 	struct purge_flight *flight; /* NULL when finishing an earlier purge */
 	uint64_t entry;
-	uint64_t purge; /* the purge entry, UINT64_MAX when finishing */
 	char rel[STORE_REL_MAX];
 	char sha256[65];
-	int r;
-	struct err_detail e;
 };
 
 static void purge_free(struct purge_ctx *ctx)
@@ -742,29 +965,45 @@ static void purge_free(struct purge_ctx *ctx)
 	srv__client_unref(c); /* last: may free the client, and with it a closing server */
 }
 
-static void purge_run(uv_work_t *w)
+static void on_purged(void *opaque, int status, const struct pipe_purged *d,
+		      const struct err_detail *why)
 {
-	struct purge_ctx *ctx = container_of(w, struct purge_ctx, work);
-
-	ctx->r = store_remove_original(ctx->store, ctx->rel, &ctx->e);
-}
-
-static void purge_removed(uv_work_t *w, int status)
-{
-	struct purge_ctx *ctx = container_of(w, struct purge_ctx, work);
+	struct purge_ctx *ctx = opaque;
 	struct srv_client *c = ctx->c;
-	bool finishing = ctx->purge == UINT64_MAX;
+	bool finishing = !ctx->flight, kept = false, removed = false;
 	struct err_detail e;
 
 	c->s->pending--;
-	if (status < 0 && ctx->r == 0)
-		ctx->r = err_set(&ctx->e, -ECANCELED, "the removal was cancelled");
-	if (ctx->r == 0)
+	if (status < 0) {
+		if (why)
+			e = *why;
+		else
+			err_set(&e, status, "the purge was not logged");
+		log_error(LOG_GRP, "purge of entry %" PRIu64 ": %s", ctx->entry, e.msg);
+		if (!c->closing) {
+			srv__reply_error(c, status, &e);
+			srv__release(c);
+		}
+		purge_free(ctx);
+		return;
+	}
+	if (ctx->flight)
+		ctx->flight->purge = d->index;
+	kept = d->kept_for != UINT64_MAX;
+	removed = !kept && d->removal == 0;
+	if (kept)
+		log_notice(LOG_GRP,
+			   "%s purged entry %" PRIu64 "%s: its original '%s' stays, entry %" PRIu64
+			   " records the same bytes and is not purged",
+			   c->by, ctx->entry, finishing ? " (asked again)" : "", ctx->rel,
+			   d->kept_for);
+	else if (removed)
 		log_notice(LOG_GRP, "%s purged entry %" PRIu64 ": removed its original '%s'%s",
 			   c->by, ctx->entry, ctx->rel,
 			   finishing ? " (finishing an earlier purge)" : "");
-	else if (ctx->r != -ENOENT)
-		log_error(LOG_GRP, "purge of entry %" PRIu64 ": %s", ctx->entry, ctx->e.msg);
+	else if (d->removal != -ENOENT)
+		log_error(LOG_GRP, "purge of entry %" PRIu64 ": %s", ctx->entry,
+			  why ? why->msg : "the removal failed");
 	else if (!finishing)
 		log_warning(LOG_GRP,
 			    "purge of entry %" PRIu64 ": its original '%s' was already missing "
@@ -774,134 +1013,55 @@ static void purge_removed(uv_work_t *w, int status)
 		purge_free(ctx);
 		return;
 	}
-	if (ctx->r == 0 || (ctx->r == -ENOENT && !finishing)) {
-		srv__reply(
-		    c, json_pack("{s:o, s:I, s:b, s:b, s:s, s:s}", "index",
-				 finishing ? json_null() : json_integer((json_int_t)ctx->purge),
-				 "entry", (json_int_t)ctx->entry, "removed", ctx->r == 0,
-				 "finished", finishing, "sha256", ctx->sha256, "stored", ctx->rel));
-	} else if (ctx->r == -ENOENT) {
+	if (finishing && kept) {
+		err_set(&e, -EPERM,
+			"entry %" PRIu64 " was purged before, but entry %" PRIu64 " records the same "
+			"bytes and is not purged (the same content arrived again and was logged "
+			"anew): its original '%s' stays in the store under that entry's retention",
+			ctx->entry, d->kept_for, ctx->rel);
+		srv__reply_error(c, e.code, &e);
+	} else if (finishing && d->removal == -ENOENT) {
 		err_set(&e, -ENOENT,
 			"entry %" PRIu64 " is already purged and its original is gone from the "
 			"store; the log keeps its entry",
 			ctx->entry);
 		srv__reply_error(c, e.code, &e);
-	} else {
+	} else if (!kept && d->removal != 0 && d->removal != -ENOENT) {
 		if (finishing)
-			err_set(&e, ctx->r,
+			err_set(&e, d->removal,
 				"entry %" PRIu64 " is purged, but its original could not be "
 				"removed: %s; run custodyctl purge %" PRIu64 " again",
-				ctx->entry, ctx->e.msg, ctx->entry);
+				ctx->entry, why ? why->msg : "?", ctx->entry);
 		else
-			err_set(&e, ctx->r,
+			err_set(&e, d->removal,
 				"the purge is logged as entry %" PRIu64 ", but the original could "
 				"not be removed: %s; run custodyctl purge %" PRIu64 " again to "
 				"finish",
-				ctx->purge, ctx->e.msg, ctx->entry);
+				d->index, why ? why->msg : "?", ctx->entry);
 		srv__reply_error(c, e.code, &e);
+	} else {
+		srv__reply(c, json_pack("{s:o, s:I, s:b, s:b, s:s, s:s, s:o}", "index",
+					finishing ? json_null() : json_integer((json_int_t)d->index),
+					"entry", (json_int_t)ctx->entry, "removed", removed,
+					"finished", finishing, "sha256", ctx->sha256, "stored",
+					ctx->rel, "kept_for",
+					kept ? json_integer((json_int_t)d->kept_for) : json_null()));
 	}
 	srv__release(c);
 	purge_free(ctx);
 }
 
-/* Queue the removal; on failure answer and free. */
-static void purge_remove(struct purge_ctx *ctx)
-{
-	struct srv_client *c = ctx->c;
-	struct err_detail e;
-	int r;
-
-	c->s->pending++;
-	r = uv_queue_work(c->s->d->loop, &ctx->work, purge_run, purge_removed);
-	if (r == 0)
-		return;
-	c->s->pending--;
-	if (!c->closing) {
-		err_set(&e, -EIO,
-			"cannot queue the removal (%s)%s; run custodyctl purge %" PRIu64 " again",
-			uv_strerror(r), ctx->purge == UINT64_MAX ? "" : ", the purge is logged",
-			ctx->entry);
-		srv__reply_error(c, e.code, &e);
-		srv__release(c);
-	}
-	purge_free(ctx);
-}
-
-static void on_purge_committed(void *opaque, int status, uint64_t index,
-			       const struct err_detail *why)
-{
-	struct purge_ctx *ctx = opaque;
-	struct srv_client *c = ctx->c;
-	struct server *s = c->s;
-	const struct srv_clip *clip;
-	char kept[256];
-
-	s->pending--;
-	if (status < 0) {
-		if (!c->closing) {
-			struct err_detail e;
-
-			if (why)
-				e = *why;
-			else
-				err_set(&e, status, "the purge was not logged");
-			srv__reply_error(c, status, &e);
-			srv__release(c);
-		}
-		purge_free(ctx);
-		return;
-	}
-	ctx->purge = index;
-	ctx->flight->purge = index;
-	srv__index_catch_up(s);
-	clip = srv__index_clip(&s->idx, ctx->entry);
-	if (clip && clip_kept(s, clip, kept, sizeof(kept)) != 0) {
-		if (!kept[0])
-			snprintf(kept, sizeof(kept), "out of memory to check it");
-		log_warning(LOG_GRP,
-			    "purge of entry %" PRIu64 " (entry %" PRIu64 "): %s since it was "
-			    "asked; its original is kept, ignoring the purge",
-			    ctx->entry, index, kept);
-		if (!c->closing) {
-			struct err_detail e;
-
-			err_set(&e, -EPERM,
-				"the purge is logged as entry %" PRIu64 ", but entry %" PRIu64
-				" was kept meanwhile: %s; its original stays in the store",
-				index, ctx->entry, kept);
-			srv__reply_error(c, e.code, &e);
-			srv__release(c);
-		}
-		purge_free(ctx);
-		return;
-	}
-	purge_remove(ctx);
-}
-
-/* Another unpurged entry recording the same bytes (and so the same file). */
-static const struct srv_clip *same_original(const struct server *s, const struct srv_clip *clip)
-{
-	uint64_t cand[16];
-	size_t n = srv__index_claims(&s->idx, SRV_CLAIM_SHA, clip->sha256, 32, cand, 16);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct srv_clip *o = srv__index_clip(&s->idx, cand[i]);
-
-		if (o && o != clip && !memcmp(o->sha256, clip->sha256, 32) && !clip_purged(s, o))
-			return o;
-	}
-	return NULL;
-}
-
 int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 {
 	struct server *s = c->s;
-	const struct srv_clip *clip, *other;
+	const struct srv_clip *clip;
 	const char *reason = NULL;
+	struct open_book ob = { 0 };
 	struct purge_ctx *ctx;
 	struct purge_flight *f;
-	char at[ING_RFC3339_MAX], why[256];
-	json_t *entry, *pe;
+	char at[ING_RFC3339_MAX], why[512];
+	json_t *entry, *pe = NULL, *open_list = NULL;
+	uint8_t sha[32];
 	struct period p;
 	int64_t due;
 	uint64_t index, size = 0;
@@ -931,7 +1091,8 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			       index, size);
 	}
 	clip = srv__index_clip(&s->idx, index);
-	if (!is_original(entry) || !clip) {
+	if (!is_original(entry) || !clip ||
+	    srv__hex32(json_string_value(json_object_get(entry, "sha256")), sha) < 0) {
 		json_decref(entry);
 		return err_set(reterr, -EINVAL,
 			       "entry %" PRIu64 " is not an original's (ingest or damaged) entry: "
@@ -955,23 +1116,42 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			       "are never purged",
 			       index, why);
 	}
+	if (s->keeps_pending) {
+		json_decref(entry);
+		return err_set(reterr, -EAGAIN,
+			       "a case or hold annotation is being recorded and may bind entry "
+			       "%" PRIu64 "; try again in a moment",
+			       index);
+	}
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx) {
 		json_decref(entry);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	*ctx = (struct purge_ctx){ .c = c, .store = s->d->store, .entry = index,
-				   .purge = UINT64_MAX };
+	*ctx = (struct purge_ctx){ .c = c, .entry = index };
 	snprintf(ctx->rel, sizeof(ctx->rel), "%s",
 		 json_string_value(json_object_get(entry, "stored")));
 	snprintf(ctx->sha256, sizeof(ctx->sha256), "%s",
 		 json_string_value(json_object_get(entry, "sha256")));
 	json_decref(entry);
+	snprintf(why, sizeof(why), "objects/%.2s/%s", ctx->sha256, ctx->sha256);
+	if (strcmp(why, ctx->rel)) {
+		/* The store would refuse to remove it (store_remove_original()): say so now,
+		 * before a purge entry claims a removal. */
+		err_set(reterr, -EINVAL,
+			"entry %" PRIu64 " records its original as '%s', which is not the store's "
+			"name for its sha256 ('%s'): nothing can be purged for it",
+			index, ctx->rel, why);
+		free(ctx);
+		return -EINVAL;
+	}
 	if (clip_purged(s, clip)) {
-		/* Logged before; finish the removal a crash may have interrupted. */
+		/* Logged before; finish the removal a crash may have interrupted, on the writer
+		 * thread like any purge, so that it is ordered with the ingests. */
 		srv__client_ref(c);
+		s->pending++;
 		srv__hold(c);
-		purge_remove(ctx);
+		pipe_purge(s->d->pipe, index, sha, ctx->rel, NULL, on_purged, ctx);
 		return 0;
 	}
 	p = clip_period(s, clip);
@@ -987,29 +1167,26 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			snprintf(at, sizeof(at), "?");
 		return err_set(reterr, -EPERM,
 			       "entry %" PRIu64 " is within its retention period until %s (%s "
-			       "retention of %" PRIu64 " s); only clips past it may be purged",
+			       "retention of %" PRIu64 " s from the later of its recording end and "
+			       "its upload); only clips past it may be purged",
 			       index, at, p.source, p.ms / 1000);
 	}
-	other = same_original(s, clip);
-	if (other) {
+	r = open_items(s, clip, &ob, &open_list, why, sizeof(why));
+	open_book_done(&ob);
+	if (r < 0 || open_list) {
+		json_decref(open_list);
 		free(ctx);
-		return err_set(reterr, -EPERM,
-			       "entry %" PRIu64 " records the same original as entry %" PRIu64
-			       ", which is not purged; the store keeps one file for both, so it "
-			       "is not removed",
-			       index, other->index);
+		if (r < 0)
+			return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -EPERM, "entry %" PRIu64 " is kept: %s", index, why);
 	}
 	f = calloc(1, sizeof(*f));
-	if (!f || ing_format_utc((int64_t)daemon_now_us(), at) < 0) {
-		free(f);
-		free(ctx);
-		return err_set(reterr, -ENOMEM, "out of memory");
-	}
-	pe = json_pack("{s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:o}", "v", 1, "type",
-		       "purge", "entry", (json_int_t)index, "sha256", ctx->sha256, "stored",
-		       ctx->rel, "by", c->by, "at", at, "reason", reason, "zone",
-		       srv__index_str(&s->idx, clip->zone), "retention_s",
-		       (json_int_t)(p.ms / 1000), "due_at", jtime_us(due));
+	if (f && ing_format_utc((int64_t)daemon_now_us(), at) >= 0)
+		pe = json_pack("{s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:s?, s:s?, s:I, s:o}", "v", 1,
+			       "type", "purge", "entry", (json_int_t)index, "sha256", ctx->sha256,
+			       "stored", ctx->rel, "by", c->by, "at", at, "reason", reason, "zone",
+			       srv__index_str(&s->idx, clip->zone), "retention_s",
+			       (json_int_t)(p.ms / 1000), "due_at", jtime_us(due));
 	if (!pe) {
 		free(f);
 		free(ctx);
@@ -1022,6 +1199,6 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	srv__client_ref(c);
 	s->pending++;
 	srv__hold(c);
-	pipe_append(s->d->pipe, pe, on_purge_committed, ctx);
+	pipe_purge(s->d->pipe, index, sha, ctx->rel, pe, on_purged, ctx);
 	return 0;
 }

@@ -649,6 +649,7 @@ static int count_day(struct srv_index *x, int64_t at_us, bool allowed, bool copy
 struct access_info {
 	uint32_t index, at_s, by, op;
 	bool allowed;
+	bool copied; /* a copy-out that handed the original over ("result":"copied") */
 };
 
 static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t entry)
@@ -677,6 +678,7 @@ static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t
 		.by = a->by,
 		.op = a->op,
 		.allowed = a->allowed,
+		.copied = a->copied,
 	};
 	c->last_access = (uint32_t)x->naccess_refs;
 	return 0;
@@ -700,10 +702,11 @@ static int index_access(struct srv_index *x, uint64_t index, const json_t *o)
 		return 0;
 	}
 	/* A copy-out counts when the original was handed over ("result":"copied"), not when
-	 * it was allowed but not there (purged, missing) or the client went away. */
-	r = count_day(x, at, a.allowed,
-		      op && !strcmp(op, "copy-out") &&
-			  !strcmp(json_string_value(json_object_get(o, "result")) ?: "", "copied"));
+	 * it was allowed but not there (purged, missing) or the client went away: in the
+	 * day's totals and in each ref, for the per-device and per-officer rows. */
+	a.copied = a.allowed && op && !strcmp(op, "copy-out") &&
+		   !strcmp(json_string_value(json_object_get(o, "result")) ?: "", "copied");
+	r = count_day(x, at, a.allowed, a.copied);
 	if (r < 0)
 		return r;
 	a.at_s = at < 0 ? 0 : at / 1000000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(at / 1000000);

@@ -27,8 +27,11 @@ struct tlog;
 /* ---- limits ------------------------------------------------------------------------------ */
 
 #define SRV_MAX_DEPTH 64                 /* JSON nesting of a request, checked before parsing */
-#define SRV_MAX_PENDING_OUT (8u << 20)   /* queued reply bytes per client; beyond: closed */
-#define SRV_MAX_REJECTING 64             /* "busy" connections being told so at once */
+#define SRV_MAX_PENDING_OUT (8u << 20)   /* queued reply bytes per client; beyond: closed
+					  * (one larger reply may be queued at a time beside
+					  * them: a review of 10,000 clips is larger) */
+#define SRV_OPERATOR_RESERVE(max) ((max) / 16) /* of max_clients, places kept for operators */
+#define SRV_TARGET_MAX 256               /* a refused request's target: longer is null */
 #define SRV_SCAN_MAX 100000              /* entries one `log` request may look at */
 #define SRV_LOG_LIMIT 100                /* `log` entries returned by default */
 #define SRV_LOG_LIMIT_MAX 1000
@@ -146,6 +149,7 @@ struct srv_access_ref {
 	uint32_t by;      /* srv__index_str() ids */
 	uint32_t op;      /* srv__index_str() id */
 	bool allowed;
+	bool copied;      /* op "copy-out" with "result":"copied": the original was handed over */
 };
 
 /* Access entries per UTC day, for reports. */
@@ -271,6 +275,20 @@ size_t srv__tags_key(const struct json_t *tags, char *buf, size_t cap);
 /** The last path component of @name. */
 const char *srv__basename(const char *name);
 
+/** Whether a case bound by device and time (annotate case --device D --from T --to T) binds
+ * the clip @c: a clip of @device (a srv__index_str() id; 0 binds nothing) with a trustworthy
+ * recording time (known, not in the future) that overlaps [@from_us, @to_us] (a clip whose end
+ * is unknown: its start).  The one rule: srv-annotate.c lists the clips it binds when the case
+ * is annotated, and a review (srv-rules.c) adds those of that time stored since. */
+static inline bool srv__case_span_binds(const struct srv_clip *c, uint32_t device,
+					int64_t from_us, int64_t to_us)
+{
+	int64_t end = c->end_us != INT64_MIN ? c->end_us : c->start_us;
+
+	return device && c->device == device && c->start_us != INT64_MIN && !c->future &&
+	       c->start_us <= to_us && end >= from_us;
+}
+
 /* ---- server and clients ------------------------------------------------------------------ */
 
 struct srv_scan; /* a `log` request in progress (srv-read.c) */
@@ -293,6 +311,7 @@ struct srv_client {
 	char *buf;         /* received bytes not yet taken as requests */
 	size_t start, len, cap;
 	size_t pending_out; /* bytes queued in uv_write()s */
+	size_t big_out;     /* of which a reply larger than SRV_MAX_PENDING_OUT, or 0 */
 	struct srv_peer peer;
 	unsigned roles;
 	char by[128];      /* "alice(uid 1001)" */
@@ -317,6 +336,8 @@ struct server {
 	size_t allocated;  /* client structs not yet freed */
 	uint64_t serial;
 	unsigned pending;  /* annotate commits in flight (their callbacks name the server) */
+	unsigned keeps_pending; /* case and hold annotations among them: a purge waits for
+				 * them (srv-copy.c) */
 	void (*done)(void *opaque);
 	void *opaque;
 
@@ -334,6 +355,8 @@ struct server {
 
 	/* Counters since start, for `status`. */
 	uint64_t requests, errors, refusals, accepted, busy_rejects;
+	uint64_t started_ns; /* uv_hrtime() at the daemon's start, for uptime_s: the wall
+			      * clock may step */
 	char last_error[256];
 	uint64_t last_error_us;
 	bool index_failed; /* the last index step failed (logged once) */
@@ -364,6 +387,12 @@ int srv__op_copy_out(struct srv_client *c, struct json_t *req, struct err_detail
 int srv__op_retention(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_purge(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_scrub(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+
+/** Whether the case or hold annotation @note, about to be appended, binds an entry whose purge
+ * is in flight (asked, not yet committed; srv-copy.c): then -EAGAIN (`unavailable`, "try again")
+ * with the entry in @reterr, so that the purge and the annotation cannot cross.  0 otherwise,
+ * and for other kinds. */
+int srv__purge_conflict(struct server *s, const struct srv_note *note, struct err_detail *reterr);
 
 /** Send @body (an object, stolen; NULL means out of memory) with "ok":true and the request's
  * "id". */

@@ -8,18 +8,28 @@
  * only the log holds, and keeps the loop free:
  *
  *   review {case}      R (reviewer, operator, auditor, approver), recorded as an access entry
- *     1. on the loop: the case's annotations give its entries (at most REVIEW_MAX_CLIPS);
+ *     1. on the loop: the case's annotations give its entries (at most REVIEW_MAX_CLIPS): the
+ *        entries they list, and for an annotation that bound the case by device and time,
+ *        every clip of that device in that time now (srv__case_span_binds(), the rule annotate
+ *        applied when it listed them), so that clips of that time stored after the binding
+ *        are reviewed too, as retention keeps them;
  *     2. on the pool (review_run): each entry is read from the log and its original re-hashed
  *        from the store (the store and tlog reads may be used from any thread): "ok",
  *        "altered" (another SHA-256 or size), "missing" (not in the store, or unreadable:
  *        integrity_error says why), "purged" (a purge entry names it: not opened);
- *     3. on the loop (review_done): the rules over the clips and the annotations as they are
- *        now, the accesses of each clip from the index, the annotations concerned spliced in
- *        as logged, the access entry recorded, the answer sent.
- *     The client is held (srv__hold) meanwhile; at most REVIEWS_MAX reviews re-hash at once,
- *     so the pool keeps room for ingest (it has workers + 4 threads); more get "busy".  A
- *     review reads every byte of the case's originals: about 1 s per GB here.  custodyctl
- *     waits for it as long as it takes.
+ *     3. on the loop (review_done): the access entry recorded (also when the connection was
+ *        closed meanwhile, e.g. by a SIGTERM: "result":"abandoned"; reading is paused while
+ *        the client is held, so a peer that just left is noticed only when the answer is
+ *        written), then what only the index has: the annotations as they are now (a book),
+ *        purges since step 1, the accesses of each clip;
+ *     4. on the pool (review_answer_run): the rules over the clips, the annotations concerned
+ *        spliced in as logged, the answer serialised (10,000 clips: 20 MB of JSON and about
+ *        a second, which the loop must not spend); on the loop, it is sent.
+ *     The client is held (srv__hold) meanwhile; at most REVIEWS_MAX reviews run at once, so
+ *     the pool keeps room for ingest (it has workers + 4 threads); more get "busy".  A review
+ *     reads every byte of the case's originals: about 1 s per GB here.  custodyctl waits for
+ *     it as long as it takes.  Its answer may be larger than SRV_MAX_PENDING_OUT: one such
+ *     reply at a time per client is sent whatever its size (server.c client_write).
  *
  *   report {from, to} | {year} | {open:true}   R, not recorded (figures, no evidence)
  *     The clip table is fed to a rules_report in slices of SRV_SLICE_NS from an idle handle of
@@ -152,8 +162,18 @@ struct review_item {
 	char error[320];    /* why it is missing or unchecked */
 };
 
+/* An access to a reviewed clip, copied from the index on the loop for the pool: the strings
+ * are the index's interned ones, never moved or freed while the server lives. */
+struct review_access {
+	uint64_t access, entry;
+	int64_t at_us;
+	const char *by, *op;
+	bool allowed;
+};
+
 struct review_job {
-	uv_work_t work;
+	uv_work_t work;       /* the re-hash (review_run) */
+	uv_work_t answer;     /* then the answer (review_answer_run) */
 	struct srv_client *c;
 	struct tlog *log;     /* any thread (short read txns) */
 	struct store *store;  /* immutable, any thread */
@@ -163,6 +183,17 @@ struct review_job {
 	json_t *bound_by;     /* the case annotations' indexes */
 	struct review_item *items;
 	size_t n;
+	/* Gathered on the loop after the re-hash, for the answer made on the pool. */
+	struct rules_note *notes;
+	struct rules_book *book;
+	struct review_access *accesses; /* the newest REVIEW_ACCESSES_MAX, oldest first */
+	size_t naccesses, accesses_total;
+	int64_t as_of_us;
+	/* The answer (review_answer_run): its members `,"case":…` or an error. */
+	struct srv_text text;
+	char *verdict;        /* when incomplete: for the journal */
+	int err;
+	struct err_detail e;
 };
 
 static void review_job_free(struct review_job *j)
@@ -172,6 +203,11 @@ static void review_job_free(struct review_job *j)
 	free(j->items);
 	free(j->case_id);
 	json_decref(j->bound_by);
+	rules_book_free(j->book);
+	free(j->notes);
+	free(j->accesses);
+	srv__text_done(&j->text);
+	free(j->verdict);
 	free(j);
 }
 
@@ -261,13 +297,11 @@ static int64_t entry_time(const json_t *entry, const char *key)
 }
 
 /* The rules' view of a reviewed clip: the strings point into @it->entry. */
-static void review_clip(const struct srv_index *x, const struct review_item *it,
-			struct rules_clip *ret)
+static void review_clip(const struct review_item *it, struct rules_clip *ret)
 {
 	const json_t *e = it->entry;
 	const json_t *dur = json_object_get(e, "duration_us");
 	const json_t *size = json_object_get(e, "size");
-	const struct srv_clip *c = srv__index_clip(x, it->index);
 
 	*ret = (struct rules_clip){
 		.index = it->index,
@@ -291,9 +325,6 @@ static void review_clip(const struct srv_index *x, const struct review_item *it,
 		.damaged = !strcmp(json_string_value(json_object_get(e, "type")), "damaged"),
 		.future = json_is_true(json_object_get(e, "time_in_future")),
 	};
-	/* A purge since the work started. */
-	if (c && c->purged)
-		ret->integrity = RULES_PURGED;
 }
 
 static int cmp_u64p(const void *a, const void *b)
@@ -318,22 +349,20 @@ static int cmp_ref_newest_first(const void *a, const void *b)
 	return cmp_ref(b, a);
 }
 
-/* "who accessed the clips": the newest REVIEW_ACCESSES_MAX access refs of the reviewed clips,
- * oldest first, and how many there are in all.  A clip's refs are chained newest first; the
- * buffer holds at most 4 × REVIEW_ACCESSES_MAX and is cut back to the newest
- * REVIEW_ACCESSES_MAX whenever it fills, so memory stays bounded however often the clips
- * were read. */
-static json_t *review_accesses(const struct srv_index *x, const struct review_job *j,
-			       size_t *ret_total)
+/* "who accessed the clips", on the loop: the newest REVIEW_ACCESSES_MAX access refs of the
+ * reviewed clips, oldest first, into j->accesses, and how many there are in all.  A clip's
+ * refs are chained newest first; the buffer holds at most 4 × REVIEW_ACCESSES_MAX and is cut
+ * back to the newest REVIEW_ACCESSES_MAX whenever it fills, so memory stays bounded however
+ * often the clips were read.  @return 0, -ENOMEM. */
+static int review_accesses(const struct srv_index *x, struct review_job *j)
 {
 	const size_t cap = 4 * REVIEW_ACCESSES_MAX;
 	const struct srv_access_ref **refs = malloc(cap * sizeof(*refs));
 	uint32_t threshold = 0; /* refs older than this cannot be among the newest */
 	size_t n = 0, total = 0, first;
-	json_t *list = json_array();
 
-	if (!refs || !list)
-		goto fail;
+	if (!refs)
+		return -ENOMEM;
 	for (size_t i = 0; i < j->n; i++) {
 		const struct srv_clip *c = srv__index_clip(x, j->items[i].index);
 
@@ -351,29 +380,45 @@ static json_t *review_accesses(const struct srv_index *x, const struct review_jo
 	}
 	qsort(refs, n, sizeof(*refs), cmp_ref);
 	first = n > REVIEW_ACCESSES_MAX ? n - REVIEW_ACCESSES_MAX : 0;
-	for (size_t i = first; i < n; i++) {
-		const struct srv_access_ref *r = refs[i];
+	j->accesses = malloc((n - first ? n - first : 1) * sizeof(*j->accesses));
+	if (!j->accesses) {
+		free(refs);
+		return -ENOMEM;
+	}
+	for (size_t i = first; i < n; i++)
+		j->accesses[j->naccesses++] = (struct review_access){
+			.access = refs[i]->access,
+			.entry = x->clips[refs[i]->clip].index,
+			.at_us = (int64_t)refs[i]->at_s * 1000000,
+			.by = srv__index_str(x, refs[i]->by),
+			.op = srv__index_str(x, refs[i]->op),
+			.allowed = refs[i]->allowed,
+		};
+	free(refs);
+	j->accesses_total = total;
+	return 0;
+}
+
+static json_t *review_accesses_json(const struct review_job *j)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; list && i < j->naccesses; i++) {
+		const struct review_access *a = &j->accesses[i];
 		json_t *o = json_pack("{s:I, s:s?, s:s?, s:o, s:b, s:I}", "index",
-				      (json_int_t)r->access, "by", srv__index_str(x, r->by), "op",
-				      srv__index_str(x, r->op), "at",
-				      jtime((int64_t)r->at_s * 1000000), "allowed", r->allowed,
-				      "entry", (json_int_t)x->clips[r->clip].index);
+				      (json_int_t)a->access, "by", a->by, "op", a->op, "at",
+				      jtime(a->at_us), "allowed", a->allowed, "entry",
+				      (json_int_t)a->entry);
 
 		if (!o || json_array_append_new(list, o) < 0)
-			goto fail;
+			list = (json_decref(list), NULL);
 	}
-	free(refs);
-	*ret_total = total;
 	return list;
-fail:
-	free(refs);
-	json_decref(list);
-	return NULL;
 }
 
 /* The annotations concerning the review: the case's, those naming a clip, and those the rules
  * applied (remote duty, interruptions explaining gaps), by index, spliced in as logged. */
-static void review_annotations(struct server *s, const struct rules_book *book,
+static void review_annotations(struct tlog *log, const struct rules_book *book,
 			       const struct review_job *j, const json_t *review,
 			       struct srv_text *tail)
 {
@@ -417,7 +462,7 @@ static void review_annotations(struct server *s, const struct rules_book *book,
 
 		if (i && ids[i] == ids[i - 1])
 			continue;
-		if (tlog_entry(s->d->log, ids[i], &bytes, &len, NULL) < 0)
+		if (tlog_entry(log, ids[i], &bytes, &len, NULL) < 0)
 			continue;
 		if (k++)
 			srv__text_add(tail, ",", 1);
@@ -428,101 +473,198 @@ static void review_annotations(struct server *s, const struct rules_book *book,
 	free(ids);
 }
 
+/* The answer, on the pool: the rules over the clips, the accesses, the annotations spliced in
+ * as logged, and the whole serialised into j->text.  For a case of 10,000 clips this is about
+ * a second (0.9 to 1.9 s measured here, on 2 loaded CPUs) and 20 MB of JSON
+ * (tests/unit/daemon/test_server.c test_review_large): the loop only gathers what comes from
+ * the index (review_done, a few ms) and sends the text (review_answer_done: one copy of it
+ * into the reply line, about 10 ms).  Everything here is the job's
+ * own, the log (any thread), and the book, whose strings point into the index's notes (never
+ * freed while the server lives) and which nothing else uses meanwhile. */
+static void review_answer_run(uv_work_t *req)
+{
+	struct review_job *j = req->data;
+	struct rules_clip *clips = malloc((j->n ? j->n : 1) * sizeof(*clips));
+	json_t *body = NULL, *accesses;
+	uint64_t cp_size = 0;
+	char *text = NULL;
+	size_t len;
+
+	if (!clips)
+		goto oom;
+	for (size_t i = 0; i < j->n; i++)
+		review_clip(&j->items[i], &clips[i]);
+	if (rules_review(j->book, j->case_id, clips, j->n, &body) < 0)
+		goto oom;
+	accesses = review_accesses_json(j);
+	if (!accesses || json_object_set_new(body, "accesses", accesses) < 0)
+		goto oom; /* set_new took it, even when it failed */
+	if (tlog_checkpoint_get(j->log, TLOG_NEWEST, NULL, NULL, &cp_size, NULL) < 0)
+		cp_size = 0;
+	if (json_object_set_new(body, "as_of", jtime(j->as_of_us)) < 0 ||
+	    json_object_set_new(body, "checkpoint_size",
+				cp_size ? json_integer((json_int_t)cp_size) : json_null()) < 0 ||
+	    json_object_set(body, "bound_by", j->bound_by) < 0 ||
+	    json_object_set_new(body, "accesses_total",
+				json_integer((json_int_t)j->accesses_total)) < 0)
+		goto oom;
+	if (!json_is_true(json_object_get(body, "complete")))
+		j->verdict = strdup(json_string_value(json_object_get(body, "verdict")) ?: "?");
+	text = json_dumps(body, JSON_COMPACT);
+	if (!text || (len = strlen(text)) < 2)
+		goto oom;
+	/* The members without the braces, after the reply's "ok" and "id". */
+	srv__text_add(&j->text, ",", 1);
+	srv__text_add(&j->text, text + 1, len - 2);
+	review_annotations(j->log, j->book, j, body, &j->text);
+	if (j->text.failed)
+		goto oom;
+	goto out;
+oom:
+	j->err = err_set(&j->e, -ENOMEM, "out of memory for the review");
+out:
+	free(text);
+	json_decref(body);
+	free(clips);
+	/* The entries are in the text now: freeing 10,000 of them is not for the loop either. */
+	for (size_t i = 0; i < j->n; i++)
+		j->items[i].entry = (json_decref(j->items[i].entry), NULL);
+}
+
+/* The review is over (answered, failed, or its client left): free it. */
+static void review_finish(struct review_job *j)
+{
+	struct srv_client *c = j->c;
+
+	reviews_running--;
+	review_job_free(j);
+	srv__client_unref(c); /* last: may free the client, and with it a closing server */
+}
+
+static void review_fail(struct review_job *j, int r, const struct err_detail *e)
+{
+	struct srv_client *c = j->c;
+
+	if (!c->closing) {
+		srv__reply_error(c, r, e);
+		srv__release(c);
+	}
+	review_finish(j);
+}
+
+static void review_answer_done(uv_work_t *req, int status)
+{
+	struct review_job *j = req->data;
+	struct srv_client *c = j->c;
+
+	if (status < 0 && j->err == 0)
+		j->err = err_set(&j->e, -ECANCELED, "the review was cancelled");
+	if (j->err < 0) {
+		review_fail(j, j->err, &j->e);
+		return;
+	}
+	if (j->verdict)
+		log_notice(LOG_GRP, "%s reviewed case '%s': %s", c->by, j->case_id, j->verdict);
+	if (!c->closing) {
+		srv__reply_tail(c, json_object(), &j->text);
+		srv__release(c);
+	}
+	review_finish(j);
+}
+
+/* After the re-hash, on the loop: record the access, then gather from the index what the
+ * answer needs (the annotations as they are now, purges since the work started, the
+ * accesses) and make the answer on the pool. */
 static void review_done(uv_work_t *req, int status)
 {
 	struct review_job *j = req->data;
 	struct srv_client *c = j->c;
 	struct server *s = c->s;
-	struct rules_clip *clips = NULL;
-	struct rules_note *notes = NULL;
-	struct rules_book *book = NULL;
-	struct srv_text tail = { 0 };
-	json_t *body = NULL, *accesses, *entries = NULL;
+	json_t *entries = json_array(), *extra = json_object();
 	struct err_detail e = { 0 };
-	uint64_t cp_size = 0;
-	size_t nclips = 0, naccess = 0;
-	int r = 0;
+	int r;
 
-	reviews_running--;
-	if (c->closing)
-		goto out;
+	/* Recorded whatever the outcome: the clips were looked at.  A client that left before
+	 * the answer does not undo that (as copy-out's "abandoned"). */
+	for (size_t i = 0; entries && i < j->n; i++)
+		if (json_array_append_new(entries, json_integer((json_int_t)j->items[i].index)) < 0)
+			entries = (json_decref(entries), NULL);
+	if (extra && entries)
+		json_object_set_new(extra, "entries", entries);
+	else
+		json_decref(entries);
+	if (extra && c->closing)
+		json_object_set_new(extra, "result", json_string("abandoned"));
+	srv__access(c, "review", json_string(j->case_id), extra, true);
+	if (c->closing) {
+		review_finish(j);
+		return;
+	}
 	if (status < 0 || j->stopped) {
 		r = err_set(&e, -ESHUTDOWN, "the daemon is stopping; ask for the review once it is "
 			    "back");
-		goto reply;
-	}
-	clips = malloc((j->n ? j->n : 1) * sizeof(*clips));
-	entries = json_array();
-	if (!clips || !entries || make_book(s, &notes, &book) < 0) {
-		r = err_set(&e, -ENOMEM, "out of memory for the review");
-		goto reply;
+		review_fail(j, r, &e);
+		return;
 	}
 	for (size_t i = 0; i < j->n; i++) {
+		const struct srv_clip *clip = srv__index_clip(&s->idx, j->items[i].index);
+
 		if (!j->items[i].entry) {
 			/* The case named an entry that could not be read as an original: say
 			 * so rather than review less than was asked. */
 			r = err_set(&e, -EIO, "%s", j->items[i].error);
-			goto reply;
+			review_fail(j, r, &e);
+			return;
 		}
-		review_clip(&s->idx, &j->items[i], &clips[nclips++]);
-		json_array_append_new(entries, json_integer((json_int_t)j->items[i].index));
+		/* A purge since the work started. */
+		if (clip && clip->purged)
+			j->items[i].integrity = RULES_PURGED;
 	}
-	r = rules_review(book, j->case_id, clips, nclips, &body);
-	if (r < 0) {
-		err_set(&e, r, "out of memory for the review");
-		goto reply;
-	}
-	accesses = review_accesses(&s->idx, j, &naccess);
-	if (tlog_checkpoint_get(s->d->log, TLOG_NEWEST, NULL, NULL, &cp_size, NULL) < 0)
-		cp_size = 0;
-	if (!accesses ||
-	    json_object_set_new(body, "as_of", jtime((int64_t)daemon_now_us())) < 0 ||
-	    json_object_set_new(body, "checkpoint_size",
-				cp_size ? json_integer((json_int_t)cp_size) : json_null()) < 0 ||
-	    json_object_set(body, "bound_by", j->bound_by) < 0 ||
-	    json_object_set_new(body, "accesses", accesses) < 0 ||
-	    json_object_set_new(body, "accesses_total", json_integer((json_int_t)naccess)) < 0) {
+	if (make_book(s, &j->notes, &j->book) < 0 || review_accesses(&s->idx, j) < 0) {
 		r = err_set(&e, -ENOMEM, "out of memory for the review");
-		goto reply;
+		review_fail(j, r, &e);
+		return;
 	}
-	review_annotations(s, book, j, body, &tail);
-	if (tail.failed) {
-		r = err_set(&e, -ENOMEM, "out of memory for the review");
-		goto reply;
-	}
-	if (!json_is_true(json_object_get(body, "complete")))
-		log_notice(LOG_GRP, "%s reviewed case '%s': %s", c->by, j->case_id,
-			   json_string_value(json_object_get(body, "verdict")));
-reply:
-	/* Recorded whatever the outcome: the clips were looked at. */
-	srv__access(c, "review", json_string(j->case_id), json_pack("{s:O}", "entries", entries),
-		    true);
+	j->as_of_us = (int64_t)daemon_now_us();
+	j->answer.data = j;
+	r = uv_queue_work(s->d->loop, &j->answer, review_answer_run, review_answer_done);
 	if (r < 0) {
-		srv__reply_error(c, r, &e);
-	} else {
-		srv__reply_tail(c, body, &tail);
-		body = NULL; /* stolen */
+		r = err_set(&e, -EIO, "cannot make the review's answer: %s", uv_strerror(r));
+		review_fail(j, r, &e);
 	}
-	srv__release(c);
-out:
-	json_decref(body);
-	json_decref(entries);
-	srv__text_done(&tail);
-	free(clips);
-	rules_book_free(book);
-	free(notes);
-	review_job_free(j);
-	srv__client_unref(c); /* last: may free the client, and with it a closing server */
 }
+
+/* Append @v to the growing array *@ids (*@n of *@cap).  @return 0, -ENOMEM. */
+static int push_id(uint64_t **ids, size_t *n, size_t *cap, uint64_t v)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		uint64_t *p = realloc(*ids, ncap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*ids = p;
+		*cap = ncap;
+	}
+	(*ids)[(*n)++] = v;
+	return 0;
+}
+
+/* A case annotation bound by device and time, as srv__case_span_binds() takes it. */
+struct case_span {
+	uint32_t device;
+	int64_t from_us, to_us;
+};
 
 int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
 {
 	struct server *s = c->s;
 	const struct srv_index *x = &s->idx;
+	struct case_span *spans = NULL;
 	struct review_job *j;
 	const char *case_id;
 	uint64_t *ids = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, nspans = 0, matched = 0;
 	int r;
 
 	r = srv__req_string(req, "case", true, 256, &case_id, reterr);
@@ -547,25 +689,46 @@ int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			continue;
 		if (json_array_append_new(j->bound_by, json_integer((json_int_t)note->index)) < 0)
 			goto oom;
-		for (uint32_t k = 0; k < note->nentries; k++) {
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 64;
-				uint64_t *v = realloc(ids, ncap * sizeof(*v));
+		for (uint32_t k = 0; k < note->nentries; k++)
+			if (push_id(&ids, &n, &cap, note->entries[k]) < 0)
+				goto oom;
+		if (note->device && note->from_us != INT64_MIN && note->to_us != INT64_MIN) {
+			struct case_span *v = realloc(spans, (nspans + 1) * sizeof(*v));
 
-				if (!v)
-					goto oom;
-				ids = v;
-				cap = ncap;
-			}
-			ids[n++] = note->entries[k];
+			if (!v)
+				goto oom;
+			spans = v;
+			spans[nspans++] = (struct case_span){ srv__index_str_find(x, note->device),
+							      note->from_us, note->to_us };
 		}
 	}
 	if (!json_array_size(j->bound_by)) {
+		free(spans);
+		free(ids);
 		review_job_free(j);
 		srv__access(c, "review", json_string(case_id), NULL, true);
 		return err_set(reterr, -ENOENT, "no case '%.256s': bind its clips first with "
 			       "custodyctl annotate case --case ID --entries N,…", case_id);
 	}
+	/* A case bound by device and time binds the device's clips in that time as they are
+	 * now: its "entries" are those there were when it was made, and clips of that time
+	 * stored since belong to it too (retention keeps them as bound).  One pass over the
+	 * clip table on the loop, only when the case has such annotations: 3 to 8 ms per
+	 * million clips measured here (112 bytes a clip read; reviews are few, 2 at once). */
+	for (size_t i = 0; nspans && i < x->nclips; i++) {
+		for (size_t k = 0; k < nspans; k++) {
+			if (!srv__case_span_binds(&x->clips[i], spans[k].device, spans[k].from_us,
+						  spans[k].to_us))
+				continue;
+			if (++matched > REVIEW_MAX_CLIPS)
+				goto too_large;
+			if (push_id(&ids, &n, &cap, x->clips[i].index) < 0)
+				goto oom;
+			break;
+		}
+	}
+	free(spans);
+	spans = NULL;
 	qsort(ids, n, sizeof(*ids), cmp_u64p);
 	j->items = calloc(n ? n : 1, sizeof(*j->items));
 	if (!j->items)
@@ -575,13 +738,8 @@ int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
 
 		if (i && ids[i] == ids[i - 1])
 			continue;
-		if (j->n == REVIEW_MAX_CLIPS) {
-			free(ids);
-			review_job_free(j);
-			return err_set(reterr, -E2BIG, "case '%.256s' binds more than %d clips; a "
-				       "review covers at most that many", case_id,
-				       REVIEW_MAX_CLIPS);
-		}
+		if (j->n == REVIEW_MAX_CLIPS)
+			goto too_large;
 		clip = srv__index_clip(x, ids[i]);
 		j->items[j->n++] = (struct review_item){
 			.index = ids[i],
@@ -604,7 +762,14 @@ int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	srv__client_ref(c);
 	srv__hold(c);
 	return 0;
+too_large:
+	free(spans);
+	free(ids);
+	review_job_free(j);
+	return err_set(reterr, -E2BIG, "case '%.256s' binds more than %d clips; a review covers "
+		       "at most that many", case_id, REVIEW_MAX_CLIPS);
 oom:
+	free(spans);
 	free(ids);
 	review_job_free(j);
 	return err_set(reterr, -ENOMEM, "out of memory");
@@ -731,14 +896,14 @@ static void on_report_slice(uv_idle_t *h)
 		const struct srv_access_ref *ref = &x->access_refs[j->next_ref];
 		int64_t at = (int64_t)ref->at_s * 1000000;
 		const struct srv_clip *sc = &x->clips[ref->clip];
-		const char *op = srv__index_str(x, ref->op);
 
 		if ((j->from_us != INT64_MIN && at < j->from_us) ||
 		    (j->to_us != INT64_MIN && at >= j->to_us))
 			continue;
+		/* A copy-out counts when the original was handed over, as in the totals. */
 		r = rules_report_clip_access(j->rep, srv__index_str(x, sc->device),
-					     srv__index_str(x, sc->officer),
-					     op && !strcmp(op, "copy-out"), ref->allowed);
+					     srv__index_str(x, sc->officer), ref->copied,
+					     ref->allowed);
 		if (r < 0) {
 			report_fail(j, "accesses");
 			return;

@@ -67,6 +67,7 @@
 #include "daemon.h"
 #include "deadline.h"
 #include "err.h"
+#include "macro.h"
 #include "hash.h"
 #include "pipeline.h"
 #include "srv-internal.h"
@@ -226,19 +227,30 @@ static int read_json(struct tlog *log, uint64_t index, json_t **ret, struct err_
 	return 0;
 }
 
-static int match_exact(struct tlog *log, const struct vfp *fp, uint64_t *ret,
-		       struct err_detail *reterr)
+/* The entry of these bytes: the first one still in force.  The same bytes are logged again
+ * only after a purge removed the first original (retention), so a purged entry is named only
+ * when no later one exists. */
+static int match_exact(const struct srv_index *x, struct tlog *log, const struct vfp *fp,
+		       uint64_t *ret, struct err_detail *reterr)
 {
-	struct tlog_hit hit;
+	struct tlog_hit hits[16];
 	size_t n;
 	int r;
 
-	r = tlog_lookup(log, TLOG_KEY_FILE, fp->sha, &hit, 1, &n, reterr);
+	r = tlog_lookup(log, TLOG_KEY_FILE, fp->sha, hits, ELEMENTSOF(hits), &n, reterr);
 	if (r < 0)
 		return r;
 	if (!n)
 		return 0;
-	*ret = hit.index;
+	*ret = hits[0].index;
+	for (size_t i = 0; i < n; i++) {
+		const struct srv_clip *c = srv__index_clip(x, hits[i].index);
+
+		if (c && !c->purged) {
+			*ret = hits[i].index;
+			break;
+		}
+	}
 	return 1;
 }
 
@@ -966,7 +978,7 @@ int srv__op_verify(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	if (r < 0)
 		goto out;
 	srv__index_catch_up(s);
-	r = match_exact(log, &fp, &index, reterr);
+	r = match_exact(&s->idx, log, &fp, &index, reterr);
 	if (r > 0) {
 		result = "exact";
 	} else if (r == 0 && (r = match_remux(log, &fp, &index, &detail, reterr)) > 0) {

@@ -464,11 +464,15 @@ int store_unstage(struct store *st, const char *staged, struct err_detail *reter
 	return 0;
 }
 
-/* Only names this module makes: "objects/xx/<64 hex>", so no request can escape the store. */
+/* Only names this module makes: "objects/" + 2 hex + "/" + 64 hex, the 2 being the first two of
+ * the 64 (lowercase), so that no request can escape the store or name a file out of place. */
 static bool original_name(const char *rel)
 {
+	static const char hex[] = "0123456789abcdef";
+
 	return strncmp(rel, "objects/", 8) == 0 && strlen(rel) == 8 + 3 + 64 && rel[10] == '/' &&
-	       strspn(rel + 8, "0123456789abcdef/") == 3 + 64 && !strchr(rel + 11, '/');
+	       strspn(rel + 8, hex) == 2 && strspn(rel + 11, hex) == 64 && rel[8] == rel[11] &&
+	       rel[9] == rel[12];
 }
 
 int store_open_original(struct store *st, const char *rel, int *ret_fd, struct err_detail *reterr)
@@ -485,18 +489,35 @@ int store_open_original(struct store *st, const char *rel, int *ret_fd, struct e
 	return 0;
 }
 
-int store_remove_original(struct store *st, const char *rel, struct err_detail *reterr)
+int store_has_original(struct store *st, const char *rel, struct err_detail *reterr)
 {
-	char dir[11];
-	auto_close int dfd = -1;
+	struct stat sb;
 
 	if (!original_name(rel))
 		return err_set(reterr, -EINVAL, "'%s' is not the name of an original", rel);
-	memcpy(dir, rel, 10); /* "objects/ab" */
-	dir[10] = '\0';
-	dfd = openat(st->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fstatat(st->root_fd, rel, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_set(reterr, -errno, "the original '%s' is not in the store: %s", rel,
+			       strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return err_set(reterr, -ENOENT, "the original '%s' is not a regular file", rel);
+	return 0;
+}
+
+int store_remove_original(struct store *st, const char *rel, const uint8_t sha256[32],
+			  struct err_detail *reterr)
+{
+	char want[STORE_REL_MAX], dir[3];
+	auto_close int dfd = -1;
+
+	/* The name the store gives these bytes, and nothing else: a purge entry whose "stored"
+	 * does not match its "sha256" cannot make the store remove some other original. */
+	rel_name(sha256, want, dir);
+	if (!original_name(rel) || strcmp(rel, want) != 0)
+		return err_set(reterr, -EINVAL, "'%s' is not the name of the original with SHA-256 "
+			       "%s", rel, want + 11);
+	dfd = openat(st->objects_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
-		return err_set(reterr, -errno, "cannot open the store folder '%s': %s", dir,
+		return err_set(reterr, -errno, "cannot open the store folder 'objects/%s': %s", dir,
 			       strerror(errno));
 	if (unlinkat(dfd, rel + 11, 0) < 0)
 		return err_set(reterr, -errno, "cannot remove the original '%s': %s", rel,
@@ -504,7 +525,7 @@ int store_remove_original(struct store *st, const char *rel, struct err_detail *
 	/* The removal is durable only once the folder is: until then a crash may bring the
 	 * name back, and a purge asked again removes it again. */
 	if (fsync(dfd) < 0)
-		return err_set(reterr, -errno, "cannot sync the store folder '%s': %s", dir,
+		return err_set(reterr, -errno, "cannot sync the store folder 'objects/%s': %s", dir,
 			       strerror(errno));
 	return 0;
 }

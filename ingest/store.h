@@ -67,8 +67,17 @@ int store_unstage(struct store *st, const char *staged, struct err_detail *reter
 int store_open_original(struct store *st, const char *rel, int *ret_fd,
 			struct err_detail *reterr);
 
-/** Remove the original @rel (as recorded in `stored`) for good: unlink it and fsync its folder.
- * The one deliberate deletion in the store, for a purge under the retention rules (the caller
- * has logged the purge first); nothing else removes an original.  -ENOENT when it is already
- * gone (a purge asked again after it finished), -EINVAL when @rel is not an original's name. */
-int store_remove_original(struct store *st, const char *rel, struct err_detail *reterr);
+/** Whether the original @rel (as recorded in `stored`) is in the store: one fstatat(), no read.
+ * @return 0 (a regular file is there), -ENOENT (not there), -EINVAL (@rel is not an
+ * original's name), or another -errno. */
+int store_has_original(struct store *st, const char *rel, struct err_detail *reterr);
+
+/** Remove the original @rel (as recorded in `stored`) whose bytes have the SHA-256 @sha256 for
+ * good: unlink it and fsync its folder.  The one deliberate deletion in the store, for a purge
+ * under the retention rules (the caller has logged the purge first, and made sure that no
+ * entry still in force records these bytes); nothing else removes an original.  @rel must be
+ * exactly the name the store gives those bytes ("objects/ab/ab…", from @sha256), so that a
+ * purge entry can only ever remove the original it names.  -ENOENT when it is already gone (a
+ * purge asked again after it finished), -EINVAL when @rel is not @sha256's original name. */
+int store_remove_original(struct store *st, const char *rel, const uint8_t sha256[32],
+			  struct err_detail *reterr);

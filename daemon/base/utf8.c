@@ -1,5 +1,7 @@
 /* utf8.c: one strict UTF-8 decoder for the whole project (the config, signed notes and log
  * entries all refuse what Go's decoder refuses, so that our checks and Go's agree). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -62,6 +64,47 @@ bool utf8_valid(const char *s, size_t len)
 bool utf8_is_control(uint32_t c)
 {
 	return c < 0x20 || (c >= 0x7f && c < 0xa0);
+}
+
+bool utf8_is_unsafe(uint32_t c)
+{
+	return (utf8_is_control(c) && c != '\t' && c != '\n') || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f || c == 0x061c ||
+	       c == 0xfeff || (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe;
+}
+
+char *utf8_for_terminal(const char *s, size_t len)
+{
+	char *out = len <= (SIZE_MAX - 1) / 4 ? malloc(4 * len + 1) : NULL;
+	size_t i = 0, n = 0;
+
+	if (!out)
+		return NULL;
+	while (i < len) {
+		uint32_t c;
+		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
+
+		if (k == 0 || c < 0x80) {
+			/* One byte: ASCII, or not UTF-8 at all. */
+			uint8_t b = (uint8_t)s[i];
+
+			if (k && !utf8_is_control(c))
+				out[n++] = (char)b;
+			else
+				n += (size_t)sprintf(out + n, "\\x%02x", b);
+			i++;
+			continue;
+		}
+		if (utf8_is_control(c) || utf8_is_unsafe(c)) {
+			n += (size_t)sprintf(out + n, c > 0xffff ? "\\U%08x" : "\\u%04x", (unsigned)c);
+		} else {
+			memcpy(out + n, s + i, k);
+			n += k;
+		}
+		i += k;
+	}
+	out[n] = '\0';
+	return out;
 }
 
 bool utf8_is_space(uint32_t c)

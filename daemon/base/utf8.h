@@ -20,6 +20,20 @@ bool utf8_is_control(uint32_t c);
 /** Go's unicode.IsSpace, which golang.org/x/mod/sumdb/note forbids in key names. */
 bool utf8_is_space(uint32_t c);
 
+/** What must not reach a reader as itself, on a page or a terminal: controls other than tab
+ * and newline (C0, DEL, C1: an escape sequence has no business in a name), the bidi
+ * embeddings, overrides, isolates and marks (a file name could show its extension reversed),
+ * the invisible BOM, and noncharacters (XML refuses U+FFFE and U+FFFF). */
+bool utf8_is_unsafe(uint32_t c);
+
+/** @len bytes of untrusted text at @s (NULs included) for a terminal, as a malloc()'d string:
+ * every control character (tab and newline too), every utf8_is_unsafe() one and every byte
+ * that is not valid UTF-8 is written as a visible escape ("\x1b" for a byte below 0x80 or an
+ * invalid one, "\u202e" or "\U0010fffe" for a character), so that the text can neither move
+ * the cursor, change colours, end a line nor reorder what follows.  The result is valid UTF-8,
+ * at most 4 × @len + 1 bytes.  @return NULL when out of memory. */
+char *utf8_for_terminal(const char *s, size_t len);
+
 /** Copy untrusted bytes into @out (@outlen bytes, >= 8) for a message: control characters and
  * invalid UTF-8 become '?', so that a message never carries terminal escapes, and a long
  * string ends in "...".  @return @out. */

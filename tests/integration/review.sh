@@ -13,7 +13,10 @@
 #   - review of a complete case (exit 0, "complete") and of an incomplete one (a late clip, an
 #     unexplained gap, a damaged file and an original altered in the store behind the daemon's
 #     back, each named; exit 1), text, --json and --html;
-#   - report figures against the scenario's known counts, with --json, --csv, --year, --open.
+#   - report figures against the scenario's known counts, with --json, --csv, --year, --open;
+#   - a case bound by device and time reviewed with the device's clips of that time stored
+#     after the binding; a file name and a reason with escape sequences and newlines, printed
+#     escaped by the text review, whose verdict stays the last line.
 #
 # A file whose time cannot be known at all does not happen with a real file system (every file
 # has an mtime, and the daemon falls back on it), so the daemon runs with CUSTODY_PROBE set to
@@ -453,6 +456,77 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert [(o["kind"], o["entry"]) for o in r["open"]] == [("altered", int(sys.argv[2]))], r["open"]' "$tmp/bad2.json" "$alt" \
 	&& [ $code = 1 ] && ok "after explanations only the altered original stays open" || bad "after explanations: $(cat "$tmp/bad2.json")"
+
+# ---- a case bound by device and time covers the clips of that time stored after the binding ----
+# (retention keeps them as bound; the review must list them too).  And every string of the text
+# review reaches the terminal escaped: a file name and a reason with an escape sequence and a
+# newline that, printed raw, would clear the screen and forge a verdict line.
+ingest_idx() { # ingest_idx NAME: as idx, among the originals only (the log is long by now)
+	C log --type ingest --limit 1000 --json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["entry"]["name"] == sys.argv[1]:
+        print(e["index"]); break
+else:
+    sys.exit("no entry for " + repr(sys.argv[1]))' "$1"
+}
+T3=$(( -6 * 3600 ))
+c17a="CAM17_OFF17_$(stamp $T3)_0001.mp4"
+c17b="CAM17_OFF17_$(stamp $((T3 + 30)))_0002.mp4"   # stored after the binding, in its span
+c17c="CAM17_OFF17_$(stamp $((T3 + 3600)))_0003.mp4" # stored after the binding, outside it
+clip "$c17a" 6
+clip "$c17b" 6
+clip "$c17c" 6
+esc=$'\e'
+evil="${esc}[2J${esc}[1;32mforged"$'\n'"verdict: complete: 1 clip from 1 device${esc}[0m.mp4"
+clip plain-evil.mp4 3
+mv "$tmp/media/plain-evil.mp4" "$tmp/media/$evil"
+drop dock "$c17a"
+e17a=$(ingest_idx "$c17a")
+case17=$(annotate case --case C-LATER --device CAM17 --from "$(t $((T3 - 60)))" --to "$(t $((T3 + 600)))")
+drop dock "$c17b" "$c17c" "$evil"
+e17b=$(ingest_idx "$c17b")
+e17c=$(ingest_idx "$c17c")
+e_evil=$(ingest_idx "$evil")
+annotate case --case C-LATER --entries "$e_evil" >/dev/null
+annotate interruption --device CAM17 --from "$(t $((T3 + 6)))" --to "$(t $((T3 + 30)))" \
+	--reason "${esc}[2Jbattery"$'\n'"verdict: complete: forged${esc}]0;title${esc}\\" >/dev/null
+set +e
+C review C-LATER --json >"$tmp/later.json"
+code=$?
+set -e
+python3 - "$tmp/later.json" "$case17" "$e17a" "$e17b" "$e17c" "$e_evil" <<'PY' && ok "review of a case bound by device and time lists the device's clips of that time stored after the binding, not the others" || bad "review C-LATER (exit $code): $(head -c 2000 "$tmp/later.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+case, a, b, c, evil = map(int, sys.argv[2:])
+clips = sorted(c["index"] for d in r["devices"] for c in d["clips"])
+assert clips == sorted([a, b, evil]), (clips, [a, b, evil], c)
+assert case in r["bound_by"], r["bound_by"]
+cam17 = [d for d in r["devices"] if d["device"] == "CAM17"][0]
+assert len(cam17["gaps"]) == 1 and cam17["gaps"][0]["explained_by"], cam17["gaps"]
+PY
+C entry "$case17" --json | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["entry"]
+assert e["entries"] == [int(sys.argv[1])], e' "$e17a" && ok "the case annotation itself still lists the clip there was" \
+	|| bad "case annotation: $(C entry "$case17" --json)"
+set +e
+C review C-LATER >"$tmp/later.txt" 2>&1
+code=$?
+set -e
+if grep -q "$esc" "$tmp/later.txt"; then
+	bad "the text review prints a raw ESC: $(cat -v "$tmp/later.txt")"
+elif [ "$(grep -c '^verdict:' "$tmp/later.txt")" != 1 ] || ! tail -1 "$tmp/later.txt" | grep -q '^verdict: '; then
+	bad "the verdict is not the last and only verdict line: $(cat -v "$tmp/later.txt")"
+elif ! grep -qF '\x1b[2J\x1b[1;32mforged\x0averdict: complete: 1 clip' "$tmp/later.txt" ||
+	! grep -qF '(\x1b[2Jbattery\x0averdict: complete: forged\x1b]0;title\x1b\)' "$tmp/later.txt"; then
+	bad "the name and the reason are not shown escaped: $(cat -v "$tmp/later.txt")"
+else
+	ok "review text: a file name and a reason with escape sequences and newlines are printed escaped; the verdict stays the last line (exit $code)"
+fi
+C report --open >"$tmp/open2.txt" 2>&1 || true
+grep -q "$esc" "$tmp/open2.txt" && bad "report --open prints a raw ESC: $(cat -v "$tmp/open2.txt")" \
+	|| ok "report --open text has no raw ESC"
 
 kill -TERM "$daemon"
 wait "$daemon" || true

@@ -1,8 +1,10 @@
 /* test_index.c: the rules' part of daemon/srv-index.c: the clip table (fields, interned
  * strings, lookups, purge), annotations with every field the rules read (and hold), access
- * refs (by target index, by "sha256:HEX", by "entries", once per access, chained per clip) and
- * the per-day access counters.  Entries are fed with srv__index_entry(), as the scan does; the
- * two helpers srv-index.c borrows from srv-read.c are defined here, so no server is needed. */
+ * refs (by target index, by "sha256:HEX", by "entries", once per access, chained per clip, and
+ * whether a copy-out handed the original over), the per-day access counters, and the rule of
+ * a case bound by device and time (srv__case_span_binds()).  Entries are fed with
+ * srv__index_entry(), as the scan does; the two helpers srv-index.c borrows from srv-read.c
+ * are defined here, so no server is needed. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,12 +192,15 @@ static void test_accesses(void **state)
 	assert_string_equal(srv__index_str(&x, r->op), "copy-out");
 	assert_string_equal(srv__index_str(&x, r->by), "root(uid 0)");
 	assert_true(r->allowed);
+	assert_true(r->copied); /* "result":"copied" */
+	assert_false(x.access_refs[r->next - 1].copied); /* the log (3) */
 	assert_int_equal(r->at_s, ing_civil_to_epoch(2026, 11, 21, 1, 0, 0));
 	/* Clip 2: the log (3) and the refused copy-out (4). */
 	c = srv__index_clip(&x, 2);
 	r = &x.access_refs[c->last_access - 1];
 	assert_int_equal(r->access, 4);
 	assert_false(r->allowed);
+	assert_false(r->copied); /* a refused copy-out */
 	assert_int_equal(x.access_refs[r->next - 1].access, 3);
 	assert_int_equal(x.access_refs[r->next - 1].next, 0);
 	assert_int_equal(x.naccess_refs, 5);
@@ -219,7 +224,63 @@ static void test_accesses(void **state)
 		     "\"result\":\"purged\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
 	assert_int_equal(x.access_days[2].accesses, 2);
 	assert_int_equal(x.access_days[2].copy_outs, 1);
+	/* Nor in the per-clip refs that the report's device and officer rows count (they agree
+	 * with the totals): allowed, not copied. */
+	c = srv__index_clip(&x, 0);
+	r = &x.access_refs[c->last_access - 1];
+	assert_int_equal(r->access, 13);
+	assert_true(r->allowed);
+	assert_false(r->copied);
+	/* Nor one whose client left before the descriptor was handed over, nor a copy-out
+	 * "copied" but refused (a malformed entry: allowed is what counts first). */
+	feed(&x, 14, "{\"at\":\"2026-11-21T06:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
+		     "\"result\":\"abandoned\",\"target\":0,\"allowed\":true,\"type\":\"access\","
+		     "\"v\":1}");
+	feed(&x, 15, "{\"at\":\"2026-11-21T07:00:00Z\",\"by\":\"eve(uid 1003)\",\"op\":\"copy-out\","
+		     "\"result\":\"copied\",\"entries\":[0],\"allowed\":false,\"type\":\"access\","
+		     "\"v\":1}");
+	/* And "copied" only counts for a copy-out. */
+	feed(&x, 16, "{\"at\":\"2026-11-21T08:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"entry\","
+		     "\"result\":\"copied\",\"target\":0,\"allowed\":true,\"type\":\"access\","
+		     "\"v\":1}");
+	n = 0;
+	for (k = srv__index_clip(&x, 0)->last_access; k; k = r->next) {
+		r = &x.access_refs[k - 1];
+		n += r->copied;
+		assert_int_equal(r->copied, r->access == 5);
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(x.access_days[2].copy_outs, 1);
+	assert_int_equal(x.access_days[2].refused, 2);
 	srv__index_done(&x);
+}
+
+/* The rule of a case bound by device and time (srv__case_span_binds()): the device's clips
+ * with a trustworthy time whose recording overlaps the span, ends included. */
+static void test_case_span(void **state)
+{
+	const int64_t h = 3600 * INT64_C(1000000);
+	const int64_t t0 = ing_civil_to_epoch(2026, 11, 20, 8, 0, 0) * 1000000;
+	struct srv_clip c = { .device = 7, .start_us = t0, .end_us = t0 + h };
+
+	(void)state;
+	assert_true(srv__case_span_binds(&c, 7, t0 - h, t0));          /* touches its start */
+	assert_true(srv__case_span_binds(&c, 7, t0 + h, t0 + 2 * h));  /* touches its end */
+	assert_true(srv__case_span_binds(&c, 7, t0 + 1, t0 + 2));      /* inside */
+	assert_true(srv__case_span_binds(&c, 7, t0 - h, t0 + 2 * h));  /* around */
+	assert_false(srv__case_span_binds(&c, 7, t0 - h, t0 - 1));     /* before */
+	assert_false(srv__case_span_binds(&c, 7, t0 + h + 1, t0 + 2 * h)); /* after */
+	assert_false(srv__case_span_binds(&c, 8, t0, t0 + h));         /* another device */
+	assert_false(srv__case_span_binds(&c, 0, t0, t0 + h));         /* no such device */
+	c.end_us = INT64_MIN; /* the end unknown: the start stands for it */
+	assert_true(srv__case_span_binds(&c, 7, t0, t0));
+	assert_false(srv__case_span_binds(&c, 7, t0 + 1, t0 + h));
+	c.end_us = t0 + h;
+	c.future = true; /* a time in the future is not trustworthy */
+	assert_false(srv__case_span_binds(&c, 7, t0, t0 + h));
+	c.future = false;
+	c.start_us = INT64_MIN; /* no time at all: bind it by its entry */
+	assert_false(srv__case_span_binds(&c, 7, INT64_MIN + 1, INT64_MAX));
 }
 
 int main(void)
@@ -228,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_clips),
 		cmocka_unit_test(test_notes),
 		cmocka_unit_test(test_accesses),
+		cmocka_unit_test(test_case_span),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,6 +114,16 @@ void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
 	p->last_duty = index;
 }
 
+void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,
+		json_t *purge_entry, pipe_purge_cb cb, void *opaque)
+{
+	struct err_detail e;
+
+	(void)p, (void)entry, (void)sha256, (void)rel;
+	json_decref(purge_entry); /* purges are tested on a real daemon (retention.sh) */
+	cb(opaque, err_set(&e, -ENOSYS, "no purges in this test"), NULL, &e);
+}
+
 void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
 {
 	*ret = (struct pipe_stats){ .queued = 1, .in_flight = 2, .ingested = p->appended };
@@ -1515,6 +1525,12 @@ static void test_malformed(void **state)
 	assert_error(r, "bad_request");
 	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "deeper"));
 	json_decref(r);
+	/* A message quoting the request cut inside a UTF-8 sequence ("unknown op '%.64s'": 'a'
+	 * and 40 'é' cut after 31 and a half) is still the error, not "internal" (out of
+	 * memory, as jansson refused the message).  Found by tests/fuzz/fuzz_request.c. */
+	r = rpc(fd, "{\"op\":\"a%s\"}", "éééééééééééééééééééééééééééééééééééééééé");
+	assert_error(r, "bad_request");
+	json_decref(r);
 	/* Empty and blank lines are skipped; the connection still works. */
 	send_all(fd, "\n \r\n", 4);
 	r = rpc(fd, "{\"op\":\"status\"}\r");
@@ -1673,6 +1689,291 @@ static void test_disconnect(void **state)
 	stop(fx);
 }
 
+/* ---- review: a large case ---------------------------------------------------------------- */
+
+#define BIG_CLIPS 10000 /* srv-rules.c REVIEW_MAX_CLIPS */
+
+static void send_line(int fd, const char *lines)
+{
+	send_all(fd, lines, strlen(lines));
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* One reply line of any size (a large review is tens of MB), or NULL at EOF; its length into
+ * *@ret_len.  For a connection with one request outstanding: reads ahead in blocks. */
+static json_t *read_big_reply(int fd, size_t *ret_len)
+{
+	size_t len = 0, cap = 1 << 20;
+	char *buf = malloc(cap), *nl = NULL;
+	json_error_t je;
+	json_t *j;
+
+	assert_non_null(buf);
+	while (!nl) {
+		ssize_t n;
+
+		if (len == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			assert_non_null(buf);
+		}
+		n = recv(fd, buf + len, cap - len, 0);
+		if (n == 0 && len == 0) {
+			free(buf);
+			return NULL;
+		}
+		assert_true(n > 0);
+		nl = memchr(buf + len, '\n', (size_t)n);
+		len += (size_t)n;
+	}
+	len = (size_t)(nl - buf);
+	j = json_loadb(buf, len, 0, &je);
+	if (!j)
+		fail_msg("reply does not parse: %s: %.200s", je.text, buf);
+	free(buf);
+	if (ret_len)
+		*ret_len = len;
+	return j;
+}
+
+/* BIG_CLIPS originals of one camera, one a second, each with a long name and no stored file
+ * (the re-hash finds them "missing" without needing a store), and a case binding them all.
+ * @return the case annotation's index. */
+static uint64_t populate_big_case(struct fx *fx, const char *case_id)
+{
+	enum { BATCH = 500 };
+	struct iovec iov[BATCH];
+	struct err_detail e;
+	char name[801], sha[65], start[32], end[32];
+	json_t *entries = json_array(), *note;
+	uint64_t first = 0, at;
+	char *text, *canon;
+	size_t len;
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (unsigned i = 0; i < BIG_CLIPS; i += BATCH) {
+		for (unsigned k = 0; k < BATCH; k++) {
+			time_t t = 1714521600 + (time_t)(i + k); /* 2024-05-01T00:00:00Z */
+			struct tm tm;
+
+			fake_hex("big", i + k, sha);
+			gmtime_r(&t, &tm);
+			strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			t++;
+			gmtime_r(&t, &tm);
+			strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			assert_true(asprintf(&text, "{\"v\":1,\"type\":\"ingest\",\"name\":\"%s-%u.mp4\","
+					     "\"zone\":\"dock\",\"device\":\"CAMBIG\",\"officer\":\"OFF1\","
+					     "\"storage\":\"on_time\",\"recorded_start\":\"%s\","
+					     "\"recorded_end\":\"%s\",\"ingested_at\":\"%s\","
+					     "\"duration_us\":1000000,\"time_source\":\"tag\","
+					     "\"sha256\":\"%s\",\"size\":1000}",
+					     name, i + k, start, end, end, sha) > 0);
+			assert_int_equal(vfy_entry_canonicalize(text, strlen(text), &canon, &len, &e),
+					 0);
+			free(text);
+			iov[k] = (struct iovec){ canon, len };
+		}
+		assert_int_equal(tlog_append(fx->log, iov, BATCH, &at, &e), 0);
+		for (unsigned k = 0; k < BATCH; k++)
+			free(iov[k].iov_base);
+		if (i == 0)
+			first = at;
+	}
+	for (unsigned i = 0; i < BIG_CLIPS; i++)
+		json_array_append_new(entries, json_integer((json_int_t)(first + i)));
+	note = json_pack("{s:i, s:s, s:s, s:s, s:o, s:s, s:s}", "v", 1, "type", "annotation",
+			 "kind", "case", "case", case_id, "entries", entries, "by", "root(uid 0)",
+			 "at", "2024-05-03T00:00:00Z");
+	text = json_dumps(note, JSON_COMPACT);
+	json_decref(note);
+	at = append(fx, text, NULL, 0);
+	free(text);
+	return at;
+}
+
+static void wait_index(int fd)
+{
+	for (int i = 0;; i++) {
+		json_t *r = rpc(fd, "{\"op\":\"status\"}");
+		bool done;
+
+		assert_ok(r);
+		done = json_is_true(json_object_get(json_object_get(r, "index"), "caught_up"));
+		json_decref(r);
+		if (done)
+			return;
+		assert_true(i < 500);
+		usleep(20000);
+	}
+}
+
+/* A review of the largest case there may be: its answer is larger than SRV_MAX_PENDING_OUT
+ * and is sent all the same (it is the only reply queued); the loop keeps answering others
+ * meanwhile; the access entry lists every clip. */
+static void test_review_large(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t t0, worst = 0, pings = 0, took;
+	json_t *r, *a;
+	size_t len, nclips = 0, i;
+	int64_t clients = 0;
+	const json_t *dev;
+	int fd, ping;
+
+	populate_big_case(fx, "BIG");
+	start(fx);
+	fd = connect_to(fx);
+	ping = connect_to(fx);
+	wait_index(ping);
+	t0 = now_ns();
+	send_line(fd, "{\"op\":\"review\",\"case\":\"BIG\"}\n");
+	/* Another client is answered while the review is made: the loop is not held. */
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		uint64_t t;
+
+		if (poll(&p, 1, 0) > 0)
+			break;
+		t = now_ns();
+		r = rpc(ping, "{\"op\":\"status\"}");
+		assert_ok(r);
+		json_decref(r);
+		t = now_ns() - t;
+		worst = t > worst ? t : worst;
+		pings++;
+	}
+	r = read_big_reply(fd, &len);
+	took = now_ns() - t0;
+	assert_ok(r);
+	print_message("review of %d clips: %zu bytes in %.0f ms; %" PRIu64 " status requests "
+		      "meanwhile, the slowest %.1f ms\n", BIG_CLIPS, len, (double)took / 1e6, pings,
+		      (double)worst / 1e6);
+	assert_true(len > SRV_MAX_PENDING_OUT);
+	assert_false(json_is_true(json_object_get(r, "complete")));
+	json_array_foreach(json_object_get(r, "devices"), i, dev)
+		nclips += json_array_size(json_object_get(dev, "clips"));
+	assert_int_equal(nclips, BIG_CLIPS);
+	assert_int_equal(json_array_size(json_object_get(r, "open")), BIG_CLIPS); /* missing */
+	assert_int_equal(json_array_size(json_object_get(r, "annotations")), 1);
+	assert_non_null(strstr(jstring(r, "verdict"), "missing"));
+	json_decref(r);
+	/* A slow status is a loop held by the review; generous for sanitizers and loaded CI. */
+	assert_true(worst < 2000000000ull);
+	/* The connection stays usable, also for a request pipelined behind a review: its
+	 * reply is queued beside the large one. */
+	r = rpc(fd, "{\"op\":\"status\"}");
+	assert_ok(r);
+	json_decref(r);
+	send_line(fd, "{\"op\":\"review\",\"case\":\"BIG\"}\n{\"op\":\"status\"}\n");
+	r = read_big_reply(fd, NULL);
+	assert_ok(r);
+	assert_int_equal(json_array_size(json_object_get(r, "open")), BIG_CLIPS);
+	json_decref(r);
+	r = read_reply(fd);
+	assert_ok(r);
+	assert_non_null(json_object_get(r, "index"));
+	json_decref(r);
+	a = last_access(fx, "review");
+	assert_non_null(a);
+	assert_string_equal(jstring(a, "target"), "BIG");
+	assert_int_equal(json_array_size(json_object_get(a, "entries")), BIG_CLIPS);
+	assert_null(json_object_get(a, "result"));
+	json_decref(a);
+	close(fd);
+	/* But only one such reply at a time: a client that asks for two without reading is
+	 * closed when the second is ready (the first one cut short). */
+	fd = connect_to(fx);
+	send_line(fd, "{\"op\":\"review\",\"case\":\"BIG\"}\n{\"op\":\"review\",\"case\":\"BIG\"}\n");
+	for (int tries = 0; clients != 1; tries++) {
+		assert_true(tries < 500); /* until only the pinger is left */
+		usleep(20000);
+		r = rpc(ping, "{\"op\":\"status\"}");
+		assert_ok(r);
+		clients = jint(json_object_get(r, "server"), "clients");
+		json_decref(r);
+	}
+	for (size_t got = 0;;) {
+		static char buf[1 << 16];
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			break;
+		assert_true(n > 0);
+		got += (size_t)n;
+		assert_true(got < 2 * len);
+	}
+	close(fd);
+	close(ping);
+	stop(fx);
+}
+
+/* A review whose client is gone when the originals have been read (here: the server closes
+ * while two reviews re-hash) is on record all the same, "result":"abandoned". */
+static void test_review_abandoned(void **state)
+{
+	struct fx *fx = *state;
+	int fd[3], busy = 0, abandoned = 0;
+	struct err_detail e;
+	uint64_t size;
+	json_t *r;
+
+	populate_big_case(fx, "BIG");
+	start(fx);
+	fd[0] = connect_to(fx);
+	fd[1] = connect_to(fx);
+	wait_index(fd[0]);
+	for (int attempt = 0; !busy; attempt++) {
+		assert_true(attempt < 5);
+		fd[2] = connect_to(fx);
+		for (int k = 0; k < 3; k++) {
+			send_line(fd[k], "{\"op\":\"review\",\"case\":\"BIG\"}\n");
+			if (k < 2)
+				usleep(1000); /* in order */
+		}
+		/* At most 2 reviews run at once: "busy" proves both are running. */
+		r = read_big_reply(fd[2], NULL);
+		busy = !ok(r) && !strcmp(err_code(r), "busy");
+		json_decref(r);
+		close(fd[2]);
+		if (!busy) {
+			/* Both were already answered: take their answers, try again. */
+			for (int k = 0; k < 2; k++)
+				json_decref(read_big_reply(fd[k], NULL));
+		}
+	}
+	stop(fx); /* closes the clients while their reviews run */
+	close(fd[0]);
+	close(fd[1]);
+	assert_int_equal(tlog_size(fx->log, &size, &e), 0);
+	for (uint64_t i = 0; i < size; i++) {
+		char *bytes;
+		size_t len;
+		json_t *o;
+
+		assert_int_equal(tlog_entry(fx->log, i, &bytes, &len, &e), 0);
+		o = json_loadb(bytes, len, 0, NULL);
+		free(bytes);
+		if (!strcmp(json_string_value(json_object_get(o, "type")), "access") &&
+		    !strcmp(json_string_value(json_object_get(o, "op")), "review") &&
+		    json_is_string(json_object_get(o, "result"))) {
+			assert_string_equal(jstring(o, "result"), "abandoned");
+			assert_int_equal(json_array_size(json_object_get(o, "entries")), BIG_CLIPS);
+			abandoned++;
+		}
+		json_decref(o);
+	}
+	assert_int_equal(abandoned, 2);
+}
+
 /* ---- the socket file ----------------------------------------------------------------------- */
 
 static void test_socket_file(void **state)
@@ -1735,6 +2036,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_large, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_abandoned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 	};
 

@@ -159,6 +159,49 @@ static void test_stage_missing_file(void **state)
 	store_free(st);
 }
 
+/* Removing an original (purge): only the content name of the given bytes, nothing that merely
+ * looks like one; then it is gone, and gone again is -ENOENT. */
+static void test_remove_original(void **state)
+{
+	struct store *st;
+	struct err_detail e;
+	uint8_t sha[32], other[32];
+	char rel[STORE_REL_MAX], src[128], bad[STORE_REL_MAX];
+	uint64_t size;
+	bool existed;
+	int fd;
+
+	(void)state;
+	assert_int_equal(store_open(root, &st, &e), 0);
+	snprintf(src, sizeof(src), "%s/purged.mp4", dir);
+	write_file(src, "bytes to purge");
+	fd = open(src, O_RDONLY);
+	assert_int_equal(store_put_fd(st, fd, sha, &size, rel, &existed, &e), 0);
+	close(fd);
+	assert_int_equal(store_has_original(st, rel, &e), 0);
+	/* Another hash's name, the folder not matching the name, upper case, a '/' in the folder
+	 * part: all refused, the original untouched. */
+	memcpy(other, sha, 32);
+	other[31] ^= 1;
+	assert_int_equal(store_remove_original(st, rel, other, &e), -EINVAL);
+	snprintf(bad, sizeof(bad), "%s", rel);
+	bad[8] = bad[8] == '0' ? '1' : '0';
+	assert_int_equal(store_remove_original(st, bad, sha, &e), -EINVAL);
+	assert_int_equal(store_has_original(st, bad, &e), -EINVAL);
+	snprintf(bad, sizeof(bad), "%s", rel);
+	bad[20] = 'A';
+	assert_int_equal(store_has_original(st, bad, &e), -EINVAL);
+	snprintf(bad, sizeof(bad), "objects/%c//%s", rel[8], rel + 11);
+	assert_int_equal(strlen(bad), strlen(rel));
+	assert_int_equal(store_has_original(st, bad, &e), -EINVAL);
+	assert_int_equal(store_has_original(st, rel, &e), 0);
+	/* The right name and hash: removed, then already gone. */
+	assert_int_equal(store_remove_original(st, rel, sha, &e), 0);
+	assert_int_equal(store_has_original(st, rel, &e), -ENOENT);
+	assert_int_equal(store_remove_original(st, rel, sha, &e), -ENOENT);
+	store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +209,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stage_adopt_unstage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_original, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
