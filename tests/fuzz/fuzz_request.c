@@ -24,7 +24,8 @@
  *   record the writer thread would refuse is an access that goes unrecorded;
  * - each non-blank line is answered (until the server hangs up after too_large or a refusal of
  *   a peer with no role), and every connection is closed and its client freed.
- * CUSTODY_FUZZ_LOG=1 keeps the daemon's log lines (dropped by default: they are many). */
+ * CUSTODY_FUZZ_LOG=1 keeps the daemon's log lines (dropped by default: they are many).  The
+ * fixture lives in /tmp/custody-fuzz-request-XXXXXX, removed at exit (not after a crash). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
