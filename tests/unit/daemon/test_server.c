@@ -1724,13 +1724,18 @@ static json_t *read_big_reply(int fd, size_t *ret_len)
 			buf = realloc(buf, cap);
 			assert_non_null(buf);
 		}
-		n = recv(fd, buf + len, cap - len, 0);
+		/* Peek first: a reply pipelined behind this one may share the chunk, and it
+		 * is read_reply()'s. */
+		n = recv(fd, buf + len, cap - len, MSG_PEEK);
 		if (n == 0 && len == 0) {
 			free(buf);
 			return NULL;
 		}
 		assert_true(n > 0);
 		nl = memchr(buf + len, '\n', (size_t)n);
+		if (nl)
+			n = nl - (buf + len) + 1;
+		assert_int_equal(recv(fd, buf + len, (size_t)n, MSG_WAITALL), n);
 		len += (size_t)n;
 	}
 	len = (size_t)(nl - buf);
