@@ -20,15 +20,17 @@
  *     per-process key, because file names are chosen by whoever drops files;
  *   - the ingest entries stored late or with an unknown time, and the damaged ones;
  *   - for the rules (issue 5: review, report, retention, copy-out): every original as a
- *     struct srv_clip (112 bytes, and a 16-byte claim of its SHA-256; device, officer and zone
+ *     struct srv_clip (120 bytes, and a 16-byte claim of its SHA-256; device, officer and zone
  *     interned once as 32-bit ids), the purge entries that removed one, and who accessed which
  *     clip: one 28-byte struct srv_access_ref per (access entry, clip it named by index, by
  *     "sha256:HEX" or in its "entries"), chained per clip so that a review walks only its
- *     clips' accesses; and the access entries per UTC day (allowed, copy-outs, refused) for
- *     reports.  The log is mostly access entries (a verify appends one): an access that names
- *     no clip costs nothing but its day's counters.  Access entries are parsed (jansson, about
- *     5 µs each here), so the first pass over a log of millions of them takes seconds, in
- *     slices.
+ *     clips' accesses, the newest SRV_CLIP_REFS_MAX per clip (the soak's 64 verifying clients
+ *     grew the daemon by 37 bytes per read while every ref was kept); the access entries per
+ *     UTC day (allowed, copy-outs, refused) and the accesses that named a clip per day, device
+ *     and officer, for reports.  The log is mostly access entries (a verify appends one): what
+ *     the index keeps of them is bounded by clips and days, not by reads.  Access entries are
+ *     parsed (jansson, about 5 µs each here), so the first pass over a log of millions of them
+ *     takes seconds, in slices.
  *
  * Entries are filtered on their bytes before parsing: a canonical entry's top-level type is
  * the literal `"type":"ingest"` (or damaged, annotation), and a string value cannot contain
@@ -96,6 +98,7 @@ void srv__index_done(struct srv_index *x)
 	free(x->clips);
 	free(x->access_refs);
 	free(x->access_days);
+	free(x->tallies);
 	for (size_t i = 0; i < x->nstrs; i++)
 		free(x->strs[i]);
 	free(x->strs);
@@ -652,10 +655,93 @@ struct access_info {
 	bool copied; /* a copy-out that handed the original over ("result":"copied") */
 };
 
+static int cmp_tally_key(const struct srv_access_tally *t, int32_t day, uint32_t device,
+			 uint32_t officer)
+{
+	if (t->day != day)
+		return t->day < day ? -1 : 1;
+	if (t->device != device)
+		return t->device < device ? -1 : 1;
+	return t->officer < officer ? -1 : t->officer > officer;
+}
+
+/* Count @a, which named a clip of @device and @officer, in the report's tallies. */
+static int tally(struct srv_index *x, const struct access_info *a, uint32_t device,
+		 uint32_t officer)
+{
+	int32_t day = (int32_t)(a->at_s / 86400);
+	size_t lo = 0, hi = x->ntallies;
+	struct srv_access_tally *t;
+
+	if (x->tally_hint < x->ntallies &&
+	    !cmp_tally_key(&x->tallies[x->tally_hint], day, device, officer)) {
+		lo = x->tally_hint;
+	} else {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (cmp_tally_key(&x->tallies[mid], day, device, officer) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == x->ntallies || cmp_tally_key(&x->tallies[lo], day, device, officer)) {
+			/* Mostly today's, near the end: the move is short. */
+			if (grow((void **)&x->tallies, &x->captallies, x->ntallies + 1,
+				 sizeof(*x->tallies)) < 0)
+				return -ENOMEM;
+			memmove(&x->tallies[lo + 1], &x->tallies[lo],
+				(x->ntallies - lo) * sizeof(*x->tallies));
+			x->tallies[lo] = (struct srv_access_tally){ .day = day, .device = device,
+								    .officer = officer };
+			x->ntallies++;
+		}
+	}
+	x->tally_hint = lo;
+	t = &x->tallies[lo];
+	if (!a->allowed) {
+		t->refused++;
+	} else {
+		t->accesses++;
+		if (a->copied)
+			t->copy_outs++;
+	}
+	return 0;
+}
+
+/* Drop the dead refs, keeping the live ones in log order, and chain them again: they are
+ * mostly dead when reads flood a few clips, so this is rare and its cost is repaid. */
+static void compact_refs(struct srv_index *x)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < x->nclips; i++)
+		x->clips[i].first_access = x->clips[i].last_access = 0;
+	for (size_t i = 0; i < x->naccess_refs; i++) {
+		struct srv_access_ref *r = &x->access_refs[i];
+		struct srv_clip *c;
+
+		if (r->clip == UINT32_MAX)
+			continue;
+		x->access_refs[n] = *r;
+		r = &x->access_refs[n++];
+		c = &x->clips[r->clip];
+		r->newer = 0;
+		if (c->last_access)
+			x->access_refs[c->last_access - 1].newer = (uint32_t)n;
+		else
+			c->first_access = (uint32_t)n;
+		c->last_access = (uint32_t)n;
+	}
+	x->naccess_refs = n;
+	x->dead_refs = 0;
+}
+
 static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t entry)
 {
 	ssize_t pos = srv__index_clip_pos(x, entry);
 	struct srv_clip *c;
+	int r;
 
 	if (pos < 0)
 		return 0;
@@ -663,6 +749,20 @@ static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t
 	/* The target and the "entries" list often name the same clip: once per access. */
 	if (c->last_access && x->access_refs[c->last_access - 1].access == a->index)
 		return 0;
+	r = tally(x, a, c->device, c->officer);
+	if (r < 0)
+		return r;
+	if (c->accesses < UINT32_MAX)
+		c->accesses++;
+	if (c->accesses > SRV_CLIP_REFS_MAX && c->first_access) {
+		struct srv_access_ref *oldest = &x->access_refs[c->first_access - 1];
+
+		c->first_access = oldest->newer;
+		oldest->clip = UINT32_MAX;
+		x->dead_refs++;
+	}
+	if (x->dead_refs > 65536 && x->dead_refs > x->naccess_refs / 2)
+		compact_refs(x);
 	if (x->naccess_refs >= UINT32_MAX - 1) {
 		x->skipped++;
 		return 0;
@@ -673,13 +773,16 @@ static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t
 	x->access_refs[x->naccess_refs++] = (struct srv_access_ref){
 		.access = a->index,
 		.clip = (uint32_t)pos,
-		.next = c->last_access,
 		.at_s = a->at_s,
 		.by = a->by,
 		.op = a->op,
 		.allowed = a->allowed,
 		.copied = a->copied,
 	};
+	if (c->last_access)
+		x->access_refs[c->last_access - 1].newer = (uint32_t)x->naccess_refs;
+	else
+		c->first_access = (uint32_t)x->naccess_refs;
 	c->last_access = (uint32_t)x->naccess_refs;
 	return 0;
 }

@@ -119,7 +119,7 @@ struct srv_note {
 	int64_t returned_us; /* remote_duty: returned_at */
 };
 
-/* An original: one per ingest or damaged entry, in x->clips sorted by index (about 110 bytes
+/* An original: one per ingest or damaged entry, in x->clips sorted by index (120 bytes
  * each; the file name and the other fields are in the entry).  Devices, officers and zones
  * are interned strings: srv__index_str(). */
 struct srv_clip {
@@ -131,20 +131,31 @@ struct srv_clip {
 	uint64_t size;
 	uint8_t sha256[32];
 	uint32_t device, officer, zone; /* srv__index_str() ids, 0 when null */
-	uint32_t last_access;     /* newest access ref naming it: x->access_refs[last_access - 1],
+	uint32_t first_access;    /* its oldest access ref kept: x->access_refs[first_access - 1],
 				   * 0 when none */
+	uint32_t last_access;     /* its newest, 0 when none */
+	uint32_t accesses;        /* access refs that named it in all (saturates): the newest
+				   * SRV_CLIP_REFS_MAX of them are kept */
 	uint8_t storage;          /* enum rules_storage, as logged */
 	bool damaged;             /* a damaged entry */
 	bool future;              /* time_in_future */
 	bool purged;              /* a later {"type":"purge","entry":N} names it */
 };
 
+/* Access refs kept per clip.  Every access is an entry in the log, which keeps them all; the
+ * index keeps what a review lists (who read the clip lately) within memory that does not grow
+ * with the number of reads, only with the number of clips: a reader who verifies one clip a
+ * million times costs 64 refs, not a million. */
+#define SRV_CLIP_REFS_MAX 64
+
 /* An access entry that named a clip (its target, "sha256:HEX" of an original, or its
- * "entries" list): one per (access, clip), chained per clip, newest first.  28 bytes. */
+ * "entries" list): one per (access, clip), chained per clip, oldest first.  28 bytes.  A ref
+ * pushed out of its clip's newest SRV_CLIP_REFS_MAX is dead (clip UINT32_MAX) until the array
+ * is compacted. */
 struct srv_access_ref {
 	uint32_t access;  /* index of the access entry */
 	uint32_t clip;    /* position in x->clips */
-	uint32_t next;    /* the previous ref to the same clip, + 1; 0 when none */
+	uint32_t newer;   /* the next ref to the same clip, + 1; 0 when none */
 	uint32_t at_s;    /* its "at", seconds since the epoch */
 	uint32_t by;      /* srv__index_str() ids */
 	uint32_t op;      /* srv__index_str() id */
@@ -158,6 +169,14 @@ struct srv_access_day {
 	uint32_t accesses;  /* allowed */
 	uint32_t copy_outs; /* allowed, op "copy-out" */
 	uint32_t refused;   /* "allowed":false */
+};
+
+/* Accesses that named a clip, one per (access, clip), per UTC day and the clip's device and
+ * officer: the report's device and officer rows, whatever refs were let go.  24 bytes. */
+struct srv_access_tally {
+	int32_t day;
+	uint32_t device, officer; /* srv__index_str() ids, 0 when null */
+	uint32_t accesses, copy_outs, refused; /* as in struct srv_access_day */
 };
 
 /* Claim keys: what an ingested original is known by, for `verify`'s `altered`. */
@@ -193,8 +212,12 @@ struct srv_index {
 	size_t nclips, capclips;
 	struct srv_access_ref *access_refs; /* in log order */
 	size_t naccess_refs, capaccess_refs;
+	size_t dead_refs;  /* of which let go (struct srv_access_ref) */
 	struct srv_access_day *access_days; /* sorted by day */
 	size_t naccess_days, capaccess_days;
+	struct srv_access_tally *tallies; /* sorted by day, device, officer */
+	size_t ntallies, captallies;
+	size_t tally_hint; /* the last one counted: a flood of reads hits the same one */
 	char **strs;       /* interned strings: strs[id - 1] */
 	size_t nstrs, capstrs;
 	uint32_t *str_slots; /* hash of the strings: ids, 0 = empty; a power of two, or 0 */

@@ -33,10 +33,10 @@
  *
  *   report {from, to} | {year} | {open:true}   R, not recorded (figures, no evidence)
  *     The clip table is fed to a rules_report in slices of SRV_SLICE_NS from an idle handle of
- *     the request's own (a year of a large office is millions of clips), then the access refs
- *     for the per-device and per-officer access counts; the totals of accesses come from the
- *     index's per-day counters, by whole UTC days: a day counts when its start lies in the
- *     period.  The gaps (a sort of every clip's span) and the JSON are made on the pool.
+ *     the request's own (a year of a large office is millions of clips), then the index's
+ *     tallies per day, device and officer (taken when asked) for the device and officer rows;
+ *     the totals of accesses come from the index's per-day counters.  Both by whole UTC days:
+ *     a day counts when its start lies in the period.  The gaps (a sort of every clip's span) and the JSON are made on the pool.
  *     At most REPORTS_MAX at once.
  *
  * Both need the index to have read the whole log once (-EAGAIN "unavailable" before).  The
@@ -349,11 +349,11 @@ static int cmp_ref_newest_first(const void *a, const void *b)
 	return cmp_ref(b, a);
 }
 
-/* "who accessed the clips", on the loop: the newest REVIEW_ACCESSES_MAX access refs of the
- * reviewed clips, oldest first, into j->accesses, and how many there are in all.  A clip's
- * refs are chained newest first; the buffer holds at most 4 × REVIEW_ACCESSES_MAX and is cut
- * back to the newest REVIEW_ACCESSES_MAX whenever it fills, so memory stays bounded however
- * often the clips were read.  @return 0, -ENOMEM. */
+/* "who accessed the clips", on the loop: the newest REVIEW_ACCESSES_MAX access refs the
+ * index keeps of the reviewed clips (each clip's newest SRV_CLIP_REFS_MAX), oldest first, into
+ * j->accesses, and how many accesses named them in all.  The buffer holds at most 4 ×
+ * REVIEW_ACCESSES_MAX and is cut back to the newest REVIEW_ACCESSES_MAX whenever it fills.
+ * @return 0, -ENOMEM. */
 static int review_accesses(const struct srv_index *x, struct review_job *j)
 {
 	const size_t cap = 4 * REVIEW_ACCESSES_MAX;
@@ -366,8 +366,8 @@ static int review_accesses(const struct srv_index *x, struct review_job *j)
 	for (size_t i = 0; i < j->n; i++) {
 		const struct srv_clip *c = srv__index_clip(x, j->items[i].index);
 
-		for (uint32_t k = c ? c->last_access : 0; k; k = x->access_refs[k - 1].next) {
-			total++;
+		total += c ? c->accesses : 0;
+		for (uint32_t k = c ? c->first_access : 0; k; k = x->access_refs[k - 1].newer) {
 			if (x->access_refs[k - 1].access < threshold)
 				continue;
 			refs[n++] = &x->access_refs[k - 1];
@@ -787,7 +787,8 @@ struct report_job {
 	int64_t from_us, to_us;
 	bool open_only;
 	size_t next_clip, end_clip;
-	size_t next_ref, end_ref;
+	struct srv_access_tally *tallies; /* the period's, taken when asked: the index's move */
+	size_t next_tally, ntallies;
 	json_t *result;
 	int err;
 };
@@ -800,6 +801,7 @@ static void report_job_freed(uv_handle_t *h)
 	rules_report_free(j->rep);
 	rules_book_free(j->book);
 	free(j->notes);
+	free(j->tallies);
 	json_decref(j->result);
 	free(j);
 	reports_running--;
@@ -892,18 +894,12 @@ static void on_report_slice(uv_idle_t *h)
 		if ((++n & 255) == 0 && uv_hrtime() >= deadline)
 			return;
 	}
-	for (; j->next_ref < j->end_ref; j->next_ref++) {
-		const struct srv_access_ref *ref = &x->access_refs[j->next_ref];
-		int64_t at = (int64_t)ref->at_s * 1000000;
-		const struct srv_clip *sc = &x->clips[ref->clip];
+	for (; j->next_tally < j->ntallies; j->next_tally++) {
+		const struct srv_access_tally *t = &j->tallies[j->next_tally];
 
-		if ((j->from_us != INT64_MIN && at < j->from_us) ||
-		    (j->to_us != INT64_MIN && at >= j->to_us))
-			continue;
-		/* A copy-out counts when the original was handed over, as in the totals. */
-		r = rules_report_clip_access(j->rep, srv__index_str(x, sc->device),
-					     srv__index_str(x, sc->officer), ref->copied,
-					     ref->allowed);
+		r = rules_report_clip_accesses(j->rep, srv__index_str(x, t->device),
+					       srv__index_str(x, t->officer), t->accesses,
+					       t->copy_outs, t->refused);
 		if (r < 0) {
 			report_fail(j, "accesses");
 			return;
@@ -1004,12 +1000,35 @@ int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		refused += x->access_days[i].refused;
 	}
 	rules_report_accesses(j->rep, accesses, copy_outs, refused);
+	/* The device and officer rows count by whole UTC days too. */
+	for (size_t i = 0; i < x->ntallies; i++) {
+		int64_t day = (int64_t)x->tallies[i].day * 86400 * 1000000;
+
+		if (to != INT64_MIN && day >= to)
+			break; /* sorted by day */
+		if (from != INT64_MIN && day < from)
+			continue;
+		if (j->ntallies % 1024 == 0) {
+			struct srv_access_tally *t = realloc(j->tallies, (j->ntallies + 1024) *
+									    sizeof(*t));
+
+			if (!t) {
+				rules_report_free(j->rep);
+				rules_book_free(j->book);
+				free(j->notes);
+				free(j->tallies);
+				free(j);
+				return err_set(reterr, -ENOMEM, "out of memory");
+			}
+			j->tallies = t;
+		}
+		j->tallies[j->ntallies++] = x->tallies[i];
+	}
 	j->c = c;
 	j->from_us = from;
 	j->to_us = to;
 	j->open_only = open_only;
 	j->end_clip = x->nclips;
-	j->end_ref = x->naccess_refs;
 	uv_idle_init(s->d->loop, &j->idle);
 	j->idle.data = j;
 	reports_running++;

@@ -1031,8 +1031,8 @@ void rules_report_accesses(struct rules_report *r, uint64_t accesses, uint64_t c
 	r->total.c[C_REFUSED] += refused;
 }
 
-int rules_report_clip_access(struct rules_report *r, const char *device, const char *officer,
-			     bool copy_out, bool allowed)
+int rules_report_clip_accesses(struct rules_report *r, const char *device, const char *officer,
+			       uint64_t accesses, uint64_t copy_outs, uint64_t refused)
 {
 	struct row *rows[2];
 
@@ -1041,12 +1041,9 @@ int rules_report_clip_access(struct rules_report *r, const char *device, const c
 	if (!rows[1])
 		return -ENOMEM;
 	for (size_t i = 0; i < 2; i++) {
-		if (!allowed)
-			rows[i]->c[C_REFUSED]++;
-		else
-			rows[i]->c[C_ACCESSES]++;
-		if (allowed && copy_out)
-			rows[i]->c[C_COPY_OUTS]++;
+		rows[i]->c[C_ACCESSES] += accesses;
+		rows[i]->c[C_COPY_OUTS] += copy_outs;
+		rows[i]->c[C_REFUSED] += refused;
 	}
 	return 0;
 }

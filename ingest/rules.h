@@ -212,10 +212,11 @@ int rules_report_clip(struct rules_report *r, const struct rules_clip *c);
 void rules_report_accesses(struct rules_report *r, uint64_t accesses, uint64_t copy_outs,
 			   uint64_t refused);
 
-/** An access in the period that named a clip of @device and @officer: counted in their rows.
- * @return 0, -ENOMEM. */
-int rules_report_clip_access(struct rules_report *r, const char *device, const char *officer,
-			     bool copy_out, bool allowed);
+/** @accesses allowed reads in the period that named a clip of @device and @officer, @copy_outs
+ * of them copy-outs that handed it over, and @refused refusals: counted in their rows (one
+ * per access and clip).  @return 0, -ENOMEM. */
+int rules_report_clip_accesses(struct rules_report *r, const char *device, const char *officer,
+			       uint64_t accesses, uint64_t copy_outs, uint64_t refused);
 
 /** Finish: continuity over each device's clips of the period (a gap counts as an interruption;
  * it is open when both its clips are bound to one case and nothing explains it), then the

@@ -178,32 +178,49 @@ static void test_accesses(void **state)
 	assert_int_equal(srv__index_init(&x), 0);
 	feed_all(&x);
 	/* Clip 0: the verify by hash (1), the log (3, once although named twice), the
-	 * copy-out (5); newest first. */
+	 * copy-out (5); oldest first. */
 	c = srv__index_clip(&x, 0);
 	n = 0;
-	for (k = c->last_access; k; k = r->next) {
+	for (k = c->first_access; k; k = r->newer) {
 		r = &x.access_refs[k - 1];
 		assert_int_equal(r->clip, 0);
-		assert_int_equal(r->access, n == 0 ? 5 : n == 1 ? 3 : 1);
+		assert_int_equal(r->access, n == 0 ? 1 : n == 1 ? 3 : 5);
+		assert_int_equal(r->copied, r->access == 5); /* "result":"copied" */
 		n++;
 	}
 	assert_int_equal(n, 3);
+	assert_int_equal(c->accesses, 3);
 	r = &x.access_refs[c->last_access - 1];
+	assert_int_equal(r->access, 5);
+	assert_int_equal(r->newer, 0);
 	assert_string_equal(srv__index_str(&x, r->op), "copy-out");
 	assert_string_equal(srv__index_str(&x, r->by), "root(uid 0)");
 	assert_true(r->allowed);
-	assert_true(r->copied); /* "result":"copied" */
-	assert_false(x.access_refs[r->next - 1].copied); /* the log (3) */
 	assert_int_equal(r->at_s, ing_civil_to_epoch(2026, 11, 21, 1, 0, 0));
 	/* Clip 2: the log (3) and the refused copy-out (4). */
 	c = srv__index_clip(&x, 2);
-	r = &x.access_refs[c->last_access - 1];
+	r = &x.access_refs[c->first_access - 1];
+	assert_int_equal(r->access, 3);
+	r = &x.access_refs[r->newer - 1];
 	assert_int_equal(r->access, 4);
+	assert_int_equal(c->last_access, (uint32_t)(r - x.access_refs) + 1);
 	assert_false(r->allowed);
 	assert_false(r->copied); /* a refused copy-out */
-	assert_int_equal(x.access_refs[r->next - 1].access, 3);
-	assert_int_equal(x.access_refs[r->next - 1].next, 0);
 	assert_int_equal(x.naccess_refs, 5);
+	/* The report's tallies, per day and the clip's device and officer: CAM1/OFF7 on the
+	 * 20th (1, 3) and the 21st (5, copied); the damaged clip's (no device, no officer): the
+	 * 20th (3) and the 21st (4, refused). */
+	assert_int_equal(x.ntallies, 4);
+	assert_int_equal(x.tallies[0].day, ing_civil_to_epoch(2026, 11, 20, 0, 0, 0) / 86400);
+	assert_int_equal(x.tallies[0].device, 0);
+	assert_int_equal(x.tallies[0].accesses, 1);
+	assert_string_equal(srv__index_str(&x, x.tallies[1].device), "CAM1");
+	assert_string_equal(srv__index_str(&x, x.tallies[1].officer), "OFF7");
+	assert_int_equal(x.tallies[1].accesses, 2);
+	assert_int_equal(x.tallies[2].refused, 1);
+	assert_int_equal(x.tallies[2].accesses, 0);
+	assert_int_equal(x.tallies[3].accesses, 1);
+	assert_int_equal(x.tallies[3].copy_outs, 1);
 	/* Per day: the 20th two allowed; the 21st one refused, one allowed copy-out. */
 	assert_int_equal(x.naccess_days, 2);
 	assert_int_equal(x.access_days[0].day, ing_civil_to_epoch(2026, 11, 20, 0, 0, 0) / 86400);
@@ -229,6 +246,7 @@ static void test_accesses(void **state)
 	c = srv__index_clip(&x, 0);
 	r = &x.access_refs[c->last_access - 1];
 	assert_int_equal(r->access, 13);
+	assert_int_equal(x.tallies[3].copy_outs, 1);
 	assert_true(r->allowed);
 	assert_false(r->copied);
 	/* Nor one whose client left before the descriptor was handed over, nor a copy-out
@@ -244,7 +262,7 @@ static void test_accesses(void **state)
 		     "\"result\":\"copied\",\"target\":0,\"allowed\":true,\"type\":\"access\","
 		     "\"v\":1}");
 	n = 0;
-	for (k = srv__index_clip(&x, 0)->last_access; k; k = r->next) {
+	for (k = srv__index_clip(&x, 0)->first_access; k; k = r->newer) {
 		r = &x.access_refs[k - 1];
 		n += r->copied;
 		assert_int_equal(r->copied, r->access == 5);
@@ -252,6 +270,57 @@ static void test_accesses(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(x.access_days[2].copy_outs, 1);
 	assert_int_equal(x.access_days[2].refused, 2);
+	srv__index_done(&x);
+}
+
+/* Reads that flood a few clips: each keeps its newest SRV_CLIP_REFS_MAX refs, in order, and
+ * counts them all; the refs let go are compacted away; the tallies count every one. */
+static void test_access_cap(void **state)
+{
+	enum { READS = 150000 };
+	const struct srv_access_ref *r;
+	struct srv_index x;
+	uint64_t tallied = 0;
+	size_t peak = 0;
+	char json[256];
+
+	(void)state;
+	assert_int_equal(srv__index_init(&x), 0);
+	feed_all(&x); /* 5 refs: clip 0 by 1, 3, 5; clip 2 by 3, 4 */
+	for (uint64_t i = 100; i < 100 + READS; i++) {
+		/* Clip 0 nine times in ten, clip 2 the tenth. */
+		snprintf(json, sizeof(json), "{\"at\":\"2026-11-2%dT10:00:00Z\",\"by\":\"alice\","
+			 "\"op\":\"verify\",\"target\":%d,\"allowed\":true,\"type\":\"access\","
+			 "\"v\":1}", i < 100 + READS / 2 ? 2 : 3, i % 10 ? 0 : 2);
+		feed(&x, i, json);
+		peak = x.naccess_refs > peak ? x.naccess_refs : peak;
+	}
+	/* Compacted at least once: the array never held more than twice the refs kept, plus
+	 * the 65,536 let go that wait for a compaction. */
+	assert_true(peak <= 2 * (2 * SRV_CLIP_REFS_MAX) + 65536 + 1);
+	assert_true(x.naccess_refs - x.dead_refs == 2 * SRV_CLIP_REFS_MAX);
+	for (int clip = 0; clip <= 2; clip += 2) {
+		const struct srv_clip *c = srv__index_clip(&x, (uint64_t)clip);
+		uint64_t want = clip ? 2 + READS / 10 : 3 + READS - READS / 10;
+		uint32_t prev = 0, n = 0, last = 0;
+
+		assert_int_equal(c->accesses, want);
+		for (uint32_t k = c->first_access; k; k = r->newer) {
+			r = &x.access_refs[k - 1];
+			assert_int_equal(r->clip, srv__index_clip_pos(&x, (uint64_t)clip));
+			assert_true(r->access > prev);
+			prev = r->access;
+			last = k;
+			n++;
+		}
+		assert_int_equal(n, SRV_CLIP_REFS_MAX);
+		assert_int_equal(last, c->last_access);
+		/* The newest: the last read of that clip. */
+		assert_int_equal(prev, clip ? 100 + READS - 10 : 100 + READS - 1);
+	}
+	for (size_t i = 0; i < x.ntallies; i++)
+		tallied += x.tallies[i].accesses + x.tallies[i].refused;
+	assert_int_equal(tallied, 5 + READS);
 	srv__index_done(&x);
 }
 
@@ -289,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_clips),
 		cmocka_unit_test(test_notes),
 		cmocka_unit_test(test_accesses),
+		cmocka_unit_test(test_access_cap),
 		cmocka_unit_test(test_case_span),
 	};
 

@@ -591,9 +591,9 @@ static void test_report(void **state)
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
 		assert_int_equal(rules_report_clip(r, &c[i]), 0);
 	rules_report_accesses(r, 40, 2, 3);
-	assert_int_equal(rules_report_clip_access(r, "CAM1", "OFF7", false, true), 0);
-	assert_int_equal(rules_report_clip_access(r, "CAM1", "OFF7", true, true), 0);
-	assert_int_equal(rules_report_clip_access(r, "CAM2", "OFF8", false, false), 0);
+	assert_int_equal(rules_report_clip_accesses(r, "CAM1", "OFF7", 1, 0, 0), 0);
+	assert_int_equal(rules_report_clip_accesses(r, "CAM1", "OFF7", 1, 1, 0), 0);
+	assert_int_equal(rules_report_clip_accesses(r, "CAM2", "OFF8", 0, 0, 1), 0);
 	assert_int_equal(rules_report_json(r, &j), 0);
 
 	assert_string_equal(json_string_value(json_object_get(j, "from")), "2026-11-01T00:00:00Z");
