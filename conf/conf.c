@@ -158,6 +158,8 @@ static const struct cfg_key cfg_keys[] = {
     GKEY(SOCKET, "auditors", GROUPS, auditors, .def = "custody-audit"),
     GKEY(SOCKET, "approvers", GROUPS, approvers, .def = "custody-approve"),
     GKEY(SOCKET, "max_clients", UINT, max_clients, .def = "256", .min = 1, .max = 4096),
+    GKEY(SOCKET, "max_clients_per_user", UINT, max_clients_per_user, .def = "32", .min = 0,
+	 .max = 4096),
     GKEY(SOCKET, "idle_timeout", DURATION, idle_timeout_ms, .def = "60s", .min = MS_S, .max = MS_H),
     GKEY(SOCKET, "max_request_bytes", SIZE, max_request_bytes, .def = "1MiB", .min = KIB,
 	 .max = 16 * MIB),
@@ -1061,7 +1063,32 @@ static int check_places(struct load *ld)
 	return 0;
 }
 
-/* After the file: defaults, required keys, at least one zone, then the places. */
+/* [socket] max_clients_per_user is at most max_clients: a larger one would limit nothing and
+ * read as if it did.  Left unset, its default gives way to a smaller max_clients, so that a
+ * file written before the key existed still loads. */
+static int check_limits(struct load *ld)
+{
+	struct cfg *cfg = ld->cfg;
+	struct place per_user, all;
+	char lp[32], la[32];
+
+	if (cfg->max_clients_per_user <= cfg->max_clients)
+		return 0;
+	place_global(&per_user, ld, "socket", "max_clients_per_user", NULL);
+	place_global(&all, ld, "socket", "max_clients", NULL);
+	if (!per_user.line) {
+		cfg->max_clients_per_user = cfg->max_clients;
+		return 0;
+	}
+	return load_fail(ld, -EINVAL, per_user.line > all.line ? per_user.line : all.line,
+			 "%s = %u (%s) is more than %s = %u (%s): lower it to at most %u "
+			 "(0: no per-user limit)",
+			 per_user.label, cfg->max_clients_per_user,
+			 line_text(per_user.line, lp, sizeof(lp)), all.label, cfg->max_clients,
+			 line_text(all.line, la, sizeof(la)), cfg->max_clients);
+}
+
+/* After the file: defaults, required keys, the limits, at least one zone, then the places. */
 static int finish(struct load *ld)
 {
 	struct cfg *cfg = ld->cfg;
@@ -1100,6 +1127,9 @@ static int finish(struct load *ld)
 				return r;
 		}
 	}
+	r = check_limits(ld);
+	if (r < 0)
+		return r;
 	if (cfg->nzones == 0)
 		return load_fail(ld, -EINVAL, 0,
 				 "no drop zone: add at least one [zone NAME] section with a path");

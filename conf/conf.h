@@ -69,10 +69,12 @@ struct cfg {
 	char *operators;   /* group names per role, comma-separated ("a,b", no spaces around */
 	char *reviewers;   /* commas); defaults custody-ops, custody-review, custody-audit, */
 	char *auditors;
-	char *approvers;	    /* custody-approve */
-	unsigned max_clients;	    /* default 256 */
-	uint64_t idle_timeout_ms;   /* default 60 s */
-	uint64_t max_request_bytes; /* default 1 MiB, 1 KiB..16 MiB; written N, NKiB, NMiB */
+	char *approvers;	       /* custody-approve */
+	unsigned max_clients;	       /* default 256 */
+	unsigned max_clients_per_user; /* of them from one uid, default 32 (or max_clients when
+					* that is smaller); 0: no per-user limit */
+	uint64_t idle_timeout_ms;      /* default 60 s */
+	uint64_t max_request_bytes;    /* default 1 MiB, 1 KiB..16 MiB; written N, NKiB, NMiB */
 
 	/* [retention] */
 	uint64_t retention_default_ms; /* default 183 d (6 months); 0: kept forever */
@@ -91,7 +93,9 @@ struct cfg {
  * name); inih syntax; durations as N with s/m/h/d (SPEC §10) within bounds; integers within
  * bounds; kind dock|upload; device_clock a known time zone; required keys present; paths
  * absolute; zone paths distinct and not nested, not inside the store or state (nor those
- * inside a zone), and no key file or socket inside a zone; at least one zone.  The checks are
+ * inside a zone), and no key file or socket inside a zone; at least one zone; [socket]
+ * max_clients_per_user at most max_clients (left unset, it is lowered to a smaller
+ * max_clients; set, a larger one is an error at the later of the two lines).  The checks are
  * lexical: paths are not required to exist, and symlinks are the daemon's to check when it
  * starts.  Reentrant.  Caller owns *@ret (cfg_free()); *@ret is untouched on failure. */
 int cfg_load(const char *path, struct cfg **ret, struct err_detail *reterr);

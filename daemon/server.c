@@ -36,7 +36,8 @@
  *   too_large    a request line over max_request_bytes: the reply is sent, then the
  *                connection is closed (the rest of the line cannot be trusted to be framed)
  *   timeout      no complete request within idle_timeout: the reply is sent, then closed
- *   busy         more than max_clients connections: the new one gets this line and is closed
+ *   busy         more than max_clients connections, or than max_clients_per_user from the
+ *                peer's uid (EUSERS both): the new one gets this line and is closed
  *   unavailable  not yet possible: an entry not yet covered by a signed checkpoint, or the
  *                daemon is stopping
  *   internal     anything else (the log database failed, out of memory); logged too
@@ -97,9 +98,12 @@
  *
  * Limits (STYLE §12.3): max_request_bytes per line; max_clients connections, of which the last
  * SRV_OPERATOR_RESERVE (a sixteenth) only operators may take, so that anyone else's flood of
- * connections cannot lock them out (more are told "busy" at once, with a write that cannot
- * block, and closed: a flood costs nothing past its accept()); an idle timer per client,
- * restarted by
+ * connections cannot lock them out, and at most max_clients_per_user from one uid (operators
+ * excepted), so that one reviewer cannot lock the others out either (more are told "busy" at
+ * once, with a write that cannot block, and closed: a flood costs nothing past its accept());
+ * the count per uid is a record in a small hash table (s->users), made by the uid's first
+ * connection and freed with its last, so an accept costs a short chain walk, not a walk of
+ * the clients; an idle timer per client, restarted by
  * every complete request and stopped while a reply is pending, so a slow writer (a slowloris)
  * is closed after idle_timeout whatever it trickles; SRV_MAX_PENDING_OUT bytes of queued
  * replies per client (a client that does not read is closed; one reply larger than that may
@@ -434,6 +438,72 @@ static void on_client_closed(uv_handle_t *h)
 	client_maybe_free(c);
 }
 
+/* ---- connections per uid ----------------------------------------------------------------- */
+
+/* The connections one uid holds.  Every taken connection counts, an operator's too: the count
+ * stays right whatever a reload does to the roles or to the limit, and only the check skips
+ * operators. */
+struct srv_user {
+	struct srv_user *next; /* in its chain of s->users */
+	uid_t uid;
+	unsigned n;
+};
+
+/* Fibonacci hashing: the top bits of uid * 2^32/phi.  uids come in runs (1000, 1001…), which
+ * this spreads over every chain.  Unkeyed, unlike the index's hash of file names: a peer does
+ * not choose its uid. */
+static size_t user_chain(uid_t uid)
+{
+	_Static_assert(SRV_USER_BUCKETS == 256, "the hash keeps the top 8 bits");
+	return (size_t)(((uint32_t)uid * UINT32_C(2654435769)) >> 24);
+}
+
+static struct srv_user *user_find(const struct server *s, uid_t uid)
+{
+	struct srv_user *u = s->users[user_chain(uid)];
+
+	while (u && u->uid != uid)
+		u = u->next;
+	return u;
+}
+
+/* Count @c as one more connection of its uid, whose record is @u (NULL when it has none yet).
+ * @return 0 or -ENOMEM. */
+static int user_take(struct server *s, struct srv_client *c, struct srv_user *u)
+{
+	if (!u) {
+		size_t i = user_chain(c->peer.uid);
+
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return -ENOMEM;
+		u->uid = c->peer.uid;
+		u->next = s->users[i];
+		s->users[i] = u;
+		s->nusers++;
+	}
+	u->n++;
+	c->user = u;
+	return 0;
+}
+
+/* @c is gone: its uid holds one connection less, and the record goes with the last. */
+static void user_drop(struct server *s, struct srv_client *c)
+{
+	struct srv_user *u = c->user, **p;
+
+	if (!u)
+		return;
+	c->user = NULL;
+	if (--u->n > 0)
+		return;
+	for (p = &s->users[user_chain(u->uid)]; *p != u; p = &(*p)->next)
+		;
+	*p = u->next;
+	free(u);
+	s->nusers--;
+}
+
 static void client_close(struct srv_client *c)
 {
 	struct server *s = c->s;
@@ -452,6 +522,7 @@ static void client_close(struct srv_client *c)
 			c->next->prev = c->prev;
 		c->prev = c->next = NULL;
 		s->nclients--;
+		user_drop(s, c);
 	}
 	c->scan = (srv__scan_free(c->scan), NULL);
 	fd_reply_free(c);
@@ -1308,6 +1379,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	struct err_detail e;
 	uv_os_fd_t fd;
 	char roles[64];
+	struct srv_user *u;
 	unsigned limit;
 
 	if (status < 0) {
@@ -1334,7 +1406,8 @@ static void on_connection(uv_stream_t *listener, int status)
 		return;
 	}
 	/* Who it is comes first: the last places are kept for operators (SRV_OPERATOR_RESERVE),
-	 * so that a flood of connections by anyone else cannot lock them out. */
+	 * so that a flood of connections by anyone else cannot lock them out, and everyone
+	 * else's uid may hold at most max_clients_per_user of the rest. */
 	roles_refresh(s);
 	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0) {
 		client_close(c);
@@ -1356,6 +1429,22 @@ static void on_connection(uv_stream_t *listener, int status)
 			"kept for operators); try again later", s->nclients, cfg->max_clients,
 			SRV_OPERATOR_RESERVE(cfg->max_clients));
 		busy_tell(c, &e);
+		client_close(c);
+		return;
+	}
+	u = user_find(s, c->peer.uid);
+	limit = cfg->max_clients_per_user; /* 0: none */
+	if (limit && u && u->n >= limit && !(c->roles & SRV_OPERATOR)) {
+		s->busy_rejects++;
+		err_set(&e, -EUSERS, "too many connections from uid %u (%u; [socket] "
+			"max_clients_per_user %u); close one, or try again later",
+			(unsigned)c->peer.uid, u->n, limit);
+		busy_tell(c, &e);
+		client_close(c);
+		return;
+	}
+	if (user_take(s, c, u) < 0) {
+		log_error(LOG_GRP, "out of memory for a new client");
 		client_close(c);
 		return;
 	}
@@ -1542,6 +1631,8 @@ static void server_maybe_done(struct server *s)
 	if (!s->closing || s->handles || s->pending || s->clients || s->nclients ||
 	    s->nrejecting || s->allocated)
 		return;
+	if (s->nusers) /* each taken client drops its uid's count: a bug, but not worth a crash */
+		log_error(LOG_GRP, "%zu per-uid connection counts left at shutdown", s->nusers);
 	done = s->done;
 	opaque = s->opaque;
 	srv__index_done(&s->idx);

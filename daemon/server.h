@@ -2,8 +2,9 @@
 /* The Unix socket (SPEC §8): newline-delimited JSON, one request object per line, one
  * response per line.  The peer's uid and groups (SO_PEERCRED, SO_PEERGROUPS) decide its roles
  * (cfg [socket] operators/reviewers/auditors/approvers).  Limits: max_request_bytes per line,
- * max_clients connections, idle_timeout.  Reads of evidence are recorded as `access` entries.
- * Loop thread only: requests are short LMDB reads; appends go through the pipeline. */
+ * max_clients connections, max_clients_per_user from one uid, idle_timeout.  Reads of
+ * evidence are recorded as `access` entries.  Loop thread only: requests are short LMDB
+ * reads; appends go through the pipeline. */
 
 struct daemon;
 struct err_detail;

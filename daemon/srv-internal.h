@@ -316,6 +316,10 @@ static inline bool srv__case_span_binds(const struct srv_clip *c, uint32_t devic
 
 struct srv_scan; /* a `log` request in progress (srv-read.c) */
 struct srv_fd_reply; /* a reply waiting to carry a descriptor (server.c, srv__reply_fd()) */
+struct srv_user; /* the connections one uid holds, for max_clients_per_user (server.c) */
+
+#define SRV_USER_BUCKETS 256 /* chains of s->users: 16 uids each on average at worst
+				* (max_clients 4096, each of its own uid) */
 
 struct srv_client {
 	struct server *s;
@@ -342,6 +346,7 @@ struct srv_client {
 	struct json_t *req_id; /* the "id" of the request being answered, or NULL */
 	struct srv_scan *scan;
 	struct srv_fd_reply *fd_reply;
+	struct srv_user *user; /* its uid's count, once it is taken (never when rejected) */
 	uint64_t serial;
 };
 
@@ -356,6 +361,8 @@ struct server {
 	char path[108];
 	struct srv_client *clients;
 	size_t nclients, nrejecting;
+	struct srv_user *users[SRV_USER_BUCKETS]; /* by uid hash: every uid with a client */
+	size_t nusers;     /* records in users[] */
 	size_t allocated;  /* client structs not yet freed */
 	uint64_t serial;
 	unsigned pending;  /* annotate commits in flight (their callbacks name the server) */

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Socket abuse (issue 6 item 3): a real custodyd, users and groups the test makes, and clients
 # that misbehave on purpose:
-#   flood     500 connections at once from a user with no role: at most max_clients (256, the
-#             default) minus the operators' reserve (a sixteenth) are taken, each of the rest is
-#             told "busy" and closed at once; the ones taken are cut off with "timeout" after
-#             idle_timeout (2 s here);
+#   flood     500 connections at once from a user with no role: at most max_clients_per_user
+#             (32, the default) are taken, each of the rest is told "busy" and closed at once;
+#             the ones taken are cut off with "timeout" after idle_timeout (2 s here); then 500
+#             at once from ten such users: more than one user's 32 but at most max_clients (256)
+#             minus the operators' reserve (a sixteenth) are taken, the rest told "busy";
 #   slow      20 clients sending one byte a second: each is cut off with "timeout" after
 #             idle_timeout, whatever it trickles, and nobody else waits for them;
 #   garbage   a 100 MiB line (too_large at max_request_bytes, connection closed, the daemon
@@ -20,10 +21,9 @@
 # request on a socket of its own, and samples the daemon's /proc/PID/status (VmRSS, RssAnon)
 # and /proc/PID/fd.  Asserted:
 #   - every status answers; the daemon's answer (connect, request, reply) within 100 ms each
-#     time; custodyctl status within 100 ms each time, its own start included, unless the
-#     machine is busy with other work (load average over the CPU count): custodyctl links
-#     libavformat (about 140 shared libraries) and its start alone can then pass 100 ms, which
-#     is reported as a NOTE, not counted;
+#     time; custodyctl status, its own start included, within 100 ms at the median (custodyctl
+#     links libavformat, about 140 shared libraries, and on a busy machine its start alone can
+#     pass 100 ms: the slowest is reported, not asserted);
 #   - descriptors: at most baseline + max_clients + 16 during the abuse (one per connection
 #     the daemon holds; one told "busy" is closed at once; nothing else grows), and back to the
 #     baseline (+1: a status connection being closed) once the clients are gone;
@@ -66,6 +66,8 @@ mkuser() { # mkuser NAME [GROUPS]
 }
 mkuser ct-ab-nobody
 mkuser ct-ab-rev ct-ab-review
+mkuser ct-ab-slow ct-ab-review
+for i in 0 1 2 3 4 5 6 7 8 9; do mkuser ct-ab-f$i; done
 as() { local u=$1; shift; setpriv --reuid "$u" --regid ct-ab-none --init-groups "$@"; }
 
 mkdir -p "$tmp/dock" "$tmp/state"
@@ -178,8 +180,8 @@ def ask(s, line, timeout=5):
     return (buf.split(b"\n", 1)[0] if b"\n" in buf else None), how
 
 
-def flood(n, max_clients, reserve):
-    """n connections at once; classify what each gets."""
+def flood(n, limit, least):
+    """n connections at once; classify what each gets: between least and limit taken."""
     t0 = time.monotonic()
     socks = []
     for _ in range(n):
@@ -226,14 +228,13 @@ def flood(n, max_clients, reserve):
         s.close()
     print("flood: %d connections in %.2f s: %d taken (cut off with timeout), %d told busy, "
           "%d closed silently" % (n, t_conn, held, busy, silent), flush=True)
-    limit = max_clients - reserve
+    print("taken=%d" % held, flush=True)
     if odd:
         bad("flood: %d connections got something else: %s" % (len(odd), "; ".join(odd[:5])))
-    if 0 < held <= limit:
-        ok("flood: %d connections taken, at most max_clients - the operators' reserve (%d)"
-           % (held, limit))
+    if least <= held <= limit:
+        ok("flood: %d connections taken, %d..%d wanted" % (held, least, limit))
     else:
-        bad("flood: %d connections taken; wanted 1..%d" % (held, limit))
+        bad("flood: %d connections taken; wanted %d..%d" % (held, least, limit))
     if busy + held == n:
         ok("flood: the other %d were each told busy and closed" % busy)
     else:
@@ -569,11 +570,31 @@ monitor=$!
 sleep 2
 
 phase flood
-# The operators' reserve: max_clients / 16 of the 256 slots (daemon/server.c).
-run ct-ab-nobody flood 500 256 16
+# One user: max_clients_per_user, 32 by default.
+run ct-ab-nobody flood 500 32 1
+# Ten users, 50 connections each: the operators' reserve is max_clients / 16 of the 256 places
+# (daemon/server.c), so at most 240 are taken in all, and more than one user's 32.
+floods=()
+for i in 0 1 2 3 4 5 6 7 8 9; do
+	as ct-ab-f$i env SOCK="$SOCK" IDLE_S="$IDLE_S" python3 "$tmp/abuse.py" flood 50 32 0 \
+		>"$tmp/flood.$i" 2>&1 &
+	floods+=($!)
+done
+wait "${floods[@]}" || true
+cat "$tmp"/flood.[0-9]
+fails=$((fails + $(cat "$tmp"/flood.[0-9] | grep -c '^FAIL' || true)))
+taken=0
+for n in $(sed -n 's/^taken=//p' "$tmp"/flood.[0-9]); do taken=$((taken + n)); done
+if [ "$taken" -gt 32 ] && [ "$taken" -le 240 ]; then
+	ok "flood by ten users: $taken connections taken in all (33..240 wanted)"
+else
+	bad "flood by ten users: $taken connections taken in all; wanted 33..240"
+fi
+alive || { bad "custodyd died during the flood by ten users: $(tail -5 "$tmp/daemon.log")"; exit 1; }
 phase slow
-# In the background, beside the abuses below: the slow clients hold up nobody.
-as ct-ab-rev env SOCK="$SOCK" IDLE_S="$IDLE_S" python3 "$tmp/abuse.py" slow 20 >"$tmp/slow.out" 2>&1 &
+# In the background, beside the abuses below: the slow clients hold up nobody (a user of their
+# own: they hold 20 of max_clients_per_user's 32 for a while).
+as ct-ab-slow env SOCK="$SOCK" IDLE_S="$IDLE_S" python3 "$tmp/abuse.py" slow 20 >"$tmp/slow.out" 2>&1 &
 slowpid=$!
 phase garbage
 run ct-ab-rev big-line
@@ -638,17 +659,14 @@ slowest = max((r["raw"], p) for p, r in every)
 line(slowest[0] <= 100, "the daemon answers each status within 100 ms (slowest %.1f ms, in %s)"
      % slowest)
 # custodyctl's own start (it links libavformat: about 140 shared libraries) is most of its time;
-# on a machine busy with other work it alone can pass 100 ms, which says nothing of the daemon.
+# on a machine busy with other work (this test's own 500 clients, a CI machine's neighbours) a
+# start alone can pass 100 ms, which says nothing of the daemon: the daemon's answer is asserted
+# above each time, custodyctl's by its median, and its slowest is reported.
+ms = sorted(r["ms"] for _, r in every)
 slowest = max((r["ms"], p) for p, r in every)
-load = os.getloadavg()[0]
-busy = load > os.cpu_count()
-if slowest[0] <= 100 or not busy:
-    line(slowest[0] <= 100, "custodyctl status takes at most 100 ms, its own start included "
-         "(slowest %.1f ms, in %s)" % slowest)
-else:
-    print("NOTE: custodyctl status took up to %.1f ms (in %s), its own start included; not "
-          "counted: the load average is %.1f on %d CPUs (other work on this machine)"
-          % (slowest + (load, os.cpu_count())))
+line(ms[len(ms) // 2] <= 100, "custodyctl status, its own start included: median %.1f ms (at "
+     "most 100 wanted), slowest %.1f ms (in %s; load average %.1f on %d CPUs)"
+     % ((ms[len(ms) // 2],) + slowest + (os.getloadavg()[0], os.cpu_count())))
 peak_fds = max(r["fds"] for r in abuse)
 line(peak_fds <= b_fds + 256 + 16, "descriptors during the abuse: at most %d (baseline %d)"
      % (peak_fds, b_fds))

@@ -170,6 +170,7 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
 	assert_string_equal(a->auditors, b->auditors);
 	assert_string_equal(a->approvers, b->approvers);
 	assert_int_equal(a->max_clients, b->max_clients);
+	assert_int_equal(a->max_clients_per_user, b->max_clients_per_user);
 	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
 	assert_int_equal(a->max_request_bytes, b->max_request_bytes);
 }
@@ -196,6 +197,7 @@ static void assert_documented_defaults(const struct cfg *cfg)
 	assert_string_equal(cfg->auditors, "custody-audit");
 	assert_string_equal(cfg->approvers, "custody-approve");
 	assert_int_equal(cfg->max_clients, 256);
+	assert_int_equal(cfg->max_clients_per_user, 32);
 	assert_int_equal(cfg->idle_timeout_ms, 60 * 1000);
 	assert_int_equal(cfg->max_request_bytes, 1024 * 1024);
 }
@@ -707,6 +709,44 @@ static void test_values(void **state)
 	expect_text(BASE "[zone \x1b[31m]\npath = /x\n", 6, "zone name '?[31m' contains a control");
 }
 
+/* [socket] max_clients_per_user: a count, 0 for none, at most max_clients.  Left unset, the
+ * default 32 gives way to a smaller max_clients (files from before the key still load); set,
+ * a larger value is an error at the later of the two lines, naming both. */
+static void test_max_clients_per_user(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = load_text(BASE "[socket]\nmax_clients_per_user = 3\n");
+	assert_int_equal(cfg->max_clients_per_user, 3);
+	assert_int_equal(cfg->max_clients, 256);
+	cfg_free(cfg);
+	cfg = load_text(BASE "[socket]\nmax_clients_per_user = 0\n");
+	assert_int_equal(cfg->max_clients_per_user, 0);
+	cfg_free(cfg);
+	cfg = load_text(BASE "[socket]\nmax_clients_per_user = 16\nmax_clients = 16\n");
+	assert_int_equal(cfg->max_clients_per_user, 16);
+	assert_int_equal(cfg->max_clients, 16);
+	cfg_free(cfg);
+	cfg = load_text(BASE "[socket]\nmax_clients = 8\n");
+	assert_int_equal(cfg->max_clients_per_user, 8);
+	cfg_free(cfg);
+
+	expect_text(BASE "[socket]\nmax_clients = 16\nmax_clients_per_user = 17\n", 8,
+		    "[socket] max_clients_per_user = 17 (line 8) is more than [socket] "
+		    "max_clients = 16 (line 7): lower it to at most 16 (0: no per-user limit)");
+	expect_text(BASE "[socket]\nmax_clients_per_user = 17\n\nmax_clients = 16\n", 9,
+		    "max_clients_per_user = 17 (line 7) is more than [socket] max_clients = 16 "
+		    "(line 9)");
+	expect_text(BASE "[socket]\nmax_clients_per_user = 257\n", 7,
+		    "max_clients_per_user = 257 (line 7) is more than [socket] max_clients = 256 "
+		    "(default)");
+	expect_text(BASE "[socket]\nmax_clients_per_user = 4097\n", 7,
+		    "[socket] max_clients_per_user = 4097 is out of range: 0 to 4096");
+	expect_text(BASE "[socket]\nmax_clients_per_user = -1\n", 7,
+		    "max_clients_per_user = '-1' is not a whole number");
+}
+
 /* A struct cfg is independent of the file: loading twice gives two equal configs. */
 static void test_reload(void **state)
 {
@@ -743,6 +783,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_lines),
 	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_max_clients_per_user),
 	    cmocka_unit_test(test_reload),
 	};
 

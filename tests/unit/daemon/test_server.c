@@ -1648,6 +1648,124 @@ static void test_too_many_clients(void **state)
 	stop(fx);
 }
 
+/* Ask `status` on @fd until the server holds @n clients (a closed one goes when the loop sees
+ * its EOF). */
+static void wait_clients(int fd, int64_t n)
+{
+	for (int i = 0;; i++) {
+		json_t *r = rpc(fd, "{\"op\":\"status\"}");
+		int64_t now;
+
+		assert_ok(r);
+		now = jint(json_object_get(r, "server"), "clients");
+		json_decref(r);
+		if (now == n)
+			return;
+		assert_true(i < 100);
+		usleep(20000);
+	}
+}
+
+/* Connect as the current fake peer and expect to be taken: a status answers. */
+static int connect_taken(struct fx *fx)
+{
+	int fd = connect_to(fx);
+	json_t *r = rpc(fd, "{\"op\":\"status\"}");
+
+	assert_ok(r);
+	json_decref(r);
+	return fd;
+}
+
+/* Connect as the current fake peer and expect "busy" (EUSERS) with @text in its message, then
+ * the connection closed. */
+static void connect_busy(struct fx *fx, const char *text)
+{
+	int fd = connect_to(fx);
+	json_t *r = read_reply(fd);
+	const char *msg;
+
+	assert_error(r, "busy");
+	assert_string_equal(jstring(json_object_get(r, "error"), "name"), "EUSERS");
+	msg = jstring(json_object_get(r, "error"), "message");
+	if (!strstr(msg, text))
+		fail_msg("'%s' not in '%s'", text, msg);
+	json_decref(r);
+	assert_true(at_eof(fd));
+	close(fd);
+}
+
+/* [socket] max_clients_per_user: one uid's connection past the limit is told busy and closed,
+ * while other uids still get in; a place it gives up is its own again (the count goes down
+ * once per closed client, and a refused one never counted); operators are not limited. */
+static void test_too_many_from_one_user(void **state)
+{
+	struct fx *fx = *state;
+	gid_t reviewer = GID_REVIEWERS, operator = GID_OPERATORS;
+	int fd[3], other, op[5];
+	json_t *r;
+
+	fx->cfg.max_clients = 16;
+	fx->cfg.max_clients_per_user = 3;
+	start(fx);
+	set_peer(4250, 999, &reviewer, 1);
+	for (int i = 0; i < 3; i++)
+		fd[i] = connect_taken(fx);
+	connect_busy(fx, "too many connections from uid 4250 (3; [socket] max_clients_per_user 3)");
+	connect_busy(fx, "from uid 4250 (3;");
+
+	/* Another uid is not held back by this one's connections. */
+	set_peer(4251, 999, &reviewer, 1);
+	other = connect_taken(fx);
+	wait_clients(other, 4);
+
+	/* Once one of the three leaves, the uid may connect again, once. */
+	close(fd[1]);
+	wait_clients(other, 3);
+	set_peer(4250, 999, &reviewer, 1);
+	fd[1] = connect_taken(fx);
+	connect_busy(fx, "from uid 4250 (3;");
+
+	/* An operator is not limited, as it is not by the operators' reserve. */
+	set_peer(4252, 999, &operator, 1);
+	for (int i = 0; i < 5; i++)
+		op[i] = connect_taken(fx);
+	r = rpc(other, "{\"op\":\"status\"}");
+	assert_ok(r);
+	assert_int_equal(jint(json_object_get(r, "server"), "clients"), 3 + 1 + 5);
+	assert_int_equal(jint(json_object_get(r, "server"), "busy_rejects"), 3);
+	json_decref(r);
+
+	for (int i = 0; i < 5; i++)
+		close(op[i]);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	/* Every uid's count went with its last client: srv_close() asserts that none is left. */
+	wait_clients(other, 1);
+	close(other);
+	stop(fx);
+}
+
+/* max_clients_per_user = 0: one uid may take every place but the operators' reserve. */
+static void test_no_per_user_limit(void **state)
+{
+	struct fx *fx = *state;
+	gid_t reviewer = GID_REVIEWERS;
+	int fd[15];
+
+	fx->cfg.max_clients = 16;
+	fx->cfg.max_clients_per_user = 0;
+	start(fx);
+	set_peer(4250, 999, &reviewer, 1);
+	for (int i = 0; i < 15; i++)
+		fd[i] = connect_taken(fx);
+	connect_busy(fx, "too many clients (15; [socket] max_clients 16, of which 1 kept for "
+		     "operators)");
+	for (int i = 0; i < 15; i++)
+		close(fd[i]);
+	stop(fx);
+}
+
 /* A client that sends and leaves without reading, and one that never reads its big replies. */
 static void test_disconnect(void **state)
 {
@@ -2040,6 +2158,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_from_one_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_per_user_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_large, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_abandoned, setup, teardown),
