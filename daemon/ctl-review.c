@@ -226,7 +226,8 @@ static int review_print(const json_t *review, FILE *out)
 			: (json_int_t)json_array_size(accesses),
 		json_array_size(accesses) <
 				(size_t)num(review, "accesses_total")
-			? ", the newest listed"
+			? "; listed: each clip's newest reads and refusals and every copy-out, at "
+			  "most 10,000; `custodyctl log --type access` lists all"
 			: "");
 	/* One line per access entry (they come sorted by it), with the clips it named. */
 	for (i = 0; i < json_array_size(accesses); i = k) {

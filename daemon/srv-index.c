@@ -20,12 +20,13 @@
  *     per-process key, because file names are chosen by whoever drops files;
  *   - the ingest entries stored late or with an unknown time, and the damaged ones;
  *   - for the rules (issue 5: review, report, retention, copy-out): every original as a
- *     struct srv_clip (120 bytes, and a 16-byte claim of its SHA-256; device, officer and zone
+ *     struct srv_clip (136 bytes, and a 16-byte claim of its SHA-256; device, officer and zone
  *     interned once as 32-bit ids), the purge entries that removed one, and who accessed which
  *     clip: one 28-byte struct srv_access_ref per (access entry, clip it named by index, by
- *     "sha256:HEX" or in its "entries"), chained per clip so that a review walks only its
- *     clips' accesses, the newest SRV_CLIP_REFS_MAX per clip (the soak's 64 verifying clients
- *     grew the daemon by 37 bytes per read while every ref was kept); the access entries per
+ *     "sha256:HEX" or in its "entries"), chained per clip and kind so that a review walks only
+ *     its clips' accesses: the newest 64 reads and 16 refusals of each clip and every copy-out
+ *     that handed it over (the soak's 64 verifying clients grew the daemon by 37 bytes per
+ *     read while every ref was kept); the access entries per
  *     UTC day (allowed, copy-outs, refused) and the accesses that named a clip per day, device
  *     and officer, for reports.  The log is mostly access entries (a verify appends one): what
  *     the index keeps of them is bounded by clips and days, not by reads.  Access entries are
@@ -609,10 +610,8 @@ static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bo
 
 /* ---- access and purge entries ------------------------------------------------------------ */
 
-static int count_day(struct srv_index *x, int64_t at_us, bool allowed, bool copy_out)
+static int count_day(struct srv_index *x, int32_t day, bool allowed, bool copy_out)
 {
-	int32_t day = (int32_t)(at_us >= 0 ? at_us / 86400000000LL
-					   : -((-at_us + 86399999999LL) / 86400000000LL));
 	size_t lo = 0, hi = x->naccess_days;
 	struct srv_access_day *d;
 
@@ -651,6 +650,7 @@ static int count_day(struct srv_index *x, int64_t at_us, bool allowed, bool copy
 
 struct access_info {
 	uint32_t index, at_s, by, op;
+	int32_t day; /* UTC, of "at" */
 	bool allowed;
 	bool copied; /* a copy-out that handed the original over ("result":"copied") */
 };
@@ -669,30 +669,29 @@ static int cmp_tally_key(const struct srv_access_tally *t, int32_t day, uint32_t
 static int tally(struct srv_index *x, const struct access_info *a, uint32_t device,
 		 uint32_t officer)
 {
-	int32_t day = (int32_t)(a->at_s / 86400);
 	size_t lo = 0, hi = x->ntallies;
 	struct srv_access_tally *t;
 
 	if (x->tally_hint < x->ntallies &&
-	    !cmp_tally_key(&x->tallies[x->tally_hint], day, device, officer)) {
+	    !cmp_tally_key(&x->tallies[x->tally_hint], a->day, device, officer)) {
 		lo = x->tally_hint;
 	} else {
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 
-			if (cmp_tally_key(&x->tallies[mid], day, device, officer) < 0)
+			if (cmp_tally_key(&x->tallies[mid], a->day, device, officer) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (lo == x->ntallies || cmp_tally_key(&x->tallies[lo], day, device, officer)) {
+		if (lo == x->ntallies || cmp_tally_key(&x->tallies[lo], a->day, device, officer)) {
 			/* Mostly today's, near the end: the move is short. */
 			if (grow((void **)&x->tallies, &x->captallies, x->ntallies + 1,
 				 sizeof(*x->tallies)) < 0)
 				return -ENOMEM;
 			memmove(&x->tallies[lo + 1], &x->tallies[lo],
 				(x->ntallies - lo) * sizeof(*x->tallies));
-			x->tallies[lo] = (struct srv_access_tally){ .day = day, .device = device,
+			x->tallies[lo] = (struct srv_access_tally){ .day = a->day, .device = device,
 								    .officer = officer };
 			x->ntallies++;
 		}
@@ -709,16 +708,28 @@ static int tally(struct srv_index *x, const struct access_info *a, uint32_t devi
 	return 0;
 }
 
+static enum srv_ref_kind ref_kind(bool allowed, bool copied)
+{
+	return !allowed ? SRV_REF_REFUSED : copied ? SRV_REF_COPIED : SRV_REF_READ;
+}
+
 /* Drop the dead refs, keeping the live ones in log order, and chain them again: they are
- * mostly dead when reads flood a few clips, so this is rare and its cost is repaid. */
+ * mostly dead when reads flood a few clips, so this is rare and its cost is repaid.  Only the
+ * clips that live refs name are touched (a dead ref is in no chain, so a clip without live
+ * refs has empty chains already): not the whole clip table. */
 static void compact_refs(struct srv_index *x)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < x->nclips; i++)
-		x->clips[i].first_access = x->clips[i].last_access = 0;
+	for (size_t i = 0; i < x->naccess_refs; i++) {
+		const struct srv_access_ref *r = &x->access_refs[i];
+
+		if (r->clip != UINT32_MAX)
+			memset(x->clips[r->clip].refs, 0, sizeof(x->clips[r->clip].refs));
+	}
 	for (size_t i = 0; i < x->naccess_refs; i++) {
 		struct srv_access_ref *r = &x->access_refs[i];
+		unsigned kind;
 		struct srv_clip *c;
 
 		if (r->clip == UINT32_MAX)
@@ -726,20 +737,26 @@ static void compact_refs(struct srv_index *x)
 		x->access_refs[n] = *r;
 		r = &x->access_refs[n++];
 		c = &x->clips[r->clip];
+		kind = ref_kind(r->allowed, r->copied);
 		r->newer = 0;
-		if (c->last_access)
-			x->access_refs[c->last_access - 1].newer = (uint32_t)n;
+		if (c->refs[kind].last)
+			x->access_refs[c->refs[kind].last - 1].newer = (uint32_t)n;
 		else
-			c->first_access = (uint32_t)n;
-		c->last_access = (uint32_t)n;
+			c->refs[kind].first = (uint32_t)n;
+		c->refs[kind].last = (uint32_t)n;
 	}
 	x->naccess_refs = n;
 	x->dead_refs = 0;
 }
 
+/* Index that access @a named the clip of entry @entry.  All or nothing, so that an entry
+ * indexed again after a failure (srv__index_step() does not pass it) is not counted twice:
+ * the check below then finds the ref already there. */
 static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t entry)
 {
+	static const unsigned cap[SRV_REF_COPIED] = { SRV_CLIP_READS_MAX, SRV_CLIP_REFUSED_MAX };
 	ssize_t pos = srv__index_clip_pos(x, entry);
+	enum srv_ref_kind kind = ref_kind(a->allowed, a->copied);
 	struct srv_clip *c;
 	int r;
 
@@ -747,20 +764,8 @@ static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t
 		return 0;
 	c = &x->clips[pos];
 	/* The target and the "entries" list often name the same clip: once per access. */
-	if (c->last_access && x->access_refs[c->last_access - 1].access == a->index)
+	if (c->refs[kind].last && x->access_refs[c->refs[kind].last - 1].access == a->index)
 		return 0;
-	r = tally(x, a, c->device, c->officer);
-	if (r < 0)
-		return r;
-	if (c->accesses < UINT32_MAX)
-		c->accesses++;
-	if (c->accesses > SRV_CLIP_REFS_MAX && c->first_access) {
-		struct srv_access_ref *oldest = &x->access_refs[c->first_access - 1];
-
-		c->first_access = oldest->newer;
-		oldest->clip = UINT32_MAX;
-		x->dead_refs++;
-	}
 	if (x->dead_refs > 65536 && x->dead_refs > x->naccess_refs / 2)
 		compact_refs(x);
 	if (x->naccess_refs >= UINT32_MAX - 1) {
@@ -770,6 +775,21 @@ static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t
 	if (grow((void **)&x->access_refs, &x->capaccess_refs, x->naccess_refs + 1,
 		 sizeof(*x->access_refs)) < 0)
 		return -ENOMEM;
+	r = tally(x, a, c->device, c->officer);
+	if (r < 0)
+		return r;
+	/* Nothing fails from here on. */
+	if (c->accesses < UINT32_MAX)
+		c->accesses++;
+	if (kind != SRV_REF_COPIED && c->kept[kind] == cap[kind]) {
+		struct srv_access_ref *oldest = &x->access_refs[c->refs[kind].first - 1];
+
+		c->refs[kind].first = oldest->newer;
+		oldest->clip = UINT32_MAX;
+		x->dead_refs++;
+	} else if (kind != SRV_REF_COPIED) {
+		c->kept[kind]++;
+	}
 	x->access_refs[x->naccess_refs++] = (struct srv_access_ref){
 		.access = a->index,
 		.clip = (uint32_t)pos,
@@ -779,11 +799,11 @@ static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t
 		.allowed = a->allowed,
 		.copied = a->copied,
 	};
-	if (c->last_access)
-		x->access_refs[c->last_access - 1].newer = (uint32_t)x->naccess_refs;
+	if (c->refs[kind].first)
+		x->access_refs[c->refs[kind].last - 1].newer = (uint32_t)x->naccess_refs;
 	else
-		c->first_access = (uint32_t)x->naccess_refs;
-	c->last_access = (uint32_t)x->naccess_refs;
+		c->refs[kind].first = (uint32_t)x->naccess_refs;
+	c->refs[kind].last = (uint32_t)x->naccess_refs;
 	return 0;
 }
 
@@ -809,9 +829,7 @@ static int index_access(struct srv_index *x, uint64_t index, const json_t *o)
 	 * day's totals and in each ref, for the per-device and per-officer rows. */
 	a.copied = a.allowed && op && !strcmp(op, "copy-out") &&
 		   !strcmp(json_string_value(json_object_get(o, "result")) ?: "", "copied");
-	r = count_day(x, at, a.allowed, a.copied);
-	if (r < 0)
-		return r;
+	a.day = (int32_t)(at >= 0 ? at / 86400000000LL : -((-at + 86399999999LL) / 86400000000LL));
 	a.at_s = at < 0 ? 0 : at / 1000000 > UINT32_MAX ? UINT32_MAX : (uint32_t)(at / 1000000);
 	a.by = str_intern(x, json_string_value(json_object_get(o, "by")), &r);
 	a.op = str_intern(x, op, &r);
@@ -839,7 +857,9 @@ static int index_access(struct srv_index *x, uint64_t index, const json_t *o)
 		if (json_is_integer(v) && json_integer_value(v) >= 0)
 			r = access_ref(x, &a, (uint64_t)json_integer_value(v));
 	}
-	return r;
+	/* Last: an entry indexed again after a failure finds its refs there already (one per
+	 * clip), and its day is counted once. */
+	return r < 0 ? r : count_day(x, a.day, a.allowed, a.copied);
 }
 
 int srv__index_own_access(struct srv_index *x, uint64_t index, const json_t *entry)

@@ -119,7 +119,23 @@ struct srv_note {
 	int64_t returned_us; /* remote_duty: returned_at */
 };
 
-/* An original: one per ingest or damaged entry, in x->clips sorted by index (120 bytes
+/* Access refs kept per clip.  Every access is an entry in the log, which keeps them all; the
+ * index keeps what a review lists within memory that does not grow with the number of reads,
+ * only with the number of clips: a reader who verifies one clip a million times costs 64 refs,
+ * not a million.  Each kind has its own chain, so that no kind pushes out another: refusals
+ * (which anyone with the socket can make, 10 a second) cannot hide who read the clip, and
+ * reads cannot hide who copied it out. */
+enum srv_ref_kind {
+	SRV_REF_READ = 0,    /* allowed, and not a copy-out that handed the original over */
+	SRV_REF_REFUSED = 1, /* "allowed":false */
+	SRV_REF_COPIED = 2,  /* a copy-out "result":"copied": every one is kept (each needed an
+			      * operator or an approval, and wrote the whole original out) */
+	SRV_REFS_KINDS = 3
+};
+#define SRV_CLIP_READS_MAX 64   /* SRV_REF_READ refs kept per clip, the newest */
+#define SRV_CLIP_REFUSED_MAX 16 /* SRV_REF_REFUSED refs kept per clip, the newest */
+
+/* An original: one per ingest or damaged entry, in x->clips sorted by index (136 bytes
  * each; the file name and the other fields are in the entry).  Devices, officers and zones
  * are interned strings: srv__index_str(). */
 struct srv_clip {
@@ -131,31 +147,26 @@ struct srv_clip {
 	uint64_t size;
 	uint8_t sha256[32];
 	uint32_t device, officer, zone; /* srv__index_str() ids, 0 when null */
-	uint32_t first_access;    /* its oldest access ref kept: x->access_refs[first_access - 1],
-				   * 0 when none */
-	uint32_t last_access;     /* its newest, 0 when none */
-	uint32_t accesses;        /* access refs that named it in all (saturates): the newest
-				   * SRV_CLIP_REFS_MAX of them are kept */
+	struct {
+		uint32_t first, last; /* its oldest and newest ref of the kind kept:
+				       * x->access_refs[first - 1]; 0 when none */
+	} refs[SRV_REFS_KINDS];       /* by enum srv_ref_kind */
+	uint32_t accesses;        /* access refs that named it in all (saturates) */
+	uint8_t kept[SRV_REF_COPIED]; /* refs kept of the capped kinds */
 	uint8_t storage;          /* enum rules_storage, as logged */
 	bool damaged;             /* a damaged entry */
 	bool future;              /* time_in_future */
 	bool purged;              /* a later {"type":"purge","entry":N} names it */
 };
 
-/* Access refs kept per clip.  Every access is an entry in the log, which keeps them all; the
- * index keeps what a review lists (who read the clip lately) within memory that does not grow
- * with the number of reads, only with the number of clips: a reader who verifies one clip a
- * million times costs 64 refs, not a million. */
-#define SRV_CLIP_REFS_MAX 64
-
 /* An access entry that named a clip (its target, "sha256:HEX" of an original, or its
- * "entries" list): one per (access, clip), chained per clip, oldest first.  28 bytes.  A ref
- * pushed out of its clip's newest SRV_CLIP_REFS_MAX is dead (clip UINT32_MAX) until the array
+ * "entries" list): one per (access, clip), chained per clip and kind, oldest first.  28 bytes.
+ * A ref pushed out of its clip's newest of its kind is dead (clip UINT32_MAX) until the array
  * is compacted. */
 struct srv_access_ref {
 	uint32_t access;  /* index of the access entry */
 	uint32_t clip;    /* position in x->clips */
-	uint32_t newer;   /* the next ref to the same clip, + 1; 0 when none */
+	uint32_t newer;   /* the next ref to the same clip of its kind, + 1; 0 when none */
 	uint32_t at_s;    /* its "at", seconds since the epoch */
 	uint32_t by;      /* srv__index_str() ids */
 	uint32_t op;      /* srv__index_str() id */

@@ -166,7 +166,7 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	body = json_pack("{s:I, s:o, s:o, s:I, s:o, s:b,"
 			 " s:{s:I, s:b, s:I, s:I},"
 			 " s:{s:I, s:I, s:I, s:s},"
-			 " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}}",
+			 " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}}",
 			 "size", (json_int_t)size, "checkpoint", cp, "zones", zones, "uptime_s",
 			 (json_int_t)((uv_hrtime() - s->started_ns) / 1000000000), "started_at",
 			 jtime(d->started_us), "stopping", d->stopping,
@@ -178,7 +178,8 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			 "stored late or with no trustworthy time and not explained by a "
 			 "late_storage annotation; damaged without a damage_report (continuity "
 			 "gaps: custodyctl review)",
-			 "server", "clients", (json_int_t)s->nclients, "requests",
+			 "server", "clients", (json_int_t)s->nclients, "users",
+			 (json_int_t)s->nusers, "requests",
 			 (json_int_t)s->requests, "errors", (json_int_t)s->errors, "refusals",
 			 (json_int_t)s->refusals, "refusals_unrecorded",
 			 (json_int_t)s->refusals_unrecorded, "busy_rejects",

@@ -36,8 +36,8 @@
  *     the request's own (a year of a large office is millions of clips), then the index's
  *     tallies per day, device and officer (taken when asked) for the device and officer rows;
  *     the totals of accesses come from the index's per-day counters.  Both by whole UTC days:
- *     a day counts when its start lies in the period.  The gaps (a sort of every clip's span) and the JSON are made on the pool.
- *     At most REPORTS_MAX at once.
+ *     a day counts when its start lies in the period.  The gaps (a sort of every clip's span)
+ *     and the JSON are made on the pool.  At most REPORTS_MAX at once.
  *
  * Both need the index to have read the whole log once (-EAGAIN "unavailable" before).  The
  * annotations are compiled into a rules_book whose strings point into the index's notes, which
@@ -350,10 +350,10 @@ static int cmp_ref_newest_first(const void *a, const void *b)
 }
 
 /* "who accessed the clips", on the loop: the newest REVIEW_ACCESSES_MAX access refs the
- * index keeps of the reviewed clips (each clip's newest SRV_CLIP_REFS_MAX), oldest first, into
- * j->accesses, and how many accesses named them in all.  The buffer holds at most 4 ×
- * REVIEW_ACCESSES_MAX and is cut back to the newest REVIEW_ACCESSES_MAX whenever it fills.
- * @return 0, -ENOMEM. */
+ * index keeps of the reviewed clips (each clip's newest reads and refusals, and its
+ * copy-outs), oldest first, into j->accesses, and how many accesses named them in all.  The
+ * buffer holds at most 4 × REVIEW_ACCESSES_MAX and is cut back to the newest
+ * REVIEW_ACCESSES_MAX whenever it fills.  @return 0, -ENOMEM. */
 static int review_accesses(const struct srv_index *x, struct review_job *j)
 {
 	const size_t cap = 4 * REVIEW_ACCESSES_MAX;
@@ -366,15 +366,19 @@ static int review_accesses(const struct srv_index *x, struct review_job *j)
 	for (size_t i = 0; i < j->n; i++) {
 		const struct srv_clip *c = srv__index_clip(x, j->items[i].index);
 
-		total += c ? c->accesses : 0;
-		for (uint32_t k = c ? c->first_access : 0; k; k = x->access_refs[k - 1].newer) {
-			if (x->access_refs[k - 1].access < threshold)
-				continue;
-			refs[n++] = &x->access_refs[k - 1];
-			if (n == cap) {
-				qsort(refs, n, sizeof(*refs), cmp_ref_newest_first);
-				n = REVIEW_ACCESSES_MAX;
-				threshold = refs[n - 1]->access;
+		if (!c)
+			continue;
+		total += c->accesses;
+		for (unsigned kind = 0; kind < SRV_REFS_KINDS; kind++) {
+			for (uint32_t k = c->refs[kind].first; k; k = x->access_refs[k - 1].newer) {
+				if (x->access_refs[k - 1].access < threshold)
+					continue;
+				refs[n++] = &x->access_refs[k - 1];
+				if (n == cap) {
+					qsort(refs, n, sizeof(*refs), cmp_ref_newest_first);
+					n = REVIEW_ACCESSES_MAX;
+					threshold = refs[n - 1]->access;
+				}
 			}
 		}
 	}
@@ -958,6 +962,24 @@ static int report_period(const json_t *req, int64_t *ret_from, int64_t *ret_to, 
 	return 0;
 }
 
+/* The first tally of a day whose start is at @at_us or later (INT64_MIN: the first). */
+static size_t tally_from(const struct srv_index *x, int64_t at_us)
+{
+	size_t lo = 0, hi = x->ntallies;
+
+	if (at_us == INT64_MIN)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((int64_t)x->tallies[mid].day * 86400 * 1000000 < at_us)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
 {
 	struct server *s = c->s;
@@ -966,6 +988,7 @@ int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	struct report_job *j;
 	int64_t from, to;
 	bool open_only;
+	size_t lo, n;
 	int r;
 
 	r = report_period(req, &from, &to, &open_only, reterr);
@@ -1000,30 +1023,20 @@ int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		refused += x->access_days[i].refused;
 	}
 	rules_report_accesses(j->rep, accesses, copy_outs, refused);
-	/* The device and officer rows count by whole UTC days too. */
-	for (size_t i = 0; i < x->ntallies; i++) {
-		int64_t day = (int64_t)x->tallies[i].day * 86400 * 1000000;
-
-		if (to != INT64_MIN && day >= to)
-			break; /* sorted by day */
-		if (from != INT64_MIN && day < from)
-			continue;
-		if (j->ntallies % 1024 == 0) {
-			struct srv_access_tally *t = realloc(j->tallies, (j->ntallies + 1024) *
-									    sizeof(*t));
-
-			if (!t) {
-				rules_report_free(j->rep);
-				rules_book_free(j->book);
-				free(j->notes);
-				free(j->tallies);
-				free(j);
-				return err_set(reterr, -ENOMEM, "out of memory");
-			}
-			j->tallies = t;
-		}
-		j->tallies[j->ntallies++] = x->tallies[i];
+	/* The device and officer rows count by whole UTC days too: the period's tallies are a
+	 * run of the array (sorted by day), copied because the index may move them. */
+	lo = tally_from(x, from);
+	n = (to == INT64_MIN ? x->ntallies : tally_from(x, to)) - lo;
+	j->tallies = malloc((n ? n : 1) * sizeof(*j->tallies));
+	if (!j->tallies) {
+		rules_report_free(j->rep);
+		rules_book_free(j->book);
+		free(j->notes);
+		free(j);
+		return err_set(reterr, -ENOMEM, "out of memory");
 	}
+	memcpy(j->tallies, x->tallies + lo, n * sizeof(*j->tallies));
+	j->ntallies = n;
 	j->c = c;
 	j->from_us = from;
 	j->to_us = to;

@@ -166,44 +166,63 @@ static void test_notes(void **state)
 	srv__index_done(&x);
 }
 
+/* The refs of @clip's chain of @kind, oldest first, into @ret (their access indexes); checks
+ * each names the clip and the chain's last.  @return their count. */
+static size_t chain(const struct srv_index *x, uint64_t clip, unsigned kind, uint32_t *ret,
+		    size_t max)
+{
+	const struct srv_clip *c = srv__index_clip(x, clip);
+	const struct srv_access_ref *r = NULL;
+	size_t n = 0;
+
+	assert_non_null(c);
+	for (uint32_t k = c->refs[kind].first; k; k = r->newer) {
+		r = &x->access_refs[k - 1];
+		assert_int_equal(r->clip, srv__index_clip_pos(x, clip));
+		assert_true(n == 0 || r->access > ret[n - 1]);
+		assert_true(n < max);
+		ret[n++] = r->access;
+		if (!r->newer)
+			assert_int_equal(k, c->refs[kind].last);
+	}
+	if (!n)
+		assert_int_equal(c->refs[kind].last, 0);
+	return n;
+}
+
 static void test_accesses(void **state)
 {
 	const struct srv_access_ref *r;
 	const struct srv_clip *c;
 	struct srv_index x;
-	uint32_t k;
-	size_t n;
+	uint32_t got[8];
 
 	(void)state;
 	assert_int_equal(srv__index_init(&x), 0);
 	feed_all(&x);
-	/* Clip 0: the verify by hash (1), the log (3, once although named twice), the
-	 * copy-out (5); oldest first. */
+	/* Clip 0: read by the verify by hash (1) and the log (3, once although named twice);
+	 * copied out (5). */
+	assert_int_equal(chain(&x, 0, SRV_REF_READ, got, 8), 2);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], 3);
+	assert_int_equal(chain(&x, 0, SRV_REF_COPIED, got, 8), 1);
+	assert_int_equal(got[0], 5);
+	assert_int_equal(chain(&x, 0, SRV_REF_REFUSED, got, 8), 0);
 	c = srv__index_clip(&x, 0);
-	n = 0;
-	for (k = c->first_access; k; k = r->newer) {
-		r = &x.access_refs[k - 1];
-		assert_int_equal(r->clip, 0);
-		assert_int_equal(r->access, n == 0 ? 1 : n == 1 ? 3 : 5);
-		assert_int_equal(r->copied, r->access == 5); /* "result":"copied" */
-		n++;
-	}
-	assert_int_equal(n, 3);
 	assert_int_equal(c->accesses, 3);
-	r = &x.access_refs[c->last_access - 1];
-	assert_int_equal(r->access, 5);
-	assert_int_equal(r->newer, 0);
+	r = &x.access_refs[c->refs[SRV_REF_COPIED].last - 1];
 	assert_string_equal(srv__index_str(&x, r->op), "copy-out");
 	assert_string_equal(srv__index_str(&x, r->by), "root(uid 0)");
 	assert_true(r->allowed);
+	assert_true(r->copied); /* "result":"copied" */
 	assert_int_equal(r->at_s, ing_civil_to_epoch(2026, 11, 21, 1, 0, 0));
 	/* Clip 2: the log (3) and the refused copy-out (4). */
+	assert_int_equal(chain(&x, 2, SRV_REF_READ, got, 8), 1);
+	assert_int_equal(got[0], 3);
+	assert_int_equal(chain(&x, 2, SRV_REF_REFUSED, got, 8), 1);
+	assert_int_equal(got[0], 4);
 	c = srv__index_clip(&x, 2);
-	r = &x.access_refs[c->first_access - 1];
-	assert_int_equal(r->access, 3);
-	r = &x.access_refs[r->newer - 1];
-	assert_int_equal(r->access, 4);
-	assert_int_equal(c->last_access, (uint32_t)(r - x.access_refs) + 1);
+	r = &x.access_refs[c->refs[SRV_REF_REFUSED].last - 1];
 	assert_false(r->allowed);
 	assert_false(r->copied); /* a refused copy-out */
 	assert_int_equal(x.naccess_refs, 5);
@@ -236,19 +255,15 @@ static void test_accesses(void **state)
 	assert_int_equal(x.access_days[0].day, ing_civil_to_epoch(2026, 11, 19, 0, 0, 0) / 86400);
 	assert_int_equal(x.access_days[1].accesses, 2);
 	/* An allowed copy-out that handed nothing over (the original was purged) is an access,
-	 * not a copy. */
+	 * not a copy: in the day's totals and in the tallies (they agree) and in the refs. */
 	feed(&x, 13, "{\"at\":\"2026-11-21T05:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
 		     "\"result\":\"purged\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
 	assert_int_equal(x.access_days[2].accesses, 2);
 	assert_int_equal(x.access_days[2].copy_outs, 1);
-	/* Nor in the per-clip refs that the report's device and officer rows count (they agree
-	 * with the totals): allowed, not copied. */
-	c = srv__index_clip(&x, 0);
-	r = &x.access_refs[c->last_access - 1];
-	assert_int_equal(r->access, 13);
+	assert_int_equal(x.tallies[3].accesses, 2);
 	assert_int_equal(x.tallies[3].copy_outs, 1);
-	assert_true(r->allowed);
-	assert_false(r->copied);
+	assert_int_equal(chain(&x, 0, SRV_REF_READ, got, 8), 3);
+	assert_int_equal(got[2], 13);
 	/* Nor one whose client left before the descriptor was handed over, nor a copy-out
 	 * "copied" but refused (a malformed entry: allowed is what counts first). */
 	feed(&x, 14, "{\"at\":\"2026-11-21T06:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
@@ -261,33 +276,31 @@ static void test_accesses(void **state)
 	feed(&x, 16, "{\"at\":\"2026-11-21T08:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"entry\","
 		     "\"result\":\"copied\",\"target\":0,\"allowed\":true,\"type\":\"access\","
 		     "\"v\":1}");
-	n = 0;
-	for (k = srv__index_clip(&x, 0)->first_access; k; k = r->newer) {
-		r = &x.access_refs[k - 1];
-		n += r->copied;
-		assert_int_equal(r->copied, r->access == 5);
-	}
-	assert_int_equal(n, 1);
+	assert_int_equal(chain(&x, 0, SRV_REF_COPIED, got, 8), 1);
+	assert_int_equal(got[0], 5);
+	assert_int_equal(chain(&x, 0, SRV_REF_READ, got, 8), 5); /* 1, 3, 13, 14, 16 */
+	assert_int_equal(chain(&x, 0, SRV_REF_REFUSED, got, 8), 1); /* 15 */
 	assert_int_equal(x.access_days[2].copy_outs, 1);
 	assert_int_equal(x.access_days[2].refused, 2);
 	srv__index_done(&x);
 }
 
-/* Reads that flood a few clips: each keeps its newest SRV_CLIP_REFS_MAX refs, in order, and
- * counts them all; the refs let go are compacted away; the tallies count every one. */
+/* Accesses that flood a few clips: each clip keeps its newest reads and refusals, in order,
+ * and every copy-out, and counts them all; neither kind pushes out another; the refs let go
+ * are compacted away; the tallies count every one. */
 static void test_access_cap(void **state)
 {
-	enum { READS = 150000 };
-	const struct srv_access_ref *r;
+	enum { READS = 150000, REFUSALS = 1000 };
+	static uint32_t got[SRV_CLIP_READS_MAX];
+	uint64_t tallied = 0, i;
 	struct srv_index x;
-	uint64_t tallied = 0;
 	size_t peak = 0;
 	char json[256];
 
 	(void)state;
 	assert_int_equal(srv__index_init(&x), 0);
-	feed_all(&x); /* 5 refs: clip 0 by 1, 3, 5; clip 2 by 3, 4 */
-	for (uint64_t i = 100; i < 100 + READS; i++) {
+	feed_all(&x); /* 5 refs: clip 0 read by 1, 3, copied by 5; clip 2 read by 3, refused 4 */
+	for (i = 100; i < 100 + READS; i++) {
 		/* Clip 0 nine times in ten, clip 2 the tenth. */
 		snprintf(json, sizeof(json), "{\"at\":\"2026-11-2%dT10:00:00Z\",\"by\":\"alice\","
 			 "\"op\":\"verify\",\"target\":%d,\"allowed\":true,\"type\":\"access\","
@@ -295,32 +308,36 @@ static void test_access_cap(void **state)
 		feed(&x, i, json);
 		peak = x.naccess_refs > peak ? x.naccess_refs : peak;
 	}
+	/* Then refusals of clip 0, which anyone can make: they push out refusals only. */
+	for (; i < 100 + READS + REFUSALS; i++) {
+		snprintf(json, sizeof(json), "{\"at\":\"2026-11-24T10:00:00Z\",\"by\":\"mallory\","
+			 "\"op\":\"entry\",\"target\":0,\"allowed\":false,\"type\":\"access\","
+			 "\"v\":1}");
+		feed(&x, i, json);
+	}
 	/* Compacted at least once: the array never held more than twice the refs kept, plus
 	 * the 65,536 let go that wait for a compaction. */
-	assert_true(peak <= 2 * (2 * SRV_CLIP_REFS_MAX) + 65536 + 1);
-	assert_true(x.naccess_refs - x.dead_refs == 2 * SRV_CLIP_REFS_MAX);
-	for (int clip = 0; clip <= 2; clip += 2) {
-		const struct srv_clip *c = srv__index_clip(&x, (uint64_t)clip);
-		uint64_t want = clip ? 2 + READS / 10 : 3 + READS - READS / 10;
-		uint32_t prev = 0, n = 0, last = 0;
-
-		assert_int_equal(c->accesses, want);
-		for (uint32_t k = c->first_access; k; k = r->newer) {
-			r = &x.access_refs[k - 1];
-			assert_int_equal(r->clip, srv__index_clip_pos(&x, (uint64_t)clip));
-			assert_true(r->access > prev);
-			prev = r->access;
-			last = k;
-			n++;
-		}
-		assert_int_equal(n, SRV_CLIP_REFS_MAX);
-		assert_int_equal(last, c->last_access);
-		/* The newest: the last read of that clip. */
-		assert_int_equal(prev, clip ? 100 + READS - 10 : 100 + READS - 1);
-	}
-	for (size_t i = 0; i < x.ntallies; i++)
-		tallied += x.tallies[i].accesses + x.tallies[i].refused;
-	assert_int_equal(tallied, 5 + READS);
+	assert_true(peak <= 2 * (2 * SRV_CLIP_READS_MAX + 4) + 65536 + 1);
+	assert_int_equal(x.naccess_refs - x.dead_refs,
+			 2 * SRV_CLIP_READS_MAX + 1 + SRV_CLIP_REFUSED_MAX + 1);
+	assert_int_equal(srv__index_clip(&x, 0)->accesses, 3 + READS - READS / 10 + REFUSALS);
+	assert_int_equal(srv__index_clip(&x, 2)->accesses, 2 + READS / 10);
+	/* The newest reads of each, ending with its last read. */
+	assert_int_equal(chain(&x, 0, SRV_REF_READ, got, SRV_CLIP_READS_MAX), SRV_CLIP_READS_MAX);
+	assert_int_equal(got[SRV_CLIP_READS_MAX - 1], 100 + READS - 1);
+	assert_int_equal(chain(&x, 2, SRV_REF_READ, got, SRV_CLIP_READS_MAX), SRV_CLIP_READS_MAX);
+	assert_int_equal(got[SRV_CLIP_READS_MAX - 1], 100 + READS - 10);
+	/* The copy-out of clip 0 and the refusal of clip 2 from the start are still there. */
+	assert_int_equal(chain(&x, 0, SRV_REF_COPIED, got, SRV_CLIP_READS_MAX), 1);
+	assert_int_equal(got[0], 5);
+	assert_int_equal(chain(&x, 2, SRV_REF_REFUSED, got, SRV_CLIP_READS_MAX), 1);
+	assert_int_equal(got[0], 4);
+	assert_int_equal(chain(&x, 0, SRV_REF_REFUSED, got, SRV_CLIP_READS_MAX),
+			 SRV_CLIP_REFUSED_MAX);
+	assert_int_equal(got[SRV_CLIP_REFUSED_MAX - 1], 100 + READS + REFUSALS - 1);
+	for (size_t k = 0; k < x.ntallies; k++)
+		tallied += x.tallies[k].accesses + x.tallies[k].refused;
+	assert_int_equal(tallied, 5 + READS + REFUSALS);
 	srv__index_done(&x);
 }
 

@@ -1740,8 +1740,12 @@ static void test_too_many_from_one_user(void **state)
 		close(op[i]);
 	for (int i = 0; i < 3; i++)
 		close(fd[i]);
-	/* Every uid's count went with its last client: srv_close() asserts that none is left. */
+	/* Every uid's count went with its last client: only other's uid is left. */
 	wait_clients(other, 1);
+	r = rpc(other, "{\"op\":\"status\"}");
+	assert_ok(r);
+	assert_int_equal(jint(json_object_get(r, "server"), "users"), 1);
+	json_decref(r);
 	close(other);
 	stop(fx);
 }
