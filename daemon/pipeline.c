@@ -37,6 +37,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,9 @@ struct pipeline {
 	bool writer_stop, writer_exited;
 	uv_async_t async;
 	struct vfy_signer *signer; /* writer thread only */
+	/* The last append's outcome: 0, or its -errno (the state file system full, the disk
+	 * failing).  Set by the writer, read by the loop (pipe_log_failing()). */
+	atomic_int log_failing;
 	uint64_t interval_ms;
 	char checkpoint_file[PATH_MAX];
 
@@ -848,6 +852,7 @@ static void writer_purge(struct pipeline *p, struct purge_item *pi)
 		pipe_key_extra_put(key.extra, 0, (int64_t)pi->entry, 0);
 		iov = (struct iovec){ text, len };
 		r = tlog_append_keyed(log, &iov, 1, &key, 1, &first, &it->err);
+		atomic_store(&p->log_failing, r < 0 ? r : 0);
 		free(text);
 		if (r < 0) {
 			it->status = r;
@@ -952,6 +957,7 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 	}
 	if (n > 0) {
 		r = tlog_append_keyed(d->log, iov, n, keys, nkeys, &first, &e);
+		atomic_store(&p->log_failing, r < 0 ? r : 0);
 		if (r == 0)
 			for (size_t k = 0; k < n; k++)
 				order[k]->index = first + k;
@@ -1477,6 +1483,11 @@ void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], co
 	snprintf(pi->rel, sizeof(pi->rel), "%s", rel);
 	pi->kept_for = UINT64_MAX;
 	writer_push(p, &pi->item);
+}
+
+int pipe_log_failing(struct pipeline *p)
+{
+	return p ? atomic_load(&p->log_failing) : 0;
 }
 
 void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)

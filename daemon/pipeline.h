@@ -85,6 +85,12 @@ struct pipe_stats {
 
 void pipe_stats(const struct pipeline *p, struct pipe_stats *ret);
 
+/** Whether the log's last append failed: its -errno (-ENOSPC: the state file system is full),
+ * or 0 when it succeeded.  The server refuses reads of evidence meanwhile, as they could not be
+ * recorded (SPEC §3: every read of evidence is); the next append that succeeds clears it.
+ * Any thread. */
+int pipe_log_failing(struct pipeline *p);
+
 /** SIGTERM: take no new files, finish those in flight, commit, sign a checkpoint, stop the
  * writer thread; then call @done on the loop thread. */
 void pipe_stop(struct pipeline *p, void (*done)(void *opaque), void *opaque);

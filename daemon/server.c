@@ -165,23 +165,24 @@ static const struct srv_op {
 	const char *name;
 	unsigned roles;
 	srv_op_fn fn;
+	bool recorded; /* reads evidence: an access entry (refused while the log cannot take it) */
 } srv_ops[] = {
-	{ "status", SRV_READERS, srv__op_status },
-	{ "entry", SRV_READERS, srv__op_entry },
-	{ "proof", SRV_READERS, srv__op_proof },
-	{ "consistency", SRV_READERS, srv__op_consistency },
-	{ "checkpoint", SRV_READERS, srv__op_checkpoint },
-	{ "log", SRV_READERS, srv__op_log },
-	{ "verify", SRV_READERS, srv__op_verify },
-	{ "review", SRV_READERS, srv__op_review },
-	{ "report", SRV_READERS, srv__op_report },
+	{ "status", SRV_READERS, srv__op_status, false },
+	{ "entry", SRV_READERS, srv__op_entry, true },
+	{ "proof", SRV_READERS, srv__op_proof, true },
+	{ "consistency", SRV_READERS, srv__op_consistency, false },
+	{ "checkpoint", SRV_READERS, srv__op_checkpoint, false },
+	{ "log", SRV_READERS, srv__op_log, true },
+	{ "verify", SRV_READERS, srv__op_verify, true },
+	{ "review", SRV_READERS, srv__op_review, true },
+	{ "report", SRV_READERS, srv__op_report, false },
 	/* Narrowed per kind in srv-annotate.c (approval: approvers only). */
-	{ "annotate", SRV_OPERATOR | SRV_REVIEWER | SRV_APPROVER, srv__op_annotate },
+	{ "annotate", SRV_OPERATOR | SRV_REVIEWER | SRV_APPROVER, srv__op_annotate, false },
 	/* Narrowed in srv-copy.c: operators, or the grantee of an approval. */
-	{ "copy-out", SRV_READERS, srv__op_copy_out },
-	{ "retention", SRV_READERS, srv__op_retention },
-	{ "purge", SRV_OPERATOR, srv__op_purge },
-	{ "scrub", SRV_OPERATOR, srv__op_scrub },
+	{ "copy-out", SRV_READERS, srv__op_copy_out, true },
+	{ "retention", SRV_READERS, srv__op_retention, true },
+	{ "purge", SRV_OPERATOR, srv__op_purge, false },
+	{ "scrub", SRV_OPERATOR, srv__op_scrub, false },
 };
 
 static const char *const role_names[SRV_NROLES] = { "operator", "reviewer", "auditor", "approver" };
@@ -999,8 +1000,10 @@ void srv__access(struct srv_client *c, const char *op, json_t *target, json_t *e
 	pipe_append(c->s->d->pipe, json_incref(entry), on_access_committed, ac);
 }
 
-/* A refusal is recorded, but a flood of them must not flood the log. */
-static void record_refusal(struct srv_client *c, const char *op, json_t *target)
+/* A refusal is recorded, but a flood of them must not flood the log.  @result: why, when
+ * not for the roles (the entry's "result"), or NULL. */
+static void record_refusal(struct srv_client *c, const char *op, json_t *target,
+			   const char *result)
 {
 	struct server *s = c->s;
 	uint64_t second = daemon_now_us() / 1000000;
@@ -1024,7 +1027,7 @@ static void record_refusal(struct srv_client *c, const char *op, json_t *target)
 	}
 	c->refusals++;
 	s->refusals_this_second++;
-	srv__access(c, op, target, NULL, false);
+	srv__access(c, op, target, result ? json_pack("{s:s}", "result", result) : NULL, false);
 }
 
 /* What a refused request was after, for its access record. */
@@ -1052,7 +1055,7 @@ static void refuse(struct srv_client *c, const char *op, const json_t *req, unsi
 	struct err_detail e;
 	char have[64], want[64];
 
-	record_refusal(c, op, request_target(req));
+	record_refusal(c, op, request_target(req), NULL);
 	if (why) {
 		e = *why;
 	} else {
@@ -1065,6 +1068,21 @@ static void refuse(struct srv_client *c, const char *op, const json_t *req, unsi
 	/* A peer with no role can do nothing here: tell it once and hang up. */
 	if (!c->roles)
 		c->close_after_write = true;
+}
+
+/* A read of evidence while the log's last append failed (its file system full): it could not
+ * be recorded, so it is not answered.  The refusal is recorded as one (rate-limited as the
+ * others), and that append is also what finds the log writable again: once it commits, reads
+ * are answered (as after any append that succeeds: an ingest retried, a checkpoint). */
+static void unrecordable(struct srv_client *c, const char *op, const json_t *req, int code)
+{
+	struct err_detail e;
+
+	record_refusal(c, op, request_target(req), "log_unwritable");
+	err_set(&e, -EAGAIN, "'%s' reads evidence and every such read is recorded, but the log "
+		"cannot be written now (its last append failed: %s); try again once the state "
+		"file system has room", op, strerror(-code));
+	srv__reply_error(c, e.code, &e);
 }
 
 /* ---- clients: requests ------------------------------------------------------------------- */
@@ -1168,6 +1186,8 @@ static void process_line(struct srv_client *c, const char *p, size_t n)
 		srv__reply_error(c, r, &e);
 	} else if (!(c->roles & op->roles)) {
 		refuse(c, op->name, req, op->roles, NULL);
+	} else if (op->recorded && (r = pipe_log_failing(s->d->pipe)) < 0) {
+		unrecordable(c, op->name, req, r);
 	} else {
 		c->in_op = true;
 		r = op->fn(c, req, &e);

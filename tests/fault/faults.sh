@@ -9,8 +9,9 @@
 #                  at 64 KiB too, the store and the zones elsewhere (one zone on the store's
 #                  filesystem: files moved into staging; one on a tmpfs: files copied): ingest
 #                  pauses with an ALERT and status says so, every file stays in its zone or in
-#                  staging, reads are still answered, and it resumes by itself once there is
-#                  room (the retry, every 30 s), with checkpoints signed again;
+#                  staging, reads of evidence are refused (they could not be recorded) while
+#                  status is answered, and it resumes by itself once there is room (the
+#                  retry, every 30 s), with checkpoints signed again and reads answered;
 #   zone-recreated a zone deleted and made again (empty, at once with a file, moved away and
 #                  replaced by a folder that already holds files in subfolders): what is
 #                  dropped in the new folder is ingested within a rescan;
@@ -242,9 +243,20 @@ state_full() {
 	else
 		bad "while full: $out ${out2:-}"
 	fi
-	# A read while full is answered even though its access entry cannot be written.
-	C entry 0 >/dev/null && ok "entry 0 is answered on a full state filesystem" \
-		|| bad "entry 0 refused on a full state filesystem"
+	# Reads of evidence are refused while the log cannot record them: the first may still be
+	# answered (its own access entry is the append that finds the file system full), none
+	# after it.  status is answered throughout.
+	C entry 0 >/dev/null 2>&1 || true
+	sleep 1
+	if out=$(C entry 0 2>&1); then
+		bad "entry 0 answered on a full state filesystem, its access unrecorded: $out"
+	elif grep -q 'cannot be written' <<<"$out"; then
+		ok "a read on a full state filesystem is refused: $(tail -1 <<<"$out")"
+	else
+		bad "entry 0 on a full state filesystem: $out"
+	fi
+	C status >/dev/null && ok "status is answered on a full state filesystem" \
+		|| bad "status refused on a full state filesystem"
 	kill -0 "$daemon" 2>/dev/null || { bad "custodyd died: $(tail -5 "$dlog")"; daemon=; finish; }
 
 	# Room again: the retry (every 30 s) takes every file by itself, and one dropped now too.
@@ -261,6 +273,11 @@ state_full() {
 		|| bad "checkpoint at $(status_field 's["checkpoint"]["size"]'), log at $(log_size)"
 	[ "$(status_field 's["pipeline"]["store_full"]')" = False ] && ok "status no longer shows the pause" \
 		|| bad "status still shows store_full"
+	# The appends since found the log writable again: reads are answered (after at most one
+	# more refusal, whose entry is such an append).
+	C entry 0 >/dev/null 2>&1 || true
+	C entry 0 >/dev/null && ok "reads are answered again once the log can record them" \
+		|| bad "entry 0 still refused after the room was made"
 	verdict "state full" "$dir" "$store" "$z0" "${media[@]}"
 }
 

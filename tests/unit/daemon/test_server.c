@@ -59,6 +59,7 @@ struct pipeline {
 	size_t nq;
 	bool sync;  /* call back inside pipe_append() */
 	int fail;   /* make appends with a callback fail with this */
+	int log_failing; /* the last append's outcome, as the real one (pipe_log_failing()) */
 	unsigned appended;
 	unsigned duties;       /* pipe_remote_duty() calls */
 	uint64_t last_duty;
@@ -92,6 +93,7 @@ void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opa
 		pe.status = tlog_append(p->log, &iov, 1, &pe.index, &pe.e);
 		p->appended++;
 	}
+	p->log_failing = pe.status < 0 ? pe.status : 0;
 	free(out);
 	json_decref(entry);
 	if (!cb)
@@ -122,6 +124,11 @@ void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], co
 	(void)p, (void)entry, (void)sha256, (void)rel;
 	json_decref(purge_entry); /* purges are tested on a real daemon (retention.sh) */
 	cb(opaque, err_set(&e, -ENOSYS, "no purges in this test"), NULL, &e);
+}
+
+int pipe_log_failing(struct pipeline *p)
+{
+	return p->log_failing;
 }
 
 void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
@@ -1219,6 +1226,59 @@ static void test_annotate(void **state)
 	stop(fx);
 }
 
+/* While the log cannot be written (its last append failed: the state file system full), reads
+ * of evidence are refused, as they could not be recorded; status and the like are answered.
+ * The refusal is recorded, and that append is what finds the log writable again. */
+static void test_unrecordable(void **state)
+{
+	struct fx *fx = *state;
+	json_t *r, *a;
+	int fd;
+
+	populate(fx);
+	start(fx);
+	fd = connect_to(fx);
+	fx->pipe.fail = -ENOSPC;
+	/* The read during which the disk fills: answered, its access entry lost (the writer
+	 * logs it; nothing can tell before the append fails). */
+	r = rpc(fd, "{\"op\":\"entry\",\"index\":%" PRIu64 "}", fx->a);
+	assert_ok(r);
+	json_decref(r);
+	for (int i = 0; i < 3; i++) {
+		const char *msg;
+
+		r = rpc(fd, i == 2 ? "{\"op\":\"verify\",\"sha256\":\"%064d\"}"
+				   : "{\"op\":\"entry\",\"index\":%d}", 0);
+		assert_error(r, "unavailable");
+		msg = jstring(json_object_get(r, "error"), "message");
+		assert_non_null(strstr(msg, "cannot be written"));
+		assert_non_null(strstr(msg, "No space left on device"));
+		json_decref(r);
+	}
+	r = rpc(fd, "{\"op\":\"status\"}");
+	assert_ok(r);
+	json_decref(r);
+	/* Room again: the next refusal's entry commits, and reads are answered. */
+	fx->pipe.fail = 0;
+	r = rpc(fd, "{\"op\":\"entry\",\"index\":0}");
+	assert_error(r, "unavailable");
+	json_decref(r);
+	a = last_access(fx, "entry");
+	assert_non_null(a);
+	assert_true(json_is_false(json_object_get(a, "allowed")));
+	assert_string_equal(jstring(a, "result"), "log_unwritable");
+	assert_int_equal(json_integer_value(json_object_get(a, "target")), 0);
+	json_decref(a);
+	r = rpc(fd, "{\"op\":\"entry\",\"index\":%" PRIu64 "}", fx->a);
+	assert_ok(r);
+	json_decref(r);
+	a = last_access(fx, "entry");
+	assert_true(json_is_true(json_object_get(a, "allowed")));
+	json_decref(a);
+	close(fd);
+	stop(fx);
+}
+
 /* The pipeline may call back before pipe_append() returns; requests sent in one write are
  * answered in order either way. */
 static void test_pipelined(void **state)
@@ -2157,6 +2217,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_annotate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unrecordable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
