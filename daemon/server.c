@@ -38,8 +38,9 @@
  *   timeout      no complete request within idle_timeout: the reply is sent, then closed
  *   busy         more than max_clients connections, or than max_clients_per_user from the
  *                peer's uid (EUSERS both): the new one gets this line and is closed
- *   unavailable  not yet possible: an entry not yet covered by a signed checkpoint, or the
- *                daemon is stopping
+ *   unavailable  not yet possible: an entry not yet covered by a signed checkpoint, the
+ *                daemon stopping, or a read of evidence while the log cannot record it (its
+ *                last append failed: unrecordable())
  *   internal     anything else (the log database failed, out of memory); logged too
  *
  * Operations (roles: R = reviewer, auditor, operator or approver; "access" = recorded):
