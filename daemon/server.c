@@ -685,12 +685,34 @@ void srv__text_done(struct srv_text *t)
 	*t = (struct srv_text){ 0 };
 }
 
+/* The read being answered could not be recorded (srv__access() found the log failing, after
+ * the request passed process_line()'s check: a review, a `log` scan or a copy-out that began
+ * before): its answer is not sent, this error is.  @return whether it was. */
+static bool reply_unrecorded(struct srv_client *c)
+{
+	struct err_detail e;
+	int code = c->unrecorded;
+
+	if (!code)
+		return false;
+	err_set(&e, -EAGAIN, "this read of evidence could not be recorded, so it is not answered: "
+		"the log cannot be written now (its last append failed: %s); try again once the "
+		"state file system has room", strerror(-code));
+	srv__reply_error(c, e.code, &e); /* clears c->unrecorded */
+	return true;
+}
+
 void srv__reply_tail(struct srv_client *c, json_t *body, const struct srv_text *tail)
 {
-	json_t *out = json_object();
+	json_t *out;
 	char *text, *all;
 	size_t len;
 
+	if (reply_unrecorded(c)) {
+		json_decref(body);
+		return;
+	}
+	out = json_object();
 	if (!body || !out || tail->failed) {
 		json_decref(body);
 		json_decref(out);
@@ -726,8 +748,13 @@ void srv__reply_tail(struct srv_client *c, json_t *body, const struct srv_text *
 
 void srv__reply(struct srv_client *c, json_t *body)
 {
-	json_t *out = json_object();
+	json_t *out;
 
+	if (reply_unrecorded(c)) {
+		json_decref(body);
+		return;
+	}
+	out = json_object();
 	if (!body || !out) {
 		json_decref(body);
 		json_decref(out);
@@ -854,10 +881,17 @@ static void on_fd_retry(uv_timer_t *t)
 
 void srv__reply_fd(struct srv_client *c, json_t *body, int fd)
 {
-	json_t *out = json_object();
+	json_t *out;
 	struct srv_fd_reply *f = NULL;
 	char *text = NULL;
 
+	if (!c->closing && reply_unrecorded(c)) {
+		json_decref(body);
+		close(fd);
+		srv__release(c);
+		return;
+	}
+	out = json_object();
 	if (c->closing || c->fd_reply || !body || !out ||
 	    json_object_set_new(out, "ok", json_true()) < 0 ||
 	    (c->req_id && json_object_set(out, "id", c->req_id) < 0) ||
@@ -927,6 +961,7 @@ void srv__reply_error(struct srv_client *c, int r, const struct err_detail *e)
 					 * 4 bytes before the end */
 	json_t *out;
 
+	c->unrecorded = 0; /* an error answers the request, whatever it read */
 	/* A message that quotes the request may be cut inside a UTF-8 sequence ("%.64s" counts
 	 * bytes, err_set() truncates at 255): jansson refuses such a string, and the reply
 	 * would become the out-of-memory fallback.  Found by tests/fuzz/fuzz_request.c. */
@@ -974,7 +1009,19 @@ void srv__access(struct srv_client *c, const char *op, json_t *target, json_t *e
 	char at[ING_RFC3339_MAX];
 	struct access_commit *ac;
 	json_t *entry;
+	int failing;
 
+	if (allowed && (failing = pipe_log_failing(c->s->d->pipe)) < 0) {
+		/* The log failed since the request began: the read is not answered (the reply
+		 * functions send reply_unrecorded()'s error instead), and is recorded as refused
+		 * if the log takes it after all. */
+		allowed = false;
+		c->unrecorded = failing;
+		if (!extra)
+			extra = json_object();
+		if (extra)
+			json_object_set_new(extra, "result", json_string("log_unwritable"));
+	}
 	if (ing_format_utc((int64_t)daemon_now_us(), at) < 0)
 		snprintf(at, sizeof(at), "1970-01-01T00:00:00Z");
 	entry = json_pack("{s:i, s:s, s:s, s:I, s:s, s:o, s:s, s:b}", "v", 1, "type", "access",
@@ -1020,7 +1067,9 @@ static void record_refusal(struct srv_client *c, const char *op, json_t *target,
 		s->refusals_this_second = 0;
 		s->refusals_unrecorded = 0;
 	}
-	if (c->refusals >= SRV_REFUSALS_PER_CLIENT ||
+	/* Refusals for an unwritable log are not capped per client: each is also what finds the
+	 * log writable again, and a client that keeps one connection must get there. */
+	if ((c->refusals >= SRV_REFUSALS_PER_CLIENT && !result) ||
 	    s->refusals_this_second >= SRV_REFUSALS_PER_S) {
 		s->refusals_unrecorded++;
 		json_decref(target);
@@ -1072,9 +1121,10 @@ static void refuse(struct srv_client *c, const char *op, const json_t *req, unsi
 }
 
 /* A read of evidence while the log's last append failed (its file system full): it could not
- * be recorded, so it is not answered.  The refusal is recorded as one (rate-limited as the
- * others), and that append is also what finds the log writable again: once it commits, reads
- * are answered (as after any append that succeeds: an ingest retried, a checkpoint). */
+ * be recorded, so it is not answered.  The refusal is recorded as one (at most
+ * SRV_REFUSALS_PER_S a second, but not capped per client), and that append is also what finds
+ * the log writable again: once it commits, reads are answered (as after any append that
+ * succeeds: an ingest retried, an annotation, a purge). */
 static void unrecordable(struct srv_client *c, const char *op, const json_t *req, int code)
 {
 	struct err_detail e;

@@ -872,7 +872,10 @@ int srv__index_own_access(struct srv_index *x, uint64_t index, const json_t *ent
 	if (index != x->scanned || !x->caught_up)
 		return 0;
 	r = index_access(x, index, entry);
-	x->scanned++; /* even on failure: a half-indexed entry must not be counted twice */
+	/* On failure the scan reads it from the log again: indexing an access is idempotent
+	 * (access_ref() finds its refs there, the day is counted last). */
+	if (r == 0)
+		x->scanned++;
 	return r;
 }
 

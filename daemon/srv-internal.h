@@ -358,6 +358,7 @@ struct srv_client {
 	struct srv_scan *scan;
 	struct srv_fd_reply *fd_reply;
 	struct srv_user *user; /* its uid's count, once it is taken (never when rejected) */
+	int unrecorded;    /* the read being answered could not be recorded: its -errno, else 0 */
 	uint64_t serial;
 };
 

@@ -349,47 +349,69 @@ static int cmp_ref_newest_first(const void *a, const void *b)
 	return cmp_ref(b, a);
 }
 
-/* "who accessed the clips", on the loop: the newest REVIEW_ACCESSES_MAX access refs the
- * index keeps of the reviewed clips (each clip's newest reads and refusals, and its
- * copy-outs), oldest first, into j->accesses, and how many accesses named them in all.  The
- * buffer holds at most 4 × REVIEW_ACCESSES_MAX and is cut back to the newest
- * REVIEW_ACCESSES_MAX whenever it fills.  @return 0, -ENOMEM. */
+/* The newest @budget refs of @kind among the reviewed clips' into @refs (room for 4 × budget
+ * at @refs + *@n), appended at *@n.  The buffer is cut back to the newest @budget whenever
+ * it fills, so that memory stays bounded however often the clips were read. */
+static void newest_refs(const struct srv_index *x, const struct review_job *j, unsigned kind,
+			size_t budget, const struct srv_access_ref **refs, size_t *n)
+{
+	const struct srv_access_ref **mine = refs + *n;
+	uint32_t threshold = 0; /* refs older than this cannot be among the newest */
+	size_t m = 0;
+
+	if (!budget)
+		return;
+	for (size_t i = 0; i < j->n; i++) {
+		const struct srv_clip *c = srv__index_clip(x, j->items[i].index);
+
+		for (uint32_t k = c ? c->refs[kind].first : 0; k; k = x->access_refs[k - 1].newer) {
+			if (x->access_refs[k - 1].access < threshold)
+				continue;
+			mine[m++] = &x->access_refs[k - 1];
+			if (m == 4 * budget) {
+				qsort(mine, m, sizeof(*mine), cmp_ref_newest_first);
+				m = budget;
+				threshold = mine[m - 1]->access;
+			}
+		}
+	}
+	if (m > budget) {
+		qsort(mine, m, sizeof(*mine), cmp_ref_newest_first);
+		m = budget;
+	}
+	*n += m;
+}
+
+/* "who accessed the clips", on the loop: of the access refs the index keeps of the reviewed
+ * clips (each clip's newest reads and refusals, and its copy-outs), at most
+ * REVIEW_ACCESSES_MAX, oldest first, into j->accesses, and how many accesses named the clips
+ * in all.  Each kind comes from its own budget, so that none crowds out another across the
+ * case either: every copy-out first, then the newest reads, then the newest refusals (which
+ * anyone with the socket can make).  @return 0, -ENOMEM. */
 static int review_accesses(const struct srv_index *x, struct review_job *j)
 {
-	const size_t cap = 4 * REVIEW_ACCESSES_MAX;
-	const struct srv_access_ref **refs = malloc(cap * sizeof(*refs));
-	uint32_t threshold = 0; /* refs older than this cannot be among the newest */
-	size_t n = 0, total = 0, first;
+	static const unsigned order[] = { SRV_REF_COPIED, SRV_REF_READ, SRV_REF_REFUSED };
+	const struct srv_access_ref **refs = malloc(4 * REVIEW_ACCESSES_MAX * sizeof(*refs));
+	size_t n = 0, total = 0;
 
 	if (!refs)
 		return -ENOMEM;
 	for (size_t i = 0; i < j->n; i++) {
 		const struct srv_clip *c = srv__index_clip(x, j->items[i].index);
 
-		if (!c)
-			continue;
-		total += c->accesses;
-		for (unsigned kind = 0; kind < SRV_REFS_KINDS; kind++) {
-			for (uint32_t k = c->refs[kind].first; k; k = x->access_refs[k - 1].newer) {
-				if (x->access_refs[k - 1].access < threshold)
-					continue;
-				refs[n++] = &x->access_refs[k - 1];
-				if (n == cap) {
-					qsort(refs, n, sizeof(*refs), cmp_ref_newest_first);
-					n = REVIEW_ACCESSES_MAX;
-					threshold = refs[n - 1]->access;
-				}
-			}
-		}
+		total += c ? c->accesses : 0;
 	}
+	/* Each pass uses at most 4 × its budget past what the passes before kept, and the
+	 * budgets add up to REVIEW_ACCESSES_MAX: the buffer holds it. */
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+		newest_refs(x, j, order[k], REVIEW_ACCESSES_MAX - n, refs, &n);
 	qsort(refs, n, sizeof(*refs), cmp_ref);
-	first = n > REVIEW_ACCESSES_MAX ? n - REVIEW_ACCESSES_MAX : 0;
-	j->accesses = malloc((n - first ? n - first : 1) * sizeof(*j->accesses));
+	j->accesses = malloc((n ? n : 1) * sizeof(*j->accesses));
 	if (!j->accesses) {
 		free(refs);
 		return -ENOMEM;
 	}
-	for (size_t i = first; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		j->accesses[j->naccesses++] = (struct review_access){
 			.access = refs[i]->access,
 			.entry = x->clips[refs[i]->clip].index,
@@ -1035,7 +1057,8 @@ int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		free(j);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	memcpy(j->tallies, x->tallies + lo, n * sizeof(*j->tallies));
+	if (n)
+		memcpy(j->tallies, x->tallies + lo, n * sizeof(*j->tallies));
 	j->ntallies = n;
 	j->c = c;
 	j->from_us = from;

@@ -1258,6 +1258,15 @@ static void test_unrecordable(void **state)
 	r = rpc(fd, "{\"op\":\"status\"}");
 	assert_ok(r);
 	json_decref(r);
+	/* However long the outage: refusals on this one connection go on being appended (past
+	 * SRV_REFUSALS_PER_CLIENT; not faster than SRV_REFUSALS_PER_S a second), so that one of
+	 * them finds the log writable again. */
+	for (int i = 0; i < 20; i++) {
+		r = rpc(fd, "{\"op\":\"entry\",\"index\":0}");
+		assert_error(r, "unavailable");
+		json_decref(r);
+		usleep(100000);
+	}
 	/* Room again: the next refusal's entry commits, and reads are answered. */
 	fx->pipe.fail = 0;
 	r = rpc(fd, "{\"op\":\"entry\",\"index\":0}");
@@ -2103,6 +2112,39 @@ static void test_review_large(void **state)
 	stop(fx);
 }
 
+/* A read under way when the log fails (a review re-hashing its originals) is not answered:
+ * its access is recorded as refused, and the error replaces its answer. */
+static void test_unrecordable_in_flight(void **state)
+{
+	struct fx *fx = *state;
+	json_t *r, *a;
+	int fd;
+
+	populate_big_case(fx, "BIG");
+	start(fx);
+	fd = connect_to(fx);
+	wait_index(fd);
+	send_line(fd, "{\"op\":\"review\",\"case\":\"BIG\"}\n");
+	usleep(50000); /* past process_line()'s check: the review takes hundreds of ms */
+	fx->pipe.log_failing = -ENOSPC;
+	r = read_big_reply(fd, NULL);
+	assert_error(r, "unavailable");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
+			       "could not be recorded"));
+	json_decref(r);
+	a = last_access(fx, "review");
+	assert_non_null(a);
+	assert_true(json_is_false(json_object_get(a, "allowed")));
+	assert_string_equal(jstring(a, "result"), "log_unwritable");
+	json_decref(a);
+	/* That append succeeded: the log takes reads again. */
+	r = rpc(fd, "{\"op\":\"entry\",\"index\":0}");
+	assert_ok(r);
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
 /* A review whose client is gone when the originals have been read (here: the server closes
  * while two reviews re-hash) is on record all the same, "result":"abandoned". */
 static void test_review_abandoned(void **state)
@@ -2227,6 +2269,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_per_user_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_large, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unrecordable_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_abandoned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
 	};
