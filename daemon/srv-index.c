@@ -26,9 +26,8 @@
  *     "sha256:HEX" or in its "entries"), chained per clip and kind so that a review walks only
  *     its clips' accesses: the newest 64 reads and 16 refusals of each clip and every copy-out
  *     that handed it over (the soak's 64 verifying clients grew the daemon by 37 bytes per
- *     read while every ref was kept); the access entries per
- *     UTC day (allowed, copy-outs, refused) and the accesses that named a clip per day, device
- *     and officer, for reports.  The log is mostly access entries (a verify appends one): what
+ *     read while every ref was kept); the access entries per UTC day (allowed, copy-outs,
+ *     refused) and the accesses that named a clip per day, device and officer, for reports.  The log is mostly access entries (a verify appends one): what
  *     the index keeps of them is bounded by clips and days, not by reads.  Access entries are
  *     parsed (jansson, about 5 µs each here), so the first pass over a log of millions of them
  *     takes seconds, in slices.
