@@ -1069,7 +1069,7 @@ static int check_places(struct load *ld)
 static int check_limits(struct load *ld)
 {
 	struct cfg *cfg = ld->cfg;
-	struct place per_user, all;
+	struct place per_user = {0}, all = {0};
 	char lp[32], la[32];
 
 	if (cfg->max_clients_per_user <= cfg->max_clients)
