@@ -290,10 +290,12 @@ zone_recreated() {
 	done
 	write_conf "$dir" "$store" "$zone"
 	start_daemon "$CUSTODYD" "$dir"
-	# ingested_within WHAT SECONDS : the zone empties within SECONDS (a rescan is 2 s, the
-	# settle 1 s: 5 s is a rescan and a settle with room to spare).
+	# ingested_within WHAT SECONDS : the zone and staging empty within SECONDS (a rescan is
+	# 2 s, the settle 1 s: 5 s is a rescan and a settle with room to spare).  Staging too: a
+	# file leaves the zone for staging before it is probed and logged, and check_live below
+	# counts the entries (CI once looked while two files were still in staging).
 	ingested_within() {
-		if wait_gone "$2" "$zone"; then
+		if wait_gone "$2" "$zone" "$store/staging"; then
 			ok "$1: ingested in $(($(date +%s) - t0)) s"
 		else
 			bad "$1: still in the zone after $2 s: $(find "$zone" -type f)"
