@@ -103,16 +103,23 @@ clip() { # clip NAME SECONDS FREQ [creation_time [video source]]
 		-t "$2" -c:v libx264 -preset ultrafast -g 10 -c:a aac -shortest "${meta[@]}" \
 		"$tmp/media/$1"
 }
-clip CAM01_OFF7_20261128070000_0001.mp4 6 440 2026-11-28T07:00:00Z
-clip CAM01_OFF7_20261128070006_0002.mp4 3 550
+# Recorded two hours ago, so that storing it now is on time whatever today's date: the names
+# carry that start as the dock's name pattern reads it.
+t0=$(date -u -d '2 hours ago' +%s)
+day=$(date -u -d "@$t0" +%Y-%m-%d)
+clip1=CAM01_OFF7_$(date -u -d "@$t0" +%Y%m%d%H%M%S)_0001.mp4
+clip2=CAM01_OFF7_$(date -u -d "@$((t0 + 6))" +%Y%m%d%H%M%S)_0002.mp4
+start1=$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%SZ)
+clip "$clip1" 6 440 "$start1"
+clip "$clip2" 3 550
 clip upload-1.mp4 2 660
 # The same pictures as upload-1.mp4 (testsrc is deterministic) with other sound: altered.
 clip dubbed.mp4 2 770
 clip unrelated.mp4 2 770 "" "testsrc2=size=176x144:rate=12"
-ffmpeg -v error -i "$tmp/media/CAM01_OFF7_20261128070000_0001.mp4" -c copy "$tmp/media/remux.mkv"
-ffmpeg -v error -ss 2 -i "$tmp/media/CAM01_OFF7_20261128070000_0001.mp4" -t 2 -c copy \
+ffmpeg -v error -i "$tmp/media/$clip1" -c copy "$tmp/media/remux.mkv"
+ffmpeg -v error -ss 2 -i "$tmp/media/$clip1" -t 2 -c copy \
 	"$tmp/media/excerpt.mp4"
-cp "$tmp/media/CAM01_OFF7_20261128070000_0001.mp4" "$tmp/media/altered.mp4"
+cp "$tmp/media/$clip1" "$tmp/media/altered.mp4"
 python3 -c '
 import sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read())
@@ -123,7 +130,7 @@ start_daemon
 [ "$(size)" = 0 ] && ok "fresh log" || bad "fresh log has size $(size)"
 
 # A docking station copies a camera's folder tree slowly: the file grows over several settles.
-mkdir -p "$tmp/dock/CAM01/2026-11-28"
+mkdir -p "$tmp/dock/CAM01/$day"
 slow_copy() {
 	local src=$1 dst=$2 sz chunk
 	sz=$(stat -c %s "$src")
@@ -134,14 +141,14 @@ slow_copy() {
 		sleep 0.6
 	done
 }
-slow_copy "$tmp/media/CAM01_OFF7_20261128070000_0001.mp4" \
-	"$tmp/dock/CAM01/2026-11-28/CAM01_OFF7_20261128070000_0001.mp4" &
+slow_copy "$tmp/media/$clip1" \
+	"$tmp/dock/CAM01/$day/$clip1" &
 copier=$!
-cp "$tmp/media/CAM01_OFF7_20261128070006_0002.mp4" "$tmp/dock/CAM01/2026-11-28/.partial-copy"
+cp "$tmp/media/$clip2" "$tmp/dock/CAM01/$day/.partial-copy"
 cp "$tmp/media/upload-1.mp4" "$tmp/upload/upload-1.mp4"
 wait $copier
-mv "$tmp/dock/CAM01/2026-11-28/.partial-copy" \
-	"$tmp/dock/CAM01/2026-11-28/CAM01_OFF7_20261128070006_0002.mp4"
+mv "$tmp/dock/CAM01/$day/.partial-copy" \
+	"$tmp/dock/CAM01/$day/$clip2"
 # SIGHUP while files are in flight: nothing is lost.
 kill -HUP "$daemon"
 wait_empty
@@ -149,14 +156,14 @@ wait_size 3
 [ "$(size)" = 3 ] && ok "three clips, three entries" || bad "size $(size) after three clips"
 
 C log --json >"$tmp/log.json"
-python3 - "$tmp" <<'PY' && ok "entries: zone, name, hash, device, officer, time, storage, stored" || bad "entries wrong: $(cat "$tmp/log.json")"
+python3 - "$tmp" "CAM01/$day/$clip1" "CAM01/$day/$clip2" "$start1" <<'PY' && ok "entries: zone, name, hash, device, officer, time, storage, stored" || bad "entries wrong: $(cat "$tmp/log.json")"
 import hashlib, json, os, sys
-tmp = sys.argv[1]
+tmp, first, second, start = sys.argv[1:5]
 reply = json.load(open(tmp + "/log.json"))
 entries = {e["entry"]["name"] if "entry" in e else e["name"]: e.get("entry", e) for e in reply["entries"]}
 want = {
-    "CAM01/2026-11-28/CAM01_OFF7_20261128070000_0001.mp4": ("dock", "CAM01", "OFF7", "tag"),
-    "CAM01/2026-11-28/CAM01_OFF7_20261128070006_0002.mp4": ("dock", "CAM01", "OFF7", "filename"),
+    first: ("dock", "CAM01", "OFF7", "tag"),
+    second: ("dock", "CAM01", "OFF7", "filename"),
     "upload-1.mp4": ("upload", None, None, "mtime"),
 }
 for name, (zone, device, officer, source) in want.items():
@@ -174,8 +181,8 @@ for name, (zone, device, officer, source) in want.items():
     assert stored == data, name
     mode = os.stat(tmp + "/state/store/" + e["stored"]).st_mode & 0o777
     assert mode == 0o440, oct(mode)
-e = entries["CAM01/2026-11-28/CAM01_OFF7_20261128070000_0001.mp4"]
-assert e["recorded_start"] == "2026-11-28T07:00:00Z", e["recorded_start"]
+e = entries[first]
+assert e["recorded_start"] == start, e["recorded_start"]
 assert e["storage"] == "on_time", e["storage"]
 PY
 [ "$cross_fs" = yes ] && ok "the upload zone was on another filesystem (copy path)"
@@ -197,7 +204,7 @@ verify_is() {
 	if [ "$got" = "$want" ]; then ok "verify $file: $want"; else bad "verify $file: '$(head -3 "$tmp/v.out")', wanted $want"; fi
 }
 sleep 1.5 # a checkpoint covers the entries
-verify_is CAM01_OFF7_20261128070000_0001.mp4 exact
+verify_is $clip1 exact
 grep -q verified "$tmp/v.out" && ok "verify checked the proof" || bad "no 'verified': $(cat "$tmp/v.out")"
 verify_is remux.mkv remux
 verify_is excerpt.mp4 excerpt
