@@ -9,13 +9,15 @@
  *    "recorded_end_us": N|null, "future": bool}
  *
  * The daemon adds the fields only it knows (zone, name, ingested_at, deadline, storage,
- * stored).  Before it reads a byte of the media the probe confines itself (sandbox.c): its
- * three descriptors only, SANDBOX_MEMORY_MIB of address space, the demuxing time limit as CPU
- * seconds, and a seccomp filter that kills it on any system call demuxing does not need.
+ * stored).  It dies with custodyd (sandbox_die_with_parent(), the first thing it does), so
+ * that no probe goes on demuxing for a daemon that was killed.  Before it reads a byte of the
+ * media the probe confines itself (sandbox.c): its three descriptors only, SANDBOX_MEMORY_MIB
+ * of address space, the demuxing time limit as CPU seconds, and a seccomp filter that kills it
+ * on any system call demuxing does not need.
  * Exit 0 when a fingerprint was made (damaged files included), 2 on a usage or system error,
  * SANDBOX_EXIT_NOMEM when memory ran out, SANDBOX_EXIT_SETUP when the sandbox could not be set
- * up; each with one line on stderr.  custodyd kills it when it runs past probe_timeout, and
- * names each way of dying in the file's `damaged` entry.
+ * up or custodyd was gone before it started; each with one line on stderr.  custodyd kills it
+ * when it runs past probe_timeout, and names each way of dying in the file's `damaged` entry.
  * Not for people: `custody-verify fingerprint` is the offline tool. */
 #include <errno.h>
 #include <fcntl.h>
@@ -219,7 +221,7 @@ static json_t *keys_json(const struct ing_fingerprint *fp)
 int main(int argc, char **argv)
 {
 	enum { OPT_NAME = 256, OPT_CLOCK, OPT_PATTERN, OPT_SKEW, OPT_STREAMS, OPT_PACKETS, OPT_SECONDS,
-	       OPT_SHA256 };
+	       OPT_SHA256, OPT_PARENT };
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "device-clock", required_argument, NULL, OPT_CLOCK },
@@ -229,6 +231,7 @@ int main(int argc, char **argv)
 		{ "max-packets", required_argument, NULL, OPT_PACKETS },
 		{ "max-seconds", required_argument, NULL, OPT_SECONDS },
 		{ "sha256", required_argument, NULL, OPT_SHA256 },
+		{ "parent-pid", required_argument, NULL, OPT_PARENT },
 		{ 0 },
 	};
 	struct ing_tz *tz = NULL;
@@ -248,11 +251,43 @@ int main(int argc, char **argv)
 	const char *base;
 	char *text;
 	int c, r;
+	/* Read before the death signal is asked for, so that a parent gone before it shows; the
+	 * daemon names itself (--parent-pid), so that one gone even before this line shows too. */
+	pid_t parent = getppid();
 
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--parent-pid") == 0)
+			parent = (pid_t)strtol(argv[i + 1], NULL, 10);
+
+#ifdef CUSTODY_FAULT_INJECTION
+	/* $CUSTODY_PROBE_PDEATHSIG_DELAY_MS: a wait between reading the parent and asking for
+	 * the death signal, so that a test can have the parent die right there. */
+	{
+		const char *ms = getenv("CUSTODY_PROBE_PDEATHSIG_DELAY_MS");
+
+		if (ms) {
+			static const char said[] = "custody-probe: waiting before asking for the "
+						   "death signal (test hook)\n";
+			long v = strtol(ms, NULL, 10);
+			struct timespec ts = { .tv_sec = v / 1000, .tv_nsec = v % 1000 * 1000000 };
+
+			/* write(), not stdio: stderr gets its buffer later (warm_up()). */
+			if (write(STDERR_FILENO, said, sizeof(said) - 1) < 0)
+				return 2;
+			nanosleep(&ts, NULL);
+		}
+	}
+#endif
+	r = sandbox_die_with_parent(parent, &e);
 	log_init("custody-probe");
+	if (r < 0) {
+		log_error("probe", "not reading the file: %s", e.msg);
+		return SANDBOX_EXIT_SETUP;
+	}
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_NAME: arg_name = optarg; break;
+		case OPT_PARENT: break; /* read above, before anything else */
 		case OPT_CLOCK: arg_device_clock = optarg; break;
 		case OPT_PATTERN: arg_name_pattern = optarg; break;
 		case OPT_SKEW: arg_clock_skew_us = strtoll(optarg, NULL, 10); break;

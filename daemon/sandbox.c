@@ -25,6 +25,16 @@
  * read another file is therefore not named in its entry; one that tries the network, a
  * process or anything else not on the list is.
  *
+ * Before all of that, first thing in main(), sandbox_die_with_parent(): a probe must not
+ * outlive the custodyd that started it (killed, or crashed).  An orphan would go on demuxing
+ * for up to its CPU limit with nobody to read its answer, and a restarted custodyd would
+ * ingest the same file beside it; with many files in flight that is many probes.  So the
+ * kernel is asked to SIGKILL it when its parent goes (PR_SET_PDEATHSIG, which a process sets
+ * for itself: nothing custodyd can set for it across posix_spawn()), and since the parent may
+ * have gone between the spawn and that request, getppid() is compared with its value before
+ * it, or with the pid custodyd passes (--parent-pid), which also covers a custodyd gone
+ * before the probe's first instruction.
+ *
  * Under systemd the probe inherits custodyd's SystemCallFilter=, which answers seccomp(2) with
  * EPERM.  libseccomp then loads the filter through prctl() and cannot ask the kernel whether it
  * knows SECCOMP_RET_KILL_PROCESS, so seccomp_init() refuses that action; the filter falls back
@@ -292,6 +302,16 @@ static int load_filter(struct err_detail *reterr)
 	}
 	seccomp_release(ctx);
 	return r;
+}
+
+int sandbox_die_with_parent(pid_t parent, struct err_detail *reterr)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return err_set(reterr, -errno, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+	if (getppid() != parent)
+		return err_set(reterr, -ESRCH, "the process that started it (pid %d) has exited",
+			       (int)parent);
+	return 0;
 }
 
 int sandbox_enter(const struct sandbox_limits *lim, struct err_detail *reterr)

@@ -1,9 +1,11 @@
 #pragma once
 /* The sandbox custody-probe puts itself in before it reads a byte of the media (issue 6 item 1),
- * and the exit codes through which the probe tells custodyd what stopped it.  custodyd
+ * its tie to custodyd's life, and the exit codes through which the probe tells custodyd what
+ * stopped it.  custodyd
  * includes this header only for those codes and limits; it never calls sandbox_enter(). */
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct err_detail;
 
@@ -15,13 +17,24 @@ struct err_detail;
 /* custody-probe's exit codes besides 0 (a fingerprint, damaged files included) and 2 (usage
  * or system error). */
 #define SANDBOX_EXIT_NOMEM 3 /* an allocation failed: the memory limit above */
-#define SANDBOX_EXIT_SETUP 4 /* the sandbox could not be set up, so the media was not read */
+#define SANDBOX_EXIT_SETUP 4 /* the sandbox could not be set up, so the media was not read;
+			      * also: custodyd was gone before the probe started */
 
 struct sandbox_limits {
 	unsigned long long memory_bytes; /* RLIMIT_AS; 0 leaves it as it is */
 	unsigned cpu_seconds;            /* RLIMIT_CPU: SIGXCPU after this many CPU seconds */
 	bool filter;                     /* the seccomp filter (only tests turn it off) */
 };
+
+/** Make the kernel SIGKILL the calling process when its parent exits (PR_SET_PDEATHSIG), then
+ * check that the parent has not exited already: @parent is getppid() as read before this call,
+ * and a different answer now means the process was orphaned before the death signal was set
+ * (the signal is then never sent).  Call first thing in main(), before the sandbox; the
+ * filter need not allow anything for it.  "Parent" is the thread that started the process:
+ * custodyd's spawning thread waits for its probe, so it outlives it unless custodyd dies.
+ * @return 0; -ESRCH (the parent is gone: exit at once, nobody will read the answer); or
+ * -errno from prctl(). */
+int sandbox_die_with_parent(pid_t parent, struct err_detail *reterr);
 
 /** Confine the calling process for good, in custody-probe's descriptor layout: the media open
  * read-only on fd 0, the answer pipe on fd 1, stderr on fd 2.  Closes every other descriptor,

@@ -194,6 +194,9 @@ int ing_entry_json(const struct ing_fingerprint *fp, const struct ing_recording 
 		ing__utf8_sanitize(fp->error, strlen(fp->error), msg);
 		put(&b, o, "error", json_string(msg));
 	}
+	/* The count is in the error too, in words; the field is for tools and reviews. */
+	if (fp->trailing_bytes)
+		put(&b, o, "trailing_bytes", json_integer((json_int_t)fp->trailing_bytes));
 	if (b.failed) {
 		json_decref(o);
 		return err_set(reterr, -ENOMEM, "out of memory for the entry");

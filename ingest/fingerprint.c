@@ -32,7 +32,11 @@
  * file), at error messages the demuxer logs, at the probe score, at streams without codec
  * parameters, and at what each container's own structure promises: the samples an MP4 index
  * lists, the size a RIFF header (AVI, WAV) gives, whole transport packets with their sync
- * bytes in MPEG-TS (checked by the hash thread, which reads every byte anyway).  libav logs
+ * bytes in MPEG-TS (checked by the hash thread, which reads every byte anyway), and where the
+ * container ends: the top-level MP4/MOV boxes and the Matroska Segment, walked from their
+ * headers with a few pread()s, and the last run of TS packets; bytes after it are counted
+ * (trailing_bytes).  A file must hold audio or video a camera records: a still picture (an
+ * image demuxer's, an attached picture, one frame of a picture codec) is not video.  libav logs
  * through one process-wide callback; ours (installed once) hands each message to the
  * fingerprint running on the logging thread through a thread-local pointer, and drops the rest.
  *
@@ -54,6 +58,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
+#include <libavutil/opt.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -87,20 +92,30 @@ struct file_hash {
 	int r;
 	struct err_detail err;
 	/* The transport stream demuxer skips to the next sync byte (0x47) without a word, so the
-	 * bytes are checked here, where they pass anyway: for each packet size, the offset of the
-	 * first packet without its sync byte (UINT64_MAX: none), and the next sync position. */
+	 * bytes are checked here, where they pass anyway.  For each packet size: the offset of the
+	 * first packet without its sync byte (UINT64_MAX: none), the end of the last whole packet
+	 * of a run of three or more with theirs (0: none; one alone may be chance, 1 in 256, in
+	 * bytes that are not a transport stream), the length of the current run, and the next
+	 * sync position. */
 	uint64_t ts_bad[3];
+	uint64_t ts_end[3];
+	uint64_t ts_run[3];
 	uint64_t ts_next[3];
 };
 
 static void check_ts_sync(struct file_hash *h, const uint8_t *buf, uint64_t off, size_t n)
 {
 	for (int k = 0; k < 3; k++)
-		while (h->ts_bad[k] == UINT64_MAX && h->ts_next[k] < off + n) {
-			if (buf[h->ts_next[k] - off] != 0x47)
-				h->ts_bad[k] = h->ts_next[k] - ts_sync_at[k];
-			else
-				h->ts_next[k] += ts_size[k];
+		for (; h->ts_next[k] < off + n; h->ts_next[k] += ts_size[k]) {
+			uint64_t packet = h->ts_next[k] - ts_sync_at[k];
+
+			if (buf[h->ts_next[k] - off] != 0x47) {
+				if (h->ts_bad[k] == UINT64_MAX)
+					h->ts_bad[k] = packet;
+				h->ts_run[k] = 0;
+			} else if (packet + ts_size[k] <= h->size && ++h->ts_run[k] >= 3) {
+				h->ts_end[k] = packet + ts_size[k];
+			}
 		}
 }
 
@@ -118,6 +133,8 @@ static int hash_file(struct file_hash *h)
 
 	for (int k = 0; k < 3; k++) {
 		h->ts_bad[k] = UINT64_MAX;
+		h->ts_end[k] = 0;
+		h->ts_run[k] = 0;
 		h->ts_next[k] = ts_sync_at[k];
 	}
 	if (!ctx || !buf)
@@ -185,6 +202,13 @@ struct demux {
 	char last_msg[200];
 	char line[200];
 	int line_level;
+	unsigned ts_packet_size; /* an MPEG-TS file's, as its demuxer found it; 0: unknown */
+	/* Where the reads had got to when the demuxer first logged an error, and when the damage
+	 * recorded is libav's failure or logged error while reading packets (UINT64_MAX: not):
+	 * past the end of a transport stream, that is the trailing bytes' doing, and they are
+	 * named instead (check_ts_end()). */
+	uint64_t first_error_at;
+	uint64_t av_damage_at;
 };
 
 static __thread struct demux *tls_demux;
@@ -232,8 +256,10 @@ static void on_av_log(void *avcl, int level, const char *fmt, va_list vl)
 	while (n > 0 && (d->line[n - 1] == '\n' || d->line[n - 1] == ' '))
 		d->line[--n] = '\0';
 	if (d->line_level <= AV_LOG_ERROR) {
-		if (d->n_errors++ == 0)
+		if (d->n_errors++ == 0) {
 			memcpy(d->first_error, d->line, n + 1);
+			d->first_error_at = d->pos;
+		}
 		memcpy(d->last_msg, d->line, n + 1);
 	} else if (d->n_errors == 0) {
 		memcpy(d->last_msg, d->line, n + 1);
@@ -340,18 +366,33 @@ static int av_to_errno(int averr)
 }
 
 /* Record the first reason the file is damaged; later ones add nothing. */
-static void __attribute__((format(printf, 3, 4))) damage(struct demux *d, int code,
-							 const char *fmt, ...)
+static void __attribute__((format(printf, 3, 0))) vdamage_fp(struct ing_fingerprint *fp, int code,
+							      const char *fmt, va_list ap)
 {
-	struct ing_fingerprint *fp = d->fp;
-	va_list ap;
-
 	if (fp->damaged)
 		return;
 	fp->damaged = true;
 	fp->damage_code = code;
-	va_start(ap, fmt);
 	vsnprintf(fp->error, sizeof(fp->error), fmt, ap);
+}
+
+static void __attribute__((format(printf, 3, 4))) damage_fp(struct ing_fingerprint *fp, int code,
+							     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdamage_fp(fp, code, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 3, 4))) damage(struct demux *d, int code,
+							 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdamage_fp(d->fp, code, fmt, ap);
 	va_end(ap);
 }
 
@@ -578,16 +619,107 @@ static int read_tags(struct ing_fingerprint *fp, const AVFormatContext *fmt)
 	return 0;
 }
 
+/* Demuxers of single pictures: the image2 family (one per format, "png_pipe", "jpeg_pipe"…,
+ * chosen by content) and image2 itself (chosen by a picture's extension). */
+static bool image_demuxer(const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strcmp(name, "image2") || !strcmp(name, "image2pipe") ||
+	       (n > 5 && !strcmp(name + n - 5, "_pipe"));
+}
+
+/* A codec of pictures: libavcodec gives most of them an image/ MIME type; the rest are
+ * listed.  MJPEG is one, and also a camera's video codec, so a picture codec alone does not
+ * make a still (see still_kind()). */
+static bool image_codec(enum AVCodecID id)
+{
+	static const enum AVCodecID more[] = {
+		AV_CODEC_ID_JPEGLS, AV_CODEC_ID_PPM,	  AV_CODEC_ID_PGM,	  AV_CODEC_ID_PGMYUV,
+		AV_CODEC_ID_PBM,    AV_CODEC_ID_SGI,	  AV_CODEC_ID_SUNRAST,	  AV_CODEC_ID_DPX,
+		AV_CODEC_ID_PICTOR, AV_CODEC_ID_ALIAS_PIX, AV_CODEC_ID_EXR,	  AV_CODEC_ID_DDS,
+		AV_CODEC_ID_PSD,
+	};
+	const AVCodecDescriptor *desc = avcodec_descriptor_get(id);
+
+	for (const char *const *m = desc ? desc->mime_types : NULL; m && *m; m++)
+		if (!strncmp(*m, "image/", 6))
+			return true;
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		if (id == more[i])
+			return true;
+	return false;
+}
+
+/* Why a video stream is not video a camera recorded, or NULL when it is: a picture the
+ * container attaches (cover art), the file is a picture (an image demuxer took it), one frame
+ * of a picture codec, or text that libavformat renders as a picture (ANSI art, .txt files). */
+static const char *still_kind(const AVFormatContext *fmt, const AVStream *avs,
+			      const struct ing_stream *st)
+{
+	enum AVCodecID id = avs->codecpar->codec_id;
+
+	if (avs->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+		return NULL;
+	if (avs->disposition & AV_DISPOSITION_ATTACHED_PIC)
+		return "an attached picture";
+	if (id == AV_CODEC_ID_ANSI || id == AV_CODEC_ID_BINTEXT || id == AV_CODEC_ID_XBIN ||
+	    id == AV_CODEC_ID_IDF)
+		return "text shown as a picture";
+	if (image_demuxer(fmt->iformat->name))
+		return "a still picture";
+	/* A frame's own duration (GIF's delay, a container's default) does not make it video. */
+	if (image_codec(id) && st->packets <= 1)
+		return "a still picture";
+	return NULL;
+}
+
+/* A file with streams but none of audio or video a camera writes: say what it holds instead,
+ * e.g. "a still picture (png_pipe)" or "a subtitle stream (stream 0, ass)". */
+static void damage_no_av(struct demux *d, const AVFormatContext *fmt, const char *const *still)
+{
+	const struct ing_fingerprint *fp = d->fp;
+	char list[400];
+	size_t len = 0;
+
+	list[0] = '\0';
+	for (unsigned i = 0; i < fp->n_streams && len < sizeof(list) - 1; i++) {
+		const struct ing_stream *st = &fp->streams[i];
+		char what[64];
+		int w;
+
+		if (still[i])
+			snprintf(what, sizeof(what), "%s", still[i]);
+		else
+			snprintf(what, sizeof(what), "a%s %s stream", st->type[0] == 'a' ? "n" : "",
+				 st->type);
+		if (still[i] && image_demuxer(fmt->iformat->name))
+			w = snprintf(list + len, sizeof(list) - len, "%s%s (%s)", len ? ", " : "",
+				     what, fmt->iformat->name);
+		else
+			w = snprintf(list + len, sizeof(list) - len, "%s%s (stream %u, %s)",
+				     len ? ", " : "", what, i, st->codec);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+	damage(d, -EBADMSG, "no audio or video stream: %s", list);
+}
+
 /* What the file says about each stream, and the streams' digests. */
 static int describe_streams(struct demux *d, const AVFormatContext *fmt)
 {
 	struct ing_fingerprint *fp = d->fp;
+	const char **still;
 	bool av = false;
 	int r;
 
 	r = grow_streams(d, fmt->nb_streams);
 	if (r < 0)
 		return r;
+	still = calloc(fp->n_streams ? fp->n_streams : 1, sizeof(*still));
+	if (!still)
+		return -ENOMEM;
 	for (unsigned i = 0; i < fp->n_streams; i++) {
 		const AVStream *avs = fmt->streams[i];
 		const AVCodecParameters *par = avs->codecpar;
@@ -620,31 +752,42 @@ static int describe_streams(struct demux *d, const AVFormatContext *fmt)
 		}
 		if (!EVP_DigestFinal_ex(d->ss[i].ctx, st->digest, NULL)) {
 			ERR_clear_error();
+			free(still);
 			return -EIO;
 		}
-
-		if (par->codec_type == AVMEDIA_TYPE_VIDEO ||
-		    par->codec_type == AVMEDIA_TYPE_AUDIO) {
+		still[i] = still_kind(fmt, avs, st);
+		if ((par->codec_type == AVMEDIA_TYPE_VIDEO && !still[i]) ||
+		    par->codec_type == AVMEDIA_TYPE_AUDIO)
 			av = true;
-			if (par->codec_id == AV_CODEC_ID_NONE)
-				damage(d, -EBADMSG,
-				       "stream %u (%s): libavformat could not identify "
-				       "its codec",
-				       i, st->type);
-			else if (par->codec_type == AVMEDIA_TYPE_VIDEO &&
-				 (!st->width || !st->height))
-				damage(d, -EBADMSG,
-				       "stream %u (%s %s): its codec parameters could not "
-				       "be read (no picture size)",
-				       i, st->type, st->codec);
-			else if (par->codec_type == AVMEDIA_TYPE_AUDIO &&
-				 (!st->sample_rate || !st->channels))
-				damage(d, -EBADMSG,
-				       "stream %u (%s %s): its codec parameters could not "
-				       "be read (no sample rate or channels)",
-				       i, st->type, st->codec);
-		}
 	}
+	/* Said first: for a picture, what it lacks as video is beside the point. */
+	if (fp->n_streams == 0)
+		damage(d, -EBADMSG, "libavformat found no streams in it");
+	else if (!av)
+		damage_no_av(d, fmt, still);
+	for (unsigned i = 0; i < fp->n_streams; i++) {
+		const AVCodecParameters *par = fmt->streams[i]->codecpar;
+		const struct ing_stream *st = &fp->streams[i];
+
+		if ((par->codec_type != AVMEDIA_TYPE_VIDEO &&
+		     par->codec_type != AVMEDIA_TYPE_AUDIO) || still[i])
+			continue;
+		if (par->codec_id == AV_CODEC_ID_NONE)
+			damage(d, -EBADMSG, "stream %u (%s): libavformat could not identify its codec",
+			       i, st->type);
+		else if (par->codec_type == AVMEDIA_TYPE_VIDEO && (!st->width || !st->height))
+			damage(d, -EBADMSG,
+			       "stream %u (%s %s): its codec parameters could not be read (no "
+			       "picture size)",
+			       i, st->type, st->codec);
+		else if (par->codec_type == AVMEDIA_TYPE_AUDIO &&
+			 (!st->sample_rate || !st->channels))
+			damage(d, -EBADMSG,
+			       "stream %u (%s %s): its codec parameters could not be read (no "
+			       "sample rate or channels)",
+			       i, st->type, st->codec);
+	}
+	free(still);
 	/* An MP4/MOV index (moov) lists every sample, and the demuxer ends quietly when the file
 	 * stops at a sample boundary: fewer packets than the index lists is a cut file. */
 	if (!fp->damaged && !strncmp(fmt->iformat->name, "mov,", 4))
@@ -659,11 +802,197 @@ static int describe_streams(struct demux *d, const AVFormatContext *fmt)
 				break;
 			}
 		}
-	if (fp->n_streams == 0)
-		damage(d, -EBADMSG, "libavformat found no streams in it");
-	else if (!av)
-		damage(d, -EBADMSG, "it has no audio or video stream");
 	return 0;
+}
+
+/* ---- where the container ends ---------------------------------------------------------- */
+
+/* Demuxers stop where the container says it ends and ignore what follows, so bytes appended to
+ * a recording (another file's remains, a transfer that wrote too much, something hidden) would
+ * pass unseen.  The container's top-level structure is walked here from its headers alone:
+ * one small pread() per top-level element, never the data. */
+
+/* @len bytes at @off, which the fstat() size says exist.  @return 0, or -1 with d->io_err or
+ * d->shrank set (demux_run() reports those). */
+static int read_at(struct demux *d, uint8_t *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	do
+		n = pread(d->fd, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		d->io_err = errno;
+		return -1;
+	}
+	if ((size_t)n < len) {
+		d->shrank = true;
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t be(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The bytes from @end to the end of the file belong to no part of the container. */
+static void damage_trailing(struct demux *d, uint64_t end, const char *what)
+{
+	struct ing_fingerprint *fp = d->fp;
+
+	fp->trailing_bytes = fp->size - end;
+	damage(d, -EBADMSG,
+	       "%" PRIu64 " bytes after the end of the container (%s ends at offset %" PRIu64
+	       " of %" PRIu64 "): data appended to the recording, or left over",
+	       fp->trailing_bytes, what, end, fp->size);
+}
+
+/* Box types are four printable characters (ISO/IEC 14496-12 4.2; QuickTime's © types occur
+ * inside boxes only). */
+static bool box_type_ok(const uint8_t *t)
+{
+	for (int i = 0; i < 4; i++)
+		if (t[i] < 0x20 || t[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* The boxes ISO/IEC 14496-12 and QuickTime put at the top level: one of these running past
+ * the end of the file is a cut file; anything else there is not a box at all. */
+static bool box_top_level(const uint8_t *t)
+{
+	static const char types[][5] = { "ftyp", "styp", "moov", "mdat", "free", "skip", "wide",
+					  "uuid", "moof", "mfra", "sidx", "ssix", "prft", "emsg",
+					  "meta", "pdin", "udta", "pnot", "PICT", "meco" };
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!memcmp(t, types[i], 4))
+			return true;
+	return false;
+}
+
+/* MP4/MOV: a file is a sequence of top-level boxes, each with its size in its header (32 bits;
+ * 1: a 64-bit size follows the type; 0: to the end of the file). */
+static void check_mp4_end(struct demux *d)
+{
+	uint64_t size = d->fp->size, off = 0;
+
+	for (uint64_t n = 1; off < size; n++) {
+		uint8_t h[16];
+		size_t have = size - off < sizeof(h) ? (size_t)(size - off) : sizeof(h);
+		uint64_t len;
+
+		/* A file of tiny boxes could take long: the demuxing time limit covers this too. */
+		if (n % 4096 == 0 && out_of_time(d)) {
+			damage(d, -ETIME, "walking its top-level boxes took longer than the limit of "
+			       "%u s", d->opts->limits.max_seconds);
+			return;
+		}
+		if (have < 8)
+			break;
+		if (read_at(d, h, have, off) < 0)
+			return;
+		if (!box_type_ok(h + 4))
+			break;
+		len = be(h, 4);
+		if (len == 1)
+			len = have == 16 ? be(h + 8, 8) : 0;
+		else if (len == 0)
+			len = size - off;
+		if (len < (be(h, 4) == 1 ? 16u : 8u))
+			break;
+		if (len > size - off) {
+			if (!box_top_level(h + 4))
+				break;
+			damage(d, -EBADMSG,
+			       "its '%.4s' box at offset %" PRIu64 " is %" PRIu64 " bytes long, "
+			       "%" PRIu64 " more than the file holds: the file is cut short",
+			       (const char *)h + 4, off, len, len - (size - off));
+			return;
+		}
+		off += len;
+	}
+	/* A file that is not boxes from its first byte is not one the demuxer read as such. */
+	if (off > 0 && off < size)
+		damage_trailing(d, off, "its last top-level MP4 box");
+}
+
+/* An EBML variable-length integer of at most @max bytes at @p (@have bytes there): its
+ * length, or 0 when it is not one.  The value without its length marker goes into *@v;
+ * *@unknown says that every value bit is set, which in a size means "unknown". */
+static unsigned ebml_vint(const uint8_t *p, size_t have, unsigned max, uint64_t *v,
+			  bool *unknown)
+{
+	unsigned len = 1;
+	uint8_t mark = 0x80;
+	uint64_t all;
+
+	if (have == 0 || p[0] == 0)
+		return 0;
+	while (!(p[0] & mark)) {
+		mark >>= 1;
+		len++;
+	}
+	if (len > max || len > have)
+		return 0;
+	*v = be(p, len) & ~((uint64_t)mark << 8 * (len - 1));
+	all = ((uint64_t)1 << 7 * len) - 1;
+	*unknown = *v == all;
+	return len;
+}
+
+#define EBML_ID_SEGMENT 0x18538067u
+
+/* Matroska/WebM: an EBML header and a Segment that holds everything else.  A Segment of
+ * unknown size (a live recording never finished) extends to the end of the file. */
+static void check_mkv_end(struct demux *d)
+{
+	uint64_t size = d->fp->size, off = 0;
+
+	/* The EBML header and what little may precede the Segment (Void elements). */
+	for (int n = 0; n < 16 && off < size; n++) {
+		uint8_t h[12];
+		size_t have = size - off < sizeof(h) ? (size_t)(size - off) : sizeof(h);
+		unsigned id_len, size_len;
+		uint64_t id, len;
+		bool unknown;
+
+		if (read_at(d, h, have, off) < 0)
+			return;
+		id_len = ebml_vint(h, have, 4, &id, &unknown);
+		if (id_len == 0)
+			return;
+		id = be(h, id_len);
+		size_len = ebml_vint(h + id_len, have - id_len, 8, &len, &unknown);
+		if (size_len == 0)
+			return;
+		off += id_len + size_len;
+		if (id == EBML_ID_SEGMENT) {
+			if (unknown)
+				return;
+			if (len > size - off) {
+				damage(d, -EBADMSG,
+				       "its Matroska Segment at offset %" PRIu64 " is %" PRIu64
+				       " bytes long, %" PRIu64 " more than the file holds: the "
+				       "file is cut short",
+				       off - id_len - size_len, len, len - (size - off));
+				return;
+			}
+			if (off + len < size)
+				damage_trailing(d, off + len, "its Matroska Segment");
+			return;
+		}
+		/* Before the Segment: not for us to judge what the demuxer accepted. */
+		if (unknown || len > size - off)
+			return;
+		off += len;
+	}
 }
 
 static void describe_container(struct demux *d, const AVFormatContext *fmt)
@@ -701,15 +1030,19 @@ static void describe_container(struct demux *d, const AVFormatContext *fmt)
 				       fp->size, end);
 		}
 	}
-	/* A transport stream is a sequence of fixed-size packets (188 bytes, or 192 with the
-	 * M2TS timecode, or 204 with Reed-Solomon parity), and the demuxer ends silently at a
-	 * partial one: a size that fits none of them is a cut file. */
-	if (!strcmp(fmt->iformat->name, "mpegts") && fp->size % 188 && fp->size % 192 &&
-	    fp->size % 204)
-		damage(d, -EBADMSG,
-		       "the file ends inside a transport stream packet (its size, %" PRIu64
-		       ", is not a multiple of 188, 192 or 204 bytes): it is cut short",
-		       fp->size);
+	if (!strncmp(fmt->iformat->name, "mov,", 4))
+		check_mp4_end(d);
+	else if (!strcmp(fmt->iformat->name, "matroska,webm"))
+		check_mkv_end(d);
+	/* The transport stream's end is judged after the sync bytes are read (check_ts_end()),
+	 * in the packet size its demuxer found: 188, 192 (M2TS) or 204 bytes. */
+	if (!strcmp(fmt->iformat->name, "mpegts")) {
+		int64_t size = 0;
+
+		if (av_opt_get_int((void *)fmt, "ts_packetsize", AV_OPT_SEARCH_CHILDREN, &size) >= 0 &&
+		    (size == 188 || size == 192 || size == 204))
+			d->ts_packet_size = (unsigned)size;
+	}
 }
 
 static void free_demux_state(struct demux *d)
@@ -807,6 +1140,8 @@ static int demux_run(struct demux *d, const char *name, struct err_detail *reter
 				goto sys_error;
 			/* ffprobe stops at the first error too, so what it lists is what we read.
 			 */
+			if (!fp->damaged)
+				d->av_damage_at = d->pos;
 			damage_av(d, ar, fp->packets ? "libavformat failed while reading packets"
 						     : "libavformat could not read a packet");
 			break;
@@ -842,11 +1177,20 @@ finish:
 	if (r < 0)
 		goto out_nomem;
 	describe_container(d, fmt);
+	if (d->io_err)
+		goto sys_error;
+	if (d->shrank) {
+		r = err_set(reterr, -EAGAIN,
+			    "the file shrank while being read (still being written?)");
+		goto out;
+	}
 	r = read_tags(fp, fmt);
 	if (r < 0)
 		goto out_nomem;
 	/* A demuxer that logged an error has met something it did not expect, even when it went
 	 * on (a damaged box it skipped, a PES packet of the wrong size). */
+	if (d->n_errors && !fp->damaged)
+		d->av_damage_at = d->first_error_at;
 	if (d->n_errors)
 		damage(d, -EBADMSG, "the demuxer reported %u error%s, the first: %s", d->n_errors,
 		       d->n_errors == 1 ? "" : "s", d->first_error);
@@ -876,13 +1220,74 @@ out:
 
 /* ---- the whole ------------------------------------------------------------------------- */
 
+/* A transport stream is a sequence of fixed-size packets, and its demuxer ends silently at a
+ * partial one and skips bytes without a sync byte: judged from the sync bytes the hash pass
+ * saw, in the packet size the demuxer found (@psize, 0 when it did not say).  Without a run of
+ * packets in any size, only a size that fits none of them, or a packet lacking its sync byte
+ * in all three, is damage.
+ * @av_damage_at: see struct demux. */
+static void check_ts_end(struct ing_fingerprint *fp, const struct file_hash *h, unsigned psize,
+			 uint64_t av_damage_at)
+{
+	int k = psize == 192 ? 1 : psize == 204 ? 2 : 0;
+	uint64_t end, tail;
+
+	/* The demuxer re-guesses the size when it loses sync (in bytes appended, say), and may
+	 * end on a wrong one: then the size whose packets run furthest into the file is it. */
+	if (psize == 0 || h->ts_end[k] == 0) {
+		for (int i = 0; i < 3; i++)
+			if (h->ts_end[i] > h->ts_end[k])
+				k = i;
+		psize = ts_size[k];
+	}
+	end = h->ts_end[k];
+	if (end == 0) {
+		if (fp->size % 188 && fp->size % 192 && fp->size % 204)
+			damage_fp(fp, -EBADMSG,
+				  "the file ends inside a transport stream packet (its size, %" PRIu64
+				  ", is not a multiple of 188, 192 or 204 bytes): it is cut short",
+				  fp->size);
+		if (h->ts_bad[0] != UINT64_MAX && h->ts_bad[1] != UINT64_MAX &&
+		    h->ts_bad[2] != UINT64_MAX)
+			damage_fp(fp, -EBADMSG,
+				  "the transport stream packet at offset %" PRIu64 " has no sync "
+				  "byte: the file is corrupted there (the demuxer skips such bytes "
+				  "without a word)",
+				  h->ts_bad[0]);
+		return;
+	}
+	tail = fp->size - end;
+	fp->trailing_bytes = tail;
+	/* The demuxer choked on them (no sync byte in its resync window): say why. */
+	if (tail >= psize && av_damage_at != UINT64_MAX && av_damage_at > end)
+		fp->damaged = false;
+	if (h->ts_bad[k] < end)
+		damage_fp(fp, -EBADMSG,
+			  "the transport stream packet at offset %" PRIu64 " has no sync byte: the "
+			  "file is corrupted there (the demuxer skips such bytes without a word)",
+			  h->ts_bad[k]);
+	else if (tail > 0 && tail < psize)
+		damage_fp(fp, -EBADMSG,
+			  "the file ends %" PRIu64 " bytes into a %u-byte transport stream packet "
+			  "(%" PRIu64 " bytes after the last whole one): it is cut short, or bytes "
+			  "were appended",
+			  tail, psize, tail);
+	else if (tail > 0)
+		damage_fp(fp, -EBADMSG,
+			  "%" PRIu64 " bytes after the end of the container (its last %u-byte "
+			  "transport stream packet ends at offset %" PRIu64 " of %" PRIu64 "; what "
+			  "follows is not transport stream packets): data appended to the recording, "
+			  "or left over",
+			  tail, psize, end, fp->size);
+}
+
 int ing_fingerprint_fd(int fd, const char *name, const struct ing_options *opts,
 		       struct ing_fingerprint **ret, struct err_detail *reterr)
 {
 	static const struct ing_options defaults = { .limits = ING_LIMITS_INIT };
 	struct ing_fingerprint *fp = NULL;
 	struct file_hash h = { .fd = fd };
-	struct demux d = { .fd = fd };
+	struct demux d = { .fd = fd, .first_error_at = UINT64_MAX, .av_damage_at = UINT64_MAX };
 	struct stat st, st2;
 	pthread_t thread;
 	bool threaded;
@@ -946,16 +1351,8 @@ int ing_fingerprint_fd(int fd, const char *name, const struct ing_options *opts,
 		goto fail;
 	}
 	memcpy(fp->sha256, h.digest, ING_HASH_LEN);
-	if (!fp->damaged && fp->container && !strcmp(fp->container, "mpegts") &&
-	    h.ts_bad[0] != UINT64_MAX && h.ts_bad[1] != UINT64_MAX && h.ts_bad[2] != UINT64_MAX) {
-		fp->damaged = true;
-		fp->damage_code = -EBADMSG;
-		snprintf(fp->error, sizeof(fp->error),
-			 "the transport stream packet at offset %" PRIu64
-			 " has no sync byte: the file is corrupted there (the demuxer skips such "
-			 "bytes without a word)",
-			 h.ts_bad[0]);
-	}
+	if (fp->container && !strcmp(fp->container, "mpegts"))
+		check_ts_end(fp, &h, d.ts_packet_size, d.av_damage_at);
 	/* Both reads saw the bytes of one moment only if nothing changed meanwhile. */
 	if (fstat(fd, &st2) < 0) {
 		r = err_set(reterr, -errno, "fstat: %s", strerror(errno));

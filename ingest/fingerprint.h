@@ -90,6 +90,10 @@ struct ing_fingerprint {
 	int damage_code;     /* -EBADMSG (invalid data), -E2BIG (a limit), -ETIME (the time
 			      * limit), -EOPNOTSUPP (no demuxer or codec), or another -E… */
 	char error[512];     /* what went wrong, in libavformat's words where it had any */
+	/* Bytes after the end of the container (MP4/MOV's last top-level box, Matroska's
+	 * Segment, MPEG-TS's last whole packet), which no demuxer reads; 0 when none.  A file
+	 * with any is damaged. */
+	uint64_t trailing_bytes;
 };
 
 /* Called on the fingerprinting thread for every packet, in demux order, after it is hashed.
@@ -130,11 +134,15 @@ struct ing_options {
  * right.  Damaged means: libavformat refused the file or failed while reading packets (other
  * than at the end; reading stops there, as ffprobe's does), a packet was flagged corrupt (cut
  * short), the demuxer logged an error, the container was only guessed (probe score <= 25), no
- * audio or video stream, an audio or video stream without codec parameters, an MPEG-TS file
- * whose size is not a whole number of transport packets or with a packet that lacks its sync
- * byte (the TS demuxer skips such bytes silently), or a limit was reached.  Damage that
- * libavformat cannot see goes unnoticed: a TS packet whose payload alone is corrupted, a file
- * cut exactly at a packet boundary of a container without an index (TS).
+ * audio or video stream (a still picture is none: a file an image demuxer took, such as
+ * png_pipe or jpeg_pipe, an attached picture, one frame of a picture codec, text rendered as a
+ * picture; nor are subtitle, data and attachment streams), an audio or video stream without
+ * codec parameters, bytes after the end of the container (ret->trailing_bytes: past the last
+ * top-level MP4/MOV box, past the Matroska Segment, after the last whole MPEG-TS packet), a
+ * top-level MP4 box or Matroska Segment that runs past the end of the file, an MPEG-TS packet
+ * that lacks its sync byte (the TS demuxer skips such bytes silently), or a limit was reached.
+ * Damage that libavformat cannot see goes unnoticed: a TS packet whose payload alone is
+ * corrupted, a file cut exactly at a packet boundary of a container without an index (TS).
  *
  * On success *@ret is the caller's, to release with ing_fingerprint_free().
  * @return 0; -EINVAL (@fd is not a regular file); -EIO (a read failed; text in @reterr);
@@ -150,8 +158,9 @@ struct ing_fingerprint *ing_fingerprint_free(struct ing_fingerprint *fp);
  * "error"), "size", "sha256", "container", "duration_us", "start_us", "streams" (each
  * {index, type, codec, packets, keyframes, digest} plus profile, width/height or
  * sample_rate/channels when known), "tags" (those present of creation_time, make, model,
- * serial, location), and from @rec "recorded_start", "recorded_end", "time_source", "device",
- * "officer" (null when unknown) and "time_in_future": true when flagged.  @rec may be NULL:
+ * serial, location), "trailing_bytes" when not 0, and from @rec "recorded_start",
+ * "recorded_end", "time_source", "device", "officer" (null when unknown) and
+ * "time_in_future": true when flagged.  @rec may be NULL:
  * the recording fields are then null.  The daemon adds zone, name, ingested_at, deadline,
  * storage and stored.  Key packets are not in it (the daemon indexes them apart; an entry
  * must stay under 1 MiB).  Integers and strings only, so vfy_entry_dump() accepts it.

@@ -43,7 +43,15 @@ cat >"$tmp/probe" <<EOF
 set -o pipefail
 case "\$*" in
 *notime*)
-	"$CUSTODY_PROBE" "\$@" | python3 -c '
+	# This shell, not custodyd, is the probe's parent here: --parent-pid would name the
+	# wrong process, and the probe would refuse (it dies with its parent).
+	args=()
+	while [ \$# -gt 0 ]; do
+		if [ "\$1" = --parent-pid ]; then shift 2; continue; fi
+		args+=("\$1")
+		shift
+	done
+	"$CUSTODY_PROBE" "\${args[@]}" | python3 -c '
 import json, sys
 a = json.load(sys.stdin)
 for k in ("recorded_start", "recorded_end", "time_source"):

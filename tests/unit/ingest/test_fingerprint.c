@@ -2,7 +2,9 @@
  * (NUT, which stores packets verbatim), so every packet's bytes are known: the file hash, each
  * stream's digest (SPEC §3) recomputed independently, the key-packet records, the packet
  * callback, the limits (streams, packets, seconds, key-packet records), damaged files (zero
- * bytes, garbage, truncated), the entry fields, and the same result from concurrent threads.
+ * bytes, garbage, truncated, a still picture, bytes after the end of a Matroska or MP4/MOV
+ * container, an MP4 box longer than the file), the entry fields, and the same result from
+ * concurrent threads.
  * The ffmpeg-made matrix against ffprobe is tests/integration/fingerprint.sh. */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,9 +47,9 @@ static void sha256(const void *data, size_t len, uint8_t out[ING_HASH_LEN])
 	assert_int_equal(EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL), 1);
 }
 
-/* A NUT file: a 10 fps 16x16 gray rawvideo stream (N_VIDEO packets, every one key) and
- * @n_audio_streams pcm_s16le streams (N_AUDIO packets each). */
-static void mux(const char *path, unsigned n_audio_streams)
+/* A NUT file (or @format's): a 10 fps 16x16 gray rawvideo stream (N_VIDEO packets, every one
+ * key) and @n_audio_streams pcm_s16le streams (N_AUDIO packets each). */
+static void mux_as(const char *path, unsigned n_audio_streams, const char *format)
 {
 	AVFormatContext *oc = NULL;
 	AVPacket *pkt = av_packet_alloc();
@@ -55,7 +57,7 @@ static void mux(const char *path, unsigned n_audio_streams)
 	unsigned n = 1 + n_audio_streams;
 
 	assert_non_null(pkt);
-	assert_true(avformat_alloc_output_context2(&oc, NULL, "nut", path) >= 0);
+	assert_true(avformat_alloc_output_context2(&oc, NULL, format, path) >= 0);
 	for (unsigned s = 0; s < n; s++) {
 		AVCodecParameters *par;
 
@@ -68,6 +70,9 @@ static void mux(const char *path, unsigned n_audio_streams)
 			par->width = 16;
 			par->height = 16;
 			par->format = AV_PIX_FMT_GRAY8;
+			/* Matroska stores raw video under its FourCC, which it does not guess. */
+			if (!strcmp(format, "matroska"))
+				par->codec_tag = MKTAG('Y', '8', '0', '0');
 			st[s]->time_base = (AVRational){ 1, 10 };
 		} else {
 			par->codec_type = AVMEDIA_TYPE_AUDIO;
@@ -106,6 +111,11 @@ static void mux(const char *path, unsigned n_audio_streams)
 	avio_closep(&oc->pb);
 	avformat_free_context(oc);
 	av_packet_free(&pkt);
+}
+
+static void mux(const char *path, unsigned n_audio_streams)
+{
+	mux_as(path, n_audio_streams, "nut");
 }
 
 /* The digest SPEC §3 defines, computed from the bytes we muxed. */
@@ -438,6 +448,145 @@ static void test_damaged(void **state)
 	ing_fingerprint_free(fp);
 }
 
+/* A picture is not a recording, whatever its name: a 2x2 gray PNG named as a clip. */
+static void test_still(void **state)
+{
+	static const uint8_t png[] = {
+		0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+		0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x00, 0x00,
+		0x00, 0x57, 0xdd, 0x52, 0xf8, 0x00, 0x00, 0x00, 0x0e, 0x49, 0x44, 0x41, 0x54, 0x78,
+		0x9c, 0x63, 0x68, 0x68, 0x60, 0x68, 0x68, 0x00, 0x00, 0x06, 0x06, 0x02, 0x01, 0x2c,
+		0xc1, 0x50, 0xd7, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60,
+		0x82,
+	};
+	struct ing_fingerprint *fp;
+	char path[96];
+	json_t *o = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/still.mp4", dir);
+	write_file(path, png, sizeof(png));
+	fp = run(path, NULL);
+	assert_true(fp->damaged);
+	assert_int_equal(fp->damage_code, -EBADMSG);
+	assert_string_equal(fp->container, "png_pipe");
+	assert_string_equal(fp->error, "no audio or video stream: a still picture (png_pipe)");
+	assert_int_equal(fp->n_streams, 1);
+	assert_string_equal(fp->streams[0].codec, "png");
+	assert_int_equal(fp->streams[0].packets, 1);
+	assert_int_equal(ing_entry_json(fp, NULL, &o, NULL), 0);
+	assert_string_equal(json_string_value(json_object_get(o, "type")), "damaged");
+	assert_null(json_object_get(o, "trailing_bytes"));
+	json_decref(o);
+	ing_fingerprint_free(fp);
+}
+
+/* @src with @n bytes of @byte appended, as @dst. */
+static void append_copy(const char *src, const char *dst, size_t n, int byte)
+{
+	char cmd[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, dst);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(dst, "ab");
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		fputc(byte, f);
+	fclose(f);
+}
+
+/* Bytes after the container's end are counted and make the file damaged; what the demuxer
+ * reads is unchanged.  In Matroska (after the Segment) and MP4/MOV (after the last top-level
+ * box, including fewer bytes than a box header), with zeros and with other bytes. */
+static void test_trailing(void **state)
+{
+	static const struct {
+		const char *format, *name;
+		size_t n;
+		int byte;
+	} cases[] = {
+		{ "matroska", "t.mkv", 102400, 0 }, { "matroska", "t.mkv", 102400, 0xab },
+		{ "mov", "t.mov", 102400, 0 },	    { "mov", "t.mov", 102400, 0xab },
+		{ "mov", "t.mov", 5, 0 },	    { "matroska", "t.mkv", 1, 0xec },
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char intact[96], path[112], want[64];
+		struct ing_fingerprint *a, *b;
+		json_t *o = NULL;
+
+		snprintf(intact, sizeof(intact), "%s/%s", dir, cases[c].name);
+		snprintf(path, sizeof(path), "%s/trailing-%s", dir, cases[c].name);
+		mux_as(intact, 1, cases[c].format);
+		a = run(intact, NULL);
+		if (a->damaged)
+			fail_msg("%s: %s", cases[c].name, a->error);
+		assert_int_equal(a->trailing_bytes, 0);
+		append_copy(intact, path, cases[c].n, cases[c].byte);
+		b = run(path, NULL);
+		assert_true(b->damaged);
+		assert_int_equal(b->damage_code, -EBADMSG);
+		assert_int_equal(b->trailing_bytes, cases[c].n);
+		snprintf(want, sizeof(want), "%zu bytes after the end of the container (",
+			 cases[c].n);
+		if (strncmp(b->error, want, strlen(want)) != 0)
+			fail_msg("%s + %zu: '%s'", cases[c].name, cases[c].n, b->error);
+		assert_int_equal(b->packets, a->packets);
+		for (unsigned i = 0; i < a->n_streams; i++)
+			assert_memory_equal(b->streams[i].digest, a->streams[i].digest,
+					    ING_HASH_LEN);
+		assert_int_equal(ing_entry_json(b, NULL, &o, NULL), 0);
+		assert_string_equal(json_string_value(json_object_get(o, "type")), "damaged");
+		assert_int_equal(json_integer_value(json_object_get(o, "trailing_bytes")),
+				 (json_int_t)cases[c].n);
+		json_decref(o);
+		ing_fingerprint_free(b);
+		ing_fingerprint_free(a);
+	}
+}
+
+/* A top-level MP4 box that says it is longer than the file: cut short, not trailing bytes. */
+static void test_box_past_end(void **state)
+{
+	char path[96];
+	uint8_t h[8];
+	uint64_t off = 0, last = 0, len;
+	struct stat st;
+	struct ing_fingerprint *fp;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/long-box.mov", dir);
+	mux_as(path, 1, "mov");
+	assert_int_equal(stat(path, &st), 0);
+	f = fopen(path, "r+b");
+	assert_non_null(f);
+	while (off < (uint64_t)st.st_size) {
+		assert_int_equal(fseek(f, (long)off, SEEK_SET), 0);
+		assert_int_equal(fread(h, 1, 8, f), 8);
+		len = (uint64_t)h[0] << 24 | (uint64_t)h[1] << 16 | (uint64_t)h[2] << 8 | h[3];
+		assert_true(len >= 8);
+		last = off;
+		off += len;
+	}
+	len = (uint64_t)st.st_size - last + 1000;
+	h[0] = (uint8_t)(len >> 24);
+	h[1] = (uint8_t)(len >> 16);
+	h[2] = (uint8_t)(len >> 8);
+	h[3] = (uint8_t)len;
+	assert_int_equal(fseek(f, (long)last, SEEK_SET), 0);
+	assert_int_equal(fwrite(h, 1, 4, f), 4);
+	fclose(f);
+	fp = run(path, NULL);
+	assert_true(fp->damaged);
+	if (!strstr(fp->error, "1000 more than the file holds: the file is cut short"))
+		fail_msg("%s", fp->error);
+	assert_int_equal(fp->trailing_bytes, 0);
+	ing_fingerprint_free(fp);
+}
+
 /* The packet callback appends to the file while it is read: a file still being written. */
 static void on_packet_grow(void *opaque, const struct ing_packet_info *pkt)
 {
@@ -578,6 +727,9 @@ int main(void)
 		cmocka_unit_test(test_packet_callback),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_still),
+		cmocka_unit_test(test_trailing),
+		cmocka_unit_test(test_box_past_end),
 		cmocka_unit_test(test_changed_while_read),
 		cmocka_unit_test(test_entry_json),
 		cmocka_unit_test(test_concurrent),
