@@ -1,20 +1,28 @@
 /* custodyd: the unattended daemon (SPEC §1, §2).
  *
- * main() loads the config, opens the log (creating it on the first start), the store, the
- * pipeline, the drop-zone watch and the socket, tells systemd READY=1 and runs the loop.
+ * main() loads the config, opens the log (creating it on the first start, and refusing to
+ * start when it is missing or does not extend the published checkpoint: open_log()), the
+ * store, the pipeline, the drop-zone watch and the socket, tells systemd READY=1 and runs the
+ * loop.
  * Signals arrive as uv_signal_t on the loop: SIGHUP reloads zones, roles and intervals (the old
  * config stays allocated until exit, because ingests in flight on worker threads still read
  * it); SIGTERM and SIGINT stop taking files, let the pipeline finish what is in flight, commit,
  * sign a checkpoint, and exit 0.  Startup errors are fatal (exit 2 before READY=1); errors
  * after that are logged and the daemon keeps running. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -22,6 +30,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "cleanup.h"
 #include "conf.h"
 #include "daemon.h"
 #include "deadline.h"
@@ -67,7 +76,15 @@ static void help(void)
 	       "  --help            this text\n"
 	       "\n"
 	       "Signals: SIGHUP reloads zones, roles and intervals; SIGTERM finishes the files in\n"
-	       "flight, signs a checkpoint and exits.\n",
+	       "flight, signs a checkpoint and exits.\n"
+	       "\n"
+	       "The first start creates the log in <state>/log, but only when the state holds no\n"
+	       "log and no published checkpoint (<state>/checkpoint) and the store no original.\n"
+	       "Otherwise a missing log, a log shorter than the published checkpoint, or one whose\n"
+	       "root at that size differs, makes custodyd refuse to start (exit 2) with an ALERT\n"
+	       "saying what it found: restore the log from a backup, or, to begin a new log on\n"
+	       "purpose, move the old log, checkpoint and originals aside as the ALERT says.\n"
+	       "--check-config creates nothing.\n",
 	       CFG_DEFAULT_FILE);
 }
 
@@ -235,7 +252,296 @@ static void find_probe(struct daemon *d)
 	snprintf(d->probe_path, sizeof(d->probe_path), "custody-probe");
 }
 
-/* Open the log, creating it on the first start from [log] origin and key. */
+/* ---- the log at startup: never a new one over evidence (SPEC §9) ------------------------- */
+
+/* What <state>/checkpoint, the last checkpoint custodyd published, says.  Auditors may hold
+ * it, so a log that does not extend it is not the log they trust. */
+struct published {
+	char file[PATH_MAX];
+	bool present;             /* the file exists (readable or not) */
+	bool valid;               /* it opened as a checkpoint of [log] origin signed by the key */
+	struct vfy_checkpoint cp; /* when valid */
+	char why[256];            /* when present but not valid */
+};
+
+static void read_published(const struct cfg *cfg, const struct vfy_verifier *key,
+			   struct published *p)
+{
+	auto_free char *note = NULL;
+	auto_close int fd = -1;
+	struct err_detail e;
+	ssize_t n;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->file, sizeof(p->file), "%s/checkpoint", cfg->state);
+	fd = open(p->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	p->present = true;
+	if (fd < 0) {
+		snprintf(p->why, sizeof(p->why), "cannot open it: %s", strerror(errno));
+		return;
+	}
+	note = malloc(VFY_NOTE_MAX + 1);
+	if (!note) {
+		snprintf(p->why, sizeof(p->why), "out of memory");
+		return;
+	}
+	/* One read: the file is renamed into place whole, and a note is at most 64 KiB. */
+	n = read(fd, note, VFY_NOTE_MAX + 1);
+	if (n < 0) {
+		snprintf(p->why, sizeof(p->why), "cannot read it: %s", strerror(errno));
+		return;
+	}
+	if (vfy_checkpoint_open(note, (size_t)n, cfg->origin, key, 1, &p->cp, NULL, &e) < 0) {
+		snprintf(p->why, sizeof(p->why), "%s", e.msg);
+		return;
+	}
+	p->valid = true;
+}
+
+/* Count the regular files below the folder @dfd (taken over: closed here), symbolic links not
+ * followed, into *@n. */
+static int count_files(int dfd, unsigned depth, uint64_t *n, struct err_detail *reterr)
+{
+	DIR *dir = fdopendir(dfd);
+	struct dirent *de;
+	int r = 0;
+
+	if (!dir) {
+		r = -errno;
+		close(dfd);
+		return err_set(reterr, r, "cannot list the store: %s", strerror(-r));
+	}
+	for (errno = 0; (de = readdir(dir)); errno = 0) {
+		unsigned char type = de->d_type;
+		struct stat st;
+		int sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (type == DT_UNKNOWN) {
+			if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				r = err_set(reterr, -errno, "cannot stat '%s' in the store: %s",
+					    de->d_name, strerror(errno));
+				break;
+			}
+			type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
+		}
+		if (type == DT_REG) {
+			(*n)++;
+			continue;
+		}
+		/* The store nests two levels; deeper folders are not its own, so that a loop of
+		 * bind mounts cannot make this recurse without end. */
+		if (type != DT_DIR || depth >= 8)
+			continue;
+		sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			r = err_set(reterr, -errno, "cannot open '%s' in the store: %s", de->d_name,
+				    strerror(errno));
+			break;
+		}
+		r = count_files(sub, depth + 1, n, reterr);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && errno != 0)
+		r = err_set(reterr, -errno, "cannot list the store: %s", strerror(errno));
+	closedir(dir);
+	return r;
+}
+
+/* The originals in the store (ingest/store.h: any regular file under objects/; staging holds
+ * files still waiting for their entry, which a new log would take in as new arrivals). */
+static int count_originals(const char *store, uint64_t *ret, struct err_detail *reterr)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	*ret = 0;
+	snprintf(path, sizeof(path), "%s/objects", store);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return err_set(reterr, -errno, "cannot open '%s': %s", path, strerror(errno));
+	return count_files(fd, 0, ret, reterr);
+}
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len >= size - 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Refuse to start: an ALERT with what was found (@found), then one with what the operator can
+ * do: restore the log (of at least @need entries, or the log and the checkpoint together when
+ * the checkpoint is what is broken, @restore_both), or start over.  Starting over means a state
+ * that would pass the first-start test again: no log, no published checkpoint, no originals;
+ * everything is moved, nothing removed, so the old evidence stays whole beside the new log.
+ * custodyd never does this itself. */
+static int refuse(const struct cfg *cfg, const char *found, uint64_t need, bool restore_both,
+		  struct err_detail *reterr)
+{
+	static const char *const in_state[] = { "log", "checkpoint", "scrub.json" };
+	char aside[PATH_MAX], todo[3072] = "", path[PATH_MAX], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t n = 0;
+
+	log_alert("log", "refusing to start: %s", found);
+	append(todo, sizeof(todo), "to go on, stop custodyd (systemctl stop custodyd) and restore ");
+	if (restore_both)
+		append(todo, sizeof(todo), "'%s/log' and '%s/checkpoint' from the same backup",
+		       cfg->state, cfg->state);
+	else if (need > 0)
+		append(todo, sizeof(todo), "'%s/log' from a backup that holds at least %" PRIu64
+		       " entries", cfg->state, need);
+	else
+		append(todo, sizeof(todo), "'%s/log' from a backup", cfg->state);
+	log_alert("log", "%s", todo);
+	/* On a line of its own, so that the command stays whole within log_msg()'s line. */
+	todo[0] = '\0';
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+	snprintf(aside, sizeof(aside), "%s.old-%s", cfg->state, stamp);
+	append(todo, sizeof(todo), "or, only to begin a new, empty log on purpose, move the old "
+	       "one aside with its evidence, then start custodyd: mkdir '%s' && mv ", aside);
+	for (size_t i = 0; i < sizeof(in_state) / sizeof(in_state[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", cfg->state, in_state[i]);
+		if (access(path, F_OK) == 0)
+			append(todo, sizeof(todo), "'%s' ", path);
+	}
+	snprintf(path, sizeof(path), "%s/objects", cfg->store_path);
+	if (count_originals(cfg->store_path, &n, NULL) < 0 || n > 0)
+		append(todo, sizeof(todo), "'%s' ", path);
+	append(todo, sizeof(todo), "'%s/'", aside);
+	log_alert("log", "%s", todo);
+	return err_set(reterr, -ESTALE, "the log in '%s/log' does not hold what the state "
+		       "published (see the ALERT above)", cfg->state);
+}
+
+/* The verifier key of the signer in [log] key: the key a new log would be created with. */
+static int signer_vkey(const struct cfg *cfg, char **ret, struct err_detail *reterr)
+{
+	struct vfy_signer *signer = NULL;
+	int r;
+
+	r = vfy_signer_load(cfg->key, &signer, reterr);
+	if (r < 0) {
+		err_prefix(reterr, "[log] key");
+		return r;
+	}
+	*ret = vfy_signer_vkey(signer);
+	signer = vfy_signer_free(signer);
+	return *ret ? 0 : err_set(reterr, -ENOMEM, "out of memory");
+}
+
+/* No log in @dir: create one, but only on a state and store that never held one (no
+ * published checkpoint, no original), else refuse. */
+static int create_log(const struct cfg *cfg, const char *dir, struct err_detail *reterr)
+{
+	auto_free char *vkey = NULL;
+	struct published pub;
+	struct vfy_verifier key;
+	char found[2048] = "";
+	uint64_t originals = 0, need = 0;
+	int r, rs;
+
+	r = signer_vkey(cfg, &vkey, reterr);
+	if (r < 0)
+		return r;
+	r = vfy_verifier_parse(vkey, strlen(vkey), &key, reterr);
+	if (r < 0)
+		return r;
+	read_published(cfg, &key, &pub);
+	rs = count_originals(cfg->store_path, &originals, reterr);
+	if (!pub.present && rs == 0 && originals == 0) {
+		r = tlog_create(dir, cfg->origin, cfg->key, vkey, reterr);
+		if (r < 0)
+			return r;
+		log_notice("log", "created the log '%s' in '%s': the state and the store held none",
+			   cfg->origin, dir);
+		return 0;
+	}
+	append(found, sizeof(found), "the log in '%s' is missing, but", dir);
+	if (pub.valid) {
+		need = pub.cp.size;
+		append(found, sizeof(found), " the state holds a published checkpoint of size %"
+		       PRIu64 " ('%s')", pub.cp.size, pub.file);
+	} else if (pub.present) {
+		append(found, sizeof(found), " the state holds a published checkpoint '%s' that "
+		       "does not verify against the key in [log] key (%s)", pub.file, pub.why);
+	}
+	if (rs < 0)
+		append(found, sizeof(found), "%s the store '%s' cannot be read (%s)",
+		       pub.present ? " and" : "", cfg->store_path, reterr->msg);
+	else if (originals > 0)
+		append(found, sizeof(found), "%s %" PRIu64 " original%s in the store '%s'",
+		       pub.present ? " and" : originals == 1 ? " there is" : " there are",
+		       originals, originals == 1 ? "" : "s", cfg->store_path);
+	append(found, sizeof(found), "; custodyd creates a log only in a state that holds no log, "
+	       "no published checkpoint and no original");
+	return refuse(cfg, found, need, false, reterr);
+}
+
+/* The log must extend the checkpoint custodyd last published: at least its size, and the same
+ * root at that size.  A longer log is fine (checkpoints are signed at most every interval).
+ * tlog_root() reads at most log2(size) stored subtree hashes, so this costs no rescan. */
+static int check_published(struct daemon *d, const char *dir, struct err_detail *reterr)
+{
+	uint8_t root[VFY_HASH_LEN];
+	struct published pub;
+	char found[2048] = "";
+	uint64_t size;
+	int r;
+
+	read_published(d->cfg, &d->vkey, &pub);
+	/* Nothing published yet (a crash before the first signature): the log itself holds every
+	 * checkpoint it signed, and the file is written again from the newest at the next one. */
+	if (!pub.present)
+		return 0;
+	if (!pub.valid) {
+		append(found, sizeof(found), "the state's published checkpoint '%s' does not "
+		       "verify against the key of the log in '%s': %s", pub.file, dir, pub.why);
+		return refuse(d->cfg, found, 0, true, reterr);
+	}
+	r = tlog_size(d->log, &size, reterr);
+	if (r < 0)
+		return r;
+	if (size < pub.cp.size) {
+		append(found, sizeof(found), "the log in '%s' has size %" PRIu64 ", but the state "
+		       "published a checkpoint of size %" PRIu64 " ('%s'): the log lost entr",
+		       dir, size, pub.cp.size, pub.file);
+		if (pub.cp.size - size == 1)
+			append(found, sizeof(found), "y %" PRIu64, size);
+		else
+			append(found, sizeof(found), "ies %" PRIu64 " to %" PRIu64, size,
+			       pub.cp.size - 1);
+		return refuse(d->cfg, found, pub.cp.size, false, reterr);
+	}
+	r = tlog_root(d->log, pub.cp.size, root, reterr);
+	if (r < 0)
+		return r;
+	if (memcmp(root, pub.cp.root, VFY_HASH_LEN) != 0) {
+		append(found, sizeof(found), "the log in '%s' (size %" PRIu64 ") has another root "
+		       "at size %" PRIu64 " than the checkpoint the state published ('%s'): it is "
+		       "not the log that checkpoint was signed for", dir, size, pub.cp.size,
+		       pub.file);
+		return refuse(d->cfg, found, pub.cp.size, false, reterr);
+	}
+	return 0;
+}
+
+/* Open the log, creating it on the very first start from [log] origin and key. */
 static int open_log(struct daemon *d, struct err_detail *reterr)
 {
 	struct cfg *cfg = d->cfg;
@@ -245,23 +551,9 @@ static int open_log(struct daemon *d, struct err_detail *reterr)
 	snprintf(dir, sizeof(dir), "%s/log", cfg->state);
 	r = tlog_open(dir, TLOG_WRITE, &d->log, reterr);
 	if (r == -ENOENT) {
-		struct vfy_signer *signer = NULL;
-		char *vkey;
-
-		r = vfy_signer_load(cfg->key, &signer, reterr);
-		if (r < 0) {
-			err_prefix(reterr, "[log] key");
-			return r;
-		}
-		vkey = vfy_signer_vkey(signer);
-		signer = vfy_signer_free(signer);
-		if (!vkey)
-			return err_set(reterr, -ENOMEM, "out of memory");
-		r = tlog_create(dir, cfg->origin, cfg->key, vkey, reterr);
-		free(vkey);
+		r = create_log(cfg, dir, reterr);
 		if (r < 0)
 			return r;
-		log_notice("log", "created the log '%s' in '%s'", cfg->origin, dir);
 		r = tlog_open(dir, TLOG_WRITE, &d->log, reterr);
 	}
 	if (r < 0)
@@ -269,7 +561,10 @@ static int open_log(struct daemon *d, struct err_detail *reterr)
 	if (strcmp(tlog_origin(d->log), cfg->origin) != 0)
 		return err_set(reterr, -EINVAL, "the log in '%s' is '%s' but [log] origin says '%s'",
 			       dir, tlog_origin(d->log), cfg->origin);
-	return vfy_verifier_parse(tlog_vkey(d->log), strlen(tlog_vkey(d->log)), &d->vkey, reterr);
+	r = vfy_verifier_parse(tlog_vkey(d->log), strlen(tlog_vkey(d->log)), &d->vkey, reterr);
+	if (r < 0)
+		return r;
+	return check_published(d, dir, reterr);
 }
 
 int main(int argc, char **argv)
