@@ -146,12 +146,15 @@ wait_gone() {
 	return 1
 }
 
-# clip FILE SECONDS FREQ [SIZE] : a small H.264 + AAC clip; FREQ makes the sound (and the
-# bytes) differ from clip to clip.
+# clip FILE SECONDS FREQ [SIZE [CREATION_TIME]] : a small H.264 + AAC clip; FREQ makes the
+# sound (and the bytes) differ from clip to clip.  Without CREATION_TIME its recording time is
+# its mtime, which the kernel sets from the real clock even under libfaketime.
 clip() {
+	local meta=()
+	[ -z "${5:-}" ] || meta=(-metadata "creation_time=$5")
 	ffmpeg -v error -nostdin -f lavfi -i "testsrc=size=${4:-160x120}:rate=10" \
 		-f lavfi -i "sine=frequency=$3" -t "$2" -c:v libx264 -preset ultrafast -g 10 \
-		-c:a aac -shortest "$1"
+		-c:a aac -shortest "${meta[@]}" "$1"
 }
 
 # dump_log DIR : with the daemon stopped (or dead), every entry of DIR/state/log, one JSON

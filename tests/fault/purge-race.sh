@@ -17,9 +17,12 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$tmp/media"
-clip "$tmp/media/x.mp4" 2 660
-clip "$tmp/media/y1.mp4" 2 770
-clip "$tmp/media/y2.mp4" 2 880
+# Recorded now by this test's clock (tagged): stored on time, so nothing is open about them,
+# also when the suites run with the clock set ahead (an mtime is always real time).
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+clip "$tmp/media/x.mp4" 2 660 "" "$now"
+clip "$tmp/media/y1.mp4" 2 770 "" "$now"
+clip "$tmp/media/y2.mp4" 2 880 "" "$now"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 xsha=$(sha "$tmp/media/x.mp4")
 
