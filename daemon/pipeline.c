@@ -8,12 +8,15 @@
  *   2. probe   custody-probe, a child process, fingerprints the stored original (a demuxer
  *              that crashes or hangs costs that file a `damaged` entry, not the daemon);
  *   3. commit  the writer thread appends the entry with its lookup keys;
- *   4. remove  only then is the file unlinked from its zone (or its staged name removed).
- * A crash before 4 leaves the file in its zone or in staging; a restart ingests it again and
- * the writer, finding its SHA-256 already logged, records nothing new: one entry per arrival.
- * Content that was logged before (the same clip dropped twice) is removed without a new entry:
- * the first arrival's time counts.  Only entries in force count: one that a purge ended
- * (TLOG_KEY_PURGED) does not, so purged content that arrives again is a new arrival.
+ *   4. remove  only then does the file leave its zone (or its staged name is removed), and
+ *              only while its name holds the very file that was read, unchanged.
+ * Zone files are reached through descriptors only (zonefile.h, docs/ingest.md).  A crash
+ * before 4 leaves the file in its zone or in staging; a restart ingests it again and the
+ * writer, finding its arrival key (TLOG_KEY_ARRIVAL) already logged, records nothing new: one
+ * entry per arrival.  Content that was logged before (the same clip dropped twice) is a new
+ * arrival of old bytes: a `duplicate` entry names the first, whose time counts.  Only entries
+ * in force count: one that a purge ended (TLOG_KEY_PURGED) does not, so purged content that
+ * arrives again is a new arrival.
  *
  * Purges (pipe_purge(), retention) run on the writer thread too, in order with the ingests:
  * the purge entry is committed, then the original unlinked, unless an entry in force records
@@ -47,6 +50,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 #include <uv.h>
 
 #include "cleanup.h"
@@ -65,7 +69,9 @@
 #include "sandbox.h"
 #include "store.h"
 #include "tlog.h"
+#include "utf8.h"
 #include "watch.h"
+#include "zonefile.h"
 
 extern char **environ;
 
@@ -81,7 +87,11 @@ struct item {
 	json_t *entry;  /* built on the pool (ingest) or the loop (append) */
 	int status;     /* writer's result */
 	uint64_t index; /* where it was committed */
-	bool duplicate; /* ingest: the content was logged before (index = the first entry) */
+	bool duplicate; /* ingest: the content was logged before: a `duplicate` entry at index,
+			 * or none when this arrival itself was logged before (retaken) */
+	bool retaken;   /* ingest: this very arrival was logged before (a crash before its
+			 * removal); index = its entry, nothing new is logged */
+	uint64_t of;    /* a duplicate's entry in force with the same bytes */
 	struct err_detail err;
 	/* ITEM_APPEND */
 	pipe_append_cb cb;
@@ -100,15 +110,19 @@ struct job {
 	char *path;    /* in the zone; NULL for a restart job that starts in staging */
 	char *relname; /* the entry's `name` */
 	char *zone_name;
+	char *zone_path; /* the zone folder, from the config; NULL for a restart job */
 	char *device_clock;
 	char *name_pattern;
 	/* What the pool found. */
+	struct zfile zf;       /* the file and its folder, through descriptors (zonefile.h) */
+	uint8_t arrival[32];   /* TLOG_KEY_ARRIVAL of this arrival */
 	char staged[PATH_MAX]; /* "" unless moved into staging */
 	char rel[STORE_REL_MAX];
 	uint8_t sha256[32];
 	struct tlog_key *keys;
 	size_t nkeys;
 	bool probe_damaged;
+	bool stored_new; /* copied into the store, where these bytes were not before */
 };
 
 /* A purge for the writer (pipe_purge()): item.entry is the purge entry, or NULL when finishing
@@ -239,6 +253,8 @@ static void job_free(struct job *j)
 	free(j->path);
 	free(j->relname);
 	free(j->zone_name);
+	free(j->zone_path);
+	zfile_close(&j->zf);
 	free(j->device_clock);
 	free(j->name_pattern);
 	free(j->keys);
@@ -267,9 +283,11 @@ static struct job *job_new(struct pipeline *p, const char *zone_name, const char
 	j->path = path ? strdup(path) : NULL;
 	j->relname = strdup(relname);
 	j->zone_name = strdup(zone_name);
+	j->zf = (struct zfile)ZFILE_INIT;
+	j->zone_path = path && z ? strdup(z->path) : NULL;
 	j->device_clock = strdup(z && z->device_clock ? z->device_clock : cfg->device_clock);
 	j->name_pattern = z && z->name_pattern ? strdup(z->name_pattern) : NULL;
-	if ((path && !j->path) || !j->relname || !j->zone_name || !j->device_clock ||
+	if ((path && (!j->path || !j->zone_path)) || !j->relname || !j->zone_name || !j->device_clock ||
 	    (z && z->name_pattern && !j->name_pattern)) {
 		job_free(j);
 		return NULL;
@@ -327,7 +345,7 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 		     struct err_detail *reterr)
 {
 	const struct cfg *cfg = p->d->cfg;
-	char skew[32], streams[24], packets[32], seconds[24], sha[2 * 32 + 1];
+	char skew[32], streams[24], packets[32], seconds[24], sha[2 * 32 + 1], parent[24];
 	char *argv[24];
 	int argc = 0, pipefd[2], status, r = 0;
 	posix_spawn_file_actions_t fa;
@@ -366,6 +384,11 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 	vfy_hex(j->sha256, 32, sha);
 	argv[argc++] = "--sha256";
 	argv[argc++] = sha;
+	/* The probe dies with the daemon: this tells it who that is, should it be gone before the
+	 * probe has asked for its death signal. */
+	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
+	argv[argc++] = "--parent-pid";
+	argv[argc++] = parent;
 	argv[argc] = NULL;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -437,68 +460,187 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 
 /* ---- step 1 to the entry: the pool half of an ingest ---- */
 
+/* A file name is any bytes but '/' and NUL; an entry is UTF-8 JSON.  `name` holds the name,
+ * with U+FFFD for each byte that is not UTF-8, and then `name_hex` its exact bytes
+ * (docs/ingest.md "Names").  @return 0 or -ENOMEM. */
+static int put_name(json_t *o, const char *name)
+{
+	size_t len = strlen(name);
+	auto_free char *shown = NULL, *hex = NULL;
+
+	if (utf8_valid(name, len))
+		return json_object_set_new(o, "name", json_string(name)) < 0 ? -ENOMEM : 0;
+	shown = utf8_replace_invalid(name, len);
+	hex = malloc(2 * len + 1);
+	if (!shown || !hex)
+		return -ENOMEM;
+	vfy_hex((const uint8_t *)name, len, hex);
+	if (json_object_set_new(o, "name", json_string(shown)) < 0 ||
+	    json_object_set_new(o, "name_hex", json_string(hex)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The name put_name() recorded in @o, malloc()'d, or NULL. */
+static char *get_name(const json_t *o)
+{
+	const char *hex = json_string_value(json_object_get(o, "name_hex"));
+	const char *name = json_string_value(json_object_get(o, "name"));
+	size_t len = hex ? strlen(hex) : 0;
+	char *raw;
+
+	if (!hex)
+		return name ? strdup(name) : NULL;
+	if (len % 2 || !(raw = malloc(len / 2 + 1)))
+		return NULL;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = hex[2 * i + k];
+
+			v = v * 16 + (unsigned)(c >= '0' && c <= '9' ? c - '0' :
+						c >= 'a' && c <= 'f' ? c - 'a' + 10 : 16);
+		}
+		if (v > 255 || v == 0 || v == '/') {
+			free(raw);
+			return NULL;
+		}
+		raw[i] = (char)v;
+	}
+	raw[len / 2] = '\0';
+	return raw;
+}
+
 static int stage_meta(const struct job *j, char **ret, size_t *ret_len)
 {
-	json_auto_t *m = json_pack("{s:s, s:s, s:I}", "zone", j->zone_name, "name", j->relname,
-				   "arrived_us", (json_int_t)daemon_now_us());
+	json_auto_t *m = json_pack("{s:s, s:I}", "zone", j->zone_name, "arrived_us",
+				   (json_int_t)daemon_now_us());
 
-	*ret = m ? json_dumps(m, JSON_COMPACT) : NULL;
+	*ret = m && put_name(m, j->relname) == 0 ? json_dumps(m, JSON_COMPACT) : NULL;
 	if (!*ret)
 		return -ENOMEM;
 	*ret_len = strlen(*ret);
 	return 0;
 }
 
-/* Store the bytes durably; leaves an open read-only fd on the original in *@ret_fd. */
+/* This arrival's TLOG_KEY_ARRIVAL: a file taken again after a crash (before its removal) is
+ * the same arrival and must not be logged twice, while the same bytes dropped again are a new
+ * arrival, logged as a `duplicate`.  A staged file is known by its unique staging name; a file
+ * copied from its zone by its zone, name, inode and times, which a new copy changes. */
+static void arrival_key(struct job *j)
+{
+	json_auto_t *a = NULL;
+	auto_free char *text = NULL;
+
+	if (j->staged[0]) {
+		const char *slash = strrchr(j->staged, '/');
+
+		a = json_pack("{s:s}", "staged", slash ? slash + 1 : j->staged);
+	} else {
+		const struct stat *st = &j->zf.st;
+
+		a = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "zone", j->zone_name,
+			      "dev", (json_int_t)st->st_dev, "ino", (json_int_t)st->st_ino, "size",
+			      (json_int_t)st->st_size, "mtime_s", (json_int_t)st->st_mtim.tv_sec,
+			      "mtime_ns", (json_int_t)st->st_mtim.tv_nsec, "ctime_s",
+			      (json_int_t)st->st_ctim.tv_sec, "ctime_ns",
+			      (json_int_t)st->st_ctim.tv_nsec);
+		if (a && put_name(a, j->relname) < 0)
+			json_decref(TAKE_PTR(a));
+	}
+	text = a ? json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	/* Out of memory: a key no arrival has, so that nothing is skipped by mistake. */
+	if (!text || vfy_sha256(text, strlen(text), j->arrival) < 0)
+		randombytes_buf(j->arrival, sizeof(j->arrival));
+}
+
+/* Store the bytes durably; leaves an open read-only fd on the original in *@ret_fd.  A zone
+ * file is reached only through descriptors (zonefile.h): opened below its zone without
+ * following symlinks, moved into staging or copied from that descriptor, and stored only if it
+ * did not change while it was read. */
 static int ingest_store(struct pipeline *p, struct job *j, uint64_t *ret_size, int *ret_fd,
 			struct err_detail *reterr)
 {
 	struct store *st = p->d->store;
-	auto_close int fd = -1;
-	struct stat sb;
+	struct stat before, after;
+	auto_close int own = -1;
 	bool existed;
-	int r;
+	int fd, r;
 
 	if (j->path) {
-		fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		if (fd < 0)
-			return err_set(reterr, -errno, "cannot open '%s': %s", j->path,
-				       strerror(errno));
-		if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
-			return err_set(reterr, -EINVAL, "'%s' is not a regular file", j->path);
+		r = zfile_open(j->zone_path, j->relname, &j->zf, reterr);
+		if (r < 0)
+			return r;
+		fd = j->zf.fd;
 		/* Moved only when it is on the store's filesystem, ours, and not linked elsewhere:
 		 * an uploader's file cannot be made read-only by us (not the owner), and a second
 		 * link would let the "original" change behind the store.  Else it is copied. */
-		if (sb.st_dev != p->store_dev || sb.st_uid != geteuid() || sb.st_nlink != 1) {
-			r = store_put_fd(st, fd, j->sha256, ret_size, j->rel, &existed, reterr);
-			if (r < 0)
-				return r;
-			return store_open_original(st, j->rel, ret_fd, reterr);
-		}
-		{
+		if (j->zf.st.st_dev == p->store_dev && j->zf.st.st_uid == geteuid() &&
+		    j->zf.st.st_nlink == 1) {
 			auto_free char *meta = NULL;
 			size_t mlen;
 
 			if (stage_meta(j, &meta, &mlen) < 0)
 				return err_set(reterr, -ENOMEM, "out of memory");
-			r = store_stage(st, j->path, meta, mlen, j->staged, sizeof(j->staged), reterr);
-			if (r < 0)
+			r = store_stage_at(st, j->zf.dirfd, j->zf.base, &j->zf.st, meta, mlen,
+					   j->staged, sizeof(j->staged), reterr);
+			/* Another file took the name after the open and went back to it: the
+			 * file opened may now live only in our descriptor, so it is copied from
+			 * there (and its name, which is the other file's now, is left alone). */
+			if (r == -ESTALE && !j->staged[0])
+				log_notice("ingest", "%s; the file opened is copied instead", reterr->msg);
+			else if (r < 0)
 				return r;
 		}
+		if (!j->staged[0]) {
+			r = store_put_fd(st, fd, &j->zf.st, j->sha256, ret_size, j->rel, &existed,
+					 reterr);
+			/* Only its ctime moved (size and mtime did not): its name was unlinked or
+			 * replaced, or its mode changed, which leaves the bytes alone, or someone
+			 * wrote and set mtime back.  A second read that finds the file still as
+			 * it was before it settles which: its bytes are what it holds now. */
+			if (r == -ESTALE && fstat(fd, &after) == 0 && after.st_size == j->zf.st.st_size &&
+			    after.st_mtim.tv_sec == j->zf.st.st_mtim.tv_sec &&
+			    after.st_mtim.tv_nsec == j->zf.st.st_mtim.tv_nsec) {
+				j->zf.st = after;
+				r = store_put_fd(st, fd, &j->zf.st, j->sha256, ret_size, j->rel,
+						 &existed, reterr);
+			}
+			if (r < 0)
+				return r;
+			j->stored_new = !existed;
+			arrival_key(j);
+			return store_open_original(st, j->rel, ret_fd, reterr);
+		}
 	} else {
-		fd = open(j->staged, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		if (fd < 0)
+		own = open(j->staged, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (own < 0)
 			return err_set(reterr, -errno, "cannot open '%s': %s", j->staged,
 				       strerror(errno));
+		fd = own;
 	}
-	/* In staging: the same inode, now out of the zone.  Hash it, then link it by content. */
+	arrival_key(j);
+	/* In staging: the same inode, now out of the zone; the rename changed its ctime.  A
+	 * writer holding a descriptor from before could still change it while it is hashed:
+	 * then it is not stored from this read (it goes back to its zone, or is retried). */
+	if (fstat(fd, &before) < 0)
+		return err_set(reterr, -errno, "cannot stat '%s': %s", j->staged, strerror(errno));
 	r = vfy_sha256_fd(fd, j->sha256, ret_size, reterr);
 	if (r < 0)
 		return r;
+	FAULT_POINT("staged-hashed");
+	if (fstat(fd, &after) < 0)
+		return err_set(reterr, -errno, "cannot stat '%s': %s", j->staged, strerror(errno));
+	if (!zfile_same(&before, &after) || (uint64_t)after.st_size != *ret_size)
+		return err_set(reterr, -ESTALE, "'%s' changed while it was read; it is read again "
+			       "once it settles", j->relname);
 	r = store_adopt(st, j->staged, j->sha256, j->rel, &existed, reterr);
 	if (r < 0)
 		return r;
-	*ret_fd = TAKE_FD(fd);
+	*ret_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (*ret_fd < 0)
+		return err_set(reterr, -errno, "cannot duplicate a descriptor: %s", strerror(errno));
 	return 0;
 }
 
@@ -659,7 +801,7 @@ static int finish_entry(struct pipeline *p, struct job *j, json_t *entry, int64_
 		}
 	}
 	if (json_object_set_new(entry, "zone", json_string(j->zone_name)) < 0 ||
-	    json_object_set_new(entry, "name", json_string(j->relname)) < 0 ||
+	    put_name(entry, j->relname) < 0 ||
 	    json_object_set_new(entry, "ingested_at", json_string(at)) < 0 ||
 	    json_object_set_new(entry, "deadline", dl) < 0 ||
 	    json_object_set_new(entry, "storage", json_string(storage)) < 0 ||
@@ -737,6 +879,30 @@ fail:
 }
 
 /* ---- the writer thread ---- */
+
+/* Turn job @j's entry into the `duplicate` entry of its arrival (SPEC §3): bytes that entry
+ * @of holds arrived again.  Writer thread. */
+static int duplicate_entry(struct job *j, uint64_t of, struct err_detail *reterr)
+{
+	json_t *old = j->item.entry;
+	json_t *dup;
+	char hex[65];
+
+	vfy_hex(j->sha256, 32, hex);
+	dup = json_pack("{s:i, s:s, s:O, s:O, s:s, s:O, s:I}", "v", 1, "type", "duplicate",
+			"zone", json_object_get(old, "zone"), "size", json_object_get(old, "size"),
+			"sha256", hex, "received_at", json_object_get(old, "ingested_at"), "of",
+			(json_int_t)of);
+	if (!dup || put_name(dup, j->relname) < 0) {
+		json_decref(dup);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	json_decref(old);
+	j->item.entry = dup;
+	j->item.duplicate = true;
+	j->item.of = of;
+	return 0;
+}
 
 /* Every entry carrying the lookup key (@kind, @hash), malloc()'d into *@ret (*@ret_n of them).
  * @return 0, -ENOMEM, or a tlog error. */
@@ -873,7 +1039,7 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 	struct tlog_key *keys = NULL;
 	struct item **order = NULL;
 	struct err_detail e;
-	uint64_t first;
+	uint64_t first, size0 = 0;
 	int r = 0;
 
 	for (struct item *it = batch; it; it = it->next)
@@ -884,6 +1050,10 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 		r = err_set(&e, -ENOMEM, "out of memory");
 		goto out;
 	}
+	/* The writer is the only appender: the batch's entries get size0, size0 + 1, … */
+	r = tlog_size(d->log, &size0, &e);
+	if (r < 0)
+		goto out;
 	for (struct item *it = batch; it; it = it->next) {
 		char *text;
 		size_t len;
@@ -891,45 +1061,60 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 		it->status = 0;
 		if (it->kind == ITEM_INGEST) {
 			struct job *j = (struct job *)it;
-			bool dup_in_batch = false;
-			uint64_t live;
+			uint64_t live = UINT64_MAX;
+			struct tlog_hit hit;
+			size_t nhit = 0;
 			int found;
 
-			/* Content logged by an entry in force, or twice in this batch: one entry
-			 * only.  A lookup that fails fails the job (it is tried again), rather
-			 * than risk a second entry for one arrival. */
+			/* This arrival logged before (a crash came before its removal): nothing
+			 * new.  A lookup that fails fails the job (it is tried again), rather than
+			 * risk a second entry for one arrival. */
+			found = tlog_lookup(d->log, TLOG_KEY_ARRIVAL, j->arrival, &hit, 1, &nhit,
+					    &it->err);
+			if (found < 0) {
+				it->status = found;
+				continue;
+			}
+			if (nhit) {
+				it->duplicate = it->retaken = true;
+				it->index = hit.index;
+				continue;
+			}
+			/* Content logged by an entry in force, or earlier in this batch: this
+			 * arrival is recorded as a `duplicate` of it (SPEC §3). */
 			found = entry_in_force(d->log, j->sha256, UINT64_MAX, &live, &it->err);
 			if (found < 0) {
 				it->status = found;
 				continue;
 			}
+			for (size_t k = 0; !found && k < n; k++)
+				if (order[k]->kind == ITEM_INGEST && !order[k]->duplicate &&
+				    memcmp(((struct job *)order[k])->sha256, j->sha256, 32) == 0) {
+					live = size0 + k;
+					found = 1;
+				}
 			if (found) {
-				it->duplicate = true;
-				it->index = live;
-				continue;
-			}
-			for (size_t k = 0; k < n; k++)
-				if (order[k]->kind == ITEM_INGEST &&
-				    memcmp(((struct job *)order[k])->sha256, j->sha256, 32) == 0)
-					dup_in_batch = true;
-			if (dup_in_batch) {
-				it->duplicate = true;
-				it->index = UINT64_MAX; /* filled in after the commit */
-				continue;
-			}
-			/* A new entry: its original must still be in the store.  The job may have
-			 * found these bytes stored already (by an entry a purge then ended) and a
-			 * purge removed them since; purges run on this thread, so none comes
-			 * between this check and the commit.  The job fails and is tried again
-			 * from its zone or staging, which still hold the file: stored anew. */
-			found = store_has_original(d->store, j->rel, &it->err);
-			if (found == -ENOENT)
-				err_set(&it->err, found, "its original '%s' left the store (a purge "
-					"removed it) before this arrival was logged; it is stored "
-					"again at the next try", j->rel);
-			if (found < 0) {
-				it->status = found;
-				continue;
+				found = duplicate_entry(j, live, &it->err);
+				if (found < 0) {
+					it->status = found;
+					continue;
+				}
+			} else {
+				/* A new entry: its original must still be in the store.  The job
+				 * may have found these bytes stored already (by an entry a purge
+				 * then ended) and a purge removed them since; purges run on this
+				 * thread, so none comes between this check and the commit.  The
+				 * job fails and is tried again from its zone or staging, which
+				 * still hold the file: stored anew. */
+				found = store_has_original(d->store, j->rel, &it->err);
+				if (found == -ENOENT)
+					err_set(&it->err, found, "its original '%s' left the store (a "
+						"purge removed it) before this arrival was logged; it "
+						"is stored again at the next try", j->rel);
+				if (found < 0) {
+					it->status = found;
+					continue;
+				}
 			}
 		}
 		if (vfy_entry_dump(it->entry, &text, &len, &it->err) < 0) {
@@ -938,7 +1123,9 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 		}
 		if (it->kind == ITEM_INGEST) {
 			struct job *j = (struct job *)it;
-			struct tlog_key *grown = realloc(keys, (nkeys + j->nkeys) * sizeof(*keys));
+			/* A duplicate is no original of anything: only its arrival is looked up. */
+			size_t nown = it->duplicate ? 0 : j->nkeys;
+			struct tlog_key *grown = realloc(keys, (nkeys + nown + 1) * sizeof(*keys));
 
 			if (!grown) {
 				free(text);
@@ -946,11 +1133,15 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 				goto out;
 			}
 			keys = grown;
-			for (size_t k = 0; k < j->nkeys; k++) {
+			for (size_t k = 0; k < nown; k++) {
 				keys[nkeys + k] = j->keys[k];
 				keys[nkeys + k].entry = (uint32_t)n;
 			}
-			nkeys += j->nkeys;
+			nkeys += nown;
+			keys[nkeys] = (struct tlog_key){ .entry = (uint32_t)n,
+							 .kind = TLOG_KEY_ARRIVAL };
+			memcpy(keys[nkeys].hash, j->arrival, 32);
+			nkeys++;
 		}
 		iov[n] = (struct iovec){ text, len };
 		order[n++] = it;
@@ -961,16 +1152,6 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 		if (r == 0)
 			for (size_t k = 0; k < n; k++)
 				order[k]->index = first + k;
-	}
-	/* A duplicate within the batch points at the entry of its first copy. */
-	for (struct item *it = batch; it && r == 0; it = it->next) {
-		if (!it->duplicate || it->index != UINT64_MAX)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			if (order[k]->kind == ITEM_INGEST &&
-			    memcmp(((struct job *)order[k])->sha256, ((struct job *)it)->sha256,
-				   32) == 0)
-				it->index = order[k]->index;
 	}
 out:
 	if (r < 0)
@@ -986,6 +1167,26 @@ out:
 	free(keys);
 }
 
+/* The tree size of the checkpoint published at @path (its second line), or UINT64_MAX when
+ * there is none or it cannot be read as one. */
+static uint64_t published_size(const char *path)
+{
+	char buf[4096], *nl, *end;
+	auto_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	unsigned long long v;
+
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = '\0';
+	nl = strchr(buf, '\n');
+	if (!nl || nl[1] < '0' || nl[1] > '9')
+		return UINT64_MAX;
+	errno = 0;
+	v = strtoull(nl + 1, &end, 10);
+	return errno || *end != '\n' ? UINT64_MAX : (uint64_t)v;
+}
+
 /* Write the newest checkpoint to <state>/checkpoint atomically, for publication. */
 static int publish_checkpoint(struct pipeline *p, struct err_detail *reterr)
 {
@@ -995,13 +1196,31 @@ static int publish_checkpoint(struct pipeline *p, struct err_detail *reterr)
 	size_t len;
 	int r;
 
-	r = tlog_checkpoint_get(p->d->log, TLOG_NEWEST, &note, &len, NULL, reterr);
+	uint64_t size, published;
+
+	r = tlog_checkpoint_get(p->d->log, TLOG_NEWEST, &note, &len, &size, reterr);
 	if (r < 0)
 		return r;
+	/* What was published is never replaced by a smaller tree: a log that lost entries must
+	 * not hide it (custodyd refuses to start on one; this holds whatever happens later). */
+	published = published_size(p->checkpoint_file);
+	if (published != UINT64_MAX && published > size)
+		return err_set(reterr, -ESTALE, "the published checkpoint '%s' has size %" PRIu64
+			       ", larger than the log's newest (%" PRIu64 "): it is not overwritten",
+			       p->checkpoint_file, published, size);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", p->checkpoint_file);
 	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, note, len) != (ssize_t)len || fsync(fd) < 0 ||
-	    rename(tmp, p->checkpoint_file) < 0)
+	for (size_t off = 0; fd >= 0 && off < len;) {
+		ssize_t n = write(fd, note + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(reterr, -errno, "cannot publish the checkpoint to '%s': %s",
+				       p->checkpoint_file, strerror(errno));
+		off += (size_t)n;
+	}
+	if (fd < 0 || fsync(fd) < 0 || rename(tmp, p->checkpoint_file) < 0)
 		return err_set(reterr, -errno, "cannot publish the checkpoint to '%s': %s",
 			       p->checkpoint_file, strerror(errno));
 	snprintf(dir, sizeof(dir), "%s", p->d->cfg->state);
@@ -1021,7 +1240,7 @@ static void writer_sign(struct pipeline *p)
 		return;
 	}
 	if (signed_new && publish_checkpoint(p, &e) < 0)
-		log_error("log", "%s", e.msg);
+		log_msg(e.code == -ESTALE ? LOG_ALERT : LOG_ERR, "log", "%s", e.msg);
 }
 
 /* A batch in queue order: each run of ingests and appends between purges in one transaction
@@ -1159,26 +1378,12 @@ static void remove_run(uv_work_t *req)
 	int r = 0;
 
 	FAULT_POINT("committed-before-removal");
-	/* The entry is committed: now, and only now, the file may leave its zone. */
-	if (j->staged[0]) {
+	/* The entry is committed: now, and only now, the file may leave its zone, and only if
+	 * its name still holds the file that was read, unchanged (zonefile.h). */
+	if (j->staged[0])
 		r = store_unstage(j->p->d->store, j->staged, e);
-	} else if (j->path) {
-		char dir[PATH_MAX];
-		const char *slash = strrchr(j->path, '/');
-		int dfd;
-
-		if (unlink(j->path) < 0 && errno != ENOENT) {
-			r = err_set(e, -errno, "cannot remove '%s' from its zone: %s", j->path,
-				    strerror(errno));
-		} else if (slash) {
-			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - j->path), j->path);
-			dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (dfd >= 0) {
-				fsync(dfd);
-				close(dfd);
-			}
-		}
-	}
+	else if (j->path && j->zf.dirfd >= 0)
+		r = zfile_remove(&j->zf, j->zone_path, &j->zf.st, e);
 	j->item.status = r;
 }
 
@@ -1188,12 +1393,20 @@ static void remove_done(uv_work_t *req, int status)
 	struct pipeline *p = j->p;
 
 	(void)status;
-	if (j->item.status < 0) {
+	if (j->item.status == -ESTALE) {
+		/* Not an error: the uploader put something new under the name; it is taken as
+		 * what it is now, once it settles. */
+		log_notice("ingest", "%s", j->item.err.msg);
+	} else if (j->item.status < 0 && j->item.status != -ENOENT) {
 		log_error("ingest", "%s", j->item.err.msg);
 		set_error(p, "%s%s", j->item.err.msg, "");
 	}
-	if (j->path && p->d->watch)
-		watch_forget(p->d->watch, j->path);
+	if (j->path && p->d->watch) {
+		if (j->item.status == -ESTALE)
+			watch_retry(p->d->watch, j->path, 0);
+		else
+			watch_forget(p->d->watch, j->path);
+	}
 	flight_remove(p, j);
 	job_free(j);
 	maybe_stopped(p);
@@ -1253,14 +1466,25 @@ static void retry_from_staging(struct pipeline *p, struct job *j)
 	j->keys = NULL;
 	j->nkeys = 0;
 	j->item.status = 0;
-	j->item.duplicate = false;
+	j->item.duplicate = j->item.retaken = false;
 	j->probe_damaged = false;
+	zfile_close(&j->zf);
 	free(j->path);
 	j->path = NULL;
 	uv_timer_init(p->d->loop, &j->retry);
 	j->retry.data = j;
 	j->retrying = true;
 	uv_timer_start(&j->retry, on_retry, RETRY_FAILED_MS, 0);
+}
+
+static void on_orphan_dropped(void *opaque, int status, const struct pipe_purged *d,
+			      const struct err_detail *e)
+{
+	(void)opaque;
+	if (status < 0)
+		log_error("store", "cannot drop a copy that was not logged: %s", e->msg);
+	else if (d->removal < 0 && d->removal != -ENOENT)
+		log_error("store", "cannot drop a copy that was not logged: %s", e->msg);
 }
 
 static void job_failed(struct pipeline *p, struct job *j)
@@ -1274,8 +1498,9 @@ static void job_failed(struct pipeline *p, struct job *j)
 				  "every %d s: %s", what, RETRY_FAILED_MS / 1000, j->item.err.msg);
 		p->stats.store_full = 1;
 	} else {
-		log_error("ingest", "'%s' is kept and retried in %d s: %s", what,
-			  RETRY_FAILED_MS / 1000, j->item.err.msg);
+		log_msg(j->item.status == -ESTALE ? LOG_NOTICE : LOG_ERR, "ingest",
+			 "'%s' is kept and retried in %d s: %s", what, RETRY_FAILED_MS / 1000,
+			 j->item.err.msg);
 	}
 	set_error(p, "'%s': %s", j->relname, j->item.err.msg);
 	/* Moved into staging but not logged: put it back in its zone, where the watch retries it.
@@ -1285,20 +1510,24 @@ static void job_failed(struct pipeline *p, struct job *j)
 	 * staging, it is already linked into the store, or its zone name is taken now) is retried
 	 * from staging. */
 	if (j->staged[0]) {
-		char meta[PATH_MAX + 8];
-
 		/* Once linked into the store (j->rel set), the staged name is the original itself:
 		 * it is not put back, or the zone would hold a second link to it. */
-		if (j->path && !j->rel[0] &&
-		    renameat2(AT_FDCWD, j->staged, AT_FDCWD, j->path, RENAME_NOREPLACE) == 0) {
-			snprintf(meta, sizeof(meta), "%s.meta", j->staged);
-			unlink(meta);
+		struct err_detail back;
+
+		if (j->path && !j->rel[0] && j->zf.dirfd >= 0 &&
+		    store_stage_return(p->d->store, j->staged, j->zf.dirfd, j->zf.base, NULL, 0,
+				       &back) == 0) {
 			j->staged[0] = '\0';
 		} else if (!p->stopping) {
 			retry_from_staging(p, j);
 			return;
 		}
 	}
+	/* A copy this job put in the store is no original of anything while no entry names it:
+	 * it goes (on the writer thread, in order with the commits, unless an entry in force
+	 * records the same bytes by then), and the next try copies the file again. */
+	if (j->stored_new && j->rel[0])
+		pipe_purge(p, UINT64_MAX, j->sha256, j->rel, NULL, on_orphan_dropped, NULL);
 	if (j->path && p->d->watch)
 		watch_retry(p->d->watch, j->path, RETRY_FAILED_MS);
 	flight_remove(p, j);
@@ -1366,10 +1595,15 @@ static void on_writer_done(uv_async_t *handle)
 			log_notice("store", "the store has room again: ingest resumed");
 			p->stats.store_full = 0;
 		}
-		if (list->duplicate) {
+		if (list->retaken) {
+			log_notice("ingest", "'%s' in zone '%s' was logged as entry %" PRIu64
+				   " before a restart; removing it now", j->relname, j->zone_name,
+				   list->index);
+		} else if (list->duplicate) {
 			p->stats.duplicates++;
-			log_info("ingest", "'%s' in zone '%s' is already logged as entry %" PRIu64
-				 "; removing the new copy", j->relname, j->zone_name, list->index);
+			log_notice("ingest", "'%s' in zone '%s' holds the bytes of entry %" PRIu64
+				   ": its arrival is entry %" PRIu64 " (duplicate); removing the copy",
+				   j->relname, j->zone_name, list->of, list->index);
 		} else {
 			p->stats.ingested++;
 			if (strcmp(json_string_value(json_object_get(list->entry, "type")),
@@ -1503,7 +1737,7 @@ static int on_staged(void *opaque, const char *staged, const char *meta, size_t 
 	struct pipeline *p = opaque;
 	json_auto_t *m = json_loadb(meta, len, 0, NULL);
 	const char *zone = json_string_value(json_object_get(m, "zone"));
-	const char *name = json_string_value(json_object_get(m, "name"));
+	auto_free char *name = get_name(m);
 	struct job *j;
 
 	if (!zone || !name) {

@@ -6,8 +6,9 @@
  * fingerprints the stored bytes; the entry is built and handed to the one writer thread, which
  * commits the entries of concurrent jobs in one transaction; only after the commit is the file
  * removed from its zone (or staging).  Content already logged by an entry no purge has ended
- * is not logged again: the file is removed and that arrival's entry stands.  Content whose
- * every entry was purged is a new arrival and gets a new entry.
+ * is not logged again as an original: the arrival gets a `duplicate` entry naming that entry,
+ * and the file is removed.  Content whose every entry was purged is a new arrival and gets a
+ * new entry.  Zone files are reached only through descriptors (zonefile.h).
  *
  * The writer thread also appends entries the server makes (annotations, access records) and
  * signs checkpoints, at most every checkpoint_interval and at shutdown.  Loop thread only,
@@ -63,8 +64,8 @@ typedef void (*pipe_purge_cb)(void *opaque, int status, const struct pipe_purged
  * in order with the ingests (README "Retention and purge"): with @purge_entry (a JSON object,
  * stolen) the writer commits it with a TLOG_KEY_PURGED key, adding "removed" (true, or false
  * with "kept_for" and "kept_because" when an entry no purge has ended records the same bytes);
- * with NULL (entry @entry was purged before, and a crash may have kept its file) it logs
- * nothing.  Then, still on the writer thread, it unlinks the original and fsyncs its folder,
+ * with NULL (entry @entry was purged before, and a crash may have kept its file; or
+ * @entry UINT64_MAX: a copy an ingest stored and could not log) it logs nothing.  Then, still on the writer thread, it unlinks the original and fsyncs its folder,
  * unless such an entry records the same bytes.  The caller checked that the purge is allowed
  * (retention period, case, hold, open items).  @cb is called once, on the loop thread. */
 void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,
@@ -106,6 +107,10 @@ struct pipeline *pipe_free(struct pipeline *p);
  *                    pts in microseconds (INT64_MIN when unknown), extra[12..15] the packet's
  *                    ordinal in its stream (low 32 bits)
  * and with each purge entry (pipe_purge()):
+ *   TLOG_KEY_ARRIVAL one arrival (with each ingest, damaged and duplicate entry): a hash of
+ *                    its staging name, or of its zone, name, device, inode, size, mtime and
+ *                    ctime for a copied file; extra unused.  A file taken again after a crash
+ *                    whose arrival is logged makes no new entry.
  *   TLOG_KEY_PURGED  the purged original's SHA-256; extra[4..11] the purged entry's index
  *                    (pipe_key_extra_put(extra, 0, index, 0)).  An entry carrying
  *                    TLOG_KEY_FILE is in force unless a TLOG_KEY_PURGED of the same hash

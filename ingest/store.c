@@ -32,6 +32,7 @@
 #include "cleanup.h"
 #include "err.h"
 #include "fault.h"
+#include "fsname.h"
 #include "store.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -214,8 +215,20 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int store_put_fd(struct store *st, int fd, uint8_t ret_sha256[32], uint64_t *ret_size,
-		 char ret_rel[STORE_REL_MAX], bool *ret_existed, struct err_detail *reterr)
+/* Is @now the file @then was, unchanged?  A write through any descriptor, a truncation or a
+ * chmod moves ctime, so a file rewritten while it was read never passes. */
+static bool same_file(const struct stat *then, const struct stat *now)
+{
+	return then->st_dev == now->st_dev && then->st_ino == now->st_ino &&
+	       then->st_size == now->st_size && then->st_mtim.tv_sec == now->st_mtim.tv_sec &&
+	       then->st_mtim.tv_nsec == now->st_mtim.tv_nsec &&
+	       then->st_ctim.tv_sec == now->st_ctim.tv_sec &&
+	       then->st_ctim.tv_nsec == now->st_ctim.tv_nsec;
+}
+
+int store_put_fd(struct store *st, int fd, const struct stat *expect, uint8_t ret_sha256[32],
+		 uint64_t *ret_size, char ret_rel[STORE_REL_MAX], bool *ret_existed,
+		 struct err_detail *reterr)
 {
 	enum { CHUNK = 1 << 20 };
 	_cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -282,11 +295,24 @@ int store_put_fd(struct store *st, int fd, uint8_t ret_sha256[32], uint64_t *ret
 		r = err_set(reterr, -EIO, "libcrypto failed to finish SHA-256");
 		goto fail;
 	}
+	FAULT_POINT("copied-before-check");
+	if (fstat(fd, &src) < 0) {
+		r = err_set(reterr, -errno, "cannot stat the file: %s", strerror(errno));
+		goto fail;
+	}
+	/* A copy of a file that changed while it was read is no original of anything: neither
+	 * the old version nor the new.  Nothing is linked; the caller reads it again later. */
+	if (expect && (!same_file(expect, &src) || (uint64_t)expect->st_size != size)) {
+		r = err_set(reterr, -ESTALE, "the file changed while it was read (%llu bytes "
+			    "before, %llu read, %llu after); it is read again once it settles",
+			    (unsigned long long)expect->st_size, (unsigned long long)size,
+			    (unsigned long long)src.st_size);
+		goto fail;
+	}
 	FAULT_POINT("store-before-fsync");
 	/* The copy keeps the original's mtime: it is evidence, and the last resort for the
 	 * recording time. */
-	if (fstat(fd, &src) < 0 ||
-	    futimens(out, (struct timespec[2]){ src.st_atim, src.st_mtim }) < 0 ||
+	if (futimens(out, (struct timespec[2]){ src.st_atim, src.st_mtim }) < 0 ||
 	    fchmod(out, 0440) < 0 || fsync(out) < 0) {
 		r = err_set(reterr, -errno, "cannot sync the copy in '%s': %s", st->root,
 			    strerror(errno));
@@ -309,6 +335,14 @@ fail:
 	return r;
 }
 
+/* The last component of a staged path, which is its name in staging/. */
+__attribute__((returns_nonnull)) static const char *staged_name(const char *staged)
+{
+	const char *slash = strrchr(staged, '/');
+
+	return slash ? slash + 1 : staged;
+}
+
 static int write_file_at(int dirfd, const char *name, const char *data, size_t len)
 {
 	auto_close int fd = openat(dirfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
@@ -322,26 +356,23 @@ static int write_file_at(int dirfd, const char *name, const char *data, size_t l
 	return r;
 }
 
-int store_stage(struct store *st, const char *path, const char *meta, size_t meta_len,
-		char *ret_staged, size_t staged_max, struct err_detail *reterr)
+int store_stage_at(struct store *st, int dirfd, const char *name, const struct stat *expect,
+		   const char *meta, size_t meta_len, char *ret_staged, size_t staged_max,
+		   struct err_detail *reterr)
 {
-	char dir[PATH_MAX], name[40], meta_name[48], staged[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	auto_close int dfd = -1;
+	char sname[40], meta_name[48], staged[PATH_MAX], used[NAME_MAX + 1];
+	struct stat sb;
 	uint8_t rnd[8];
 	int r;
 
-	if (!slash || (size_t)(slash - path) >= sizeof(dir))
-		return err_set(reterr, -EINVAL, "'%s' is not an absolute path", path);
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
+	ret_staged[0] = '\0';
 	/* A unique name, so that two arrivals of one file name never collide in staging; the
 	 * original name lives on in the meta and then in the entry. */
 	randombytes_buf(rnd, sizeof(rnd));
-	snprintf(name, sizeof(name), "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+	snprintf(sname, sizeof(sname), "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
 		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-	snprintf(meta_name, sizeof(meta_name), "%s.meta", name);
-	if ((size_t)snprintf(staged, sizeof(staged), "%s/staging/%s", st->root, name) >=
+	snprintf(meta_name, sizeof(meta_name), "%s.meta", sname);
+	if ((size_t)snprintf(staged, sizeof(staged), "%s/staging/%s", st->root, sname) >=
 	    MIN(sizeof(staged), staged_max))
 		return err_set(reterr, -ENAMETOOLONG, "the staging path is too long");
 	/* The meta first: a staged file without it could not be ingested after a crash. */
@@ -351,20 +382,55 @@ int store_stage(struct store *st, const char *path, const char *meta, size_t met
 		return err_set(reterr, r, "cannot write '%s/staging/%s': %s", st->root, meta_name,
 			       strerror(-r));
 	}
-	if (renameat2(AT_FDCWD, path, st->staging_fd, name, RENAME_NOREPLACE) < 0) {
+	FAULT_POINT("opened-before-stage");
+	if (renameat2(dirfd, name, st->staging_fd, sname, RENAME_NOREPLACE) < 0) {
 		r = -errno;
 		unlinkat(st->staging_fd, meta_name, 0);
 		if (r == -EXDEV)
 			return err_set(reterr, -EXDEV, "'%s' is on another filesystem than the store",
-				       path);
-		return err_set(reterr, r, "cannot move '%s' into staging: %s", path, strerror(-r));
+				       name);
+		return err_set(reterr, r, "cannot move '%s' into staging: %s", name, strerror(-r));
 	}
-	/* Both folders changed: the new name must be durable before the old one is gone for good. */
-	dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fsync(st->staging_fd) < 0 || dfd < 0 || fsync(dfd) < 0)
-		return err_set(reterr, -errno, "cannot sync after moving '%s' into staging: %s", path,
+	/* The name may have been given to another file between the caller's open and the rename:
+	 * what moved must be the file the caller holds, or it goes back where it was. */
+	if (fstatat(st->staging_fd, sname, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    sb.st_dev != expect->st_dev || sb.st_ino != expect->st_ino) {
+		r = fs_put_back(st->staging_fd, sname, dirfd, name, used, sizeof(used));
+		if (r < 0) {
+			/* It stays staged with its meta, and is ingested from there. */
+			memcpy(ret_staged, staged, strlen(staged) + 1);
+			return err_set(reterr, -ESTALE, "'%s' was replaced while it was opened, and "
+				       "what replaced it cannot go back (%s): it is ingested from "
+				       "staging", name, strerror(-r));
+		}
+		unlinkat(st->staging_fd, meta_name, 0);
+		return err_set(reterr, -ESTALE, "'%s' was replaced while it was opened; the new "
+			       "file is left in its zone as '%s'", name, used);
+	}
+	/* Both folders changed: the new name must be durable before the old one is gone. */
+	if (fsync(st->staging_fd) < 0 || fsync(dirfd) < 0)
+		return err_set(reterr, -errno, "cannot sync after moving '%s' into staging: %s", name,
 			       strerror(errno));
 	memcpy(ret_staged, staged, strlen(staged) + 1);
+	return 0;
+}
+
+int store_stage_return(struct store *st, const char *staged, int dirfd, const char *name,
+		       char *ret_used, size_t used_max, struct err_detail *reterr)
+{
+	const char *sname = staged_name(staged);
+	char meta_name[NAME_MAX + 1];
+	int r;
+
+	if (strlen(sname) + 6 > sizeof(meta_name))
+		return err_set(reterr, -ENAMETOOLONG, "'%s' is not a staged name", staged);
+	snprintf(meta_name, sizeof(meta_name), "%s.meta", sname);
+	r = fs_put_back(st->staging_fd, sname, dirfd, name, ret_used, used_max);
+	if (r < 0)
+		return err_set(reterr, r, "cannot put '%s' back into its zone as '%s': %s", staged,
+			       name, strerror(-r));
+	/* No fsync of staging: a meta whose file left is removed by the next staging scan. */
+	unlinkat(st->staging_fd, meta_name, 0);
 	return 0;
 }
 
@@ -415,13 +481,6 @@ int store_staging_scan(struct store *st,
 	return r;
 }
 
-/* The last component of a staged path, which is its name in staging/. */
-__attribute__((returns_nonnull)) static const char *staged_name(const char *staged)
-{
-	const char *slash = strrchr(staged, '/');
-
-	return slash ? slash + 1 : staged;
-}
 
 int store_adopt(struct store *st, const char *staged, const uint8_t sha256[32],
 		char ret_rel[STORE_REL_MAX], bool *ret_existed, struct err_detail *reterr)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 struct err_detail;
 
@@ -34,17 +35,32 @@ const char *store_root(const struct store *st);
  * same pass; the copy keeps the file's modification time.  Fills @ret_sha256, @ret_size and @ret_rel (the path relative to the root, as the
  * `stored` field records it).  *@ret_existed is true when an original with these bytes was
  * already stored (nothing is overwritten; the copy is dropped).  @fd stays the caller's.
- * @return 0, -ENOSPC (store full: nothing was linked), -EIO, or another -errno. */
-int store_put_fd(struct store *st, int fd, uint8_t ret_sha256[32], uint64_t *ret_size,
-		 char ret_rel[STORE_REL_MAX], bool *ret_existed, struct err_detail *reterr);
+ * With @expect (the fstat() of @fd before the copy) the copy is kept only if the file did not
+ * change while it was read (device, inode, size, mtime, ctime, and the bytes read): else
+ * -ESTALE, and nothing is linked.
+ * @return 0, -ESTALE, -ENOSPC (store full: nothing was linked), -EIO, or another -errno. */
+int store_put_fd(struct store *st, int fd, const struct stat *expect, uint8_t ret_sha256[32],
+		 uint64_t *ret_size, char ret_rel[STORE_REL_MAX], bool *ret_existed,
+		 struct err_detail *reterr);
 
-/** Move @path (a file in a drop zone) into staging with rename(2), fsyncing the zone's folder
- * and staging.  @meta (@meta_len bytes: what the caller needs to ingest it after a restart,
- * e.g. its zone and name) is written durably beside it first, as "<staged>.meta".
- * @ret_staged gets the new path (@staged_max bytes).  -EXDEV when @path is on another
- * filesystem (copy it with store_put_fd() instead); nothing is left behind on failure. */
-int store_stage(struct store *st, const char *path, const char *meta, size_t meta_len,
-		char *ret_staged, size_t staged_max, struct err_detail *reterr);
+/** Move @name in folder @dirfd (a file in a drop zone, reached through its folder's
+ * descriptor) into staging with renameat2(RENAME_NOREPLACE), fsyncing both folders.  @meta
+ * (@meta_len bytes: what the caller needs to ingest it after a restart, e.g. its zone and name)
+ * is written durably beside it first, as "<staged>.meta".  What moved must be the file @expect
+ * describes (device, inode: the caller's open descriptor): a file put under the name after the
+ * caller opened it goes back (fs_put_back()) and -ESTALE is returned, with @ret_staged "" — or,
+ * when it cannot go back, set to where it stays staged.  @ret_staged gets the new path
+ * (@staged_max bytes).  -EXDEV when the file is on another filesystem (copy it with
+ * store_put_fd() instead); nothing is left behind on other failures. */
+int store_stage_at(struct store *st, int dirfd, const char *name, const struct stat *expect,
+		   const char *meta, size_t meta_len, char *ret_staged, size_t staged_max,
+		   struct err_detail *reterr);
+
+/** Put the staged file @staged (not yet stored under its content name) back into folder
+ * @dirfd as @name, or beside it when the name is taken (fs_put_back(); the name used to
+ * @ret_used), and drop its meta. */
+int store_stage_return(struct store *st, const char *staged, int dirfd, const char *name,
+		       char *ret_used, size_t used_max, struct err_detail *reterr);
 
 /** Call @cb for every staged file with its meta (NUL-terminated), in no particular order; a
  * ".meta" whose file is gone (a crash between the two writes of store_stage()) is removed.

@@ -140,3 +140,28 @@ const char *utf8_printable(const char *s, size_t len, char *out, size_t outlen)
 	out[n] = '\0';
 	return out;
 }
+
+char *utf8_replace_invalid(const char *s, size_t len)
+{
+	char *out = len <= (SIZE_MAX - 1) / 3 ? malloc(3 * len + 1) : NULL;
+	size_t i = 0, n = 0;
+
+	if (!out)
+		return NULL;
+	while (i < len) {
+		uint32_t c;
+		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
+
+		if (k == 0 || c == 0) {
+			memcpy(out + n, "\xef\xbf\xbd", 3); /* U+FFFD */
+			n += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + n, s + i, k);
+		n += k;
+		i += k;
+	}
+	out[n] = '\0';
+	return out;
+}

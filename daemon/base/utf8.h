@@ -38,3 +38,9 @@ char *utf8_for_terminal(const char *s, size_t len);
  * invalid UTF-8 become '?', so that a message never carries terminal escapes, and a long
  * string ends in "...".  @return @out. */
 const char *utf8_printable(const char *s, size_t len, char *out, size_t outlen);
+
+/** @len bytes of a name that may not be UTF-8 (a file name is any bytes but '/' and NUL) as
+ * valid UTF-8, malloc()'d: each byte that does not begin a valid character, and each NUL,
+ * becomes U+FFFD.  Lossy: where it matters the caller keeps the bytes too (docs/ingest.md
+ * "Names").  @return NULL when out of memory. */
+char *utf8_replace_invalid(const char *s, size_t len);

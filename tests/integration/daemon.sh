@@ -187,12 +187,24 @@ assert e["storage"] == "on_time", e["storage"]
 PY
 [ "$cross_fs" = yes ] && ok "the upload zone was on another filesystem (copy path)"
 
-# The same content again, under another name: removed, no second entry.
+# The same content again, under another name: removed, its arrival recorded as a `duplicate`
+# entry naming the first (SPEC §3), and no second ingest entry.
 cp "$tmp/media/upload-1.mp4" "$tmp/dock/again.mp4"
 wait_empty
-sleep 1
-[ "$(size)" -ge 3 ] && [ -z "$(C log --type ingest --json | grep -o again.mp4 || true)" ] \
-	&& ok "a duplicate arrival makes no entry" || bad "duplicate logged"
+wait_size 4
+C log --json >"$tmp/log.json"
+python3 - "$tmp/log.json" <<'PY' && ok "a duplicate arrival is a duplicate entry, not a second ingest" || bad "duplicate arrival: $(cat "$tmp/log.json")"
+import json, sys
+es = [(x["index"], x.get("entry", x)) for x in json.load(open(sys.argv[1]))["entries"]]
+first = [i for i, e in es if e["type"] == "ingest" and e["name"] == "upload-1.mp4"]
+dup = [e for i, e in es if e["type"] == "duplicate"]
+assert len(first) == 1 and not [e for i, e in es if e["type"] == "ingest" and e["name"] == "again.mp4"]
+assert len(dup) == 1, dup
+d = dup[0]
+assert d["name"] == "again.mp4" and d["zone"] == "dock" and d["of"] == first[0], d
+assert d["sha256"] == dict(es)[first[0]]["sha256"] and d["size"] == dict(es)[first[0]]["size"], d
+assert d["received_at"].endswith("Z"), d
+PY
 
 # verify: each answer made for real.
 verify_is() {

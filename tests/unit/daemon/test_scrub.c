@@ -257,7 +257,7 @@ static void store_one(struct fixture *fx, const char *type, unsigned seed, size_
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, buf, size), (ssize_t)size);
 	free(buf);
-	assert_int_equal(store_put_fd(fx->store, fd, sha, &got, ret->rel, &existed, &e), 0);
+	assert_int_equal(store_put_fd(fx->store, fd, NULL, sha, &got, ret->rel, &existed, &e), 0);
 	close(fd);
 	unlink(src);
 	assert_false(existed);

@@ -66,7 +66,7 @@ static void test_put_copies_hashes_and_never_overwrites(void **state)
 	write_file(src, "not really a clip");
 	assert_int_equal(utimensat(AT_FDCWD, src, times, 0), 0);
 	fd = open(src, O_RDONLY);
-	assert_int_equal(store_put_fd(st, fd, sha, &size, rel, &existed, &e), 0);
+	assert_int_equal(store_put_fd(st, fd, NULL, sha, &size, rel, &existed, &e), 0);
 	SHA256((const unsigned char *)"not really a clip", 17, want);
 	assert_memory_equal(sha, want, 32);
 	assert_int_equal(size, 17);
@@ -77,7 +77,7 @@ static void test_put_copies_hashes_and_never_overwrites(void **state)
 	assert_int_equal(sb.st_mode & 07777, 0440);
 	assert_int_equal(sb.st_mtim.tv_sec, 1500000000);
 	/* The same bytes again: nothing new, nothing overwritten. */
-	assert_int_equal(store_put_fd(st, fd, sha, &size, rel2, &existed, &e), 0);
+	assert_int_equal(store_put_fd(st, fd, NULL, sha, &size, rel2, &existed, &e), 0);
 	assert_true(existed);
 	assert_string_equal(rel, rel2);
 	close(fd);
@@ -107,15 +107,21 @@ static void test_stage_adopt_unstage(void **state)
 	struct err_detail e;
 	uint8_t sha[32];
 	char staged[512], rel[STORE_REL_MAX], src[128], meta_path[600], path[256];
+	struct stat sb;
 	bool existed;
-	int n = 0;
+	int n = 0, dfd;
 
 	(void)state;
 	assert_int_equal(store_open(root, &st, &e), 0);
 	snprintf(src, sizeof(src), "%s/zone-file.mp4", dir);
 	write_file(src, "staged bytes");
-	assert_int_equal(store_stage(st, src, "{\"zone\":\"dock\"}", 15, staged, sizeof(staged), &e),
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(fstatat(dfd, "zone-file.mp4", &sb, 0), 0);
+	assert_int_equal(store_stage_at(st, dfd, "zone-file.mp4", &sb, "{\"zone\":\"dock\"}", 15,
+					staged, sizeof(staged), &e),
 			 0);
+	close(dfd);
 	assert_int_equal(access(src, F_OK), -1); /* it left the zone */
 	assert_int_equal(access(staged, F_OK), 0);
 	snprintf(meta_path, sizeof(meta_path), "%s.meta", staged);
@@ -146,16 +152,100 @@ static void test_stage_missing_file(void **state)
 	struct store *st;
 	struct err_detail e;
 	char staged[512], src[128];
-	int n = 0;
+	struct stat sb = { 0 };
+	int n = 0, dfd;
 
 	(void)state;
 	assert_int_equal(store_open(root, &st, &e), 0);
 	snprintf(src, sizeof(src), "%s/gone.mp4", dir);
-	assert_int_equal(store_stage(st, src, "{}", 2, staged, sizeof(staged), &e), -ENOENT);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(store_stage_at(st, dfd, "gone.mp4", &sb, "{}", 2, staged, sizeof(staged),
+					&e),
+			 -ENOENT);
+	close(dfd);
 	assert_non_null(strstr(e.msg, "gone.mp4"));
 	/* Nothing is left behind in staging. */
 	assert_int_equal(store_staging_scan(st, count_cb, &n, &e), 0);
 	assert_int_equal(n, 0);
+	store_free(st);
+}
+
+static const char *rel_of(const uint8_t sha[32], char rel[STORE_REL_MAX])
+{
+	int n = snprintf(rel, STORE_REL_MAX, "objects/%02x/", sha[0]);
+
+	for (int i = 0; i < 32; i++)
+		n += snprintf(rel + n, STORE_REL_MAX - (size_t)n, "%02x", sha[i]);
+	return rel;
+}
+
+/* A name given to another file between the caller's open and the move into staging: the other
+ * file goes back under its name, nothing is staged, and -ESTALE says so. */
+static void test_stage_swapped(void **state)
+{
+	struct store *st;
+	struct err_detail e;
+	char staged[512], src[128], back[128];
+	struct stat first, now;
+	int n = 0, dfd;
+
+	(void)state;
+	assert_int_equal(store_open(root, &st, &e), 0);
+	snprintf(src, sizeof(src), "%s/swap.mp4", dir);
+	write_file(src, "first version");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(fstatat(dfd, "swap.mp4", &first, 0), 0);
+	/* The uploader renames another file over the name (a new inode). */
+	snprintf(back, sizeof(back), "%s/swap.new", dir);
+	write_file(back, "second version");
+	assert_int_equal(rename(back, src), 0);
+	assert_int_equal(store_stage_at(st, dfd, "swap.mp4", &first, "{}", 2, staged,
+					sizeof(staged), &e),
+			 -ESTALE);
+	assert_string_equal(staged, "");
+	assert_int_equal(fstatat(dfd, "swap.mp4", &now, 0), 0);
+	assert_true(now.st_ino != first.st_ino); /* the second version is back in the zone */
+	assert_int_equal(store_staging_scan(st, count_cb, &n, &e), 0);
+	assert_int_equal(n, 0);
+	unlinkat(dfd, "swap.mp4", 0);
+	close(dfd);
+	store_free(st);
+}
+
+/* A copy of a file that changed while it was read is not stored: -ESTALE, nothing linked. */
+static void test_put_changed(void **state)
+{
+	struct store *st;
+	struct err_detail e;
+	char rel[STORE_REL_MAX], src[128];
+	uint8_t sha[32];
+	struct stat before;
+	uint64_t size;
+	bool existed;
+	int fd;
+
+	(void)state;
+	assert_int_equal(store_open(root, &st, &e), 0);
+	snprintf(src, sizeof(src), "%s/rewritten.mp4", dir);
+	write_file(src, "before the rewrite");
+	fd = open(src, O_RDONLY);
+	assert_int_equal(fstat(fd, &before), 0);
+	/* Rewritten in place after the caller's fstat (a truncation and a write: new ctime). */
+	usleep(10000);
+	write_file(src, "after");
+	assert_int_equal(store_put_fd(st, fd, &before, sha, &size, rel, &existed, &e), -ESTALE);
+	assert_non_null(strstr(e.msg, "changed while it was read"));
+	/* Neither version, nor any torn mix of them, is in the store. */
+	SHA256((const unsigned char *)"after", 5, sha);
+	assert_int_equal(store_has_original(st, rel_of(sha, rel), &e), -ENOENT);
+	SHA256((const unsigned char *)"before the rewrite", 18, sha);
+	assert_int_equal(store_has_original(st, rel_of(sha, rel), &e), -ENOENT);
+	/* Unchanged since its fstat: stored. */
+	assert_int_equal(fstat(fd, &before), 0);
+	assert_int_equal(store_put_fd(st, fd, &before, sha, &size, rel, &existed, &e), 0);
+	assert_int_equal(size, 5);
+	close(fd);
+	unlink(src);
 	store_free(st);
 }
 
@@ -176,7 +266,7 @@ static void test_remove_original(void **state)
 	snprintf(src, sizeof(src), "%s/purged.mp4", dir);
 	write_file(src, "bytes to purge");
 	fd = open(src, O_RDONLY);
-	assert_int_equal(store_put_fd(st, fd, sha, &size, rel, &existed, &e), 0);
+	assert_int_equal(store_put_fd(st, fd, NULL, sha, &size, rel, &existed, &e), 0);
 	close(fd);
 	assert_int_equal(store_has_original(st, rel, &e), 0);
 	/* Another hash's name, the folder not matching the name, upper case, a '/' in the folder
@@ -208,6 +298,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_put_copies_hashes_and_never_overwrites, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stage_adopt_unstage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_swapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_changed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_original, setup, teardown),
 	};

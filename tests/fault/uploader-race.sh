@@ -1,0 +1,227 @@
+#!/bin/bash
+# A hostile uploader against the ingest (SPEC §9, docs/ingest.md), with the shipped modes: the
+# daemon runs as its own unprivileged user (ct-custody), the upload zone is 3770
+# ct-custody:ct-uploaders, and the uploader is another unprivileged user in that group.  Each
+# race is made to happen in one order by custodyd-fault's pause ($CUSTODY_FAULT_PAUSE): the
+# ingest waits at a fault point while the uploader acts, then goes on.
+#
+#  1. A folder swapped for a symlink into the store (and one into the log's folder) after the
+#     daemon opened a file in it: the file named after a stored original's SHA-256, and one
+#     named data.mdb.  Nothing outside the zone is removed; the file is logged.
+#  2. A new version renamed over the name while the first is read: both are logged.
+#  3. The file rewritten in place after it was copied, before its check: the copy is not
+#     logged and not kept; the new content is.
+#  4. The dock's move path: another file renamed over the name between the open and the move
+#     into staging: both logged, each under its own bytes.
+#  5. A new version renamed over the name at the moment of removal: it is put back, not
+#     removed, and logged.
+#  6. A name that is not UTF-8: logged, with its bytes in name_hex.
+#  7. The same bytes dropped again: a `duplicate` entry naming the first.
+# After all of them: every version of every file is stored intact under an entry naming it,
+# the zones are empty, and the store holds no object without an entry.
+set -eu
+. "$(dirname "$0")/lib.sh"
+for p in setpriv setfacl; do
+	command -v $p >/dev/null || { echo "SKIP: '$p' is not installed (util-linux, acl)"; exit 77; }
+done
+
+for g in ct-custody ct-uploaders; do getent group $g >/dev/null || groupadd $g; done
+getent passwd ct-custody >/dev/null || useradd -M -N -g ct-custody -s /usr/sbin/nologin ct-custody
+getent passwd ct-up >/dev/null || useradd -M -N -g ct-uploaders -s /usr/sbin/nologin ct-up
+U() { setpriv --reuid=ct-up --regid=ct-uploaders --clear-groups -- "$@"; } # the uploader
+D() { setpriv --reuid=ct-custody --regid=ct-custody --clear-groups -- "$@"; } # the dock's writer
+
+chmod 755 "$tmp"
+dir=$tmp/d
+store=$dir/state/store
+upload=$dir/upload
+dock=$dir/dock
+mkdir -p "$dir/media" "$dir/gates"
+write_conf "$dir" "$store" "$upload"
+printf '\n[zone dock]\npath = %s\nkind = dock\nsettle = 1s\n' "$dock" >>"$dir/custody.conf"
+mkdir -p "$dock"
+chown ct-custody:ct-custody "$tmp/log.key" "$dir/state" "$dir/gates" "$dock"
+chmod 600 "$tmp/log.key"
+chmod 750 "$dir/state"
+chmod 770 "$dock"
+chown ct-custody:ct-uploaders "$upload"
+chmod 3770 "$upload"
+# The default ACLs systemd/tmpfiles.d ships: what an uploader makes below the zone stays
+# writable by the daemon's user (it must move and remove what it ingested).
+for z in "$upload" "$dock"; do
+	setfacl -m default:user::rwx,default:group::---,default:other::---,default:user:ct-custody:rwx,default:mask::rwx "$z"
+done
+chmod 755 "$dir" "$dir/media"
+chown ct-custody "$dir" # its socket is made there
+cat >"$dir/as-custody" <<EOF
+#!/bin/sh
+exec setpriv --reuid=ct-custody --regid=ct-custody --clear-groups -- "$CUSTODYD_FAULT" "\$@"
+EOF
+chmod 755 "$dir/as-custody"
+
+n=0
+for f in victim a1 a2 b1 b2 c1 c2 d1 d2 e1 e2 g1; do
+	n=$((n + 1))
+	clip "$dir/media/$f.mp4" 2 $((200 + 37 * n))
+done
+chmod 644 "$dir/media/"*
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+entries() { C log --json; }
+# logged NAME SHA : an ingest entry of these bytes under this name, its original intact
+logged() {
+	entries | python3 -c '
+import json, sys, hashlib
+name, sha, store = sys.argv[1:4]
+for e in json.load(sys.stdin)["entries"]:
+    e = e.get("entry", e)
+    if e["type"] == "ingest" and e["name"] == name and e["sha256"] == sha:
+        data = open(store + "/" + e["stored"], "rb").read()
+        sys.exit(0 if hashlib.sha256(data).hexdigest() == sha else 2)
+sys.exit(1)' "$1" "$2" "$store"
+}
+wait_for() { # wait_for SECONDS COMMAND...
+	local secs=$1
+	shift
+	for _ in $(seq 1 $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+zone_empty() { [ -z "$(find "$upload" "$dock" -type f 2>/dev/null)" ]; }
+
+# run_paused POINT : (re)start the daemon so that the first ingest to reach POINT waits there.
+gate=
+run_paused() {
+	[ -z "$daemon" ] || stop_daemon
+	gate=$dir/gates/$1
+	rm -f "$gate" "$gate.reached"
+	start_daemon "$dir/as-custody" "$dir" CUSTODY_FAULT="$1" CUSTODY_FAULT_PAUSE="$gate"
+}
+reached() { wait_for 30 test -e "$gate.reached" || { bad "the ingest never reached $1"; finish; }; }
+release() { touch "$gate"; }
+
+# 0. The victim: an original in the store, and the log.
+start_daemon "$dir/as-custody" "$dir"
+U cp "$dir/media/victim.mp4" "$upload/victim.mp4"
+vsha=$(sha "$dir/media/victim.mp4")
+wait_for 30 logged victim.mp4 "$vsha" && ok "the victim clip is logged" || bad "victim not logged"
+victim=$store/objects/${vsha:0:2}/$vsha
+
+# 1. The folder swapped for a symlink into the store, after the open.
+run_paused zone-opened
+U mkdir "$upload/sub"
+U cp "$dir/media/a1.mp4" "$upload/sub/$vsha"
+reached zone-opened
+U mv "$upload/sub" "$upload/sub.away"
+U ln -s "$store/objects/${vsha:0:2}" "$upload/sub"
+release
+wait_for 30 logged "sub/$vsha" "$(sha "$dir/media/a1.mp4")" && ok "swap: the file is logged" ||
+	bad "swap: the file opened before the swap is not logged"
+wait_for 30 test ! -e "$upload/sub.away/$vsha" || bad "swap: the ingested file stayed in its zone"
+[ "$(sha "$victim")" = "$vsha" ] && ok "swap: the stored original is intact" ||
+	bad "swap: the stored original $victim is gone or changed"
+U rm "$upload/sub"
+# The same against the log: a file named data.mdb, its folder swapped for the log's folder.
+run_paused zone-opened
+U mkdir "$upload/sub2"
+U cp "$dir/media/a2.mp4" "$upload/sub2/data.mdb"
+reached zone-opened
+U mv "$upload/sub2" "$upload/sub2.away"
+U ln -s "$dir/state/log" "$upload/sub2"
+release
+wait_for 30 logged sub2/data.mdb "$(sha "$dir/media/a2.mp4")" && ok "swap: data.mdb is logged" ||
+	bad "swap: data.mdb is not logged"
+wait_for 30 test ! -e "$upload/sub2.away/data.mdb" || bad "swap: data.mdb stayed in its zone"
+[ -s "$dir/state/log/data.mdb" ] && ok "swap: the log's data.mdb is still there" ||
+	bad "swap: the log's data.mdb was removed"
+U rm "$upload/sub2"
+U rmdir "$upload/sub.away" "$upload/sub2.away"
+
+# 2. A new version renamed over the name while the first is read.
+run_paused zone-opened
+U cp "$dir/media/b1.mp4" "$upload/clip.mp4"
+reached zone-opened
+U cp "$dir/media/b2.mp4" "$upload/.clip.tmp"
+U mv "$upload/.clip.tmp" "$upload/clip.mp4"
+release
+wait_for 30 logged clip.mp4 "$(sha "$dir/media/b1.mp4")" && ok "rename-over: the first version is logged" ||
+	bad "rename-over: the first version is not logged"
+wait_for 30 logged clip.mp4 "$(sha "$dir/media/b2.mp4")" && ok "rename-over: the second version is logged" ||
+	bad "rename-over: the second version is lost"
+
+# 3. Rewritten in place after the copy, before its check.
+run_paused copied-before-check
+U cp "$dir/media/c1.mp4" "$upload/r.ts"
+reached copied-before-check
+U sh -c "cat '$dir/media/c2.mp4' >'$upload/r.ts'"
+release
+wait_for 30 logged r.ts "$(sha "$dir/media/c2.mp4")" && ok "rewrite: the new content is logged" ||
+	bad "rewrite: the new content is not logged"
+c1=$(sha "$dir/media/c1.mp4")
+[ ! -e "$store/objects/${c1:0:2}/$c1" ] && ! logged r.ts "$c1" &&
+	ok "rewrite: the copy of the old content was neither stored nor logged" ||
+	bad "rewrite: a copy that changed while it was read was stored or logged"
+
+# 4. The dock's move path: the name given to another file between the open and the move.
+run_paused opened-before-stage
+D cp "$dir/media/d1.mp4" "$dock/m.mp4"
+reached opened-before-stage
+D cp "$dir/media/d2.mp4" "$dock/.m.tmp"
+D mv "$dock/.m.tmp" "$dock/m.mp4"
+release
+wait_for 30 logged m.mp4 "$(sha "$dir/media/d1.mp4")" && ok "move path: the file opened is logged" ||
+	bad "move path: the file opened before the swap is lost"
+wait_for 30 logged m.mp4 "$(sha "$dir/media/d2.mp4")" && ok "move path: the file swapped in is logged" ||
+	bad "move path: the file swapped in is lost"
+
+# 5. A new version renamed over the name at the moment of its removal.
+run_paused zone-before-removal
+U cp "$dir/media/e1.mp4" "$upload/x.mp4"
+reached zone-before-removal
+U cp "$dir/media/e2.mp4" "$upload/.x.tmp"
+U mv "$upload/.x.tmp" "$upload/x.mp4"
+release
+wait_for 30 logged x.mp4 "$(sha "$dir/media/e1.mp4")" && ok "removal: the first version is logged" ||
+	bad "removal: the first version is not logged"
+wait_for 30 logged x.mp4 "$(sha "$dir/media/e2.mp4")" && ok "removal: the version renamed over it was kept and logged" ||
+	bad "removal: the version renamed over the name at its removal is lost"
+
+# 6. A name that is not UTF-8, and 7. a duplicate arrival.
+stop_daemon
+start_daemon "$dir/as-custody" "$dir"
+U cp "$dir/media/g1.mp4" "$upload/$(printf 'cam\xe9ra.mp4')"
+U cp "$dir/media/victim.mp4" "$upload/again.mp4"
+wait_for 30 zone_empty || bad "the zones did not empty: $(find "$upload" "$dock" -type f)"
+entries | python3 -c '
+import json, sys
+g1, vsha = sys.argv[1:3]
+es = [(x["index"], x.get("entry", x)) for x in json.load(sys.stdin)["entries"]]
+odd = [e for i, e in es if e.get("sha256") == g1]
+assert len(odd) == 1 and odd[0]["type"] == "ingest", odd
+assert odd[0]["name"] == "cam\ufffdra.mp4", odd[0]["name"]
+assert bytes.fromhex(odd[0]["name_hex"]) == b"cam\xe9ra.mp4", odd[0]
+first = [i for i, e in es if e["type"] == "ingest" and e["sha256"] == vsha]
+dups = [e for i, e in es if e["type"] == "duplicate"]
+assert len(first) == 1, first
+assert len(dups) == 1 and dups[0]["name"] == "again.mp4" and dups[0]["of"] == first[0] \
+    and dups[0]["sha256"] == vsha and dups[0]["zone"] == "z0" and "received_at" in dups[0], dups
+' "$(sha "$dir/media/g1.mp4")" "$vsha" && ok "a non-UTF-8 name is logged with name_hex; a duplicate arrival is a duplicate entry" ||
+	bad "the odd name or the duplicate arrival is not recorded as it should be"
+
+# The store holds no object without an entry, and every entry's original is intact.
+entries | python3 -c '
+import hashlib, json, os, sys
+store = sys.argv[1]
+es = [x.get("entry", x) for x in json.load(sys.stdin)["entries"]]
+named = {e["stored"] for e in es if e["type"] in ("ingest", "damaged")}
+objs = {os.path.relpath(os.path.join(r, f), store) for r, _, fs in os.walk(store + "/objects") for f in fs}
+assert objs == named, ("unlogged", objs - named, "missing", named - objs)
+for e in es:
+    if e["type"] in ("ingest", "damaged"):
+        assert hashlib.sha256(open(store + "/" + e["stored"], "rb").read()).hexdigest() == e["sha256"], e
+' "$store" && ok "every object in the store has its entry, and each original is intact" ||
+	bad "the store and the log disagree"
+stop_daemon
+finish
