@@ -495,14 +495,16 @@ static char *get_name(const json_t *o)
 		return NULL;
 	for (size_t i = 0; i < len / 2; i++) {
 		unsigned v = 0;
+		bool bad = false;
 
 		for (int k = 0; k < 2; k++) {
 			char c = hex[2 * i + k];
 
-			v = v * 16 + (unsigned)(c >= '0' && c <= '9' ? c - '0' :
-						c >= 'a' && c <= 'f' ? c - 'a' + 10 : 16);
+			bad |= !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+			v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
 		}
-		if (v > 255 || v == 0 || v == '/') {
+		/* A relative path: '/' separates its folders; NUL ends a C string. */
+		if (bad || v == 0) {
 			free(raw);
 			return NULL;
 		}
@@ -527,7 +529,8 @@ static int stage_meta(const struct job *j, char **ret, size_t *ret_len)
 /* This arrival's TLOG_KEY_ARRIVAL: a file taken again after a crash (before its removal) is
  * the same arrival and must not be logged twice, while the same bytes dropped again are a new
  * arrival, logged as a `duplicate`.  A staged file is known by its unique staging name; a file
- * copied from its zone by its zone, name, inode and times, which a new copy changes. */
+ * copied from its zone by its zone, name, inode, size, mtime and bytes, which a new copy
+ * changes. */
 static void arrival_key(struct job *j)
 {
 	json_auto_t *a = NULL;
@@ -539,13 +542,15 @@ static void arrival_key(struct job *j)
 		a = json_pack("{s:s}", "staged", slash ? slash + 1 : j->staged);
 	} else {
 		const struct stat *st = &j->zf.st;
+		char hex[65];
 
-		a = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "zone", j->zone_name,
+		/* Not ctime: the daemon's own removal of another link to the inode, or a chmod,
+		 * moves it without making a new arrival; the bytes read (sha256) stand in. */
+		vfy_hex(j->sha256, 32, hex);
+		a = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "zone", j->zone_name,
 			      "dev", (json_int_t)st->st_dev, "ino", (json_int_t)st->st_ino, "size",
 			      (json_int_t)st->st_size, "mtime_s", (json_int_t)st->st_mtim.tv_sec,
-			      "mtime_ns", (json_int_t)st->st_mtim.tv_nsec, "ctime_s",
-			      (json_int_t)st->st_ctim.tv_sec, "ctime_ns",
-			      (json_int_t)st->st_ctim.tv_nsec);
+			      "mtime_ns", (json_int_t)st->st_mtim.tv_nsec, "sha256", hex);
 		if (a && put_name(a, j->relname) < 0)
 			json_decref(TAKE_PTR(a));
 	}
@@ -553,6 +558,21 @@ static void arrival_key(struct job *j)
 	/* Out of memory: a key no arrival has, so that nothing is skipped by mistake. */
 	if (!text || vfy_sha256(text, strlen(text), j->arrival) < 0)
 		randombytes_buf(j->arrival, sizeof(j->arrival));
+}
+
+/* Whether anyone holds @fd's file open for writing: 1 yes, 0 no, -errno when the file system
+ * cannot tell (no leases there), in which case the caller copies rather than adopts. */
+static int staged_writer(int fd)
+{
+	/* A lease broken by a writer's open signals its holder: SIGIO by default, which would
+	 * kill the daemon; SIGURG is ignored by default. */
+	if (fcntl(fd, F_SETSIG, SIGURG) < 0)
+		return -errno;
+	if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+		return 0;
+	}
+	return errno == EAGAIN ? 1 : -errno;
 }
 
 /* Store the bytes durably; leaves an open read-only fd on the original in *@ret_fd.  A zone
@@ -587,10 +607,12 @@ static int ingest_store(struct pipeline *p, struct job *j, uint64_t *ret_size, i
 					   j->staged, sizeof(j->staged), reterr);
 			/* Another file took the name after the open and went back to it: the
 			 * file opened may now live only in our descriptor, so it is copied from
-			 * there (and its name, which is the other file's now, is left alone). */
+			 * there (and its name, which is the other file's now, is left alone).
+			 * EXDEV: one filesystem, two mounts (systemd's ReadWritePaths= binds
+			 * them), which rename(2) cannot cross: copied too. */
 			if (r == -ESTALE && !j->staged[0])
 				log_notice("ingest", "%s; the file opened is copied instead", reterr->msg);
-			else if (r < 0)
+			else if (r < 0 && r != -EXDEV)
 				return r;
 		}
 		if (!j->staged[0]) {
@@ -621,9 +643,27 @@ static int ingest_store(struct pipeline *p, struct job *j, uint64_t *ret_size, i
 		fd = own;
 	}
 	arrival_key(j);
-	/* In staging: the same inode, now out of the zone; the rename changed its ctime.  A
-	 * writer holding a descriptor from before could still change it while it is hashed:
-	 * then it is not stored from this read (it goes back to its zone, or is retried). */
+	/* In staging: the same inode, now out of the zone; the rename changed its ctime.  It
+	 * becomes an original only if it is ours, with one link, and nobody can write it: read-
+	 * only first (no new writer can open it), then a read lease, which the kernel refuses
+	 * while any descriptor is open for writing.  Otherwise its bytes are copied from here
+	 * (checked unchanged while read), and the staged name is removed once logged. */
+	if (fstat(fd, &before) < 0)
+		return err_set(reterr, -errno, "cannot stat '%s': %s", j->staged, strerror(errno));
+	if (!S_ISREG(before.st_mode))
+		return err_set(reterr, -EINVAL, "'%s' is not a regular file: it stays in staging for "
+			       "an operator", j->staged);
+	if (before.st_uid != geteuid() || before.st_nlink != 1 || fchmod(fd, 0440) < 0 ||
+	    staged_writer(fd) != 0) {
+		if (fstat(fd, &before) < 0)
+			return err_set(reterr, -errno, "cannot stat '%s': %s", j->staged,
+				       strerror(errno));
+		r = store_put_fd(st, fd, &before, j->sha256, ret_size, j->rel, &existed, reterr);
+		if (r < 0)
+			return r;
+		j->stored_new = !existed;
+		return store_open_original(st, j->rel, ret_fd, reterr);
+	}
 	if (fstat(fd, &before) < 0)
 		return err_set(reterr, -errno, "cannot stat '%s': %s", j->staged, strerror(errno));
 	r = vfy_sha256_fd(fd, j->sha256, ret_size, reterr);
@@ -1595,6 +1635,8 @@ static void on_writer_done(uv_async_t *handle)
 			log_notice("store", "the store has room again: ingest resumed");
 			p->stats.store_full = 0;
 		}
+		if (list->retaken && j->stored_new)
+			pipe_purge(p, UINT64_MAX, j->sha256, j->rel, NULL, on_orphan_dropped, NULL);
 		if (list->retaken) {
 			log_notice("ingest", "'%s' in zone '%s' was logged as entry %" PRIu64
 				   " before a restart; removing it now", j->relname, j->zone_name,
@@ -1799,6 +1841,18 @@ int pipe_new(struct daemon *d, struct pipeline **ret, struct err_detail *reterr)
 		return err_set(reterr, -r, "cannot start the log writer: %s", strerror(r));
 	}
 	*ret = p;
+	/* Files a removal had moved aside in their zone when the daemon stopped go back first,
+	 * so that the watch finds them (docs/ingest.md "Removal"). */
+	for (size_t i = 0; i < d->cfg->nzones; i++) {
+		struct err_detail e;
+		unsigned n = 0;
+
+		if (zfile_sweep(d->cfg->zones[i].path, &n, &e) < 0)
+			log_error("ingest", "zone '%s': %s", d->cfg->zones[i].name, e.msg);
+		if (n)
+			log_notice("ingest", "zone '%s': %u file(s) a removal had moved aside before "
+				   "a restart are back in the zone", d->cfg->zones[i].name, n);
+	}
 	r = store_staging_scan(d->store, on_staged, p, reterr);
 	return r < 0 ? r : 0;
 }

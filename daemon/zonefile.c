@@ -19,6 +19,7 @@
  * compared just before.  What remains is a write through a descriptor the uploader opened
  * before, landing between those two checks with mtime set back: the removed file then differs
  * from the stored one by that write. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -88,28 +89,28 @@ void zfile_close(struct zfile *zf)
 	zf->fd = zf->dirfd = -1;
 }
 
-int zfile_open(const char *zone_root, const char *rel, struct zfile *ret,
-	       struct err_detail *reterr)
+int zfile_open(const char *zone_root, const char *rel, struct zfile *ret, struct err_detail *reterr)
 {
 	const char *slash = strrchr(rel, '/');
 	const char *base = slash ? slash + 1 : rel;
-	char dir[PATH_MAX];
 	auto_close int rootfd = -1;
 	int r;
 
 	*ret = (struct zfile)ZFILE_INIT;
 	if (!*base || strlen(base) > NAME_MAX || !strcmp(base, ".") || !strcmp(base, "..") ||
-	    (slash && (size_t)(slash - rel) >= sizeof(dir)))
+	    (slash && (size_t)(slash - rel) >= sizeof(ret->dir)))
 		return err_set(reterr, -EINVAL, "'%s' is not a file name in a zone", rel);
 	memcpy(ret->base, base, strlen(base) + 1);
+	if (slash) {
+		memcpy(ret->dir, rel, (size_t)(slash - rel));
+		ret->dir[slash - rel] = '\0';
+	}
 	rootfd = open(zone_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_set(reterr, -errno, "cannot open the zone folder '%s': %s", zone_root,
 			       strerror(errno));
 	if (slash) {
-		memcpy(dir, rel, (size_t)(slash - rel));
-		dir[slash - rel] = '\0';
-		ret->dirfd = open_dir_beneath(rootfd, dir);
+		ret->dirfd = open_dir_beneath(rootfd, ret->dir);
 	} else {
 		ret->dirfd = dup(rootfd);
 	}
@@ -117,7 +118,8 @@ int zfile_open(const char *zone_root, const char *rel, struct zfile *ret,
 		r = -errno;
 		zfile_close(ret);
 		return err_set(reterr, r, "cannot open the folder of '%s' in '%s'%s: %s", rel,
-			       zone_root, r == -ELOOP ? " (a symlink is never followed)" : "",
+			       zone_root,
+			       r == -ELOOP || r == -ENOTDIR ? " (a symlink is never followed)" : "",
 			       strerror(-r));
 	}
 	ret->fd = openat(ret->dirfd, ret->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -129,7 +131,8 @@ int zfile_open(const char *zone_root, const char *rel, struct zfile *ret,
 	}
 	if (fstat(ret->fd, &ret->st) < 0 || !S_ISREG(ret->st.st_mode)) {
 		zfile_close(ret);
-		return err_set(reterr, -EINVAL, "'%s' in '%s' is not a regular file", rel, zone_root);
+		return err_set(reterr, -EINVAL, "'%s' in '%s' is not a regular file", rel,
+			       zone_root);
 	}
 	FAULT_POINT("zone-opened");
 	return 0;
@@ -154,9 +157,10 @@ int zfile_check_unchanged(const struct zfile *zf, struct err_detail *reterr)
 	if (fstat(zf->fd, &now) < 0)
 		return err_set(reterr, -errno, "cannot stat '%s': %s", zf->base, strerror(errno));
 	if (!zfile_same(&zf->st, &now))
-		return err_set(reterr, -ESTALE, "'%s' changed while it was read (%lld bytes before, "
-			       "%lld after); it is read again once it settles", zf->base,
-			       (long long)zf->st.st_size, (long long)now.st_size);
+		return err_set(reterr, -ESTALE,
+			       "'%s' changed while it was read (%lld bytes before, "
+			       "%lld after); it is read again once it settles",
+			       zf->base, (long long)zf->st.st_size, (long long)now.st_size);
 	return 0;
 }
 
@@ -180,8 +184,8 @@ static int removing_dir_make(int rootfd, char ret_name[40], struct err_detail *r
 			return fd;
 		}
 		if (errno != EEXIST)
-			return err_set(reterr, -errno, "cannot create '%s' in the zone: %s", ret_name,
-				       strerror(errno));
+			return err_set(reterr, -errno, "cannot create '%s' in the zone: %s",
+				       ret_name, strerror(errno));
 	}
 	return err_set(reterr, -EEXIST, "cannot create a folder of the daemon's own in the zone");
 }
@@ -198,36 +202,107 @@ int zfile_remove(struct zfile *zf, const char *zone_root, const struct stat *rea
 		return err_set(reterr, -errno, "'%s' is no longer in its zone: %s", zf->base,
 			       strerror(errno));
 	if (!zfile_same(read, &now))
-		return err_set(reterr, -ESTALE, "'%s' was changed or replaced after it was read: "
-			       "left in its zone, to be taken again as what it is now", zf->base);
+		return err_set(reterr, -ESTALE,
+			       "'%s' was changed or replaced after it was read: "
+			       "left in its zone, to be taken again as what it is now",
+			       zf->base);
 	rootfd = open(zone_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_set(reterr, -errno, "cannot open the zone folder '%s': %s", zone_root,
 			       strerror(errno));
+	/* The folder may have been moved out of the zone since it was opened: what is outside
+	 * the zones is never touched. */
+	if (zf->dir[0]) {
+		struct stat held, there;
+		auto_close int again = open_dir_beneath(rootfd, zf->dir);
+
+		if (again < 0 || fstat(again, &there) < 0 || fstat(zf->dirfd, &held) < 0 ||
+		    held.st_dev != there.st_dev || held.st_ino != there.st_ino)
+			return err_set(reterr, -ESTALE,
+				       "the folder of '%s' is no longer '%s' in its "
+				       "zone: nothing is removed",
+				       zf->base, zf->dir);
+	}
 	qfd = removing_dir_make(rootfd, qname, reterr);
 	if (qfd < 0) {
 		err_prefix(reterr, "cannot remove '%s' from '%s'", zf->base, zone_root);
 		return qfd;
 	}
 	FAULT_POINT("zone-before-removal");
-	if (renameat2(zf->dirfd, zf->base, qfd, "f", RENAME_NOREPLACE) < 0) {
-		r = err_set(reterr, -errno, "cannot move '%s' out of its zone '%s' to remove it: %s",
-			    zf->base, zone_root, strerror(errno));
-	} else if (fstatat(qfd, "f", &now, AT_SYMLINK_NOFOLLOW) < 0 || !same_but_ctime(read, &now)) {
-		r = fs_put_back(qfd, "f", zf->dirfd, zf->base, used, sizeof(used));
+	/* Under its own name, so that a sweep after a crash can give it back as what it was. */
+	if (renameat2(zf->dirfd, zf->base, qfd, zf->base, RENAME_NOREPLACE) < 0) {
+		r = err_set(reterr, -errno,
+			    "cannot move '%s' out of its zone '%s' to remove it: %s", zf->base,
+			    zone_root, strerror(errno));
+	} else if (fstatat(qfd, zf->base, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+		   !same_but_ctime(read, &now)) {
+		r = fs_put_back(qfd, zf->base, zf->dirfd, zf->base, used, sizeof(used));
 		if (r < 0)
-			return err_set(reterr, r, "'%s' was replaced while it was being removed, and "
-				       "cannot go back (%s): it is kept in '%s/%s'", zf->base,
-				       strerror(-r), zone_root, qname);
-		r = err_set(reterr, -ESTALE, "'%s' was replaced while it was being removed: put "
-			    "back as '%s', to be taken again", zf->base, used);
-	} else if (unlinkat(qfd, "f", 0) < 0) {
-		return err_set(reterr, -errno, "cannot remove '%s/%s/f': %s", zone_root, qname,
-			       strerror(errno));
+			return err_set(reterr, r,
+				       "'%s' was replaced while it was being removed, and "
+				       "cannot go back (%s): it is kept in '%s/%s'",
+				       zf->base, strerror(-r), zone_root, qname);
+		r = err_set(reterr, -ESTALE,
+			    "'%s' was replaced while it was being removed: put "
+			    "back as '%s', to be taken again",
+			    zf->base, used);
+	} else if (unlinkat(qfd, zf->base, 0) < 0) {
+		return err_set(reterr, -errno, "cannot remove '%s/%s/%s': %s", zone_root, qname,
+			       zf->base, strerror(errno));
 	}
 	unlinkat(rootfd, qname, AT_REMOVEDIR);
 	if (r == 0 && (fsync(zf->dirfd) < 0 || fsync(rootfd) < 0))
 		r = err_set(reterr, -errno, "cannot sync the zone folder of '%s': %s", zf->base,
 			    strerror(errno));
+	return r;
+}
+
+int zfile_sweep(const char *zone_root, unsigned *ret_returned, struct err_detail *reterr)
+{
+	auto_close int rootfd = open(zone_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int lfd = rootfd >= 0 ? dup(rootfd) : -1;
+	DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	struct dirent *de;
+	int r = 0;
+
+	*ret_returned = 0;
+	if (!d) {
+		r = -errno;
+		if (lfd >= 0)
+			close(lfd);
+		return err_set(reterr, r, "cannot list the zone folder '%s': %s", zone_root,
+			       strerror(-r));
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		auto_close int qfd = -1;
+		DIR *q;
+		struct dirent *qe;
+
+		if (strncmp(de->d_name, REMOVING_DIR "-", sizeof(REMOVING_DIR)) != 0)
+			continue;
+		qfd = openat(rootfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* Only the daemon's own: one an uploader made is theirs to see to. */
+		if (qfd < 0 || fstat(qfd, &sb) < 0 || sb.st_uid != geteuid() ||
+		    (sb.st_mode & 077) != 0)
+			continue;
+		q = fdopendir(dup(qfd));
+		while (q && (qe = readdir(q)) != NULL) {
+			if (!strcmp(qe->d_name, ".") || !strcmp(qe->d_name, ".."))
+				continue;
+			int pr = fs_put_back(qfd, qe->d_name, rootfd, qe->d_name, NULL, 0);
+
+			if (pr == 0)
+				(*ret_returned)++;
+			else
+				r = err_set(reterr, pr,
+					    "cannot give '%s/%s/%s' back to its zone: %s",
+					    zone_root, de->d_name, qe->d_name, strerror(-pr));
+		}
+		if (q)
+			closedir(q);
+		unlinkat(rootfd, de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
 	return r;
 }

@@ -407,11 +407,12 @@ int store_stage_at(struct store *st, int dirfd, const char *name, const struct s
 		return err_set(reterr, -ESTALE, "'%s' was replaced while it was opened; the new "
 			       "file is left in its zone as '%s'", name, used);
 	}
+	/* Staged from here on, whatever follows: the caller must know where it is. */
+	memcpy(ret_staged, staged, strlen(staged) + 1);
 	/* Both folders changed: the new name must be durable before the old one is gone. */
 	if (fsync(st->staging_fd) < 0 || fsync(dirfd) < 0)
 		return err_set(reterr, -errno, "cannot sync after moving '%s' into staging: %s", name,
 			       strerror(errno));
-	memcpy(ret_staged, staged, strlen(staged) + 1);
 	return 0;
 }
 

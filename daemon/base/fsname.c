@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,7 +36,28 @@ int fs_put_back(int from_dirfd, const char *from_name, int to_dirfd, const char 
 			name = alt;
 		}
 		r = renameat2(from_dirfd, from_name, to_dirfd, name, RENAME_NOREPLACE) < 0 ? -errno
-											 : 0;
+											   : 0;
+	}
+	/* Past the numbered names (an owner can take them all first): one nobody can guess. */
+	if (r == -EEXIST) {
+		uint64_t rnd = 0;
+		int ufd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+		if (ufd < 0 || read(ufd, &rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+			rnd ^= (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&rnd;
+		if (ufd >= 0)
+			close(ufd);
+		char suffix[40];
+		int slen = snprintf(suffix, sizeof(suffix), ".custody-returned-%016llx",
+				    (unsigned long long)rnd);
+		int keep = (int)strnlen(to_name, NAME_MAX);
+
+		if (keep > NAME_MAX - slen)
+			keep = NAME_MAX - slen;
+		snprintf(alt, sizeof(alt), "%.*s%s", keep, to_name, suffix);
+		name = alt;
+		r = renameat2(from_dirfd, from_name, to_dirfd, name, RENAME_NOREPLACE) < 0 ? -errno
+											   : 0;
 	}
 	if (r < 0)
 		return r;
