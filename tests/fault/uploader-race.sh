@@ -26,6 +26,8 @@
 #     the staged file is logged under its exact name.
 # 11. The dock on a bind mount of the store's file system (rename(2) across the two mounts
 #     fails with EXDEV, as under systemd's ReadWritePaths=): copied, logged.
+# 12. A still picture named .mp4 and a clip with 100 KiB appended: each logged `damaged`,
+#     saying why.
 # After all of them: every version of every file is stored intact under an entry naming it,
 # the zones are empty, and the store holds no object without an entry.
 set -eu
@@ -299,6 +301,28 @@ D cp "$dir/media/x1.mp4" "$dock/bound.mp4"
 wait_for 30 logged bound.mp4 "$(sha "$dir/media/x1.mp4")" && wait_for 10 zone_empty &&
 	ok "across two mounts of one file system: copied and logged" ||
 	bad "across two mounts of one file system: not logged: $(tail -3 "$dlog")"
+
+# 12. A still picture named .mp4, and a clip with bytes appended.
+ffmpeg -v error -nostdin -f lavfi -i testsrc=size=160x120 -frames:v 1 -f image2 -c:v png \
+	"$dir/media/still.mp4"
+cp "$dir/media/x1.mp4" "$dir/media/tail.mp4"
+head -c 102400 /dev/urandom >>"$dir/media/tail.mp4"
+chmod 644 "$dir/media/still.mp4" "$dir/media/tail.mp4"
+U cp "$dir/media/still.mp4" "$dir/media/tail.mp4" "$upload/"
+wait_for 30 zone_empty || bad "the still and the appended clip stayed in the zone"
+wait_for 10 eval 'entries | grep -q tail.mp4' || true
+entries | python3 -c '
+import json, sys
+still, tail = sys.argv[1:3]
+es = {e["sha256"]: e for e in (x.get("entry", x) for x in json.load(sys.stdin)["entries"])
+      if "sha256" in e}
+s, t = es[still], es[tail]
+assert s["type"] == "damaged" and "no audio or video stream" in s["error"], s
+assert t["type"] == "damaged" and t["trailing_bytes"] == 102400, t
+assert "102400 bytes after the end of the container" in t["error"], t
+' "$(sha "$dir/media/still.mp4")" "$(sha "$dir/media/tail.mp4")" &&
+	ok "a still picture and a clip with 100 KiB appended are logged damaged, saying why" ||
+	bad "the still picture or the appended clip is not logged as damaged"
 
 # The store holds no object without an entry, and every entry's original is intact.
 entries | python3 -c '
