@@ -65,9 +65,15 @@ for z in "$upload" "$dock"; do
 done
 chmod 755 "$dir" "$dir/media"
 chown ct-custody "$dir" # its socket is made there
+# The daemon's user may not reach the build folder (a clone under /root): it runs copies.
+mkdir -p "$dir/bin"
+cp "$CUSTODYD_FAULT" "$dir/bin/custodyd-fault"
+cp "$CUSTODY_PROBE" "$dir/bin/custody-probe"
+chmod 755 "$dir/bin" "$dir/bin/"*
+export CUSTODY_PROBE=$dir/bin/custody-probe
 cat >"$dir/as-custody" <<EOF
 #!/bin/sh
-exec setpriv --reuid=ct-custody --regid=ct-custody --clear-groups -- "$CUSTODYD_FAULT" "\$@"
+exec setpriv --reuid=ct-custody --regid=ct-custody --clear-groups -- "$dir/bin/custodyd-fault" "\$@"
 EOF
 chmod 755 "$dir/as-custody"
 
@@ -79,7 +85,7 @@ done
 chmod 644 "$dir/media/"*
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-entries() { C log --json; }
+entries() { C log --limit 1000 --json; } # the whole log: it stays under 1000 entries
 # logged NAME SHA : an ingest entry of these bytes under this name, its original intact
 logged() {
 	entries | python3 -c '
