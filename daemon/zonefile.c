@@ -210,18 +210,18 @@ int zfile_remove(struct zfile *zf, const char *zone_root, const struct stat *rea
 	if (rootfd < 0)
 		return err_set(reterr, -errno, "cannot open the zone folder '%s': %s", zone_root,
 			       strerror(errno));
-	/* The folder may have been moved out of the zone since it was opened: what is outside
-	 * the zones is never touched. */
-	if (zf->dir[0]) {
+	/* The folder (or the zone folder itself, replaced by an operator) may have been moved
+	 * out of the zone since it was opened: what is outside the zones is never touched. */
+	{
 		struct stat held, there;
-		auto_close int again = open_dir_beneath(rootfd, zf->dir);
+		auto_close int again = zf->dir[0] ? open_dir_beneath(rootfd, zf->dir) : dup(rootfd);
 
 		if (again < 0 || fstat(again, &there) < 0 || fstat(zf->dirfd, &held) < 0 ||
 		    held.st_dev != there.st_dev || held.st_ino != there.st_ino)
 			return err_set(reterr, -ESTALE,
 				       "the folder of '%s' is no longer '%s' in its "
 				       "zone: nothing is removed",
-				       zf->base, zf->dir);
+				       zf->base, zf->dir[0] ? zf->dir : ".");
 	}
 	qfd = removing_dir_make(rootfd, qname, reterr);
 	if (qfd < 0) {
