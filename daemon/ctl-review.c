@@ -52,8 +52,7 @@ static int terminal_safe(json_t *v)
 	}
 }
 
-/* A copy of @v for printing on a terminal, or NULL (said on stderr) when out of memory. */
-static json_t *terminal_copy(const json_t *v)
+json_t *ctl_terminal_copy(const json_t *v)
 {
 	json_t *copy = json_deep_copy(v);
 
@@ -253,7 +252,7 @@ static int review_print(const json_t *review, FILE *out)
 
 int ctl_review_print(const json_t *review, FILE *out)
 {
-	json_t *safe = terminal_copy(review);
+	json_t *safe = ctl_terminal_copy(review);
 	int r;
 
 	if (!safe)
@@ -352,7 +351,7 @@ static void report_print(const json_t *report, bool open_only, FILE *out)
 
 void ctl_report_print(const json_t *report, bool open_only, FILE *out)
 {
-	json_t *safe = terminal_copy(report);
+	json_t *safe = ctl_terminal_copy(report);
 
 	if (safe)
 		report_print(safe, open_only, out);

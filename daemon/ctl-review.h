@@ -12,6 +12,11 @@
 
 #include "ctl-html.h"
 
+/** A deep copy of @v for printing on a terminal: every string through utf8_for_terminal(),
+ * so that names an uploader chose can neither move the cursor nor end a line.  NULL (said on
+ * stderr) when out of memory.  The caller owns it. */
+json_t *ctl_terminal_copy(const json_t *v);
+
 /** Print @review (the daemon's answer) for a person on @out: the case, per device its clips in
  * recording order with storage status and integrity, the gaps between them with their
  * explanations, the open items, who accessed the clips, and the verdict line last.  Every

@@ -615,17 +615,25 @@ static void print_duration(int64_t us, char *out, size_t len)
 		 s % 60, us % 1000000 ? "+" : "");
 }
 
-/* One line about an annotation or other entry. */
-static void print_entry_line(json_int_t index, const json_t *e, const char *indent)
+/* One line about an annotation or other entry; its strings (names an uploader chose, reasons
+ * anyone typed) as utf8_for_terminal() shows them. */
+static void print_entry_line(json_int_t index, const json_t *entry, const char *indent)
 {
+	json_auto_t *e = ctl_terminal_copy(entry);
+
+	if (!e)
+		return;
 	const char *type = jstr(e, "type", "?");
-	const char *when = jstr(e, "ingested_at", jstr(e, "at", "-"));
+	const char *when = jstr(e, "ingested_at", jstr(e, "at", jstr(e, "received_at", "-")));
 
 	printf("%s%-6" JSON_INTEGER_FORMAT " %-22s %-10s", indent, index, when, type);
 	if (!strcmp(type, "ingest") || !strcmp(type, "damaged")) {
 		printf(" zone '%s' device %s officer %s '%s' %s", jstr(e, "zone", "?"),
 		       jstr(e, "device", "?"), jstr(e, "officer", "?"), jstr(e, "name", "?"),
 		       storage_words(jstr(e, "storage", NULL)));
+	} else if (!strcmp(type, "duplicate")) {
+		printf(" zone '%s' '%s': the bytes of entry %" JSON_INTEGER_FORMAT " again",
+		       jstr(e, "zone", "?"), jstr(e, "name", "?"), jint(e, "of"));
 	} else if (!strcmp(type, "annotation")) {
 		const char *kind = jstr(e, "kind", "?");
 		const json_t *list = json_object_get(e, "entries"), *v;

@@ -214,7 +214,18 @@ stop_daemon
 start_daemon "$dir/as-custody" "$dir"
 U cp "$dir/media/g1.mp4" "$upload/$(printf 'cam\xe9ra.mp4')"
 U cp "$dir/media/victim.mp4" "$upload/again.mp4"
+U cp "$dir/media/a1.mp4" "$upload/$(printf 'esc\033[2Jred.mp4')"
 wait_for 30 zone_empty || bad "the zones did not empty: $(find "$upload" "$dock" -type f)"
+# custodyctl log shows a name as text, never as the escape sequence an uploader put in it.
+C log --limit 1000 >"$dir/log.txt"
+if grep -q $'\033' "$dir/log.txt"; then
+	bad "custodyctl log printed an escape sequence from a file name"
+elif grep -q 'esc\\x1b\[2Jred.mp4' "$dir/log.txt" &&
+	grep -q "again.mp4': the bytes of entry" "$dir/log.txt"; then
+	ok "custodyctl log: the escape in a name shown as \\x1b; the duplicate arrival named"
+else
+	bad "custodyctl log: $(grep -a -e esc -e again "$dir/log.txt")"
+fi
 entries | python3 -c '
 import json, sys
 g1, vsha = sys.argv[1:3]
