@@ -393,38 +393,38 @@ static int refuse(const struct cfg *cfg, const char *found, uint64_t need, bool 
 		  struct err_detail *reterr)
 {
 	static const char *const in_state[] = { "log", "checkpoint", "scrub.json" };
-	char aside[PATH_MAX], todo[3072] = "", path[PATH_MAX], stamp[32];
+	char aside[PATH_MAX], advice[3072] = "", path[PATH_MAX], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	uint64_t n = 0;
 
 	log_alert("log", "refusing to start: %s", found);
-	append(todo, sizeof(todo), "to go on, stop custodyd (systemctl stop custodyd) and restore ");
+	append(advice, sizeof(advice), "to go on, stop custodyd (systemctl stop custodyd) and restore ");
 	if (restore_both)
-		append(todo, sizeof(todo), "'%s/log' and '%s/checkpoint' from the same backup",
+		append(advice, sizeof(advice), "'%s/log' and '%s/checkpoint' from the same backup",
 		       cfg->state, cfg->state);
 	else if (need > 0)
-		append(todo, sizeof(todo), "'%s/log' from a backup that holds at least %" PRIu64
+		append(advice, sizeof(advice), "'%s/log' from a backup that holds at least %" PRIu64
 		       " entries", cfg->state, need);
 	else
-		append(todo, sizeof(todo), "'%s/log' from a backup", cfg->state);
-	log_alert("log", "%s", todo);
+		append(advice, sizeof(advice), "'%s/log' from a backup", cfg->state);
+	log_alert("log", "%s", advice);
 	/* On a line of its own, so that the command stays whole within log_msg()'s line. */
-	todo[0] = '\0';
+	advice[0] = '\0';
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
 	snprintf(aside, sizeof(aside), "%s.old-%s", cfg->state, stamp);
-	append(todo, sizeof(todo), "or, only to begin a new, empty log on purpose, move the old "
+	append(advice, sizeof(advice), "or, only to begin a new, empty log on purpose, move the old "
 	       "one aside with its evidence, then start custodyd: mkdir '%s' && mv ", aside);
 	for (size_t i = 0; i < sizeof(in_state) / sizeof(in_state[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", cfg->state, in_state[i]);
 		if (access(path, F_OK) == 0)
-			append(todo, sizeof(todo), "'%s' ", path);
+			append(advice, sizeof(advice), "'%s' ", path);
 	}
 	snprintf(path, sizeof(path), "%s/objects", cfg->store_path);
 	if (count_originals(cfg->store_path, &n, NULL) < 0 || n > 0)
-		append(todo, sizeof(todo), "'%s' ", path);
-	append(todo, sizeof(todo), "'%s/'", aside);
-	log_alert("log", "%s", todo);
+		append(advice, sizeof(advice), "'%s' ", path);
+	append(advice, sizeof(advice), "'%s/'", aside);
+	log_alert("log", "%s", advice);
 	return err_set(reterr, -ESTALE, "the log in '%s/log' does not hold what the state "
 		       "published (see the ALERT above)", cfg->state);
 }

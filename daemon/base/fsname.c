@@ -11,51 +11,47 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsname.h"
 
 #define PUT_BACK_TRIES 100
 
+/* @to_name with @suffix, shortened to fit NAME_MAX, into @alt. */
+static const char *beside(char alt[NAME_MAX + 1], const char *to_name, const char *suffix)
+{
+	int keep = (int)strnlen(to_name, NAME_MAX), slen = (int)strlen(suffix);
+
+	if (keep > NAME_MAX - slen)
+		keep = NAME_MAX - slen;
+	snprintf(alt, NAME_MAX + 1, "%.*s%s", keep, to_name, suffix);
+	return alt;
+}
+
 int fs_put_back(int from_dirfd, const char *from_name, int to_dirfd, const char *to_name,
 		char *ret_used, size_t used_max)
 {
-	char alt[NAME_MAX + 1];
+	char alt[NAME_MAX + 1], suffix[48];
 	const char *name = to_name;
 	int r = -EEXIST;
 
-	for (int n = 0; n <= PUT_BACK_TRIES && r == -EEXIST; n++) {
-		if (n > 0) {
-			char suffix[32];
-			int slen = snprintf(suffix, sizeof(suffix), ".custody-returned-%d", n);
-			int keep = (int)strnlen(to_name, NAME_MAX);
+	/* The numbered names first, then, past them (an owner can take them all first), one
+	 * nobody can guess. */
+	for (int n = 0; n <= PUT_BACK_TRIES + 1 && r == -EEXIST; n++) {
+		if (n > PUT_BACK_TRIES) {
+			uint64_t rnd = (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&rnd;
 
-			if (keep > NAME_MAX - slen)
-				keep = NAME_MAX - slen;
-			snprintf(alt, sizeof(alt), "%.*s%s", keep, to_name, suffix);
-			name = alt;
+			if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+				rnd ^= (uint64_t)time(NULL);
+			snprintf(suffix, sizeof(suffix), ".custody-returned-%016llx",
+				 (unsigned long long)rnd);
+			name = beside(alt, to_name, suffix);
+		} else if (n > 0) {
+			snprintf(suffix, sizeof(suffix), ".custody-returned-%d", n);
+			name = beside(alt, to_name, suffix);
 		}
-		r = renameat2(from_dirfd, from_name, to_dirfd, name, RENAME_NOREPLACE) < 0 ? -errno
-											   : 0;
-	}
-	/* Past the numbered names (an owner can take them all first): one nobody can guess. */
-	if (r == -EEXIST) {
-		uint64_t rnd = 0;
-		int ufd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-		if (ufd < 0 || read(ufd, &rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-			rnd ^= (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&rnd;
-		if (ufd >= 0)
-			close(ufd);
-		char suffix[40];
-		int slen = snprintf(suffix, sizeof(suffix), ".custody-returned-%016llx",
-				    (unsigned long long)rnd);
-		int keep = (int)strnlen(to_name, NAME_MAX);
-
-		if (keep > NAME_MAX - slen)
-			keep = NAME_MAX - slen;
-		snprintf(alt, sizeof(alt), "%.*s%s", keep, to_name, suffix);
-		name = alt;
 		r = renameat2(from_dirfd, from_name, to_dirfd, name, RENAME_NOREPLACE) < 0 ? -errno
 											   : 0;
 	}

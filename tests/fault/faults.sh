@@ -109,16 +109,6 @@ status_field() { # status_field PYEXPR : evaluate PYEXPR on the status reply `s`
 }
 log_size() { status_field 's["size"]'; }
 
-# wait_for SECONDS CMD... : until CMD succeeds; 1 if it never did.
-wait_for() {
-	local secs=$1
-	shift
-	for _ in $(seq 1 $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 signed_up_to_size() { [ "$(status_field 's["checkpoint"]["size"] if s["checkpoint"] else -1')" = "$(log_size)" ]; }
 
 mkdir -p "$tmp/media"

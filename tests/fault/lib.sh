@@ -135,6 +135,17 @@ stop_daemon() {
 	[ $code = 0 ] || bad "SIGTERM: exit $code: $(tail -5 "$dlog")"
 }
 
+# wait_for SECONDS COMMAND... : until COMMAND succeeds; 1 if it never did.
+wait_for() {
+	local secs=$1
+	shift
+	for _ in $(seq 1 $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_gone SECONDS PATH... : wait until no regular file is left under the PATHs.
 wait_gone() {
 	local secs=$1

@@ -26,16 +26,6 @@ clip "$tmp/media/y2.mp4" 2 880 "" "$now"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 xsha=$(sha "$tmp/media/x.mp4")
 
-# wait_for SECONDS COMMAND... : until COMMAND succeeds.
-wait_for() {
-	local secs=$1
-	shift
-	for _ in $(seq 1 $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 ingests_of() { # ingests_of SHA : how many ingest entries the running daemon logged for SHA
 	C log --type ingest --json | python3 -c '
 import json, sys

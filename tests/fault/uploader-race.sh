@@ -98,15 +98,6 @@ for e in json.load(sys.stdin)["entries"]:
         sys.exit(0 if hashlib.sha256(data).hexdigest() == sha else 2)
 sys.exit(1)' "$1" "$2" "$store"
 }
-wait_for() { # wait_for SECONDS COMMAND...
-	local secs=$1
-	shift
-	for _ in $(seq 1 $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 expect_logged() { # expect_logged NAME MEDIA OK-TEXT BAD-TEXT
 	if wait_for 30 logged "$1" "$(sha "$2")"; then ok "$3"; else bad "$4"; fi
 }
