@@ -1,7 +1,7 @@
 #!/bin/bash
 # fingerprint-bench: issue 3's figures for bench/RESULTS.md.
 #
-#   CUSTODY_VERIFY=build/verify/custody-verify bench/fingerprint-bench.sh [DIR]
+#   CUSTODY_VERIFY=build/verify/custody-verify/custody-verify bench/fingerprint-bench.sh [DIR]
 #
 # 1. Makes, once, in DIR (default ./bench-fingerprint.d; about 7 GB, two minutes of ffmpeg):
 #    - fp-1g.mp4: 1080p30 H.264 (x264 -preset ultrafast at constant QP 4: a high bitrate, so
@@ -90,7 +90,7 @@ ok = lambda c: "yes" if c else "**no**"
 print(f"""## Fingerprinting (issue 3): custody-verify fingerprint against ffprobe, sha256sum, openssl
 
 - Date: {datetime.date.today()}. Machine: {os.cpu_count()} vCPUs ({cpu}), {mem:.0f} GiB RAM, Linux {os.uname().release}, Debian 12.
-- Command: `CUSTODY_VERIFY=build/verify/custody-verify bench/fingerprint-bench.sh DIR` (also
+- Command: `CUSTODY_VERIFY=build/verify/custody-verify/custody-verify bench/fingerprint-bench.sh DIR` (also
   `meson test -C build --benchmark --suite bench`). All reads from the page cache; best of {runs}
   runs after a warm-up; GB/s = 10^9 bytes per second of wall-clock time, process start included.
 - Clips (made by the script, MP4 with moov at the end): `fp-1g.mp4` 1080p30 H.264 (x264

@@ -22,11 +22,11 @@
 
 #include <lmdb.h>
 
-#include "entry.h"
-#include "err.h"
-#include "merkle.h"
-#include "note.h"
-#include "tlog.h"
+#include "verify/entry.h"
+#include "base/err.h"
+#include "verify/merkle.h"
+#include "verify/note.h"
+#include "verify/tlog.h"
 
 #define ENTRY_BYTES 300
 

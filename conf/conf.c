@@ -43,9 +43,9 @@
 
 #include <ini.h>
 
-#include "conf.h"
-#include "err.h"
-#include "utf8.h"
+#include "conf/conf.h"
+#include "base/err.h"
+#include "base/utf8.h"
 
 #define MS_S UINT64_C(1000)
 #define MS_M (60 * MS_S)

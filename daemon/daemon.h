@@ -11,7 +11,7 @@
 
 #include <uv.h>
 
-#include "note.h"
+#include "verify/note.h"
 
 struct cfg;
 struct tlog;

@@ -30,19 +30,20 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "cleanup.h"
-#include "conf.h"
-#include "daemon.h"
-#include "deadline.h"
-#include "err.h"
-#include "log.h"
-#include "note.h"
-#include "pipeline.h"
-#include "scrub.h"
-#include "server.h"
-#include "store.h"
-#include "tlog.h"
-#include "watch.h"
+#include "base/cleanup.h"
+#include "conf/conf.h"
+#include "daemon/daemon.h"
+#include "ingest/tz.h"
+#include "ingest/namepattern.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "verify/note.h"
+#include "daemon/pipeline.h"
+#include "daemon/scrub.h"
+#include "daemon/server/server.h"
+#include "ingest/store.h"
+#include "verify/tlog.h"
+#include "daemon/watch.h"
 
 static const char *arg_config = CFG_DEFAULT_FILE;
 static int arg_check_config;

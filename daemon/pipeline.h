@@ -39,7 +39,7 @@ void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, vo
 
 /** A remote_duty declaration (SPEC §6) the server has indexed: from now on a clip it covers
  * that would be late is logged on_time_remote with "remote_duty": @index.  Declarations made
- * after a clip was logged change only what reviews and reports say (ingest/rules.h).  Times
+ * after a clip was logged change only what reviews and reports say (rules/rules.h).  Times
  * in µs since the epoch; @device or @officer may be NULL. */
 void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
 		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us);

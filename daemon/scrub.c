@@ -58,17 +58,17 @@
 #include <openssl/evp.h>
 #include <uv.h>
 
-#include "cleanup.h"
-#include "conf.h"
-#include "daemon.h"
-#include "deadline.h"
-#include "err.h"
-#include "hash.h"
-#include "log.h"
-#include "pipeline.h"
-#include "scrub.h"
-#include "store.h"
-#include "tlog.h"
+#include "base/cleanup.h"
+#include "conf/conf.h"
+#include "daemon/daemon.h"
+#include "ingest/rectime.h"
+#include "base/err.h"
+#include "verify/hash.h"
+#include "base/log.h"
+#include "daemon/pipeline.h"
+#include "daemon/scrub.h"
+#include "ingest/store.h"
+#include "verify/tlog.h"
 
 #define LOG_GRP "scrub"
 #define STATE_VERSION 1

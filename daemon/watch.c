@@ -91,11 +91,11 @@
 #include <linux/openat2.h>
 #include <uv.h>
 
-#include "cleanup.h"
-#include "conf.h"
-#include "err.h"
-#include "log.h"
-#include "watch.h"
+#include "base/cleanup.h"
+#include "conf/conf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "daemon/watch.h"
 
 #define WATCH_MAX_FILES 1000000	 /* file records: settling, waiting, offered, refused */
 #define WATCH_MAX_DIRS 100000	 /* folder records below all zones */

@@ -32,11 +32,11 @@
 #include <linux/openat2.h>
 #include <sodium.h>
 
-#include "cleanup.h"
-#include "err.h"
-#include "fault.h"
-#include "fsname.h"
-#include "zonefile.h"
+#include "base/cleanup.h"
+#include "base/err.h"
+#include "base/fault.h"
+#include "base/fsname.h"
+#include "daemon/zonefile.h"
 
 #define REMOVING_DIR ".custody-removing" /* "-<16 hex>": one folder per removal */
 

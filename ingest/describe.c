@@ -13,10 +13,10 @@
 
 #include <jansson.h>
 
-#include "deadline.h"
-#include "err.h"
-#include "fingerprint.h"
-#include "ingest-internal.h"
+#include "ingest/rectime.h"
+#include "base/err.h"
+#include "ingest/fingerprint.h"
+#include "ingest/ingest-internal.h"
 
 size_t ing__utf8_seq(const unsigned char *s, size_t len)
 {

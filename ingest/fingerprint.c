@@ -62,10 +62,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "cleanup.h"
-#include "err.h"
-#include "fingerprint.h"
-#include "ingest-internal.h"
+#include "base/cleanup.h"
+#include "base/err.h"
+#include "ingest/fingerprint.h"
+#include "ingest/ingest-internal.h"
 
 /* Small enough that large video packets bypass it (avio_read() reads a request bigger than the
  * buffer straight into the packet), large enough that audio packets cost few syscalls. */

@@ -11,3 +11,7 @@ size_t ing__utf8_sanitize(const char *in, size_t len, char *out);
 
 /** The length of the valid UTF-8 sequence at @s (at most @len bytes), 0 when invalid. */
 size_t ing__utf8_seq(const unsigned char *s, size_t len);
+
+/** Read exactly @n decimal digits at @s (@avail bytes there) into *@ret.  @return 0, or -1
+ * when fewer than @n bytes are left or one is not a digit.  Defined in namepattern.c. */
+int ing__digits(const char *s, size_t avail, int n, int *ret);

@@ -29,11 +29,11 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "cleanup.h"
-#include "err.h"
-#include "fault.h"
-#include "fsname.h"
-#include "store.h"
+#include "base/cleanup.h"
+#include "base/err.h"
+#include "base/fault.h"
+#include "base/fsname.h"
+#include "ingest/store.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 

@@ -48,10 +48,10 @@
 
 #include <jansson.h>
 
-#include "cleanup.h"
-#include "entry.h"
-#include "err.h"
-#include "utf8.h"
+#include "base/cleanup.h"
+#include "verify/entry.h"
+#include "base/err.h"
+#include "base/utf8.h"
 
 /* No CLEANUP_FUNC for json_t: jansson >= 2.9 ships json_decrefp() itself (json_auto_t). */
 

@@ -16,8 +16,8 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "err.h"
-#include "hash.h"
+#include "base/err.h"
+#include "verify/hash.h"
 
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;

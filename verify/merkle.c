@@ -19,8 +19,8 @@
 
 #include <openssl/crypto.h>
 
-#include "err.h"
-#include "merkle.h"
+#include "base/err.h"
+#include "verify/merkle.h"
 
 /* A tree of n leaves has depth ceil(log2 n) <= 64, so no proof exceeds 65 hashes (see
  * merkle_consistency_proof()); the cap checks below can never fire, they only keep a broken

@@ -28,9 +28,9 @@
 
 #include <sodium.h>
 
-#include "err.h"
-#include "utf8.h"
-#include "note.h"
+#include "base/err.h"
+#include "base/utf8.h"
+#include "verify/note.h"
 
 #define ALG_ED25519 0x01
 #define PUB_LEN crypto_sign_PUBLICKEYBYTES

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash.h"
+#include "verify/hash.h"
 
 struct err_detail;
 

@@ -15,10 +15,10 @@
 
 #include <jansson.h>
 
-#include "cleanup.h"
-#include "err.h"
-#include "merkle.h"
-#include "proof.h"
+#include "base/cleanup.h"
+#include "base/err.h"
+#include "verify/merkle.h"
+#include "verify/proof.h"
 
 #define PROOF_HEADER "c2sp.org/tlog-proof@v1"
 

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash.h"
-#include "note.h"
+#include "verify/hash.h"
+#include "verify/note.h"
 
 struct err_detail;
 

@@ -39,13 +39,13 @@
 
 #include <lmdb.h>
 
-#include "cleanup.h"
-#include "entry.h"
-#include "err.h"
-#include "merkle.h"
-#include "note.h"
-#include "proof.h"
-#include "tlog.h"
+#include "base/cleanup.h"
+#include "verify/entry.h"
+#include "base/err.h"
+#include "verify/merkle.h"
+#include "verify/note.h"
+#include "verify/proof.h"
+#include "verify/tlog.h"
 
 #define TLOG_CHUNK 31 /* hashes per record: 4 records of 31*32+18 bytes fill a 4 KiB page */
 #define TLOG_CHUNK_BYTES (TLOG_CHUNK * VFY_HASH_LEN)

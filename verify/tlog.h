@@ -23,8 +23,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "hash.h"
-#include "merkle.h"
+#include "verify/hash.h"
+#include "verify/merkle.h"
 
 struct err_detail;
 struct vfy_signer;

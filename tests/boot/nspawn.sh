@@ -41,7 +41,7 @@ fi
 # --- The root file system: Debian 12 minbase, systemd, and the libraries the installed programs
 # need (their DT_NEEDED, found on this machine with dpkg -S), cached as a tarball whose name
 # carries a hash of the package list.
-bins=(daemon/custodyd daemon/custody-probe daemon/custodyctl verify/custody-log verify/custody-verify)
+bins=(daemon/custodyd daemon/custody-probe ctl/custodyctl verify/custody-log/custody-log verify/custody-verify/custody-verify)
 paths=
 for b in "${bins[@]}"; do
 	[ -x "$BUILD_ROOT/$b" ] || { echo "FAIL: $BUILD_ROOT/$b not built" >&2; exit 1; }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# custody-probe dies with the custodyd that started it (daemon/sandbox.c,
+# custody-probe dies with the custodyd that started it (probe/sandbox.c,
 # sandbox_die_with_parent()).
 #   1. custodyd is killed (kill -9) while its probe is busy on a file: custody-probe-fault's spin
 #      hook, which would spin in its sandbox until its CPU limit, almost a minute here.  The

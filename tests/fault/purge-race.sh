@@ -1,6 +1,6 @@
 #!/bin/bash
 # Purges racing ingests and annotations, made to happen in one order by custodyd-fault's pause
-# ($CUSTODY_FAULT_PAUSE, daemon/base/fault.h): the thread at the fault point waits for a file.
+# ($CUSTODY_FAULT_PAUSE, base/fault.h): the thread at the fault point waits for a file.
 #
 # 1. Ingest against purge (SPEC §9), on the move path and the copy path.  Clip X is logged as
 #    entry N and is past its period (retention 1s).  X's bytes are dropped again: that ingest

@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "hash.h"
-#include "merkle.h"
-#include "note.h"
-#include "proof.h"
-#include "tlog.h"
+#include "base/err.h"
+#include "verify/hash.h"
+#include "verify/merkle.h"
+#include "verify/note.h"
+#include "verify/proof.h"
+#include "verify/tlog.h"
 
 static size_t make_entry(uint64_t i, char *buf, size_t cap)
 {

@@ -15,8 +15,8 @@
 
 #include <jansson.h>
 
-#include "entry.h"
-#include "err.h"
+#include "verify/entry.h"
+#include "base/err.h"
 
 static void fail(const char *what, const char *a, size_t alen, const char *b, size_t blen)
 {

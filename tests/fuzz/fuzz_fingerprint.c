@@ -22,10 +22,10 @@
 
 #include <jansson.h>
 
-#include "deadline.h"
-#include "entry.h"
-#include "err.h"
-#include "fingerprint.h"
+#include "ingest/rectime.h"
+#include "verify/entry.h"
+#include "base/err.h"
+#include "ingest/fingerprint.h"
 
 static int fd = -1;
 

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "note.h"
+#include "base/err.h"
+#include "verify/note.h"
 
 static const char *const vkeys[] = {
 	"Log+2271c621+AemuH5ooBpEPcr+W8onrjA1NfuzBVHdezakU81Ekarvs",

@@ -1,12 +1,12 @@
 /* libFuzzer target: the file-name pattern parser and matcher, and the date-time parser behind
- * recording times (ingest/deadline.c).
+ * recording times (ingest/namepattern.c, ingest/rectime.c).
  *
  * The input is "PATTERN\nNAME": the pattern is compiled (ing_name_pattern_parse()) and, when it
  * compiles, NAME is matched against it; NAME is also matched against three fixed patterns that
  * use every field and conversion (so mutations of names reach the matcher even when the
  * pattern part does not compile); and the whole input goes to ing_parse_datetime() and, as a
  * creation_time tag, with NAME as the file name, to ing_recording_time() in Europe/Berlin.
- * Checked beyond the sanitizers, from deadline.h:
+ * Checked beyond the sanitizers, from namepattern.h and rectime.h:
  * - a pattern that fails has its error in reterr; one that compiles gives its text back;
  * - a match fills fields that are NUL-terminated, valid UTF-8, free of control characters and
  *   '/', and empty when the pattern lacks them; its start is a real time (converts to UTC);
@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deadline.h"
-#include "err.h"
-#include "utf8.h"
+#include "ingest/tz.h"
+#include "ingest/namepattern.h"
+#include "ingest/rectime.h"
+#include "base/err.h"
+#include "base/utf8.h"
 
 static const char *const fixed_texts[] = {
 	"{device}_{officer}_{start:%Y%m%d%H%M%S}_{seq}",

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "note.h"
-#include "proof.h"
+#include "base/err.h"
+#include "verify/note.h"
+#include "verify/proof.h"
 
 static const char vkey[] = "Log+2271c621+AemuH5ooBpEPcr+W8onrjA1NfuzBVHdezakU81Ekarvs";
 static struct vfy_verifier key;

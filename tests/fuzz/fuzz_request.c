@@ -1,4 +1,4 @@
-/* libFuzzer target: the socket's request path (daemon/server.c and the operations it calls).
+/* libFuzzer target: the socket's request path (daemon/server/server.c and the operations it calls).
  *
  * server.c takes a request line in static functions: client_drain() frames lines (the length
  * limit, a last line without its newline, CR), process_line() checks the nesting depth before
@@ -43,19 +43,19 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "conf.h"
-#include "daemon.h"
-#include "entry.h"
-#include "err.h"
-#include "hash.h"
-#include "log.h"
-#include "note.h"
-#include "pipeline.h"
-#include "server.h"
-#include "srv-internal.h"
-#include "store.h"
-#include "tlog.h"
-#include "watch.h"
+#include "conf/conf.h"
+#include "daemon/daemon.h"
+#include "verify/entry.h"
+#include "base/err.h"
+#include "verify/hash.h"
+#include "base/log.h"
+#include "verify/note.h"
+#include "daemon/pipeline.h"
+#include "daemon/server/server.h"
+#include "daemon/server/internal.h"
+#include "ingest/store.h"
+#include "verify/tlog.h"
+#include "daemon/watch.h"
 
 #define NOW_US (1717200000LL * 1000000) /* 2024-06-01T00:00:00Z */
 /* [socket] max_request_bytes: small, so that inputs reach the too_large path. */

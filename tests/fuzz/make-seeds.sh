@@ -195,7 +195,7 @@ for f in "$tmp"/proofs/*; do
 	seed proof "$f" "vector-$(basename "$f")"
 done
 
-log="$build/verify/custody-log"
+log="$build/verify/custody-log/custody-log"
 printf '%s\n' "PRIVATE+KEY+Log+2271c621+AdEIq9FLRQni54Wg68T96VJO+iayOaulswav2DUMKgvQ" >"$tmp/log.key"
 chmod 600 "$tmp/log.key"
 "$log" --db "$tmp/db" init --origin Log --key "$tmp/log.key" >/dev/null

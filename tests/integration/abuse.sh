@@ -574,7 +574,7 @@ phase flood
 # One user: max_clients_per_user, 32 by default.
 run ct-ab-nobody flood 500 32 1
 # Ten users, 50 connections each: the operators' reserve is max_clients / 16 of the 256 places
-# (daemon/server.c), so at most 240 are taken in all, and more than one user's 32.
+# (daemon/server/server.c), so at most 240 are taken in all, and more than one user's 32.
 floods=()
 for i in 0 1 2 3 4 5 6 7 8 9; do
 	as ct-ab-f$i env SOCK="$SOCK" IDLE_S="$IDLE_S" python3 "$tmp/abuse.py" flood 50 32 0 \

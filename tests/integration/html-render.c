@@ -1,4 +1,4 @@
-/* html-render: test-only driver of ctl_review_html() (daemon/ctl-html.c), so that
+/* html-render: test-only driver of ctl_review_html() (ctl/html.c), so that
  * tests/integration/html.sh can render sample reviews without a daemon.
  * Usage: html-render REVIEW.json PAGE.html.  Exit 0, 1 (the page could not be written),
  * 2 (usage, or the JSON does not parse). */
@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#include "ctl-html.h"
-#include "err.h"
+#include "ctl/html.h"
+#include "base/err.h"
 
 int main(int argc, char **argv)
 {

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "conf.c"
+#include "conf/conf.c"
 
 #define DATA TEST_DATA "/conf/"
 #define END ((const char *)NULL) /* ends expect_error_at()'s list (NULL may be a plain 0) */

@@ -1,9 +1,9 @@
-/* test_index.c: the rules' part of daemon/srv-index.c: the clip table (fields, interned
+/* test_index.c: the rules' part of daemon/server/index.c: the clip table (fields, interned
  * strings, lookups, purge), annotations with every field the rules read (and hold), access
  * refs (by target index, by "sha256:HEX", by "entries", once per access, chained per clip, and
  * whether a copy-out handed the original over), the per-day access counters, and the rule of
  * a case bound by device and time (srv__case_span_binds()).  Entries are fed with
- * srv__index_entry(), as the scan does; the two helpers srv-index.c borrows from srv-read.c
+ * srv__index_entry(), as the scan does; the two helpers daemon/server/index.c borrows from daemon/server/read.c
  * are defined here, so no server is needed. */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,9 +17,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "deadline.h"
-#include "rules.h"
-#include "srv-internal.h"
+#include "ingest/tz.h"
+#include "ingest/rectime.h"
+#include "rules/rules.h"
+#include "daemon/server/internal.h"
 
 int srv__parse_time(const char *s, int64_t *ret_us)
 {

@@ -29,16 +29,16 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "conf.h"
-#include "daemon.h"
-#include "entry.h"
-#include "err.h"
-#include "hash.h"
-#include "note.h"
-#include "pipeline.h"
-#include "scrub.h"
-#include "store.h"
-#include "tlog.h"
+#include "conf/conf.h"
+#include "daemon/daemon.h"
+#include "verify/entry.h"
+#include "base/err.h"
+#include "verify/hash.h"
+#include "verify/note.h"
+#include "daemon/pipeline.h"
+#include "daemon/scrub.h"
+#include "ingest/store.h"
+#include "verify/tlog.h"
 
 /* ---- fakes of what scrub.c uses from pipeline.c and main.c ------------------------------- */
 

@@ -1,4 +1,4 @@
-/* Unit tests of the socket server (daemon/server.c, srv-*.c): a real libuv loop on its own
+/* Unit tests of the socket server (daemon/server/): a real libuv loop on its own
  * thread, a real log in a fresh mkdtemp() directory, and a fake pipeline (below) that appends
  * on the loop thread with tlog_append() and calls back from a uv_idle handle, as the writer
  * thread's uv_async would.  The test's main thread is the client: plain blocking Unix sockets,
@@ -29,18 +29,18 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "conf.h"
-#include "daemon.h"
-#include "entry.h"
-#include "err.h"
-#include "hash.h"
-#include "note.h"
-#include "pipeline.h"
-#include "proof.h"
-#include "server.h"
-#include "srv-internal.h"
-#include "tlog.h"
-#include "watch.h"
+#include "conf/conf.h"
+#include "daemon/daemon.h"
+#include "verify/entry.h"
+#include "base/err.h"
+#include "verify/hash.h"
+#include "verify/note.h"
+#include "daemon/pipeline.h"
+#include "verify/proof.h"
+#include "daemon/server/server.h"
+#include "daemon/server/internal.h"
+#include "verify/tlog.h"
+#include "daemon/watch.h"
 
 /* ---- fakes of what server.c uses from pipeline.c, watch.c and main.c ------------------------ */
 
@@ -1882,7 +1882,7 @@ static void test_disconnect(void **state)
 
 /* ---- review: a large case ---------------------------------------------------------------- */
 
-#define BIG_CLIPS 10000 /* srv-rules.c REVIEW_MAX_CLIPS */
+#define BIG_CLIPS 10000 /* daemon/server/rules.c REVIEW_MAX_CLIPS */
 
 static void send_line(int fd, const char *lines)
 {

@@ -28,7 +28,7 @@
 #include <cmocka.h>
 #include <linux/capability.h>
 
-#include "watch.c"
+#include "daemon/watch.c"
 
 #define SETTLE_MS 150
 #define RESCAN_MS 500

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "zonefile.h"
+#include "base/err.h"
+#include "daemon/zonefile.h"
 
 static char zone[64];
 

@@ -24,9 +24,9 @@
 #include <libavformat/avformat.h>
 #include <openssl/evp.h>
 
-#include "deadline.h"
-#include "err.h"
-#include "fingerprint.h"
+#include "ingest/rectime.h"
+#include "base/err.h"
+#include "ingest/fingerprint.h"
 
 #define N_VIDEO 20
 #define N_AUDIO 25

@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <openssl/sha.h>
 
-#include "err.h"
-#include "store.h"
+#include "base/err.h"
+#include "ingest/store.h"
 
 static char dir[64], root[96];
 

@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "entry.h"
-#include "err.h"
+#include "verify/entry.h"
+#include "base/err.h"
 
 /* malloc() that cannot return NULL, which also tells the compiler so. */
 static void *xmalloc(size_t size)

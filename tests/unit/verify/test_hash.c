@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "err.h"
-#include "hash.h"
+#include "base/err.h"
+#include "verify/hash.h"
 
 #define MIB (1024 * 1024)
 

@@ -27,9 +27,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "err.h"
-#include "hash.h"
-#include "merkle.h"
+#include "base/err.h"
+#include "verify/hash.h"
+#include "verify/merkle.h"
 
 #define TLOG_DATA TEST_DATA "/tlog"
 #define VECTORS TLOG_DATA "/transparency-dev-merkle/testdata"

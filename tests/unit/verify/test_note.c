@@ -20,8 +20,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "err.h"
-#include "note.h"
+#include "base/err.h"
+#include "verify/note.h"
 
 #define EM_DASH "\xe2\x80\x94"
 #define EN_DASH "\xe2\x80\x93"

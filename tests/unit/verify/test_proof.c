@@ -12,10 +12,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "err.h"
-#include "merkle.h"
-#include "note.h"
-#include "proof.h"
+#include "base/err.h"
+#include "verify/merkle.h"
+#include "verify/note.h"
+#include "verify/proof.h"
 
 static void test_vector_errors(void **state)
 {

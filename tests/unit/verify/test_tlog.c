@@ -18,11 +18,11 @@
 
 #include <cmocka.h>
 
-#include "err.h"
-#include "merkle.h"
-#include "note.h"
-#include "proof.h"
-#include "tlog.h"
+#include "base/err.h"
+#include "verify/merkle.h"
+#include "verify/note.h"
+#include "verify/proof.h"
+#include "verify/tlog.h"
 
 struct fixture {
 	char dir[64];

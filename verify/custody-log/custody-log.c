@@ -1,0 +1,373 @@
+/* custody-log: offline administration of the log database (SPEC §2), for operators while
+ * custodyd is stopped, and for tests.  Writing commands take the log's writer lock, so they
+ * refuse to run under a live daemon and name the process that holds it.
+ *
+ * Exit status: 0 success, 1 when what was asked for is not there (no such entry, no checkpoint
+ * at that size), 2 on usage or system errors (bad entry, bad key file, missing database). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/cleanup.h"
+#include "verify/entry.h"
+#include "base/err.h"
+#include "verify/merkle.h"
+#include "verify/note.h"
+#include "verify/tlog.h"
+
+#define DEFAULT_DB "/var/lib/custody/log"
+
+static const char *arg_db = DEFAULT_DB;
+static const char *arg_out;
+static const char *arg_origin;
+static const char *arg_key;
+static uint64_t arg_size = TLOG_NEWEST;
+static bool arg_json;
+
+static void help(void)
+{
+	printf("Usage: custody-log [--db DIR] COMMAND [ARGS]\n"
+	       "Offline administration of custody's log database while custodyd is stopped.\n"
+	       "\n"
+	       "Commands:\n"
+	       "  keygen NAME --out KEYFILE   write a new signer key (mode 0600) to KEYFILE and\n"
+	       "                              print its verifier key; NAME is the log's origin\n"
+	       "  init --origin ORIGIN --key KEYFILE\n"
+	       "                              create the log; checkpoints will be signed by KEYFILE\n"
+	       "  append                      append the JSON object on stdin (canonicalised);\n"
+	       "                              prints its index\n"
+	       "  checkpoint [--key KEYFILE]  sign a checkpoint for the current size if the log\n"
+	       "                              grew; prints the newest checkpoint\n"
+	       "  show INDEX                  print the bytes of entry INDEX\n"
+	       "  proof INDEX [--size N]      print a tlog-proof file for entry INDEX against the\n"
+	       "                              checkpoint signed at size N (default: the newest)\n"
+	       "  consistency OLD NEW         print a consistency proof between two signed sizes\n"
+	       "\n"
+	       "Options:\n"
+	       "  --db DIR     the log database directory (default %s)\n"
+	       "  --json       print results as one JSON object\n"
+	       "  --help       this text\n"
+	       "\n"
+	       "Exit status: 0 success, 1 not found, 2 usage or system error.\n",
+	       DEFAULT_DB);
+}
+
+static int fail(int r, const struct err_detail *e)
+{
+	fprintf(stderr, "custody-log: %s\n", e->msg);
+	return (r == -ENOENT || r == -ERANGE) ? 1 : 2;
+}
+
+static int usage_error(const char *fmt, const char *what)
+{
+	fprintf(stderr, "custody-log: ");
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, " (custody-log --help)\n");
+	return 2;
+}
+
+static int parse_index(const char *s, uint64_t *ret)
+{
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return (errno || *end) ? -EINVAL : 0;
+}
+
+static void print_json(json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (s)
+		puts(s);
+	free(s);
+	json_decref(obj);
+}
+
+static int cmd_keygen(const char *name)
+{
+	struct err_detail e;
+	char *skey = NULL, *vkey = NULL;
+	auto_close int fd = -1;
+	size_t len;
+	int r;
+
+	if (!arg_out)
+		return usage_error("keygen needs --out KEYFILE%s", "");
+	r = vfy_keygen(name, &skey, &vkey, &e);
+	if (r < 0)
+		return fail(r, &e);
+	/* O_EXCL: a signer key is never overwritten; losing one orphans every checkpoint. */
+	fd = open(arg_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "custody-log: cannot create '%s': %s%s\n", arg_out, strerror(errno),
+			errno == EEXIST ? " (a key file is never overwritten; choose another name)"
+					: "");
+		r = 2;
+		goto out;
+	}
+	len = strlen(skey);
+	if (fchmod(fd, 0600) < 0 || write(fd, skey, len) != (ssize_t)len ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+		fprintf(stderr, "custody-log: cannot write '%s': %s\n", arg_out, strerror(errno));
+		unlink(arg_out);
+		r = 2;
+		goto out;
+	}
+	if (arg_json)
+		print_json(json_pack("{s:s, s:s, s:s}", "name", name, "vkey", vkey, "key", arg_out));
+	else
+		printf("%s\n", vkey);
+	r = 0;
+out:
+	vfy_secret_free(skey);
+	free(vkey);
+	return r;
+}
+
+static int cmd_init(void)
+{
+	struct err_detail e;
+	struct vfy_signer *signer = NULL;
+	char *vkey = NULL;
+	int r;
+
+	if (!arg_origin || !arg_key)
+		return usage_error("init needs --origin ORIGIN and --key KEYFILE%s", "");
+	r = vfy_signer_load(arg_key, &signer, &e);
+	if (r < 0)
+		return fail(r, &e);
+	vkey = vfy_signer_vkey(signer);
+	signer = vfy_signer_free(signer);
+	if (!vkey)
+		return usage_error("out of memory%s", "");
+	r = tlog_create(arg_db, arg_origin, arg_key, vkey, &e);
+	if (r < 0) {
+		free(vkey);
+		return fail(r, &e);
+	}
+	if (arg_json)
+		print_json(json_pack("{s:s, s:s, s:s}", "db", arg_db, "origin", arg_origin, "vkey",
+				     vkey));
+	else
+		printf("initialised the log '%s' in '%s'\nverifier key: %s\n", arg_origin, arg_db,
+		       vkey);
+	free(vkey);
+	return 0;
+}
+
+static int open_log(unsigned flags, struct tlog **ret)
+{
+	struct err_detail e;
+	int r = tlog_open(arg_db, flags, ret, &e);
+
+	if (r < 0) {
+		fprintf(stderr, "custody-log: %s\n", e.msg);
+		return 2;
+	}
+	return 0;
+}
+
+static int cmd_append(void)
+{
+	struct err_detail e;
+	struct tlog *log = NULL;
+	auto_free char *in = NULL;
+	auto_free char *entry = NULL;
+	size_t len = 0, cap = 0, elen;
+	uint64_t index;
+	struct iovec iov;
+	int r;
+
+	/* Read one byte past the limit so that an oversized entry is told apart from a full one. */
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			char *grown;
+
+			cap = cap ? cap * 2 : 4096;
+			if (cap > VFY_ENTRY_MAX + 1)
+				cap = VFY_ENTRY_MAX + 1;
+			if (len == cap)
+				break;
+			grown = realloc(in, cap);
+			if (!grown)
+				return usage_error("out of memory%s", "");
+			in = grown;
+		}
+		n = fread(in + len, 1, cap - len, stdin);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(stdin))
+		return usage_error("cannot read the entry from stdin%s", "");
+	r = vfy_entry_canonicalize(in, len, &entry, &elen, &e);
+	if (r < 0) {
+		fprintf(stderr, "custody-log: bad entry: %s\n", e.msg);
+		return 2;
+	}
+	r = open_log(TLOG_WRITE, &log);
+	if (r)
+		return r;
+	iov = (struct iovec){ entry, elen };
+	r = tlog_append(log, &iov, 1, &index, &e);
+	log = tlog_free(log);
+	if (r < 0)
+		return fail(r, &e);
+	if (arg_json)
+		print_json(json_pack("{s:I}", "index", (json_int_t)index));
+	else
+		printf("%" PRIu64 "\n", index);
+	return 0;
+}
+
+static int cmd_checkpoint(void)
+{
+	struct err_detail e;
+	struct tlog *log = NULL;
+	struct vfy_signer *signer = NULL;
+	auto_free char *note = NULL;
+	uint64_t size;
+	size_t len;
+	int r, signed_new = 0;
+
+	r = open_log(TLOG_WRITE, &log);
+	if (r)
+		return r;
+	r = vfy_signer_load(arg_key ? arg_key : tlog_key_path(log), &signer, &e);
+	if (r >= 0)
+		r = tlog_checkpoint_sign(log, signer, &signed_new, &e);
+	signer = vfy_signer_free(signer);
+	if (r >= 0)
+		r = tlog_checkpoint_get(log, TLOG_NEWEST, &note, &len, &size, &e);
+	log = tlog_free(log);
+	if (r < 0) {
+		fprintf(stderr, "custody-log: %s\n", e.msg);
+		return 2;
+	}
+	if (arg_json)
+		print_json(json_pack("{s:I, s:b, s:s}", "size", (json_int_t)size, "signed",
+				     signed_new, "checkpoint", note));
+	else
+		fputs(note, stdout);
+	return 0;
+}
+
+static int cmd_show(uint64_t index)
+{
+	struct err_detail e;
+	struct tlog *log = NULL;
+	auto_free char *entry = NULL;
+	size_t len;
+	int r;
+
+	r = open_log(0, &log);
+	if (r)
+		return r;
+	r = tlog_entry(log, index, &entry, &len, &e);
+	log = tlog_free(log);
+	if (r < 0)
+		return fail(r, &e);
+	/* The entry is canonical JSON already: printed verbatim, --json or not. */
+	fwrite(entry, 1, len, stdout);
+	putchar('\n');
+	return 0;
+}
+
+/* proof and consistency: both print a file the log makes from two numbers. */
+typedef int (*log_file_fn)(struct tlog *log, uint64_t a, uint64_t b, char **ret, size_t *ret_len,
+			   struct err_detail *reterr);
+
+static int cmd_print_file(log_file_fn make, uint64_t a, uint64_t b)
+{
+	struct err_detail e;
+	struct tlog *log = NULL;
+	auto_free char *text = NULL;
+	size_t len;
+	int r;
+
+	r = open_log(0, &log);
+	if (r)
+		return r;
+	r = make(log, a, b, &text, &len, &e);
+	log = tlog_free(log);
+	if (r < 0)
+		return fail(r, &e);
+	fwrite(text, 1, len, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_DB = 256, OPT_OUT, OPT_ORIGIN, OPT_KEY, OPT_SIZE, OPT_JSON };
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "origin", required_argument, NULL, OPT_ORIGIN },
+		{ "key", required_argument, NULL, OPT_KEY },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *cmd;
+	uint64_t a, b;
+	int c;
+
+	opterr = 0; /* our own one-line message instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB: arg_db = optarg; break;
+		case OPT_OUT: arg_out = optarg; break;
+		case OPT_ORIGIN: arg_origin = optarg; break;
+		case OPT_KEY: arg_key = optarg; break;
+		case OPT_SIZE:
+			if (parse_index(optarg, &arg_size) < 0)
+				return usage_error("--size needs a tree size, not '%s'", optarg);
+			break;
+		case OPT_JSON: arg_json = true; break;
+		case 'h': help(); return 0;
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given%s", "");
+	cmd = argv[optind++];
+	argc -= optind;
+	argv += optind;
+
+	if (strcmp(cmd, "keygen") == 0 && argc == 1)
+		return cmd_keygen(argv[0]);
+	if (strcmp(cmd, "init") == 0 && argc == 0)
+		return cmd_init();
+	if (strcmp(cmd, "append") == 0 && argc == 0)
+		return cmd_append();
+	if (strcmp(cmd, "checkpoint") == 0 && argc == 0)
+		return cmd_checkpoint();
+	if ((strcmp(cmd, "show") == 0 || strcmp(cmd, "proof") == 0) && argc == 1) {
+		if (parse_index(argv[0], &a) < 0)
+			return usage_error("'%s' is not an entry index", argv[0]);
+		return cmd[0] == 's' ? cmd_show(a) : cmd_print_file(tlog_proof_file, a, arg_size);
+	}
+	if (strcmp(cmd, "consistency") == 0 && argc == 2) {
+		if (parse_index(argv[0], &a) < 0 || parse_index(argv[1], &b) < 0)
+			return usage_error("consistency needs two tree sizes%s", "");
+		return cmd_print_file(tlog_consistency_file, a, b);
+	}
+	return usage_error("unknown command or wrong arguments: '%s'", cmd);
+}
