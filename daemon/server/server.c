@@ -1,130 +1,34 @@
-/* server.c: the Unix socket (SPEC §8).  Loop thread only.
+/* server.c: the Unix socket.  Loop thread only.  The protocol (requests, replies, roles,
+ * limits, errors, every operation) is docs/protocol.md.
  *
  * DESIGN
  *
  * This file owns the transport: the listening socket, the clients, their limits, their roles,
- * and turning each request line into one reply line.  The operations live beside it:
- * daemon/server/read.c (status, entry, proof, consistency, checkpoint, log), daemon/server/annotate.c,
- * daemon/server/verify.c, and daemon/server/index.c, an in-memory index of the log that the operations share.
- * It is the only code that talks to clients: operations return (r, reterr) and this file turns
- * them into the one JSON error object (STYLE §3).
+ * and turning each request line into one reply line.  The operations live beside it, one file
+ * per group (read.c, annotate.c, verify.c, copy.c, rules.c), and share index.c, an in-memory
+ * index of the log.  It is the only code that talks to clients: operations return (r, reterr)
+ * and srv__reply_error() turns them into the one JSON error object.
  *
  * Everything runs on the loop thread.  Reads of the log are short LMDB read transactions
- * (tlog_entry ~0.5 µs, tlog_lookup ~0.1 µs); work that grows with the log is never done inside
- * one request: the index is built in slices of SRV_SLICE_NS from a uv_idle handle (and kept up
- * to date by a 1 s timer), and a `log` request scans in slices from the same handle, so a long
- * scan never holds up the other clients.  Appends (annotations, access records) go to the
- * pipeline's writer thread with pipe_append(); an annotation is answered from its commit
- * callback, an access record is not waited for.
+ * (tlog_entry ~0.5 µs, tlog_lookup ~0.1 µs), but work that grows with the log is never done
+ * inside one request: the index is built in slices of SRV_SLICE_NS from a uv_idle handle (and
+ * kept up to date by a 1 s timer), and a `log` scan goes on in slices from the same handle, so
+ * that one long scan never holds up the other clients.  Appends (annotations, access records)
+ * go to the pipeline's writer thread with pipe_append(); an annotation is answered from its
+ * commit callback, an access record is not waited for.
  *
- * PROTOCOL (newline-delimited JSON, one request object per line, one reply object per line,
- * replies in request order; a client's next request is read only after its reply is queued)
+ * Every limit a client could push on is capped here (request line, nesting, queued replies,
+ * clients in all and per uid, refusals recorded), and a sixteenth of max_clients is kept for
+ * operators, so that nobody else's flood of connections can lock them out.  NSS lookups
+ * (getgrnam_r() for the role groups, getpwuid_r() once per connection) block: with remote user
+ * databases, keep nscd/sssd caching.
  *
- *   request  {"op":"…", "id":ANY?, …}      "id" (a string, an integer or null) is echoed back
- *   reply    {"ok":true, "id":…, …}
- *            {"ok":false, "id":…, "error":{"code":"…", "errno":N, "name":"ENOENT",
- *                                          "message":"…"}}
- *
- * Error codes (the word comes first, the errno name is the detail, the message says what to do):
- *   bad_request  malformed JSON, not an object, invalid UTF-8, nesting deeper than SRV_MAX_DEPTH
- *                (checked before parsing), duplicate keys, unknown op, missing or bad fields
- *   forbidden    the peer's roles do not allow the op (recorded as an access entry with
- *                "allowed":false); a peer with no role at all is closed after this reply.
- *                Also (EPERM) what the rules forbid: copy-out without an approval, the
- *                purge of a clip that is kept (daemon/server/copy.c)
- *   not_found    no such entry, no checkpoint at that size, no original with that hash
- *   too_large    a request line over max_request_bytes: the reply is sent, then the
- *                connection is closed (the rest of the line cannot be trusted to be framed)
- *   timeout      no complete request within idle_timeout: the reply is sent, then closed
- *   busy         more than max_clients connections, or than max_clients_per_user from the
- *                peer's uid (EUSERS both): the new one gets this line and is closed
- *   unavailable  not yet possible: an entry not yet covered by a signed checkpoint, the
- *                daemon stopping, or a read of evidence while the log cannot record it (its
- *                last append failed: unrecordable())
- *   internal     anything else (the log database failed, out of memory); logged too
- *
- * Operations (roles: R = reviewer, auditor, operator or approver; "access" = recorded):
- *   status                                     any role
- *     size, checkpoint {size, note} or null, pipeline (pipe_stats), zones [{name, path, kind,
- *     waiting}], server counters, uptime_s, started_at, index {scanned, caught_up}, open {late,
- *     unknown_time, damaged_unreported}: the cheap part of the open compliance items, counted
- *     from the index (continuity gaps and remote-duty recomputation are issue 5's `review`).
- *     scrub: the scrubber's state, last pass and open alarms (scrub_status(), scrub.h).
- *   entry {index}                              R, access     -> index, entry (parsed)
- *   proof {index, size?} | {sha256}            R, access     -> index, size, proof (the
- *     tlog-proof@v1 text); size defaults to the newest signed checkpoint; by sha256 the file's
- *     first logged entry (TLOG_KEY_FILE)
- *   consistency {old, new?}                    R             -> old, new, consistency (the
- *     custody-consistency/1 text); new defaults to the newest signed size
- *   checkpoint {size?}                         R             -> size, checkpoint (signed note)
- *   log {since?, before?, zone?, device?, officer?, type?, limit?}   R, access
- *     -> entries [{index, entry}] newest first, scanned, truncated, next_before.  since is an
- *     RFC 3339 time (compared with ingested_at or at) or an entry index (inclusive); before an
- *     index (exclusive, for paging).  limit default 100, at most 1000.  At most SRV_SCAN_MAX
- *     entries are looked at per request and at most SRV_LOG_REPLY_MAX entry bytes returned;
- *     "truncated":true and next_before say where to go on.  A time bound also stops the scan
- *     after 1,000 consecutive entries more than 10 minutes older than since (entries are
- *     appended roughly, not strictly, in time order: see daemon/server/read.c).
- *   annotate {kind, fields…}                   see daemon/server/annotate.c; answered with its index
- *     once committed
- *   verify {fingerprint}                       R, access     see daemon/server/verify.c
- *   review {case}                              R, access     see daemon/server/rules.c
- *   report {from, to} | {year} | {open:true}   R             see daemon/server/rules.c
- *   scrub {now?}                               operators     -> started (a pass started
- *     now), scrub (the scrubber's state, as in status); see scrub.h
- *   copy-out {index}                           R, access     -> index, entry, approval,
- *     authority, size, and the original's descriptor (SCM_RIGHTS); operators, or the grantee
- *     of an approval; see daemon/server/copy.c
- *   retention {limit?}                         R, access     -> due, kept, counts; see
- *     daemon/server/copy.c
- *   purge {index, reason?}                     operators     -> index (the purge entry),
- *     entry, removed, finished; see daemon/server/copy.c
- *
- * Access records (SPEC §3 `access`): every allowed read of evidence (entry, proof, log,
- * verify) and every refusal appends {"v":1, "type":"access", "by":"alice(uid 1001)",
- * "uid":1001, "op":"…", "target":…, "at":"RFC 3339", "allowed":true|false} plus, when the
- * request revealed originals, "entries":[indexes] (for `review`'s "who accessed the clips")
- * and, for verify, "result".  target is the index, "sha256:HEX", the log filter object, or
- * for a refusal what the request named (its kind, index or hash).  They are handed to
- * pipe_append() before the reply is sent and not waited for.  status, checkpoint and
- * consistency read no evidence and are not recorded.
- *
- * Peers and roles: SO_PEERCRED (pid, uid, gid) and SO_PEERGROUPS (supplementary groups, Linux
- * 4.13) on the accepted socket.  cfg [socket] operators/reviewers/auditors/approvers name
- * groups (lists separated by commas or spaces), resolved with getgrnam_r() at start and again
- * when main.c swaps in a new cfg (SIGHUP); a group that does not exist is logged and gives
- * nobody that role.  uid 0 and the daemon's own uid are operators.  The peer's user name
- * (getpwuid_r(), once per connection) goes into "by": "alice(uid 1001)".  NSS lookups block:
- * with remote user databases, keep nscd/sssd caching.
- *
- * Limits (STYLE §12.3): max_request_bytes per line; max_clients connections, of which the last
- * SRV_OPERATOR_RESERVE (a sixteenth) only operators may take, so that anyone else's flood of
- * connections cannot lock them out, and at most max_clients_per_user from one uid (operators
- * excepted), so that one reviewer cannot lock the others out either (more are told "busy" at
- * once, with a write that cannot block, and closed: a flood costs nothing past its accept());
- * the count per uid is a record in a small hash table (s->users), made by the uid's first
- * connection and freed with its last, so an accept costs a short chain walk, not a walk of
- * the clients; an idle timer per client, restarted by
- * every complete request and stopped while a reply is pending, so a slow writer (a slowloris)
- * is closed after idle_timeout whatever it trickles; SRV_MAX_PENDING_OUT bytes of queued
- * replies per client (a client that does not read is closed; one reply larger than that may
- * be queued at a time beside them: its size is bounded by its operation's own limits, e.g. a
- * review's 10,000 clips, accesses and annotations); a write error closes the
- * client.  Refusals are recorded at most SRV_REFUSALS_PER_S per second and
- * SRV_REFUSALS_PER_CLIENT per connection; the rest are counted and logged.
- *
- * The socket: srv_new() binds cfg->socket_path itself (socket(), bind(), chmod 0660, listen(),
- * then uv_pipe_open()).  Until the chmod, the umask applies (the unit's UMask=0027 makes it
- * 0750: nobody but the owner can connect), and nobody can connect before listen() anyway.
- * A file already at the path is removed only when it is a socket and connecting to it is
- * refused (ECONNREFUSED: a stale socket of a daemon that died); one that answers is another
- * custodyd (-EADDRINUSE), and anything that is not a socket is left alone (-EEXIST).  The
- * socket's group is systemd's business (the unit's Group= and RuntimeDirectory=): this file
- * does not chown.
- *
- * Shutdown: srv_close() stops listening, closes every client and unlinks the socket; it
- * finishes once every handle is closed and every annotate commit callback has come back, so
- * call it while the pipeline still runs (before pipe_stop()). */
+ * The socket: srv_new() binds it itself (socket(), bind(), chmod 0660, listen()).  Until the
+ * chmod the umask applies (the unit's UMask=0027), and nobody can connect before listen()
+ * anyway.  A file already at the path is removed only when it is a socket that refuses
+ * connections (a daemon that died); its group is systemd's business (Group=,
+ * RuntimeDirectory=).  srv_close() finishes once every handle is closed and every commit
+ * callback has come back, so call it while the pipeline still runs (before pipe_stop()). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
