@@ -1,6 +1,7 @@
-/* custodyctl: the client of custodyd's socket (SPEC §2, §5, §8), for reviewers, auditors and
- * operators.  One request per run: it connects, sends one JSON line, reads one JSON line, and
- * prints it for people (default) or as it came (--json).
+/* custodyctl: the client of custodyd's socket (docs/programs.md; the requests:
+ * docs/protocol.md), for reviewers, auditors and operators.  One request per run: it connects,
+ * sends one JSON line, reads one JSON line, and prints it for people (default) or as it came
+ * (--json).
  *
  * Where things come from: the socket is --socket, else $CUSTODY_SOCKET, else [socket] path of
  * --config FILE or of /etc/custody/custody.conf when that file is readable, else

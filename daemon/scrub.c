@@ -985,7 +985,7 @@ static void run_pass(struct scrub *s)
 		   s->cur.altered.n + (size_t)s->cur.altered.unlisted, s->cur.purged, s->cur.bytes);
 }
 
-/* The `scrub` entry of the finished pass @p (SPEC §3). */
+/* The `scrub` entry of the finished pass @p (docs/log.md). */
 static json_t *pass_entry(const struct pass *p)
 {
 	json_t *e = json_pack("{s:i, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "v", 1,

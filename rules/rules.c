@@ -1,4 +1,4 @@
-/* rules.c: the office's rules over logged facts (SPEC §6, §7).  Pure; any thread.
+/* rules.c: the office's rules over logged facts (docs/rules.md).  Pure; any thread.
  *
  * DESIGN
  *
@@ -252,9 +252,9 @@ void rules_clip_status(const struct rules_book *b, const struct rules_clip *c,
 
 	st.late_storage = first_naming(b, c->index, RULES_LATE_STORAGE);
 	st.damage_report = first_naming(b, c->index, RULES_DAMAGE_REPORT);
-	/* Remote duty (SPEC §6): a declaration covering the recording, and the original stored
-	 * within storage_deadline of the return.  The first such declaration (by index) is the
-	 * one named.  A clip custodyd already logged on_time_remote (declared before it
+	/* Remote duty (docs/rules.md): a declaration covering the recording, and the original
+	 * stored within storage_deadline of the return.  The first such declaration (by index)
+	 * is the one named.  A clip custodyd already logged on_time_remote (declared before it
 	 * arrived) is looked up the same way, only to name the declaration. */
 	if ((c->storage == RULES_LATE || c->storage == RULES_ON_TIME_REMOTE) &&
 	    c->start_us != RULES_NOTIME && c->end_us != RULES_NOTIME && !c->future) {

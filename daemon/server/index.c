@@ -19,7 +19,7 @@
  *     a wrong answer.  The hash is SipHash-2-4 (libsodium crypto_shorthash) with a random
  *     per-process key, because file names are chosen by whoever drops files;
  *   - the ingest entries stored late or with an unknown time, and the damaged ones;
- *   - for the rules (issue 5: review, report, retention, copy-out): every original as a
+ *   - for the rules (docs/rules.md: review, report, retention, copy-out): every original as a
  *     struct srv_clip (136 bytes, and a 16-byte claim of its SHA-256; device, officer and zone
  *     interned once as 32-bit ids), the purge entries that removed one, and who accessed which
  *     clip: one 28-byte struct srv_access_ref per (access entry, clip it named by index, by

@@ -1,5 +1,5 @@
-/* daemon/server/rules.c: `review` and `report` (SPEC §6, §7; the answers: docs/review-format.md).  Loop
- * thread, except the *_run halves, which run on libuv's pool.
+/* daemon/server/rules.c: `review` and `report` (docs/rules.md; the answers:
+ * docs/review-format.md).  Loop thread, except the *_run halves, which run on libuv's pool.
  *
  * DESIGN
  *

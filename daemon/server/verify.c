@@ -1,4 +1,4 @@
-/* daemon/server/verify.c: `verify` (SPEC §5): is this clip one of ours?  Loop thread only.
+/* daemon/server/verify.c: `verify` (docs/protocol.md): is this clip one of ours?  Loop thread only.
  *
  * Request: {"op":"verify", "fingerprint":{
  *     "sha256":HEX, "size":N?, "name":"clip.mp4"?, "duration_us":N?, "container":"…"?,

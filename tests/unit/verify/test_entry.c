@@ -1,4 +1,4 @@
-/* Unit tests for verify/entry.c: the canonical form of log entries (SPEC §3).
+/* Unit tests for verify/entry.c: the canonical form of log entries (docs/log.md).
  *
  * Each accepted input is checked byte for byte against the expected canonical text, and the
  * canonical text is fed back in to prove the form is a fixed point.  Each rejection is checked
@@ -132,7 +132,8 @@ static void test_key_order_utf8(void **state)
 {
 	(void)state;
 	/* RFC 8785 §3.2.3's sorting example.  In UTF-8 byte order U+1F600 (f0 9f 98 80) comes
-	 * after U+FB33 (ef ac b3); RFC 8785 (UTF-16 order) puts it before.  SPEC §3 says bytes. */
+	 * after U+FB33 (ef ac b3); RFC 8785 (UTF-16 order) puts it before.  docs/log.md says
+	 * bytes. */
 	canon_eq("{\"\\u20ac\":\"Euro Sign\",\"\\r\":\"Carriage Return\",\"\\ufb33\":\"Hebrew "
 		 "Letter Dalet With Dagesh\",\"1\":\"One\",\"\\ud83d\\ude00\":\"Emoji: Grinning "
 		 "Face\",\"\\u0080\":\"Control\",\"\\u00f6\":\"Latin Small Letter O With "
