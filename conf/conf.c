@@ -28,7 +28,11 @@
  *
  * Reentrant: all state lives in struct load on the caller's stack, and inih's stack build keeps
  * none.  Never logs, so the caller decides who hears it: the first error goes to it as -E... plus
- * err_detail. */
+ * err_detail.
+ *
+ * One file because every part (the value parsers, the line reader, the section and key
+ * handlers, the checks across keys) works on the private cfg_keys[] table and struct load;
+ * splitting would export both (the unit test #includes this file to walk the table). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

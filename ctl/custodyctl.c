@@ -19,7 +19,11 @@
  * Exit status: 0 success (for verify: exact, remux or excerpt, and the proof verified); 1 a
  * check failed (unknown, altered, not verified), not found, or forbidden; 2 usage or system
  * error (bad arguments, unreadable file, the daemon not reachable).  Errors are one line on
- * stderr. */
+ * stderr.
+ *
+ * One file because it is one program whose commands are each a few dozen lines over the same
+ * connection, request and printing helpers (request(), print_entry_line()); the renderers that
+ * stand on their own are ctl/review.c and ctl/html.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -31,7 +31,11 @@
  * (ingest entries, annotations, access records) into one transaction, signs checkpoints at
  * most every checkpoint_interval, and reports back through a uv_async_t (Redis bio.c, h2o
  * multithread.c).  A job is owned by exactly one thread at a time: loop -> pool -> loop ->
- * writer -> loop -> pool -> loop. */
+ * writer -> loop -> pool -> loop.
+ *
+ * One file because a job passes between the loop, the pool and the writer thread (struct job
+ * and struct pipeline, private here) and the order of its steps is the guarantee above; in one
+ * file each hand-off and its owner can be checked against that order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

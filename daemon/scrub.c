@@ -38,7 +38,11 @@
  *
  * Threads: scrub_*() run on the loop thread; scrub_main() and everything it calls on the scrub
  * thread, which owns `cur` and `last` and changes them only under mtx, so that status reads a
- * consistent copy. */
+ * consistent copy.
+ *
+ * One file because the scrub thread, its state file and the loop-side calls share struct scrub
+ * and the rule that only the thread changes `cur` and `last`, under mtx; splitting would export
+ * the struct and spread that rule over files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -42,7 +42,12 @@
  *
  * SHA-256 is libcrypto's EVP (the CPU's SHA instructions); the implementation is fetched once
  * per process (OpenSSL 3 would otherwise look it up by name for every packet), each thread
- * keeps its own contexts, and libcrypto's per-thread error queue is drained where it failed. */
+ * keeps its own contexts, and libcrypto's per-thread error queue is drained where it failed.
+ *
+ * One file because the demux, the hash thread and the container checks share the private struct
+ * demux and struct file_hash (the TS sync check runs in the hash thread, the end checks report
+ * through damage()), and the libav log callback hands messages to that same demux; splitting
+ * would move these structs into ingest-internal.h for no second user. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -17,7 +17,11 @@
  * A report is an accumulator: the caller feeds it clips one at a time (custodyd does that in
  * slices from its loop), it keeps counters per device and officer and a 40-byte span per clip
  * for continuity, and rules_report_json() sorts the spans and finds the gaps (custodyd runs
- * that on a worker thread). */
+ * that on a worker thread).
+ *
+ * One file because the status, the gaps, the review and the report all read struct rules_book,
+ * which is opaque and defined only here, and build their JSON with the same helpers (struct jb,
+ * the open items, the verdict); splitting would export the book. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -28,7 +28,12 @@
  * handed to the client's connection, "abandoned" when the client left before.  Refusals are
  * recorded every time, not rate-limited like the dispatcher's: the peer has a role, and an
  * attempt to copy beyond one's authority is exactly what the rule wants on record.  A refusal
- * is answered `forbidden` (EPERM). */
+ * is answered `forbidden` (EPERM).
+ *
+ * One file because copy-out, retention and purge decide who may have an original and whether it
+ * must be kept: they share the lookups of the notes that name an entry (note_names(),
+ * notes_naming()), and purge applies clip_kept() and open_items() exactly as retention reports
+ * them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -40,7 +40,11 @@
  * Limits: entries with an index of 2^32 or more are not indexed (counted in `skipped`), nor
  * access refs beyond 2^32 or strings beyond 2^32 - 1.  The server's own annotations are added
  * when their commit callback fires (so a `verify` right after an `annotate` sees it) and
- * skipped when the scan reaches them. */
+ * skipped when the scan reaches them.
+ *
+ * One file because it is the only writer of struct srv_index (claims, interned strings, notes,
+ * clips, access tallies), and its slot tables and string interning are helpers of that one
+ * structure; the other files of daemon/server/ only read it through srv__index_*(). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -53,7 +53,10 @@
  *
  * Work per request is bounded by the request: two TLOG_KEY_PACKET lookups per key packet sent
  * (about 0.1 µs each), at most 64 hits looked at per key, and a few entry reads.  The answer
- * is recorded as an access entry (target "sha256:HEX", result, entries). */
+ * is recorded as an access entry (target "sha256:HEX", result, entries).
+ *
+ * One file because it is one operation: the request's fingerprint (struct vfp), the matchers
+ * and the proof cache (struct srv_vcache) are used by nothing else. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

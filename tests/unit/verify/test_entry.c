@@ -3,7 +3,10 @@
  * Each accepted input is checked byte for byte against the expected canonical text, and the
  * canonical text is fed back in to prove the form is a fixed point.  Each rejection is checked
  * for its code and for a message that names the problem, since users read these.  A seeded
- * random round trip compares our writer with jansson's parser and with jansson's own dumper. */
+ * random round trip compares our writer with jansson's parser and with jansson's own dumper.
+ *
+ * One file because it is the one test executable of verify/entry.c (meson runs each in its own
+ * process), and every test goes through canon_eq() and canon_err_n(). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
