@@ -1,7 +1,7 @@
 #pragma once
 /* Fault injection for tests/fault/: FAULT_POINT("name") marks an instant where a crash must
- * lose no evidence (SPEC §9).  In a build with CUSTODY_FAULT_INJECTION defined (only the test
- * daemon custodyd-fault, see tests/fault/meson.build) the process kills itself with SIGKILL
+ * lose no evidence (docs/ingest.md).  In a build with CUSTODY_FAULT_INJECTION defined (only the
+ * test daemon custodyd-fault, see tests/fault/meson.build) the process kills itself with SIGKILL
  * there when $CUSTODY_FAULT names the point, at its first hit or, with $CUSTODY_FAULT_AFTER=N,
  * at its Nth.  In every other build the macro compiles to nothing, so the shipped daemon holds
  * neither the code nor the names.

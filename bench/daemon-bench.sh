@@ -1,5 +1,5 @@
 #!/bin/bash
-# daemon-bench: issue 4's figures for bench/RESULTS.md: a real custodyd, end to end.
+# daemon-bench: the daemon's figures for bench/RESULTS.md: a real custodyd, end to end.
 #
 #   CUSTODYD=… CUSTODYCTL=… CUSTODY_LOG=… CUSTODY_VERIFY=… [DAEMON_VERIFY_LOAD=…] \
 #       bench/daemon-bench.sh [DIR]

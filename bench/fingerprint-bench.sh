@@ -1,5 +1,5 @@
 #!/bin/bash
-# fingerprint-bench: issue 3's figures for bench/RESULTS.md.
+# fingerprint-bench: the fingerprinting figures for bench/RESULTS.md.
 #
 #   CUSTODY_VERIFY=build/verify/custody-verify/custody-verify bench/fingerprint-bench.sh [DIR]
 #

@@ -1,5 +1,5 @@
 #!/bin/bash
-# soak: issue 6's soak for bench/RESULTS.md.  A real custodyd takes SMALL (10,000) small clips
+# soak: the soak for bench/RESULTS.md.  A real custodyd takes SMALL (10,000) small clips
 # and LARGE (50) large ones while CLIENTS (64) connections verify without pause and the
 # scrubber re-hashes the store again and again; RSS and descriptors are sampled every second.
 #

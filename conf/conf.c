@@ -1,4 +1,4 @@
-/* conf.c: the daemon's configuration (SPEC §10), read with inih.
+/* conf.c: the daemon's configuration (docs/config.md), read with inih.
  *
  * DESIGN
  * Every key lives in one table, cfg_keys[] (after Redis config.c static_configs[]): section,
@@ -27,7 +27,12 @@
  * take "/srv/dock # main" as a path.
  *
  * Reentrant: all state lives in struct load on the caller's stack, and inih's stack build keeps
- * none.  Never logs (STYLE §7): the first error goes to the caller as -E... plus err_detail. */
+ * none.  Never logs, so the caller decides who hears it: the first error goes to it as -E... plus
+ * err_detail.
+ *
+ * One file because every part (the value parsers, the line reader, the section and key
+ * handlers, the checks across keys) works on the private cfg_keys[] table and struct load;
+ * splitting would export both (the unit test #includes this file to walk the table). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -111,8 +116,9 @@ struct cfg_key {
 #define GKEY(sec, key, ty, field, ...) KEY(sec, struct cfg, key, ty, field, __VA_ARGS__)
 #define ZKEY(key, ty, field, ...) KEY(ZONE, struct cfg_zone, key, ty, field, __VA_ARGS__)
 
-/* The one table (STYLE §8).  conf/custody.conf documents each of these with its default; the
- * unit test checks that it does, and that each default parses and is within its bounds. */
+/* The one table, so that each key's default and bounds are in one place.  conf/custody.conf
+ * documents each of these with its default; the unit test checks that it does, and that each
+ * default parses and is within its bounds. */
 static const struct cfg_key cfg_keys[] = {
     GKEY(LOG, "origin", NAME, origin, .required = true,
 	 .hint = "the checkpoint origin line and key name, e.g. origin = office.example/custody"),

@@ -1,5 +1,5 @@
 #pragma once
-/* The daemon's configuration (SPEC §10): one INI file, parsed by inih, every key in one table
+/* The daemon's configuration (docs/config.md): one INI file, parsed by inih, every key in one table
  * with its default and bounds (after Redis config.c's static_configs[]).  Unknown sections and
  * keys are errors; errors cite file:line.  Used by custodyd (at start and on SIGHUP) and by
  * custodyctl (socket path, verifier key).  Reentrant; a struct cfg is immutable once loaded,
@@ -90,7 +90,7 @@ struct cfg {
  * path, a zone inside the store) it cites the later of the two lines, and the message names
  * both keys with both lines ("(line 6)", or "(default)" for a key left unset).
  * Checks: known sections and keys only, each section and each key at most once (zones by
- * name); inih syntax; durations as N with s/m/h/d (SPEC §10) within bounds; integers within
+ * name); inih syntax; durations as N with s/m/h/d within bounds; integers within
  * bounds; kind dock|upload; device_clock a known time zone; required keys present; paths
  * absolute; zone paths distinct and not nested, not inside the store or state (nor those
  * inside a zone), and no key file or socket inside a zone; at least one zone; [socket]

@@ -1,6 +1,7 @@
-/* custodyctl: the client of custodyd's socket (SPEC §2, §5, §8), for reviewers, auditors and
- * operators.  One request per run: it connects, sends one JSON line, reads one JSON line, and
- * prints it for people (default) or as it came (--json).
+/* custodyctl: the client of custodyd's socket (docs/programs.md; the requests:
+ * docs/protocol.md), for reviewers, auditors and operators.  One request per run: it connects,
+ * sends one JSON line, reads one JSON line, and prints it for people (default) or as it came
+ * (--json).
  *
  * Where things come from: the socket is --socket, else $CUSTODY_SOCKET, else [socket] path of
  * --config FILE or of /etc/custody/custody.conf when that file is readable, else
@@ -18,7 +19,11 @@
  * Exit status: 0 success (for verify: exact, remux or excerpt, and the proof verified); 1 a
  * check failed (unknown, altered, not verified), not found, or forbidden; 2 usage or system
  * error (bad arguments, unreadable file, the daemon not reachable).  Errors are one line on
- * stderr. */
+ * stderr.
+ *
+ * One file because it is one program whose commands are each a few dozen lines over the same
+ * connection, request and printing helpers (request(), print_entry_line()); the renderers that
+ * stand on their own are ctl/review.c and ctl/html.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -21,7 +21,11 @@
  * - The review is rendered as it is: missing or ill-typed fields show as "—", never an error;
  *   only the file can fail.  It is written to a temporary file beside the target, fsynced and
  *   renamed, as every file custody writes for others.
- * Any thread: no state outside the call. */
+ * Any thread: no state outside the call.
+ *
+ * One file because it writes one page: the timelines, the tables and the legend share the
+ * loaded clips and gaps (struct clip, struct gap), the status patterns and the escaping
+ * (put_text()), and only ctl_review_html() is exported. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

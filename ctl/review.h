@@ -2,7 +2,7 @@
 /* custodyctl's rendering of the `review` and `report` answers (docs/review-format.md) for
  * people (text) and spreadsheets (CSV).  ctl/review.c; no socket, no libuv: each
  * function only formats an object it is given, writing to a stdio stream owned by the caller.
- * The HTML page of a review is ctl/html.c (ctl_review_html(), declared in ctl-html.h,
+ * The HTML page of a review is ctl/html.c (ctl_review_html(), declared in ctl/html.h,
  * included here so that custodyctl needs one header for the three forms). */
 
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* custodyd: the unattended daemon (SPEC §1, §2).
+/* custodyd: the unattended daemon (docs/programs.md).
  *
  * main() loads the config, opens the log (creating it on the first start, and refusing to
  * start when it is missing or does not extend the published checkpoint: open_log()), the
@@ -253,7 +253,7 @@ static void find_probe(struct daemon *d)
 	snprintf(d->probe_path, sizeof(d->probe_path), "custody-probe");
 }
 
-/* ---- the log at startup: never a new one over evidence (SPEC §9) ------------------------- */
+/* ---- the log at startup: never a new one over evidence (docs/log.md) --------------------- */
 
 /* What <state>/checkpoint, the last checkpoint custodyd published, says.  Auditors may hold
  * it, so a log that does not extend it is not the log they trust. */

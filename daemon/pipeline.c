@@ -1,7 +1,7 @@
 /* pipeline.c: ingest jobs on the libuv pool, and the one log-writer thread.
  *
  * DESIGN
- * "Never lose evidence" (SPEC §9) fixes the order of every ingest:
+ * "Never lose evidence" (docs/ingest.md) fixes the order of every ingest:
  *   1. store   the bytes become an original in the store, durable (store_put_fd() copies and
  *              hashes in one pass; on the store's filesystem store_stage() moves the file into
  *              staging with a durable note of its zone and name, then it is hashed and linked);
@@ -31,7 +31,11 @@
  * (ingest entries, annotations, access records) into one transaction, signs checkpoints at
  * most every checkpoint_interval, and reports back through a uv_async_t (Redis bio.c, h2o
  * multithread.c).  A job is owned by exactly one thread at a time: loop -> pool -> loop ->
- * writer -> loop -> pool -> loop. */
+ * writer -> loop -> pool -> loop.
+ *
+ * One file because a job passes between the loop, the pool and the writer thread (struct job
+ * and struct pipeline, private here) and the order of its steps is the guarantee above; in one
+ * file each hand-off and its owner can be checked against that order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -806,7 +810,7 @@ nomem:
 }
 
 /* The fields only the daemon knows: where it came from, when it was stored, where it is,
- * and the storage deadline (SPEC §6).  @end_us is the recording end, or < 0 when unknown. */
+ * and the storage deadline (docs/rules.md).  @end_us is the recording end, or < 0 when unknown. */
 static int finish_entry(struct pipeline *p, struct job *j, json_t *entry, int64_t end_us,
 			bool future, uint64_t stored_us)
 {
@@ -817,7 +821,7 @@ static int finish_entry(struct pipeline *p, struct job *j, json_t *entry, int64_
 
 	format_time(stored_us, at);
 	if (end_us < 0 || future) {
-		/* No trustworthy time: open until explained (issue 5 adds the explanations). */
+		/* No trustworthy time: open until a late_storage annotation explains it. */
 		storage = "unknown_time";
 	} else {
 		uint64_t due = (uint64_t)end_us + cfg->storage_deadline_ms * 1000;
@@ -920,7 +924,7 @@ fail:
 
 /* ---- the writer thread ---- */
 
-/* Turn job @j's entry into the `duplicate` entry of its arrival (SPEC §3): bytes that entry
+/* Turn job @j's entry into the `duplicate` entry of its arrival (docs/log.md): bytes that entry
  * @of holds arrived again.  Writer thread. */
 static int duplicate_entry(struct job *j, uint64_t of, struct err_detail *reterr)
 {
@@ -1121,7 +1125,7 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 				continue;
 			}
 			/* Content logged by an entry in force, or earlier in this batch: this
-			 * arrival is recorded as a `duplicate` of it (SPEC §3). */
+			 * arrival is recorded as a `duplicate` of it (docs/log.md). */
 			found = entry_in_force(d->log, j->sha256, UINT64_MAX, &live, &it->err);
 			if (found < 0) {
 				it->status = found;

@@ -37,7 +37,7 @@ typedef void (*pipe_append_cb)(void *opaque, int status, uint64_t index,
  * checked (vfy_entry_dump) on the writer thread.  @cb may be NULL. */
 void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, void *opaque);
 
-/** A remote_duty declaration (SPEC §6) the server has indexed: from now on a clip it covers
+/** A remote_duty declaration (docs/rules.md) the server has indexed: from now on a clip it covers
  * that would be late is logged on_time_remote with "remote_duty": @index.  Declarations made
  * after a clip was logged change only what reviews and reports say (rules/rules.h).  Times
  * in µs since the epoch; @device or @officer may be NULL. */
@@ -88,7 +88,7 @@ void pipe_stats(const struct pipeline *p, struct pipe_stats *ret);
 
 /** Whether the log's last append failed: its -errno (-ENOSPC: the state file system is full),
  * or 0 when it succeeded.  The server refuses reads of evidence meanwhile, as they could not be
- * recorded (SPEC §3: every read of evidence is); the next append that succeeds clears it.
+ * recorded (docs/log.md: every read of evidence is); the next append that succeeds clears it.
  * Any thread. */
 int pipe_log_failing(struct pipeline *p);
 
@@ -100,7 +100,7 @@ void pipe_stop(struct pipeline *p, void (*done)(void *opaque), void *opaque);
 struct pipeline *pipe_free(struct pipeline *p);
 
 /* Lookup keys the pipeline records with each ingest or damaged entry (tlog_append_keyed()), for
- * the server's `verify` (SPEC §5).  Integers in @extra are little-endian.
+ * the server's `verify` (docs/log.md).  Integers in @extra are little-endian.
  *   TLOG_KEY_FILE    the file's SHA-256; extra unused (zero)
  *   TLOG_KEY_STREAM  each stream's digest; extra[0..3] stream index, extra[4..11] packet count
  *   TLOG_KEY_PACKET  each video key packet's SHA-256; extra[0..3] stream index, extra[4..11]

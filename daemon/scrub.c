@@ -38,7 +38,11 @@
  *
  * Threads: scrub_*() run on the loop thread; scrub_main() and everything it calls on the scrub
  * thread, which owns `cur` and `last` and changes them only under mtx, so that status reads a
- * consistent copy. */
+ * consistent copy.
+ *
+ * One file because the scrub thread, its state file and the loop-side calls share struct scrub
+ * and the rule that only the thread changes `cur` and `last`, under mtx; splitting would export
+ * the struct and spread that rule over files. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -985,7 +989,7 @@ static void run_pass(struct scrub *s)
 		   s->cur.altered.n + (size_t)s->cur.altered.unlisted, s->cur.purged, s->cur.bytes);
 }
 
-/* The `scrub` entry of the finished pass @p (SPEC §3). */
+/* The `scrub` entry of the finished pass @p (docs/log.md). */
 static json_t *pass_entry(const struct pass *p)
 {
 	json_t *e = json_pack("{s:i, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "v", 1,

@@ -1,5 +1,5 @@
 #pragma once
-/* The scrubber (SPEC §3 `scrub`, §9): re-hashes every original in the store against its
+/* The scrubber (its `scrub` entry: docs/log.md): re-hashes every original in the store against its
  * entry, on its own thread, at most cfg->scrub_rate bytes per second.
  *
  * A pass covers the originals of the log's `ingest` and `damaged` entries below the log's size

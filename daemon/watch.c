@@ -73,6 +73,11 @@
  * Bounds.  At most WATCH_MAX_FILES file records and WATCH_MAX_DIRS folder records; past that,
  * new entries are not tracked (logged once) and are found by a later rescan once there is room.
  * Each inotify read callback handles at most WATCH_EVENT_READS buffers and yields.
+ *
+ * One file because the scan, the inotify events, the settle tick and the zone reload all change
+ * the same private records (struct watch, wzone, wdir, wfile, in the hash tables and lists
+ * above, which serve only them), and the order of those changes is what this comment describes;
+ * splitting would export them.
  */
 #include <dirent.h>
 #include <errno.h>

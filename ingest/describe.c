@@ -1,4 +1,4 @@
-/* describe.c: a fingerprint as the fields of its log entry (SPEC §3 "ingest" and "damaged").
+/* describe.c: a fingerprint as the fields of its log entry ("ingest" and "damaged" in docs/log.md).
  *
  * DESIGN
  * The daemon's writer thread and custody-verify both print entries from this one function, so

@@ -6,7 +6,7 @@
  * - the caller's thread demuxes through libavformat on a custom AVIOContext (read and seek
  *   callbacks over pread(), AVSEEK_SIZE answered from the fstat() size).  Every packet
  *   av_read_frame() returns is hashed with SHA-256 and its hash fed into its stream's running
- *   SHA-256 (SPEC §3 "Per-stream digest");
+ *   SHA-256 (the per-stream digest of docs/log.md);
  * - a second thread hashes the bytes in file order.  libavformat seeks (an MP4 whose moov is at
  *   the end, index reads), so the file hash cannot be fed from the demuxer's reads.
  * The second read of each block usually comes from the page cache.  If the thread cannot be
@@ -42,7 +42,12 @@
  *
  * SHA-256 is libcrypto's EVP (the CPU's SHA instructions); the implementation is fetched once
  * per process (OpenSSL 3 would otherwise look it up by name for every packet), each thread
- * keeps its own contexts, and libcrypto's per-thread error queue is drained where it failed. */
+ * keeps its own contexts, and libcrypto's per-thread error queue is drained where it failed.
+ *
+ * One file because the demux, the hash thread and the container checks share the private struct
+ * demux and struct file_hash (the TS sync check runs in the hash thread, the end checks report
+ * through damage()), and the libav log callback hands messages to that same demux; splitting
+ * would move these structs into ingest-internal.h for no second user. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -346,7 +351,7 @@ static int refuse_io_open(AVFormatContext *s, AVIOContext **pb, const char *url,
 	return AVERROR(EPERM);
 }
 
-/* Translate a libav code once, here (STYLE §3). */
+/* Translate a libav code once, here: the rest of custody sees only -errno. */
 static int av_to_errno(int averr)
 {
 	switch (averr) {

@@ -1,8 +1,8 @@
 #pragma once
-/* Fingerprinting a media file (SPEC §3): the SHA-256 of its bytes, and through libavformat every
- * packet of every stream, hashed in demux order into one digest per stream, plus what the file
- * says about itself (container, duration, codecs, tags).  Damaged files are not errors: they
- * get a fingerprint that says damaged, with libavformat's words and what could be read.
+/* Fingerprinting a media file (docs/log.md): the SHA-256 of its bytes, and through libavformat
+ * every packet of every stream, hashed in demux order into one digest per stream, plus what the
+ * file says about itself (container, duration, codecs, tags).  Damaged files are not errors:
+ * they get a fingerprint that says damaged, with libavformat's words and what could be read.
  *
  * Synchronous and blocking: the daemon runs it on its worker threads, custody-verify on its
  * main thread.  No libuv, no logging (failures come back as -E… plus struct err_detail).
@@ -23,7 +23,8 @@ struct ing_recording;
 #define ING_HASH_LEN 32
 #define ING_NOTS INT64_MIN /* a timestamp or duration that is not known */
 
-/* Bounded work (STYLE §12.3): a file over any of these is reported damaged, not demuxed on. */
+/* Bounded work, whatever a file claims (docs/SECURITY.md): a file over any of these is
+ * reported damaged, not demuxed on. */
 struct ing_limits {
 	unsigned max_streams;     /* streams in the file; libavformat refuses to create more */
 	uint64_t max_packets;     /* packets of all streams together */
@@ -40,7 +41,8 @@ struct ing_limits {
 	{ .max_streams = 16, .max_packets = 20000000, .max_seconds = 900, .max_key_packets = 100000 }
 #define ING_LIMITS_DEFAULT ((struct ing_limits)ING_LIMITS_INIT)
 
-/* A key packet of a video stream: what the daemon indexes to recognise excerpts (SPEC §5). */
+/* A key packet of a video stream: what the daemon indexes to recognise excerpts (`verify`,
+ * docs/protocol.md). */
 struct ing_key_packet {
 	uint8_t hash[ING_HASH_LEN]; /* SHA-256 of the packet's data */
 	int64_t pts_us;             /* presentation time in microseconds, or ING_NOTS */
@@ -154,7 +156,7 @@ int ing_fingerprint_fd(int fd, const char *name, const struct ing_options *opts,
 /** Release @fp and everything it holds.  NULL is fine.  @return NULL. */
 struct ing_fingerprint *ing_fingerprint_free(struct ing_fingerprint *fp);
 
-/** The fields of the log entry for @fp (SPEC §3): "v", "type" ("ingest", or "damaged" with
+/** The fields of the log entry for @fp (docs/log.md): "v", "type" ("ingest", or "damaged" with
  * "error"), "size", "sha256", "container", "duration_us", "start_us", "streams" (each
  * {index, type, codec, packets, keyframes, digest} plus profile, width/height or
  * sample_rate/channels when known), "tags" (those present of creation_time, make, model,

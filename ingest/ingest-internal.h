@@ -1,5 +1,6 @@
 #pragma once
-/* Helpers shared by the files of ingest/ and nothing else (the double underscore, STYLE §4). */
+/* Helpers shared by the files of ingest/ and nothing else: cross-file but not exported, hence
+ * the double underscore. */
 
 #include <stddef.h>
 

@@ -1,8 +1,8 @@
 /* store.c: the content-addressed store of originals.
  *
  * DESIGN
- * Evidence must survive a crash at any instant (SPEC §9), so an original becomes visible under
- * its content name only when it is complete and durable:
+ * Evidence must survive a crash at any instant (docs/ingest.md), so an original becomes visible
+ * under its content name only when it is complete and durable:
  *   1. the bytes go to an anonymous O_TMPFILE in <root>/tmp (a named temp file where the
  *      filesystem lacks O_TMPFILE), hashed in the same pass as they are copied;
  *   2. fsync the file, fchmod 0440;

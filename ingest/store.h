@@ -1,5 +1,5 @@
 #pragma once
-/* The store of originals: content-addressed, read-only, never overwritten (SPEC §9).
+/* The store of originals: content-addressed, read-only, never overwritten (docs/design.md).
  *
  *   <root>/objects/ab/abcdef…   an original, named by the SHA-256 of its bytes, mode 0440
  *   <root>/staging/             files moved out of a drop zone on the same filesystem, waiting

@@ -1,4 +1,4 @@
-/* sandbox.c: custody-probe confines itself before it reads a byte of the media (issue 6 item 1).
+/* sandbox.c: custody-probe confines itself before it reads a byte of the media (docs/SECURITY.md).
  *
  * DESIGN
  * The probe runs FFmpeg's demuxers on files nobody vouches for, and libavformat has a long CVE

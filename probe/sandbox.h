@@ -1,5 +1,5 @@
 #pragma once
-/* The sandbox custody-probe puts itself in before it reads a byte of the media (issue 6 item 1),
+/* The sandbox custody-probe puts itself in before it reads a byte of the media (docs/SECURITY.md),
  * its tie to custodyd's life, and the exit codes through which the probe tells custodyd what
  * stopped it.  custodyd
  * includes this header only for those codes and limits; it never calls sandbox_enter(). */

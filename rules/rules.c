@@ -1,4 +1,4 @@
-/* rules.c: the office's rules over logged facts (SPEC §6, §7).  Pure; any thread.
+/* rules.c: the office's rules over logged facts (docs/rules.md).  Pure; any thread.
  *
  * DESIGN
  *
@@ -17,7 +17,11 @@
  * A report is an accumulator: the caller feeds it clips one at a time (custodyd does that in
  * slices from its loop), it keeps counters per device and officer and a 40-byte span per clip
  * for continuity, and rules_report_json() sorts the spans and finds the gaps (custodyd runs
- * that on a worker thread). */
+ * that on a worker thread).
+ *
+ * One file because the status, the gaps, the review and the report all read struct rules_book,
+ * which is opaque and defined only here, and build their JSON with the same helpers (struct jb,
+ * the open items, the verdict); splitting would export the book. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -252,9 +256,9 @@ void rules_clip_status(const struct rules_book *b, const struct rules_clip *c,
 
 	st.late_storage = first_naming(b, c->index, RULES_LATE_STORAGE);
 	st.damage_report = first_naming(b, c->index, RULES_DAMAGE_REPORT);
-	/* Remote duty (SPEC §6): a declaration covering the recording, and the original stored
-	 * within storage_deadline of the return.  The first such declaration (by index) is the
-	 * one named.  A clip custodyd already logged on_time_remote (declared before it
+	/* Remote duty (docs/rules.md): a declaration covering the recording, and the original
+	 * stored within storage_deadline of the return.  The first such declaration (by index)
+	 * is the one named.  A clip custodyd already logged on_time_remote (declared before it
 	 * arrived) is looked up the same way, only to name the declaration. */
 	if ((c->storage == RULES_LATE || c->storage == RULES_ON_TIME_REMOTE) &&
 	    c->start_us != RULES_NOTIME && c->end_us != RULES_NOTIME && !c->future) {

@@ -1,5 +1,5 @@
 #pragma once
-/* The office's rules over what the log holds (SPEC §6, §7, issue 5): a clip's storage status
+/* The office's rules over what the log holds (docs/rules.md): a clip's storage status
  * now (remote duty reclassifies, late_storage explains), its open items (late, unknown or
  * future time, damaged without a report), continuity (gaps between one device's consecutive
  * clips, explained by interruption annotations), the case review and the report figures of
@@ -19,7 +19,7 @@ struct json_t;
 
 #define RULES_NOTIME INT64_MIN
 
-/* Storage status words of SPEC §3 (the `storage` field of an entry). */
+/* Storage status words: the `storage` field of an ingest entry (docs/log.md). */
 enum rules_storage {
 	RULES_STORAGE_NONE = 0, /* not an ingest entry, or a word we do not know */
 	RULES_ON_TIME,
@@ -45,7 +45,7 @@ enum rules_integrity {
 /** "ok", "altered", "missing", "purged", or NULL for RULES_UNCHECKED. */
 const char *rules_integrity_name(unsigned integrity);
 
-/* Annotation kinds (SPEC §3; hold: issue 5 retention).  The numbers are custodyd's
+/* Annotation kinds (docs/log.md; hold: retention, docs/rules.md).  The numbers are custodyd's
  * SRV_NOTE_* too. */
 enum rules_note_kind {
 	RULES_INTERRUPTION = 1,
@@ -138,7 +138,7 @@ struct rules_status {
 	const struct rules_note *damage_report; /* the first damage_report naming it */
 };
 
-/** The status of @c now (SPEC §6):
+/** The status of @c now (docs/rules.md):
  *   - a clip logged late becomes on_time_remote when a remote_duty declaration of its device
  *     or officer covers its recording (from <= start, end <= to) and it was stored within
  *     storage_deadline of that declaration's returned_at (stored no later than returned_at +
@@ -168,7 +168,7 @@ struct rules_gap {
 /** Sort @spans by start, then index. */
 void rules_sort_spans(struct rules_span *spans, size_t n);
 
-/** The gaps on one device's timeline (SPEC §7): @spans (times known, sorted with
+/** The gaps on one device's timeline (docs/rules.md): @spans (times known, sorted with
  * rules_sort_spans()) are consecutive clips of @device; a gap is the time between the latest
  * end so far and the next start, when it is longer than split_tolerance (so overlapping clips
  * and a camera splitting its files leave none).  A gap is explained by an interruption

@@ -1,4 +1,4 @@
-/* entry.c: the canonical form of log entries (SPEC §3).
+/* entry.c: the canonical form of log entries (docs/log.md).
  *
  * DESIGN
  * An entry's bytes are what the Merkle leaf hashes, so two writers (the daemon's ingest path
@@ -8,7 +8,7 @@
  * at a NUL.  So parsing is jansson's and the writer below is ours: it walks the json_t once,
  * appending to one growing buffer.
  *
- * - Keys are sorted by their UTF-8 bytes (memcmp, a shorter prefix first), as SPEC §3 says.
+ * - Keys are sorted by their UTF-8 bytes (memcmp, a shorter prefix first), as docs/log.md says.
  *   This is not RFC 8785's order, which compares UTF-16 code units: the two differ only when
  *   sibling keys mix characters above U+FFFF with characters in U+E000..U+FFFF.  Each object's
  *   (key, length, value) triples go on one scratch stack shared by the whole walk and are
@@ -431,7 +431,7 @@ static int write_value(struct writer *w, json_t *j, unsigned depth)
 
 /* ---- the checks and the entry points ---- */
 
-/* "v" and "type" are what make an object an entry (SPEC §3). */
+/* "v" and "type" are what make an object an entry (docs/log.md). */
 static int check_header(const json_t *obj, struct err_detail *reterr)
 {
 	const json_t *v = json_object_get(obj, "v");

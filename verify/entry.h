@@ -1,5 +1,5 @@
 #pragma once
-/* Log entries: one UTF-8 JSON object in canonical form (SPEC §3): keys sorted by byte order, no
+/* Log entries: one UTF-8 JSON object in canonical form (docs/log.md): keys sorted by byte order, no
  * insignificant whitespace, integers only, strings escaped as RFC 8785 does (only '"', '\\' and
  * control characters are escaped: \b \t \n \f \r by name, the rest as \u00xx in lowercase hex).
  * Every entry has "v":1 and a non-empty string "type".  Parsing is jansson's; the canonical

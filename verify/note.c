@@ -15,7 +15,12 @@
  * memory (guard pages, locked, wiped by sodium_free()).  A signer keeps its secret key
  * PROT_NOACCESS and makes it readable only around crypto_sign_detached(), so that a stray read
  * anywhere else in the daemon faults instead of leaking the key.  Error messages about a signer
- * key never quote its fields: in a malformed key string they may hold secret base64. */
+ * key never quote its fields: in a malformed key string they may hold secret base64.
+ *
+ * One file because key generation, the signer and the verifier keys share the key-string code
+ * (split_key(), key_id()) and the secret-key handling of struct vfy_signer, which is opaque and
+ * defined only here, and checkpoints are opened through the same strict note parser
+ * (note_open()); splitting would export all three. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* proof.c: the proof files auditors carry away (SPEC §4).
+/* proof.c: the proof files auditors carry away (docs/log.md).
  *
  * A tlog-proof@v1 file is line-oriented text; it is parsed strictly (C2SP tlog-proof: exact
  * header, optional `extra`, `index` without leading zeros, one padded base64 hash a line, an

@@ -1,5 +1,5 @@
 #pragma once
-/* The proof files auditors take away (SPEC §4): C2SP tlog-proof@v1 inclusion proofs carrying
+/* The proof files auditors take away (docs/log.md): C2SP tlog-proof@v1 inclusion proofs carrying
  * the entry in their `extra` line, and custody-consistency/1 JSON consistency proofs.  Parsing,
  * formatting and full offline verification; no database.  Reentrant. */
 

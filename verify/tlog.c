@@ -24,7 +24,12 @@
  *
  * Durability: commits are synchronous (no MDB_NOSYNC / MDB_NOMETASYNC), so a returned append
  * survives a crash, and LMDB's copy-on-write pages mean a crash mid-append leaves the previous
- * commit intact.  MDB_MAP_FULL aborts the txn, doubles the map and retries the whole batch. */
+ * commit intact.  MDB_MAP_FULL aborts the txn, doubles the map and retries the whole batch.
+ *
+ * One file because struct tlog is opaque and defined only here (as lmdb.h keeps MDB_env), and
+ * every part (append, reads, lookups, checkpoints, proof files) works on its env, DBIs, lock
+ * and frontier through the txn and error helpers above; splitting would export the struct and
+ * the helpers. */
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>

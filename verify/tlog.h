@@ -66,7 +66,7 @@ int tlog_append(struct tlog *log, const struct iovec *entries, size_t n, uint64_
 #define TLOG_KEY_EXTRA 16
 enum tlog_key_kind {
 	TLOG_KEY_FILE = 1,   /* SHA-256 of an original's bytes */
-	TLOG_KEY_STREAM = 2, /* a stream's packet digest (SPEC §3) */
+	TLOG_KEY_STREAM = 2, /* a stream's packet digest (docs/log.md) */
 	TLOG_KEY_PACKET = 3, /* a key packet's SHA-256 */
 	TLOG_KEY_PURGED = 4, /* SHA-256 of an original whose entry a purge entry ended (carried by
 			      * the purge entry; extra: the purged entry, see daemon/pipeline.h) */

@@ -1,4 +1,4 @@
-/* daemon/server/annotate.c: `annotate` (SPEC §3 annotation entries).  Loop thread only.
+/* daemon/server/annotate.c: `annotate` (annotation entries: docs/log.md).  Loop thread only.
  *
  * Request: {"op":"annotate", "kind":KIND, FIELD: VALUE…}; the fields are those of the kind, named
  * as in the entry; any other field is refused, so an entry holds exactly what its kind means:

@@ -1,4 +1,4 @@
-/* daemon/server/copy.c: copying an original out (issue 5 item 5), retention and purge (item 8).  Loop
+/* daemon/server/copy.c: copying an original out, retention and purge (docs/rules.md).  Loop
  * thread only, except the *_run halves, which run on the libuv pool.
  *
  * DESIGN
@@ -28,7 +28,12 @@
  * handed to the client's connection, "abandoned" when the client left before.  Refusals are
  * recorded every time, not rate-limited like the dispatcher's: the peer has a role, and an
  * attempt to copy beyond one's authority is exactly what the rule wants on record.  A refusal
- * is answered `forbidden` (EPERM). */
+ * is answered `forbidden` (EPERM).
+ *
+ * One file because copy-out, retention and purge decide who may have an original and whether it
+ * must be kept: they share the lookups of the notes that name an entry (note_names(),
+ * notes_naming()), and purge applies clip_kept() and open_items() exactly as retention reports
+ * them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -390,7 +395,7 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
  * decides, so a SIGHUP that lengthens a period takes clips off the list at once.  A clip past
  * its period is kept anyway while a `case` annotation binds it (by its entries, or by its
  * device and a span its recording overlaps) or a `hold` names it; neither has an end.  It is
- * kept too while it has an open item (SPEC §6: stored late or with an unknown or future time
+ * kept too while it has an open item (docs/rules.md: stored late or with an unknown or future time
  * and not explained by a late_storage annotation, damaged without a damage_report), as the
  * rules decide it for reviews and reports (rules_clip_status()): purging it would take the
  * record of what went wrong with it.  Computing this is a pass over the index's clips
@@ -644,7 +649,7 @@ static void open_book_done(struct open_book *ob)
 	*ob = (struct open_book){ 0 };
 }
 
-/* The open items of @clip (SPEC §6, as review and report --open see them) as a JSON list into
+/* The open items of @clip (docs/rules.md, as review and report --open see them) as a JSON list into
  * *@ret (NULL when none; each {"kind":"open","item","close_with"}), and a sentence into @why
  * (may be NULL).  @return 0, -ENOMEM. */
 static int open_items(const struct server *s, const struct srv_clip *clip, struct open_book *ob,
@@ -916,7 +921,7 @@ fail:
 
 /* ---- purge ------------------------------------------------------------------------------- *
  *
- * The one deliberate exception to "originals are never deleted" (SPEC §1, §9), allowed only by
+ * The one deliberate exception to "originals are never deleted" (docs/rules.md), allowed only by
  * the retention rules and only to operators.  The loop decides whether it is allowed (an
  * original's entry, past its period, no case or hold binds it, nothing open about it), then
  * hands it to the writer thread (pipe_purge()), which runs it in order with the ingests:

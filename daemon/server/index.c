@@ -19,7 +19,7 @@
  *     a wrong answer.  The hash is SipHash-2-4 (libsodium crypto_shorthash) with a random
  *     per-process key, because file names are chosen by whoever drops files;
  *   - the ingest entries stored late or with an unknown time, and the damaged ones;
- *   - for the rules (issue 5: review, report, retention, copy-out): every original as a
+ *   - for the rules (docs/rules.md: review, report, retention, copy-out): every original as a
  *     struct srv_clip (136 bytes, and a 16-byte claim of its SHA-256; device, officer and zone
  *     interned once as 32-bit ids), the purge entries that removed one, and who accessed which
  *     clip: one 28-byte struct srv_access_ref per (access entry, clip it named by index, by
@@ -40,7 +40,11 @@
  * Limits: entries with an index of 2^32 or more are not indexed (counted in `skipped`), nor
  * access refs beyond 2^32 or strings beyond 2^32 - 1.  The server's own annotations are added
  * when their commit callback fires (so a `verify` right after an `annotate` sees it) and
- * skipped when the scan reaches them. */
+ * skipped when the scan reaches them.
+ *
+ * One file because it is the only writer of struct srv_index (claims, interned strings, notes,
+ * clips, access tallies), and its slot tables and string interning are helpers of that one
+ * structure; the other files of daemon/server/ only read it through srv__index_*(). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

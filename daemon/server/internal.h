@@ -42,7 +42,7 @@ struct tlog;
 #define SRV_REFUSALS_PER_CLIENT 16       /* and per connection */
 #define SRV_NOTES_MAX 100                /* annotations returned with a verified clip */
 
-/* ---- roles (SPEC §8) --------------------------------------------------------------------- */
+/* ---- roles (docs/protocol.md) ------------------------------------------------------------ */
 
 enum {
 	SRV_OPERATOR = 1u << 0,

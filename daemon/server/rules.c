@@ -1,5 +1,5 @@
-/* daemon/server/rules.c: `review` and `report` (SPEC §6, §7; the answers: docs/review-format.md).  Loop
- * thread, except the *_run halves, which run on libuv's pool.
+/* daemon/server/rules.c: `review` and `report` (docs/rules.md; the answers:
+ * docs/review-format.md).  Loop thread, except the *_run halves, which run on libuv's pool.
  *
  * DESIGN
  *
@@ -41,7 +41,10 @@
  *
  * Both need the index to have read the whole log once (-EAGAIN "unavailable" before).  The
  * annotations are compiled into a rules_book whose strings point into the index's notes, which
- * are never freed while the server lives (and a held client keeps the server alive). */
+ * are never freed while the server lives (and a held client keeps the server alive).
+ *
+ * One file because review and report are the two operations over rules/rules.c: they share the
+ * book built from the index (make_book(), need_index()) and the same pool-job pattern. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

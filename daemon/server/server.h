@@ -1,5 +1,5 @@
 #pragma once
-/* The Unix socket (SPEC §8): newline-delimited JSON, one request object per line, one
+/* The Unix socket (docs/protocol.md): newline-delimited JSON, one request object per line, one
  * response per line.  The peer's uid and groups (SO_PEERCRED, SO_PEERGROUPS) decide its roles
  * (cfg [socket] operators/reviewers/auditors/approvers).  Limits: max_request_bytes per line,
  * max_clients connections, max_clients_per_user from one uid, idle_timeout.  Reads of

@@ -1,4 +1,4 @@
-/* daemon/server/verify.c: `verify` (SPEC §5): is this clip one of ours?  Loop thread only.
+/* daemon/server/verify.c: `verify` (docs/protocol.md): is this clip one of ours?  Loop thread only.
  *
  * Request: {"op":"verify", "fingerprint":{
  *     "sha256":HEX, "size":N?, "name":"clip.mp4"?, "duration_us":N?, "container":"…"?,
@@ -53,7 +53,10 @@
  *
  * Work per request is bounded by the request: two TLOG_KEY_PACKET lookups per key packet sent
  * (about 0.1 µs each), at most 64 hits looked at per key, and a few entry reads.  The answer
- * is recorded as an access entry (target "sha256:HEX", result, entries). */
+ * is recorded as an access entry (target "sha256:HEX", result, entries).
+ *
+ * One file because it is one operation: the request's fingerprint (struct vfp), the matchers
+ * and the proof cache (struct srv_vcache) are used by nothing else. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -7,9 +7,9 @@
 # The "move" path has the zone on the store's filesystem (rename into staging); the "copy" path
 # has it on a tmpfs (copied and hashed in one pass).  After a restart without the fault, every
 # dropped file must be in the store, byte-identical, with exactly one `ingest` entry, and
-# nothing may be left in the zone, <store>/staging or <store>/tmp (SPEC §9).  A last run takes
-# the copy path where the filesystem has no O_TMPFILE (an LD_PRELOAD shim says so), so that
-# the copy is a named file in <store>/tmp when the daemon dies.
+# nothing may be left in the zone, <store>/staging or <store>/tmp (docs/ingest.md).  A last run
+# takes the copy path where the filesystem has no O_TMPFILE (an LD_PRELOAD shim says so), so
+# that the copy is a named file in <store>/tmp when the daemon dies.
 set -eu
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Faults of issue 6 item 4, one per run: `faults.sh CASE` with CASE one of
+# Faults of the environment, one per run: `faults.sh CASE` with CASE one of
 #   lmdb-full      the log's LMDB map starts at 64 KiB ($CUSTODY_LMDB_MAPSIZE) and must double
 #                  7 times (MDB_MAP_FULL: tlog.c grows it and retries the batch) while files are
 #                  ingested, 300 annotations of 16 KiB are appended and clients read the log as

@@ -1,6 +1,6 @@
 # Shared by the custodyd fault tests (sourced, not run): a temporary tree, a config, starting
 # and stopping a real daemon, media made by ffmpeg, and the check that every dropped file is in
-# the store, byte-identical, with exactly one entry (SPEC §9).
+# the store, byte-identical, with exactly one entry (docs/ingest.md).
 #
 # The caller sets nothing; it gets $tmp (removed at exit), ok/bad/finish, and the helpers below.
 # Mounts need root: not root means SKIP (exit 77, which meson reports as skipped).
@@ -179,9 +179,9 @@ dump_log() {
 	done
 }
 
-# check_crash DIR STORE ZONE MEDIA... : right after a crash, SPEC §9's invariant: each MEDIA
-# file is in ZONE, or in STORE/staging with its .meta, or in the store with an entry; never
-# neither, and never two entries.  Prints where each one is.
+# check_crash DIR STORE ZONE MEDIA... : right after a crash, the invariant of docs/ingest.md:
+# each MEDIA file is in ZONE, or in STORE/staging with its .meta, or in the store with an entry;
+# never neither, and never two entries.  Prints where each one is.
 check_crash() {
 	dump_log "$1"
 	python3 - "$@" <<'PY'

@@ -1,5 +1,5 @@
 #!/bin/bash
-# A log never disappears silently (SPEC §9).  custodyd ingests two clips (the published
+# A log never disappears silently (docs/log.md).  custodyd ingests two clips (the published
 # checkpoint <state>/checkpoint then has size 2) and is stopped; then, with its log
 #   (a) moved away,
 #   (b) put back as it was after the first clip (size 1),

@@ -1,7 +1,7 @@
 #!/bin/bash
 # custody-probe killed (kill -9) while it reads a large file: the daemon must log that file
 # exactly once as `damaged`, with an error saying the probe crashed on signal 9, keep its
-# original in the store, and go on ingesting the next file normally (SPEC §9, README "How an
+# original in the store, and go on ingesting the next file normally (docs/ingest.md, README "How an
 # ingest goes" step 3).  Runs the shipped custodyd: no injection point is needed.
 set -eu
 . "$(dirname "$0")/lib.sh"

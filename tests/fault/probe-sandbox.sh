@@ -1,5 +1,5 @@
 #!/bin/bash
-# custody-probe's sandbox (issue 6 item 1, probe/sandbox.c).  custody-probe-fault is the probe
+# custody-probe's sandbox (docs/SECURITY.md, probe/sandbox.c).  custody-probe-fault is the probe
 # built with test hooks: a file named fault-probe-<what> makes it, inside its sandbox, do what a
 # file that took over a demuxer could (probe.c fault_hook()).
 #   1. The sandbox as the kernel sees it (limits, seccomp, no_new_privs, descriptors), and each

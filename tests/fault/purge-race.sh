@@ -2,7 +2,7 @@
 # Purges racing ingests and annotations, made to happen in one order by custodyd-fault's pause
 # ($CUSTODY_FAULT_PAUSE, base/fault.h): the thread at the fault point waits for a file.
 #
-# 1. Ingest against purge (SPEC §9), on the move path and the copy path.  Clip X is logged as
+# 1. Ingest against purge (docs/rules.md), on the move path and the copy path.  Clip X is logged as
 #    entry N and is past its period (retention 1s).  X's bytes are dropped again: that ingest
 #    finds them already in the store (linked by N) and is paused at stored-before-commit,
 #    between its store and its commit.  Meanwhile `purge N` commits and removes the original.

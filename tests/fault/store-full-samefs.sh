@@ -8,7 +8,7 @@
 #   A: not a byte left: A's staging note cannot be written.
 # Ingest must pause with an ALERT (README "How an ingest goes"), the files stay in their zone
 # (or, for C, in staging), and once room is made all three must be ingested by themselves,
-# once each, with proofs that verify (SPEC §9).
+# once each, with proofs that verify (docs/ingest.md).
 set -eu
 . "$(dirname "$0")/lib.sh"
 

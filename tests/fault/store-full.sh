@@ -1,7 +1,7 @@
 #!/bin/bash
-# The store's filesystem fills up (README "How an ingest goes"; SPEC §9): the store on an 8 MiB
-# tmpfs that a filler file has nearly filled, the zone on another filesystem (so each file is
-# copied), the log's state on a third place.  Files bigger than the room left must make the
+# The store's filesystem fills up (README "How an ingest goes"; docs/ingest.md): the store on an
+# 8 MiB tmpfs that a filler file has nearly filled, the zone on another filesystem (so each file
+# is copied), the log's state on a third place.  Files bigger than the room left must make the
 # daemon pause ingest with an ALERT line (priority <1> under journald) and show store_full in
 # `status`, and stay in their zone; once the filler is deleted, ingest must resume by itself
 # (the retry, every 30 s) and every file get exactly one entry.

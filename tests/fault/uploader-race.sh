@@ -1,5 +1,5 @@
 #!/bin/bash
-# A hostile uploader against the ingest (SPEC §9, docs/ingest.md), with the shipped modes: the
+# A hostile uploader against the ingest (docs/ingest.md), with the shipped modes: the
 # daemon runs as its own unprivileged user (ct-custody), the upload zone is 3770
 # ct-custody:ct-uploaders, and the uploader is another unprivileged user in that group.  Each
 # race is made to happen in one order by custodyd-fault's pause ($CUSTODY_FAULT_PAUSE): the

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Socket abuse (issue 6 item 3): a real custodyd, users and groups the test makes, and clients
-# that misbehave on purpose:
+# Socket abuse (docs/protocol.md, limits): a real custodyd, users and groups the test makes, and
+# clients that misbehave on purpose:
 #   flood     500 connections at once from a user with no role: at most max_clients_per_user
 #             (32, the default) are taken, each of the rest is told "busy" and closed at once;
 #             the ones taken are cut off with "timeout" after idle_timeout (2 s here); then 500
@@ -135,7 +135,7 @@ def connect():
 
 
 def error_code(line):
-    """The code of an SPEC §8 error object, None if the line is not one."""
+    """The code of an error object (docs/protocol.md), None if the line is not one."""
     try:
         o = json.loads(line)
     except ValueError:

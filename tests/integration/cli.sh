@@ -1,5 +1,5 @@
 #!/bin/bash
-# custody-log and custody-verify end to end: every command line of SPEC §2, each error path
+# custody-log and custody-verify end to end: every command line of docs/programs.md, each error path
 # with its own message and exit code, and tampering with every byte of a proof file.
 set -eu
 : "${CUSTODY_LOG:?}" "${CUSTODY_VERIFY:?}"

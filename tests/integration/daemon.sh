@@ -188,7 +188,7 @@ PY
 [ "$cross_fs" = yes ] && ok "the upload zone was on another filesystem (copy path)"
 
 # The same content again, under another name: removed, its arrival recorded as a `duplicate`
-# entry naming the first (SPEC §3), and no second ingest entry.
+# entry naming the first (docs/log.md), and no second ingest entry.
 cp "$tmp/media/upload-1.mp4" "$tmp/dock/again.mp4"
 wait_empty
 wait_size 4

@@ -1,5 +1,5 @@
 #!/bin/bash
-# custody-verify fingerprint against stock FFmpeg (issue 3).  Makes a matrix of small files with
+# custody-verify fingerprint against stock FFmpeg (docs/log.md).  Makes a matrix of small files with
 # Debian's ffmpeg: MP4 with moov at the end and with faststart, MOV, MKV, MPEG-TS, AVI, 3GP,
 # fragmented MP4; H.264, H.265, MPEG-4 Part 2 and MJPEG video; AAC (with its priming packet),
 # PCM and MP3 audio; a data track (QuickTime timecode); creation_time set and unset.  For each:

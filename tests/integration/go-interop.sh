@@ -1,6 +1,6 @@
 #!/bin/sh
 # Interoperability with Go's golang.org/x/mod/sumdb/{note,tlog}, an implementation nobody here
-# wrote (SPEC §3: "A checkpoint that Go's note.Open accepts with the verifier key is the bar").
+# wrote: a checkpoint that Go's note.Open accepts with the verifier key is the bar (docs/log.md).
 #
 # 1. custody -> Go: a log grows in rounds to 300 entries with checkpoints signed at sizes 1, 2,
 #    3, 7, 8, 37, 64, 129 and 300.  Go (tests/integration/go) opens every checkpoint with

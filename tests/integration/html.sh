@@ -1,10 +1,11 @@
 #!/bin/bash
-# custodyctl review --html (issue 5): the page of each sample review in tests/data/review/ and of
-# a generated 10,000-clip review, rendered by the test-only driver html-render (ctl/html.c),
-# checked to be well-formed XML with no script from the data, then opened in headless Chromium
-# (Debian's chromium): its DOM is dumped and compared, a screenshot taken and checked to be a real
-# PNG that is not blank, and the incomplete case printed to PDF.  The pages, PNGs and PDF stay
-# in $HTML_OUT (the build folder) for a person to look at.  Exit 77 (skipped) without chromium.
+# custodyctl review --html (docs/review-format.md): the page of each sample review in
+# tests/data/review/ and of a generated 10,000-clip review, rendered by the test-only driver
+# html-render (ctl/html.c), checked to be well-formed XML with no script from the data, then
+# opened in headless Chromium (Debian's chromium): its DOM is dumped and compared, a screenshot
+# taken and checked to be a real PNG that is not blank, and the incomplete case printed to
+# PDF.  The pages, PNGs and PDF stay in $HTML_OUT (the build folder) for a person to look
+# at.  Exit 77 (skipped) without chromium.
 set -eu
 : "${HTML_RENDER:?}" "${TEST_DATA:?}" "${HTML_OUT:?}"
 

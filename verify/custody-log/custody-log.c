@@ -1,4 +1,4 @@
-/* custody-log: offline administration of the log database (SPEC §2), for operators while
+/* custody-log: offline administration of the log database (docs/programs.md), for operators while
  * custodyd is stopped, and for tests.  Writing commands take the log's writer lock, so they
  * refuse to run under a live daemon and name the process that holds it.
  *

@@ -1,4 +1,4 @@
-/* custody-verify: the auditor's offline check (SPEC §2, §4).  It needs no daemon and no
+/* custody-verify: the auditor's offline check (docs/programs.md).  It needs no daemon and no
  * database: a proof file, a checkpoint or a consistency file, and the log's verifier key.
  *
  * Every failure names the part that failed (format, signature, origin, inclusion,
@@ -165,7 +165,7 @@ static void root_b64(const uint8_t root[VFY_HASH_LEN], char out[64])
 }
 
 /* A remux keeps every packet: each stream the entry records must be in the media file with
- * the same packet digest and count (SPEC §4, §5). */
+ * the same packet digest and count (docs/log.md). */
 static int check_remux(int fd, json_t *streams, struct err_detail *e)
 {
 	struct ing_fingerprint *fp = NULL;

@@ -1,5 +1,5 @@
 /* verify/custody-verify/fingerprint.c: `custody-verify fingerprint FILE`, a file's fingerprint exactly as an
- * `ingest` (or `damaged`) log entry would hold it (SPEC §2, §3), with no daemon and no database.
+ * `ingest` (or `damaged`) log entry would hold it (docs/log.md), with no daemon and no database.
  *
  * DESIGN
  * The fields come from ing_entry_json(), the function the daemon uses, and --json prints them

@@ -1,6 +1,6 @@
 #pragma once
-/* `custody-verify fingerprint FILE [--json] …` (SPEC §2), kept apart from custody-verify.c
- * because it has options of its own and links ingest/. */
+/* `custody-verify fingerprint FILE [--json] …` (docs/programs.md), kept apart from
+ * custody-verify.c because it has options of its own and links ingest/. */
 
 /** Run the command.  @argv[0] is "fingerprint"; options may come before or after FILE.
  * Prints to stdout (and one line to stderr on failure or damage).  Main thread only (it uses

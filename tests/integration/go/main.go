@@ -1,6 +1,6 @@
 // Command interop checks custody's checkpoints and proof files with Go's golang.org/x/mod
 // sumdb/note and sumdb/tlog, an implementation custody's authors did not write, and makes
-// keys, trees and signed checkpoints with it for custody to check in turn (SPEC §3, §4).
+// keys, trees and signed checkpoints with it for custody to check in turn (docs/log.md).
 //
 // It parses the files itself, following the published formats only: C2SP signed-note,
 // tlog-checkpoint and tlog-proof@v1, and custody's consistency JSON.  Exit status: 0 when

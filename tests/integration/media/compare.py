@@ -6,7 +6,7 @@ what stock FFmpeg says about FILE:
           -show_entries packet=stream_index,data_hash,flags,pts,dts:stream=index,time_base -of json
 
 For every stream: the packet count, the key-frame count, every packet's SHA-256 in demux order,
-the digest (SHA-256 over the concatenated 32-byte packet hashes, SPEC §3) recomputed here from
+the digest (SHA-256 over the concatenated 32-byte packet hashes, docs/log.md) recomputed here from
 ffprobe's hashes, and for video streams each key packet's ordinal, hash and pts/dts in
 microseconds (rounded as av_rescale_q() rounds: to nearest, halves away from zero).
 

@@ -1,7 +1,10 @@
 /* test_conf.c: conf/conf.c: the shipped custody.conf loads and documents every key of
- * cfg_keys[] with the table's default; SPEC §10's example loads; each kind of mistake gives
- * its code, the exact line and a "FILE:LINE: " message.  The .c is #included (STYLE §10) so
- * that the test can walk cfg_keys[]. */
+ * cfg_keys[] with the table's default; the example of docs/config.md loads; each kind of
+ * mistake gives its code, the exact line and a "FILE:LINE: " message.  The .c is #included so
+ * that the test can walk cfg_keys[], which is static.
+ *
+ * One file because it is the one test executable of conf/conf.c (meson runs each in its own
+ * process), and its tests share load_text(), load_file() and expect_error_at(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

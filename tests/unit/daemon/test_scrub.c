@@ -361,7 +361,7 @@ static void test_pass_finds_altered_and_missing(void **state)
 	assert_int_equal(scrub_start(fx->s, "test", &e), 0);
 	run_until(fx, appended_one, 20);
 
-	/* The entry: SPEC §3's fields with the right indexes. */
+	/* The entry: the fields docs/log.md lists, with the right indexes. */
 	{
 		json_t *en = fx->pipe.last;
 

@@ -4,7 +4,11 @@
  * thread's uv_async would.  The test's main thread is the client: plain blocking Unix sockets,
  * one JSON line out, one line back.  Peer credentials come from a fake (struct server's
  * peercred), so roles are tested without creating users; srv__roles() is also tested alone.
- * Every test ends with srv_close() and uv_loop_close() == 0: no handle leaked. */
+ * Every test ends with srv_close() and uv_loop_close() == 0: no handle leaked.
+ *
+ * One file because every test needs the same costly fixture (a loop thread, a log, the fake
+ * pipeline, which defines the pipe_*() functions and can be linked once per executable) and the
+ * same client helpers (rpc(), assert_error()). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

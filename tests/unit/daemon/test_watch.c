@@ -8,7 +8,10 @@
  * watch_close() and uv_loop_close() == 0, which proves no handle was left behind.
  *
  * watch.c is #included so that one test can stop the inotify poll (simulating a filesystem where
- * inotify is blind) and so that the name rules can be checked directly. */
+ * inotify is blind) and so that the name rules can be checked directly.
+ *
+ * One file because it is the one test executable of daemon/watch.c, which it #includes, and
+ * every test uses the same fixture (struct tctx, run_until()). */
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>

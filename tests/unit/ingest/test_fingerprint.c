@@ -1,6 +1,6 @@
 /* test_fingerprint.c: ingest/fingerprint.c and describe.c on files muxed here with libavformat
  * (NUT, which stores packets verbatim), so every packet's bytes are known: the file hash, each
- * stream's digest (SPEC §3) recomputed independently, the key-packet records, the packet
+ * stream's digest (docs/log.md) recomputed independently, the key-packet records, the packet
  * callback, the limits (streams, packets, seconds, key-packet records), damaged files (zero
  * bytes, garbage, truncated, a still picture, bytes after the end of a Matroska or MP4/MOV
  * container, an MP4 box longer than the file), the entry fields, and the same result from
@@ -118,7 +118,7 @@ static void mux(const char *path, unsigned n_audio_streams)
 	mux_as(path, n_audio_streams, "nut");
 }
 
-/* The digest SPEC §3 defines, computed from the bytes we muxed. */
+/* The digest docs/log.md defines, computed from the bytes we muxed. */
 static void expected_digest(unsigned stream, uint8_t out[ING_HASH_LEN])
 {
 	unsigned n = stream == 0 ? N_VIDEO : N_AUDIO;

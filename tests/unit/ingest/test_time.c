@@ -1,7 +1,7 @@
 /* test_time.c: ingest/tz.c, namepattern.c and rectime.c: time zones against glibc (which reads the same TZ
  * database, and may be used here because the test is single-threaded), POSIX TZ footers on
  * their own, local-to-UTC at the clock changes, name patterns (parsing with each error, and
- * matching), date parsing and formatting, and the choice of the recording time (SPEC §6). */
+ * matching), date parsing and formatting, and the choice of the recording time (docs/time.md). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

@@ -1,9 +1,12 @@
-/* Unit tests for verify/entry.c: the canonical form of log entries (SPEC §3).
+/* Unit tests for verify/entry.c: the canonical form of log entries (docs/log.md).
  *
  * Each accepted input is checked byte for byte against the expected canonical text, and the
  * canonical text is fed back in to prove the form is a fixed point.  Each rejection is checked
  * for its code and for a message that names the problem, since users read these.  A seeded
- * random round trip compares our writer with jansson's parser and with jansson's own dumper. */
+ * random round trip compares our writer with jansson's parser and with jansson's own dumper.
+ *
+ * One file because it is the one test executable of verify/entry.c (meson runs each in its own
+ * process), and every test goes through canon_eq() and canon_err_n(). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,7 +135,8 @@ static void test_key_order_utf8(void **state)
 {
 	(void)state;
 	/* RFC 8785 §3.2.3's sorting example.  In UTF-8 byte order U+1F600 (f0 9f 98 80) comes
-	 * after U+FB33 (ef ac b3); RFC 8785 (UTF-16 order) puts it before.  SPEC §3 says bytes. */
+	 * after U+FB33 (ef ac b3); RFC 8785 (UTF-16 order) puts it before.  docs/log.md says
+	 * bytes. */
 	canon_eq("{\"\\u20ac\":\"Euro Sign\",\"\\r\":\"Carriage Return\",\"\\ufb33\":\"Hebrew "
 		 "Letter Dalet With Dagesh\",\"1\":\"One\",\"\\ud83d\\ude00\":\"Emoji: Grinning "
 		 "Face\",\"\\u0080\":\"Control\",\"\\u00f6\":\"Latin Small Letter O With "

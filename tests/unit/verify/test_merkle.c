@@ -11,7 +11,11 @@
  * The in-memory store is filled through merkle_frontier_append(), as verify/tlog.c fills LMDB,
  * and its get callback refuses any subtree that is not complete at the tree size being asked
  * about, so a proof at a past size provably reads nothing newer.  It also counts lookups, to
- * hold the generators to their O(log n) bounds (see check_fetches()). */
+ * hold the generators to their O(log n) bounds (see check_fetches()).
+ *
+ * One file because it is the one test executable of verify/merkle.c, and every test checks
+ * against the same references and the same counting store (struct store, the naive_*()
+ * functions). */
 #include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>

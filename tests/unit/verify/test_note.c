@@ -3,7 +3,10 @@
  * The vectors in tests/data/tlog come from independent implementations (golang.org/x/mod
  * sumdb/note, C2SP, real sum.golang.org checkpoints, transparency-dev/formats), so they catch
  * what a self-consistent implementation would miss; the tests after them walk the edges of
- * the C2SP grammar and the key-file rules. */
+ * the C2SP grammar and the key-file rules.
+ *
+ * One file because it is the one test executable of verify/note.c, and its tests share the keys
+ * made once per group (struct tkey, group_setup()) and the note builders. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
