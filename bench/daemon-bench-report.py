@@ -83,7 +83,7 @@ def others(r):
     return r["cpu_machine_busy_s"] - r["cpu_s"] - r["cpu_poller_s"]
 
 
-print(f"""## The daemon (issue 4): ingest end to end, verify under load, RSS
+print(f"""## The daemon: ingest end to end, verify under load, RSS
 
 - Date: {datetime.date.today()}. Machine: {ncpu} vCPUs ({cpu}), {mem:.0f} GiB RAM, Linux {os.uname().release}, Debian 12.
 - Command (as root): `meson test -C BUILD --benchmark bench.daemon`, or `CUSTODYD=BUILD/daemon/custodyd

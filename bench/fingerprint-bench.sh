@@ -87,7 +87,7 @@ rss1, rss4, type4, runs, size4 = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 2**20
 ok = lambda c: "yes" if c else "**no**"
-print(f"""## Fingerprinting (issue 3): custody-verify fingerprint against ffprobe, sha256sum, openssl
+print(f"""## Fingerprinting: custody-verify fingerprint against ffprobe, sha256sum, openssl
 
 - Date: {datetime.date.today()}. Machine: {os.cpu_count()} vCPUs ({cpu}), {mem:.0f} GiB RAM, Linux {os.uname().release}, Debian 12.
 - Command: `CUSTODY_VERIFY=build/verify/custody-verify/custody-verify bench/fingerprint-bench.sh DIR` (also

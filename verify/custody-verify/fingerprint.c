@@ -42,7 +42,7 @@ static void help(void)
 	printf("Usage: custody-verify fingerprint FILE [OPTIONS]\n"
 	       "Print FILE's fingerprint as custody's ingest log entry would hold it: size,\n"
 	       "SHA-256, container, duration, recording time, and per stream the codec, packet\n"
-	       "count and digest (SHA-256 over the SHA-256 of every packet, SPEC §3).\n"
+	       "count and digest (SHA-256 over the SHA-256 of every packet: docs/log.md).\n"
 	       "\n"
 	       "Options:\n"
 	       "  --json               one JSON object on stdout, in the entry's canonical form\n"
