@@ -28,7 +28,11 @@
  * anyway.  A file already at the path is removed only when it is a socket that refuses
  * connections (a daemon that died); its group is systemd's business (Group=,
  * RuntimeDirectory=).  srv_close() finishes once every handle is closed and every commit
- * callback has come back, so call it while the pipeline still runs (before pipe_stop()). */
+ * callback has come back, so call it while the pipeline still runs (before pipe_stop()).
+ *
+ * One file because a client's life (accept, per-user limits, reads, queued writes, replies
+ * carrying a descriptor, close) is one reference-counted state machine over struct srv_client,
+ * and every reply path and limit must agree on when a client may be freed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -89,6 +93,22 @@ static const struct srv_op {
 	{ "purge", SRV_OPERATOR, srv__op_purge, false },
 	{ "scrub", SRV_OPERATOR, srv__op_scrub, false },
 };
+
+/* The ops a client may name, for the error that says it named none of them: from the table, so
+ * that the list cannot fall behind it. */
+static const char *op_names(void)
+{
+	static char names[256];
+
+	if (!names[0]) {
+		size_t o = 0;
+
+		for (size_t i = 0; i < sizeof(srv_ops) / sizeof(srv_ops[0]); i++)
+			o += (size_t)snprintf(names + o, o < sizeof(names) ? sizeof(names) - o : 0,
+					      "%s%s", i ? ", " : "", srv_ops[i].name);
+	}
+	return names;
+}
 
 static const char *const role_names[SRV_NROLES] = { "operator", "reviewer", "auditor", "approver" };
 
@@ -1132,12 +1152,10 @@ static void process_line(struct srv_client *c, const char *p, size_t n)
 		r = err_set(&e, -EINVAL, "\"id\" must be a string, an integer or null");
 		srv__reply_error(c, r, &e);
 	} else if (!name) {
-		r = err_set(&e, -EINVAL, "the request has no \"op\" string (status, entry, proof, "
-			    "consistency, checkpoint, log, annotate, verify)");
+		r = err_set(&e, -EINVAL, "the request has no \"op\" string (%s)", op_names());
 		srv__reply_error(c, r, &e);
 	} else if (!op) {
-		r = err_set(&e, -EINVAL, "unknown op '%.64s' (status, entry, proof, consistency, "
-			    "checkpoint, log, annotate, verify)", name);
+		r = err_set(&e, -EINVAL, "unknown op '%.64s' (%s)", name, op_names());
 		srv__reply_error(c, r, &e);
 	} else if (!(c->roles & op->roles)) {
 		refuse(c, op->name, req, op->roles, NULL);
