@@ -106,8 +106,8 @@ static void test_ingest_entry(void **state)
 	struct ing_stream st[3] = {
 		{ .index = 0, .type = "video", .codec = "h264", .profile = "High", .width = 1920,
 		  .height = 1080, .packets = 900, .keyframes = 30 },
-		{ .index = 1, .type = "audio", .codec = "aac", .profile = "LC", .sample_rate = 48000,
-		  .channels = 2, .packets = 1407, .keyframes = 1407 },
+		{ .index = 1, .type = "audio", .codec = "aac", .profile = "LC",
+		  .sample_rate = 48000, .channels = 2, .packets = 1407, .keyframes = 1407 },
 		{ .index = 2, .type = "data", .codec = "tmcd", .packets = 1, .keyframes = 1 },
 	};
 	struct ing_fingerprint fp = bare();
@@ -187,7 +187,8 @@ static void test_absent_fields(void **state)
 static void test_odd_streams(void **state)
 {
 	struct ing_stream st[3] = {
-		{ .index = 0, .type = "unknown", .codec = "none", .width = 640, .sample_rate = 8000 },
+		{ .index = 0, .type = "unknown", .codec = "none", .width = 640,
+		  .sample_rate = 8000 },
 		{ .index = 7, .type = "video", .codec = "0123456789012345678901234567890" },
 		{ .index = 9, .type = "subtitle", .codec = "mov_text", .profile = "" },
 	};
@@ -225,7 +226,8 @@ static void test_damaged(void **state)
 	fp.damaged = true;
 	fp.damage_code = -EBADMSG;
 	fp.trailing_bytes = 4096;
-	snprintf(fp.error, sizeof(fp.error), "invalid box 'm\xf0\x9f\x92\xa9\xff\xfe' at 40\x1b[2J");
+	snprintf(fp.error, sizeof(fp.error),
+		 "invalid box 'm\xf0\x9f\x92\xa9\xff\xfe' at 40\x1b[2J");
 	assert_int_equal(ing_entry_json(&fp, NULL, &o, &e), 0);
 	assert_string_equal(json_string_value(json_object_get(o, "type")), "damaged");
 	/* The emoji is valid and stays; 0xff and 0xfe become U+FFFD; the escape is a character
@@ -280,7 +282,8 @@ static void test_recording_times(void **state)
 {
 	struct ing_fingerprint fp = bare();
 	struct ing_recording rec = { .source = ING_TIME_FILENAME, .start_us = INT64_MIN,
-				     .end_us = INT64_MAX, .future = true, .officer = "警号 001234" };
+				     .end_us = INT64_MAX, .future = true,
+				     .officer = "警号 001234" };
 	json_t *o = NULL;
 	struct err_detail e;
 
