@@ -60,6 +60,7 @@
 #include "base/cleanup.h"
 #include "conf/conf.h"
 #include "daemon/daemon.h"
+#include "daemon/entryname.h"
 #include "ingest/rectime.h"
 #include "verify/entry.h"
 #include "base/err.h"
@@ -69,6 +70,7 @@
 #include "base/macro.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
+#include "daemon/probestatus.h"
 #include "rules/rules.h"
 #include "probe/sandbox.h"
 #include "ingest/store.h"
@@ -301,47 +303,6 @@ static struct job *job_new(struct pipeline *p, const char *zone_name, const char
 
 /* ---- step 2: the probe, in a child process ---- */
 
-/* What stopped a probe that did not exit 0, for the `damaged` entry: its sandbox (sandbox.h)
- * turns a forbidden system call into SIGSYS, its CPU limit (@cpu_seconds, the demuxing time
- * limit) into SIGXCPU and an allocation refused at the memory limit into SANDBOX_EXIT_NOMEM;
- * an abort() may be an allocation failure too (code that aborts on one), or FFmpeg's
- * assertions, or glibc finding the heap damaged.  @return -ECHILD. */
-static int probe_exit_reason(int status, const char *cpu_seconds, struct err_detail *reterr)
-{
-	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-
-	switch (sig) {
-	case 0: break;
-	case SIGSYS:
-		return err_set(reterr, -ECHILD, "the probe made a forbidden system call (sandbox) "
-			       "and was killed (signal %d, %s)", sig, strsignal(sig));
-	case SIGXCPU:
-		return err_set(reterr, -ECHILD, "the probe used up its CPU limit of %s s (sandbox) "
-			       "and was killed (signal %d, %s)", cpu_seconds, sig, strsignal(sig));
-	case SIGABRT:
-		return err_set(reterr, -ECHILD, "the probe aborted (signal %d, %s): a failed "
-			       "assertion or heap check in the demuxer, or an allocation refused "
-			       "at its memory limit of %u MiB (sandbox)", sig, strsignal(sig),
-			       SANDBOX_MEMORY_MIB);
-	default:
-		return err_set(reterr, -ECHILD, "the probe crashed (signal %d, %s)", sig,
-			       strsignal(sig));
-	}
-	if (!WIFEXITED(status))
-		return err_set(reterr, -ECHILD, "the probe failed (exit status -1)");
-	switch (WEXITSTATUS(status)) {
-	case SANDBOX_EXIT_NOMEM:
-		return err_set(reterr, -ECHILD, "the probe ran out of memory: its memory limit of "
-			       "%u MiB (sandbox)", SANDBOX_MEMORY_MIB);
-	case SANDBOX_EXIT_SETUP:
-		return err_set(reterr, -ECHILD, "the probe could not set up its sandbox and did "
-			       "not read the file (the daemon's log has the probe's reason)");
-	default:
-		return err_set(reterr, -ECHILD, "the probe failed (exit status %d)",
-			       WEXITSTATUS(status));
-	}
-}
-
 /* Run custody-probe on @fd; fills @ret_out (malloc()'d) with what it printed.
  * @return 0 when it exited 0; -ETIMEDOUT when killed for running too long; -ECHILD when it
  * crashed or failed (the reason in @reterr). */
@@ -452,7 +413,7 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		r = probe_exit_reason(status, seconds, reterr);
+		r = probestatus_reason(status, seconds, reterr);
 	if (r < 0) {
 		free(out);
 		return r;
@@ -464,58 +425,10 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 
 /* ---- step 1 to the entry: the pool half of an ingest ---- */
 
-/* A file name is any bytes but '/' and NUL; an entry is UTF-8 JSON.  `name` holds the name,
- * with U+FFFD for each byte that is not UTF-8, and then `name_hex` its exact bytes
- * (docs/ingest.md "Names").  @return 0 or -ENOMEM. */
+/* arrival_key() below still calls entryname_put() by its old name. */
 static int put_name(json_t *o, const char *name)
 {
-	size_t len = strlen(name);
-	auto_free char *shown = NULL, *hex = NULL;
-
-	if (utf8_valid(name, len))
-		return json_object_set_new(o, "name", json_string(name)) < 0 ? -ENOMEM : 0;
-	shown = utf8_replace_invalid(name, len);
-	hex = malloc(2 * len + 1);
-	if (!shown || !hex)
-		return -ENOMEM;
-	vfy_hex((const uint8_t *)name, len, hex);
-	if (json_object_set_new(o, "name", json_string(shown)) < 0 ||
-	    json_object_set_new(o, "name_hex", json_string(hex)) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-/* The name put_name() recorded in @o, malloc()'d, or NULL. */
-static char *get_name(const json_t *o)
-{
-	const char *hex = json_string_value(json_object_get(o, "name_hex"));
-	const char *name = json_string_value(json_object_get(o, "name"));
-	size_t len = hex ? strlen(hex) : 0;
-	char *raw;
-
-	if (!hex)
-		return name ? strdup(name) : NULL;
-	if (len % 2 || !(raw = malloc(len / 2 + 1)))
-		return NULL;
-	for (size_t i = 0; i < len / 2; i++) {
-		unsigned v = 0;
-		bool bad = false;
-
-		for (int k = 0; k < 2; k++) {
-			char c = hex[2 * i + k];
-
-			bad |= !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-			v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
-		}
-		/* A relative path: '/' separates its folders; NUL ends a C string. */
-		if (bad || v == 0) {
-			free(raw);
-			return NULL;
-		}
-		raw[i] = (char)v;
-	}
-	raw[len / 2] = '\0';
-	return raw;
+	return entryname_put(name, o);
 }
 
 static int stage_meta(const struct job *j, char **ret, size_t *ret_len)
@@ -523,7 +436,7 @@ static int stage_meta(const struct job *j, char **ret, size_t *ret_len)
 	json_auto_t *m = json_pack("{s:s, s:I}", "zone", j->zone_name, "arrived_us",
 				   (json_int_t)daemon_now_us());
 
-	*ret = m && put_name(m, j->relname) == 0 ? json_dumps(m, JSON_COMPACT) : NULL;
+	*ret = m && entryname_put(j->relname, m) == 0 ? json_dumps(m, JSON_COMPACT) : NULL;
 	if (!*ret)
 		return -ENOMEM;
 	*ret_len = strlen(*ret);
@@ -845,7 +758,7 @@ static int finish_entry(struct pipeline *p, struct job *j, json_t *entry, int64_
 		}
 	}
 	if (json_object_set_new(entry, "zone", json_string(j->zone_name)) < 0 ||
-	    put_name(entry, j->relname) < 0 ||
+	    entryname_put(j->relname, entry) < 0 ||
 	    json_object_set_new(entry, "ingested_at", json_string(at)) < 0 ||
 	    json_object_set_new(entry, "deadline", dl) < 0 ||
 	    json_object_set_new(entry, "storage", json_string(storage)) < 0 ||
@@ -937,7 +850,7 @@ static int duplicate_entry(struct job *j, uint64_t of, struct err_detail *reterr
 			"zone", json_object_get(old, "zone"), "size", json_object_get(old, "size"),
 			"sha256", hex, "received_at", json_object_get(old, "ingested_at"), "of",
 			(json_int_t)of);
-	if (!dup || put_name(dup, j->relname) < 0) {
+	if (!dup || entryname_put(j->relname, dup) < 0) {
 		json_decref(dup);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
@@ -1783,7 +1696,7 @@ static int on_staged(void *opaque, const char *staged, const char *meta, size_t 
 	struct pipeline *p = opaque;
 	json_auto_t *m = json_loadb(meta, len, 0, NULL);
 	const char *zone = json_string_value(json_object_get(m, "zone"));
-	auto_free char *name = get_name(m);
+	auto_free char *name = entryname_get(m);
 	struct job *j;
 
 	if (!zone || !name) {

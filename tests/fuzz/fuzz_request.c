@@ -11,10 +11,11 @@
  * rest is what the client sends, after which it shuts down its side and reads every reply
  * until the server hangs up.  The harness runs the loop itself, on the fuzzer's thread.
  *
- * The pipeline is a fake, as in tests/unit/daemon/test_server.c: during set-up it appends to
- * the log; while fuzzing it appends nothing (each input sees the same log) and answers every
- * append that waits for a commit (annotate) and every pipe_purge() with -EAGAIN, so no input
- * leaves state behind for the next one.  The clock is fixed (2024-06-01T00:00:00Z).
+ * The pipeline is the fake of tests/unit/daemon/fake-pipeline.h, as in test_server.c: during
+ * set-up it appends to the log; while fuzzing it is frozen: it appends nothing (each input sees
+ * the same log) and answers every append that waits for a commit (annotate) and every
+ * pipe_purge() with -EAGAIN, so no input leaves state behind for the next one.  The clock is
+ * fixed (2024-06-01T00:00:00Z).
  *
  * Checked beyond ASan, UBSan and LeakSanitizer:
  * - every reply is one JSON object on one line with "ok", and an error has a known code word;
@@ -51,6 +52,7 @@
 #include "base/log.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
+#include "tests/unit/daemon/fake-pipeline.h"
 #include "daemon/server/server.h"
 #include "daemon/server/internal.h"
 #include "ingest/store.h"
@@ -61,110 +63,7 @@
 /* [socket] max_request_bytes: small, so that inputs reach the too_large path. */
 #define LINE_MAX_BYTES 2048
 
-/* ---- fakes of what server.c uses from pipeline.c, watch.c and main.c ----------------------- *
- * (When pipeline.h grows a function the server calls, add its fake here, as test_server.c.) */
-
-struct pipeline {
-	struct tlog *log;
-	bool setup; /* append for real (set-up); else append nothing */
-};
-
-/* An entry the server made must canonicalise, or the writer thread would refuse it. */
-static char *dump_or_die(const json_t *entry, size_t *ret_len)
-{
-	struct err_detail e = { 0 };
-	char *out = NULL;
-
-	if (vfy_entry_dump(entry, &out, ret_len, &e) < 0) {
-		char *text = json_dumps(entry, JSON_COMPACT | JSON_ENCODE_ANY);
-
-		fprintf(stderr, "fuzz_request: the server made an entry that does not "
-			"canonicalise (%s): %s\n", e.msg, text ? text : "?");
-		abort();
-	}
-	return out;
-}
-
-void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opaque)
-{
-	struct err_detail e = { 0 };
-	uint64_t index = 0;
-	size_t len;
-	char *out = dump_or_die(entry, &len);
-	int r;
-
-	if (p->setup) {
-		struct iovec iov = { out, len };
-
-		r = tlog_append(p->log, &iov, 1, &index, &e);
-	} else {
-		r = err_set(&e, -EAGAIN, "fuzzing: appends are not committed");
-	}
-	free(out);
-	json_decref(entry);
-	if (cb)
-		cb(opaque, r, index, r < 0 ? &e : NULL);
-}
-
-void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
-		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us)
-{
-	(void)p, (void)index, (void)device, (void)officer, (void)from_us, (void)to_us;
-	(void)returned_us;
-}
-
-/* Purges are not committed either (the store holds no originals here anyway). */
-void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,
-		json_t *purge_entry, pipe_purge_cb cb, void *opaque)
-{
-	struct err_detail e;
-	size_t len;
-
-	(void)p, (void)entry, (void)sha256, (void)rel;
-	if (purge_entry)
-		free(dump_or_die(purge_entry, &len));
-	json_decref(purge_entry);
-	cb(opaque, err_set(&e, -EAGAIN, "fuzzing: purges are not committed"), NULL, &e);
-}
-
-int pipe_log_failing(struct pipeline *p)
-{
-	(void)p;
-	return 0;
-}
-
-void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
-{
-	(void)p;
-	*ret = (struct pipe_stats){ 0 };
-}
-
-/* As pipeline.c, which this target does not link. */
-void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
-{
-	for (int i = 0; i < 4; i++)
-		extra[i] = (uint8_t)(stream >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		extra[4 + i] = (uint8_t)((uint64_t)value >> (8 * i));
-	for (int i = 0; i < 4; i++)
-		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
-}
-
-void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
-			uint32_t *ret_ordinal)
-{
-	uint64_t v = 0;
-
-	*ret_stream = 0;
-	*ret_ordinal = 0;
-	for (int i = 0; i < 4; i++)
-		*ret_stream |= (uint32_t)extra[i] << (8 * i);
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)extra[4 + i] << (8 * i);
-	for (int i = 0; i < 4; i++)
-		*ret_ordinal |= (uint32_t)extra[12 + i] << (8 * i);
-	*ret_value = (int64_t)v;
-}
+/* ---- fakes of what server.c uses from watch.c and main.c (the pipeline's: fake-pipeline.c) - */
 
 size_t watch_waiting(const struct watch *w, size_t zone)
 {
@@ -491,7 +390,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			       .zones = fx.zones, .nzones = 2, .store_path = fx.storedir };
 	if (uv_loop_init(&fx.loop) < 0)
 		die("uv_loop_init", NULL);
-	fx.pipe = (struct pipeline){ .log = fx.log, .setup = true };
+	fake_pipe_init(&fx.pipe, fx.log, NULL);
+	fx.pipe.strict = true;
 	fx.d = (struct daemon){ .loop = &fx.loop, .cfg = &fx.cfg, .log = fx.log,
 				.store = fx.store, .vkey = fx.d.vkey, .pipe = &fx.pipe,
 				.watch = (struct watch *)&fx.dummy_watch,
@@ -525,7 +425,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	add_original("D", "ingest", "CAM03/d.mp4", "dock", "CAM03", "on_time",
 		     "2024-05-01T11:00:00Z");
 	setup_request("{\"op\":\"status\"}\n"); /* and let the index catch up with D */
-	fx.pipe.setup = false;
+	fx.pipe.frozen = true;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* Unit tests of the scrubber (daemon/scrub.c) without the daemon: a real log and a real store
- * in a fresh mkdtemp() directory, a real libuv loop on the test's thread, and a fake pipeline
- * whose pipe_append() canonicalises the entry (vfy_entry_dump) and appends it with
- * tlog_append(), as the writer thread would, then calls back.  Originals are stored with
+ * in a fresh mkdtemp() directory, a real libuv loop on the test's thread, and the fake pipeline
+ * of fake-pipeline.h, whose pipe_append() canonicalises the entry (vfy_entry_dump) and appends
+ * it with tlog_append(), as the writer thread would, then calls back.  Originals are stored with
  * store_put_fd(), then changed or removed behind the store's back.  Covered: a pass finds the
  * altered and the missing originals by index and skips purged ones and entries that only
  * mention "type":"ingest" in a nested object; `scrub --now` while running is refused; a pass
@@ -36,48 +36,12 @@
 #include "verify/hash.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
+#include "tests/unit/daemon/fake-pipeline.h"
 #include "daemon/scrub.h"
 #include "ingest/store.h"
 #include "verify/tlog.h"
 
-/* ---- fakes of what scrub.c uses from pipeline.c and main.c ------------------------------- */
-
-struct pipeline {
-	struct tlog *log;
-	int fail;	    /* answer appends with this status */
-	bool commit_anyway; /* ...after committing the entry (a crash after the commit) */
-	unsigned appended;
-	json_t *last; /* the last entry appended */
-	uint64_t last_index;
-};
-
-void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opaque)
-{
-	struct err_detail e = { 0 };
-	uint64_t index = 0;
-	char *out = NULL;
-	size_t len;
-	int r;
-
-	r = vfy_entry_dump(entry, &out, &len, &e);
-	if (r == 0 && (!p->fail || p->commit_anyway)) {
-		struct iovec iov = {out, len};
-
-		r = tlog_append(p->log, &iov, 1, &index, &e);
-		if (r == 0) {
-			p->appended++;
-			json_decref(p->last);
-			p->last = json_incref(entry);
-			p->last_index = index;
-		}
-	}
-	if (r == 0 && p->fail)
-		r = err_set(&e, p->fail, "injected failure");
-	free(out);
-	json_decref(entry);
-	if (cb)
-		cb(opaque, r, index, r < 0 ? &e : NULL);
-}
+/* ---- fakes of what scrub.c uses from main.c (the pipeline's: fake-pipeline.c) ------------- */
 
 uint64_t daemon_now_us(void)
 {
@@ -143,7 +107,7 @@ static int setup(void **state)
 	fx->cfg.state = fx->dir;
 	fx->cfg.scrub_interval_ms = 0;
 	fx->cfg.scrub_rate = 1u << 30;
-	fx->pipe.log = fx->log;
+	assert_int_equal(fake_pipe_init(&fx->pipe, fx->log, NULL), 0);
 	fx->d = (struct daemon){ .loop = &fx->loop, .cfg = &fx->cfg, .log = fx->log,
 				 .store = fx->store, .pipe = &fx->pipe };
 	*state = fx;
@@ -154,7 +118,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	json_decref(fx->pipe.last);
+	fake_pipe_done(&fx->pipe);
 	store_free(fx->store);
 	tlog_free(fx->log);
 	rm_rf(fx->dir);

@@ -1,8 +1,8 @@
 /* Unit tests of the socket server (daemon/server/): a real libuv loop on its own
- * thread, a real log in a fresh mkdtemp() directory, and a fake pipeline (below) that appends
- * on the loop thread with tlog_append() and calls back from a uv_idle handle, as the writer
- * thread's uv_async would.  The test's main thread is the client: plain blocking Unix sockets,
- * one JSON line out, one line back.  Peer credentials come from a fake (struct server's
+ * thread, a real log in a fresh mkdtemp() directory, and the fake pipeline of fake-pipeline.h,
+ * which appends on the loop thread with tlog_append() and calls back from a uv_idle handle, as
+ * the writer thread's uv_async would.  The test's main thread is the client: plain blocking
+ * Unix sockets, one JSON line out, one line back.  Peer credentials come from a fake (struct server's
  * peercred), so roles are tested without creating users; srv__roles() is also tested alone.
  * Every test ends with srv_close() and uv_loop_close() == 0: no handle leaked.
  *
@@ -40,132 +40,14 @@
 #include "verify/hash.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
+#include "tests/unit/daemon/fake-pipeline.h"
 #include "verify/proof.h"
 #include "daemon/server/server.h"
 #include "daemon/server/internal.h"
 #include "verify/tlog.h"
 #include "daemon/watch.h"
 
-/* ---- fakes of what server.c uses from pipeline.c, watch.c and main.c ------------------------ */
-
-struct pending {
-	pipe_append_cb cb;
-	void *opaque;
-	int status;
-	uint64_t index;
-	struct err_detail e;
-};
-
-struct pipeline {
-	struct tlog *log;
-	uv_idle_t idle;
-	struct pending q[64];
-	size_t nq;
-	bool sync;  /* call back inside pipe_append() */
-	int fail;   /* make appends with a callback fail with this */
-	int log_failing; /* the last append's outcome, as the real one (pipe_log_failing()) */
-	unsigned appended;
-	unsigned duties;       /* pipe_remote_duty() calls */
-	uint64_t last_duty;
-};
-
-static void on_pipe_idle(uv_idle_t *h)
-{
-	struct pipeline *p = h->data;
-	struct pending q[64];
-	size_t n = p->nq;
-
-	memcpy(q, p->q, n * sizeof(q[0]));
-	p->nq = 0;
-	uv_idle_stop(h);
-	for (size_t i = 0; i < n; i++)
-		q[i].cb(q[i].opaque, q[i].status, q[i].index, q[i].status < 0 ? &q[i].e : NULL);
-}
-
-void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opaque)
-{
-	struct pending pe = { .cb = cb, .opaque = opaque };
-	char *out = NULL;
-	size_t len;
-
-	pe.status = vfy_entry_dump(entry, &out, &len, &pe.e);
-	if (pe.status == 0 && cb && p->fail)
-		pe.status = err_set(&pe.e, p->fail, "injected failure");
-	if (pe.status == 0) {
-		struct iovec iov = { out, len };
-
-		pe.status = tlog_append(p->log, &iov, 1, &pe.index, &pe.e);
-		p->appended++;
-	}
-	p->log_failing = pe.status < 0 ? pe.status : 0;
-	free(out);
-	json_decref(entry);
-	if (!cb)
-		return;
-	if (p->sync) {
-		cb(opaque, pe.status, pe.index, pe.status < 0 ? &pe.e : NULL);
-		return;
-	}
-	if (p->nq == 64)
-		abort(); /* the loop thread: no cmocka asserts here */
-	p->q[p->nq++] = pe;
-	uv_idle_start(&p->idle, on_pipe_idle);
-}
-
-void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
-		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us)
-{
-	(void)device, (void)officer, (void)from_us, (void)to_us, (void)returned_us;
-	p->duties++;
-	p->last_duty = index;
-}
-
-void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,
-		json_t *purge_entry, pipe_purge_cb cb, void *opaque)
-{
-	struct err_detail e;
-
-	(void)p, (void)entry, (void)sha256, (void)rel;
-	json_decref(purge_entry); /* purges are tested on a real daemon (retention.sh) */
-	cb(opaque, err_set(&e, -ENOSYS, "no purges in this test"), NULL, &e);
-}
-
-int pipe_log_failing(struct pipeline *p)
-{
-	return p->log_failing;
-}
-
-void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
-{
-	*ret = (struct pipe_stats){ .queued = 1, .in_flight = 2, .ingested = p->appended };
-	snprintf(ret->last_error, sizeof(ret->last_error), "test error");
-}
-
-void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
-{
-	for (int i = 0; i < 4; i++)
-		extra[i] = (uint8_t)(stream >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		extra[4 + i] = (uint8_t)((uint64_t)value >> (8 * i));
-	for (int i = 0; i < 4; i++)
-		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
-}
-
-void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
-			uint32_t *ret_ordinal)
-{
-	uint64_t v = 0;
-
-	*ret_stream = 0;
-	*ret_ordinal = 0;
-	for (int i = 0; i < 4; i++)
-		*ret_stream |= (uint32_t)extra[i] << (8 * i);
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)extra[4 + i] << (8 * i);
-	for (int i = 0; i < 4; i++)
-		*ret_ordinal |= (uint32_t)extra[12 + i] << (8 * i);
-	*ret_value = (int64_t)v;
-}
+/* ---- fakes of what server.c uses from watch.c and main.c (the pipeline's: fake-pipeline.c) - */
 
 size_t watch_waiting(const struct watch *w, size_t zone)
 {
@@ -299,9 +181,7 @@ static int setup(void **state)
 				.idle_timeout_ms = 10000, .max_request_bytes = 1 << 20,
 				.split_tolerance_ms = 3000, .zones = fx->zones, .nzones = 2 };
 	assert_int_equal(uv_loop_init(&fx->loop), 0);
-	fx->pipe.log = fx->log;
-	uv_idle_init(&fx->loop, &fx->pipe.idle);
-	fx->pipe.idle.data = &fx->pipe;
+	assert_int_equal(fake_pipe_init(&fx->pipe, fx->log, &fx->loop), 0);
 	fx->d = (struct daemon){ .loop = &fx->loop, .cfg = &fx->cfg, .log = fx->log,
 				 .pipe = &fx->pipe, .watch = (struct watch *)&dummy_watch,
 				 .started_us = daemon_now_us() - 5000000 };
@@ -317,7 +197,7 @@ static void on_srv_closed(void *opaque)
 	struct fx *fx = opaque;
 
 	fx->closed = true;
-	uv_close((uv_handle_t *)&fx->pipe.idle, NULL);
+	fake_pipe_close(&fx->pipe);
 }
 
 static void on_stop(uv_async_t *a)
@@ -374,11 +254,11 @@ static int teardown(void **state)
 	}
 	if (!fx->loop_closed) {
 		/* A test that never started the server (or failed half-way). */
-		if (!uv_is_closing((uv_handle_t *)&fx->pipe.idle))
-			uv_close((uv_handle_t *)&fx->pipe.idle, NULL);
+		fake_pipe_close(&fx->pipe);
 		uv_run(&fx->loop, UV_RUN_NOWAIT);
 		uv_loop_close(&fx->loop);
 	}
+	fake_pipe_done(&fx->pipe);
 	tlog_free(fx->log);
 	rm_rf(fx->dir);
 	vfy_signer_free(fx->signer);
