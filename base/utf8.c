@@ -165,3 +165,53 @@ char *utf8_replace_invalid(const char *s, size_t len)
 	out[n] = '\0';
 	return out;
 }
+
+unsigned utf8_width(uint32_t c)
+{
+	/* Unicode's East Asian Width W and F ranges that names and places use, and the combining
+	 * diacritics; what a terminal shows for rarer characters varies anyway. */
+	static const uint32_t wide[][2] = {
+		{ 0x1100, 0x115f },   { 0x2e80, 0x303e },   { 0x3041, 0x33ff },
+		{ 0x3400, 0x4dbf },   { 0x4e00, 0x9fff },   { 0xa000, 0xa4cf },
+		{ 0xac00, 0xd7a3 },   { 0xf900, 0xfaff },   { 0xfe30, 0xfe4f },
+		{ 0xff00, 0xff60 },   { 0xffe0, 0xffe6 },   { 0x1f300, 0x1f64f },
+		{ 0x1f900, 0x1f9ff }, { 0x20000, 0x2fffd }, { 0x30000, 0x3fffd },
+	};
+
+	if ((c >= 0x300 && c <= 0x36f) || c == 0x200b)
+		return 0;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (c >= wide[i][0] && c <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+const char *utf8_fit(const char *s, unsigned cols, char *out, size_t outlen)
+{
+	size_t len = strlen(s), i = 0, o = 0;
+	unsigned used = 0;
+
+	while (i < len && used < cols && o + 5 < outlen) {
+		uint32_t cp;
+		size_t n = utf8_decode((const uint8_t *)s + i, len - i, &cp);
+		unsigned w = n ? utf8_width(cp) : 1;
+
+		if (used + w > cols)
+			break;
+		if (n) {
+			memcpy(out + o, s + i, n);
+			o += n;
+		} else {
+			out[o++] = '?';
+			n = 1;
+		}
+		i += n;
+		used += w;
+	}
+	while (used < cols && o + 1 < outlen) {
+		out[o++] = ' ';
+		used++;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -44,3 +44,14 @@ const char *utf8_printable(const char *s, size_t len, char *out, size_t outlen);
  * becomes U+FFFD.  Lossy: where it matters the caller keeps the bytes too (docs/ingest.md
  * "Names").  @return NULL when out of memory. */
 char *utf8_replace_invalid(const char *s, size_t len);
+
+/** The columns @c takes on a terminal: 2 for East Asian wide and fullwidth characters (CJK
+ * ideographs, kana, Hangul, fullwidth forms), 0 for combining marks, 1 otherwise.  A fixed
+ * table, not wcwidth(), so that a table lines up the same whatever the locale. */
+unsigned utf8_width(uint32_t c);
+
+/** Copy valid UTF-8 @s into @out (@outlen bytes) cut and padded with spaces to exactly @cols
+ * terminal columns (utf8_width()), cutting only between characters; a wide character that
+ * would straddle the edge is replaced by a space.  Invalid bytes count as one column and are
+ * copied as '?'.  @outlen must be at least 4 × @cols + 1.  @return @out. */
+const char *utf8_fit(const char *s, unsigned cols, char *out, size_t outlen);

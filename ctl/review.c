@@ -183,6 +183,19 @@ static void print_gap(FILE *out, const json_t *gap)
 		fprintf(out, "UNEXPLAINED\n");
 }
 
+static bool gap_clip_listed(const json_t *gap, const json_t *clips)
+{
+	const json_t *clip;
+	size_t k;
+
+	if (!json_is_integer(json_object_get(gap, "before")))
+		return false;
+	json_array_foreach(clips, k, clip)
+		if (num(gap, "before") == num(clip, "index"))
+			return true;
+	return false;
+}
+
 static int review_print(const json_t *review, FILE *out)
 {
 	const json_t *open = json_object_get(review, "open");
@@ -209,10 +222,15 @@ static int review_print(const json_t *review, FILE *out)
 		json_array_foreach(clips, k, clip) {
 			/* A gap goes just before the clip that ended it. */
 			json_array_foreach(gaps, g, gap)
-				if (num(gap, "before") == num(clip, "index"))
+				if (json_is_integer(json_object_get(gap, "before")) &&
+				    num(gap, "before") == num(clip, "index"))
 					print_gap(out, gap);
 			print_clip(out, clip, open);
 		}
+		/* A gap whose clip is not listed is still a gap the reviewer must see. */
+		json_array_foreach(gaps, g, gap)
+			if (!gap_clip_listed(gap, clips))
+				print_gap(out, gap);
 	}
 	if (json_array_size(open)) {
 		fprintf(out, "\nopen items (%zu):\n", json_array_size(open));
@@ -287,12 +305,16 @@ static void print_open(const json_t *report, FILE *out)
 
 static void print_row(FILE *out, const char *name, const json_t *row)
 {
-	fprintf(out, "  %-20.20s %6" JSON_INTEGER_FORMAT " %7.1f %6" JSON_INTEGER_FORMAT
+	char fit[4 * 20 + 1];
+
+	/* Columns, not bytes: a Chinese name is three bytes a character and two columns wide. */
+	fprintf(out, "  %s %6" JSON_INTEGER_FORMAT " %7.1f %6" JSON_INTEGER_FORMAT
 		" %6" JSON_INTEGER_FORMAT " %4" JSON_INTEGER_FORMAT "/%-4" JSON_INTEGER_FORMAT
 		" %4" JSON_INTEGER_FORMAT "/%-4" JSON_INTEGER_FORMAT " %4" JSON_INTEGER_FORMAT
 		"/%-4" JSON_INTEGER_FORMAT " %4" JSON_INTEGER_FORMAT "/%-4" JSON_INTEGER_FORMAT
 		" %6" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT "\n",
-		name, num(row, "clips"), (double)num(row, "seconds") / 3600, num(row, "on_time"),
+		utf8_fit(name, 20, fit, sizeof(fit)), num(row, "clips"),
+		(double)num(row, "seconds") / 3600, num(row, "on_time"),
 		num(row, "on_time_remote"), num(row, "late_explained"), num(row, "late_open"),
 		num(row, "unknown_time_explained"), num(row, "unknown_time_open"),
 		num(row, "interruptions_explained"), num(row, "interruptions"),

@@ -448,8 +448,9 @@ static void test_report_text(void **state)
 	assert_column(text, "  (unknown) ", 2, "(unknown)                 5 ");
 	/* An escape in a name is shown, not sent. */
 	assert_column(text, "  \\x1b[2Jx ", 2, "\\x1b[2Jx                  4 ");
-	/* A Chinese name of 15 bytes fits in the column's 20 bytes and is printed whole. */
-	assert_non_null(strstr(text, "\n  执法记录仪      "));
+	/* A Chinese name takes two columns a character: five of them and ten spaces fill the
+	 * column's 20, so the numbers stand under the header's. */
+	assert_column(text, "  执法记录仪", 2, "执法记录仪" "          " "      3 ");
 	assert_column(text, "  O1234 ", 2, "O1234                     6 ");
 	assert_non_null(strstr(text, "\nper officer (late"));
 	assert_non_null(strstr(text, "\nopen items: 7 (not all listed)\n"
@@ -469,6 +470,23 @@ static void test_report_text(void **state)
 	text = print(REPORT_OPEN, r, NULL);
 	assert_string_equal(text, "report over the whole log (as of 2026-12-02T00:00:00Z)\n"
 				  "open items: 0\n");
+	free(text);
+	json_decref(r);
+}
+
+/* A name wider than its column is cut between characters, never inside one (the terminal would
+ * get broken UTF-8), and a wide character that would straddle the edge becomes a space. */
+static void test_report_wide_names(void **state)
+{
+	json_t *r = parse("{\"as_of\":\"2026-12-02T00:00:00Z\",\"totals\":{},\"devices\":["
+			  ROW("device", "\"执法记录仪执法记录仪执法记录仪\"", 1) ","
+			  ROW("device", "\"A执法记录仪执法记录仪执法\"", 2) "],\"officers\":[]}");
+	char *text = print(REPORT, r, NULL);
+
+	(void)state;
+	assert_terminal_safe(text);
+	assert_column(text, "  执法记录仪执法", 2, "执法记录仪执法记录仪" "      1 ");
+	assert_column(text, "  A执法", 2, "A执法记录仪执法记录" " " "      2 ");
 	free(text);
 	json_decref(r);
 }
@@ -551,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_one_and_empty),
 		cmocka_unit_test(test_hostile_sample),
+		cmocka_unit_test(test_report_wide_names),
 		cmocka_unit_test(test_fake_verdict),
 		cmocka_unit_test(test_accesses),
 		cmocka_unit_test(test_terminal_copy),
