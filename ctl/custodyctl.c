@@ -39,6 +39,7 @@
 #include "conf/conf.h"
 #include "ctl/review.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/utf8.h"
 #include "ingest/fingerprint.h"
 #include "verify/hash.h"
@@ -927,7 +928,7 @@ static int file_sha256(const char *path, char hex[2 * VFY_HASH_LEN + 1])
 		return fail(2, "'%s' is not a regular file", path);
 	if (vfy_sha256_fd(fd, digest, &size, &e) < 0)
 		return fail(2, "%s", e.msg);
-	vfy_hex(digest, VFY_HASH_LEN, hex);
+	hex_encode(digest, VFY_HASH_LEN, hex);
 	return 0;
 }
 
@@ -1490,7 +1491,7 @@ static json_t *hexj(const uint8_t h[ING_HASH_LEN])
 {
 	char text[2 * ING_HASH_LEN + 1];
 
-	ing_hex(h, text);
+	hex_encode(h, ING_HASH_LEN, text);
 	return json_string(text);
 }
 
@@ -1564,7 +1565,7 @@ static const char *entry_disagrees(const char *result, const struct ing_fingerpr
 	if (!entry)
 		return "the proven entry does not parse";
 	if (!strcmp(result, "exact")) {
-		ing_hex(fp->sha256, hex);
+		hex_encode(fp->sha256, ING_HASH_LEN, hex);
 		if (strcmp(jstr(entry, "sha256", ""), hex))
 			why = "the proven entry records another SHA-256 than the file's";
 	} else if (!strcmp(result, "remux")) {
@@ -1576,7 +1577,7 @@ static const char *entry_disagrees(const char *result, const struct ing_fingerpr
 			if (strcmp(fp->streams[i].type, "video") &&
 			    strcmp(fp->streams[i].type, "audio"))
 				continue;
-			ing_hex(fp->streams[i].digest, hex);
+			hex_encode(fp->streams[i].digest, ING_HASH_LEN, hex);
 			json_array_foreach(json_object_get(entry, "streams"), k, s)
 				found = found || !strcmp(jstr(s, "digest", ""), hex);
 			if (!found)

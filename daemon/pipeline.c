@@ -61,6 +61,7 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "verify/hash.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "base/macro.h"
 #include "verify/note.h"
@@ -225,20 +226,6 @@ void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *
 		*ret_ordinal = o;
 }
 
-static int hex_decode32(const char *hex, uint8_t out[32])
-{
-	if (!hex || strlen(hex) != 64)
-		return -EINVAL;
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 static void format_time(uint64_t us, char out[ING_RFC3339_MAX])
 {
 	if (ing_format_utc((int64_t)us, out) < 0)
@@ -381,7 +368,7 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 		argv[argc++] = j->name_pattern;
 	}
 	/* The store hashed these bytes: the probe need not read them all once more. */
-	vfy_hex(j->sha256, 32, sha);
+	hex_encode(j->sha256, 32, sha);
 	argv[argc++] = "--sha256";
 	argv[argc++] = sha;
 	/* The probe dies with the daemon: this tells it who that is, should it be gone before the
@@ -474,7 +461,7 @@ static int put_name(json_t *o, const char *name)
 	hex = malloc(2 * len + 1);
 	if (!shown || !hex)
 		return -ENOMEM;
-	vfy_hex((const uint8_t *)name, len, hex);
+	hex_encode((const uint8_t *)name, len, hex);
 	if (json_object_set_new(o, "name", json_string(shown)) < 0 ||
 	    json_object_set_new(o, "name_hex", json_string(hex)) < 0)
 		return -ENOMEM;
@@ -493,22 +480,10 @@ static char *get_name(const json_t *o)
 		return name ? strdup(name) : NULL;
 	if (len % 2 || !(raw = malloc(len / 2 + 1)))
 		return NULL;
-	for (size_t i = 0; i < len / 2; i++) {
-		unsigned v = 0;
-		bool bad = false;
-
-		for (int k = 0; k < 2; k++) {
-			char c = hex[2 * i + k];
-
-			bad |= !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-			v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
-		}
-		/* A relative path: '/' separates its folders; NUL ends a C string. */
-		if (bad || v == 0) {
-			free(raw);
-			return NULL;
-		}
-		raw[i] = (char)v;
+	/* A relative path: '/' separates its folders; NUL ends a C string. */
+	if (hex_decode_mem(hex, len, raw, len / 2) < 0 || memchr(raw, '\0', len / 2)) {
+		free(raw);
+		return NULL;
 	}
 	raw[len / 2] = '\0';
 	return raw;
@@ -546,7 +521,7 @@ static void arrival_key(struct job *j)
 
 		/* Not ctime: the daemon's own removal of another link to the inode, or a chmod,
 		 * moves it without making a new arrival; the bytes read (sha256) stand in. */
-		vfy_hex(j->sha256, 32, hex);
+		hex_encode(j->sha256, 32, hex);
 		a = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "zone", j->zone_name,
 			      "dev", (json_int_t)st->st_dev, "ino", (json_int_t)st->st_ino, "size",
 			      (json_int_t)st->st_size, "mtime_s", (json_int_t)st->st_mtim.tv_sec,
@@ -713,7 +688,7 @@ static int collect_keys(struct job *j, json_t *entry, json_t *keys)
 	if (add_key(j, TLOG_KEY_FILE, j->sha256, 0, 0, 0, &cap) < 0)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(entry, "streams"), i, s) {
-		if (hex_decode32(json_string_value(json_object_get(s, "digest")), h) < 0)
+		if (hex_decode(json_string_value(json_object_get(s, "digest")), h, 32) < 0)
 			continue;
 		if (add_key(j, TLOG_KEY_STREAM, h,
 			    (uint32_t)json_integer_value(json_object_get(s, "index")),
@@ -723,7 +698,7 @@ static int collect_keys(struct job *j, json_t *entry, json_t *keys)
 	json_array_foreach(keys, i, k) {
 		json_t *pts = json_array_get(k, 2);
 
-		if (hex_decode32(json_string_value(json_array_get(k, 1)), h) < 0)
+		if (hex_decode(json_string_value(json_array_get(k, 1)), h, 32) < 0)
 			continue;
 		if (add_key(j, TLOG_KEY_PACKET, h, (uint32_t)json_integer_value(json_array_get(k, 0)),
 			    json_is_integer(pts) ? (int64_t)json_integer_value(pts) : INT64_MIN,
@@ -889,7 +864,7 @@ static void ingest_run(uv_work_t *req)
 	if (r < 0) {
 		/* The probe crashed, hung or failed: the bytes are stored and hashed, so the file
 		 * is logged as damaged with the reason, never dropped. */
-		vfy_hex(j->sha256, 32, hex);
+		hex_encode(j->sha256, 32, hex);
 		entry = json_pack("{s:i, s:s, s:I, s:s, s:n, s:n, s:[], s:s, s:n, s:n, s:n, s:n, "
 				  "s:n}",
 				  "v", 1, "type", "damaged", "size", (json_int_t)size, "sha256", hex,
@@ -928,7 +903,7 @@ static int duplicate_entry(struct job *j, uint64_t of, struct err_detail *reterr
 	json_t *dup;
 	char hex[65];
 
-	vfy_hex(j->sha256, 32, hex);
+	hex_encode(j->sha256, 32, hex);
 	dup = json_pack("{s:i, s:s, s:O, s:O, s:s, s:O, s:I}", "v", 1, "type", "duplicate",
 			"zone", json_object_get(old, "zone"), "size", json_object_get(old, "size"),
 			"sha256", hex, "received_at", json_object_get(old, "ingested_at"), "of",

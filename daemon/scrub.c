@@ -64,6 +64,7 @@
 #include "ingest/rectime.h"
 #include "base/err.h"
 #include "verify/hash.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "daemon/pipeline.h"
 #include "daemon/scrub.h"
@@ -232,28 +233,6 @@ static json_t *time_json(uint64_t us)
 		return json_null();
 	format_time(us, text);
 	return json_string(text);
-}
-
-static int hex32(const char *hex, uint8_t out[VFY_HASH_LEN])
-{
-	if (!hex || strlen(hex) != 2 * VFY_HASH_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < 2 * VFY_HASH_LEN; i++) {
-		char c = hex[i];
-		unsigned v;
-
-		if (c >= '0' && c <= '9')
-			v = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = (unsigned)(c - 'a' + 10);
-		else
-			return -EINVAL;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)(v << 4);
-		else
-			out[i / 2] |= (uint8_t)v;
-	}
-	return 0;
 }
 
 static int list_add(struct idx_list *l, uint64_t index)
@@ -596,7 +575,7 @@ static int entry_original(const char *bytes, size_t len, struct original *ret,
 	size = json_object_get(e, "size");
 	if (!rel || strlen(rel) >= STORE_REL_MAX)
 		return err_set(reterr, -EBADMSG, "it has no \"stored\" path");
-	if (hex32(sha, ret->sha256) < 0)
+	if (hex_decode(sha, ret->sha256, VFY_HASH_LEN) < 0)
 		return err_set(reterr, -EBADMSG, "its \"sha256\" is not 64 hex digits");
 	snprintf(ret->rel, sizeof(ret->rel), "%s", rel);
 	ret->size = json_is_integer(size) && json_integer_value(size) >= 0
@@ -837,8 +816,8 @@ static enum check check_original(struct scrub *s, const struct original *o, char
 	if (CRYPTO_memcmp(digest, o->sha256, VFY_HASH_LEN) != 0) {
 		char want[2 * VFY_HASH_LEN + 1], got[2 * VFY_HASH_LEN + 1];
 
-		vfy_hex(digest, VFY_HASH_LEN, got);
-		vfy_hex(o->sha256, VFY_HASH_LEN, want);
+		hex_encode(digest, VFY_HASH_LEN, got);
+		hex_encode(o->sha256, VFY_HASH_LEN, want);
 		snprintf(found, foundlen, "its SHA-256 is %s, the entry says %s%s", got, want, note);
 		return CHECK_ALTERED;
 	}

@@ -33,6 +33,7 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "base/fsname.h"
+#include "base/hex.h"
 #include "ingest/store.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -142,14 +143,9 @@ const char *store_root(const struct store *st)
 
 static void rel_name(const uint8_t sha256[32], char rel[STORE_REL_MAX], char dir[3])
 {
-	static const char digits[] = "0123456789abcdef";
 	char hex[65];
 
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[sha256[i] >> 4];
-		hex[2 * i + 1] = digits[sha256[i] & 15];
-	}
-	hex[64] = '\0';
+	hex_encode(sha256, 32, hex);
 	dir[0] = hex[0];
 	dir[1] = hex[1];
 	dir[2] = '\0';
@@ -246,10 +242,11 @@ int store_put_fd(struct store *st, int fd, const struct stat *expect, uint8_t re
 	if (out < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
 		/* No O_TMPFILE here: a random name in tmp/, removed on every failure path. */
 		uint8_t rnd[8];
+		char hex[2 * sizeof(rnd) + 1];
 
 		randombytes_buf(rnd, sizeof(rnd));
-		snprintf(tmpname, sizeof(tmpname), "copy-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0],
-			 rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		hex_encode(rnd, sizeof(rnd), hex);
+		snprintf(tmpname, sizeof(tmpname), "copy-%s", hex);
 		out = openat(st->tmp_fd, tmpname, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	}
 	if (out < 0)
@@ -369,8 +366,7 @@ int store_stage_at(struct store *st, int dirfd, const char *name, const struct s
 	/* A unique name, so that two arrivals of one file name never collide in staging; the
 	 * original name lives on in the meta and then in the entry. */
 	randombytes_buf(rnd, sizeof(rnd));
-	snprintf(sname, sizeof(sname), "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
-		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	hex_encode(rnd, sizeof(rnd), sname);
 	snprintf(meta_name, sizeof(meta_name), "%s.meta", sname);
 	if ((size_t)snprintf(staged, sizeof(staged), "%s/staging/%s", st->root, sname) >=
 	    MIN(sizeof(staged), staged_max))

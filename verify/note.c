@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/utf8.h"
 #include "verify/note.h"
 
@@ -204,15 +205,6 @@ static bool is_ascii_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 struct key_fields {
 	const char *name;
 	size_t name_len;
@@ -228,7 +220,8 @@ static int split_key(const char *s, size_t len, const char *kind, bool secret,
 {
 	const char *plus = memchr(s, '+', len), *why;
 	char shown[SHOW_MAX + 4];
-	uint32_t id = 0;
+	uint8_t idb[4];
+	uint32_t id;
 
 	if (!plus || (size_t)(s + len - plus) < 1 + 8 + 1 + 1 || plus[9] != '+')
 		return err_set(reterr, -EINVAL, "not a %s key: its form is %sNAME+KEYID+BASE64",
@@ -239,16 +232,12 @@ static int split_key(const char *s, size_t len, const char *kind, bool secret,
 	if (why)
 		return err_set(reterr, -EINVAL, "not a valid %s key: the key name '%s' %s", kind,
 			       utf8_printable(s, (size_t)(plus - s), shown, sizeof(shown)), why);
-	for (int i = 1; i <= 8; i++) {
-		int d = hex_digit(plus[i]);
-
-		if (d < 0)
-			return err_set(reterr, -EINVAL,
-				       "not a valid %s key: the key ID after the name must be 8 "
-				       "lowercase hex digits",
-				       kind);
-		id = id << 4 | (uint32_t)d;
-	}
+	if (hex_decode_mem(plus + 1, 8, idb, sizeof(idb)) < 0)
+		return err_set(reterr, -EINVAL,
+			       "not a valid %s key: the key ID after the name must be 8 "
+			       "lowercase hex digits",
+			       kind);
+	id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
 	ret->name = s;
 	ret->name_len = (size_t)(plus - s);
 	ret->id = id;

@@ -44,6 +44,7 @@
 #include "daemon/daemon.h"
 #include "ingest/rectime.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "daemon/pipeline.h"
 #include "rules/rules.h"
@@ -794,8 +795,7 @@ static json_t *clip_json(const struct server *s, const struct srv_clip *clip, st
 	const struct srv_index *x = &s->idx;
 	char hex[65];
 
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", clip->sha256[i]);
+	hex_encode(clip->sha256, 32, hex);
 	return json_pack(
 	    "{s:I, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:I, s:s, s:o, s:I, s:s, s:b}", "index",
 	    (json_int_t)clip->index, "zone", srv__index_str(x, clip->zone), "device",
@@ -1092,7 +1092,7 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	}
 	clip = srv__index_clip(&s->idx, index);
 	if (!is_original(entry) || !clip ||
-	    srv__hex32(json_string_value(json_object_get(entry, "sha256")), sha) < 0) {
+	    hex_decode(json_string_value(json_object_get(entry, "sha256")), sha, 32) < 0) {
 		json_decref(entry);
 		return err_set(reterr, -EINVAL,
 			       "entry %" PRIu64 " is not an original's (ingest or damaged) entry: "

@@ -51,6 +51,7 @@
 
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
 #include "verify/tlog.h"
@@ -551,7 +552,7 @@ static int add_clip(struct srv_index *x, uint64_t index, const json_t *o, bool d
 	c.zone = str_intern(x, json_string_value(json_object_get(o, "zone")), &r);
 	if (r < 0)
 		return r;
-	if (sha && srv__hex32(sha, c.sha256) == 0)
+	if (sha && hex_decode(sha, c.sha256, 32) == 0)
 		r = claim_put(x, SRV_CLAIM_SHA, c.sha256, sizeof(c.sha256), index);
 	if (r < 0)
 		return r;
@@ -841,7 +842,7 @@ static int index_access(struct srv_index *x, uint64_t index, const json_t *o)
 		uint64_t cand[8];
 		size_t n = 0;
 
-		if (srv__hex32(json_string_value(target) + 7, sha) == 0)
+		if (hex_decode(json_string_value(target) + 7, sha, 32) == 0)
 			n = srv__index_claims(x, SRV_CLAIM_SHA, sha, sizeof(sha), cand, 8);
 		for (size_t k = 0; k < n && r == 0; k++) {
 			const struct srv_clip *c = srv__index_clip(x, cand[k]);

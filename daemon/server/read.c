@@ -22,6 +22,7 @@
 #include "ingest/tz.h"
 #include "ingest/rectime.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/hash.h"
 #include "daemon/pipeline.h"
 #include "daemon/scrub.h"
@@ -279,34 +280,6 @@ int srv__op_entry(struct srv_client *c, json_t *req, struct err_detail *reterr)
 
 /* ---- proof ------------------------------------------------------------------------------- */
 
-static int hex_decode(const char *hex, uint8_t out[VFY_HASH_LEN])
-{
-	if (strlen(hex) != 2 * VFY_HASH_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < VFY_HASH_LEN; i++) {
-		unsigned v = 0;
-
-		for (int j = 0; j < 2; j++) {
-			char ch = hex[2 * i + (size_t)j];
-
-			v <<= 4;
-			if (ch >= '0' && ch <= '9')
-				v |= (unsigned)(ch - '0');
-			else if (ch >= 'a' && ch <= 'f')
-				v |= (unsigned)(ch - 'a' + 10);
-			else
-				return -EINVAL;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-int srv__hex32(const char *hex, uint8_t out[32])
-{
-	return hex_decode(hex, out);
-}
-
 /* The proof of @index against the checkpoint of @size (TLOG_NEWEST: the newest), with the
  * error an asker can act on when the entry is not covered yet.  @ret_size gets the size. */
 int srv__proof(struct tlog *log, uint64_t index, uint64_t size, char **ret, uint64_t *ret_size,
@@ -374,7 +347,7 @@ int srv__op_proof(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		struct tlog_hit hit;
 		size_t n;
 
-		if (hex_decode(sha, hash) < 0)
+		if (hex_decode(sha, hash, VFY_HASH_LEN) < 0)
 			return err_set(reterr, -EINVAL,
 				       "\"sha256\" must be 64 lowercase hex digits");
 		r = tlog_lookup(log, TLOG_KEY_FILE, hash, &hit, 1, &n, reterr);

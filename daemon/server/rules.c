@@ -58,6 +58,7 @@
 #include "ingest/rectime.h"
 #include "base/err.h"
 #include "verify/hash.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
@@ -247,7 +248,7 @@ static void check_original(struct review_job *j, struct review_item *it)
 		snprintf(it->error, sizeof(it->error), "%s", e.msg);
 		return;
 	}
-	vfy_hex(digest, sizeof(digest), hex);
+	hex_encode(digest, sizeof(digest), hex);
 	if (strcmp(hex, sha) || (json_is_integer(size) && (uint64_t)json_integer_value(size) != got))
 		it->integrity = RULES_ALTERED;
 	else

@@ -48,6 +48,7 @@
 #include "verify/entry.h"
 #include "base/err.h"
 #include "verify/hash.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
@@ -253,11 +254,11 @@ static void add_original(const char *tag, const char *type, const char *name, co
 	size_t len;
 
 	hash_of(tag, 1000, h);
-	vfy_hex(h, 32, sha);
+	hex_encode(h, 32, sha);
 	memcpy(keys[0].hash, h, 32);
 	keys[0].kind = TLOG_KEY_FILE;
 	hash_of(tag, 1001, h);
-	vfy_hex(h, 32, video);
+	hex_encode(h, 32, video);
 	memcpy(keys[1].hash, h, 32);
 	keys[1].kind = TLOG_KEY_STREAM;
 	pipe_key_extra_put(keys[1].extra, 0, 40, 0);

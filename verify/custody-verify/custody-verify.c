@@ -20,6 +20,7 @@
 
 #include "base/cleanup.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/hash.h"
 #include "verify/note.h"
 #include "verify/proof.h"
@@ -185,7 +186,7 @@ static int check_remux(int fd, json_t *streams, struct err_detail *e)
 		for (unsigned k = 0; digest && k < fp->n_streams && !found; k++) {
 			char hex[2 * ING_HASH_LEN + 1];
 
-			ing_hex(fp->streams[k].digest, hex);
+			hex_encode(fp->streams[k].digest, ING_HASH_LEN, hex);
 			found = strcmp(hex, digest) == 0 && (json_int_t)fp->streams[k].packets == packets;
 		}
 		if (!found) {
@@ -218,7 +219,7 @@ static int check_media(const char *entry, size_t len, const char **ret_result, s
 	r = vfy_sha256_fd(fd, digest, &size, e);
 	if (r < 0)
 		return r;
-	vfy_hex(digest, VFY_HASH_LEN, hex);
+	hex_encode(digest, VFY_HASH_LEN, hex);
 	if (strcmp(hex, want) == 0) {
 		*ret_result = "exact";
 		return 0;

@@ -17,6 +17,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base/hex.h"
+#include "base/hex.h"
 #include "ingest/tz.h"
 #include "ingest/rectime.h"
 #include "rules/rules.h"
@@ -36,18 +38,6 @@ int srv__parse_time(const char *s, int64_t *ret_us)
 		sec -= offset;
 	*ret_us = sec * 1000000 + c.usec;
 	return 0;
-}
-
-int srv__hex32(const char *hex, uint8_t out[32])
-{
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return hex[64] ? -EINVAL : 0;
 }
 
 #define SHA_A "aa00000000000000000000000000000000000000000000000000000000000001"
@@ -122,7 +112,7 @@ static void test_clips(void **state)
 	assert_int_equal(c->deadline_us, ing_civil_to_epoch(2026, 11, 21, 8, 10, 0) * 1000000);
 	assert_int_equal(c->size, 1234);
 	assert_int_equal(c->storage, RULES_ON_TIME);
-	assert_int_equal(srv__hex32(SHA_A, sha), 0);
+	assert_int_equal(hex_decode(SHA_A, sha, 32), 0);
 	assert_memory_equal(c->sha256, sha, 32);
 	assert_false(c->damaged || c->future || c->purged);
 	c = srv__index_clip(&x, 2);

@@ -33,6 +33,7 @@
 #include "daemon/daemon.h"
 #include "verify/entry.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/hash.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
@@ -398,7 +399,7 @@ static void fake_hex(const char *what, unsigned i, char out[65])
 	uint8_t h[32];
 
 	fake_hash(what, i, h);
-	vfy_hex(h, 32, out);
+	hex_encode(h, 32, out);
 }
 
 /* Append @text canonicalised, with @keys; @return its index. */
@@ -1336,7 +1337,7 @@ static char *key_list(struct fx *fx, const unsigned *which, size_t n, const unsi
 	for (size_t i = 0; i < n; i++) {
 		char hex[65], *next;
 
-		vfy_hex(fx->a_keys[which[i]], 32, hex);
+		hex_encode(fx->a_keys[which[i]], 32, hex);
 		assert_true(asprintf(&next, "%s%s{\"hash\":\"%s\",\"pts_us\":%u,\"ordinal\":%u}",
 				     out, i ? "," : "", hex, which[i] * 1000000, ordinals[i]) > 0);
 		free(out);
