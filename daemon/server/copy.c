@@ -46,6 +46,7 @@
 #include "base/err.h"
 #include "base/hex.h"
 #include "base/log.h"
+#include "base/macro.h"
 #include "daemon/pipeline.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
@@ -53,8 +54,6 @@
 #include "verify/tlog.h"
 
 #define LOG_GRP "socket"
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 #define NOTES_SCAN_MAX 1024 /* annotations naming one entry looked at for an approval */
 
