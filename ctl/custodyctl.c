@@ -39,6 +39,7 @@
 #include "conf/conf.h"
 #include "ctl/review.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "base/hex.h"
 #include "base/utf8.h"
 #include "ingest/fingerprint.h"
@@ -328,27 +329,11 @@ static const char *socket_path(void)
 
 static int read_small_file(const char *path, size_t max, char **ret, struct err_detail *e)
 {
-	auto_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	char *buf;
-	ssize_t n;
+	int r = file_read_at(AT_FDCWD, path, O_NONBLOCK, max, ret, NULL, e);
 
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return err_set(e, -errno, "cannot read '%s': %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max)
-		return err_set(e, -EINVAL, "'%s' is %s", path,
-			       S_ISREG(st.st_mode) ? "too large" : "not a regular file");
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return err_set(e, -ENOMEM, "out of memory");
-	n = read(fd, buf, (size_t)st.st_size);
-	if (n < 0) {
-		free(buf);
-		return err_set(e, -errno, "cannot read '%s': %s", path, strerror(errno));
-	}
-	buf[n] = '\0';
-	*ret = buf;
-	return 0;
+	if (r == -EFBIG && e)
+		e->code = -EINVAL;
+	return r == -EFBIG ? -EINVAL : r;
 }
 
 /* The verifier key: 0, or -errno with what to do in @e. */
@@ -1220,22 +1205,6 @@ fail:
 
 /* ---- copy-out, retention, purge ---------------------------------------------------------- */
 
-/* Write all of @len bytes. */
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* fsync the folder holding @path, so that the new name survives a crash. */
 static int sync_parent(const char *path)
 {
@@ -1280,7 +1249,7 @@ static int copy_original(int src, const char *to)
 		}
 		if (!n)
 			break;
-		r = write_all(out, buf, (size_t)n);
+		r = file_write_full(out, buf, (size_t)n);
 		off += n;
 	}
 	if (!r && fsync(out) < 0)

@@ -61,6 +61,7 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "verify/hash.h"
+#include "base/file.h"
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/macro.h"
@@ -1188,7 +1189,7 @@ static uint64_t published_size(const char *path)
 {
 	char buf[4096], *nl, *end;
 	auto_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	ssize_t n = fd >= 0 ? file_read_full(fd, buf, sizeof(buf) - 1) : -1;
 	unsigned long long v;
 
 	if (n <= 0)
@@ -1206,8 +1207,6 @@ static uint64_t published_size(const char *path)
 static int publish_checkpoint(struct pipeline *p, struct err_detail *reterr)
 {
 	auto_free char *note = NULL;
-	char tmp[PATH_MAX + 8], dir[PATH_MAX];
-	auto_close int fd = -1, dfd = -1;
 	size_t len;
 	int r;
 
@@ -1223,26 +1222,10 @@ static int publish_checkpoint(struct pipeline *p, struct err_detail *reterr)
 		return err_set(reterr, -ESTALE, "the published checkpoint '%s' has size %" PRIu64
 			       ", larger than the log's newest (%" PRIu64 "): it is not overwritten",
 			       p->checkpoint_file, published, size);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", p->checkpoint_file);
-	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-	for (size_t off = 0; fd >= 0 && off < len;) {
-		ssize_t n = write(fd, note + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(reterr, -errno, "cannot publish the checkpoint to '%s': %s",
-				       p->checkpoint_file, strerror(errno));
-		off += (size_t)n;
-	}
-	if (fd < 0 || fsync(fd) < 0 || rename(tmp, p->checkpoint_file) < 0)
-		return err_set(reterr, -errno, "cannot publish the checkpoint to '%s': %s",
-			       p->checkpoint_file, strerror(errno));
-	snprintf(dir, sizeof(dir), "%s", p->d->cfg->state);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd);
-	return 0;
+	r = file_write_atomic(AT_FDCWD, p->checkpoint_file, note, len, 0644, reterr);
+	if (r < 0)
+		err_prefix(reterr, "cannot publish the checkpoint");
+	return r;
 }
 
 static void writer_sign(struct pipeline *p)

@@ -64,6 +64,7 @@
 #include "ingest/rectime.h"
 #include "base/err.h"
 #include "verify/hash.h"
+#include "base/file.h"
 #include "base/hex.h"
 #include "base/log.h"
 #include "daemon/pipeline.h"
@@ -124,8 +125,6 @@ struct original {
 struct scrub {
 	struct daemon *d; /* d->log and d->store from any thread; the rest on the loop only */
 	char state_file[PATH_MAX];
-	char state_tmp[PATH_MAX + 8];
-	char state_dir[PATH_MAX];
 	uv_async_t async;
 	pthread_t thread;
 	pthread_mutex_t mtx;
@@ -406,10 +405,8 @@ static int state_parse(struct scrub *s, const char *text, size_t len, uint64_t l
  * and replaced (losing the progress of one pass loses no evidence).  Loop thread, at start. */
 static int state_load(struct scrub *s, struct err_detail *reterr)
 {
-	auto_close int fd = -1;
 	auto_free char *text = NULL;
 	struct err_detail e;
-	struct stat sb;
 	uint64_t size;
 	size_t len = 0;
 	int r;
@@ -417,34 +414,20 @@ static int state_load(struct scrub *s, struct err_detail *reterr)
 	r = tlog_size(s->d->log, &size, reterr);
 	if (r < 0)
 		return r;
-	fd = open(s->state_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT) {
+	r = file_read_at(AT_FDCWD, s->state_file, O_NOFOLLOW, STATE_MAX, &text, &len, &e);
+	if (r == -ENOENT) {
 		s->fresh = true;
 		s->epoch_us = daemon_now_us();
 		return 0;
 	}
-	if (fd < 0 || fstat(fd, &sb) < 0)
-		return err_set(reterr, -errno, "cannot read '%s': %s", s->state_file,
-			       strerror(errno));
-	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > STATE_MAX) {
+	if (r == -EINVAL || r == -EFBIG) {
 		err_set(&e, -EBADMSG, "not a regular file of at most %u bytes", STATE_MAX);
 		goto bad;
 	}
-	text = malloc((size_t)sb.st_size + 1);
-	if (!text)
-		return err_set(reterr, -ENOMEM, "out of memory for '%s'", s->state_file);
-	while (len < (size_t)sb.st_size) {
-		ssize_t n = read(fd, text + len, (size_t)sb.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(reterr, -errno, "cannot read '%s': %s", s->state_file,
-				       strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	if (r == -ENOMEM)
+		return err_set(reterr, r, "out of memory for '%s'", s->state_file);
+	if (r < 0)
+		return err_set(reterr, r, "%s", e.msg);
 	r = state_parse(s, text, len, size, &e);
 	if (r == -ENOMEM)
 		return err_set(reterr, r, "out of memory for '%s'", s->state_file);
@@ -469,8 +452,7 @@ static int save(struct scrub *s)
 {
 	auto_free char *text = NULL;
 	json_t *o;
-	size_t len, off = 0;
-	int fd, dfd, r = 0;
+	int r = 0;
 
 	pthread_mutex_lock(&s->mtx);
 	o = state_json(s);
@@ -482,41 +464,11 @@ static int save(struct scrub *s)
 		errno = ENOMEM;
 		goto fail;
 	}
-	len = strlen(text);
-	fd = open(s->state_tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && rename(s->state_tmp, s->state_file) < 0)
-		r = -errno;
+	r = file_write_atomic(AT_FDCWD, s->state_file, text, strlen(text), 0640, NULL);
 	if (r < 0) {
-		unlink(s->state_tmp);
 		errno = -r;
 		goto fail;
 	}
-	dfd = open(s->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) < 0)
-			r = -errno;
-		close(dfd);
-	}
-	if (r < 0)
-		goto fail;
 	if (s->save_failed)
 		log_notice(LOG_GRP, "the scrub's progress is saved to '%s' again", s->state_file);
 	s->save_failed = false;
@@ -1199,8 +1151,6 @@ int scrub_new(struct daemon *d, struct scrub **ret, struct err_detail *reterr)
 		free(s);
 		return err_set(reterr, -ENAMETOOLONG, "[log] state is too long");
 	}
-	snprintf(s->state_tmp, sizeof(s->state_tmp), "%s.tmp", s->state_file);
-	snprintf(s->state_dir, sizeof(s->state_dir), "%s", d->cfg->state);
 	s->md = EVP_MD_CTX_new();
 	s->buf = malloc(BUF_MAX);
 	if (!s->md || !s->buf) {

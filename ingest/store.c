@@ -32,6 +32,7 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/fault.h"
+#include "base/file.h"
 #include "base/fsname.h"
 #include "base/hex.h"
 #include "ingest/store.h"
@@ -196,21 +197,6 @@ static int link_original(struct store *st, int fd, const char *from_dir_fd_name,
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Is @now the file @then was, unchanged?  A write through any descriptor, a truncation or a
  * chmod moves ctime, so a file rewritten while it was read never passes. */
 static bool same_file(const struct stat *then, const struct stat *now)
@@ -279,7 +265,7 @@ int store_put_fd(struct store *st, int fd, const struct stat *expect, uint8_t re
 			r = err_set(reterr, -EIO, "libcrypto failed while hashing");
 			goto fail;
 		}
-		r = write_all(out, buf, (size_t)n);
+		r = file_write_full(out, buf, (size_t)n);
 		if (r < 0) {
 			r = err_set(reterr, r, "cannot write to the store '%s': %s", st->root,
 				    strerror(-r));
@@ -347,7 +333,7 @@ static int write_file_at(int dirfd, const char *name, const char *data, size_t l
 
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, (const uint8_t *)data, len);
+	r = file_write_full(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	return r;

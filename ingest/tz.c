@@ -29,6 +29,7 @@
 
 #include "base/cleanup.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "ingest/tz.h"
 
 
@@ -413,34 +414,10 @@ static bool is_utc_name(const char *name)
 
 static int read_small_file(const char *path, uint8_t **ret, size_t *ret_len)
 {
-	auto_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	uint8_t *buf;
-	size_t len = 0;
+	int r = file_read_at(AT_FDCWD, path, O_NONBLOCK, TZIF_MAX_SIZE, (char **)ret, ret_len,
+			     NULL);
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_size > TZIF_MAX_SIZE)
-		return -EBADMSG;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return n < 0 ? -errno : -EIO;
-		}
-		len += (size_t)n;
-	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
 }
 
 int ing_tz_load(const char *name, struct ing_tz **ret, struct err_detail *reterr)

@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "base/err.h"
+#include "base/file.h"
 #include "base/hex.h"
 #include "base/utf8.h"
 #include "verify/note.h"
@@ -407,6 +408,7 @@ int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail
 	char *buf = NULL, ebuf[128];
 	struct stat st;
 	size_t n = 0;
+	ssize_t k;
 	int fd, r;
 
 	/* O_NOFOLLOW: the key is the file named, not what a symlink planted beside it points to.
@@ -460,26 +462,19 @@ int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail
 		r = err_set(reterr, -ENOMEM, "out of memory for key file '%s'", path);
 		goto out;
 	}
-	/* Read to EOF rather than trusting st_size: the file may change under us. */
-	for (;;) {
-		ssize_t k = read(fd, buf + n, KEY_FILE_MAX + 1 - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			err_set(reterr, r, "cannot read key file '%s': %s", path,
-				strerror_r(-r, ebuf, sizeof(ebuf)));
-			goto out;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > KEY_FILE_MAX) {
-			r = err_set(reterr, -EINVAL, "key file '%s' is too large for a signer key",
-				    path);
-			goto out;
-		}
+	/* Read to EOF rather than trusting st_size: the file may change under us.  Not
+	 * file_read_fd(): the key must stay in sodium_malloc()'d memory, wiped when freed. */
+	k = file_read_full(fd, buf, KEY_FILE_MAX + 1);
+	if (k < 0) {
+		r = (int)k;
+		err_set(reterr, r, "cannot read key file '%s': %s", path,
+			strerror_r(-r, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	n = (size_t)k;
+	if (n > KEY_FILE_MAX) {
+		r = err_set(reterr, -EINVAL, "key file '%s' is too large for a signer key", path);
+		goto out;
 	}
 	r = vfy_signer_parse(buf, n, ret, reterr);
 	if (r < 0)
