@@ -67,6 +67,7 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/log.h"
+#include "base/macro.h"
 #include "daemon/pipeline.h"
 #include "daemon/scrub.h"
 #include "ingest/store.h"
@@ -538,19 +539,9 @@ static int entry_original(const char *bytes, size_t len, struct original *ret,
 
 static bool purged(const struct scrub *s, uint64_t index)
 {
-	size_t lo = 0, hi = s->npurges;
+	size_t i = LOWER_BOUND(s->npurges, mid, s->purges[mid] < index);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->purges[mid] == index)
-			return true;
-		if (s->purges[mid] < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return i < s->npurges && s->purges[i] == index;
 }
 
 static int purge_add(struct scrub *s, uint64_t index)

@@ -30,6 +30,7 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/macro.h"
 #include "ingest/tz.h"
 
 
@@ -491,7 +492,7 @@ const char *ing_tz_name(const struct ing_tz *tz)
 
 int32_t ing_tz_offset(const struct ing_tz *tz, int64_t utc)
 {
-	size_t lo = 0, hi;
+	size_t last;
 
 	if (!tz || !tz->n_offsets)
 		return 0;
@@ -501,17 +502,9 @@ int32_t ing_tz_offset(const struct ing_tz *tz, int64_t utc)
 		return posix_tz_offset(&tz->rule, utc);
 	if (!tz->n_times || utc < tz->times[0])
 		return tz->offsets[0];
-	/* The last transition at or before @utc. */
-	hi = tz->n_times;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (tz->times[mid] <= utc)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return tz->offsets[tz->types[lo]];
+	/* The last transition at or before @utc (times[0] is, so there is one). */
+	last = LOWER_BOUND(tz->n_times, mid, tz->times[mid] <= utc) - 1;
+	return tz->offsets[tz->types[last]];
 }
 
 int ing_tz_local_to_utc(const struct ing_tz *tz, const struct ing_civil *local, int64_t *ret_us)
