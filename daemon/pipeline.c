@@ -65,6 +65,7 @@
 #include "base/hex.h"
 #include "base/log.h"
 #include "base/macro.h"
+#include "verify/keys.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
 #include "rules/rules.h"
@@ -193,38 +194,6 @@ static uint64_t mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
-{
-	uint64_t v = (uint64_t)value;
-
-	for (int i = 0; i < 4; i++)
-		extra[i] = (uint8_t)(stream >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		extra[4 + i] = (uint8_t)(v >> (8 * i));
-	for (int i = 0; i < 4; i++)
-		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
-}
-
-void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
-			uint32_t *ret_ordinal)
-{
-	uint64_t v = 0;
-	uint32_t s = 0, o = 0;
-
-	for (int i = 3; i >= 0; i--)
-		s = s << 8 | extra[i];
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | extra[4 + i];
-	for (int i = 3; i >= 0; i--)
-		o = o << 8 | extra[12 + i];
-	if (ret_stream)
-		*ret_stream = s;
-	if (ret_value)
-		*ret_value = (int64_t)v;
-	if (ret_ordinal)
-		*ret_ordinal = o;
 }
 
 static void format_time(uint64_t us, char out[ING_RFC3339_MAX])
@@ -510,7 +479,6 @@ static int stage_meta(const struct job *j, char **ret, size_t *ret_len)
 static void arrival_key(struct job *j)
 {
 	json_auto_t *a = NULL;
-	auto_free char *text = NULL;
 
 	if (j->staged[0]) {
 		const char *slash = strrchr(j->staged, '/');
@@ -530,9 +498,8 @@ static void arrival_key(struct job *j)
 		if (a && put_name(a, j->relname) < 0)
 			json_decref(TAKE_PTR(a));
 	}
-	text = a ? json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	/* Out of memory: a key no arrival has, so that nothing is skipped by mistake. */
-	if (!text || vfy_sha256(text, strlen(text), j->arrival) < 0)
+	if (!a || vfy_key_arrival(a, j->arrival) < 0)
 		randombytes_buf(j->arrival, sizeof(j->arrival));
 }
 
@@ -674,7 +641,7 @@ static int add_key(struct job *j, uint8_t kind, const uint8_t hash[32], uint32_t
 	}
 	j->keys[j->nkeys] = (struct tlog_key){ .kind = kind };
 	memcpy(j->keys[j->nkeys].hash, hash, 32);
-	pipe_key_extra_put(j->keys[j->nkeys].extra, stream, value, ordinal);
+	vfy_key_extra_put(j->keys[j->nkeys].extra, stream, value, ordinal);
 	j->nkeys++;
 	return 0;
 }
@@ -972,7 +939,7 @@ static int entry_in_force(struct tlog *log, const uint8_t sha256[32], uint64_t e
 		for (size_t k = 0; k < npurged && !ended; k++) {
 			int64_t entry;
 
-			pipe_key_extra_get(purged[k].extra, NULL, &entry, NULL);
+			vfy_key_extra_get(purged[k].extra, NULL, &entry, NULL);
 			ended = (uint64_t)entry == files[i].index;
 		}
 		if (!ended) {
@@ -1031,7 +998,7 @@ static void writer_purge(struct pipeline *p, struct purge_item *pi)
 			return;
 		}
 		memcpy(key.hash, pi->sha256, 32);
-		pipe_key_extra_put(key.extra, 0, (int64_t)pi->entry, 0);
+		vfy_key_extra_put(key.extra, 0, (int64_t)pi->entry, 0);
 		iov = (struct iovec){ text, len };
 		r = tlog_append_keyed(log, &iov, 1, &key, 1, &first, &it->err);
 		atomic_store(&p->log_failing, r < 0 ? r : 0);

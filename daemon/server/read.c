@@ -19,7 +19,6 @@
 
 #include "conf/conf.h"
 #include "daemon/daemon.h"
-#include "ingest/tz.h"
 #include "ingest/rectime.h"
 #include "base/err.h"
 #include "base/hex.h"
@@ -72,22 +71,6 @@ int srv__req_string(const json_t *req, const char *key, bool required, size_t ma
 	if (strlen(json_string_value(v)) != json_string_length(v))
 		return err_set(reterr, -EINVAL, "\"%s\" contains a NUL character", key);
 	*ret = json_string_value(v);
-	return 0;
-}
-
-int srv__parse_time(const char *s, int64_t *ret_us)
-{
-	struct ing_civil c;
-	int32_t offset = 0;
-	char zone;
-	int64_t sec;
-
-	if (ing_parse_datetime(s, &c, &zone, &offset) < 0 || zone == 'N')
-		return -EINVAL;
-	sec = ing_civil_to_epoch(c.year, c.month, c.day, c.hour, c.minute, c.second);
-	if (zone == 'O')
-		sec -= offset;
-	*ret_us = sec * 1000000 + c.usec;
 	return 0;
 }
 

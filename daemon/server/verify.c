@@ -72,6 +72,7 @@
 #include "verify/hash.h"
 #include "daemon/pipeline.h"
 #include "daemon/server/internal.h"
+#include "verify/keys.h"
 #include "verify/tlog.h"
 
 #define MAX_STREAMS 64
@@ -292,7 +293,7 @@ static int match_remux(struct tlog *log, const struct vfp *fp, uint64_t *ret, js
 				uint32_t stream, ord;
 				int64_t packets;
 
-				pipe_key_extra_get(hits[h].extra, &stream, &packets, &ord);
+				vfy_key_extra_get(hits[h].extra, &stream, &packets, &ord);
 				if ((uint64_t)packets == s->packets &&
 				    (!ncand || cand[ncand - 1] != hits[h].index))
 					cand[ncand++] = hits[h].index;
@@ -306,7 +307,7 @@ static int match_remux(struct tlog *log, const struct vfp *fp, uint64_t *ret, js
 				uint32_t stream, ord;
 				int64_t packets;
 
-				pipe_key_extra_get(hits[h].extra, &stream, &packets, &ord);
+				vfy_key_extra_get(hits[h].extra, &stream, &packets, &ord);
 				found = hits[h].index == cand[c] && (uint64_t)packets == s->packets;
 			}
 			if (found)
@@ -406,7 +407,7 @@ static int chain_stream(struct tlog *log, const struct vstream *s, struct chain 
 		uint32_t base;
 		bool dup = false;
 
-		pipe_key_extra_get(hits[h].extra, &stream, &pts, &ord);
+		vfy_key_extra_get(hits[h].extra, &stream, &pts, &ord);
 		base = ord - (uint32_t)s->keys[anchor].ordinal;
 		for (size_t c = 0; c < ncand && !dup; c++)
 			dup = cand[c].entry == hits[h].index && cand[c].stream == stream &&
@@ -435,7 +436,7 @@ static int chain_stream(struct tlog *log, const struct vstream *s, struct chain 
 				uint32_t stream, ord;
 				int64_t pts;
 
-				pipe_key_extra_get(hits[h].extra, &stream, &pts, &ord);
+				vfy_key_extra_get(hits[h].extra, &stream, &pts, &ord);
 				if (hits[h].index != ch->entry || stream != ch->stream)
 					continue;
 				if ((uint32_t)(ord - (uint32_t)s->keys[i].ordinal) == ch->base) {

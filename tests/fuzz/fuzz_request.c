@@ -50,6 +50,7 @@
 #include "verify/hash.h"
 #include "base/hex.h"
 #include "base/log.h"
+#include "verify/keys.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
 #include "daemon/server/server.h"
@@ -138,33 +139,6 @@ void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
 {
 	(void)p;
 	*ret = (struct pipe_stats){ 0 };
-}
-
-/* As pipeline.c, which this target does not link. */
-void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
-{
-	for (int i = 0; i < 4; i++)
-		extra[i] = (uint8_t)(stream >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		extra[4 + i] = (uint8_t)((uint64_t)value >> (8 * i));
-	for (int i = 0; i < 4; i++)
-		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
-}
-
-void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
-			uint32_t *ret_ordinal)
-{
-	uint64_t v = 0;
-
-	*ret_stream = 0;
-	*ret_ordinal = 0;
-	for (int i = 0; i < 4; i++)
-		*ret_stream |= (uint32_t)extra[i] << (8 * i);
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)extra[4 + i] << (8 * i);
-	for (int i = 0; i < 4; i++)
-		*ret_ordinal |= (uint32_t)extra[12 + i] << (8 * i);
-	*ret_value = (int64_t)v;
 }
 
 size_t watch_waiting(const struct watch *w, size_t zone)
@@ -261,11 +235,11 @@ static void add_original(const char *tag, const char *type, const char *name, co
 	hex_encode(h, 32, video);
 	memcpy(keys[1].hash, h, 32);
 	keys[1].kind = TLOG_KEY_STREAM;
-	pipe_key_extra_put(keys[1].extra, 0, 40, 0);
+	vfy_key_extra_put(keys[1].extra, 0, 40, 0);
 	for (unsigned i = 0; i < 4; i++) {
 		hash_of(tag, i, keys[2 + i].hash);
 		keys[2 + i].kind = TLOG_KEY_PACKET;
-		pipe_key_extra_put(keys[2 + i].extra, 0, (int64_t)i * 1000000, i * 10);
+		vfy_key_extra_put(keys[2 + i].extra, 0, (int64_t)i * 1000000, i * 10);
 	}
 	snprintf(text, sizeof(text),
 		 "{\"v\":1,\"type\":\"%s\",\"name\":\"%s\",\"zone\":\"%s\",\"device\":\"%s\","

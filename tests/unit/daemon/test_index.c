@@ -3,8 +3,7 @@
  * refs (by target index, by "sha256:HEX", by "entries", once per access, chained per clip, and
  * whether a copy-out handed the original over), the per-day access counters, and the rule of
  * a case bound by device and time (srv__case_span_binds()).  Entries are fed with
- * srv__index_entry(), as the scan does; the two helpers daemon/server/index.c borrows from daemon/server/read.c
- * are defined here, so no server is needed. */
+ * srv__index_entry(), as the scan does; no server is needed. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,22 +22,6 @@
 #include "ingest/rectime.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
-
-int srv__parse_time(const char *s, int64_t *ret_us)
-{
-	struct ing_civil c;
-	int32_t offset = 0;
-	char zone;
-	int64_t sec;
-
-	if (ing_parse_datetime(s, &c, &zone, &offset) < 0 || zone == 'N')
-		return -EINVAL;
-	sec = ing_civil_to_epoch(c.year, c.month, c.day, c.hour, c.minute, c.second);
-	if (zone == 'O')
-		sec -= offset;
-	*ret_us = sec * 1000000 + c.usec;
-	return 0;
-}
 
 #define SHA_A "aa00000000000000000000000000000000000000000000000000000000000001"
 #define SHA_B "bb00000000000000000000000000000000000000000000000000000000000002"

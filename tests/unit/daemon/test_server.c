@@ -35,6 +35,7 @@
 #include "base/err.h"
 #include "base/hex.h"
 #include "verify/hash.h"
+#include "verify/keys.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
 #include "verify/proof.h"
@@ -136,32 +137,6 @@ void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
 {
 	*ret = (struct pipe_stats){ .queued = 1, .in_flight = 2, .ingested = p->appended };
 	snprintf(ret->last_error, sizeof(ret->last_error), "test error");
-}
-
-void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
-{
-	for (int i = 0; i < 4; i++)
-		extra[i] = (uint8_t)(stream >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		extra[4 + i] = (uint8_t)((uint64_t)value >> (8 * i));
-	for (int i = 0; i < 4; i++)
-		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
-}
-
-void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
-			uint32_t *ret_ordinal)
-{
-	uint64_t v = 0;
-
-	*ret_stream = 0;
-	*ret_ordinal = 0;
-	for (int i = 0; i < 4; i++)
-		*ret_stream |= (uint32_t)extra[i] << (8 * i);
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)extra[4 + i] << (8 * i);
-	for (int i = 0; i < 4; i++)
-		*ret_ordinal |= (uint32_t)extra[12 + i] << (8 * i);
-	*ret_value = (int64_t)v;
 }
 
 size_t watch_waiting(const struct watch *w, size_t zone)
@@ -455,16 +430,16 @@ static uint64_t add_original(struct fx *fx, const char *tag, const char *type, c
 	keys[0].kind = TLOG_KEY_FILE;
 	fake_hash(tag, 1001, keys[1].hash);
 	keys[1].kind = TLOG_KEY_STREAM;
-	pipe_key_extra_put(keys[1].extra, 0, 100, 0);
+	vfy_key_extra_put(keys[1].extra, 0, 100, 0);
 	fake_hash(tag, 1002, keys[2].hash);
 	keys[2].kind = TLOG_KEY_STREAM;
-	pipe_key_extra_put(keys[2].extra, 1, 200, 0);
+	vfy_key_extra_put(keys[2].extra, 1, 200, 0);
 	for (unsigned i = 0; i < 10; i++) {
 		fake_hash(tag, i, h);
 		memcpy(keys[3 + i].hash, h, 32);
 		keys[3 + i].kind = TLOG_KEY_PACKET;
 		/* a key packet every 10 packets (interleaved with audio: ordinal within video) */
-		pipe_key_extra_put(keys[3 + i].extra, 0, (int64_t)i * 1000000, i * 10);
+		vfy_key_extra_put(keys[3 + i].extra, 0, (int64_t)i * 1000000, i * 10);
 		if (key_out)
 			memcpy(key_out[i], h, 32);
 	}
