@@ -431,7 +431,7 @@ static int put_name(json_t *o, const char *name)
 	hex = malloc(2 * len + 1);
 	if (!shown || !hex)
 		return -ENOMEM;
-	hex_encode((const uint8_t *)name, len, hex);
+	hex_encode(name, len, hex);
 	if (json_object_set_new(o, "name", json_string(shown)) < 0 ||
 	    json_object_set_new(o, "name_hex", json_string(hex)) < 0)
 		return -ENOMEM;
