@@ -44,6 +44,8 @@
 #include "conf/conf.h"
 #include "ctl/review.h"
 #include "base/err.h"
+#include "base/file.h"
+#include "base/hex.h"
 #include "base/utf8.h"
 #include "ingest/fingerprint.h"
 #include "verify/hash.h"
@@ -332,27 +334,11 @@ static const char *socket_path(void)
 
 static int read_small_file(const char *path, size_t max, char **ret, struct err_detail *e)
 {
-	auto_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	char *buf;
-	ssize_t n;
+	int r = file_read_at(AT_FDCWD, path, O_NONBLOCK, max, ret, NULL, e);
 
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return err_set(e, -errno, "cannot read '%s': %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max)
-		return err_set(e, -EINVAL, "'%s' is %s", path,
-			       S_ISREG(st.st_mode) ? "too large" : "not a regular file");
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return err_set(e, -ENOMEM, "out of memory");
-	n = read(fd, buf, (size_t)st.st_size);
-	if (n < 0) {
-		free(buf);
-		return err_set(e, -errno, "cannot read '%s': %s", path, strerror(errno));
-	}
-	buf[n] = '\0';
-	*ret = buf;
-	return 0;
+	if (r == -EFBIG && e)
+		e->code = -EINVAL;
+	return r == -EFBIG ? -EINVAL : r;
 }
 
 /* The verifier key: 0, or -errno with what to do in @e. */
@@ -932,7 +918,7 @@ static int file_sha256(const char *path, char hex[2 * VFY_HASH_LEN + 1])
 		return fail(2, "'%s' is not a regular file", path);
 	if (vfy_sha256_fd(fd, digest, &size, &e) < 0)
 		return fail(2, "%s", e.msg);
-	vfy_hex(digest, VFY_HASH_LEN, hex);
+	hex_encode(digest, VFY_HASH_LEN, hex);
 	return 0;
 }
 
@@ -1224,22 +1210,6 @@ fail:
 
 /* ---- copy-out, retention, purge ---------------------------------------------------------- */
 
-/* Write all of @len bytes. */
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* fsync the folder holding @path, so that the new name survives a crash. */
 static int sync_parent(const char *path)
 {
@@ -1284,7 +1254,7 @@ static int copy_original(int src, const char *to)
 		}
 		if (!n)
 			break;
-		r = write_all(out, buf, (size_t)n);
+		r = file_write_full(out, buf, (size_t)n);
 		off += n;
 	}
 	if (!r && fsync(out) < 0)
@@ -1495,7 +1465,7 @@ static json_t *hexj(const uint8_t h[ING_HASH_LEN])
 {
 	char text[2 * ING_HASH_LEN + 1];
 
-	ing_hex(h, text);
+	hex_encode(h, ING_HASH_LEN, text);
 	return json_string(text);
 }
 
@@ -1569,7 +1539,7 @@ static const char *entry_disagrees(const char *result, const struct ing_fingerpr
 	if (!entry)
 		return "the proven entry does not parse";
 	if (!strcmp(result, "exact")) {
-		ing_hex(fp->sha256, hex);
+		hex_encode(fp->sha256, ING_HASH_LEN, hex);
 		if (strcmp(jstr(entry, "sha256", ""), hex))
 			why = "the proven entry records another SHA-256 than the file's";
 	} else if (!strcmp(result, "remux")) {
@@ -1581,7 +1551,7 @@ static const char *entry_disagrees(const char *result, const struct ing_fingerpr
 			if (strcmp(fp->streams[i].type, "video") &&
 			    strcmp(fp->streams[i].type, "audio"))
 				continue;
-			ing_hex(fp->streams[i].digest, hex);
+			hex_encode(fp->streams[i].digest, ING_HASH_LEN, hex);
 			json_array_foreach(json_object_get(entry, "streams"), k, s)
 				found = found || !strcmp(jstr(s, "digest", ""), hex);
 			if (!found)

@@ -1,16 +1,15 @@
 /* entryname.c: an entry's `name`, recorded so that a name that is not UTF-8 is both readable
  * and exact (entryname.h, docs/ingest.md "Names").  Pure functions on their arguments. */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "base/cleanup.h"
+#include "base/hex.h"
 #include "base/utf8.h"
 #include "daemon/entryname.h"
-#include "verify/hash.h"
 
 int entryname_put(const char *name, json_t *o)
 {
@@ -23,7 +22,7 @@ int entryname_put(const char *name, json_t *o)
 	hex = malloc(2 * len + 1);
 	if (!shown || !hex)
 		return -ENOMEM;
-	vfy_hex((const uint8_t *)name, len, hex);
+	hex_encode(name, len, hex);
 	if (json_object_set_new(o, "name", json_string(shown)) < 0 ||
 	    json_object_set_new(o, "name_hex", json_string(hex)) < 0)
 		return -ENOMEM;
@@ -41,22 +40,10 @@ char *entryname_get(const json_t *o)
 		return name ? strdup(name) : NULL;
 	if (len % 2 || !(raw = malloc(len / 2 + 1)))
 		return NULL;
-	for (size_t i = 0; i < len / 2; i++) {
-		unsigned v = 0;
-		bool bad = false;
-
-		for (int k = 0; k < 2; k++) {
-			char c = hex[2 * i + k];
-
-			bad |= !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-			v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
-		}
-		/* A relative path: '/' separates its folders; NUL ends a C string. */
-		if (bad || v == 0) {
-			free(raw);
-			return NULL;
-		}
-		raw[i] = (char)v;
+	/* A relative path: '/' separates its folders; NUL ends a C string. */
+	if (hex_decode_mem(hex, len, raw, len / 2) < 0 || memchr(raw, '\0', len / 2)) {
+		free(raw);
+		return NULL;
 	}
 	raw[len / 2] = '\0';
 	return raw;

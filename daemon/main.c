@@ -36,6 +36,7 @@
 #include "ingest/tz.h"
 #include "ingest/namepattern.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
@@ -289,9 +290,9 @@ static void read_published(const struct cfg *cfg, const struct vfy_verifier *key
 		return;
 	}
 	/* One read: the file is renamed into place whole, and a note is at most 64 KiB. */
-	n = read(fd, note, VFY_NOTE_MAX + 1);
+	n = file_read_full(fd, note, VFY_NOTE_MAX + 1);
 	if (n < 0) {
-		snprintf(p->why, sizeof(p->why), "cannot read it: %s", strerror(errno));
+		snprintf(p->why, sizeof(p->why), "cannot read it: %s", strerror((int)-n));
 		return;
 	}
 	if (vfy_checkpoint_open(note, (size_t)n, cfg->origin, key, 1, &p->cp, NULL, &e) < 0) {

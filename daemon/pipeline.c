@@ -66,8 +66,11 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "verify/hash.h"
+#include "base/file.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "base/macro.h"
+#include "verify/keys.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
 #include "daemon/probestatus.h"
@@ -199,52 +202,6 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
-{
-	uint64_t v = (uint64_t)value;
-
-	for (int i = 0; i < 4; i++)
-		extra[i] = (uint8_t)(stream >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		extra[4 + i] = (uint8_t)(v >> (8 * i));
-	for (int i = 0; i < 4; i++)
-		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
-}
-
-void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
-			uint32_t *ret_ordinal)
-{
-	uint64_t v = 0;
-	uint32_t s = 0, o = 0;
-
-	for (int i = 3; i >= 0; i--)
-		s = s << 8 | extra[i];
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | extra[4 + i];
-	for (int i = 3; i >= 0; i--)
-		o = o << 8 | extra[12 + i];
-	if (ret_stream)
-		*ret_stream = s;
-	if (ret_value)
-		*ret_value = (int64_t)v;
-	if (ret_ordinal)
-		*ret_ordinal = o;
-}
-
-static int hex_decode32(const char *hex, uint8_t out[32])
-{
-	if (!hex || strlen(hex) != 64)
-		return -EINVAL;
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 static void format_time(uint64_t us, char out[ING_RFC3339_MAX])
 {
 	if (ing_format_utc((int64_t)us, out) < 0)
@@ -346,7 +303,7 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 		argv[argc++] = j->name_pattern;
 	}
 	/* The store hashed these bytes: the probe need not read them all once more. */
-	vfy_hex(j->sha256, 32, sha);
+	hex_encode(j->sha256, 32, sha);
 	argv[argc++] = "--sha256";
 	argv[argc++] = sha;
 	/* The probe dies with the daemon: this tells it who that is, should it be gone before the
@@ -425,12 +382,6 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 
 /* ---- step 1 to the entry: the pool half of an ingest ---- */
 
-/* arrival_key() below still calls entryname_put() by its old name. */
-static int put_name(json_t *o, const char *name)
-{
-	return entryname_put(name, o);
-}
-
 static int stage_meta(const struct job *j, char **ret, size_t *ret_len)
 {
 	json_auto_t *m = json_pack("{s:s, s:I}", "zone", j->zone_name, "arrived_us",
@@ -451,7 +402,6 @@ static int stage_meta(const struct job *j, char **ret, size_t *ret_len)
 static void arrival_key(struct job *j)
 {
 	json_auto_t *a = NULL;
-	auto_free char *text = NULL;
 
 	if (j->staged[0]) {
 		const char *slash = strrchr(j->staged, '/');
@@ -463,17 +413,16 @@ static void arrival_key(struct job *j)
 
 		/* Not ctime: the daemon's own removal of another link to the inode, or a chmod,
 		 * moves it without making a new arrival; the bytes read (sha256) stand in. */
-		vfy_hex(j->sha256, 32, hex);
+		hex_encode(j->sha256, 32, hex);
 		a = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "zone", j->zone_name,
 			      "dev", (json_int_t)st->st_dev, "ino", (json_int_t)st->st_ino, "size",
 			      (json_int_t)st->st_size, "mtime_s", (json_int_t)st->st_mtim.tv_sec,
 			      "mtime_ns", (json_int_t)st->st_mtim.tv_nsec, "sha256", hex);
-		if (a && put_name(a, j->relname) < 0)
+		if (a && entryname_put(j->relname, a) < 0)
 			json_decref(TAKE_PTR(a));
 	}
-	text = a ? json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	/* Out of memory: a key no arrival has, so that nothing is skipped by mistake. */
-	if (!text || vfy_sha256(text, strlen(text), j->arrival) < 0)
+	if (!a || vfy_key_arrival(a, j->arrival) < 0)
 		randombytes_buf(j->arrival, sizeof(j->arrival));
 }
 
@@ -615,7 +564,7 @@ static int add_key(struct job *j, uint8_t kind, const uint8_t hash[32], uint32_t
 	}
 	j->keys[j->nkeys] = (struct tlog_key){ .kind = kind };
 	memcpy(j->keys[j->nkeys].hash, hash, 32);
-	pipe_key_extra_put(j->keys[j->nkeys].extra, stream, value, ordinal);
+	vfy_key_extra_put(j->keys[j->nkeys].extra, stream, value, ordinal);
 	j->nkeys++;
 	return 0;
 }
@@ -630,7 +579,7 @@ static int collect_keys(struct job *j, json_t *entry, json_t *keys)
 	if (add_key(j, TLOG_KEY_FILE, j->sha256, 0, 0, 0, &cap) < 0)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(entry, "streams"), i, s) {
-		if (hex_decode32(json_string_value(json_object_get(s, "digest")), h) < 0)
+		if (hex_decode(json_string_value(json_object_get(s, "digest")), h, 32) < 0)
 			continue;
 		if (add_key(j, TLOG_KEY_STREAM, h,
 			    (uint32_t)json_integer_value(json_object_get(s, "index")),
@@ -640,7 +589,7 @@ static int collect_keys(struct job *j, json_t *entry, json_t *keys)
 	json_array_foreach(keys, i, k) {
 		json_t *pts = json_array_get(k, 2);
 
-		if (hex_decode32(json_string_value(json_array_get(k, 1)), h) < 0)
+		if (hex_decode(json_string_value(json_array_get(k, 1)), h, 32) < 0)
 			continue;
 		if (add_key(j, TLOG_KEY_PACKET, h, (uint32_t)json_integer_value(json_array_get(k, 0)),
 			    json_is_integer(pts) ? (int64_t)json_integer_value(pts) : INT64_MIN,
@@ -806,7 +755,7 @@ static void ingest_run(uv_work_t *req)
 	if (r < 0) {
 		/* The probe crashed, hung or failed: the bytes are stored and hashed, so the file
 		 * is logged as damaged with the reason, never dropped. */
-		vfy_hex(j->sha256, 32, hex);
+		hex_encode(j->sha256, 32, hex);
 		entry = json_pack("{s:i, s:s, s:I, s:s, s:n, s:n, s:[], s:s, s:n, s:n, s:n, s:n, "
 				  "s:n}",
 				  "v", 1, "type", "damaged", "size", (json_int_t)size, "sha256", hex,
@@ -845,7 +794,7 @@ static int duplicate_entry(struct job *j, uint64_t of, struct err_detail *reterr
 	json_t *dup;
 	char hex[65];
 
-	vfy_hex(j->sha256, 32, hex);
+	hex_encode(j->sha256, 32, hex);
 	dup = json_pack("{s:i, s:s, s:O, s:O, s:s, s:O, s:I}", "v", 1, "type", "duplicate",
 			"zone", json_object_get(old, "zone"), "size", json_object_get(old, "size"),
 			"sha256", hex, "received_at", json_object_get(old, "ingested_at"), "of",
@@ -913,7 +862,7 @@ static int entry_in_force(struct tlog *log, const uint8_t sha256[32], uint64_t e
 		for (size_t k = 0; k < npurged && !ended; k++) {
 			int64_t entry;
 
-			pipe_key_extra_get(purged[k].extra, NULL, &entry, NULL);
+			vfy_key_extra_get(purged[k].extra, NULL, &entry, NULL);
 			ended = (uint64_t)entry == files[i].index;
 		}
 		if (!ended) {
@@ -972,7 +921,7 @@ static void writer_purge(struct pipeline *p, struct purge_item *pi)
 			return;
 		}
 		memcpy(key.hash, pi->sha256, 32);
-		pipe_key_extra_put(key.extra, 0, (int64_t)pi->entry, 0);
+		vfy_key_extra_put(key.extra, 0, (int64_t)pi->entry, 0);
 		iov = (struct iovec){ text, len };
 		r = tlog_append_keyed(log, &iov, 1, &key, 1, &first, &it->err);
 		atomic_store(&p->log_failing, r < 0 ? r : 0);
@@ -1130,7 +1079,7 @@ static uint64_t published_size(const char *path)
 {
 	char buf[4096], *nl, *end;
 	auto_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	ssize_t n = fd >= 0 ? file_read_full(fd, buf, sizeof(buf) - 1) : -1;
 	unsigned long long v;
 
 	if (n <= 0)
@@ -1148,8 +1097,6 @@ static uint64_t published_size(const char *path)
 static int publish_checkpoint(struct pipeline *p, struct err_detail *reterr)
 {
 	auto_free char *note = NULL;
-	char tmp[PATH_MAX + 8], dir[PATH_MAX];
-	auto_close int fd = -1, dfd = -1;
 	size_t len;
 	int r;
 
@@ -1165,26 +1112,10 @@ static int publish_checkpoint(struct pipeline *p, struct err_detail *reterr)
 		return err_set(reterr, -ESTALE, "the published checkpoint '%s' has size %" PRIu64
 			       ", larger than the log's newest (%" PRIu64 "): it is not overwritten",
 			       p->checkpoint_file, published, size);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", p->checkpoint_file);
-	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-	for (size_t off = 0; fd >= 0 && off < len;) {
-		ssize_t n = write(fd, note + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(reterr, -errno, "cannot publish the checkpoint to '%s': %s",
-				       p->checkpoint_file, strerror(errno));
-		off += (size_t)n;
-	}
-	if (fd < 0 || fsync(fd) < 0 || rename(tmp, p->checkpoint_file) < 0)
-		return err_set(reterr, -errno, "cannot publish the checkpoint to '%s': %s",
-			       p->checkpoint_file, strerror(errno));
-	snprintf(dir, sizeof(dir), "%s", p->d->cfg->state);
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		fsync(dfd);
-	return 0;
+	r = file_write_atomic(AT_FDCWD, p->checkpoint_file, note, len, 0644, reterr);
+	if (r < 0)
+		err_prefix(reterr, "cannot publish the checkpoint");
+	return r;
 }
 
 static void writer_sign(struct pipeline *p)

@@ -37,7 +37,7 @@ typedef void (*pipe_append_cb)(void *opaque, int status, uint64_t index,
  * checked (vfy_entry_dump) on the writer thread.  @cb may be NULL. */
 void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, void *opaque);
 
-/** A remote_duty declaration (docs/rules.md) the server has indexed: from now on a clip it covers
+/** A remote_duty declaration (SPEC §6) the server has indexed: from now on a clip it covers
  * that would be late is logged on_time_remote with "remote_duty": @index.  Declarations made
  * after a clip was logged change only what reviews and reports say (rules/rules.h).  Times
  * in µs since the epoch; @device or @officer may be NULL. */
@@ -88,7 +88,7 @@ void pipe_stats(const struct pipeline *p, struct pipe_stats *ret);
 
 /** Whether the log's last append failed: its -errno (-ENOSPC: the state file system is full),
  * or 0 when it succeeded.  The server refuses reads of evidence meanwhile, as they could not be
- * recorded (docs/log.md: every read of evidence is); the next append that succeeds clears it.
+ * recorded (SPEC §3: every read of evidence is); the next append that succeeds clears it.
  * Any thread. */
 int pipe_log_failing(struct pipeline *p);
 
@@ -98,25 +98,3 @@ void pipe_stop(struct pipeline *p, void (*done)(void *opaque), void *opaque);
 
 /** Free a stopped pipeline.  NULL is fine; returns NULL. */
 struct pipeline *pipe_free(struct pipeline *p);
-
-/* Lookup keys the pipeline records with each ingest or damaged entry (tlog_append_keyed()), for
- * the server's `verify` (docs/log.md).  Integers in @extra are little-endian.
- *   TLOG_KEY_FILE    the file's SHA-256; extra unused (zero)
- *   TLOG_KEY_STREAM  each stream's digest; extra[0..3] stream index, extra[4..11] packet count
- *   TLOG_KEY_PACKET  each video key packet's SHA-256; extra[0..3] stream index, extra[4..11]
- *                    pts in microseconds (INT64_MIN when unknown), extra[12..15] the packet's
- *                    ordinal in its stream (low 32 bits)
- * and with each purge entry (pipe_purge()):
- *   TLOG_KEY_ARRIVAL one arrival (with each ingest, damaged and duplicate entry): a hash of
- *                    its staging name, or of its zone, name, device, inode, size, mtime and
- *                    ctime for a copied file; extra unused.  A file taken again after a crash
- *                    whose arrival is logged makes no new entry.
- *   TLOG_KEY_PURGED  the purged original's SHA-256; extra[4..11] the purged entry's index
- *                    (pipe_key_extra_put(extra, 0, index, 0)).  An entry carrying
- *                    TLOG_KEY_FILE is in force unless a TLOG_KEY_PURGED of the same hash
- *                    names it: the writer's duplicate check counts only those in force. */
-
-/** Encode/decode the @extra of a lookup key (see above).  Any thread. */
-void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal);
-void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
-			uint32_t *ret_ordinal);

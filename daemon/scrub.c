@@ -68,7 +68,10 @@
 #include "ingest/rectime.h"
 #include "base/err.h"
 #include "verify/hash.h"
+#include "base/file.h"
+#include "base/hex.h"
 #include "base/log.h"
+#include "base/macro.h"
 #include "daemon/pipeline.h"
 #include "daemon/scrub.h"
 #include "ingest/store.h"
@@ -127,8 +130,6 @@ struct original {
 struct scrub {
 	struct daemon *d; /* d->log and d->store from any thread; the rest on the loop only */
 	char state_file[PATH_MAX];
-	char state_tmp[PATH_MAX + 8];
-	char state_dir[PATH_MAX];
 	uv_async_t async;
 	pthread_t thread;
 	pthread_mutex_t mtx;
@@ -236,28 +237,6 @@ static json_t *time_json(uint64_t us)
 		return json_null();
 	format_time(us, text);
 	return json_string(text);
-}
-
-static int hex32(const char *hex, uint8_t out[VFY_HASH_LEN])
-{
-	if (!hex || strlen(hex) != 2 * VFY_HASH_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < 2 * VFY_HASH_LEN; i++) {
-		char c = hex[i];
-		unsigned v;
-
-		if (c >= '0' && c <= '9')
-			v = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = (unsigned)(c - 'a' + 10);
-		else
-			return -EINVAL;
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)(v << 4);
-		else
-			out[i / 2] |= (uint8_t)v;
-	}
-	return 0;
 }
 
 static int list_add(struct idx_list *l, uint64_t index)
@@ -431,10 +410,8 @@ static int state_parse(struct scrub *s, const char *text, size_t len, uint64_t l
  * and replaced (losing the progress of one pass loses no evidence).  Loop thread, at start. */
 static int state_load(struct scrub *s, struct err_detail *reterr)
 {
-	auto_close int fd = -1;
 	auto_free char *text = NULL;
 	struct err_detail e;
-	struct stat sb;
 	uint64_t size;
 	size_t len = 0;
 	int r;
@@ -442,34 +419,20 @@ static int state_load(struct scrub *s, struct err_detail *reterr)
 	r = tlog_size(s->d->log, &size, reterr);
 	if (r < 0)
 		return r;
-	fd = open(s->state_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && errno == ENOENT) {
+	r = file_read_at(AT_FDCWD, s->state_file, O_NOFOLLOW, STATE_MAX, &text, &len, &e);
+	if (r == -ENOENT) {
 		s->fresh = true;
 		s->epoch_us = daemon_now_us();
 		return 0;
 	}
-	if (fd < 0 || fstat(fd, &sb) < 0)
-		return err_set(reterr, -errno, "cannot read '%s': %s", s->state_file,
-			       strerror(errno));
-	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > STATE_MAX) {
+	if (r == -EINVAL || r == -EFBIG) {
 		err_set(&e, -EBADMSG, "not a regular file of at most %u bytes", STATE_MAX);
 		goto bad;
 	}
-	text = malloc((size_t)sb.st_size + 1);
-	if (!text)
-		return err_set(reterr, -ENOMEM, "out of memory for '%s'", s->state_file);
-	while (len < (size_t)sb.st_size) {
-		ssize_t n = read(fd, text + len, (size_t)sb.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return err_set(reterr, -errno, "cannot read '%s': %s", s->state_file,
-				       strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	if (r == -ENOMEM)
+		return err_set(reterr, r, "out of memory for '%s'", s->state_file);
+	if (r < 0)
+		return err_set(reterr, r, "%s", e.msg);
 	r = state_parse(s, text, len, size, &e);
 	if (r == -ENOMEM)
 		return err_set(reterr, r, "out of memory for '%s'", s->state_file);
@@ -494,8 +457,7 @@ static int save(struct scrub *s)
 {
 	auto_free char *text = NULL;
 	json_t *o;
-	size_t len, off = 0;
-	int fd, dfd, r = 0;
+	int r = 0;
 
 	pthread_mutex_lock(&s->mtx);
 	o = state_json(s);
@@ -507,41 +469,11 @@ static int save(struct scrub *s)
 		errno = ENOMEM;
 		goto fail;
 	}
-	len = strlen(text);
-	fd = open(s->state_tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && rename(s->state_tmp, s->state_file) < 0)
-		r = -errno;
+	r = file_write_atomic(AT_FDCWD, s->state_file, text, strlen(text), 0640, NULL);
 	if (r < 0) {
-		unlink(s->state_tmp);
 		errno = -r;
 		goto fail;
 	}
-	dfd = open(s->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) < 0)
-			r = -errno;
-		close(dfd);
-	}
-	if (r < 0)
-		goto fail;
 	if (s->save_failed)
 		log_notice(LOG_GRP, "the scrub's progress is saved to '%s' again", s->state_file);
 	s->save_failed = false;
@@ -600,7 +532,7 @@ static int entry_original(const char *bytes, size_t len, struct original *ret,
 	size = json_object_get(e, "size");
 	if (!rel || strlen(rel) >= STORE_REL_MAX)
 		return err_set(reterr, -EBADMSG, "it has no \"stored\" path");
-	if (hex32(sha, ret->sha256) < 0)
+	if (hex_decode(sha, ret->sha256, VFY_HASH_LEN) < 0)
 		return err_set(reterr, -EBADMSG, "its \"sha256\" is not 64 hex digits");
 	snprintf(ret->rel, sizeof(ret->rel), "%s", rel);
 	ret->size = json_is_integer(size) && json_integer_value(size) >= 0
@@ -611,19 +543,9 @@ static int entry_original(const char *bytes, size_t len, struct original *ret,
 
 static bool purged(const struct scrub *s, uint64_t index)
 {
-	size_t lo = 0, hi = s->npurges;
+	size_t i = LOWER_BOUND(s->npurges, mid, s->purges[mid] < index);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->purges[mid] == index)
-			return true;
-		if (s->purges[mid] < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return i < s->npurges && s->purges[i] == index;
 }
 
 static int purge_add(struct scrub *s, uint64_t index)
@@ -841,8 +763,8 @@ static enum check check_original(struct scrub *s, const struct original *o, char
 	if (CRYPTO_memcmp(digest, o->sha256, VFY_HASH_LEN) != 0) {
 		char want[2 * VFY_HASH_LEN + 1], got[2 * VFY_HASH_LEN + 1];
 
-		vfy_hex(digest, VFY_HASH_LEN, got);
-		vfy_hex(o->sha256, VFY_HASH_LEN, want);
+		hex_encode(digest, VFY_HASH_LEN, got);
+		hex_encode(o->sha256, VFY_HASH_LEN, want);
 		snprintf(found, foundlen, "its SHA-256 is %s, the entry says %s%s", got, want, note);
 		return CHECK_ALTERED;
 	}
@@ -1224,8 +1146,6 @@ int scrub_new(struct daemon *d, struct scrub **ret, struct err_detail *reterr)
 		free(s);
 		return err_set(reterr, -ENAMETOOLONG, "[log] state is too long");
 	}
-	snprintf(s->state_tmp, sizeof(s->state_tmp), "%s.tmp", s->state_file);
-	snprintf(s->state_dir, sizeof(s->state_dir), "%s", d->cfg->state);
 	s->md = EVP_MD_CTX_new();
 	s->buf = malloc(BUF_MAX);
 	if (!s->md || !s->buf) {

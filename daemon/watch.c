@@ -100,6 +100,7 @@
 #include "conf/conf.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/macro.h"
 #include "daemon/watch.h"
 
 #define WATCH_MAX_FILES 1000000	 /* file records: settling, waiting, offered, refused */
@@ -121,8 +122,6 @@
 #define WATCH_MASK                                                                                 \
 	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF |   \
 	 IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
-
-#define wcontainer_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* Intrusive doubly linked list; an unlinked node points to itself, so unlinking is idempotent. */
 struct wlist {
@@ -520,7 +519,7 @@ static struct wfile *file_find(const struct watch *w, const char *path)
 	struct hnode *n;
 
 	for (n = w->files.b[h & (w->files.nb - 1)]; n; n = n->next) {
-		struct wfile *f = wcontainer_of(n, struct wfile, hpath);
+		struct wfile *f = container_of(n, struct wfile, hpath);
 
 		if (n->hash == h && !strcmp(f->path, path))
 			return f;
@@ -618,7 +617,7 @@ static struct wdir *dir_find(const struct watch *w, const char *path)
 	struct hnode *n;
 
 	for (n = w->dirs.b[h & (w->dirs.nb - 1)]; n; n = n->next) {
-		struct wdir *d = wcontainer_of(n, struct wdir, hpath);
+		struct wdir *d = container_of(n, struct wdir, hpath);
 
 		if (n->hash == h && !strcmp(d->path, path))
 			return d;
@@ -631,7 +630,7 @@ static struct wdir *wd_find(const struct watch *w, int wd)
 	struct hnode *n;
 
 	for (n = w->wds.b[(uint64_t)wd & (w->wds.nb - 1)]; n; n = n->next) {
-		struct wdir *d = wcontainer_of(n, struct wdir, hwd);
+		struct wdir *d = container_of(n, struct wdir, hwd);
 
 		if (d->wd == wd)
 			return d;
@@ -751,9 +750,9 @@ static void dir_enqueue(struct watch *w, struct wdir *d, bool urgent)
 static void dir_remove(struct watch *w, struct wdir *d)
 {
 	while (!wl_empty(&d->subdirs))
-		dir_remove(w, wcontainer_of(d->subdirs.next, struct wdir, snode));
+		dir_remove(w, container_of(d->subdirs.next, struct wdir, snode));
 	while (!wl_empty(&d->files))
-		file_drop(w, wcontainer_of(d->files.next, struct wfile, dnode));
+		file_drop(w, container_of(d->files.next, struct wfile, dnode));
 	dir_unwatch(w, d);
 	wl_del(&d->qnode);
 	if (w->scan_dir == d) {
@@ -1300,7 +1299,7 @@ static void offer_ready(struct watch *w)
 	char path[PATH_MAX], rel[PATH_MAX];
 
 	while (!w->closing && !wl_empty(&w->ready)) {
-		struct wfile *f = wcontainer_of(w->ready.next, struct wfile, lnode);
+		struct wfile *f = container_of(w->ready.next, struct wfile, lnode);
 		size_t zone = f->dir->zone->index;
 
 		file_set_state(w, f, WS_OFFERED);
@@ -1325,7 +1324,7 @@ static void on_settle(uv_timer_t *t)
 		struct wzone *z = w->zones[i];
 
 		while (budget && !wl_empty(&z->settling)) {
-			struct wfile *f = wcontainer_of(z->settling.next, struct wfile, lnode);
+			struct wfile *f = container_of(z->settling.next, struct wfile, lnode);
 
 			if (file_due(f) > now)
 				break;
@@ -1337,7 +1336,7 @@ static void on_settle(uv_timer_t *t)
 	 * files that must wait go to the tail again. */
 	end = w->later.prev;
 	for (n = w->later.next; budget && n != &w->later; n = nn) {
-		struct wfile *f = wcontainer_of(n, struct wfile, lnode);
+		struct wfile *f = container_of(n, struct wfile, lnode);
 		bool last = n == end;
 
 		nn = n->next;
@@ -1364,12 +1363,12 @@ static void on_settle(uv_timer_t *t)
 	for (i = 0; i < w->nzones; i++)
 		if (!wl_empty(&w->zones[i]->settling)) {
 			uint64_t due = file_due(
-			    wcontainer_of(w->zones[i]->settling.next, struct wfile, lnode));
+			    container_of(w->zones[i]->settling.next, struct wfile, lnode));
 
 			next = due < next ? due : next;
 		}
 	for (n = w->later.next; n != &w->later; n = n->next) {
-		const struct wfile *f = wcontainer_of(n, struct wfile, lnode);
+		const struct wfile *f = container_of(n, struct wfile, lnode);
 
 		next = f->not_before < next ? f->not_before : next;
 	}
@@ -1433,7 +1432,7 @@ static void scan_finish(struct watch *w, bool complete)
 
 	if (complete) {
 		for (n = d->files.next; n != &d->files; n = nn) {
-			struct wfile *f = wcontainer_of(n, struct wfile, dnode);
+			struct wfile *f = container_of(n, struct wfile, dnode);
 
 			nn = n->next;
 			if (f->mark == d->mark)
@@ -1447,7 +1446,7 @@ static void scan_finish(struct watch *w, bool complete)
 			}
 		}
 		for (n = d->subdirs.next; n != &d->subdirs; n = nn) {
-			struct wdir *c = wcontainer_of(n, struct wdir, snode);
+			struct wdir *c = container_of(n, struct wdir, snode);
 
 			nn = n->next;
 			if (c->seen == d->mark)
@@ -1475,7 +1474,7 @@ static void on_step(uv_timer_t *t)
 		if (!w->scan_stream) {
 			if (wl_empty(&w->scanq))
 				break;
-			d = wcontainer_of(w->scanq.next, struct wdir, qnode);
+			d = container_of(w->scanq.next, struct wdir, qnode);
 			wl_del(&d->qnode);
 			budget--;
 			scan_open(w, d);

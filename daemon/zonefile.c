@@ -36,6 +36,7 @@
 #include "base/err.h"
 #include "base/fault.h"
 #include "base/fsname.h"
+#include "base/hex.h"
 #include "daemon/zonefile.h"
 
 #define REMOVING_DIR ".custody-removing" /* "-<16 hex>": one folder per removal */
@@ -170,10 +171,11 @@ static int removing_dir_make(int rootfd, char ret_name[40], struct err_detail *r
 {
 	for (int attempt = 0; attempt < 8; attempt++) {
 		uint8_t rnd[8];
+		char hex[2 * sizeof(rnd) + 1];
 
 		randombytes_buf(rnd, sizeof(rnd));
-		snprintf(ret_name, 40, "%s-%02x%02x%02x%02x%02x%02x%02x%02x", REMOVING_DIR, rnd[0],
-			 rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		hex_encode(rnd, sizeof(rnd), hex);
+		snprintf(ret_name, 40, "%s-%s", REMOVING_DIR, hex);
 		if (mkdirat(rootfd, ret_name, 0700) == 0) {
 			int fd = openat(rootfd, ret_name,
 					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

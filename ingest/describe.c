@@ -15,6 +15,7 @@
 
 #include "ingest/rectime.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "ingest/fingerprint.h"
 #include "ingest/ingest-internal.h"
 
@@ -110,7 +111,7 @@ static json_t *hex(const uint8_t hash[ING_HASH_LEN])
 {
 	char text[2 * ING_HASH_LEN + 1];
 
-	ing_hex(hash, text);
+	hex_encode(hash, ING_HASH_LEN, text);
 	return json_string(text);
 }
 

@@ -1392,14 +1392,3 @@ struct ing_fingerprint *ing_fingerprint_free(struct ing_fingerprint *fp)
 	free(fp);
 	return NULL;
 }
-
-void ing_hex(const uint8_t hash[ING_HASH_LEN], char out[2 * ING_HASH_LEN + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < ING_HASH_LEN; i++) {
-		out[2 * i] = digits[hash[i] >> 4];
-		out[2 * i + 1] = digits[hash[i] & 15];
-	}
-	out[2 * ING_HASH_LEN] = '\0';
-}

@@ -173,6 +173,3 @@ int ing_entry_json(const struct ing_fingerprint *fp, const struct ing_recording 
 /** The key packets of @st as a JSON array of {ordinal, pts_us, dts_us, hash} (null for an
  * unknown time).  For the offline tool.  *@ret is the caller's.  @return 0, -ENOMEM. */
 int ing_key_packets_json(const struct ing_stream *st, struct json_t **ret);
-
-/** Lowercase hex of a 32-byte hash into @out (65 bytes). */
-void ing_hex(const uint8_t hash[ING_HASH_LEN], char out[2 * ING_HASH_LEN + 1]);

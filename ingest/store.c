@@ -32,7 +32,9 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/fault.h"
+#include "base/file.h"
 #include "base/fsname.h"
+#include "base/hex.h"
 #include "ingest/store.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -142,14 +144,9 @@ const char *store_root(const struct store *st)
 
 static void rel_name(const uint8_t sha256[32], char rel[STORE_REL_MAX], char dir[3])
 {
-	static const char digits[] = "0123456789abcdef";
 	char hex[65];
 
-	for (int i = 0; i < 32; i++) {
-		hex[2 * i] = digits[sha256[i] >> 4];
-		hex[2 * i + 1] = digits[sha256[i] & 15];
-	}
-	hex[64] = '\0';
+	hex_encode(sha256, 32, hex);
 	dir[0] = hex[0];
 	dir[1] = hex[1];
 	dir[2] = '\0';
@@ -200,21 +197,6 @@ static int link_original(struct store *st, int fd, const char *from_dir_fd_name,
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Is @now the file @then was, unchanged?  A write through any descriptor, a truncation or a
  * chmod moves ctime, so a file rewritten while it was read never passes. */
 static bool same_file(const struct stat *then, const struct stat *now)
@@ -246,10 +228,11 @@ int store_put_fd(struct store *st, int fd, const struct stat *expect, uint8_t re
 	if (out < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
 		/* No O_TMPFILE here: a random name in tmp/, removed on every failure path. */
 		uint8_t rnd[8];
+		char hex[2 * sizeof(rnd) + 1];
 
 		randombytes_buf(rnd, sizeof(rnd));
-		snprintf(tmpname, sizeof(tmpname), "copy-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0],
-			 rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		hex_encode(rnd, sizeof(rnd), hex);
+		snprintf(tmpname, sizeof(tmpname), "copy-%s", hex);
 		out = openat(st->tmp_fd, tmpname, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	}
 	if (out < 0)
@@ -282,7 +265,7 @@ int store_put_fd(struct store *st, int fd, const struct stat *expect, uint8_t re
 			r = err_set(reterr, -EIO, "libcrypto failed while hashing");
 			goto fail;
 		}
-		r = write_all(out, buf, (size_t)n);
+		r = file_write_full(out, buf, (size_t)n);
 		if (r < 0) {
 			r = err_set(reterr, r, "cannot write to the store '%s': %s", st->root,
 				    strerror(-r));
@@ -350,7 +333,7 @@ static int write_file_at(int dirfd, const char *name, const char *data, size_t l
 
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, (const uint8_t *)data, len);
+	r = file_write_full(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	return r;
@@ -369,8 +352,7 @@ int store_stage_at(struct store *st, int dirfd, const char *name, const struct s
 	/* A unique name, so that two arrivals of one file name never collide in staging; the
 	 * original name lives on in the meta and then in the entry. */
 	randombytes_buf(rnd, sizeof(rnd));
-	snprintf(sname, sizeof(sname), "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
-		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	hex_encode(rnd, sizeof(rnd), sname);
 	snprintf(meta_name, sizeof(meta_name), "%s.meta", sname);
 	if ((size_t)snprintf(staged, sizeof(staged), "%s/staging/%s", st->root, sname) >=
 	    MIN(sizeof(staged), staged_max))

@@ -29,6 +29,8 @@
 
 #include "base/cleanup.h"
 #include "base/err.h"
+#include "base/file.h"
+#include "base/macro.h"
 #include "ingest/tz.h"
 
 
@@ -413,34 +415,10 @@ static bool is_utc_name(const char *name)
 
 static int read_small_file(const char *path, uint8_t **ret, size_t *ret_len)
 {
-	auto_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	struct stat st;
-	uint8_t *buf;
-	size_t len = 0;
+	int r = file_read_at(AT_FDCWD, path, O_NONBLOCK, TZIF_MAX_SIZE, (char **)ret, ret_len,
+			     NULL);
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_size > TZIF_MAX_SIZE)
-		return -EBADMSG;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return n < 0 ? -errno : -EIO;
-		}
-		len += (size_t)n;
-	}
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
 }
 
 int ing_tz_load(const char *name, struct ing_tz **ret, struct err_detail *reterr)
@@ -514,7 +492,7 @@ const char *ing_tz_name(const struct ing_tz *tz)
 
 int32_t ing_tz_offset(const struct ing_tz *tz, int64_t utc)
 {
-	size_t lo = 0, hi;
+	size_t last;
 
 	if (!tz || !tz->n_offsets)
 		return 0;
@@ -524,17 +502,9 @@ int32_t ing_tz_offset(const struct ing_tz *tz, int64_t utc)
 		return posix_tz_offset(&tz->rule, utc);
 	if (!tz->n_times || utc < tz->times[0])
 		return tz->offsets[0];
-	/* The last transition at or before @utc. */
-	hi = tz->n_times;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (tz->times[mid] <= utc)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return tz->offsets[tz->types[lo]];
+	/* The last transition at or before @utc (times[0] is, so there is one). */
+	last = LOWER_BOUND(tz->n_times, mid, tz->times[mid] <= utc) - 1;
+	return tz->offsets[tz->types[last]];
 }
 
 int ing_tz_local_to_utc(const struct ing_tz *tz, const struct ing_civil *local, int64_t *ret_us)

@@ -41,6 +41,7 @@
 #include "ingest/rectime.h"
 #include "base/err.h"
 #include "ingest/fingerprint.h"
+#include "base/hex.h"
 #include "base/log.h"
 #include "probe/sandbox.h"
 
@@ -49,20 +50,6 @@ static const char *arg_device_clock;
 static const char *arg_name_pattern;
 static int64_t arg_clock_skew_us = 600LL * 1000000;
 static struct ing_limits arg_limits = ING_LIMITS_INIT;
-
-static int parse_sha256(const char *hex, uint8_t out[ING_HASH_LEN])
-{
-	if (strlen(hex) != 2 * ING_HASH_LEN || strspn(hex, "0123456789abcdef") != 2 * ING_HASH_LEN)
-		return -EINVAL;
-	for (int i = 0; i < ING_HASH_LEN; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
 
 /* Report @e and return the exit code: out of memory has its own (custodyd names it). */
 static int fail(const char *what, const struct err_detail *e)
@@ -206,7 +193,7 @@ static json_t *keys_json(const struct ing_fingerprint *fp)
 			char hex[2 * ING_HASH_LEN + 1];
 			json_t *pts;
 
-			ing_hex(st->keys[k].hash, hex);
+			hex_encode(st->keys[k].hash, ING_HASH_LEN, hex);
 			pts = st->keys[k].pts_us == ING_NOTS ? json_null()
 							      : json_integer(st->keys[k].pts_us);
 			if (json_array_append_new(arr, json_pack("[I, s, o, I]", (json_int_t)st->index,
@@ -298,7 +285,7 @@ int main(int argc, char **argv)
 		case OPT_SECONDS: arg_limits.max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
 		case OPT_SHA256:
 			/* custodyd hashed the bytes while storing them: no second whole-file hash. */
-			if (parse_sha256(optarg, known) < 0) {
+			if (hex_decode(optarg, known, ING_HASH_LEN) < 0) {
 				log_error("probe", "--sha256 needs 64 hex digits");
 				return 2;
 			}

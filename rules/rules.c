@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "base/macro.h"
 #include "ingest/rectime.h"
 #include "rules/rules.h"
 
@@ -187,17 +188,7 @@ int rules_book_new(const struct rules_params *params, const struct rules_note *n
 /* The first (entry, note) pair of @entry, or b->nnamed. */
 static size_t named_first(const struct rules_book *b, uint64_t entry)
 {
-	size_t lo = 0, hi = b->nnamed;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (b->named[mid].entry < entry)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return LOWER_BOUND(b->nnamed, mid, b->named[mid].entry < entry);
 }
 
 size_t rules_notes_naming(const struct rules_book *b, uint64_t entry,
@@ -302,16 +293,8 @@ static const struct rules_note *explain_gap(const struct rules_book *b, const ch
 					    int64_t from_us, int64_t to_us)
 {
 	int64_t tol = b->p.split_tolerance_us;
-	size_t lo = 0, hi = b->nbreaks;
+	size_t lo = LOWER_BOUND(b->nbreaks, mid, strcmp(b->breaks[mid]->device, device) < 0);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(b->breaks[mid]->device, device) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (size_t i = lo; i < b->nbreaks && !strcmp(b->breaks[i]->device, device); i++) {
 		const struct rules_note *n = b->breaks[i];
 
@@ -923,16 +906,8 @@ struct rules_report *rules_report_free(struct rules_report *r)
 
 static struct row *row_get(struct rows *rows, const char *key)
 {
-	size_t lo = 0, hi = rows->n;
+	size_t lo = LOWER_BOUND(rows->n, mid, cmp_str_null_last(rows->v[mid].key, key) < 0);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cmp_str_null_last(rows->v[mid].key, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo < rows->n && !cmp_str_null_last(rows->v[lo].key, key))
 		return &rows->v[lo];
 	if (rows->n == rows->cap) {

@@ -143,17 +143,6 @@ out:
 	return r;
 }
 
-void vfy_hex(const uint8_t *bytes, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[bytes[i] >> 4];
-		out[2 * i + 1] = digits[bytes[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
 size_t vfy_b64_len(size_t len)
 {
 	return sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);

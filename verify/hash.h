@@ -26,9 +26,6 @@ int vfy_node_hash(const uint8_t left[VFY_HASH_LEN], const uint8_t right[VFY_HASH
 int vfy_sha256_fd(int fd, uint8_t ret_digest[VFY_HASH_LEN], uint64_t *ret_size,
 		  struct err_detail *reterr);
 
-/** Lowercase hex of @len bytes into @out (2*len+1 bytes). */
-void vfy_hex(const uint8_t *bytes, size_t len, char *out);
-
 /** Standard padded base64 of @len bytes into @out, which holds @outlen bytes (at least
  * vfy_b64_len(len)).  @return the string length. */
 size_t vfy_b64_encode(const uint8_t *bytes, size_t len, char *out, size_t outlen);

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/merkle.h"
 
 /* A tree of n leaves has depth ceil(log2 n) <= 64, so no proof exceeds 65 hashes (see
@@ -45,7 +46,7 @@ static uint64_t split_point(uint64_t n)
 
 static void hex32(const uint8_t h[VFY_HASH_LEN], char out[2 * VFY_HASH_LEN + 1])
 {
-	vfy_hex(h, VFY_HASH_LEN, out);
+	hex_encode(h, VFY_HASH_LEN, out);
 }
 
 static int hash_failed(int r, struct err_detail *reterr)

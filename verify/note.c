@@ -34,6 +34,8 @@
 #include <sodium.h>
 
 #include "base/err.h"
+#include "base/file.h"
+#include "base/hex.h"
 #include "base/utf8.h"
 #include "verify/note.h"
 
@@ -209,15 +211,6 @@ static bool is_ascii_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 struct key_fields {
 	const char *name;
 	size_t name_len;
@@ -233,7 +226,8 @@ static int split_key(const char *s, size_t len, const char *kind, bool secret,
 {
 	const char *plus = memchr(s, '+', len), *why;
 	char shown[SHOW_MAX + 4];
-	uint32_t id = 0;
+	uint8_t idb[4];
+	uint32_t id;
 
 	if (!plus || (size_t)(s + len - plus) < 1 + 8 + 1 + 1 || plus[9] != '+')
 		return err_set(reterr, -EINVAL, "not a %s key: its form is %sNAME+KEYID+BASE64",
@@ -244,16 +238,12 @@ static int split_key(const char *s, size_t len, const char *kind, bool secret,
 	if (why)
 		return err_set(reterr, -EINVAL, "not a valid %s key: the key name '%s' %s", kind,
 			       utf8_printable(s, (size_t)(plus - s), shown, sizeof(shown)), why);
-	for (int i = 1; i <= 8; i++) {
-		int d = hex_digit(plus[i]);
-
-		if (d < 0)
-			return err_set(reterr, -EINVAL,
-				       "not a valid %s key: the key ID after the name must be 8 "
-				       "lowercase hex digits",
-				       kind);
-		id = id << 4 | (uint32_t)d;
-	}
+	if (hex_decode_mem(plus + 1, 8, idb, sizeof(idb)) < 0)
+		return err_set(reterr, -EINVAL,
+			       "not a valid %s key: the key ID after the name must be 8 "
+			       "lowercase hex digits",
+			       kind);
+	id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
 	ret->name = s;
 	ret->name_len = (size_t)(plus - s);
 	ret->id = id;
@@ -423,6 +413,7 @@ int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail
 	char *buf = NULL, ebuf[128];
 	struct stat st;
 	size_t n = 0;
+	ssize_t k;
 	int fd, r;
 
 	/* O_NOFOLLOW: the key is the file named, not what a symlink planted beside it points to.
@@ -476,26 +467,19 @@ int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail
 		r = err_set(reterr, -ENOMEM, "out of memory for key file '%s'", path);
 		goto out;
 	}
-	/* Read to EOF rather than trusting st_size: the file may change under us. */
-	for (;;) {
-		ssize_t k = read(fd, buf + n, KEY_FILE_MAX + 1 - n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			err_set(reterr, r, "cannot read key file '%s': %s", path,
-				strerror_r(-r, ebuf, sizeof(ebuf)));
-			goto out;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-		if (n > KEY_FILE_MAX) {
-			r = err_set(reterr, -EINVAL, "key file '%s' is too large for a signer key",
-				    path);
-			goto out;
-		}
+	/* Read to EOF rather than trusting st_size: the file may change under us.  Not
+	 * file_read_fd(): the key must stay in sodium_malloc()'d memory, wiped when freed. */
+	k = file_read_full(fd, buf, KEY_FILE_MAX + 1);
+	if (k < 0) {
+		r = (int)k;
+		err_set(reterr, r, "cannot read key file '%s': %s", path,
+			strerror_r(-r, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	n = (size_t)k;
+	if (n > KEY_FILE_MAX) {
+		r = err_set(reterr, -EINVAL, "key file '%s' is too large for a signer key", path);
+		goto out;
 	}
 	r = vfy_signer_parse(buf, n, ret, reterr);
 	if (r < 0)

@@ -69,9 +69,9 @@ enum tlog_key_kind {
 	TLOG_KEY_STREAM = 2, /* a stream's packet digest (docs/log.md) */
 	TLOG_KEY_PACKET = 3, /* a key packet's SHA-256 */
 	TLOG_KEY_PURGED = 4, /* SHA-256 of an original whose entry a purge entry ended (carried by
-			      * the purge entry; extra: the purged entry, see daemon/pipeline.h) */
+			      * the purge entry; extra: the purged entry, see verify/keys.h) */
 	TLOG_KEY_ARRIVAL = 5, /* one arrival of a file in a drop zone, so that an arrival taken
-			       * again after a crash is known (daemon/pipeline.h) */
+			       * again after a crash is known (verify/keys.h) */
 };
 struct tlog_key {
 	uint32_t entry;

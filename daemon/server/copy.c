@@ -49,7 +49,9 @@
 #include "daemon/daemon.h"
 #include "ingest/rectime.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/log.h"
+#include "base/macro.h"
 #include "daemon/pipeline.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
@@ -57,8 +59,6 @@
 #include "verify/tlog.h"
 
 #define LOG_GRP "socket"
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 #define NOTES_SCAN_MAX 1024 /* annotations naming one entry looked at for an approval */
 
@@ -799,8 +799,7 @@ static json_t *clip_json(const struct server *s, const struct srv_clip *clip, st
 	const struct srv_index *x = &s->idx;
 	char hex[65];
 
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", clip->sha256[i]);
+	hex_encode(clip->sha256, 32, hex);
 	return json_pack(
 	    "{s:I, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:I, s:s, s:o, s:I, s:s, s:b}", "index",
 	    (json_int_t)clip->index, "zone", srv__index_str(x, clip->zone), "device",
@@ -1097,7 +1096,7 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	}
 	clip = srv__index_clip(&s->idx, index);
 	if (!is_original(entry) || !clip ||
-	    srv__hex32(json_string_value(json_object_get(entry, "sha256")), sha) < 0) {
+	    hex_decode(json_string_value(json_object_get(entry, "sha256")), sha, 32) < 0) {
 		json_decref(entry);
 		return err_set(reterr, -EINVAL,
 			       "entry %" PRIu64 " is not an original's (ingest or damaged) entry: "

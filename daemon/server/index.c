@@ -55,6 +55,10 @@
 
 
 #include "base/err.h"
+#include "base/hex.h"
+#include "base/macro.h"
+#include "ingest/rectime.h"
+#include "ingest/tz.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
 #include "verify/tlog.h"
@@ -275,6 +279,23 @@ static uint32_t str_intern(struct srv_index *x, const char *s, int *err)
 	return (uint32_t)x->nstrs;
 }
 
+/* Also for the operations (internal.h): the times requests and entries carry. */
+int srv__parse_time(const char *s, int64_t *ret_us)
+{
+	struct ing_civil c;
+	int32_t offset = 0;
+	char zone;
+	int64_t sec;
+
+	if (ing_parse_datetime(s, &c, &zone, &offset) < 0 || zone == 'N')
+		return -EINVAL;
+	sec = ing_civil_to_epoch(c.year, c.month, c.day, c.hour, c.minute, c.second);
+	if (zone == 'O')
+		sec -= offset;
+	*ret_us = sec * 1000000 + c.usec;
+	return 0;
+}
+
 /* ---- notes ------------------------------------------------------------------------------- */
 
 static int64_t time_or_unknown(const json_t *v)
@@ -368,17 +389,7 @@ int srv__note_parse(const json_t *entry, struct srv_note *ret)
 
 static size_t note_pos(const struct srv_index *x, uint64_t index)
 {
-	size_t lo = 0, hi = x->nnotes;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (x->notes[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return LOWER_BOUND(x->nnotes, mid, x->notes[mid].index < index);
 }
 
 const struct srv_note *srv__index_note(const struct srv_index *x, uint64_t index)
@@ -500,16 +511,8 @@ size_t srv__tags_key(const json_t *tags, char *buf, size_t cap)
 
 ssize_t srv__index_clip_pos(const struct srv_index *x, uint64_t index)
 {
-	size_t lo = 0, hi = x->nclips;
+	size_t lo = LOWER_BOUND(x->nclips, mid, x->clips[mid].index < index);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (x->clips[mid].index < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < x->nclips && x->clips[lo].index == index ? (ssize_t)lo : -1;
 }
 
@@ -555,7 +558,7 @@ static int add_clip(struct srv_index *x, uint64_t index, const json_t *o, bool d
 	c.zone = str_intern(x, json_string_value(json_object_get(o, "zone")), &r);
 	if (r < 0)
 		return r;
-	if (sha && srv__hex32(sha, c.sha256) == 0)
+	if (sha && hex_decode(sha, c.sha256, 32) == 0)
 		r = claim_put(x, SRV_CLAIM_SHA, c.sha256, sizeof(c.sha256), index);
 	if (r < 0)
 		return r;
@@ -615,21 +618,14 @@ static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bo
 
 static int count_day(struct srv_index *x, int32_t day, bool allowed, bool copy_out)
 {
-	size_t lo = 0, hi = x->naccess_days;
+	size_t lo, n = x->naccess_days;
 	struct srv_access_day *d;
 
 	/* Nearly always today, the last one. */
-	if (hi && x->access_days[hi - 1].day == day) {
-		lo = hi - 1;
+	if (n && x->access_days[n - 1].day == day) {
+		lo = n - 1;
 	} else {
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (x->access_days[mid].day < day)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = LOWER_BOUND(n, mid, x->access_days[mid].day < day);
 		if (lo == x->naccess_days || x->access_days[lo].day != day) {
 			if (grow((void **)&x->access_days, &x->capaccess_days, x->naccess_days + 1,
 				 sizeof(*x->access_days)) < 0)
@@ -672,21 +668,15 @@ static int cmp_tally_key(const struct srv_access_tally *t, int32_t day, uint32_t
 static int tally(struct srv_index *x, const struct access_info *a, uint32_t device,
 		 uint32_t officer)
 {
-	size_t lo = 0, hi = x->ntallies;
 	struct srv_access_tally *t;
+	size_t lo;
 
 	if (x->tally_hint < x->ntallies &&
 	    !cmp_tally_key(&x->tallies[x->tally_hint], a->day, device, officer)) {
 		lo = x->tally_hint;
 	} else {
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (cmp_tally_key(&x->tallies[mid], a->day, device, officer) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = LOWER_BOUND(x->ntallies, mid,
+				 cmp_tally_key(&x->tallies[mid], a->day, device, officer) < 0);
 		if (lo == x->ntallies || cmp_tally_key(&x->tallies[lo], a->day, device, officer)) {
 			/* Mostly today's, near the end: the move is short. */
 			if (grow((void **)&x->tallies, &x->captallies, x->ntallies + 1,
@@ -845,7 +835,7 @@ static int index_access(struct srv_index *x, uint64_t index, const json_t *o)
 		uint64_t cand[8];
 		size_t n = 0;
 
-		if (srv__hex32(json_string_value(target) + 7, sha) == 0)
+		if (hex_decode(json_string_value(target) + 7, sha, 32) == 0)
 			n = srv__index_claims(x, SRV_CLAIM_SHA, sha, sizeof(sha), cand, 8);
 		for (size_t k = 0; k < n && r == 0; k++) {
 			const struct srv_clip *c = srv__index_clip(x, cand[k]);

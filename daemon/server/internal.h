@@ -507,9 +507,6 @@ int srv__req_string(const struct json_t *req, const char *key, bool required, si
  * @return 0 or -EINVAL. */
 int srv__parse_time(const char *s, int64_t *ret_us);
 
-/** 64 lowercase hex digits into 32 bytes.  @return 0 or -EINVAL. */
-int srv__hex32(const char *hex, uint8_t out[32]);
-
 /** The tlog-proof@v1 text of entry @index against the checkpoint of @size (TLOG_NEWEST: the
  * newest signed), malloc()'d into @ret, its size into @ret_size.  @return 0, -ENOENT (no such
  * entry, no checkpoint at @size), -EAGAIN (not yet covered by a signed checkpoint: the message

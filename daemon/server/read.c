@@ -19,9 +19,9 @@
 
 #include "conf/conf.h"
 #include "daemon/daemon.h"
-#include "ingest/tz.h"
 #include "ingest/rectime.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/hash.h"
 #include "daemon/pipeline.h"
 #include "daemon/scrub.h"
@@ -71,22 +71,6 @@ int srv__req_string(const json_t *req, const char *key, bool required, size_t ma
 	if (strlen(json_string_value(v)) != json_string_length(v))
 		return err_set(reterr, -EINVAL, "\"%s\" contains a NUL character", key);
 	*ret = json_string_value(v);
-	return 0;
-}
-
-int srv__parse_time(const char *s, int64_t *ret_us)
-{
-	struct ing_civil c;
-	int32_t offset = 0;
-	char zone;
-	int64_t sec;
-
-	if (ing_parse_datetime(s, &c, &zone, &offset) < 0 || zone == 'N')
-		return -EINVAL;
-	sec = ing_civil_to_epoch(c.year, c.month, c.day, c.hour, c.minute, c.second);
-	if (zone == 'O')
-		sec -= offset;
-	*ret_us = sec * 1000000 + c.usec;
 	return 0;
 }
 
@@ -279,34 +263,6 @@ int srv__op_entry(struct srv_client *c, json_t *req, struct err_detail *reterr)
 
 /* ---- proof ------------------------------------------------------------------------------- */
 
-static int hex_decode(const char *hex, uint8_t out[VFY_HASH_LEN])
-{
-	if (strlen(hex) != 2 * VFY_HASH_LEN)
-		return -EINVAL;
-	for (size_t i = 0; i < VFY_HASH_LEN; i++) {
-		unsigned v = 0;
-
-		for (int j = 0; j < 2; j++) {
-			char ch = hex[2 * i + (size_t)j];
-
-			v <<= 4;
-			if (ch >= '0' && ch <= '9')
-				v |= (unsigned)(ch - '0');
-			else if (ch >= 'a' && ch <= 'f')
-				v |= (unsigned)(ch - 'a' + 10);
-			else
-				return -EINVAL;
-		}
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
-int srv__hex32(const char *hex, uint8_t out[32])
-{
-	return hex_decode(hex, out);
-}
-
 /* The proof of @index against the checkpoint of @size (TLOG_NEWEST: the newest), with the
  * error an asker can act on when the entry is not covered yet.  @ret_size gets the size. */
 int srv__proof(struct tlog *log, uint64_t index, uint64_t size, char **ret, uint64_t *ret_size,
@@ -374,7 +330,7 @@ int srv__op_proof(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		struct tlog_hit hit;
 		size_t n;
 
-		if (hex_decode(sha, hash) < 0)
+		if (hex_decode(sha, hash, VFY_HASH_LEN) < 0)
 			return err_set(reterr, -EINVAL,
 				       "\"sha256\" must be 64 lowercase hex digits");
 		r = tlog_lookup(log, TLOG_KEY_FILE, hash, &hit, 1, &n, reterr);

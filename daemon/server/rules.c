@@ -61,7 +61,9 @@
 #include "ingest/rectime.h"
 #include "base/err.h"
 #include "verify/hash.h"
+#include "base/hex.h"
 #include "base/log.h"
+#include "base/macro.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
 #include "ingest/store.h"
@@ -250,7 +252,7 @@ static void check_original(struct review_job *j, struct review_item *it)
 		snprintf(it->error, sizeof(it->error), "%s", e.msg);
 		return;
 	}
-	vfy_hex(digest, sizeof(digest), hex);
+	hex_encode(digest, sizeof(digest), hex);
 	if (strcmp(hex, sha) || (json_is_integer(size) && (uint64_t)json_integer_value(size) != got))
 		it->integrity = RULES_ALTERED;
 	else
@@ -991,19 +993,10 @@ static int report_period(const json_t *req, int64_t *ret_from, int64_t *ret_to, 
 /* The first tally of a day whose start is at @at_us or later (INT64_MIN: the first). */
 static size_t tally_from(const struct srv_index *x, int64_t at_us)
 {
-	size_t lo = 0, hi = x->ntallies;
-
 	if (at_us == INT64_MIN)
 		return 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((int64_t)x->tallies[mid].day * 86400 * 1000000 < at_us)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return LOWER_BOUND(x->ntallies, mid,
+			   (int64_t)x->tallies[mid].day * 86400 * 1000000 < at_us);
 }
 
 int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)

@@ -60,13 +60,12 @@
 #include "daemon/server/server.h"
 #include "daemon/server/internal.h"
 #include "verify/tlog.h"
+#include "base/macro.h"
 #include "base/utf8.h"
 
 #ifndef SO_PEERGROUPS
 #define SO_PEERGROUPS 59 /* Linux 4.13; older libc headers lack it */
 #endif
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 #define LOG_GRP "socket"
 

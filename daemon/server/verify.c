@@ -70,10 +70,12 @@
 #include "daemon/daemon.h"
 #include "ingest/rectime.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "base/macro.h"
 #include "verify/hash.h"
 #include "daemon/pipeline.h"
 #include "daemon/server/internal.h"
+#include "verify/keys.h"
 #include "verify/tlog.h"
 
 #define MAX_STREAMS 64
@@ -134,7 +136,7 @@ static int parse_fingerprint(const json_t *j, struct vfp *fp, struct err_detail 
 			       "\"fingerprint\" (an object: sha256, streams…) is "
 			       "required");
 	r = srv__req_string(j, "sha256", true, 64, &fp->sha_hex, reterr);
-	if (r < 0 || srv__hex32(fp->sha_hex, fp->sha) < 0)
+	if (r < 0 || hex_decode(fp->sha_hex, fp->sha, 32) < 0)
 		return err_set(reterr, -EINVAL, "fingerprint \"sha256\" must be 64 lowercase hex "
 			       "digits");
 	r = srv__req_string(j, "name", false, 4096, &fp->name, reterr);
@@ -171,7 +173,7 @@ static int parse_fingerprint(const json_t *j, struct vfp *fp, struct err_detail 
 		if (srv__req_index(st, "index", true, &s->index, reterr) < 0 ||
 		    srv__req_index(st, "packets", true, &s->packets, reterr) < 0 ||
 		    srv__req_string(st, "digest", true, 64, &digest, reterr) < 0 ||
-		    srv__hex32(digest, s->digest) < 0 ||
+		    hex_decode(digest, s->digest, 32) < 0 ||
 		    srv__req_string(st, "type", true, 32, &s->type, reterr) < 0)
 			return err_set(reterr, -EINVAL,
 				       "fingerprint streams[%zu] needs index, type, "
@@ -191,7 +193,7 @@ static int parse_fingerprint(const json_t *j, struct vfp *fp, struct err_detail 
 			const char *hash;
 
 			if (srv__req_string(k, "hash", true, 64, &hash, reterr) < 0 ||
-			    srv__hex32(hash, s->keys[ki].hash) < 0 ||
+			    hex_decode(hash, s->keys[ki].hash, 32) < 0 ||
 			    srv__req_index(k, "ordinal", true, &s->keys[ki].ordinal, reterr) < 0 ||
 			    (pts && !json_is_null(pts) && !json_is_integer(pts)))
 				return err_set(
@@ -294,7 +296,7 @@ static int match_remux(struct tlog *log, const struct vfp *fp, uint64_t *ret, js
 				uint32_t stream, ord;
 				int64_t packets;
 
-				pipe_key_extra_get(hits[h].extra, &stream, &packets, &ord);
+				vfy_key_extra_get(hits[h].extra, &stream, &packets, &ord);
 				if ((uint64_t)packets == s->packets &&
 				    (!ncand || cand[ncand - 1] != hits[h].index))
 					cand[ncand++] = hits[h].index;
@@ -308,7 +310,7 @@ static int match_remux(struct tlog *log, const struct vfp *fp, uint64_t *ret, js
 				uint32_t stream, ord;
 				int64_t packets;
 
-				pipe_key_extra_get(hits[h].extra, &stream, &packets, &ord);
+				vfy_key_extra_get(hits[h].extra, &stream, &packets, &ord);
 				found = hits[h].index == cand[c] && (uint64_t)packets == s->packets;
 			}
 			if (found)
@@ -337,7 +339,7 @@ static int match_remux(struct tlog *log, const struct vfp *fp, uint64_t *ret, js
 			for (size_t k = 0; d && k < fp->nstreams; k++) {
 				char hex[2 * VFY_HASH_LEN + 1];
 
-				vfy_hex(fp->streams[k].digest, VFY_HASH_LEN, hex);
+				hex_encode(fp->streams[k].digest, VFY_HASH_LEN, hex);
 				if (av(fp->streams[k].type) && !strcmp(hex, d)) {
 					covered++;
 					break;
@@ -349,7 +351,7 @@ static int match_remux(struct tlog *log, const struct vfp *fp, uint64_t *ret, js
 
 			if (!av(fp->streams[k].type))
 				continue;
-			vfy_hex(fp->streams[k].digest, VFY_HASH_LEN, hex);
+			hex_encode(fp->streams[k].digest, VFY_HASH_LEN, hex);
 			json_array_append_new(
 			    map, json_pack("{s:I, s:I}", "stream", (json_int_t)fp->streams[k].index,
 					   "original_stream",
@@ -408,7 +410,7 @@ static int chain_stream(struct tlog *log, const struct vstream *s, struct chain 
 		uint32_t base;
 		bool dup = false;
 
-		pipe_key_extra_get(hits[h].extra, &stream, &pts, &ord);
+		vfy_key_extra_get(hits[h].extra, &stream, &pts, &ord);
 		base = ord - (uint32_t)s->keys[anchor].ordinal;
 		for (size_t c = 0; c < ncand && !dup; c++)
 			dup = cand[c].entry == hits[h].index && cand[c].stream == stream &&
@@ -437,7 +439,7 @@ static int chain_stream(struct tlog *log, const struct vstream *s, struct chain 
 				uint32_t stream, ord;
 				int64_t pts;
 
-				pipe_key_extra_get(hits[h].extra, &stream, &pts, &ord);
+				vfy_key_extra_get(hits[h].extra, &stream, &pts, &ord);
 				if (hits[h].index != ch->entry || stream != ch->stream)
 					continue;
 				if ((uint32_t)(ord - (uint32_t)s->keys[i].ordinal) == ch->base) {
@@ -570,7 +572,7 @@ static int match_excerpt(struct tlog *log, const struct vfp *fp, uint64_t *ret,
 		}
 		if (!entry_stream(entry, ch->stream, &packets, &digest))
 			continue;
-		vfy_hex(vs[k]->digest, VFY_HASH_LEN, hex);
+		hex_encode(vs[k]->digest, VFY_HASH_LEN, hex);
 		if ((uint64_t)ch->base + vs[k]->packets > packets)
 			problem =
 			    "the key packets are the original's, but the clip has more packets "
@@ -592,7 +594,7 @@ static int match_excerpt(struct tlog *log, const struct vfp *fp, uint64_t *ret,
 
 		if (!a->type || strcmp(a->type, "audio"))
 			continue;
-		vfy_hex(a->digest, VFY_HASH_LEN, hex);
+		hex_encode(a->digest, VFY_HASH_LEN, hex);
 		json_array_foreach(streams, j, st) {
 			const char *type = json_string_value(json_object_get(st, "type"));
 			const char *digest = json_string_value(json_object_get(st, "digest"));
@@ -742,7 +744,7 @@ static json_t *stream_comparison(const struct vfp *fp, const json_t *entry)
 		char hex[2 * VFY_HASH_LEN + 1];
 		long orig;
 
-		vfy_hex(fp->streams[k].digest, VFY_HASH_LEN, hex);
+		hex_encode(fp->streams[k].digest, VFY_HASH_LEN, hex);
 		orig = entry_stream_with(entry, hex);
 		json_array_append_new(out, json_pack("{s:I, s:s, s:b, s:o}", "stream",
 						     (json_int_t)fp->streams[k].index, "type",

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/hash.h"
 #include "verify/merkle.h"
 #include "verify/note.h"
@@ -38,7 +39,7 @@ static int print_state(struct tlog *log)
 		fprintf(stderr, "tlog-fault: %s\n", e.msg);
 		return -1;
 	}
-	vfy_hex(root, VFY_HASH_LEN, hex);
+	hex_encode(root, VFY_HASH_LEN, hex);
 	printf("%" PRIu64 " %s\n", size, hex);
 	fflush(stdout);
 	return 0;

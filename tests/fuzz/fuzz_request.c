@@ -49,7 +49,9 @@
 #include "verify/entry.h"
 #include "base/err.h"
 #include "verify/hash.h"
+#include "base/hex.h"
 #include "base/log.h"
+#include "verify/keys.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
 #include "tests/unit/daemon/fake-pipeline.h"
@@ -152,18 +154,18 @@ static void add_original(const char *tag, const char *type, const char *name, co
 	size_t len;
 
 	hash_of(tag, 1000, h);
-	vfy_hex(h, 32, sha);
+	hex_encode(h, 32, sha);
 	memcpy(keys[0].hash, h, 32);
 	keys[0].kind = TLOG_KEY_FILE;
 	hash_of(tag, 1001, h);
-	vfy_hex(h, 32, video);
+	hex_encode(h, 32, video);
 	memcpy(keys[1].hash, h, 32);
 	keys[1].kind = TLOG_KEY_STREAM;
-	pipe_key_extra_put(keys[1].extra, 0, 40, 0);
+	vfy_key_extra_put(keys[1].extra, 0, 40, 0);
 	for (unsigned i = 0; i < 4; i++) {
 		hash_of(tag, i, keys[2 + i].hash);
 		keys[2 + i].kind = TLOG_KEY_PACKET;
-		pipe_key_extra_put(keys[2 + i].extra, 0, (int64_t)i * 1000000, i * 10);
+		vfy_key_extra_put(keys[2 + i].extra, 0, (int64_t)i * 1000000, i * 10);
 	}
 	snprintf(text, sizeof(text),
 		 "{\"v\":1,\"type\":\"%s\",\"name\":\"%s\",\"zone\":\"%s\",\"device\":\"%s\","

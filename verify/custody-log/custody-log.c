@@ -20,6 +20,7 @@
 #include "base/cleanup.h"
 #include "verify/entry.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "verify/merkle.h"
 #include "verify/note.h"
 #include "verify/tlog.h"
@@ -186,35 +187,20 @@ static int cmd_append(void)
 	struct tlog *log = NULL;
 	auto_free char *in = NULL;
 	auto_free char *entry = NULL;
-	size_t len = 0, cap = 0, elen;
+	size_t len, elen;
 	uint64_t index;
+	ssize_t n;
 	struct iovec iov;
 	int r;
 
 	/* Read one byte past the limit so that an oversized entry is told apart from a full one. */
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			char *grown;
-
-			cap = cap ? cap * 2 : 4096;
-			if (cap > VFY_ENTRY_MAX + 1)
-				cap = VFY_ENTRY_MAX + 1;
-			if (len == cap)
-				break;
-			grown = realloc(in, cap);
-			if (!grown)
-				return usage_error("out of memory%s", "");
-			in = grown;
-		}
-		n = fread(in + len, 1, cap - len, stdin);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(stdin))
+	in = malloc(VFY_ENTRY_MAX + 1);
+	if (!in)
+		return usage_error("out of memory%s", "");
+	n = file_read_full(STDIN_FILENO, in, VFY_ENTRY_MAX + 1);
+	if (n < 0)
 		return usage_error("cannot read the entry from stdin%s", "");
+	len = (size_t)n;
 	r = vfy_entry_canonicalize(in, len, &entry, &elen, &e);
 	if (r < 0) {
 		fprintf(stderr, "custody-log: bad entry: %s\n", e.msg);

@@ -20,6 +20,8 @@
 
 #include "base/cleanup.h"
 #include "base/err.h"
+#include "base/file.h"
+#include "base/hex.h"
 #include "verify/hash.h"
 #include "verify/note.h"
 #include "verify/proof.h"
@@ -97,41 +99,12 @@ static int not_verified(int r, const char *part, const struct err_detail *e)
 
 static int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	auto_close int fd = -1;
-	struct stat st;
-	char *buf;
-	size_t len = 0;
+	struct err_detail e;
+	int r = file_read_at(AT_FDCWD, path, O_NONBLOCK, max, ret, ret_len, &e);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		fprintf(stderr, "custody-verify: cannot read '%s': %s\n", path, strerror(errno));
-		return -errno;
-	}
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		fprintf(stderr, "custody-verify: '%s' is %s\n", path,
-			S_ISREG(st.st_mode) ? "too large" : "not a regular file");
-		return -EINVAL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "custody-verify: cannot read '%s': %s\n", path,
-				n < 0 ? strerror(errno) : "it shrank while being read");
-			free(buf);
-			return -EIO;
-		}
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	if (r < 0)
+		fprintf(stderr, "custody-verify: %s\n", e.msg);
+	return r == -EFBIG ? -EINVAL : r;
 }
 
 static int load_key(struct vfy_verifier *ret)
@@ -185,7 +158,7 @@ static int check_remux(int fd, json_t *streams, struct err_detail *e)
 		for (unsigned k = 0; digest && k < fp->n_streams && !found; k++) {
 			char hex[2 * ING_HASH_LEN + 1];
 
-			ing_hex(fp->streams[k].digest, hex);
+			hex_encode(fp->streams[k].digest, ING_HASH_LEN, hex);
 			found = strcmp(hex, digest) == 0 && (json_int_t)fp->streams[k].packets == packets;
 		}
 		if (!found) {
@@ -218,7 +191,7 @@ static int check_media(const char *entry, size_t len, const char **ret_result, s
 	r = vfy_sha256_fd(fd, digest, &size, e);
 	if (r < 0)
 		return r;
-	vfy_hex(digest, VFY_HASH_LEN, hex);
+	hex_encode(digest, VFY_HASH_LEN, hex);
 	if (strcmp(hex, want) == 0) {
 		*ret_result = "exact";
 		return 0;

@@ -34,6 +34,7 @@
 #include "ingest/rectime.h"
 #include "verify/entry.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "ingest/fingerprint.h"
 #include "verify/custody-verify/fingerprint.h"
 
@@ -105,7 +106,7 @@ static void on_packet(void *opaque, const struct ing_packet_info *pkt)
 	struct packets *p = opaque;
 	char hex[2 * ING_HASH_LEN + 1];
 
-	ing_hex(pkt->hash, hex);
+	hex_encode(pkt->hash, ING_HASH_LEN, hex);
 	if (!p->json) {
 		printf("packet stream %u #%" PRIu64 " %s %zu bytes%s%s\n", pkt->stream,
 		       pkt->ordinal, hex, pkt->size, pkt->key ? " key" : "",
@@ -158,7 +159,7 @@ static void print_human(const char *path, const struct ing_fingerprint *fp,
 {
 	char hex[2 * ING_HASH_LEN + 1], t1[ING_RFC3339_MAX], t2[ING_RFC3339_MAX];
 
-	ing_hex(fp->sha256, hex);
+	hex_encode(fp->sha256, ING_HASH_LEN, hex);
 	printf("file: %s\n", path);
 	printf("size: %" PRIu64 " bytes\n", fp->size);
 	printf("sha256: %s\n", hex);
@@ -189,7 +190,7 @@ static void print_human(const char *path, const struct ing_fingerprint *fp,
 	for (unsigned i = 0; i < fp->n_streams; i++) {
 		const struct ing_stream *st = &fp->streams[i];
 
-		ing_hex(st->digest, hex);
+		hex_encode(st->digest, ING_HASH_LEN, hex);
 		printf("stream %u: %s %s", st->index, st->type, st->codec);
 		if (st->profile[0])
 			printf(" (%s)", st->profile);
@@ -360,7 +361,7 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 					const struct ing_key_packet *kp = &fp->streams[i].keys[k];
 					char hex[2 * ING_HASH_LEN + 1], pts[24], dts[24];
 
-					ing_hex(kp->hash, hex);
+					hex_encode(kp->hash, ING_HASH_LEN, hex);
 					printf("key packet stream %u #%" PRIu64 " pts_us %s dts_us %s %s\n",
 					       i, kp->ordinal, ts_text(kp->pts_us, pts),
 					       ts_text(kp->dts_us, dts), hex);

@@ -144,29 +144,3 @@ void pipe_stats(const struct pipeline *p, struct pipe_stats *ret)
 	*ret = (struct pipe_stats){ .queued = 1, .in_flight = 2, .ingested = p->appended };
 	snprintf(ret->last_error, sizeof(ret->last_error), "test error");
 }
-
-void pipe_key_extra_put(uint8_t extra[16], uint32_t stream, int64_t value, uint32_t ordinal)
-{
-	for (int i = 0; i < 4; i++)
-		extra[i] = (uint8_t)(stream >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		extra[4 + i] = (uint8_t)((uint64_t)value >> (8 * i));
-	for (int i = 0; i < 4; i++)
-		extra[12 + i] = (uint8_t)(ordinal >> (8 * i));
-}
-
-void pipe_key_extra_get(const uint8_t extra[16], uint32_t *ret_stream, int64_t *ret_value,
-			uint32_t *ret_ordinal)
-{
-	uint64_t v = 0;
-
-	*ret_stream = 0;
-	*ret_ordinal = 0;
-	for (int i = 0; i < 4; i++)
-		*ret_stream |= (uint32_t)extra[i] << (8 * i);
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)extra[4 + i] << (8 * i);
-	for (int i = 0; i < 4; i++)
-		*ret_ordinal |= (uint32_t)extra[12 + i] << (8 * i);
-	*ret_value = (int64_t)v;
-}

@@ -7,8 +7,8 @@
  * loop (as the writer's uv_async would: after pipe_append() has returned).  The fields below
  * are the test's to set and read.  pipe_purge() commits nothing (purges are tested on a real
  * daemon, tests/integration/retention.sh).  Also defined here: pipe_remote_duty(),
- * pipe_log_failing(), pipe_stats(), pipe_key_extra_put() and pipe_key_extra_get() (the real
- * encoding of the lookup keys' extra bytes: the tests build keys with it).  Not defined:
+ * pipe_log_failing() and pipe_stats(); the lookup keys' extra bytes are the real
+ * vfy_key_extra_put()/_get() of verify/keys.h.  Not defined:
  * daemon_now_us() and the watch_*() fakes, which each test makes its own. */
 
 #include <stdbool.h>

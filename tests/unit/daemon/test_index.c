@@ -3,8 +3,7 @@
  * refs (by target index, by "sha256:HEX", by "entries", once per access, chained per clip, and
  * whether a copy-out handed the original over), the per-day access counters, and the rule of
  * a case bound by device and time (srv__case_span_binds()).  Entries are fed with
- * srv__index_entry(), as the scan does; the two helpers daemon/server/index.c borrows from daemon/server/read.c
- * are defined here, so no server is needed. */
+ * srv__index_entry(), as the scan does; no server is needed. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,38 +16,12 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base/hex.h"
+#include "base/hex.h"
 #include "ingest/tz.h"
 #include "ingest/rectime.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
-
-int srv__parse_time(const char *s, int64_t *ret_us)
-{
-	struct ing_civil c;
-	int32_t offset = 0;
-	char zone;
-	int64_t sec;
-
-	if (ing_parse_datetime(s, &c, &zone, &offset) < 0 || zone == 'N')
-		return -EINVAL;
-	sec = ing_civil_to_epoch(c.year, c.month, c.day, c.hour, c.minute, c.second);
-	if (zone == 'O')
-		sec -= offset;
-	*ret_us = sec * 1000000 + c.usec;
-	return 0;
-}
-
-int srv__hex32(const char *hex, uint8_t out[32])
-{
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -EINVAL;
-		out[i] = (uint8_t)v;
-	}
-	return hex[64] ? -EINVAL : 0;
-}
 
 #define SHA_A "aa00000000000000000000000000000000000000000000000000000000000001"
 #define SHA_B "bb00000000000000000000000000000000000000000000000000000000000002"
@@ -122,7 +95,7 @@ static void test_clips(void **state)
 	assert_int_equal(c->deadline_us, ing_civil_to_epoch(2026, 11, 21, 8, 10, 0) * 1000000);
 	assert_int_equal(c->size, 1234);
 	assert_int_equal(c->storage, RULES_ON_TIME);
-	assert_int_equal(srv__hex32(SHA_A, sha), 0);
+	assert_int_equal(hex_decode(SHA_A, sha, 32), 0);
 	assert_memory_equal(c->sha256, sha, 32);
 	assert_false(c->damaged || c->future || c->purged);
 	c = srv__index_clip(&x, 2);

@@ -33,6 +33,7 @@
 #include "daemon/daemon.h"
 #include "verify/entry.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/hash.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
@@ -226,7 +227,7 @@ static void store_one(struct fixture *fx, const char *type, unsigned seed, size_
 	unlink(src);
 	assert_false(existed);
 	assert_int_equal(got, size);
-	vfy_hex(sha, 32, hex);
+	hex_encode(sha, 32, hex);
 	snprintf(ret->path, sizeof(ret->path), "%s/store/%s", fx->dir, ret->rel);
 	ret->size = size;
 	entry = json_pack("{s:i, s:s, s:s, s:I, s:s, s:s, s:[{s:s}]}", "v", 1, "type", type,

@@ -37,7 +37,9 @@
 #include "daemon/daemon.h"
 #include "verify/entry.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/hash.h"
+#include "verify/keys.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
 #include "tests/unit/daemon/fake-pipeline.h"
@@ -282,7 +284,7 @@ static void fake_hex(const char *what, unsigned i, char out[65])
 	uint8_t h[32];
 
 	fake_hash(what, i, h);
-	vfy_hex(h, 32, out);
+	hex_encode(h, 32, out);
 }
 
 /* Append @text canonicalised, with @keys; @return its index. */
@@ -338,16 +340,16 @@ static uint64_t add_original(struct fx *fx, const char *tag, const char *type, c
 	keys[0].kind = TLOG_KEY_FILE;
 	fake_hash(tag, 1001, keys[1].hash);
 	keys[1].kind = TLOG_KEY_STREAM;
-	pipe_key_extra_put(keys[1].extra, 0, 100, 0);
+	vfy_key_extra_put(keys[1].extra, 0, 100, 0);
 	fake_hash(tag, 1002, keys[2].hash);
 	keys[2].kind = TLOG_KEY_STREAM;
-	pipe_key_extra_put(keys[2].extra, 1, 200, 0);
+	vfy_key_extra_put(keys[2].extra, 1, 200, 0);
 	for (unsigned i = 0; i < 10; i++) {
 		fake_hash(tag, i, h);
 		memcpy(keys[3 + i].hash, h, 32);
 		keys[3 + i].kind = TLOG_KEY_PACKET;
 		/* a key packet every 10 packets (interleaved with audio: ordinal within video) */
-		pipe_key_extra_put(keys[3 + i].extra, 0, (int64_t)i * 1000000, i * 10);
+		vfy_key_extra_put(keys[3 + i].extra, 0, (int64_t)i * 1000000, i * 10);
 		if (key_out)
 			memcpy(key_out[i], h, 32);
 	}
@@ -1220,7 +1222,7 @@ static char *key_list(struct fx *fx, const unsigned *which, size_t n, const unsi
 	for (size_t i = 0; i < n; i++) {
 		char hex[65], *next;
 
-		vfy_hex(fx->a_keys[which[i]], 32, hex);
+		hex_encode(fx->a_keys[which[i]], 32, hex);
 		assert_true(asprintf(&next, "%s%s{\"hash\":\"%s\",\"pts_us\":%u,\"ordinal\":%u}",
 				     out, i ? "," : "", hex, which[i] * 1000000, ordinals[i]) > 0);
 		free(out);

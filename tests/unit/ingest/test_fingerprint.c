@@ -26,6 +26,7 @@
 
 #include "ingest/rectime.h"
 #include "base/err.h"
+#include "base/hex.h"
 #include "ingest/fingerprint.h"
 
 #define N_VIDEO 20
@@ -638,7 +639,7 @@ static void test_entry_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(o, "v")), 1);
 	assert_string_equal(json_string_value(json_object_get(o, "type")), "ingest");
 	assert_int_equal(json_integer_value(json_object_get(o, "size")), (json_int_t)fp->size);
-	ing_hex(fp->sha256, hex);
+	hex_encode(fp->sha256, ING_HASH_LEN, hex);
 	assert_string_equal(json_string_value(json_object_get(o, "sha256")), hex);
 	assert_string_equal(json_string_value(json_object_get(o, "container")), "nut");
 	assert_int_equal(json_integer_value(json_object_get(o, "duration_us")), fp->duration_us);
@@ -657,7 +658,7 @@ static void test_entry_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(s, "codec")), "rawvideo");
 	assert_int_equal(json_integer_value(json_object_get(s, "packets")), N_VIDEO);
 	assert_int_equal(json_integer_value(json_object_get(s, "keyframes")), N_VIDEO);
-	ing_hex(fp->streams[0].digest, hex);
+	hex_encode(fp->streams[0].digest, ING_HASH_LEN, hex);
 	assert_string_equal(json_string_value(json_object_get(s, "digest")), hex);
 	assert_int_equal(json_integer_value(json_object_get(s, "width")), 16);
 	json_decref(o);

@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "base/hex.h"
 #include "verify/hash.h"
 #include "verify/merkle.h"
 
@@ -40,22 +41,11 @@
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static void hex_decode(const char *hex, uint8_t *out, size_t len)
-{
-	assert_int_equal(strlen(hex), 2 * len);
-	for (size_t i = 0; i < len; i++) {
-		unsigned v;
-
-		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-		out[i] = (uint8_t)v;
-	}
-}
-
 static void assert_hash_hex(const uint8_t h[VFY_HASH_LEN], const char *hex)
 {
 	char got[2 * VFY_HASH_LEN + 1];
 
-	vfy_hex(h, VFY_HASH_LEN, got);
+	hex_encode(h, VFY_HASH_LEN, got);
 	assert_string_equal(got, hex);
 }
 
@@ -831,7 +821,7 @@ static void ref_tree_store(struct store *s)
 		uint8_t buf[64];
 
 		assert_true(strlen(hex) / 2 <= sizeof(buf));
-		hex_decode(hex, buf, strlen(hex) / 2);
+		assert_int_equal(hex_decode(hex, buf, strlen(hex) / 2), 0);
 		store_append(s, buf, strlen(hex) / 2);
 	}
 	json_decref(root);
@@ -860,7 +850,7 @@ static void test_reference_tree(void **state)
 		uint8_t buf[64], added[64][VFY_HASH_LEN];
 		unsigned n;
 
-		hex_decode(hex, buf, strlen(hex) / 2);
+		assert_int_equal(hex_decode(hex, buf, strlen(hex) / 2), 0);
 		assert_int_equal(vfy_leaf_hash(buf, strlen(hex) / 2, h), 0);
 		assert_hash_hex(h, json_string_value(json_array_get(leaf_hashes, i)));
 		/* A frontier of its own, apart from the store's. */
@@ -872,7 +862,9 @@ static void test_reference_tree(void **state)
 	for (uint64_t size = 0; size <= 8; size++) {
 		uint8_t want[VFY_HASH_LEN];
 
-		hex_decode(json_string_value(json_array_get(roots, size)), want, VFY_HASH_LEN);
+		assert_int_equal(
+		    hex_decode(json_string_value(json_array_get(roots, size)), want, VFY_HASH_LEN),
+		    0);
 		check_root(&s, size, want);
 	}
 	json_decref(root);
@@ -1031,7 +1023,7 @@ static void proof_digest(const struct proof_buf *b, size_t n, char hex[2 * VFY_H
 	uint8_t d[VFY_HASH_LEN];
 
 	assert_int_equal(vfy_sha256(b->h, n * VFY_HASH_LEN, d), 0);
-	vfy_hex(d, VFY_HASH_LEN, hex);
+	hex_encode(d, VFY_HASH_LEN, hex);
 }
 
 /* Proofs from golang.org/x/mod/sumdb/tlog (Go 1.19) over leaves "custody 0" … "custody 99999":
