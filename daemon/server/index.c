@@ -279,23 +279,6 @@ static uint32_t str_intern(struct srv_index *x, const char *s, int *err)
 	return (uint32_t)x->nstrs;
 }
 
-/* Also for the operations (internal.h): the times requests and entries carry. */
-int srv__parse_time(const char *s, int64_t *ret_us)
-{
-	struct ing_civil c;
-	int32_t offset = 0;
-	char zone;
-	int64_t sec;
-
-	if (ing_parse_datetime(s, &c, &zone, &offset) < 0 || zone == 'N')
-		return -EINVAL;
-	sec = ing_civil_to_epoch(c.year, c.month, c.day, c.hour, c.minute, c.second);
-	if (zone == 'O')
-		sec -= offset;
-	*ret_us = sec * 1000000 + c.usec;
-	return 0;
-}
-
 /* ---- notes ------------------------------------------------------------------------------- */
 
 static int64_t time_or_unknown(const json_t *v)

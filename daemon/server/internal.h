@@ -1,8 +1,9 @@
 #pragma once
 /* Internals of the socket server, shared by the files of daemon/server/: server.c (transport,
- * limits, roles, dispatch), read.c (status, entry, proof, consistency, checkpoint, log),
- * annotate.c, verify.c, copy.c (copy-out, retention, purge), rules.c (review, report) and
- * index.c (the in-memory index of annotations, claims and open items).
+ * limits, roles, dispatch), request.c (request fields, entries, times), read.c (status, entry,
+ * proof, consistency, checkpoint, log), scrub.c, annotate.c, verify.c, copy.c (copy-out,
+ * retention, purge), rules.c (review, report) and index.c (the in-memory index of annotations,
+ * claims and open items).
  * Not an API: only daemon/server/ and the server's unit test include it.
  * Everything here runs on the loop thread. */
 

@@ -1,6 +1,5 @@
-/* daemon/server/read.c: the server's read operations (status, entry, proof, consistency, checkpoint,
- * log), the scrubber's `scrub`, and the helpers every operation uses to read request fields.
- * Loop thread only; the protocol is described in server.c.
+/* daemon/server/read.c: the server's read operations (status, entry, proof, consistency,
+ * checkpoint, log: docs/protocol.md).  Loop thread only.
  *
  * Each read is one or a few short LMDB read transactions, except `log`, which may look at up
  * to SRV_SCAN_MAX entries: it scans newest first in slices of SRV_SLICE_NS (the first slice
@@ -35,53 +34,6 @@
  * with the time it was stored), so one old entry proves nothing. */
 #define SINCE_SLACK_US (10LL * 60 * 1000000)
 #define SINCE_STOP_RUN 1000
-
-/* ---- request fields ---------------------------------------------------------------------- */
-
-int srv__req_index(const json_t *req, const char *key, bool required, uint64_t *ret,
-		   struct err_detail *reterr)
-{
-	const json_t *v = json_object_get(req, key);
-
-	if (!v || json_is_null(v)) {
-		if (required)
-			return err_set(reterr, -EINVAL, "\"%s\" (an entry index) is required", key);
-		return -ENOENT;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return err_set(reterr, -EINVAL, "\"%s\" must be a non-negative integer", key);
-	*ret = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
-int srv__req_string(const json_t *req, const char *key, bool required, size_t max,
-		    const char **ret, struct err_detail *reterr)
-{
-	const json_t *v = json_object_get(req, key);
-
-	if (!v || json_is_null(v)) {
-		if (required)
-			return err_set(reterr, -EINVAL, "\"%s\" is required", key);
-		return -ENOENT;
-	}
-	if (!json_is_string(v) || !json_string_length(v))
-		return err_set(reterr, -EINVAL, "\"%s\" must be a non-empty string", key);
-	if (json_string_length(v) > max)
-		return err_set(reterr, -EINVAL, "\"%s\" is longer than %zu bytes", key, max);
-	if (strlen(json_string_value(v)) != json_string_length(v))
-		return err_set(reterr, -EINVAL, "\"%s\" contains a NUL character", key);
-	*ret = json_string_value(v);
-	return 0;
-}
-
-json_t *srv__entry_json(const char *bytes, size_t len)
-{
-	json_t *o = json_loadb(bytes, len, 0, NULL);
-
-	if (o && !json_is_object(o))
-		o = (json_decref(o), NULL);
-	return o;
-}
 
 /* A string for a reply, whatever bytes it came from (config values, libav messages). */
 static json_t *jstr(const char *s)
@@ -196,35 +148,6 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 }
 
 /* ---- scrub ------------------------------------------------------------------------------- */
-
-/* {"now":true} starts a pass unless one is running; either way the answer carries the
- * scrubber's state.  Operators only (server.c); nothing here reads evidence, so it is not an
- * access entry, but who started a pass goes into the journal. */
-int srv__op_scrub(struct srv_client *c, json_t *req, struct err_detail *reterr)
-{
-	struct daemon *d = c->s->d;
-	const json_t *now = json_object_get(req, "now");
-	struct err_detail e = { 0 };
-	json_t *body;
-	int r = -EALREADY;
-
-	if (now && !json_is_boolean(now))
-		return err_set(reterr, -EINVAL, "\"now\" must be true or false");
-	if (!d->scrub)
-		return err_set(reterr, -ESHUTDOWN, "the scrubber is not running");
-	if (json_is_true(now)) {
-		r = scrub_start(d->scrub, c->by, &e);
-		if (r < 0 && r != -EALREADY)
-			return err_set(reterr, r, "%s", e.msg);
-	}
-	body = json_pack("{s:b, s:o}", "started", r == 0, "scrub", scrub_status(d->scrub));
-	if (body && r == -EALREADY && e.msg[0])
-		json_object_set_new(body, "message", json_string(e.msg));
-	if (!body)
-		return err_set(reterr, -ENOMEM, "out of memory for the answer");
-	srv__reply(c, body);
-	return 0;
-}
 
 /* ---- entry ------------------------------------------------------------------------------- */
 

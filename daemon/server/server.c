@@ -5,8 +5,8 @@
  *
  * This file owns the transport: the listening socket, the clients, their limits, their roles,
  * and turning each request line into one reply line.  The operations live beside it, one file
- * per group (read.c, annotate.c, verify.c, copy.c, rules.c), and share index.c, an in-memory
- * index of the log.  It is the only code that talks to clients: operations return (r, reterr)
+ * per group (read.c, scrub.c, annotate.c, verify.c, copy.c, rules.c), and share request.c
+ * (reading a request's fields) and index.c, an in-memory index of the log.  It is the only code that talks to clients: operations return (r, reterr)
  * and srv__reply_error() turns them into the one JSON error object.
  *
  * Everything runs on the loop thread.  Reads of the log are short LMDB read transactions
