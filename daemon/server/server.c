@@ -6,8 +6,9 @@
  * This file owns the transport: the listening socket, the clients, their limits, their roles,
  * and turning each request line into one reply line.  The operations live beside it, one file
  * per group (read.c, scrub.c, annotate.c, verify.c, copy.c, rules.c), and share request.c
- * (reading a request's fields) and index.c, an in-memory index of the log.  It is the only code that talks to clients: operations return (r, reterr)
- * and srv__reply_error() turns them into the one JSON error object.
+ * (reading a request's fields) and index.c, an in-memory index of the log.  It is the only
+ * code that talks to clients: operations return (r, reterr) and srv__reply_error() turns them
+ * into the one JSON error object.
  *
  * Everything runs on the loop thread.  Reads of the log are short LMDB read transactions
  * (tlog_entry ~0.5 µs, tlog_lookup ~0.1 µs), but work that grows with the log is never done
