@@ -61,26 +61,47 @@ void err_prefix(struct err_detail *e, const char *fmt, ...)
 const char *err_name(int code)
 {
 	switch (-code) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EIO: return "EIO";
-	case EBADF: return "EBADF";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case EINVAL: return "EINVAL";
-	case ENOSPC: return "ENOSPC";
-	case ERANGE: return "ERANGE";
-	case E2BIG: return "E2BIG";
-	case EMSGSIZE: return "EMSGSIZE";
-	case EBADMSG: return "EBADMSG";
-	case EPROTO: return "EPROTO";
-	case ENOKEY: return "ENOKEY";
-	case EKEYREJECTED: return "EKEYREJECTED";
-	case ESTALE: return "ESTALE";
-	case ENOTSUP: return "ENOTSUP";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	default: return "E?";
+	case EPERM:
+		return "EPERM";
+	case ENOENT:
+		return "ENOENT";
+	case EIO:
+		return "EIO";
+	case EBADF:
+		return "EBADF";
+	case ENOMEM:
+		return "ENOMEM";
+	case EACCES:
+		return "EACCES";
+	case EBUSY:
+		return "EBUSY";
+	case EEXIST:
+		return "EEXIST";
+	case EINVAL:
+		return "EINVAL";
+	case ENOSPC:
+		return "ENOSPC";
+	case ERANGE:
+		return "ERANGE";
+	case E2BIG:
+		return "E2BIG";
+	case EMSGSIZE:
+		return "EMSGSIZE";
+	case EBADMSG:
+		return "EBADMSG";
+	case EPROTO:
+		return "EPROTO";
+	case ENOKEY:
+		return "ENOKEY";
+	case EKEYREJECTED:
+		return "EKEYREJECTED";
+	case ESTALE:
+		return "ESTALE";
+	case ENOTSUP:
+		return "ENOTSUP";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	default:
+		return "E?";
 	}
 }

@@ -15,11 +15,11 @@ struct err_detail {
 /** Fill @e (if not NULL) with @code and a printf-style message.  Thread-safe; never allocates.
  * @return @code, so that a failure path reads `return err_set(reterr, -EINVAL, "…");`. */
 int err_set(struct err_detail *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /** Like err_set(), and records @line (1-based) as the input line at fault. */
 int err_set_line(struct err_detail *e, int code, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /** Prefix @e->msg with "@fmt: " (e.g. the file name) keeping the rest.  @e may be NULL. */
 void err_prefix(struct err_detail *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -68,8 +68,8 @@ int file_read_fd(int fd, size_t max, char **ret, size_t *ret_len, struct err_det
 
 	/* Room for the whole file and one byte more, which tells whether it ended there. */
 	cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= max
-		      ? (size_t)st.st_size + 1
-		      : (max < READ_FIRST ? max + 1 : READ_FIRST);
+		  ? (size_t)st.st_size + 1
+		  : (max < READ_FIRST ? max + 1 : READ_FIRST);
 	buf = malloc(cap + 1);
 	if (!buf)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -106,8 +106,8 @@ int file_read_fd(int fd, size_t max, char **ret, size_t *ret_len, struct err_det
 	return 0;
 }
 
-int file_read_at(int dirfd, const char *name, int flags, size_t max, char **ret,
-		 size_t *ret_len, struct err_detail *reterr)
+int file_read_at(int dirfd, const char *name, int flags, size_t max, char **ret, size_t *ret_len,
+		 struct err_detail *reterr)
 {
 	struct stat st;
 	int fd, r;

@@ -32,8 +32,8 @@ int file_read_fd(int fd, size_t max, char **ret, size_t *ret_len, struct err_det
  * whole as file_read_fd() does.  Only a regular file of at most @max bytes is read.
  * @return 0; open()'s -errno (-ENOENT when there is none); -EINVAL, not a regular file;
  * -EFBIG, more than @max bytes; -ENOMEM; read()'s -errno.  @reterr names @name. */
-int file_read_at(int dirfd, const char *name, int flags, size_t max, char **ret,
-		 size_t *ret_len, struct err_detail *reterr);
+int file_read_at(int dirfd, const char *name, int flags, size_t max, char **ret, size_t *ret_len,
+		 struct err_detail *reterr);
 
 /** Replace @path (at @dirfd: AT_FDCWD, or a folder) with the @len bytes at @buf, so that after
  * a crash it holds either the old bytes or the new ones: they go to "<path>.tmp" in the same

@@ -11,7 +11,7 @@ void log_init(const char *program);
 
 /** Print one line at @prio (LOG_ERR…) tagged [@group].  Thread-safe (one fprintf per line). */
 void log_msg(int prio, const char *group, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /** Messages below this priority are dropped (default LOG_INFO; LOG_DEBUG with $CUSTODY_DEBUG). */
 void log_set_level(int prio);

@@ -96,7 +96,8 @@ char *utf8_for_terminal(const char *s, size_t len)
 			continue;
 		}
 		if (utf8_is_control(c) || utf8_is_unsafe(c)) {
-			n += (size_t)sprintf(out + n, c > 0xffff ? "\\U%08x" : "\\u%04x", (unsigned)c);
+			n += (size_t)sprintf(out + n, c > 0xffff ? "\\U%08x" : "\\u%04x",
+					     (unsigned)c);
 		} else {
 			memcpy(out + n, s + i, k);
 			n += k;

@@ -12,9 +12,9 @@
  *
  * Prints one line: requests=N seconds=S qps=Q p50_us= p90_us= p99_us= p999_us= max_us=
  * errors=N (replies without "ok":true) unexpected=N (ok replies whose "result" is not
- * $EXPECT_RESULT, default "exact"; set it empty for other ops) replies_total=N (warm-up and measured: each is one access
- * entry in the log).  Exit 0, or 2 on a usage or system error (a connection
- * closed by the daemon is one). */
+ * $EXPECT_RESULT, default "exact"; set it empty for other ops) replies_total=N (warm-up and
+ * measured: each is one access entry in the log).  Exit 0, or 2 on a usage or system error (a
+ * connection closed by the daemon is one). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -32,10 +32,10 @@
 
 struct conn {
 	int fd;
-	size_t next;      /* next request line */
-	const char *out;  /* request being written */
+	size_t next;	 /* next request line */
+	const char *out; /* request being written */
 	size_t out_len, out_off;
-	char *in;         /* reply being read */
+	char *in; /* reply being read */
 	size_t in_len, in_cap;
 	uint64_t sent_ns; /* first byte of the request written */
 };
@@ -150,7 +150,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3 || argc > 6) {
 		fprintf(stderr, "usage: daemon-verify-load SOCKET REQUESTS-FILE [CLIENTS [SECONDS "
-			"[WARMUP-SECONDS]]]\n");
+				"[WARMUP-SECONDS]]]\n");
 		return 2;
 	}
 	clients = argc > 3 ? atoi(argv[3]) : 64;
@@ -227,9 +227,10 @@ int main(int argc, char **argv)
 				if (r < 0)
 					die("read");
 				if (r == 0) {
-					fprintf(stderr, "daemon-verify-load: the daemon closed a "
-						"connection: %.*s\n", (int)(c->in_len > 300 ? 300
-						: c->in_len), c->in);
+					fprintf(stderr,
+						"daemon-verify-load: the daemon closed a "
+						"connection: %.*s\n",
+						(int)(c->in_len > 300 ? 300 : c->in_len), c->in);
 					return 2;
 				}
 				c->in_len += (size_t)r;
@@ -244,12 +245,16 @@ int main(int argc, char **argv)
 			if (c->sent_ns >= t_start && t <= t_end) {
 				if (!strstr(c->in, "\"ok\":true")) {
 					if (errors++ == 0)
-						fprintf(stderr, "daemon-verify-load: first error: "
-							"%.300s\n", c->in);
+						fprintf(stderr,
+							"daemon-verify-load: first error: "
+							"%.300s\n",
+							c->in);
 				} else if (*expect && !strstr(c->in, want)) {
 					if (unexpected++ == 0)
-						fprintf(stderr, "daemon-verify-load: first unexpected "
-							"reply: %.300s\n", c->in);
+						fprintf(stderr,
+							"daemon-verify-load: first unexpected "
+							"reply: %.300s\n",
+							c->in);
 				}
 				if (nlat == cap_lat) {
 					cap_lat = cap_lat ? cap_lat * 2 : 1 << 20;

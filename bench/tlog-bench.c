@@ -47,13 +47,14 @@ static void die(const char *what, const struct err_detail *e)
 /* A 300-byte canonical entry shaped like an ingest entry. */
 static size_t make_entry(uint64_t i, char *buf)
 {
-	int n = snprintf(buf, ENTRY_BYTES + 1,
-			 "{\"device\":\"cam-%03u\",\"ingested_at\":\"2026-11-28T07:00:00Z\","
-			 "\"name\":\"CAM%03u_%08" PRIu64 ".MP4\",\"sha256\":\"%016" PRIx64 "%016" PRIx64
-			 "%016" PRIx64 "%016" PRIx64 "\",\"size\":%" PRIu64 ",\"type\":\"ingest\","
-			 "\"v\":1,\"zone\":\"dock\",\"x\":\"",
-			 (unsigned)(i % 64), (unsigned)(i % 64), i, (uint64_t)(i * 0x9e3779b97f4a7c15ULL), i,
-			 ~i, i ^ 0x5555, i * 4096 + 17);
+	int n =
+	    snprintf(buf, ENTRY_BYTES + 1,
+		     "{\"device\":\"cam-%03u\",\"ingested_at\":\"2026-11-28T07:00:00Z\","
+		     "\"name\":\"CAM%03u_%08" PRIu64 ".MP4\",\"sha256\":\"%016" PRIx64 "%016" PRIx64
+		     "%016" PRIx64 "%016" PRIx64 "\",\"size\":%" PRIu64 ",\"type\":\"ingest\","
+		     "\"v\":1,\"zone\":\"dock\",\"x\":\"",
+		     (unsigned)(i % 64), (unsigned)(i % 64), i,
+		     (uint64_t)(i * 0x9e3779b97f4a7c15ULL), i, ~i, i ^ 0x5555, i * 4096 + 17);
 	while (n < ENTRY_BYTES - 2)
 		buf[n++] = 'x';
 	buf[n++] = '"';

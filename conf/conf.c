@@ -78,9 +78,10 @@ enum cfg_section {
 };
 
 static const char *const section_names[SEC__MAX] = {
-    [SEC_NONE] = "",	   [SEC_LOG] = "log",	    [SEC_STORE] = "store",   [SEC_ZONE] = "zone",
-    [SEC_RULES] = "rules", [SEC_INGEST] = "ingest", [SEC_SOCKET] = "socket",
-    [SEC_RETENTION] = "retention",
+	[SEC_NONE] = "",	 [SEC_LOG] = "log",
+	[SEC_STORE] = "store",	 [SEC_ZONE] = "zone",
+	[SEC_RULES] = "rules",	 [SEC_INGEST] = "ingest",
+	[SEC_SOCKET] = "socket", [SEC_RETENTION] = "retention",
 };
 
 enum cfg_type {
@@ -120,58 +121,61 @@ struct cfg_key {
  * documents each of these with its default; the unit test checks that it does, and that each
  * default parses and is within its bounds. */
 static const struct cfg_key cfg_keys[] = {
-    GKEY(LOG, "origin", NAME, origin, .required = true,
-	 .hint = "the checkpoint origin line and key name, e.g. origin = office.example/custody"),
-    GKEY(LOG, "key", PATH, key, .required = true,
-	 .hint = "the signer key file (custody-log keygen), e.g. key = /etc/custody/log.key"),
-    GKEY(LOG, "verifier_key", PATH, verifier_key, .def = "/etc/custody/log.pub"),
-    GKEY(LOG, "state", PATH, state, .def = "/var/lib/custody"),
-    GKEY(LOG, "checkpoint_interval", DURATION, checkpoint_interval_ms, .def = "10s", .min = MS_S,
-	 .max = MS_D),
+	GKEY(LOG, "origin", NAME, origin, .required = true,
+	     .hint =
+		 "the checkpoint origin line and key name, e.g. origin = office.example/custody"),
+	GKEY(LOG, "key", PATH, key, .required = true,
+	     .hint = "the signer key file (custody-log keygen), e.g. key = /etc/custody/log.key"),
+	GKEY(LOG, "verifier_key", PATH, verifier_key, .def = "/etc/custody/log.pub"),
+	GKEY(LOG, "state", PATH, state, .def = "/var/lib/custody"),
+	GKEY(LOG, "checkpoint_interval", DURATION, checkpoint_interval_ms, .def = "10s",
+	     .min = MS_S, .max = MS_D),
 
-    GKEY(STORE, "path", PATH, store_path, .def = "/var/lib/custody/store"),
-    GKEY(STORE, "scrub_interval", DURATION, scrub_interval_ms, .def = "7d", .min = 0,
-	 .max = 366 * MS_D),
-    GKEY(STORE, "scrub_rate", SIZE, scrub_rate, .def = "100MiB", .min = MIB, .max = 64 * GIB),
+	GKEY(STORE, "path", PATH, store_path, .def = "/var/lib/custody/store"),
+	GKEY(STORE, "scrub_interval", DURATION, scrub_interval_ms, .def = "7d", .min = 0,
+	     .max = 366 * MS_D),
+	GKEY(STORE, "scrub_rate", SIZE, scrub_rate, .def = "100MiB", .min = MIB, .max = 64 * GIB),
 
-    ZKEY("path", PATH, path, .required = true, .hint = "e.g. path = /srv/custody/dock"),
-    ZKEY("kind", KIND, kind, .def = "dock"),
-    ZKEY("settle", DURATION, settle_ms, .def = "5s", .min = 0, .max = MS_H),
-    ZKEY("name_pattern", TEXT, name_pattern,
-	 .line_offset = offsetof(struct cfg_zone, name_pattern_line)),
-    ZKEY("device_clock", TZ, device_clock),
-    ZKEY("retention", DURATION, retention_ms, .min = 0, .max = 100 * 366 * MS_D,
-	 .line_offset = offsetof(struct cfg_zone, retention_line)),
+	ZKEY("path", PATH, path, .required = true, .hint = "e.g. path = /srv/custody/dock"),
+	ZKEY("kind", KIND, kind, .def = "dock"),
+	ZKEY("settle", DURATION, settle_ms, .def = "5s", .min = 0, .max = MS_H),
+	ZKEY("name_pattern", TEXT, name_pattern,
+	     .line_offset = offsetof(struct cfg_zone, name_pattern_line)),
+	ZKEY("device_clock", TZ, device_clock),
+	ZKEY("retention", DURATION, retention_ms, .min = 0, .max = 100 * 366 * MS_D,
+	     .line_offset = offsetof(struct cfg_zone, retention_line)),
 
-    GKEY(RULES, "storage_deadline", DURATION, storage_deadline_ms, .def = "24h", .min = MS_H,
-	 .max = 30 * MS_D),
-    GKEY(RULES, "device_clock", TZ, device_clock, .def = "UTC"),
-    GKEY(RULES, "split_tolerance", DURATION, split_tolerance_ms, .def = "3s", .min = 0,
-	 .max = 10 * MS_M),
-    GKEY(RULES, "clock_skew", DURATION, clock_skew_ms, .def = "10m", .min = 0, .max = MS_D),
+	GKEY(RULES, "storage_deadline", DURATION, storage_deadline_ms, .def = "24h", .min = MS_H,
+	     .max = 30 * MS_D),
+	GKEY(RULES, "device_clock", TZ, device_clock, .def = "UTC"),
+	GKEY(RULES, "split_tolerance", DURATION, split_tolerance_ms, .def = "3s", .min = 0,
+	     .max = 10 * MS_M),
+	GKEY(RULES, "clock_skew", DURATION, clock_skew_ms, .def = "10m", .min = 0, .max = MS_D),
 
-    GKEY(INGEST, "workers", UINT, workers, .def = "2", .min = 1, .max = 16),
-    GKEY(INGEST, "rescan_interval", DURATION, rescan_interval_ms, .def = "60s", .min = MS_S,
-	 .max = MS_D),
-    GKEY(INGEST, "probe_timeout", DURATION, probe_timeout_ms, .def = "10m", .min = MS_S,
-	 .max = MS_D),
-    GKEY(INGEST, "max_streams", UINT, max_streams, .def = "16", .min = 1, .max = 1024),
-    GKEY(INGEST, "max_packets", UINT, max_packets, .def = "20000000", .min = 1, .max = 1000000000),
+	GKEY(INGEST, "workers", UINT, workers, .def = "2", .min = 1, .max = 16),
+	GKEY(INGEST, "rescan_interval", DURATION, rescan_interval_ms, .def = "60s", .min = MS_S,
+	     .max = MS_D),
+	GKEY(INGEST, "probe_timeout", DURATION, probe_timeout_ms, .def = "10m", .min = MS_S,
+	     .max = MS_D),
+	GKEY(INGEST, "max_streams", UINT, max_streams, .def = "16", .min = 1, .max = 1024),
+	GKEY(INGEST, "max_packets", UINT, max_packets, .def = "20000000", .min = 1,
+	     .max = 1000000000),
 
-    GKEY(SOCKET, "path", PATH, socket_path, .def = "/run/custody/custody.sock"),
-    GKEY(SOCKET, "operators", GROUPS, operators, .def = "custody-ops"),
-    GKEY(SOCKET, "reviewers", GROUPS, reviewers, .def = "custody-review"),
-    GKEY(SOCKET, "auditors", GROUPS, auditors, .def = "custody-audit"),
-    GKEY(SOCKET, "approvers", GROUPS, approvers, .def = "custody-approve"),
-    GKEY(SOCKET, "max_clients", UINT, max_clients, .def = "256", .min = 1, .max = 4096),
-    GKEY(SOCKET, "max_clients_per_user", UINT, max_clients_per_user, .def = "32", .min = 0,
-	 .max = 4096),
-    GKEY(SOCKET, "idle_timeout", DURATION, idle_timeout_ms, .def = "60s", .min = MS_S, .max = MS_H),
-    GKEY(SOCKET, "max_request_bytes", SIZE, max_request_bytes, .def = "1MiB", .min = KIB,
-	 .max = 16 * MIB),
+	GKEY(SOCKET, "path", PATH, socket_path, .def = "/run/custody/custody.sock"),
+	GKEY(SOCKET, "operators", GROUPS, operators, .def = "custody-ops"),
+	GKEY(SOCKET, "reviewers", GROUPS, reviewers, .def = "custody-review"),
+	GKEY(SOCKET, "auditors", GROUPS, auditors, .def = "custody-audit"),
+	GKEY(SOCKET, "approvers", GROUPS, approvers, .def = "custody-approve"),
+	GKEY(SOCKET, "max_clients", UINT, max_clients, .def = "256", .min = 1, .max = 4096),
+	GKEY(SOCKET, "max_clients_per_user", UINT, max_clients_per_user, .def = "32", .min = 0,
+	     .max = 4096),
+	GKEY(SOCKET, "idle_timeout", DURATION, idle_timeout_ms, .def = "60s", .min = MS_S,
+	     .max = MS_H),
+	GKEY(SOCKET, "max_request_bytes", SIZE, max_request_bytes, .def = "1MiB", .min = KIB,
+	     .max = 16 * MIB),
 
-    GKEY(RETENTION, "default", DURATION, retention_default_ms, .def = "183d", .min = 0,
-	 .max = 100 * 366 * MS_D),
+	GKEY(RETENTION, "default", DURATION, retention_default_ms, .def = "183d", .min = 0,
+	     .max = 100 * 366 * MS_D),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -259,7 +263,7 @@ static const char *fmt_duration(uint64_t ms, char *buf, size_t len)
 	static const struct {
 		uint64_t ms;
 		char unit;
-	} units[] = {{MS_D, 'd'}, {MS_H, 'h'}, {MS_M, 'm'}, {MS_S, 's'}};
+	} units[] = { { MS_D, 'd' }, { MS_H, 'h' }, { MS_M, 'm' }, { MS_S, 's' } };
 
 	if (ms == 0) {
 		snprintf(buf, len, "0");
@@ -373,7 +377,7 @@ static int parse_size(const char *s, uint64_t *ret)
 	static const struct {
 		const char *suffix;
 		uint64_t mult;
-	} units[] = {{"", 1}, {"KiB", KIB}, {"MiB", MIB}, {"GiB", GIB}};
+	} units[] = { { "", 1 }, { "KiB", KIB }, { "MiB", MIB }, { "GiB", GIB } };
 	uint64_t n;
 	bool overflow;
 	const char *p = parse_digits(s, &n, &overflow);
@@ -1024,7 +1028,7 @@ static void place_global(struct place *p, const struct load *ld, const char *sec
 static int check_places(struct load *ld)
 {
 	const struct cfg *cfg = ld->cfg;
-	struct place store = {0}, state = {0}, files[3] = {0}, zi = {0}, zj = {0};
+	struct place store = { 0 }, state = { 0 }, files[3] = { 0 }, zi = { 0 }, zj = { 0 };
 	size_t path_key = 0;
 
 	for (size_t i = 0; i < NKEYS; i++)
@@ -1075,7 +1079,7 @@ static int check_places(struct load *ld)
 static int check_limits(struct load *ld)
 {
 	struct cfg *cfg = ld->cfg;
-	struct place per_user = {0}, all = {0};
+	struct place per_user = { 0 }, all = { 0 };
 	char lp[32], la[32];
 
 	if (cfg->max_clients_per_user <= cfg->max_clients)
@@ -1171,7 +1175,7 @@ struct cfg *cfg_free(struct cfg *cfg)
 
 int cfg_load(const char *path, struct cfg **ret, struct err_detail *reterr)
 {
-	struct load ld = {.file = path};
+	struct load ld = { .file = path };
 	struct stat st;
 	int r;
 

@@ -44,8 +44,9 @@ struct cfg {
 
 	/* [store] */
 	char *store_path; /* default /var/lib/custody/store */
-	uint64_t scrub_interval_ms; /* a full re-hash of the store this often, default 7 d; 0: never */
-	uint64_t scrub_rate;	    /* bytes per second the scrubber reads at most, default 100 MiB */
+	uint64_t
+	    scrub_interval_ms; /* a full re-hash of the store this often, default 7 d; 0: never */
+	uint64_t scrub_rate;   /* bytes per second the scrubber reads at most, default 100 MiB */
 
 	/* [zone NAME], in file order */
 	struct cfg_zone *zones;

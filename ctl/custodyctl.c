@@ -62,7 +62,7 @@ static const char *arg_config;
 static const char *arg_key;
 static bool arg_json;
 
-static struct cfg *config;  /* loaded when there is one to load */
+static struct cfg *config; /* loaded when there is one to load */
 static uint64_t max_request = 1u << 20;
 static int reply_timeout_ms = REPLY_TIMEOUT_MS; /* a review re-hashes its originals: longer */
 
@@ -391,9 +391,11 @@ static int daemon_connect(int *ret)
 				    "of the custody groups (custody-review, custody-audit, "
 				    "custody-ops, custody-approve)",
 				    path, strerror(err));
-		return fail(2, "cannot connect to custodyd at '%s': %s; is it running? "
+		return fail(2,
+			    "cannot connect to custodyd at '%s': %s; is it running? "
 			    "(systemctl status custodyd; --socket PATH or CUSTODY_SOCKET for "
-			    "another socket)", path, strerror(err));
+			    "another socket)",
+			    path, strerror(err));
 	}
 	*ret = fd;
 	return 0;
@@ -408,7 +410,9 @@ static ssize_t recv_part(int fd, char *buf, size_t len, int *ret_fd)
 		char buf[CMSG_SPACE(4 * sizeof(int))];
 	} ctl;
 	struct iovec iov = { buf, len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf) };
 	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
 
@@ -448,8 +452,10 @@ static int call_fd(json_t *req, json_t **ret, int *ret_fd)
 	n = strlen(line);
 	line[n++] = '\n'; /* json_dumps() left room: the NUL becomes the newline */
 	if (n > max_request + 1)
-		return fail(2, "the request is %zu bytes, more than the daemon takes (%" PRIu64
-			    ", [socket] max_request_bytes)", n, max_request);
+		return fail(2,
+			    "the request is %zu bytes, more than the daemon takes (%" PRIu64
+			    ", [socket] max_request_bytes)",
+			    n, max_request);
 	r = daemon_connect(&fd);
 	if (r)
 		return r;
@@ -494,8 +500,10 @@ static int call_fd(json_t *req, json_t **ret, int *ret_fd)
 			return fail(2, "reading from custodyd at '%s': %s", socket_path(),
 				    strerror(errno));
 		if (got == 0)
-			return fail(2, "custodyd at '%s' closed the connection without an answer "
-				    "(see its journal: journalctl -u custodyd)", socket_path());
+			return fail(2,
+				    "custodyd at '%s' closed the connection without an answer "
+				    "(see its journal: journalctl -u custodyd)",
+				    socket_path());
 		nl = memchr(buf + len, '\n', (size_t)got);
 		len += (size_t)got;
 		if (nl) {
@@ -684,11 +692,11 @@ static void print_indexes(const json_t *list, json_int_t count)
 
 static void print_pass_counts(const json_t *p)
 {
-	printf("%" JSON_INTEGER_FORMAT " originals checked, %" JSON_INTEGER_FORMAT " ok, %"
-	       JSON_INTEGER_FORMAT " missing, %" JSON_INTEGER_FORMAT " altered, %"
-	       JSON_INTEGER_FORMAT " purged (not expected), %.1f MiB read",
-	       jint(p, "checked"), jint(p, "ok"), jint(p, "missing_count"), jint(p, "altered_count"),
-	       jint(p, "purged"), (double)jint(p, "bytes") / (1 << 20));
+	printf("%" JSON_INTEGER_FORMAT " originals checked, %" JSON_INTEGER_FORMAT
+	       " ok, %" JSON_INTEGER_FORMAT " missing, %" JSON_INTEGER_FORMAT
+	       " altered, %" JSON_INTEGER_FORMAT " purged (not expected), %.1f MiB read",
+	       jint(p, "checked"), jint(p, "ok"), jint(p, "missing_count"),
+	       jint(p, "altered_count"), jint(p, "purged"), (double)jint(p, "bytes") / (1 << 20));
 }
 
 /* The scrubber's part of `status` (scrub.h), for people. */
@@ -706,8 +714,8 @@ static void print_scrub(const json_t *sc)
 		       jstr(p, "started_at", "?"), jint(p, "next"), jint(p, "log_size"));
 		print_pass_counts(p);
 	} else if (json_is_string(json_object_get(sc, "next_at"))) {
-		printf("; next pass at %s (every %" JSON_INTEGER_FORMAT " s)", jstr(sc, "next_at", "?"),
-		       jint(sc, "interval_s"));
+		printf("; next pass at %s (every %" JSON_INTEGER_FORMAT " s)",
+		       jstr(sc, "next_at", "?"), jint(sc, "interval_s"));
 	} else if (!strcmp(state, "idle")) {
 		printf("; passes only on request (custodyctl scrub --now)");
 	}
@@ -815,14 +823,14 @@ static int cmd_status(void)
 	p = json_object_get(r, "pipeline");
 	if (p) {
 		printf("pipeline: %" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT
-		       " in flight; since start %" JSON_INTEGER_FORMAT " ingested, %"
-		       JSON_INTEGER_FORMAT " duplicates, %" JSON_INTEGER_FORMAT " damaged, %"
-		       JSON_INTEGER_FORMAT " failed%s\n",
+		       " in flight; since start %" JSON_INTEGER_FORMAT
+		       " ingested, %" JSON_INTEGER_FORMAT " duplicates, %" JSON_INTEGER_FORMAT
+		       " damaged, %" JSON_INTEGER_FORMAT " failed%s\n",
 		       jint(p, "queued"), jint(p, "in_flight"), jint(p, "ingested"),
 		       jint(p, "duplicates"), jint(p, "damaged"), jint(p, "failed"),
 		       json_is_true(json_object_get(p, "store_full"))
-			       ? "; THE STORE IS FULL: ingest paused"
-			       : "");
+			   ? "; THE STORE IS FULL: ingest paused"
+			   : "");
 		if (json_is_string(json_object_get(p, "last_error")))
 			printf("last pipeline error: %s (%s)\n", jstr(p, "last_error", ""),
 			       jstr(p, "last_error_at", "?"));
@@ -842,8 +850,8 @@ static int cmd_status(void)
 	       "%s\n",
 	       jint(open, "late"), jint(open, "unknown_time"), jint(open, "damaged_unreported"),
 	       json_is_true(json_object_get(json_object_get(r, "index"), "caught_up"))
-		       ? ""
-		       : " (the daemon is still reading the log: these may be incomplete)");
+		   ? ""
+		   : " (the daemon is still reading the log: these may be incomplete)");
 	print_scrub(json_object_get(r, "scrub"));
 	srv = json_object_get(r, "server");
 	printf("socket: %" JSON_INTEGER_FORMAT " clients; since start %" JSON_INTEGER_FORMAT
@@ -996,7 +1004,6 @@ static int cmd_proof(const struct cmd_args *a)
 	return st;
 }
 
-
 /* The end of proof, consistency and checkpoint: the daemon's reply with --json, the file
  * itself otherwise (or to --out).  Takes @r. */
 static int emit_file(const struct cmd_args *a, json_t *r, const char *text)
@@ -1031,7 +1038,7 @@ static int cmd_consistency(const struct cmd_args *a)
 			json_decref(req);
 			return st;
 		}
-		json_object_set_new(req, "new", json_integer((json_int_t)new));
+		json_object_set_new(req, "new", json_integer((json_int_t) new));
 	}
 	st = request(req, &r);
 	if (st)
@@ -1094,8 +1101,8 @@ static int cmd_checkpoint(const struct cmd_args *a)
 
 static int cmd_log(const struct cmd_args *a)
 {
-	static const char *const allowed[] = { "since", "before", "zone", "device", "officer",
-					       "type", "limit", NULL };
+	static const char *const allowed[] = { "since",	  "before", "zone",  "device",
+					       "officer", "type",   "limit", NULL };
 	static const char *const strings[] = { "zone", "device", "officer", "type" };
 	json_t *req, *r, *entries;
 	uint64_t v;
@@ -1147,8 +1154,10 @@ static int cmd_log(const struct cmd_args *a)
 		printf("no entries match (looked at %" JSON_INTEGER_FORMAT ")\n",
 		       jint(r, "scanned"));
 	if (json_is_true(json_object_get(r, "truncated")))
-		fprintf(stderr, "custodyctl: there may be more: add --before %" JSON_INTEGER_FORMAT
-			" to go on\n", jint(r, "next_before"));
+		fprintf(stderr,
+			"custodyctl: there may be more: add --before %" JSON_INTEGER_FORMAT
+			" to go on\n",
+			jint(r, "next_before"));
 	json_decref(r);
 	return 0;
 out:
@@ -1358,8 +1367,7 @@ static void print_retained(const json_t *o)
 	    jint(o, "index"), jstr(o, "zone", "-"), jstr(o, "device", "-"), jstr(o, "officer", "-"),
 	    jstr(o, "recorded_end", "unknown"), jstr(o, "ingested_at", "?"), jstr(o, "due_at", "?"),
 	    jstr(o, "retention_from", "?"), jint(o, "retention_s"));
-	json_array_foreach(json_object_get(o, "kept_by"), i, k)
-	{
+	json_array_foreach(json_object_get(o, "kept_by"), i, k) {
 		if (!strcmp(jstr(k, "kind", ""), "case"))
 			printf("      kept: bound to case '%s' (annotation %" JSON_INTEGER_FORMAT
 			       ")\n",
@@ -1407,9 +1415,11 @@ static int cmd_retention(const struct cmd_args *a)
 	       "INDEX removes one):\n",
 	       jint(counts, "due"), jint(counts, "due") == 1 ? "" : "s",
 	       jint(counts, "due") == 1 ? "its" : "their", jstr(r, "now", "?"));
-	json_array_foreach(json_object_get(r, "due"), i, o) print_retained(o);
+	json_array_foreach(json_object_get(r, "due"), i, o)
+		print_retained(o);
 	printf("%" JSON_INTEGER_FORMAT " past the period but kept:\n", jint(counts, "kept"));
-	json_array_foreach(json_object_get(r, "kept"), i, o) print_retained(o);
+	json_array_foreach(json_object_get(r, "kept"), i, o)
+		print_retained(o);
 	printf(
 	    "%" JSON_INTEGER_FORMAT " within their period, %" JSON_INTEGER_FORMAT " kept forever, "
 	    "%" JSON_INTEGER_FORMAT " purged, of %" JSON_INTEGER_FORMAT " clips%s\n",
@@ -1574,7 +1584,8 @@ static void print_match(const json_t *r, const char *result, const char *file)
 		printf("exact: '%s' is entry %" JSON_INTEGER_FORMAT, file, index);
 	} else if (!strcmp(result, "remux")) {
 		printf("remux: '%s' holds the same streams as entry %" JSON_INTEGER_FORMAT
-		       " in another container", file, index);
+		       " in another container",
+		       file, index);
 	} else if (!strcmp(result, "excerpt")) {
 		const json_t *ex = json_object_get(r, "excerpt");
 		char from[32] = "?", to[32] = "?";
@@ -1657,13 +1668,15 @@ static int cmd_verify(const struct cmd_args *a)
 	if (ing_fingerprint_fd(fd, name, NULL, &fp, &e) < 0)
 		return fail(2, "cannot fingerprint '%s': %s", path, e.msg);
 	if (fp->damaged && !arg_json)
-		fprintf(stderr, "custodyctl: note: '%s' could not be read completely (%s); "
-			"checking what was read\n", path, fp->error);
-	st = request(json_pack("{s:s, s:o}", "op", "verify", "fingerprint",
-			       fingerprint_json(fp, name, opt(a, "device"),
-						opt(a, "recorded_start"),
-						max_request > 65536 ? max_request - 65536 : 0)),
-		     &r);
+		fprintf(stderr,
+			"custodyctl: note: '%s' could not be read completely (%s); "
+			"checking what was read\n",
+			path, fp->error);
+	st =
+	    request(json_pack("{s:s, s:o}", "op", "verify", "fingerprint",
+			      fingerprint_json(fp, name, opt(a, "device"), opt(a, "recorded_start"),
+					       max_request > 65536 ? max_request - 65536 : 0)),
+		    &r);
 	if (st)
 		goto out;
 	result = jstr(r, "result", "unknown");
@@ -1677,31 +1690,36 @@ static int cmd_verify(const struct cmd_args *a)
 	} else if (match) {
 		if (vfy_tlog_proof_parse(proof, strlen(proof), &p, &e) < 0 ||
 		    vfy_tlog_proof_verify(&p, &key, &cp, &e) < 0) {
-			snprintf(verdict, sizeof(verdict), "NOT VERIFIED: the proof from custodyd "
-				 "does not verify: %s", e.msg);
+			snprintf(verdict, sizeof(verdict),
+				 "NOT VERIFIED: the proof from custodyd "
+				 "does not verify: %s",
+				 e.msg);
 		} else if ((json_int_t)p.index != jint(r, "index")) {
-			snprintf(verdict, sizeof(verdict), "NOT VERIFIED: the proof is for entry %"
-				 PRIu64 ", not the entry named", p.index);
+			snprintf(verdict, sizeof(verdict),
+				 "NOT VERIFIED: the proof is for entry %" PRIu64
+				 ", not the entry named",
+				 p.index);
 		} else if ((why = entry_disagrees(result, fp, p.extra, p.extra_len))) {
 			snprintf(verdict, sizeof(verdict), "NOT VERIFIED: %s", why);
 		} else {
 			verified = true;
-			snprintf(verdict, sizeof(verdict), "verified: entry %" PRIu64 " is in the "
-				 "log '%s' under the signed checkpoint of size %" PRIu64, p.index,
-				 cp.origin, cp.size);
+			snprintf(verdict, sizeof(verdict),
+				 "verified: entry %" PRIu64 " is in the "
+				 "log '%s' under the signed checkpoint of size %" PRIu64,
+				 p.index, cp.origin, cp.size);
 		}
 		vfy_tlog_proof_done(&p);
 	}
 	if (arg_json) {
-		json_object_set_new(r, "client", json_pack("{s:b, s:s}", "verified", verified,
-							   "message", verdict));
+		json_object_set_new(
+		    r, "client", json_pack("{s:b, s:s}", "verified", verified, "message", verdict));
 		print_json(r);
 	} else if (!match) {
 		printf("unknown: no ingested original matches '%s'%s\n", path,
 		       json_is_false(json_object_get(r, "index_caught_up"))
-			       ? " (the daemon is still reading the log: names, devices and times "
-				 "were checked against part of it)"
-			       : "");
+			   ? " (the daemon is still reading the log: names, devices and times "
+			     "were checked against part of it)"
+			   : "");
 	} else {
 		print_match(r, result, path);
 		printf("  proof: %s\n", verdict);

@@ -46,20 +46,20 @@
 #include "base/utf8.h"
 
 #define CTL_HTML_SVG_MAX_ITEMS 300 /* clips + gaps of a device drawn one by one */
-#define CTL_HTML_BINS 300          /* intervals of an aggregated timeline */
-#define CTL_HTML_LANES 3           /* rows for overlapping clips */
-#define CTL_HTML_OPEN_MAX 30       /* open items listed at the top */
-#define CTL_HTML_UNTIMED_MAX 50    /* clips of unknown time named under a timeline */
-#define CTL_HTML_TEXT_MAX 400      /* characters of an annotation's text shown */
+#define CTL_HTML_BINS 300	   /* intervals of an aggregated timeline */
+#define CTL_HTML_LANES 3	   /* rows for overlapping clips */
+#define CTL_HTML_OPEN_MAX 30	   /* open items listed at the top */
+#define CTL_HTML_UNTIMED_MAX 50	   /* clips of unknown time named under a timeline */
+#define CTL_HTML_TEXT_MAX 400	   /* characters of an annotation's text shown */
 
 /* SVG geometry, in user units (the SVG scales to the page width). */
 #define SVG_W 1200.0
 #define SVG_L 96.0 /* row labels */
 #define SVG_R 16.0
 #define SVG_PW (SVG_W - SVG_L - SVG_R)
-#define SVG_BODY 22.0  /* storage part of a clip bar */
-#define SVG_STRIP 9.0  /* integrity strip under it */
-#define SVG_LANE 36.0  /* body + strip + space */
+#define SVG_BODY 22.0 /* storage part of a clip bar */
+#define SVG_STRIP 9.0 /* integrity strip under it */
+#define SVG_LANE 36.0 /* body + strip + space */
 #define SVG_GAPROW 18.0
 #define SVG_MIN_BAR 3.0 /* a short clip or gap stays visible */
 
@@ -83,10 +83,8 @@ struct pat {
 /* Indexed by enum st / ig / gp; [0] is unused. */
 static const struct pat st_pat[ST__N] = {
 	[ST_ON_TIME] = { "st1", P_SOLID, "#5cb85c", NULL, 6, 0, "stored on time" },
-	[ST_REMOTE] = { "st2", P_DOTS, "#8fc1ee", "#123c66", 6, 1.4,
-			"on time after remote duty" },
-	[ST_UNKNOWN] = { "st3", P_VLINES, "#d4d4d4", "#333", 6, 1.2,
-			 "unknown or future time" },
+	[ST_REMOTE] = { "st2", P_DOTS, "#8fc1ee", "#123c66", 6, 1.4, "on time after remote duty" },
+	[ST_UNKNOWN] = { "st3", P_VLINES, "#d4d4d4", "#333", 6, 1.2, "unknown or future time" },
 	[ST_LATE_EXPL] = { "st4", P_DIAG, "#ffe0b0", "#8a5a00", 9, 1.2, "late, explained" },
 	[ST_LATE] = { "st5", P_DIAG, "#f28c28", "#000", 5, 1.8, "LATE, not explained" },
 };
@@ -204,8 +202,8 @@ static bool parse_time(const char *s, int64_t *ret_us)
 	}
 	if (*p)
 		return false;
-	*ret_us = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - off) * 1000000 +
-		  us;
+	*ret_us =
+	    ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) - off) * 1000000 + us;
 	return true;
 }
 
@@ -436,8 +434,8 @@ static void gap_load(const json_t *j, struct gap *g)
 	json_int_t e;
 
 	*g = (struct gap){ .j = j };
-	g->timed = parse_time(jstr(j, "from"), &g->s) && parse_time(jstr(j, "to"), &g->e) &&
-		   g->e >= g->s;
+	g->timed =
+	    parse_time(jstr(j, "from"), &g->s) && parse_time(jstr(j, "to"), &g->e) && g->e >= g->s;
 	g->gp = jint(j, "explained_by", &e) ? GP_EXPLAINED : GP_OPEN;
 }
 
@@ -554,10 +552,10 @@ static double ax_x(const struct axis *a, int64_t t)
  * steps under a minute) and the date under the first tick of each day. */
 static void put_axis(FILE *f, const struct axis *a, double ytop, double yaxis)
 {
-	static const int64_t steps[] = { 1,	2,     5,      10,     15,     30,     60,
-					 120,	300,   600,    900,    1800,   3600,   7200,
-					 10800, 21600, 43200,  86400,  172800, 259200, 604800, 1209600,
-					 2592000, 7776000, 31536000 };
+	static const int64_t steps[] = { 1,	  2,	   5,	    10,	     15,     30,     60,
+					 120,	  300,	   600,	    900,     1800,   3600,   7200,
+					 10800,	  21600,   43200,   86400,   172800, 259200, 604800,
+					 1209600, 2592000, 7776000, 31536000 };
 	int64_t span = (a->t1 - a->t0) / 1000000 + 1, step = steps[0], t;
 	int maxticks = (int)(SVG_PW / 95);
 	int last_day = -1;
@@ -774,8 +772,8 @@ static void bin_range(const struct axis *a, int64_t s, int64_t e, size_t nb, siz
 static void timeline_bins(struct page *pg, unsigned n, const struct axis *a, const struct clip *c,
 			  size_t nc, const struct gap *g, size_t ng, double gy)
 {
-	unsigned char st[CTL_HTML_BINS] = {0}, ig[CTL_HTML_BINS] = {0}, dm[CTL_HTML_BINS] = {0},
-		      gp[CTL_HTML_BINS] = {0};
+	unsigned char st[CTL_HTML_BINS] = { 0 }, ig[CTL_HTML_BINS] = { 0 },
+		      dm[CTL_HTML_BINS] = { 0 }, gp[CTL_HTML_BINS] = { 0 };
 	double bw = SVG_PW / CTL_HTML_BINS;
 	size_t i, j;
 
@@ -927,8 +925,8 @@ static void put_badge(FILE *f, const char *cls, const char *word)
 }
 
 static const char *st_class[ST__N] = { "", "b-ok", "b-remote", "b-unknown", "b-latex", "b-late" };
-static const char *ig_class[IG__N] = { "", "b-ok", "b-unchecked", "b-purged", "b-missing",
-				       "b-altered" };
+static const char *ig_class[IG__N] = { "",	   "b-ok",	"b-unchecked",
+				       "b-purged", "b-missing", "b-altered" };
 
 static void put_clip_row(FILE *f, const struct clip *c)
 {
@@ -991,8 +989,7 @@ static void put_clip_row(FILE *f, const struct clip *c)
 	if (c->dm == DM_NONE) {
 		fputs("—", f);
 	} else {
-		fputs(c->dm == DM_OPEN ? "<strong>DAMAGED, no report</strong>"
-				       : "damaged, report ",
+		fputs(c->dm == DM_OPEN ? "<strong>DAMAGED, no report</strong>" : "damaged, report ",
 		      f);
 		if (c->dm == DM_REPORTED && jint(j, "damage_report", &v))
 			fprintf(f, "#%" JSON_INTEGER_FORMAT, v);
@@ -1038,9 +1035,10 @@ static void put_gap_table(FILE *f, const struct gap *g, size_t ng)
 		      f);
 		return;
 	}
-	fprintf(f, "<h3>Gaps (%zu)</h3>\n<table class=\"gaps\"><thead><tr><th>from (UTC)</th>"
-		   "<th>to (UTC)</th><th>length</th><th>between</th><th>explanation</th></tr>"
-		   "</thead><tbody>\n",
+	fprintf(f,
+		"<h3>Gaps (%zu)</h3>\n<table class=\"gaps\"><thead><tr><th>from (UTC)</th>"
+		"<th>to (UTC)</th><th>length</th><th>between</th><th>explanation</th></tr>"
+		"</thead><tbody>\n",
 		ng);
 	for (size_t i = 0; i < ng; i++) {
 		const json_t *j = g[i].j;
@@ -1066,7 +1064,8 @@ static void put_gap_table(FILE *f, const struct gap *g, size_t ng)
 			put_badge(f, "b-gap", "NOT EXPLAINED");
 		} else {
 			v = 0;
-			jint(j, "explained_by", &v); /* gap_load() made it GP_EXPLAINED: it is there */
+			jint(j, "explained_by",
+			     &v); /* gap_load() made it GP_EXPLAINED: it is there */
 			fprintf(f,
 				"<span class=\"b b-ok\">explained</span> by #%" JSON_INTEGER_FORMAT
 				": ",
@@ -1081,52 +1080,52 @@ static void put_gap_table(FILE *f, const struct gap *g, size_t ng)
 /* ---- the page -------------------------------------------------------------------------------- */
 
 static const char css[] =
-	"*{box-sizing:border-box}"
-	"body{font:14px/1.4 'DejaVu Sans',Arial,sans-serif;color:#111;background:#fff;margin:0 auto;"
-	"max-width:1400px;padding:16px 24px}"
-	"h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 6px;border-bottom:2px solid "
-	"#333}h3{font-size:15px;margin:14px 0 4px}"
-	"q{quotes:'\\201C' '\\201D'}small{color:#444}"
-	".meta{color:#333;margin:0 0 12px}"
-	".verdict{border:4px solid #1b5e20;background:#e8f5e9;padding:10px 14px;margin:12px 0}"
-	".verdict.incomplete{border:6px double #b71c1c;background:#ffebee}"
-	".verdict .word{font-size:28px;font-weight:bold;letter-spacing:.04em}"
-	".verdict .line{font-size:16px;margin:4px 0 0;white-space:pre-wrap;overflow-wrap:anywhere}"
-	".open-items li{margin:3px 0;overflow-wrap:anywhere}"
-	".summary{margin:6px 0}"
-	".note{color:#333;font-size:13px;margin:4px 0}"
-	"figure{margin:6px 0;break-inside:avoid}figcaption{margin-top:2px}"
-	"svg{display:block;max-width:100%;height:auto}"
-	"svg .halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round;"
-	"font-weight:bold}"
-	"table{border-collapse:collapse;width:100%;font-size:12px;margin:4px 0 10px}"
-	"th,td{border:1px solid #999;padding:2px 5px;vertical-align:top;text-align:left}"
-	"th{background:#eee}thead{display:table-header-group}tr{break-inside:avoid}"
-	"tr.open td:first-child{border-left:5px solid #b71c1c;font-weight:bold}"
-	"td.num{text-align:right;white-space:nowrap}td.t{white-space:nowrap}"
-	"td.name,td.text,td.dmg{overflow-wrap:anywhere;white-space:pre-wrap}"
-	"td.name{min-width:20em}td.dmg{max-width:24em}"
-	"td.hash{font:10px/1.3 'DejaVu Sans Mono',monospace;word-break:break-all;width:21em}"
-	".b{display:inline-block;border:1px solid #000;border-radius:3px;padding:0 4px;"
-	"font-size:11px;white-space:nowrap}"
-	".b-ok{background:#c8e6c9}.b-remote{background:#bbdefb}.b-unknown{background:#e0e0e0}"
-	".b-latex{background:#ffe0b2}.b-late,.b-gap,.b-altered,.b-missing,.b-purged,.k-open"
-	"{background:#ffcdd2;font-weight:bold;border-width:2px}"
-	".b-unchecked{background:#fff}"
-	".ann{font-size:12px;padding-left:0;list-style:none}.ann li{margin:2px "
-	"0;overflow-wrap:anywhere}"
-	".legend{border:1px solid #999;padding:6px;margin:10px 0}"
-	"footer{margin-top:24px;color:#444;font-size:12px;border-top:1px solid #999}"
-	"@media print{"
-	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-	"body{max-width:none;padding:0;font-size:10pt;color:#000}"
-	"h2{break-after:avoid}h3{break-after:avoid}"
-	".device{break-before:page}"
-	"table{font-size:8pt}th,td{border-color:#000}"
-	".verdict,.verdict.incomplete{background:#fff}"
-	"small,.note{color:#000}"
-	"@page{size:A4 landscape;margin:12mm}"
-	"}";
+    "*{box-sizing:border-box}"
+    "body{font:14px/1.4 'DejaVu Sans',Arial,sans-serif;color:#111;background:#fff;margin:0 auto;"
+    "max-width:1400px;padding:16px 24px}"
+    "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 6px;border-bottom:2px solid "
+    "#333}h3{font-size:15px;margin:14px 0 4px}"
+    "q{quotes:'\\201C' '\\201D'}small{color:#444}"
+    ".meta{color:#333;margin:0 0 12px}"
+    ".verdict{border:4px solid #1b5e20;background:#e8f5e9;padding:10px 14px;margin:12px 0}"
+    ".verdict.incomplete{border:6px double #b71c1c;background:#ffebee}"
+    ".verdict .word{font-size:28px;font-weight:bold;letter-spacing:.04em}"
+    ".verdict .line{font-size:16px;margin:4px 0 0;white-space:pre-wrap;overflow-wrap:anywhere}"
+    ".open-items li{margin:3px 0;overflow-wrap:anywhere}"
+    ".summary{margin:6px 0}"
+    ".note{color:#333;font-size:13px;margin:4px 0}"
+    "figure{margin:6px 0;break-inside:avoid}figcaption{margin-top:2px}"
+    "svg{display:block;max-width:100%;height:auto}"
+    "svg .halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round;"
+    "font-weight:bold}"
+    "table{border-collapse:collapse;width:100%;font-size:12px;margin:4px 0 10px}"
+    "th,td{border:1px solid #999;padding:2px 5px;vertical-align:top;text-align:left}"
+    "th{background:#eee}thead{display:table-header-group}tr{break-inside:avoid}"
+    "tr.open td:first-child{border-left:5px solid #b71c1c;font-weight:bold}"
+    "td.num{text-align:right;white-space:nowrap}td.t{white-space:nowrap}"
+    "td.name,td.text,td.dmg{overflow-wrap:anywhere;white-space:pre-wrap}"
+    "td.name{min-width:20em}td.dmg{max-width:24em}"
+    "td.hash{font:10px/1.3 'DejaVu Sans Mono',monospace;word-break:break-all;width:21em}"
+    ".b{display:inline-block;border:1px solid #000;border-radius:3px;padding:0 4px;"
+    "font-size:11px;white-space:nowrap}"
+    ".b-ok{background:#c8e6c9}.b-remote{background:#bbdefb}.b-unknown{background:#e0e0e0}"
+    ".b-latex{background:#ffe0b2}.b-late,.b-gap,.b-altered,.b-missing,.b-purged,.k-open"
+    "{background:#ffcdd2;font-weight:bold;border-width:2px}"
+    ".b-unchecked{background:#fff}"
+    ".ann{font-size:12px;padding-left:0;list-style:none}.ann li{margin:2px "
+    "0;overflow-wrap:anywhere}"
+    ".legend{border:1px solid #999;padding:6px;margin:10px 0}"
+    "footer{margin-top:24px;color:#444;font-size:12px;border-top:1px solid #999}"
+    "@media print{"
+    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    "body{max-width:none;padding:0;font-size:10pt;color:#000}"
+    "h2{break-after:avoid}h3{break-after:avoid}"
+    ".device{break-before:page}"
+    "table{font-size:8pt}th,td{border-color:#000}"
+    ".verdict,.verdict.incomplete{background:#fff}"
+    "small,.note{color:#000}"
+    "@page{size:A4 landscape;margin:12mm}"
+    "}";
 
 static void put_legend(struct page *pg)
 {
@@ -1247,9 +1246,11 @@ static void put_accesses(FILE *f, const json_t *acc, const json_t *total)
 
 	fprintf(f, "<h2>Accesses (%" JSON_INTEGER_FORMAT ")</h2>\n", all);
 	if (all > (json_int_t)n)
-		fprintf(f, "<p class=\"note\">%zu listed: each clip's newest reads and refusals and "
+		fprintf(f,
+			"<p class=\"note\">%zu listed: each clip's newest reads and refusals and "
 			"every copy-out, at most 10,000. <code>custodyctl log --type access</code> "
-			"lists all %" JSON_INTEGER_FORMAT ".</p>\n", n, all);
+			"lists all %" JSON_INTEGER_FORMAT ".</p>\n",
+			n, all);
 	if (n == 0) {
 		if (all == 0)
 			fputs("<p class=\"note\">No access to these clips is logged.</p>\n", f);
@@ -1314,8 +1315,7 @@ static void put_annotations(FILE *f, const json_t *anns)
 			fputs(" — ", f);
 			put_value(f, e, CTL_HTML_TEXT_MAX);
 		}
-		json_object_foreach(e, key, v)
-		{
+		json_object_foreach(e, key, v) {
 			if (!strcmp(key, "v") || !strcmp(key, "type") || !strcmp(key, "kind") ||
 			    !strcmp(key, "by") || !strcmp(key, "at") || !strcmp(key, "index"))
 				continue;
@@ -1386,8 +1386,9 @@ static void put_device(struct page *pg, const struct device *d, size_t no)
 		for (size_t i = 0; i < d->nc && shown < CTL_HTML_UNTIMED_MAX; i++) {
 			if (d->c[i].timed)
 				continue;
-			fprintf(f, "%s<a href=\"#e%" JSON_INTEGER_FORMAT "\">#%" JSON_INTEGER_FORMAT
-				   "</a> <q>",
+			fprintf(f,
+				"%s<a href=\"#e%" JSON_INTEGER_FORMAT "\">#%" JSON_INTEGER_FORMAT
+				"</a> <q>",
 				shown ? "; " : "", d->c[i].index, d->c[i].index);
 			put_jstr(f, json_object_get(d->c[i].j, "name"), 80);
 			fputs("</q>", f);

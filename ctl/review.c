@@ -80,8 +80,10 @@ static void duration(json_int_t us, char *out, size_t len)
 	json_int_t s = us / 1000000;
 
 	if (s >= 3600)
-		snprintf(out, len, "%" JSON_INTEGER_FORMAT "h%02" JSON_INTEGER_FORMAT
-			 "m%02" JSON_INTEGER_FORMAT "s", s / 3600, s / 60 % 60, s % 60);
+		snprintf(out, len,
+			 "%" JSON_INTEGER_FORMAT "h%02" JSON_INTEGER_FORMAT
+			 "m%02" JSON_INTEGER_FORMAT "s",
+			 s / 3600, s / 60 % 60, s % 60);
 	else
 		snprintf(out, len, "%" JSON_INTEGER_FORMAT "m%02" JSON_INTEGER_FORMAT "s", s / 60,
 			 s % 60);
@@ -163,7 +165,8 @@ static void print_clip(FILE *out, const json_t *clip, const json_t *open)
 		fprintf(out, " (%s)", str(clip, "integrity_error", ""));
 	fputc('\n', out);
 	if (json_is_true(json_object_get(clip, "damaged"))) {
-		fprintf(out, "               DAMAGED: %s; ", str(clip, "error", "no error recorded"));
+		fprintf(out, "               DAMAGED: %s; ",
+			str(clip, "error", "no error recorded"));
 		if (json_is_integer(json_object_get(clip, "damage_report")))
 			fprintf(out, "reported in entry %" JSON_INTEGER_FORMAT "\n",
 				num(clip, "damage_report"));
@@ -235,17 +238,17 @@ static int review_print(const json_t *review, FILE *out)
 	if (json_array_size(open)) {
 		fprintf(out, "\nopen items (%zu):\n", json_array_size(open));
 		json_array_foreach(open, i, item)
-			fprintf(out, "  %-12s %s\n", str(item, "kind", "?"), str(item, "message", ""));
+			fprintf(out, "  %-12s %s\n", str(item, "kind", "?"),
+				str(item, "message", ""));
 	}
 	fprintf(out, "\naccesses to these clips (%" JSON_INTEGER_FORMAT "%s):\n",
 		json_is_integer(json_object_get(review, "accesses_total"))
-			? num(review, "accesses_total")
-			: (json_int_t)json_array_size(accesses),
-		json_array_size(accesses) <
-				(size_t)num(review, "accesses_total")
-			? "; listed: each clip's newest reads and refusals and every copy-out, at "
-			  "most 10,000; `custodyctl log --type access` lists all"
-			: "");
+		    ? num(review, "accesses_total")
+		    : (json_int_t)json_array_size(accesses),
+		json_array_size(accesses) < (size_t)num(review, "accesses_total")
+		    ? "; listed: each clip's newest reads and refusals and every copy-out, at "
+		      "most 10,000; `custodyctl log --type access` lists all"
+		    : "");
 	/* One line per access entry (they come sorted by it), with the clips it named. */
 	for (i = 0; i < json_array_size(accesses); i = k) {
 		a = json_array_get(accesses, i);
@@ -283,10 +286,22 @@ int ctl_review_print(const json_t *review, FILE *out)
 /* ---- reports ----------------------------------------------------------------------------- */
 
 static const char *const counters[] = {
-	"clips",	 "seconds",	    "on_time",	      "on_time_remote",
-	"late_explained", "late_open",	    "unknown_time_explained", "unknown_time_open",
-	"future_time",	 "interruptions",  "interruptions_explained", "damaged",
-	"damage_reported", "accesses",	    "copy_outs",      "refused",
+	"clips",
+	"seconds",
+	"on_time",
+	"on_time_remote",
+	"late_explained",
+	"late_open",
+	"unknown_time_explained",
+	"unknown_time_open",
+	"future_time",
+	"interruptions",
+	"interruptions_explained",
+	"damaged",
+	"damage_reported",
+	"accesses",
+	"copy_outs",
+	"refused",
 };
 
 static void print_open(const json_t *report, FILE *out)
@@ -296,8 +311,8 @@ static void print_open(const json_t *report, FILE *out)
 
 	fprintf(out, "open items: %" JSON_INTEGER_FORMAT "%s\n",
 		json_is_integer(json_object_get(report, "open_total"))
-			? num(report, "open_total")
-			: (json_int_t)json_array_size(open),
+		    ? num(report, "open_total")
+		    : (json_int_t)json_array_size(open),
 		json_is_true(json_object_get(report, "open_truncated")) ? " (not all listed)" : "");
 	json_array_foreach(open, i, item)
 		fprintf(out, "  %-12s %s\n", str(item, "kind", "?"), str(item, "message", ""));
@@ -308,14 +323,15 @@ static void print_row(FILE *out, const char *name, const json_t *row)
 	char fit[4 * 20 + 1];
 
 	/* Columns, not bytes: a Chinese name is three bytes a character and two columns wide. */
-	fprintf(out, "  %s %6" JSON_INTEGER_FORMAT " %7.1f %6" JSON_INTEGER_FORMAT
+	fprintf(out,
+		"  %s %6" JSON_INTEGER_FORMAT " %7.1f %6" JSON_INTEGER_FORMAT
 		" %6" JSON_INTEGER_FORMAT " %4" JSON_INTEGER_FORMAT "/%-4" JSON_INTEGER_FORMAT
 		" %4" JSON_INTEGER_FORMAT "/%-4" JSON_INTEGER_FORMAT " %4" JSON_INTEGER_FORMAT
 		"/%-4" JSON_INTEGER_FORMAT " %4" JSON_INTEGER_FORMAT "/%-4" JSON_INTEGER_FORMAT
 		" %6" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT " %6" JSON_INTEGER_FORMAT "\n",
 		utf8_fit(name, 20, fit, sizeof(fit)), num(row, "clips"),
-		(double)num(row, "seconds") / 3600, num(row, "on_time"),
-		num(row, "on_time_remote"), num(row, "late_explained"), num(row, "late_open"),
+		(double)num(row, "seconds") / 3600, num(row, "on_time"), num(row, "on_time_remote"),
+		num(row, "late_explained"), num(row, "late_open"),
 		num(row, "unknown_time_explained"), num(row, "unknown_time_open"),
 		num(row, "interruptions_explained"), num(row, "interruptions"),
 		num(row, "damage_reported"), num(row, "damaged"), num(row, "accesses"),
@@ -327,10 +343,11 @@ static void print_table(FILE *out, const char *what, const char *key, const json
 	const json_t *row;
 	size_t i;
 
-	fprintf(out, "\nper %s (late and untimed: explained/open; gaps: explained/all; dmg: "
-		"reported/all):\n  %-20s %6s %7s %6s %6s %9s %9s %9s %9s %6s %6s %6s\n", what, what,
-		"clips", "hours", "ontime", "remote", "late e/o", "untimed", "gaps e/n", "dmg r/n",
-		"access", "copies", "refuse");
+	fprintf(out,
+		"\nper %s (late and untimed: explained/open; gaps: explained/all; dmg: "
+		"reported/all):\n  %-20s %6s %7s %6s %6s %9s %9s %9s %9s %6s %6s %6s\n",
+		what, what, "clips", "hours", "ontime", "remote", "late e/o", "untimed", "gaps e/n",
+		"dmg r/n", "access", "copies", "refuse");
 	json_array_foreach(rows, i, row)
 		print_row(out, str(row, key, "(unknown)"), row);
 }
@@ -341,27 +358,33 @@ static void report_print(const json_t *report, bool open_only, FILE *out)
 	char rec[32];
 
 	if (json_is_string(json_object_get(report, "from")))
-		fprintf(out, "report from %s to %s", str(report, "from", "?"), str(report, "to", "?"));
+		fprintf(out, "report from %s to %s", str(report, "from", "?"),
+			str(report, "to", "?"));
 	else
 		fprintf(out, "report over the whole log");
 	fprintf(out, " (as of %s)\n", str(report, "as_of", "?"));
 	if (!open_only) {
 		duration(num(t, "seconds") * 1000000, rec, sizeof(rec));
-		fprintf(out, "clips: %" JSON_INTEGER_FORMAT " (%s recorded)\n", num(t, "clips"), rec);
-		fprintf(out, "stored on time: %" JSON_INTEGER_FORMAT "; on time after remote duty: %"
-			JSON_INTEGER_FORMAT "; late: %" JSON_INTEGER_FORMAT " explained, %"
-			JSON_INTEGER_FORMAT " open; no trustworthy time: %" JSON_INTEGER_FORMAT
+		fprintf(out, "clips: %" JSON_INTEGER_FORMAT " (%s recorded)\n", num(t, "clips"),
+			rec);
+		fprintf(out,
+			"stored on time: %" JSON_INTEGER_FORMAT
+			"; on time after remote duty: %" JSON_INTEGER_FORMAT
+			"; late: %" JSON_INTEGER_FORMAT " explained, %" JSON_INTEGER_FORMAT
+			" open; no trustworthy time: %" JSON_INTEGER_FORMAT
 			" explained, %" JSON_INTEGER_FORMAT " open (%" JSON_INTEGER_FORMAT
 			" with a time in the future)\n",
 			num(t, "on_time"), num(t, "on_time_remote"), num(t, "late_explained"),
 			num(t, "late_open"), num(t, "unknown_time_explained"),
 			num(t, "unknown_time_open"), num(t, "future_time"));
-		fprintf(out, "interruptions: %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
-			" explained); damaged files: %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
-			" reported)\n",
-			num(t, "interruptions"), num(t, "interruptions_explained"), num(t, "damaged"),
-			num(t, "damage_reported"));
-		fprintf(out, "accesses: %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
+		fprintf(out,
+			"interruptions: %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
+			" explained); damaged files: %" JSON_INTEGER_FORMAT
+			" (%" JSON_INTEGER_FORMAT " reported)\n",
+			num(t, "interruptions"), num(t, "interruptions_explained"),
+			num(t, "damaged"), num(t, "damage_reported"));
+		fprintf(out,
+			"accesses: %" JSON_INTEGER_FORMAT " (%" JSON_INTEGER_FORMAT
 			" copy-outs); refused: %" JSON_INTEGER_FORMAT "\n",
 			num(t, "accesses"), num(t, "copy_outs"), num(t, "refused"));
 		print_table(out, "device", "device", json_object_get(report, "devices"));

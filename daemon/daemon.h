@@ -31,9 +31,9 @@ struct daemon {
 	struct pipeline *pipe;
 	struct watch *watch;
 	struct server *srv;
-	struct scrub *scrub; /* the scrubber (scrub.h): re-hashes the originals on its thread */
-	bool stopping;       /* SIGTERM: no new files are taken */
-	uint64_t started_us; /* CLOCK_REALTIME at start, microseconds */
+	struct scrub *scrub;   /* the scrubber (scrub.h): re-hashes the originals on its thread */
+	bool stopping;	       /* SIGTERM: no new files are taken */
+	uint64_t started_us;   /* CLOCK_REALTIME at start, microseconds */
 	char probe_path[4096]; /* the custody-probe program: beside custodyd, or $CUSTODY_PROBE */
 };
 

@@ -68,26 +68,27 @@ static void notify(const char *msg)
 
 static void help(void)
 {
-	printf("Usage: custodyd [--config FILE] [--check-config]\n"
-	       "The custody daemon: watches the drop zones, stores every clip's original read-only,\n"
-	       "logs it in the Merkle log and answers on the Unix socket.\n"
-	       "\n"
-	       "  --config FILE     the configuration (default %s)\n"
-	       "  --check-config    validate the configuration (and its name patterns and time\n"
-	       "                    zones) and exit: 0 valid, 1 not\n"
-	       "  --help            this text\n"
-	       "\n"
-	       "Signals: SIGHUP reloads zones, roles and intervals; SIGTERM finishes the files in\n"
-	       "flight, signs a checkpoint and exits.\n"
-	       "\n"
-	       "The first start creates the log in <state>/log, but only when the state holds no\n"
-	       "log and no published checkpoint (<state>/checkpoint) and the store no original.\n"
-	       "Otherwise a missing log, a log shorter than the published checkpoint, or one whose\n"
-	       "root at that size differs, makes custodyd refuse to start (exit 2) with an ALERT\n"
-	       "saying what it found: restore the log from a backup, or, to begin a new log on\n"
-	       "purpose, move the old log, checkpoint and originals aside as the ALERT says.\n"
-	       "--check-config creates nothing.\n",
-	       CFG_DEFAULT_FILE);
+	printf(
+	    "Usage: custodyd [--config FILE] [--check-config]\n"
+	    "The custody daemon: watches the drop zones, stores every clip's original read-only,\n"
+	    "logs it in the Merkle log and answers on the Unix socket.\n"
+	    "\n"
+	    "  --config FILE     the configuration (default %s)\n"
+	    "  --check-config    validate the configuration (and its name patterns and time\n"
+	    "                    zones) and exit: 0 valid, 1 not\n"
+	    "  --help            this text\n"
+	    "\n"
+	    "Signals: SIGHUP reloads zones, roles and intervals; SIGTERM finishes the files in\n"
+	    "flight, signs a checkpoint and exits.\n"
+	    "\n"
+	    "The first start creates the log in <state>/log, but only when the state holds no\n"
+	    "log and no published checkpoint (<state>/checkpoint) and the store no original.\n"
+	    "Otherwise a missing log, a log shorter than the published checkpoint, or one whose\n"
+	    "root at that size differs, makes custodyd refuse to start (exit 2) with an ALERT\n"
+	    "saying what it found: restore the log from a backup, or, to begin a new log on\n"
+	    "purpose, move the old log, checkpoint and originals aside as the ALERT says.\n"
+	    "--check-config creates nothing.\n",
+	    CFG_DEFAULT_FILE);
 }
 
 /* What cfg_load() cannot check without ingest/: the zones' name patterns and time zones. */
@@ -119,7 +120,8 @@ static int check_zones(const struct cfg *cfg, struct err_detail *reterr)
 			r = ing_tz_load(z->device_clock, &tz, reterr);
 			tz = ing_tz_free(tz);
 			if (r < 0) {
-				err_prefix(reterr, "%s: [zone %s] device_clock", cfg->file, z->name);
+				err_prefix(reterr, "%s: [zone %s] device_clock", cfg->file,
+					   z->name);
 				return r;
 			}
 		}
@@ -260,10 +262,10 @@ static void find_probe(struct daemon *d)
  * it, so a log that does not extend it is not the log they trust. */
 struct published {
 	char file[PATH_MAX];
-	bool present;             /* the file exists (readable or not) */
-	bool valid;               /* it opened as a checkpoint of [log] origin signed by the key */
+	bool present;		  /* the file exists (readable or not) */
+	bool valid;		  /* it opened as a checkpoint of [log] origin signed by the key */
 	struct vfy_checkpoint cp; /* when valid */
-	char why[256];            /* when present but not valid */
+	char why[256];		  /* when present but not valid */
 };
 
 static void read_published(const struct cfg *cfg, const struct vfy_verifier *key,
@@ -328,7 +330,9 @@ static int count_files(int dfd, unsigned depth, uint64_t *n, struct err_detail *
 					    de->d_name, strerror(errno));
 				break;
 			}
-			type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
+			type = S_ISREG(st.st_mode)   ? DT_REG
+			       : S_ISDIR(st.st_mode) ? DT_DIR
+						     : DT_UNKNOWN;
 		}
 		if (type == DT_REG) {
 			(*n)++;
@@ -338,7 +342,8 @@ static int count_files(int dfd, unsigned depth, uint64_t *n, struct err_detail *
 		 * bind mounts cannot make this recurse without end. */
 		if (type != DT_DIR || depth >= 8)
 			continue;
-		sub = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		sub =
+		    openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sub < 0) {
 			r = err_set(reterr, -errno, "cannot open '%s' in the store: %s", de->d_name,
 				    strerror(errno));
@@ -372,7 +377,7 @@ static int count_originals(const char *store, uint64_t *ret, struct err_detail *
 }
 
 static void append(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void append(char *buf, size_t size, const char *fmt, ...)
 {
 	size_t len = strlen(buf);
@@ -401,13 +406,15 @@ static int refuse(const struct cfg *cfg, const char *found, uint64_t need, bool 
 	uint64_t n = 0;
 
 	log_alert("log", "refusing to start: %s", found);
-	append(advice, sizeof(advice), "to go on, stop custodyd (systemctl stop custodyd) and restore ");
+	append(advice, sizeof(advice),
+	       "to go on, stop custodyd (systemctl stop custodyd) and restore ");
 	if (restore_both)
 		append(advice, sizeof(advice), "'%s/log' and '%s/checkpoint' from the same backup",
 		       cfg->state, cfg->state);
 	else if (need > 0)
-		append(advice, sizeof(advice), "'%s/log' from a backup that holds at least %" PRIu64
-		       " entries", cfg->state, need);
+		append(advice, sizeof(advice),
+		       "'%s/log' from a backup that holds at least %" PRIu64 " entries", cfg->state,
+		       need);
 	else
 		append(advice, sizeof(advice), "'%s/log' from a backup", cfg->state);
 	log_alert("log", "%s", advice);
@@ -415,8 +422,10 @@ static int refuse(const struct cfg *cfg, const char *found, uint64_t need, bool 
 	advice[0] = '\0';
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
 	snprintf(aside, sizeof(aside), "%s.old-%s", cfg->state, stamp);
-	append(advice, sizeof(advice), "or, only to begin a new, empty log on purpose, move the old "
-	       "one aside with its evidence, then start custodyd: mkdir '%s' && mv ", aside);
+	append(advice, sizeof(advice),
+	       "or, only to begin a new, empty log on purpose, move the old "
+	       "one aside with its evidence, then start custodyd: mkdir '%s' && mv ",
+	       aside);
 	for (size_t i = 0; i < sizeof(in_state) / sizeof(in_state[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", cfg->state, in_state[i]);
 		if (access(path, F_OK) == 0)
@@ -427,8 +436,10 @@ static int refuse(const struct cfg *cfg, const char *found, uint64_t need, bool 
 		append(advice, sizeof(advice), "'%s' ", path);
 	append(advice, sizeof(advice), "'%s/'", aside);
 	log_alert("log", "%s", advice);
-	return err_set(reterr, -ESTALE, "the log in '%s/log' does not hold what the state "
-		       "published (see the ALERT above)", cfg->state);
+	return err_set(reterr, -ESTALE,
+		       "the log in '%s/log' does not hold what the state "
+		       "published (see the ALERT above)",
+		       cfg->state);
 }
 
 /* The verifier key of the signer in [log] key: the key a new log would be created with. */
@@ -477,20 +488,26 @@ static int create_log(const struct cfg *cfg, const char *dir, struct err_detail 
 	append(found, sizeof(found), "the log in '%s' is missing, but", dir);
 	if (pub.valid) {
 		need = pub.cp.size;
-		append(found, sizeof(found), " the state holds a published checkpoint of size %"
-		       PRIu64 " ('%s')", pub.cp.size, pub.file);
+		append(found, sizeof(found),
+		       " the state holds a published checkpoint of size %" PRIu64 " ('%s')",
+		       pub.cp.size, pub.file);
 	} else if (pub.present) {
-		append(found, sizeof(found), " the state holds a published checkpoint '%s' that "
-		       "does not verify against the key in [log] key (%s)", pub.file, pub.why);
+		append(found, sizeof(found),
+		       " the state holds a published checkpoint '%s' that "
+		       "does not verify against the key in [log] key (%s)",
+		       pub.file, pub.why);
 	}
 	if (rs < 0)
 		append(found, sizeof(found), "%s the store '%s' cannot be read (%s)",
 		       pub.present ? " and" : "", cfg->store_path, reterr->msg);
 	else if (originals > 0)
 		append(found, sizeof(found), "%s %" PRIu64 " original%s in the store '%s'",
-		       pub.present ? " and" : originals == 1 ? " there is" : " there are",
+		       pub.present	? " and"
+		       : originals == 1 ? " there is"
+					: " there are",
 		       originals, originals == 1 ? "" : "s", cfg->store_path);
-	append(found, sizeof(found), "; custodyd creates a log only in a state that holds no log, "
+	append(found, sizeof(found),
+	       "; custodyd creates a log only in a state that holds no log, "
 	       "no published checkpoint and no original");
 	return refuse(cfg, found, need, false, reterr);
 }
@@ -512,15 +529,18 @@ static int check_published(struct daemon *d, const char *dir, struct err_detail 
 	if (!pub.present)
 		return 0;
 	if (!pub.valid) {
-		append(found, sizeof(found), "the state's published checkpoint '%s' does not "
-		       "verify against the key of the log in '%s': %s", pub.file, dir, pub.why);
+		append(found, sizeof(found),
+		       "the state's published checkpoint '%s' does not "
+		       "verify against the key of the log in '%s': %s",
+		       pub.file, dir, pub.why);
 		return refuse(d->cfg, found, 0, true, reterr);
 	}
 	r = tlog_size(d->log, &size, reterr);
 	if (r < 0)
 		return r;
 	if (size < pub.cp.size) {
-		append(found, sizeof(found), "the log in '%s' has size %" PRIu64 ", but the state "
+		append(found, sizeof(found),
+		       "the log in '%s' has size %" PRIu64 ", but the state "
 		       "published a checkpoint of size %" PRIu64 " ('%s'): the log lost entr",
 		       dir, size, pub.cp.size, pub.file);
 		if (pub.cp.size - size == 1)
@@ -534,10 +554,11 @@ static int check_published(struct daemon *d, const char *dir, struct err_detail 
 	if (r < 0)
 		return r;
 	if (memcmp(root, pub.cp.root, VFY_HASH_LEN) != 0) {
-		append(found, sizeof(found), "the log in '%s' (size %" PRIu64 ") has another root "
+		append(found, sizeof(found),
+		       "the log in '%s' (size %" PRIu64 ") has another root "
 		       "at size %" PRIu64 " than the checkpoint the state published ('%s'): it is "
-		       "not the log that checkpoint was signed for", dir, size, pub.cp.size,
-		       pub.file);
+		       "not the log that checkpoint was signed for",
+		       dir, size, pub.cp.size, pub.file);
 		return refuse(d->cfg, found, pub.cp.size, false, reterr);
 	}
 	return 0;
@@ -561,8 +582,9 @@ static int open_log(struct daemon *d, struct err_detail *reterr)
 	if (r < 0)
 		return r;
 	if (strcmp(tlog_origin(d->log), cfg->origin) != 0)
-		return err_set(reterr, -EINVAL, "the log in '%s' is '%s' but [log] origin says '%s'",
-			       dir, tlog_origin(d->log), cfg->origin);
+		return err_set(reterr, -EINVAL,
+			       "the log in '%s' is '%s' but [log] origin says '%s'", dir,
+			       tlog_origin(d->log), cfg->origin);
 	r = vfy_verifier_parse(tlog_vkey(d->log), strlen(tlog_vkey(d->log)), &d->vkey, reterr);
 	if (r < 0)
 		return r;
@@ -586,17 +608,26 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c': arg_config = optarg; break;
-		case 'C': arg_check_config = 1; break;
-		case 'h': help(); return 0;
+		case 'c':
+			arg_config = optarg;
+			break;
+		case 'C':
+			arg_check_config = 1;
+			break;
+		case 'h':
+			help();
+			return 0;
 		default:
-			fprintf(stderr, "custodyd: unknown option or missing value '%s' (custodyd "
-					"--help)\n", argv[optind - 1]);
+			fprintf(stderr,
+				"custodyd: unknown option or missing value '%s' (custodyd "
+				"--help)\n",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "custodyd: unexpected argument '%s' (custodyd --help)\n", argv[optind]);
+		fprintf(stderr, "custodyd: unexpected argument '%s' (custodyd --help)\n",
+			argv[optind]);
 		return 2;
 	}
 	r = load_config(arg_config, &d->cfg, &e);
@@ -627,8 +658,8 @@ int main(int argc, char **argv)
 	d->started_us = daemon_now_us();
 	find_probe(d);
 	if (access(d->probe_path, X_OK) < 0) {
-		log_error("daemon", "cannot run the probe '%s': %s (set CUSTODY_PROBE)", d->probe_path,
-			  strerror(errno));
+		log_error("daemon", "cannot run the probe '%s': %s (set CUSTODY_PROBE)",
+			  d->probe_path, strerror(errno));
 		return 2;
 	}
 	if ((r = open_log(d, &e)) < 0 || (r = store_open(d->cfg->store_path, &d->store, &e)) < 0 ||

@@ -85,7 +85,7 @@
 extern char **environ;
 
 #define PROBE_OUTPUT_MAX (64u << 20) /* a probe answer larger than this is a broken probe */
-#define RETRY_FAILED_MS 30000        /* a failed ingest is offered again after this */
+#define RETRY_FAILED_MS 30000	     /* a failed ingest is offered again after this */
 
 enum item_kind { ITEM_INGEST, ITEM_APPEND, ITEM_PURGE };
 
@@ -93,14 +93,14 @@ enum item_kind { ITEM_INGEST, ITEM_APPEND, ITEM_PURGE };
 struct item {
 	enum item_kind kind;
 	struct item *next;
-	json_t *entry;  /* built on the pool (ingest) or the loop (append) */
-	int status;     /* writer's result */
+	json_t *entry;	/* built on the pool (ingest) or the loop (append) */
+	int status;	/* writer's result */
 	uint64_t index; /* where it was committed */
 	bool duplicate; /* ingest: the content was logged before: a `duplicate` entry at index,
 			 * or none when this arrival itself was logged before (retaken) */
-	bool retaken;   /* ingest: this very arrival was logged before (a crash before its
+	bool retaken;	/* ingest: this very arrival was logged before (a crash before its
 			 * removal); index = its entry, nothing new is logged */
-	uint64_t of;    /* a duplicate's entry in force with the same bytes */
+	uint64_t of;	/* a duplicate's entry in force with the same bytes */
 	struct err_detail err;
 	/* ITEM_APPEND */
 	pipe_append_cb cb;
@@ -139,7 +139,7 @@ struct job {
 struct purge_item {
 	struct item item; /* first */
 	pipe_purge_cb cb;
-	uint64_t entry;   /* the purged entry */
+	uint64_t entry; /* the purged entry */
 	uint8_t sha256[32];
 	char rel[STORE_REL_MAX];
 	uint64_t kept_for; /* an entry in force with the same bytes, UINT64_MAX when none */
@@ -151,8 +151,8 @@ struct pipeline {
 	struct daemon *d;
 	dev_t store_dev;
 	struct job *queue_head, *queue_tail; /* settled files waiting for a worker */
-	struct job *flight;                  /* every job from submit to its removal */
-	unsigned running;                    /* jobs on the pool */
+	struct job *flight;		     /* every job from submit to its removal */
+	unsigned running;		     /* jobs on the pool */
 	struct pipe_stats stats;
 	bool stopping;
 	void (*stop_done)(void *opaque);
@@ -162,7 +162,7 @@ struct pipeline {
 	pthread_t writer;
 	pthread_mutex_t mtx;
 	pthread_cond_t cond;
-	struct item *wq_head, *wq_tail; /* to the writer */
+	struct item *wq_head, *wq_tail;	    /* to the writer */
 	struct item *done_head, *done_tail; /* back to the loop, in commit order */
 	bool writer_stop, writer_exited;
 	uv_async_t async;
@@ -250,8 +250,8 @@ static struct job *job_new(struct pipeline *p, const char *zone_name, const char
 	j->zone_path = path && z ? strdup(z->path) : NULL;
 	j->device_clock = strdup(z && z->device_clock ? z->device_clock : cfg->device_clock);
 	j->name_pattern = z && z->name_pattern ? strdup(z->name_pattern) : NULL;
-	if ((path && (!j->path || !j->zone_path)) || !j->relname || !j->zone_name || !j->device_clock ||
-	    (z && z->name_pattern && !j->name_pattern)) {
+	if ((path && (!j->path || !j->zone_path)) || !j->relname || !j->zone_name ||
+	    !j->device_clock || (z && z->name_pattern && !j->name_pattern)) {
 		job_free(j);
 		return NULL;
 	}
@@ -315,7 +315,8 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		free(out);
-		return err_set(reterr, -errno, "cannot make a pipe for the probe: %s", strerror(errno));
+		return err_set(reterr, -errno, "cannot make a pipe for the probe: %s",
+			       strerror(errno));
 	}
 	/* posix_spawn, not fork: this is a worker thread of a process with an LMDB environment. */
 	posix_spawn_file_actions_init(&fa);
@@ -337,8 +338,10 @@ static int probe_run(struct pipeline *p, struct job *j, int fd, char **ret_out,
 
 		if (now >= deadline) {
 			kill(pid, SIGKILL);
-			r = err_set(reterr, -ETIMEDOUT, "the probe ran past %" PRIu64 " s and was "
-				    "killed", cfg->probe_timeout_ms / 1000);
+			r = err_set(reterr, -ETIMEDOUT,
+				    "the probe ran past %" PRIu64 " s and was "
+				    "killed",
+				    cfg->probe_timeout_ms / 1000);
 			break;
 		}
 		if (poll(&pfd, 1, (int)((deadline - now) / 1000 + 1)) < 0 && errno != EINTR) {
@@ -414,8 +417,8 @@ static void arrival_key(struct job *j)
 		/* Not ctime: the daemon's own removal of another link to the inode, or a chmod,
 		 * moves it without making a new arrival; the bytes read (sha256) stand in. */
 		hex_encode(j->sha256, 32, hex);
-		a = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "zone", j->zone_name,
-			      "dev", (json_int_t)st->st_dev, "ino", (json_int_t)st->st_ino, "size",
+		a = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "zone", j->zone_name, "dev",
+			      (json_int_t)st->st_dev, "ino", (json_int_t)st->st_ino, "size",
 			      (json_int_t)st->st_size, "mtime_s", (json_int_t)st->st_mtim.tv_sec,
 			      "mtime_ns", (json_int_t)st->st_mtim.tv_nsec, "sha256", hex);
 		if (a && entryname_put(j->relname, a) < 0)
@@ -477,7 +480,8 @@ static int ingest_store(struct pipeline *p, struct job *j, uint64_t *ret_size, i
 			 * EXDEV: one filesystem, two mounts (systemd's ReadWritePaths= binds
 			 * them), which rename(2) cannot cross: copied too. */
 			if (r == -ESTALE && !j->staged[0])
-				log_notice("ingest", "%s; the file opened is copied instead", reterr->msg);
+				log_notice("ingest", "%s; the file opened is copied instead",
+					   reterr->msg);
 			else if (r < 0 && r != -EXDEV)
 				return r;
 		}
@@ -488,7 +492,8 @@ static int ingest_store(struct pipeline *p, struct job *j, uint64_t *ret_size, i
 			 * replaced, or its mode changed, which leaves the bytes alone, or someone
 			 * wrote and set mtime back.  A second read that finds the file still as
 			 * it was before it settles which: its bytes are what it holds now. */
-			if (r == -ESTALE && fstat(fd, &after) == 0 && after.st_size == j->zf.st.st_size &&
+			if (r == -ESTALE && fstat(fd, &after) == 0 &&
+			    after.st_size == j->zf.st.st_size &&
 			    after.st_mtim.tv_sec == j->zf.st.st_mtim.tv_sec &&
 			    after.st_mtim.tv_nsec == j->zf.st.st_mtim.tv_nsec) {
 				j->zf.st = after;
@@ -517,8 +522,10 @@ static int ingest_store(struct pipeline *p, struct job *j, uint64_t *ret_size, i
 	if (fstat(fd, &before) < 0)
 		return err_set(reterr, -errno, "cannot stat '%s': %s", j->staged, strerror(errno));
 	if (!S_ISREG(before.st_mode))
-		return err_set(reterr, -EINVAL, "'%s' is not a regular file: it stays in staging for "
-			       "an operator", j->staged);
+		return err_set(reterr, -EINVAL,
+			       "'%s' is not a regular file: it stays in staging for "
+			       "an operator",
+			       j->staged);
 	if (before.st_uid != geteuid() || before.st_nlink != 1 || fchmod(fd, 0440) < 0 ||
 	    staged_writer(fd) != 0) {
 		if (fstat(fd, &before) < 0)
@@ -539,14 +546,17 @@ static int ingest_store(struct pipeline *p, struct job *j, uint64_t *ret_size, i
 	if (fstat(fd, &after) < 0)
 		return err_set(reterr, -errno, "cannot stat '%s': %s", j->staged, strerror(errno));
 	if (!zfile_same(&before, &after) || (uint64_t)after.st_size != *ret_size)
-		return err_set(reterr, -ESTALE, "'%s' changed while it was read; it is read again "
-			       "once it settles", j->relname);
+		return err_set(reterr, -ESTALE,
+			       "'%s' changed while it was read; it is read again "
+			       "once it settles",
+			       j->relname);
 	r = store_adopt(st, j->staged, j->sha256, j->rel, &existed, reterr);
 	if (r < 0)
 		return r;
 	*ret_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (*ret_fd < 0)
-		return err_set(reterr, -errno, "cannot duplicate a descriptor: %s", strerror(errno));
+		return err_set(reterr, -errno, "cannot duplicate a descriptor: %s",
+			       strerror(errno));
 	return 0;
 }
 
@@ -583,7 +593,8 @@ static int collect_keys(struct job *j, json_t *entry, json_t *keys)
 			continue;
 		if (add_key(j, TLOG_KEY_STREAM, h,
 			    (uint32_t)json_integer_value(json_object_get(s, "index")),
-			    (int64_t)json_integer_value(json_object_get(s, "packets")), 0, &cap) < 0)
+			    (int64_t)json_integer_value(json_object_get(s, "packets")), 0,
+			    &cap) < 0)
 			return -ENOMEM;
 	}
 	json_array_foreach(keys, i, k) {
@@ -591,7 +602,8 @@ static int collect_keys(struct job *j, json_t *entry, json_t *keys)
 
 		if (hex_decode(json_string_value(json_array_get(k, 1)), h, 32) < 0)
 			continue;
-		if (add_key(j, TLOG_KEY_PACKET, h, (uint32_t)json_integer_value(json_array_get(k, 0)),
+		if (add_key(j, TLOG_KEY_PACKET, h,
+			    (uint32_t)json_integer_value(json_array_get(k, 0)),
 			    json_is_integer(pts) ? (int64_t)json_integer_value(pts) : INT64_MIN,
 			    (uint32_t)json_integer_value(json_array_get(k, 3)), &cap) < 0)
 			return -ENOMEM;
@@ -612,8 +624,12 @@ static uint64_t remote_duty_covering(struct pipeline *p, const json_t *entry, in
 	struct rules_clip c = {
 		.device = json_string_value(json_object_get(entry, "device")),
 		.officer = json_string_value(json_object_get(entry, "officer")),
-		.start_us = start_us, .end_us = end_us, .duration_us = RULES_NOTIME,
-		.ingested_us = stored_us, .deadline_us = RULES_NOTIME, .storage = RULES_LATE,
+		.start_us = start_us,
+		.end_us = end_us,
+		.duration_us = RULES_NOTIME,
+		.ingested_us = stored_us,
+		.deadline_us = RULES_NOTIME,
+		.storage = RULES_LATE,
 	};
 	struct rules_book *book = NULL;
 	struct rules_status st;
@@ -638,12 +654,16 @@ static void duty_free(struct rules_note *n)
 	free((char *)n->officer);
 }
 
-void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
-		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us)
+void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device, const char *officer,
+		      int64_t from_us, int64_t to_us, int64_t returned_us)
 {
 	struct rules_note n = {
-		.index = index, .kind = RULES_REMOTE_DUTY, .from_us = from_us, .to_us = to_us,
-		.returned_us = returned_us, .at_us = RULES_NOTIME,
+		.index = index,
+		.kind = RULES_REMOTE_DUTY,
+		.from_us = from_us,
+		.to_us = to_us,
+		.returned_us = returned_us,
+		.at_us = RULES_NOTIME,
 	};
 
 	n.device = device ? strdup(device) : NULL;
@@ -667,8 +687,10 @@ nomem:
 	pthread_mutex_unlock(&p->duty_mtx);
 	duty_free(&n);
 	/* The clip's entry will say late; the review still reclassifies it from the log. */
-	log_warning("rules", "out of memory for remote_duty %" PRIu64 ": clips it covers are "
-		    "logged late until a review reclassifies them", index);
+	log_warning("rules",
+		    "out of memory for remote_duty %" PRIu64 ": clips it covers are "
+		    "logged late until a review reclassifies them",
+		    index);
 }
 
 /* The fields only the daemon knows: where it came from, when it was stored, where it is,
@@ -756,12 +778,12 @@ static void ingest_run(uv_work_t *req)
 		/* The probe crashed, hung or failed: the bytes are stored and hashed, so the file
 		 * is logged as damaged with the reason, never dropped. */
 		hex_encode(j->sha256, 32, hex);
-		entry = json_pack("{s:i, s:s, s:I, s:s, s:n, s:n, s:[], s:s, s:n, s:n, s:n, s:n, "
-				  "s:n}",
-				  "v", 1, "type", "damaged", "size", (json_int_t)size, "sha256", hex,
-				  "container", "duration_us", "streams", "error", e->msg,
-				  "recorded_start", "recorded_end", "time_source", "device",
-				  "officer");
+		entry =
+		    json_pack("{s:i, s:s, s:I, s:s, s:n, s:n, s:[], s:s, s:n, s:n, s:n, s:n, "
+			      "s:n}",
+			      "v", 1, "type", "damaged", "size", (json_int_t)size, "sha256", hex,
+			      "container", "duration_us", "streams", "error", e->msg,
+			      "recorded_start", "recorded_end", "time_source", "device", "officer");
 		if (!entry) {
 			r = err_set(e, -ENOMEM, "out of memory");
 			goto fail;
@@ -795,8 +817,8 @@ static int duplicate_entry(struct job *j, uint64_t of, struct err_detail *reterr
 	char hex[65];
 
 	hex_encode(j->sha256, 32, hex);
-	dup = json_pack("{s:i, s:s, s:O, s:O, s:s, s:O, s:I}", "v", 1, "type", "duplicate",
-			"zone", json_object_get(old, "zone"), "size", json_object_get(old, "size"),
+	dup = json_pack("{s:i, s:s, s:O, s:O, s:s, s:O, s:I}", "v", 1, "type", "duplicate", "zone",
+			json_object_get(old, "zone"), "size", json_object_get(old, "size"),
 			"sha256", hex, "received_at", json_object_get(old, "ingested_at"), "of",
 			(json_int_t)of);
 	if (!dup || entryname_put(j->relname, dup) < 0) {
@@ -812,8 +834,8 @@ static int duplicate_entry(struct job *j, uint64_t of, struct err_detail *reterr
 
 /* Every entry carrying the lookup key (@kind, @hash), malloc()'d into *@ret (*@ret_n of them).
  * @return 0, -ENOMEM, or a tlog error. */
-static int lookup_all(struct tlog *log, uint8_t kind, const uint8_t hash[32],
-		      struct tlog_hit **ret, size_t *ret_n, struct err_detail *reterr)
+static int lookup_all(struct tlog *log, uint8_t kind, const uint8_t hash[32], struct tlog_hit **ret,
+		      size_t *ret_n, struct err_detail *reterr)
 {
 	struct tlog_hit *hits = NULL;
 	size_t max = 8, n = 0;
@@ -905,13 +927,15 @@ static void writer_purge(struct pipeline *p, struct purge_item *pi)
 		size_t len;
 		char *text;
 
-		snprintf(why, sizeof(why), "entry %" PRIu64 " records the same bytes and is not "
-			 "purged: the original stays in the store", other);
+		snprintf(why, sizeof(why),
+			 "entry %" PRIu64 " records the same bytes and is not "
+			 "purged: the original stays in the store",
+			 other);
 		if (json_object_set_new(it->entry, "removed", json_boolean(!found)) < 0 ||
-		    (found && (json_object_set_new(it->entry, "kept_for",
-						   json_integer((json_int_t)other)) < 0 ||
-			       json_object_set_new(it->entry, "kept_because",
-						   json_string(why)) < 0))) {
+		    (found &&
+		     (json_object_set_new(it->entry, "kept_for", json_integer((json_int_t)other)) <
+			  0 ||
+		      json_object_set_new(it->entry, "kept_because", json_string(why)) < 0))) {
 			it->status = err_set(&it->err, -ENOMEM, "out of memory");
 			return;
 		}
@@ -1014,9 +1038,12 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 				 * still hold the file: stored anew. */
 				found = store_has_original(d->store, j->rel, &it->err);
 				if (found == -ENOENT)
-					err_set(&it->err, found, "its original '%s' left the store (a "
-						"purge removed it) before this arrival was logged; it "
-						"is stored again at the next try", j->rel);
+					err_set(
+					    &it->err, found,
+					    "its original '%s' left the store (a "
+					    "purge removed it) before this arrival was logged; it "
+					    "is stored again at the next try",
+					    j->rel);
 				if (found < 0) {
 					it->status = found;
 					continue;
@@ -1044,8 +1071,8 @@ static void writer_commit(struct pipeline *p, struct item *batch)
 				keys[nkeys + k].entry = (uint32_t)n;
 			}
 			nkeys += nown;
-			keys[nkeys] = (struct tlog_key){ .entry = (uint32_t)n,
-							 .kind = TLOG_KEY_ARRIVAL };
+			keys[nkeys] =
+			    (struct tlog_key){ .entry = (uint32_t)n, .kind = TLOG_KEY_ARRIVAL };
 			memcpy(keys[nkeys].hash, j->arrival, 32);
 			nkeys++;
 		}
@@ -1109,8 +1136,10 @@ static int publish_checkpoint(struct pipeline *p, struct err_detail *reterr)
 	 * not hide it (custodyd refuses to start on one; this holds whatever happens later). */
 	published = published_size(p->checkpoint_file);
 	if (published != UINT64_MAX && published > size)
-		return err_set(reterr, -ESTALE, "the published checkpoint '%s' has size %" PRIu64
-			       ", larger than the log's newest (%" PRIu64 "): it is not overwritten",
+		return err_set(reterr, -ESTALE,
+			       "the published checkpoint '%s' has size %" PRIu64
+			       ", larger than the log's newest (%" PRIu64
+			       "): it is not overwritten",
 			       p->checkpoint_file, published, size);
 	r = file_write_atomic(AT_FDCWD, p->checkpoint_file, note, len, 0644, reterr);
 	if (r < 0)
@@ -1382,13 +1411,15 @@ static void job_failed(struct pipeline *p, struct job *j)
 	p->stats.failed++;
 	if (j->item.status == -ENOSPC) {
 		if (!p->stats.store_full)
-			log_alert("store", "the disk is full: ingest paused, '%s' is kept and retried "
-				  "every %d s: %s", what, RETRY_FAILED_MS / 1000, j->item.err.msg);
+			log_alert("store",
+				  "the disk is full: ingest paused, '%s' is kept and retried "
+				  "every %d s: %s",
+				  what, RETRY_FAILED_MS / 1000, j->item.err.msg);
 		p->stats.store_full = 1;
 	} else {
 		log_msg(j->item.status == -ESTALE ? LOG_NOTICE : LOG_ERR, "ingest",
-			 "'%s' is kept and retried in %d s: %s", what, RETRY_FAILED_MS / 1000,
-			 j->item.err.msg);
+			"'%s' is kept and retried in %d s: %s", what, RETRY_FAILED_MS / 1000,
+			j->item.err.msg);
 	}
 	set_error(p, "'%s': %s", j->relname, j->item.err.msg);
 	/* Moved into staging but not logged: put it back in its zone, where the watch retries it.
@@ -1455,7 +1486,8 @@ static void on_writer_done(uv_async_t *handle)
 		next = list->next;
 		if (list->kind == ITEM_PURGE) {
 			struct purge_item *pi = (struct purge_item *)list;
-			struct pipe_purged res = { .index = list->index, .kept_for = pi->kept_for,
+			struct pipe_purged res = { .index = list->index,
+						   .kept_for = pi->kept_for,
 						   .removal = pi->removal };
 
 			pi->cb(list->opaque, list->status, list->status < 0 ? NULL : &res,
@@ -1486,21 +1518,25 @@ static void on_writer_done(uv_async_t *handle)
 		if (list->retaken && j->stored_new)
 			pipe_purge(p, UINT64_MAX, j->sha256, j->rel, NULL, on_orphan_dropped, NULL);
 		if (list->retaken) {
-			log_notice("ingest", "'%s' in zone '%s' was logged as entry %" PRIu64
-				   " before a restart; removing it now", j->relname, j->zone_name,
-				   list->index);
+			log_notice("ingest",
+				   "'%s' in zone '%s' was logged as entry %" PRIu64
+				   " before a restart; removing it now",
+				   j->relname, j->zone_name, list->index);
 		} else if (list->duplicate) {
 			p->stats.duplicates++;
-			log_notice("ingest", "'%s' in zone '%s' holds the bytes of entry %" PRIu64
-				   ": its arrival is entry %" PRIu64 " (duplicate); removing the copy",
+			log_notice("ingest",
+				   "'%s' in zone '%s' holds the bytes of entry %" PRIu64
+				   ": its arrival is entry %" PRIu64
+				   " (duplicate); removing the copy",
 				   j->relname, j->zone_name, list->of, list->index);
 		} else {
 			p->stats.ingested++;
 			if (strcmp(json_string_value(json_object_get(list->entry, "type")),
 				   "damaged") == 0) {
 				p->stats.damaged++;
-				log_alert("ingest", "'%s' from zone '%s' is damaged (entry %" PRIu64
-					  "): %s", j->relname, j->zone_name, list->index,
+				log_alert("ingest",
+					  "'%s' from zone '%s' is damaged (entry %" PRIu64 "): %s",
+					  j->relname, j->zone_name, list->index,
 					  json_string_value(json_object_get(list->entry, "error")));
 			} else {
 				log_info("ingest", "'%s' from zone '%s' is entry %" PRIu64,
@@ -1565,7 +1601,8 @@ void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opa
 	if (!it || p->writer_stop) {
 		struct err_detail e;
 
-		err_set(&e, it ? -ESHUTDOWN : -ENOMEM, it ? "the daemon is stopping" : "out of memory");
+		err_set(&e, it ? -ESHUTDOWN : -ENOMEM,
+			it ? "the daemon is stopping" : "out of memory");
 		free(it);
 		json_decref(entry);
 		if (cb)
@@ -1631,8 +1668,9 @@ static int on_staged(void *opaque, const char *staged, const char *meta, size_t 
 	struct job *j;
 
 	if (!zone || !name) {
-		log_error("ingest", "'%s.meta' is unreadable; '%s' stays in staging for an operator",
-			  staged, staged);
+		log_error("ingest",
+			  "'%s.meta' is unreadable; '%s' stays in staging for an operator", staged,
+			  staged);
 		return 0;
 	}
 	j = job_new(p, zone, NULL, name);
@@ -1698,8 +1736,10 @@ int pipe_new(struct daemon *d, struct pipeline **ret, struct err_detail *reterr)
 		if (zfile_sweep(d->cfg->zones[i].path, &n, &e) < 0)
 			log_error("ingest", "zone '%s': %s", d->cfg->zones[i].name, e.msg);
 		if (n)
-			log_notice("ingest", "zone '%s': %u file(s) a removal had moved aside before "
-				   "a restart are back in the zone", d->cfg->zones[i].name, n);
+			log_notice("ingest",
+				   "zone '%s': %u file(s) a removal had moved aside before "
+				   "a restart are back in the zone",
+				   d->cfg->zones[i].name, n);
 	}
 	r = store_staging_scan(d->store, on_staged, p, reterr);
 	return r < 0 ? r : 0;

@@ -41,16 +41,16 @@ void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, vo
  * that would be late is logged on_time_remote with "remote_duty": @index.  Declarations made
  * after a clip was logged change only what reviews and reports say (rules/rules.h).  Times
  * in µs since the epoch; @device or @officer may be NULL. */
-void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
-		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us);
+void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device, const char *officer,
+		      int64_t from_us, int64_t to_us, int64_t returned_us);
 
 /** What became of a purge handed to pipe_purge() (loop thread, in its callback). */
 struct pipe_purged {
-	uint64_t index;    /* the purge entry; UINT64_MAX when finishing one logged before */
+	uint64_t index;	   /* the purge entry; UINT64_MAX when finishing one logged before */
 	uint64_t kept_for; /* an entry no purge has ended that records the same bytes: the
 			    * original stays in the store (removal is then 0 and meaningless);
 			    * UINT64_MAX when there is none */
-	int removal;       /* 0 unlinked now, -ENOENT it was already gone, another -errno: the
+	int removal;	   /* 0 unlinked now, -ENOENT it was already gone, another -errno: the
 			    * unlink failed (the callback's @e says why) */
 };
 
@@ -65,23 +65,24 @@ typedef void (*pipe_purge_cb)(void *opaque, int status, const struct pipe_purged
  * stolen) the writer commits it with a TLOG_KEY_PURGED key, adding "removed" (true, or false
  * with "kept_for" and "kept_because" when an entry no purge has ended records the same bytes);
  * with NULL (entry @entry was purged before, and a crash may have kept its file; or
- * @entry UINT64_MAX: a copy an ingest stored and could not log) it logs nothing.  Then, still on the writer thread, it unlinks the original and fsyncs its folder,
- * unless such an entry records the same bytes.  The caller checked that the purge is allowed
- * (retention period, case, hold, open items).  @cb is called once, on the loop thread. */
+ * @entry UINT64_MAX: a copy an ingest stored and could not log) it logs nothing.  Then, still on
+ * the writer thread, it unlinks the original and fsyncs its folder, unless such an entry records
+ * the same bytes.  The caller checked that the purge is allowed (retention period, case, hold, open
+ * items).  @cb is called once, on the loop thread. */
 void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,
 		struct json_t *purge_entry, pipe_purge_cb cb, void *opaque);
 
 struct pipe_stats {
-	uint64_t queued;      /* settled files waiting for a worker */
-	uint64_t in_flight;   /* ingests running */
-	uint64_t ingested;    /* since start */
-	uint64_t duplicates;  /* arrivals of content already logged */
+	uint64_t queued;     /* settled files waiting for a worker */
+	uint64_t in_flight;  /* ingests running */
+	uint64_t ingested;   /* since start */
+	uint64_t duplicates; /* arrivals of content already logged */
 	uint64_t damaged;
-	uint64_t failed;      /* attempts that failed and will be retried */
+	uint64_t failed;	  /* attempts that failed and will be retried */
 	uint64_t checkpoint_size; /* newest signed */
-	char last_error[512];     /* "" when none */
+	char last_error[512];	  /* "" when none */
 	uint64_t last_error_us;
-	int store_full;           /* ingest paused: the store's filesystem is full */
+	int store_full; /* ingest paused: the store's filesystem is full */
 };
 
 void pipe_stats(const struct pipeline *p, struct pipe_stats *ret);

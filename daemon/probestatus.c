@@ -17,18 +17,24 @@ int probestatus_reason(int status, const char *cpu_seconds, struct err_detail *r
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 
 	switch (sig) {
-	case 0: break;
+	case 0:
+		break;
 	case SIGSYS:
-		return err_set(reterr, -ECHILD, "the probe made a forbidden system call (sandbox) "
-			       "and was killed (signal %d, %s)", sig, strsignal(sig));
+		return err_set(reterr, -ECHILD,
+			       "the probe made a forbidden system call (sandbox) "
+			       "and was killed (signal %d, %s)",
+			       sig, strsignal(sig));
 	case SIGXCPU:
-		return err_set(reterr, -ECHILD, "the probe used up its CPU limit of %s s (sandbox) "
-			       "and was killed (signal %d, %s)", cpu_seconds, sig, strsignal(sig));
+		return err_set(reterr, -ECHILD,
+			       "the probe used up its CPU limit of %s s (sandbox) "
+			       "and was killed (signal %d, %s)",
+			       cpu_seconds, sig, strsignal(sig));
 	case SIGABRT:
-		return err_set(reterr, -ECHILD, "the probe aborted (signal %d, %s): a failed "
+		return err_set(reterr, -ECHILD,
+			       "the probe aborted (signal %d, %s): a failed "
 			       "assertion or heap check in the demuxer, or an allocation refused "
-			       "at its memory limit of %u MiB (sandbox)", sig, strsignal(sig),
-			       SANDBOX_MEMORY_MIB);
+			       "at its memory limit of %u MiB (sandbox)",
+			       sig, strsignal(sig), SANDBOX_MEMORY_MIB);
 	default:
 		return err_set(reterr, -ECHILD, "the probe crashed (signal %d, %s)", sig,
 			       strsignal(sig));
@@ -37,10 +43,13 @@ int probestatus_reason(int status, const char *cpu_seconds, struct err_detail *r
 		return err_set(reterr, -ECHILD, "the probe failed (exit status -1)");
 	switch (WEXITSTATUS(status)) {
 	case SANDBOX_EXIT_NOMEM:
-		return err_set(reterr, -ECHILD, "the probe ran out of memory: its memory limit of "
-			       "%u MiB (sandbox)", SANDBOX_MEMORY_MIB);
+		return err_set(reterr, -ECHILD,
+			       "the probe ran out of memory: its memory limit of "
+			       "%u MiB (sandbox)",
+			       SANDBOX_MEMORY_MIB);
 	case SANDBOX_EXIT_SETUP:
-		return err_set(reterr, -ECHILD, "the probe could not set up its sandbox and did "
+		return err_set(reterr, -ECHILD,
+			       "the probe could not set up its sandbox and did "
 			       "not read the file (the daemon's log has the probe's reason)");
 	default:
 		return err_set(reterr, -ECHILD, "the probe failed (exit status %d)",

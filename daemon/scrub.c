@@ -79,16 +79,17 @@
 
 #define LOG_GRP "scrub"
 #define STATE_VERSION 1
-#define STATE_MAX (64u << 20)           /* a state file larger than this is not ours */
-#define PERSIST_EVERY_US 1000000ULL     /* progress is saved at most this often... */
-#define RETRY_US (30 * 1000000ULL)      /* a failed append, read of the log or save waits this */
-#define WAIT_MAX_US (60 * 1000000ULL)   /* the schedule is looked at again at least this often,
-					 * as the wall clock may be set while we wait */
-#define STATUS_LIST_MAX 100             /* indexes per list in `status` */
-#define SCAN_STOP_EVERY 4096            /* entries scanned between looks at the stop flag */
-#define BUF_MAX (1u << 20)              /* the largest read */
+#define STATE_MAX (64u << 20)	    /* a state file larger than this is not ours */
+#define PERSIST_EVERY_US 1000000ULL /* progress is saved at most this often... */
+#define RETRY_US (30 * 1000000ULL)  /* a failed append, read of the log or save waits this */
+#define WAIT_MAX_US                                                                                \
+	(60 * 1000000ULL)    /* the schedule is looked at again at least this often,               \
+			      * as the wall clock may be set while we wait */
+#define STATUS_LIST_MAX 100  /* indexes per list in `status` */
+#define SCAN_STOP_EVERY 4096 /* entries scanned between looks at the stop flag */
+#define BUF_MAX (1u << 20)   /* the largest read */
 #define BUF_MIN (64u << 10)
-#define CREDIT_NS 1000000000ULL         /* reading may catch up at most this much lost time */
+#define CREDIT_NS 1000000000ULL /* reading may catch up at most this much lost time */
 
 struct idx_list {
 	uint64_t *v; /* increasing: a pass walks the log in order */
@@ -100,11 +101,11 @@ struct pass {
 	uint64_t started_us;
 	uint64_t finished_us; /* done */
 	uint64_t log_size;    /* the pass covers the entries [0, log_size) */
-	uint64_t next;        /* the next entry to look at */
+	uint64_t next;	      /* the next entry to look at */
 	uint64_t checked, ok, purged, bytes;
 	struct idx_list missing, altered;
 	uint64_t done_size; /* done: the log's size then; the pass's entry comes at or after it */
-	uint64_t entry;     /* the last pass: its `scrub` entry */
+	uint64_t entry;	    /* the last pass: its `scrub` entry */
 };
 
 enum phase {
@@ -144,9 +145,9 @@ struct scrub {
 	struct pass cur;   /* PHASE_RUNNING, PHASE_DONE */
 	bool have_last;
 	struct pass last;
-	json_t *post;      /* a finished pass's entry for the loop to append */
-	bool posting;      /* handed to the loop, no answer yet */
-	bool appended;     /* the loop's answer, in append_status and append_index */
+	json_t *post;  /* a finished pass's entry for the loop to append */
+	bool posting;  /* handed to the loop, no answer yet */
+	bool appended; /* the loop's answer, in append_status and append_index */
 	int append_status;
 	uint64_t append_index;
 
@@ -156,17 +157,17 @@ struct scrub {
 	void *done_opaque;
 
 	/* Scrub thread only (and scrub_new() before it starts). */
-	bool fresh;          /* no state file yet: write one, so that the schedule's origin stays */
-	bool done_saved;     /* PHASE_DONE is on disk: its entry may be handed out */
+	bool fresh;	 /* no state file yet: write one, so that the schedule's origin stays */
+	bool done_saved; /* PHASE_DONE is on disk: its entry may be handed out */
 	uint64_t retry_at_us;
-	uint64_t *purges;    /* entries removed by a `purge`, sorted */
+	uint64_t *purges; /* entries removed by a `purge`, sorted */
 	size_t npurges, cappurges;
 	uint64_t purge_scanned; /* purges are known in the entries [0, purge_scanned) */
 	EVP_MD_CTX *md;
 	uint8_t *buf;
 	uint64_t lim_rate, lim_t0_ns, lim_bytes; /* the rate limit's window */
 	uint64_t last_save_us;
-	bool save_failed;    /* logged once until a save works again */
+	bool save_failed; /* logged once until a save works again */
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -285,16 +286,15 @@ static json_t *list_json(const struct idx_list *l, size_t max)
 
 static json_t *pass_json(const struct pass *p)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}",
-			 "started_us", (json_int_t)p->started_us, "finished_us",
-			 (json_int_t)p->finished_us, "log_size", (json_int_t)p->log_size, "next",
-			 (json_int_t)p->next, "checked", (json_int_t)p->checked, "ok",
-			 (json_int_t)p->ok, "purged", (json_int_t)p->purged, "bytes",
-			 (json_int_t)p->bytes, "missing", list_json(&p->missing, SIZE_MAX),
-			 "altered", list_json(&p->altered, SIZE_MAX), "missing_unlisted",
-			 (json_int_t)p->missing.unlisted, "altered_unlisted",
-			 (json_int_t)p->altered.unlisted, "done_size", (json_int_t)p->done_size,
-			 "entry", (json_int_t)p->entry);
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}", "started_us",
+	    (json_int_t)p->started_us, "finished_us", (json_int_t)p->finished_us, "log_size",
+	    (json_int_t)p->log_size, "next", (json_int_t)p->next, "checked", (json_int_t)p->checked,
+	    "ok", (json_int_t)p->ok, "purged", (json_int_t)p->purged, "bytes", (json_int_t)p->bytes,
+	    "missing", list_json(&p->missing, SIZE_MAX), "altered",
+	    list_json(&p->altered, SIZE_MAX), "missing_unlisted", (json_int_t)p->missing.unlisted,
+	    "altered_unlisted", (json_int_t)p->altered.unlisted, "done_size",
+	    (json_int_t)p->done_size, "entry", (json_int_t)p->entry);
 }
 
 static int get_u64(const json_t *o, const char *key, uint64_t *ret)
@@ -388,8 +388,10 @@ static int state_parse(struct scrub *s, const char *text, size_t len, uint64_t l
 		/* A log smaller than the pass is another log (restored, or made anew). */
 		if (s->cur.log_size > log_size || s->cur.done_size > log_size) {
 			pass_done(&s->cur);
-			return err_set(reterr, -EBADMSG, "its pass covers more entries than the log "
-				       "holds (%" PRIu64 ")", log_size);
+			return err_set(reterr, -EBADMSG,
+				       "its pass covers more entries than the log "
+				       "holds (%" PRIu64 ")",
+				       log_size);
 		}
 	}
 	if (json_is_object(last)) {
@@ -481,8 +483,10 @@ static int save(struct scrub *s)
 	return 0;
 fail:
 	if (!s->save_failed)
-		log_error(LOG_GRP, "cannot save the scrub's progress to '%s': %s; a restart would "
-			  "repeat part of the pass", s->state_file, strerror(errno));
+		log_error(LOG_GRP,
+			  "cannot save the scrub's progress to '%s': %s; a restart would "
+			  "repeat part of the pass",
+			  s->state_file, strerror(errno));
 	s->save_failed = true;
 	return r;
 }
@@ -536,8 +540,8 @@ static int entry_original(const char *bytes, size_t len, struct original *ret,
 		return err_set(reterr, -EBADMSG, "its \"sha256\" is not 64 hex digits");
 	snprintf(ret->rel, sizeof(ret->rel), "%s", rel);
 	ret->size = json_is_integer(size) && json_integer_value(size) >= 0
-			    ? (int64_t)json_integer_value(size)
-			    : -1;
+			? (int64_t)json_integer_value(size)
+			: -1;
 	return 1;
 }
 
@@ -596,7 +600,8 @@ static int purge_scan(struct scrub *s, struct err_detail *reterr)
 			continue;
 		e = json_loadb(bytes, len, 0, NULL);
 		target = json_object_get(e, "entry");
-		if (!type_is(e, "purge") || !json_is_integer(target) || json_integer_value(target) < 0)
+		if (!type_is(e, "purge") || !json_is_integer(target) ||
+		    json_integer_value(target) < 0)
 			continue;
 		if (purge_add(s, (uint64_t)json_integer_value(target)) < 0)
 			return err_set(reterr, -ENOMEM, "out of memory for the purged entries");
@@ -658,8 +663,11 @@ static size_t chunk_size(struct scrub *s)
 
 static const char *file_kind(mode_t mode)
 {
-	return S_ISDIR(mode) ? "a folder" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket"
-	       : S_ISCHR(mode) || S_ISBLK(mode) ? "a device" : "something other than a file";
+	return S_ISDIR(mode)			? "a folder"
+	       : S_ISFIFO(mode)			? "a FIFO"
+	       : S_ISSOCK(mode)			? "a socket"
+	       : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+						: "something other than a file";
 }
 
 static void writable_note(const struct stat *sb, char *out, size_t len)
@@ -738,8 +746,8 @@ static enum check check_original(struct scrub *s, const struct original *o, char
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(found, foundlen, "it cannot be read at byte %" PRIu64 ": %s%s", off,
-				 strerror(errno), note);
+			snprintf(found, foundlen, "it cannot be read at byte %" PRIu64 ": %s%s",
+				 off, strerror(errno), note);
 			return CHECK_ALTERED;
 		}
 		if (n == 0)
@@ -765,7 +773,8 @@ static enum check check_original(struct scrub *s, const struct original *o, char
 
 		hex_encode(digest, VFY_HASH_LEN, got);
 		hex_encode(o->sha256, VFY_HASH_LEN, want);
-		snprintf(found, foundlen, "its SHA-256 is %s, the entry says %s%s", got, want, note);
+		snprintf(found, foundlen, "its SHA-256 is %s, the entry says %s%s", got, want,
+			 note);
 		return CHECK_ALTERED;
 	}
 	return CHECK_OK;
@@ -834,7 +843,8 @@ static void run_pass(struct scrub *s)
 		}
 		r = tlog_entry(s->d->log, index, &text, &len, &e);
 		if (r < 0) {
-			log_error(LOG_GRP, "cannot read entry %" PRIu64 ": %s; trying again in %llu s",
+			log_error(LOG_GRP,
+				  "cannot read entry %" PRIu64 ": %s; trying again in %llu s",
 				  index, e.msg, RETRY_US / 1000000);
 			if (pause_us(s, RETRY_US)) {
 				save(s);
@@ -846,7 +856,8 @@ static void run_pass(struct scrub *s)
 		free(text);
 		if (r <= 0) {
 			if (r < 0)
-				log_warning(LOG_GRP, "entry %" PRIu64 " cannot be checked: %s, ignoring",
+				log_warning(LOG_GRP,
+					    "entry %" PRIu64 " cannot be checked: %s, ignoring",
 					    index, e.msg);
 			advance(s, -1, 0);
 			save_soon(s);
@@ -862,8 +873,10 @@ static void run_pass(struct scrub *s)
 			return;
 		}
 		if (res == CHECK_RETRY) {
-			log_warning(LOG_GRP, "entry %" PRIu64 ": cannot check '%s' now: %s; trying "
-				    "again in %llu s", index, o.rel, found, RETRY_US / 1000000);
+			log_warning(LOG_GRP,
+				    "entry %" PRIu64 ": cannot check '%s' now: %s; trying "
+				    "again in %llu s",
+				    index, o.rel, found, RETRY_US / 1000000);
 			if (pause_us(s, RETRY_US)) {
 				save(s);
 				return;
@@ -905,7 +918,8 @@ static void run_pass(struct scrub *s)
 	pthread_mutex_unlock(&s->mtx);
 	s->done_saved = save(s) == 0;
 	s->retry_at_us = 0;
-	log_notice(LOG_GRP, "pass finished: %" PRIu64 " originals checked, %" PRIu64 " ok, %zu "
+	log_notice(LOG_GRP,
+		   "pass finished: %" PRIu64 " originals checked, %" PRIu64 " ok, %zu "
 		   "missing, %zu altered, %" PRIu64 " purged skipped, %" PRIu64 " bytes read",
 		   s->cur.checked, s->cur.ok, s->cur.missing.n + (size_t)s->cur.missing.unlisted,
 		   s->cur.altered.n + (size_t)s->cur.altered.unlisted, s->cur.purged, s->cur.bytes);
@@ -914,18 +928,19 @@ static void run_pass(struct scrub *s)
 /* The `scrub` entry of the finished pass @p (docs/log.md). */
 static json_t *pass_entry(const struct pass *p)
 {
-	json_t *e = json_pack("{s:i, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "v", 1,
-			      "type", "scrub", "started_at", time_json(p->started_us), "at",
-			      time_json(p->finished_us), "log_size", (json_int_t)p->log_size,
-			      "checked", (json_int_t)p->checked, "ok", (json_int_t)p->ok, "purged",
-			      (json_int_t)p->purged, "bytes", (json_int_t)p->bytes, "missing",
-			      list_json(&p->missing, SIZE_MAX), "altered",
-			      list_json(&p->altered, SIZE_MAX));
+	json_t *e = json_pack(
+	    "{s:i, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "v", 1, "type", "scrub",
+	    "started_at", time_json(p->started_us), "at", time_json(p->finished_us), "log_size",
+	    (json_int_t)p->log_size, "checked", (json_int_t)p->checked, "ok", (json_int_t)p->ok,
+	    "purged", (json_int_t)p->purged, "bytes", (json_int_t)p->bytes, "missing",
+	    list_json(&p->missing, SIZE_MAX), "altered", list_json(&p->altered, SIZE_MAX));
 
 	if (e && p->missing.unlisted)
-		json_object_set_new(e, "missing_unlisted", json_integer((json_int_t)p->missing.unlisted));
+		json_object_set_new(e, "missing_unlisted",
+				    json_integer((json_int_t)p->missing.unlisted));
 	if (e && p->altered.unlisted)
-		json_object_set_new(e, "altered_unlisted", json_integer((json_int_t)p->altered.unlisted));
+		json_object_set_new(e, "altered_unlisted",
+				    json_integer((json_int_t)p->altered.unlisted));
 	return e;
 }
 
@@ -964,8 +979,10 @@ static void find_logged(struct scrub *s)
 		if (!type_is(o, "scrub") ||
 		    strcmp(json_string_value(json_object_get(o, "started_at")) ?: "", started))
 			continue;
-		log_notice(LOG_GRP, "the pass started at %s was logged as entry %" PRIu64
-			   " before the restart", started, i);
+		log_notice(LOG_GRP,
+			   "the pass started at %s was logged as entry %" PRIu64
+			   " before the restart",
+			   started, i);
 		pthread_mutex_lock(&s->mtx);
 		pass_logged(s, i);
 		pthread_mutex_unlock(&s->mtx);
@@ -1049,8 +1066,9 @@ static void *scrub_main(void *arg)
 			snprintf(by, sizeof(by), "%s", s->want_start ? s->want_by : "the schedule");
 			pthread_mutex_unlock(&s->mtx);
 			if (tlog_size(s->d->log, &size, &e) < 0) {
-				log_error(LOG_GRP, "cannot start a pass: %s; trying again in %llu s",
-					  e.msg, RETRY_US / 1000000);
+				log_error(LOG_GRP,
+					  "cannot start a pass: %s; trying again in %llu s", e.msg,
+					  RETRY_US / 1000000);
 				pthread_mutex_lock(&s->mtx);
 				wait_us(s, RETRY_US);
 				continue;
@@ -1061,8 +1079,10 @@ static void *scrub_main(void *arg)
 			s->phase = PHASE_RUNNING;
 			rate = s->rate;
 			pthread_mutex_unlock(&s->mtx);
-			log_notice(LOG_GRP, "pass started by %s: the originals of the %" PRIu64
-				   " entries in the log, at most %" PRIu64 " bytes/s", by, size, rate);
+			log_notice(LOG_GRP,
+				   "pass started by %s: the originals of the %" PRIu64
+				   " entries in the log, at most %" PRIu64 " bytes/s",
+				   by, size, rate);
 			save(s);
 			pthread_mutex_lock(&s->mtx);
 			continue;
@@ -1159,9 +1179,10 @@ int scrub_new(struct daemon *d, struct scrub **ret, struct err_detail *reterr)
 		char started[ING_RFC3339_MAX];
 
 		format_time(s->cur.started_us, started);
-		log_notice(LOG_GRP, "resuming the pass started at %s at entry %" PRIu64 " of %" PRIu64
-			   " (%" PRIu64 " originals checked so far)", started, s->cur.next,
-			   s->cur.log_size, s->cur.checked);
+		log_notice(LOG_GRP,
+			   "resuming the pass started at %s at entry %" PRIu64 " of %" PRIu64
+			   " (%" PRIu64 " originals checked so far)",
+			   started, s->cur.next, s->cur.log_size, s->cur.checked);
 	}
 	pthread_mutex_init(&s->mtx, NULL);
 	pthread_condattr_init(&ca);
@@ -1198,8 +1219,10 @@ void scrub_reload(struct scrub *s, const struct cfg *cfg)
 {
 	pthread_mutex_lock(&s->mtx);
 	if (s->interval_ms != cfg->scrub_interval_ms && cfg->scrub_interval_ms)
-		log_info(LOG_GRP, "reloaded: a pass starts %" PRIu64 " s after the previous one "
-			 "started", cfg->scrub_interval_ms / 1000);
+		log_info(LOG_GRP,
+			 "reloaded: a pass starts %" PRIu64 " s after the previous one "
+			 "started",
+			 cfg->scrub_interval_ms / 1000);
 	else if (s->interval_ms != cfg->scrub_interval_ms)
 		log_info(LOG_GRP, "reloaded: passes only on request (scrub_interval = 0)");
 	if (s->rate != cfg->scrub_rate)
@@ -1220,11 +1243,13 @@ int scrub_start(struct scrub *s, const char *by, struct err_detail *reterr)
 		r = err_set(reterr, -ESHUTDOWN, "the scrubber is stopping");
 	} else if (s->phase == PHASE_RUNNING) {
 		format_time(s->cur.started_us, started);
-		r = err_set(reterr, -EALREADY, "a pass is running since %s: at entry %" PRIu64
-			    " of %" PRIu64 ", %" PRIu64 " originals checked", started, s->cur.next,
-			    s->cur.log_size, s->cur.checked);
+		r = err_set(reterr, -EALREADY,
+			    "a pass is running since %s: at entry %" PRIu64 " of %" PRIu64
+			    ", %" PRIu64 " originals checked",
+			    started, s->cur.next, s->cur.log_size, s->cur.checked);
 	} else if (s->phase == PHASE_DONE) {
-		r = err_set(reterr, -EALREADY, "a pass has just finished; its entry is being logged");
+		r = err_set(reterr, -EALREADY,
+			    "a pass has just finished; its entry is being logged");
 	} else if (s->want_start) {
 		r = err_set(reterr, -EALREADY, "a pass is running: it was just asked for");
 	} else {
@@ -1239,15 +1264,15 @@ int scrub_start(struct scrub *s, const char *by, struct err_detail *reterr)
 /* @p for `status`; mtx held. */
 static json_t *pass_status(const struct pass *p, bool last)
 {
-	json_t *o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I}",
-			      "started_at", time_json(p->started_us), "log_size",
-			      (json_int_t)p->log_size, "next", (json_int_t)p->next, "checked",
-			      (json_int_t)p->checked, "ok", (json_int_t)p->ok, "purged",
-			      (json_int_t)p->purged, "bytes", (json_int_t)p->bytes, "missing",
-			      list_json(&p->missing, STATUS_LIST_MAX), "altered",
-			      list_json(&p->altered, STATUS_LIST_MAX), "missing_count",
-			      (json_int_t)(p->missing.n + p->missing.unlisted), "altered_count",
-			      (json_int_t)(p->altered.n + p->altered.unlisted));
+	json_t *o =
+	    json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I}", "started_at",
+		      time_json(p->started_us), "log_size", (json_int_t)p->log_size, "next",
+		      (json_int_t)p->next, "checked", (json_int_t)p->checked, "ok",
+		      (json_int_t)p->ok, "purged", (json_int_t)p->purged, "bytes",
+		      (json_int_t)p->bytes, "missing", list_json(&p->missing, STATUS_LIST_MAX),
+		      "altered", list_json(&p->altered, STATUS_LIST_MAX), "missing_count",
+		      (json_int_t)(p->missing.n + p->missing.unlisted), "altered_count",
+		      (json_int_t)(p->altered.n + p->altered.unlisted));
 
 	if (o && last) {
 		json_object_set_new(o, "at", time_json(p->finished_us));
@@ -1306,15 +1331,15 @@ json_t *scrub_status(struct scrub *s)
 		la = &s->last.altered;
 	}
 	count = missing && altered ? list_union(lm, cm, STATUS_LIST_MAX, missing) +
-				     list_union(la, ca, STATUS_LIST_MAX, altered)
+					 list_union(la, ca, STATUS_LIST_MAX, altered)
 				   : 0;
 	o = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:{s:o, s:o, s:I}}", "state", state,
 		      "interval_s", (json_int_t)(s->interval_ms / 1000), "rate",
 		      (json_int_t)s->rate, "next_at",
 		      due == UINT64_MAX ? json_null() : time_json(due), "pass",
 		      s->phase != PHASE_IDLE ? pass_status(&s->cur, false) : json_null(), "last",
-		      s->have_last ? pass_status(&s->last, true) : json_null(), "alarms",
-		      "missing", missing, "altered", altered, "count", (json_int_t)count);
+		      s->have_last ? pass_status(&s->last, true) : json_null(), "alarms", "missing",
+		      missing, "altered", altered, "count", (json_int_t)count);
 	pthread_mutex_unlock(&s->mtx);
 	return o;
 }

@@ -368,7 +368,7 @@ static bool has_suffix(const char *s, const char *suffix)
  * '*.partial' (the usual names of copies and downloads in progress). */
 static bool name_waits(const char *name)
 {
-	static const char *const suffixes[] = {".part", ".tmp", "~", ".crdownload", ".partial"};
+	static const char *const suffixes[] = { ".part", ".tmp", "~", ".crdownload", ".partial" };
 	size_t i;
 
 	if (name[0] == '.')
@@ -403,8 +403,8 @@ static int zone_root_open(const struct wzone *z)
 static int zone_openat(const struct wzone *z, const char *rel, int flags)
 {
 	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
+		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
 	};
 	int rfd, err;
 	long fd;
@@ -1250,7 +1250,7 @@ static void file_check(struct watch *w, struct wfile *f, uint64_t now, struct wc
 		/* Not ours (no CAP_LEASE), or no leases here: look in /proc, rate-limited. */
 		if (*ncands < WATCH_PROC_BATCH &&
 		    (!w->proc_last || now >= w->proc_last + WATCH_PROC_INTERVAL_MS)) {
-			cands[*ncands] = (struct wcand){f, f->dev, f->ino, false};
+			cands[*ncands] = (struct wcand){ f, f->dev, f->ino, false };
 			(*ncands)++;
 			file_later(w, f, UINT64_MAX); /* decided after the /proc scan */
 		} else {
@@ -1362,8 +1362,8 @@ static void on_settle(uv_timer_t *t)
 	}
 	for (i = 0; i < w->nzones; i++)
 		if (!wl_empty(&w->zones[i]->settling)) {
-			uint64_t due = file_due(
-			    container_of(w->zones[i]->settling.next, struct wfile, lnode));
+			uint64_t due =
+			    file_due(container_of(w->zones[i]->settling.next, struct wfile, lnode));
 
 			next = due < next ? due : next;
 		}

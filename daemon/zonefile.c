@@ -71,8 +71,8 @@ static int open_beneath_walk(int rootfd, const char *rel)
 static int open_dir_beneath(int rootfd, const char *rel)
 {
 	struct open_how how = {
-	    .flags = (uint64_t)(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
-	    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
+		.flags = (uint64_t)(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH,
 	};
 	long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
 

@@ -146,8 +146,8 @@ static json_t *stream_json(struct builder *b, const struct ing_stream *st)
 	return o;
 }
 
-int ing_entry_json(const struct ing_fingerprint *fp, const struct ing_recording *rec,
-		   json_t **ret, struct err_detail *reterr)
+int ing_entry_json(const struct ing_fingerprint *fp, const struct ing_recording *rec, json_t **ret,
+		   struct err_detail *reterr)
 {
 	struct builder b = { 0 };
 	json_t *o = json_object();

@@ -159,7 +159,8 @@ static int hash_file(struct file_hash *h)
 		if (n == 0)
 			return err_set(&h->err, -EAGAIN,
 				       "the file shrank to %" PRIu64 " bytes while being read "
-				       "(still being written?)", off);
+				       "(still being written?)",
+				       off);
 		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
 			return crypto_error(&h->err, "while hashing");
 		check_ts_sync(h, buf, off, (size_t)n);
@@ -181,18 +182,18 @@ static void *hash_run(void *arg)
 /* ---- the demux --------------------------------------------------------------------------- */
 
 struct stream_state {
-	EVP_MD_CTX *ctx;     /* the running digest */
+	EVP_MD_CTX *ctx; /* the running digest */
 	size_t keys_cap;
-	int64_t first_us;    /* the earliest timestamp seen (for want of a container duration) */
-	int64_t end_us;      /* latest timestamp + duration seen */
+	int64_t first_us; /* the earliest timestamp seen (for want of a container duration) */
+	int64_t end_us;	  /* latest timestamp + duration seen */
 };
 
 struct demux {
 	int fd;
 	uint64_t size, pos;
-	int io_err;             /* a failed pread(): a system error, not damage */
+	int io_err; /* a failed pread(): a system error, not damage */
 	bool shrank;
-	int64_t deadline_ns;    /* CLOCK_MONOTONIC */
+	int64_t deadline_ns; /* CLOCK_MONOTONIC */
 	bool timed_out;
 	const struct ing_options *opts;
 	struct ing_fingerprint *fp;
@@ -247,8 +248,8 @@ static void on_av_log(void *avcl, int level, const char *fmt, va_list vl)
 	    cat != AV_CLASS_CATEGORY_INPUT)
 		return;
 	if (len == 0) {
-		int w = snprintf(d->line, sizeof(d->line), "%s: ",
-				 cls->item_name ? cls->item_name(avcl) : "libav");
+		int w = snprintf(d->line, sizeof(d->line),
+				 "%s: ", cls->item_name ? cls->item_name(avcl) : "libav");
 
 		len = w > 0 && (size_t)w < sizeof(d->line) ? (size_t)w : 0;
 		d->line[len] = '\0';
@@ -323,11 +324,19 @@ static int64_t on_seek(void *opaque, int64_t offset, int whence)
 	if (out_of_time(d))
 		return AVERROR_EXIT;
 	switch (whence & ~AVSEEK_FORCE) {
-	case AVSEEK_SIZE: return (int64_t)d->size;
-	case SEEK_SET: base = 0; break;
-	case SEEK_CUR: base = (int64_t)d->pos; break;
-	case SEEK_END: base = (int64_t)d->size; break;
-	default: return AVERROR(EINVAL);
+	case AVSEEK_SIZE:
+		return (int64_t)d->size;
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = (int64_t)d->pos;
+		break;
+	case SEEK_END:
+		base = (int64_t)d->size;
+		break;
+	default:
+		return AVERROR(EINVAL);
 	}
 	if ((offset > 0 && base > INT64_MAX - offset) || base + offset < 0)
 		return AVERROR(EINVAL);
@@ -358,21 +367,25 @@ static int av_to_errno(int averr)
 	case AVERROR_INVALIDDATA:
 	case AVERROR_BUG:
 	case AVERROR_BUG2:
-	case AVERROR_EOF: return -EBADMSG;
-	case AVERROR_EXIT: return -ETIME;
+	case AVERROR_EOF:
+		return -EBADMSG;
+	case AVERROR_EXIT:
+		return -ETIME;
 	case AVERROR_PATCHWELCOME:
 	case AVERROR_DEMUXER_NOT_FOUND:
 	case AVERROR_DECODER_NOT_FOUND:
 	case AVERROR_PROTOCOL_NOT_FOUND:
 	case AVERROR_STREAM_NOT_FOUND:
-	case AVERROR_OPTION_NOT_FOUND: return -EOPNOTSUPP;
-	default: return averr < 0 && averr > -4096 ? averr : -EIO;
+	case AVERROR_OPTION_NOT_FOUND:
+		return -EOPNOTSUPP;
+	default:
+		return averr < 0 && averr > -4096 ? averr : -EIO;
 	}
 }
 
 /* Record the first reason the file is damaged; later ones add nothing. */
-static void __attribute__((format(printf, 3, 0))) vdamage_fp(struct ing_fingerprint *fp, int code,
-							      const char *fmt, va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+vdamage_fp(struct ing_fingerprint *fp, int code, const char *fmt, va_list ap)
 {
 	if (fp->damaged)
 		return;
@@ -381,8 +394,8 @@ static void __attribute__((format(printf, 3, 0))) vdamage_fp(struct ing_fingerpr
 	vsnprintf(fp->error, sizeof(fp->error), fmt, ap);
 }
 
-static void __attribute__((format(printf, 3, 4))) damage_fp(struct ing_fingerprint *fp, int code,
-							     const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+damage_fp(struct ing_fingerprint *fp, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -391,8 +404,8 @@ static void __attribute__((format(printf, 3, 4))) damage_fp(struct ing_fingerpri
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 3, 4))) damage(struct demux *d, int code,
-							 const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+damage(struct demux *d, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -640,9 +653,9 @@ static bool image_demuxer(const char *name)
 static bool image_codec(enum AVCodecID id)
 {
 	static const enum AVCodecID more[] = {
-		AV_CODEC_ID_JPEGLS, AV_CODEC_ID_PPM,	  AV_CODEC_ID_PGM,	  AV_CODEC_ID_PGMYUV,
-		AV_CODEC_ID_PBM,    AV_CODEC_ID_SGI,	  AV_CODEC_ID_SUNRAST,	  AV_CODEC_ID_DPX,
-		AV_CODEC_ID_PICTOR, AV_CODEC_ID_ALIAS_PIX, AV_CODEC_ID_EXR,	  AV_CODEC_ID_DDS,
+		AV_CODEC_ID_JPEGLS, AV_CODEC_ID_PPM,	   AV_CODEC_ID_PGM,	AV_CODEC_ID_PGMYUV,
+		AV_CODEC_ID_PBM,    AV_CODEC_ID_SGI,	   AV_CODEC_ID_SUNRAST, AV_CODEC_ID_DPX,
+		AV_CODEC_ID_PICTOR, AV_CODEC_ID_ALIAS_PIX, AV_CODEC_ID_EXR,	AV_CODEC_ID_DDS,
 		AV_CODEC_ID_PSD,
 	};
 	const AVCodecDescriptor *desc = avcodec_descriptor_get(id);
@@ -775,11 +788,13 @@ static int describe_streams(struct demux *d, const AVFormatContext *fmt)
 		const struct ing_stream *st = &fp->streams[i];
 
 		if ((par->codec_type != AVMEDIA_TYPE_VIDEO &&
-		     par->codec_type != AVMEDIA_TYPE_AUDIO) || still[i])
+		     par->codec_type != AVMEDIA_TYPE_AUDIO) ||
+		    still[i])
 			continue;
 		if (par->codec_id == AV_CODEC_ID_NONE)
-			damage(d, -EBADMSG, "stream %u (%s): libavformat could not identify its codec",
-			       i, st->type);
+			damage(d, -EBADMSG,
+			       "stream %u (%s): libavformat could not identify its codec", i,
+			       st->type);
 		else if (par->codec_type == AVMEDIA_TYPE_VIDEO && (!st->width || !st->height))
 			damage(d, -EBADMSG,
 			       "stream %u (%s %s): its codec parameters could not be read (no "
@@ -873,8 +888,8 @@ static bool box_type_ok(const uint8_t *t)
 static bool box_top_level(const uint8_t *t)
 {
 	static const char types[][5] = { "ftyp", "styp", "moov", "mdat", "free", "skip", "wide",
-					  "uuid", "moof", "mfra", "sidx", "ssix", "prft", "emsg",
-					  "meta", "pdin", "udta", "pnot", "PICT", "meco" };
+					 "uuid", "moof", "mfra", "sidx", "ssix", "prft", "emsg",
+					 "meta", "pdin", "udta", "pnot", "PICT", "meco" };
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (!memcmp(t, types[i], 4))
@@ -895,8 +910,10 @@ static void check_mp4_end(struct demux *d)
 
 		/* A file of tiny boxes could take long: the demuxing time limit covers this too. */
 		if (n % 4096 == 0 && out_of_time(d)) {
-			damage(d, -ETIME, "walking its top-level boxes took longer than the limit of "
-			       "%u s", d->opts->limits.max_seconds);
+			damage(d, -ETIME,
+			       "walking its top-level boxes took longer than the limit of "
+			       "%u s",
+			       d->opts->limits.max_seconds);
 			return;
 		}
 		if (have < 8)
@@ -931,8 +948,7 @@ static void check_mp4_end(struct demux *d)
 /* An EBML variable-length integer of at most @max bytes at @p (@have bytes there): its
  * length, or 0 when it is not one.  The value without its length marker goes into *@v;
  * *@unknown says that every value bit is set, which in a size means "unknown". */
-static unsigned ebml_vint(const uint8_t *p, size_t have, unsigned max, uint64_t *v,
-			  bool *unknown)
+static unsigned ebml_vint(const uint8_t *p, size_t have, unsigned max, uint64_t *v, bool *unknown)
 {
 	unsigned len = 1;
 	uint8_t mark = 0x80;
@@ -1044,7 +1060,8 @@ static void describe_container(struct demux *d, const AVFormatContext *fmt)
 	if (!strcmp(fmt->iformat->name, "mpegts")) {
 		int64_t size = 0;
 
-		if (av_opt_get_int((void *)fmt, "ts_packetsize", AV_OPT_SEARCH_CHILDREN, &size) >= 0 &&
+		if (av_opt_get_int((void *)fmt, "ts_packetsize", AV_OPT_SEARCH_CHILDREN, &size) >=
+			0 &&
 		    (size == 188 || size == 192 || size == 204))
 			d->ts_packet_size = (unsigned)size;
 	}
@@ -1115,9 +1132,10 @@ static int demux_run(struct demux *d, const char *name, struct err_detail *reter
 		goto out;
 	}
 	if (fmt->probe_score <= AVPROBE_SCORE_RETRY)
-		damage(d, -EBADMSG, "libavformat could only guess that it is '%s' (probe score %d "
-		       "of 100): not a media file, or its header is damaged", fp->container,
-		       fmt->probe_score);
+		damage(d, -EBADMSG,
+		       "libavformat could only guess that it is '%s' (probe score %d "
+		       "of 100): not a media file, or its header is damaged",
+		       fp->container, fmt->probe_score);
 
 	ar = avformat_find_stream_info(fmt, NULL);
 	if (ar < 0) {
@@ -1147,8 +1165,9 @@ static int demux_run(struct demux *d, const char *name, struct err_detail *reter
 			 */
 			if (!fp->damaged)
 				d->av_damage_at = d->pos;
-			damage_av(d, ar, fp->packets ? "libavformat failed while reading packets"
-						     : "libavformat could not read a packet");
+			damage_av(d, ar,
+				  fp->packets ? "libavformat failed while reading packets"
+					      : "libavformat could not read a packet");
 			break;
 		}
 		if (out_of_time(d)) {
@@ -1248,10 +1267,11 @@ static void check_ts_end(struct ing_fingerprint *fp, const struct file_hash *h, 
 	end = h->ts_end[k];
 	if (end == 0) {
 		if (fp->size % 188 && fp->size % 192 && fp->size % 204)
-			damage_fp(fp, -EBADMSG,
-				  "the file ends inside a transport stream packet (its size, %" PRIu64
-				  ", is not a multiple of 188, 192 or 204 bytes): it is cut short",
-				  fp->size);
+			damage_fp(
+			    fp, -EBADMSG,
+			    "the file ends inside a transport stream packet (its size, %" PRIu64
+			    ", is not a multiple of 188, 192 or 204 bytes): it is cut short",
+			    fp->size);
 		if (h->ts_bad[0] != UINT64_MAX && h->ts_bad[1] != UINT64_MAX &&
 		    h->ts_bad[2] != UINT64_MAX)
 			damage_fp(fp, -EBADMSG,
@@ -1278,12 +1298,13 @@ static void check_ts_end(struct ing_fingerprint *fp, const struct file_hash *h, 
 			  "were appended",
 			  tail, psize, tail);
 	else if (tail > 0)
-		damage_fp(fp, -EBADMSG,
-			  "%" PRIu64 " bytes after the end of the container (its last %u-byte "
-			  "transport stream packet ends at offset %" PRIu64 " of %" PRIu64 "; what "
-			  "follows is not transport stream packets): data appended to the recording, "
-			  "or left over",
-			  tail, psize, end, fp->size);
+		damage_fp(
+		    fp, -EBADMSG,
+		    "%" PRIu64 " bytes after the end of the container (its last %u-byte "
+		    "transport stream packet ends at offset %" PRIu64 " of %" PRIu64 "; what "
+		    "follows is not transport stream packets): data appended to the recording, "
+		    "or left over",
+		    tail, psize, end, fp->size);
 }
 
 int ing_fingerprint_fd(int fd, const char *name, const struct ing_options *opts,
@@ -1334,7 +1355,8 @@ int ing_fingerprint_fd(int fd, const char *name, const struct ing_options *opts,
 		if (fp->container && !strcmp(fp->container, "mpegts")) {
 			h.r = hash_file(&h);
 			if (h.r == 0 && memcmp(h.digest, opts->known_sha256, ING_HASH_LEN) != 0)
-				h.r = err_set(&h.err, -EAGAIN, "the file's bytes are not the ones the "
+				h.r = err_set(&h.err, -EAGAIN,
+					      "the file's bytes are not the ones the "
 					      "caller hashed: it changed while being read");
 		}
 		memcpy(h.digest, opts->known_sha256, ING_HASH_LEN);
@@ -1365,7 +1387,8 @@ int ing_fingerprint_fd(int fd, const char *name, const struct ing_options *opts,
 	}
 	if (st2.st_size != st.st_size || st2.st_mtim.tv_sec != st.st_mtim.tv_sec ||
 	    st2.st_mtim.tv_nsec != st.st_mtim.tv_nsec) {
-		r = err_set(reterr, -EAGAIN, "the file changed while being read (size or mtime): "
+		r = err_set(reterr, -EAGAIN,
+			    "the file changed while being read (size or mtime): "
 			    "still being written?");
 		goto fail;
 	}

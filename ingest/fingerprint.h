@@ -26,9 +26,9 @@ struct ing_recording;
 /* Bounded work, whatever a file claims (docs/SECURITY.md): a file over any of these is
  * reported damaged, not demuxed on. */
 struct ing_limits {
-	unsigned max_streams;     /* streams in the file; libavformat refuses to create more */
-	uint64_t max_packets;     /* packets of all streams together */
-	unsigned max_seconds;     /* wall-clock seconds of demuxing (0: stop at the first check) */
+	unsigned max_streams; /* streams in the file; libavformat refuses to create more */
+	uint64_t max_packets; /* packets of all streams together */
+	unsigned max_seconds; /* wall-clock seconds of demuxing (0: stop at the first check) */
 	/* Key-packet records kept per file (56 bytes each); beyond it they are only counted (in
 	 * key_packets_dropped), and the file is fine. */
 	uint32_t max_key_packets;
@@ -38,60 +38,63 @@ struct ing_limits {
  * 900 seconds, 100,000 key-packet records (5.6 MB: a day at one key frame a second, or 55
  * minutes of all-intra video at 30 fps). */
 #define ING_LIMITS_INIT                                                                            \
-	{ .max_streams = 16, .max_packets = 20000000, .max_seconds = 900, .max_key_packets = 100000 }
+	{                                                                                          \
+		.max_streams = 16, .max_packets = 20000000, .max_seconds = 900,                    \
+		.max_key_packets = 100000                                                          \
+	}
 #define ING_LIMITS_DEFAULT ((struct ing_limits)ING_LIMITS_INIT)
 
 /* A key packet of a video stream: what the daemon indexes to recognise excerpts (`verify`,
  * docs/protocol.md). */
 struct ing_key_packet {
 	uint8_t hash[ING_HASH_LEN]; /* SHA-256 of the packet's data */
-	int64_t pts_us;             /* presentation time in microseconds, or ING_NOTS */
-	int64_t dts_us;             /* decoding time in microseconds, or ING_NOTS */
-	uint64_t ordinal;           /* 0-based position among its stream's packets */
+	int64_t pts_us;		    /* presentation time in microseconds, or ING_NOTS */
+	int64_t dts_us;		    /* decoding time in microseconds, or ING_NOTS */
+	uint64_t ordinal;	    /* 0-based position among its stream's packets */
 };
 
 struct ing_stream {
-	unsigned index;      /* libavformat's stream index */
+	unsigned index;	     /* libavformat's stream index */
 	const char *type;    /* "video", "audio", "data", "subtitle", "attachment", "unknown" */
-	char codec[32];      /* avcodec_get_name(), or the codec tag (e.g. "tmcd") when libav has
+	char codec[32];	     /* avcodec_get_name(), or the codec tag (e.g. "tmcd") when libav has
 			      * no codec for it */
 	char profile[48];    /* "" when none or unknown */
 	int width, height;   /* video, else 0 */
 	int sample_rate;     /* audio, else 0 */
-	int channels;        /* audio, else 0 */
+	int channels;	     /* audio, else 0 */
 	int64_t start_us;    /* as the container says, or ING_NOTS */
 	int64_t duration_us; /* as the container says, or ING_NOTS */
 	uint64_t packets;    /* every packet av_read_frame() returned for it */
 	uint64_t keyframes;  /* those flagged AV_PKT_FLAG_KEY */
-	uint64_t bytes;      /* their data bytes */
+	uint64_t bytes;	     /* their data bytes */
 	uint8_t digest[ING_HASH_LEN]; /* SHA-256 over the packets' 32-byte SHA-256s, demux order */
 	struct ing_key_packet *keys;  /* video streams: the key packets, in demux order */
 	size_t n_keys;
 };
 
 struct ing_fingerprint {
-	uint64_t size;                  /* bytes hashed: the size when the fingerprint began */
-	int64_t mtime_us;               /* the file's mtime, microseconds since the Unix epoch */
-	uint8_t sha256[ING_HASH_LEN];   /* of the file's bytes in file order */
-	char *container;                /* libavformat's demuxer name ("mov,mp4,m4a,3gp,3g2,mj2",
-					 * "matroska,webm", "mpegts"…), NULL when none took it */
-	int probe_score;                /* libavformat's confidence, 0..100 */
-	int64_t start_us;               /* container start time, or ING_NOTS */
-	int64_t duration_us;            /* container duration, else the span of the packets read,
-					 * or ING_NOTS */
+	uint64_t size;		      /* bytes hashed: the size when the fingerprint began */
+	int64_t mtime_us;	      /* the file's mtime, microseconds since the Unix epoch */
+	uint8_t sha256[ING_HASH_LEN]; /* of the file's bytes in file order */
+	char *container;	      /* libavformat's demuxer name ("mov,mp4,m4a,3gp,3g2,mj2",
+				       * "matroska,webm", "mpegts"…), NULL when none took it */
+	int probe_score;	      /* libavformat's confidence, 0..100 */
+	int64_t start_us;	      /* container start time, or ING_NOTS */
+	int64_t duration_us;	      /* container duration, else the span of the packets read,
+				       * or ING_NOTS */
 	unsigned n_streams;
-	struct ing_stream *streams;     /* n_streams entries, in libavformat's index order */
-	uint64_t packets;               /* all streams */
-	uint64_t key_packets_dropped;   /* key packets over limits.max_key_packets, not kept */
+	struct ing_stream *streams;   /* n_streams entries, in libavformat's index order */
+	uint64_t packets;	      /* all streams */
+	uint64_t key_packets_dropped; /* key packets over limits.max_key_packets, not kept */
 	/* Tags, NULL when absent; valid UTF-8 (invalid bytes become U+FFFD). */
 	char *creation_time; /* as libavformat gives it, e.g. "2024-05-01T08:00:00.000000Z" */
 	char *make, *model, *serial;
-	char *location;      /* ISO 6709, e.g. "+31.2304+121.4737/" */
+	char *location; /* ISO 6709, e.g. "+31.2304+121.4737/" */
 	/* Damage: the file could not be demuxed completely (what was read is above). */
 	bool damaged;
-	int damage_code;     /* -EBADMSG (invalid data), -E2BIG (a limit), -ETIME (the time
-			      * limit), -EOPNOTSUPP (no demuxer or codec), or another -E… */
-	char error[512];     /* what went wrong, in libavformat's words where it had any */
+	int damage_code; /* -EBADMSG (invalid data), -E2BIG (a limit), -ETIME (the time
+			  * limit), -EOPNOTSUPP (no demuxer or codec), or another -E… */
+	char error[512]; /* what went wrong, in libavformat's words where it had any */
 	/* Bytes after the end of the container (MP4/MOV's last top-level box, Matroska's
 	 * Segment, MPEG-TS's last whole packet), which no demuxer reads; 0 when none.  A file
 	 * with any is damaged. */

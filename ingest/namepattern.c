@@ -83,8 +83,10 @@ static int compile_start(struct ing_name_pattern *p, const char *fmt, size_t len
 
 		if (fmt[i] != '%') {
 			if (fmt[i] == '{' || fmt[i] == '}')
-				return err_set_line(reterr, -EINVAL, col, "column %u: '%c' inside "
-						    "{start:…}", col, fmt[i]);
+				return err_set_line(reterr, -EINVAL, col,
+						    "column %u: '%c' inside "
+						    "{start:…}",
+						    col, fmt[i]);
 			one[0] = fmt[i];
 			exp = one;
 		} else {
@@ -106,8 +108,10 @@ static int compile_start(struct ing_name_pattern *p, const char *fmt, size_t len
 				unsigned bit = 1u << (at - letters);
 
 				if (seen & bit)
-					return err_set_line(reterr, -EINVAL, col, "column %u: %%%c "
-							    "appears twice in {start:…}", col, c);
+					return err_set_line(reterr, -EINVAL, col,
+							    "column %u: %%%c "
+							    "appears twice in {start:…}",
+							    col, c);
 				seen |= bit;
 				one[0] = '%';
 				one[1] = c;
@@ -147,8 +151,10 @@ static int compile_start(struct ing_name_pattern *p, const char *fmt, size_t len
 				    "(or %%y) with %%m and %%d, or with %%j",
 				    col);
 	if ((SEEN('Y') && SEEN('y')) || (SEEN('j') && (SEEN('m') || SEEN('d'))))
-		return err_set_line(reterr, -EINVAL, col, "column %u: {start:…} gives the date "
-				    "twice", col);
+		return err_set_line(reterr, -EINVAL, col,
+				    "column %u: {start:…} gives the date "
+				    "twice",
+				    col);
 	if (!SEEN('H') || !SEEN('M'))
 		return err_set_line(reterr, -EINVAL, col,
 				    "column %u: {start:…} needs the time of "
@@ -190,16 +196,20 @@ int ing_name_pattern_parse(const char *text, struct ing_name_pattern **ret,
 			continue;
 		}
 		if (*s == '}') {
-			r = err_set_line(reterr, -EINVAL, col, "column %u: '}' without '{' (write "
-					 "'}}' for a literal brace)", col);
+			r = err_set_line(reterr, -EINVAL, col,
+					 "column %u: '}' without '{' (write "
+					 "'}}' for a literal brace)",
+					 col);
 			goto fail;
 		}
 		if (*s != '{') {
 			if (n + 1 >= sizeof(lit))
 				goto too_long;
 			if (*s == '/') {
-				r = err_set_line(reterr, -EINVAL, col, "column %u: '/' cannot be "
-						 "part of a file name", col);
+				r = err_set_line(reterr, -EINVAL, col,
+						 "column %u: '/' cannot be "
+						 "part of a file name",
+						 col);
 				goto fail;
 			}
 			lit[n++] = *s++;
@@ -328,16 +338,35 @@ static int read_start(const char *fmt, const char *s, size_t avail, struct ing_c
 			continue;
 		}
 		switch (*++f) {
-		case 'Y': width = 4, dst = &year; break;
-		case 'y': width = 2, dst = &yy; break;
-		case 'm': width = 2, dst = &month; break;
-		case 'd': width = 2, dst = &day; break;
-		case 'H': width = 2, dst = &c->hour; break;
-		case 'M': width = 2, dst = &c->minute; break;
-		case 'S': width = 2, dst = &c->second; break;
-		case 'j': width = 3, dst = &yday; break;
-		case 'f': width = 6, dst = &c->usec; break;
-		default: return -1;
+		case 'Y':
+			width = 4, dst = &year;
+			break;
+		case 'y':
+			width = 2, dst = &yy;
+			break;
+		case 'm':
+			width = 2, dst = &month;
+			break;
+		case 'd':
+			width = 2, dst = &day;
+			break;
+		case 'H':
+			width = 2, dst = &c->hour;
+			break;
+		case 'M':
+			width = 2, dst = &c->minute;
+			break;
+		case 'S':
+			width = 2, dst = &c->second;
+			break;
+		case 'j':
+			width = 3, dst = &yday;
+			break;
+		case 'f':
+			width = 6, dst = &c->usec;
+			break;
+		default:
+			return -1;
 		}
 		if (ing__digits(s + o, avail - o, width, &v) < 0)
 			return -1;
@@ -398,8 +427,9 @@ static bool match_from(const struct ing_name_pattern *p, size_t ti, const char *
 		return match_from(p, ti + 1, s + used, len - (size_t)used, f);
 	}
 	default: {
-		char *dst = t->kind == TOK_DEVICE ? f->device
-			    : t->kind == TOK_OFFICER ? f->officer : f->seq;
+		char *dst = t->kind == TOK_DEVICE    ? f->device
+			    : t->kind == TOK_OFFICER ? f->officer
+						     : f->seq;
 
 		/* The shortest text that lets the rest match. */
 		for (size_t n = 1; n <= len && n < ING_NAME_FIELD_MAX; n++) {
@@ -440,4 +470,3 @@ int ing_name_pattern_match(const struct ing_name_pattern *p, const char *name,
 	}
 	return -ENOENT;
 }
-

@@ -39,9 +39,9 @@ const char *ing_name_pattern_text(const struct ing_name_pattern *p);
 struct ing_name_fields {
 	char device[ING_NAME_FIELD_MAX];  /* "" when the pattern has no {device} */
 	char officer[ING_NAME_FIELD_MAX]; /* "" when the pattern has no {officer} */
-	char seq[ING_NAME_FIELD_MAX];     /* "" when the pattern has no {seq} */
+	char seq[ING_NAME_FIELD_MAX];	  /* "" when the pattern has no {seq} */
 	bool has_start;
-	struct ing_civil start;           /* the wall-clock start, when has_start */
+	struct ing_civil start; /* the wall-clock start, when has_start */
 };
 
 /** Match the file name @name (no directory) against @p.  Fields must be valid UTF-8 without

@@ -33,8 +33,7 @@ static const char *num(const char *s, int n, int *ret)
 	return s + n;
 }
 
-int ing_parse_datetime(const char *s, struct ing_civil *ret, char *ret_zone,
-		       int32_t *ret_offset_s)
+int ing_parse_datetime(const char *s, struct ing_civil *ret, char *ret_zone, int32_t *ret_offset_s)
 {
 	struct ing_civil c = { 0 };
 	const char *p = s;
@@ -129,10 +128,14 @@ int ing_format_utc(int64_t us, char out[ING_RFC3339_MAX])
 const char *ing_time_source_name(enum ing_time_source s)
 {
 	switch (s) {
-	case ING_TIME_TAG: return "tag";
-	case ING_TIME_FILENAME: return "filename";
-	case ING_TIME_MTIME: return "mtime";
-	default: return NULL;
+	case ING_TIME_TAG:
+		return "tag";
+	case ING_TIME_FILENAME:
+		return "filename";
+	case ING_TIME_MTIME:
+		return "mtime";
+	default:
+		return NULL;
 	}
 }
 

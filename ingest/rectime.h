@@ -14,9 +14,9 @@
 
 enum ing_time_source {
 	ING_TIME_NONE = 0, /* nothing to go by (no tag, no pattern match, no mtime) */
-	ING_TIME_TAG,      /* the container's creation_time */
+	ING_TIME_TAG,	   /* the container's creation_time */
 	ING_TIME_FILENAME, /* the zone's name_pattern */
-	ING_TIME_MTIME,    /* the file's modification time */
+	ING_TIME_MTIME,	   /* the file's modification time */
 };
 
 /** "tag", "filename", "mtime", or NULL for ING_TIME_NONE. */
@@ -29,7 +29,7 @@ const char *ing_time_source_name(enum ing_time_source s);
 
 /* The zone's settings that bear on recording time. */
 struct ing_time_rules {
-	const struct ing_tz *device_clock;          /* the zone camera clocks keep; NULL = UTC */
+	const struct ing_tz *device_clock;	     /* the zone camera clocks keep; NULL = UTC */
 	const struct ing_name_pattern *name_pattern; /* NULL: the zone has none */
 	int64_t clock_skew_us; /* a start/end later than now + this is flagged */
 };
@@ -37,16 +37,16 @@ struct ing_time_rules {
 /* What the time of a file rests on. */
 struct ing_time_input {
 	const char *creation_time; /* the tag's text, or NULL */
-	int64_t duration_us;       /* or ING_NOTS */
-	int64_t mtime_us;          /* or ING_NOTS */
-	const char *name;          /* the file name without directory, or NULL */
+	int64_t duration_us;	   /* or ING_NOTS */
+	int64_t mtime_us;	   /* or ING_NOTS */
+	const char *name;	   /* the file name without directory, or NULL */
 };
 
 struct ing_recording {
 	enum ing_time_source source;
-	int64_t start_us;                 /* valid unless source is ING_TIME_NONE */
-	int64_t end_us;                   /* start + duration (start when duration is unknown) */
-	bool future;                      /* end later than now + clock_skew */
+	int64_t start_us;		  /* valid unless source is ING_TIME_NONE */
+	int64_t end_us;			  /* start + duration (start when duration is unknown) */
+	bool future;			  /* end later than now + clock_skew */
 	char device[ING_NAME_FIELD_MAX];  /* from the name pattern, "" when unknown */
 	char officer[ING_NAME_FIELD_MAX]; /* from the name pattern, "" when unknown */
 };
@@ -67,8 +67,7 @@ void ing_recording_time(const struct ing_time_input *in, const struct ing_time_r
 /** Parse an RFC 3339 / ISO 8601 date-time as described above into its wall-clock fields and
  * its explicit offset: *@ret_zone is 'Z' (UTC label), 'O' (another offset, in *@ret_offset_s
  * seconds east) or 'N' (no zone).  @return 0, -EINVAL. */
-int ing_parse_datetime(const char *s, struct ing_civil *ret, char *ret_zone,
-		       int32_t *ret_offset_s);
+int ing_parse_datetime(const char *s, struct ing_civil *ret, char *ret_zone, int32_t *ret_offset_s);
 
 #define ING_RFC3339_MAX 32
 

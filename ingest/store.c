@@ -94,12 +94,14 @@ int store_open(const char *root, struct store **ret, struct err_detail *reterr)
 		goto fail;
 	}
 	if (mkdir(root, 0750) < 0 && errno != EEXIST) {
-		r = err_set(reterr, -errno, "cannot create the store '%s': %s", root, strerror(errno));
+		r = err_set(reterr, -errno, "cannot create the store '%s': %s", root,
+			    strerror(errno));
 		goto fail;
 	}
 	st->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->root_fd < 0) {
-		r = err_set(reterr, -errno, "cannot open the store '%s': %s", root, strerror(errno));
+		r = err_set(reterr, -errno, "cannot open the store '%s': %s", root,
+			    strerror(errno));
 		goto fail;
 	}
 	if ((r = open_dir_at(st->root_fd, "objects", &st->objects_fd, reterr)) < 0 ||
@@ -109,7 +111,8 @@ int store_open(const char *root, struct store **ret, struct err_detail *reterr)
 		goto fail;
 	}
 	if (fsync(st->root_fd) < 0) {
-		r = err_set(reterr, -errno, "cannot sync the store '%s': %s", root, strerror(errno));
+		r = err_set(reterr, -errno, "cannot sync the store '%s': %s", root,
+			    strerror(errno));
 		goto fail;
 	}
 	clean_tmp(st);
@@ -286,7 +289,8 @@ int store_put_fd(struct store *st, int fd, const struct stat *expect, uint8_t re
 	/* A copy of a file that changed while it was read is no original of anything: neither
 	 * the old version nor the new.  Nothing is linked; the caller reads it again later. */
 	if (expect && (!same_file(expect, &src) || (uint64_t)expect->st_size != size)) {
-		r = err_set(reterr, -ESTALE, "the file changed while it was read (%llu bytes "
+		r = err_set(reterr, -ESTALE,
+			    "the file changed while it was read (%llu bytes "
 			    "before, %llu read, %llu after); it is read again once it settles",
 			    (unsigned long long)expect->st_size, (unsigned long long)size,
 			    (unsigned long long)src.st_size);
@@ -369,8 +373,8 @@ int store_stage_at(struct store *st, int dirfd, const char *name, const struct s
 		r = -errno;
 		unlinkat(st->staging_fd, meta_name, 0);
 		if (r == -EXDEV)
-			return err_set(reterr, -EXDEV, "'%s' is on another filesystem than the store",
-				       name);
+			return err_set(reterr, -EXDEV,
+				       "'%s' is on another filesystem than the store", name);
 		return err_set(reterr, r, "cannot move '%s' into staging: %s", name, strerror(-r));
 	}
 	/* The name may have been given to another file between the caller's open and the rename:
@@ -381,20 +385,24 @@ int store_stage_at(struct store *st, int dirfd, const char *name, const struct s
 		if (r < 0) {
 			/* It stays staged with its meta, and is ingested from there. */
 			memcpy(ret_staged, staged, strlen(staged) + 1);
-			return err_set(reterr, -ESTALE, "'%s' was replaced while it was opened, and "
+			return err_set(reterr, -ESTALE,
+				       "'%s' was replaced while it was opened, and "
 				       "what replaced it cannot go back (%s): it is ingested from "
-				       "staging", name, strerror(-r));
+				       "staging",
+				       name, strerror(-r));
 		}
 		unlinkat(st->staging_fd, meta_name, 0);
-		return err_set(reterr, -ESTALE, "'%s' was replaced while it was opened; the new "
-			       "file is left in its zone as '%s'", name, used);
+		return err_set(reterr, -ESTALE,
+			       "'%s' was replaced while it was opened; the new "
+			       "file is left in its zone as '%s'",
+			       name, used);
 	}
 	/* Staged from here on, whatever follows: the caller must know where it is. */
 	memcpy(ret_staged, staged, strlen(staged) + 1);
 	/* Both folders changed: the new name must be durable before the old one is gone. */
 	if (fsync(st->staging_fd) < 0 || fsync(dirfd) < 0)
-		return err_set(reterr, -errno, "cannot sync after moving '%s' into staging: %s", name,
-			       strerror(errno));
+		return err_set(reterr, -errno, "cannot sync after moving '%s' into staging: %s",
+			       name, strerror(errno));
 	return 0;
 }
 
@@ -463,7 +471,6 @@ int store_staging_scan(struct store *st,
 	closedir(d);
 	return r;
 }
-
 
 int store_adopt(struct store *st, const char *staged, const uint8_t sha256[32],
 		char ret_rel[STORE_REL_MAX], bool *ret_existed, struct err_detail *reterr)
@@ -555,8 +562,10 @@ int store_remove_original(struct store *st, const char *rel, const uint8_t sha25
 	 * does not match its "sha256" cannot make the store remove some other original. */
 	rel_name(sha256, want, dir);
 	if (!original_name(rel) || strcmp(rel, want) != 0)
-		return err_set(reterr, -EINVAL, "'%s' is not the name of the original with SHA-256 "
-			       "%s", rel, want + 11);
+		return err_set(reterr, -EINVAL,
+			       "'%s' is not the name of the original with SHA-256 "
+			       "%s",
+			       rel, want + 11);
 	dfd = openat(st->objects_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
 		return err_set(reterr, -errno, "cannot open the store folder 'objects/%s': %s", dir,

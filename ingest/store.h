@@ -32,12 +32,12 @@ struct store *store_free(struct store *st);
 const char *store_root(const struct store *st);
 
 /** Copy the file behind @fd (from offset 0, read to its end) into the store, hashing it in the
- * same pass; the copy keeps the file's modification time.  Fills @ret_sha256, @ret_size and @ret_rel (the path relative to the root, as the
- * `stored` field records it).  *@ret_existed is true when an original with these bytes was
- * already stored (nothing is overwritten; the copy is dropped).  @fd stays the caller's.
- * With @expect (the fstat() of @fd before the copy) the copy is kept only if the file did not
- * change while it was read (device, inode, size, mtime, ctime, and the bytes read): else
- * -ESTALE, and nothing is linked.
+ * same pass; the copy keeps the file's modification time.  Fills @ret_sha256, @ret_size and
+ * @ret_rel (the path relative to the root, as the `stored` field records it).  *@ret_existed is
+ * true when an original with these bytes was already stored (nothing is overwritten; the copy is
+ * dropped).  @fd stays the caller's. With @expect (the fstat() of @fd before the copy) the copy is
+ * kept only if the file did not change while it was read (device, inode, size, mtime, ctime, and
+ * the bytes read): else -ESTALE, and nothing is linked.
  * @return 0, -ESTALE, -ENOSPC (store full: nothing was linked), -EIO, or another -errno. */
 int store_put_fd(struct store *st, int fd, const struct stat *expect, uint8_t ret_sha256[32],
 		 uint64_t *ret_size, char ret_rel[STORE_REL_MAX], bool *ret_existed,
@@ -80,8 +80,7 @@ int store_adopt(struct store *st, const char *staged, const uint8_t sha256[32],
 int store_unstage(struct store *st, const char *staged, struct err_detail *reterr);
 
 /** Open the original @rel (as recorded in `stored`) read-only.  -ENOENT when missing. */
-int store_open_original(struct store *st, const char *rel, int *ret_fd,
-			struct err_detail *reterr);
+int store_open_original(struct store *st, const char *rel, int *ret_fd, struct err_detail *reterr);
 
 /** Whether the original @rel (as recorded in `stored`) is in the store: one fstatat(), no read.
  * @return 0 (a regular file is there), -ENOENT (not there), -EINVAL (@rel is not an

@@ -33,7 +33,6 @@
 #include "base/macro.h"
 #include "ingest/tz.h"
 
-
 #define DAY 86400
 #define TZIF_MAX_SIZE (1024 * 1024)
 #define TZIF_MAX_TIMES 100000
@@ -218,7 +217,8 @@ static int posix_tz_parse(const char *s, struct posix_tz *ret)
 	}
 	if (!*p) {
 		/* No rule: POSIX leaves it open; glibc and tzcode take the US one. */
-		ret->start = (struct rule_date){.kind = 'M', .m = 3, .w = 2, .d = 0, .time = 7200};
+		ret->start =
+		    (struct rule_date){ .kind = 'M', .m = 3, .w = 2, .d = 0, .time = 7200 };
 		ret->end = (struct rule_date){ .kind = 'M', .m = 11, .w = 1, .d = 0, .time = 7200 };
 		return 0;
 	}
@@ -272,8 +272,8 @@ static int32_t posix_tz_offset(const struct posix_tz *tz, int64_t t)
 struct ing_tz {
 	char *name;
 	size_t n_times;
-	int64_t *times;  /* transition instants, ascending */
-	uint8_t *types;  /* type index of each transition */
+	int64_t *times; /* transition instants, ascending */
+	uint8_t *types; /* type index of each transition */
 	size_t n_offsets;
 	int32_t *offsets; /* UTC offset of each type */
 	bool has_rule;
@@ -415,8 +415,8 @@ static bool is_utc_name(const char *name)
 
 static int read_small_file(const char *path, uint8_t **ret, size_t *ret_len)
 {
-	int r = file_read_at(AT_FDCWD, path, O_NONBLOCK, TZIF_MAX_SIZE, (char **)ret, ret_len,
-			     NULL);
+	int r =
+	    file_read_at(AT_FDCWD, path, O_NONBLOCK, TZIF_MAX_SIZE, (char **)ret, ret_len, NULL);
 
 	return r == -EINVAL || r == -EFBIG ? -EBADMSG : r;
 }
@@ -431,8 +431,10 @@ int ing_tz_load(const char *name, struct ing_tz **ret, struct err_detail *reterr
 	int r;
 
 	if (!is_utc_name(name) && !tz_name_ok(name))
-		return err_set(reterr, -EINVAL, "'%s' is not a time zone name (like "
-			       "'Asia/Shanghai' or 'UTC')", name);
+		return err_set(reterr, -EINVAL,
+			       "'%s' is not a time zone name (like "
+			       "'Asia/Shanghai' or 'UTC')",
+			       name);
 	tz = calloc(1, sizeof(*tz));
 	if (!tz)
 		return err_set(reterr, -ENOMEM, "out of memory");

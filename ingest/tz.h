@@ -34,9 +34,9 @@ int32_t ing_tz_offset(const struct ing_tz *tz, int64_t utc);
 
 /* A wall-clock time, as a camera shows it. */
 struct ing_civil {
-	int year, month, day;      /* month 1..12, day 1..31 */
-	int hour, minute, second;  /* 0..23, 0..59, 0..60 (a leap second counts as :59 + 1) */
-	int usec;                  /* 0..999999 */
+	int year, month, day;	  /* month 1..12, day 1..31 */
+	int hour, minute, second; /* 0..23, 0..59, 0..60 (a leap second counts as :59 + 1) */
+	int usec;		  /* 0..999999 */
 };
 
 /** The UTC instant (µs) at which @tz's clocks showed @local.  A time that occurs twice (when

@@ -134,8 +134,10 @@ static int fault_hook(const char *base, struct err_detail *e)
 			head = next;
 		}
 		if (total >= bound)
-			return err_set(e, -EFBIG, "allocated %zu MiB without reaching the memory "
-				       "limit (test hook)", total >> 20);
+			return err_set(e, -EFBIG,
+				       "allocated %zu MiB without reaching the memory "
+				       "limit (test hook)",
+				       total >> 20);
 		return err_set(e, -ENOMEM, "out of memory after %zu MiB (test hook)", total >> 20);
 	}
 	if (!strncmp(what, "spin", 4))
@@ -150,8 +152,10 @@ static int fault_hook(const char *base, struct err_detail *e)
 	if (!strncmp(what, "syscall", 7)) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 
-		return err_set(e, -EPERM, "socket() returned %d (%s) instead of being killed (test "
-			       "hook)", s, s < 0 ? strerror(errno) : "a socket");
+		return err_set(e, -EPERM,
+			       "socket() returned %d (%s) instead of being killed (test "
+			       "hook)",
+			       s, s < 0 ? strerror(errno) : "a socket");
 	}
 	if (!strncmp(what, "fork", 4)) {
 		pid_t pid = fork();
@@ -195,10 +199,10 @@ static json_t *keys_json(const struct ing_fingerprint *fp)
 
 			hex_encode(st->keys[k].hash, ING_HASH_LEN, hex);
 			pts = st->keys[k].pts_us == ING_NOTS ? json_null()
-							      : json_integer(st->keys[k].pts_us);
-			if (json_array_append_new(arr, json_pack("[I, s, o, I]", (json_int_t)st->index,
-								 hex, pts,
-								 (json_int_t)st->keys[k].ordinal)) < 0) {
+							     : json_integer(st->keys[k].pts_us);
+			if (json_array_append_new(
+				arr, json_pack("[I, s, o, I]", (json_int_t)st->index, hex, pts,
+					       (json_int_t)st->keys[k].ordinal)) < 0) {
 				json_decref(arr);
 				return NULL;
 			}
@@ -209,8 +213,17 @@ static json_t *keys_json(const struct ing_fingerprint *fp)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_NAME = 256, OPT_CLOCK, OPT_PATTERN, OPT_SKEW, OPT_STREAMS, OPT_PACKETS, OPT_SECONDS,
-	       OPT_SHA256, OPT_PARENT };
+	enum {
+		OPT_NAME = 256,
+		OPT_CLOCK,
+		OPT_PATTERN,
+		OPT_SKEW,
+		OPT_STREAMS,
+		OPT_PACKETS,
+		OPT_SECONDS,
+		OPT_SHA256,
+		OPT_PARENT
+	};
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "device-clock", required_argument, NULL, OPT_CLOCK },
@@ -275,16 +288,32 @@ int main(int argc, char **argv)
 	}
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_NAME: arg_name = optarg; break;
-		case OPT_PARENT: break; /* read above, before anything else */
-		case OPT_CLOCK: arg_device_clock = optarg; break;
-		case OPT_PATTERN: arg_name_pattern = optarg; break;
-		case OPT_SKEW: arg_clock_skew_us = strtoll(optarg, NULL, 10); break;
-		case OPT_STREAMS: arg_limits.max_streams = (unsigned)strtoul(optarg, NULL, 10); break;
-		case OPT_PACKETS: arg_limits.max_packets = strtoull(optarg, NULL, 10); break;
-		case OPT_SECONDS: arg_limits.max_seconds = (unsigned)strtoul(optarg, NULL, 10); break;
+		case OPT_NAME:
+			arg_name = optarg;
+			break;
+		case OPT_PARENT:
+			break; /* read above, before anything else */
+		case OPT_CLOCK:
+			arg_device_clock = optarg;
+			break;
+		case OPT_PATTERN:
+			arg_name_pattern = optarg;
+			break;
+		case OPT_SKEW:
+			arg_clock_skew_us = strtoll(optarg, NULL, 10);
+			break;
+		case OPT_STREAMS:
+			arg_limits.max_streams = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case OPT_PACKETS:
+			arg_limits.max_packets = strtoull(optarg, NULL, 10);
+			break;
+		case OPT_SECONDS:
+			arg_limits.max_seconds = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case OPT_SHA256:
-			/* custodyd hashed the bytes while storing them: no second whole-file hash. */
+			/* custodyd hashed the bytes while storing them: no second whole-file hash.
+			 */
 			if (hex_decode(optarg, known, ING_HASH_LEN) < 0) {
 				log_error("probe", "--sha256 needs 64 hex digits");
 				return 2;
@@ -292,7 +321,8 @@ int main(int argc, char **argv)
 			options.known_sha256 = known;
 			break;
 		default:
-			log_error("probe", "usage: custody-probe [--name NAME] [--device-clock TZ] "
+			log_error("probe",
+				  "usage: custody-probe [--name NAME] [--device-clock TZ] "
 				  "[--name-pattern P] [--max-seconds N] [--sha256 HEX] < FILE");
 			return 2;
 		}
@@ -336,7 +366,8 @@ sandboxed:
 	r = ing_fingerprint_fd(STDIN_FILENO, arg_name, &options, &fp, &e);
 	if (r < 0)
 		return fail("fingerprint", &e);
-	rules = (struct ing_time_rules){ .device_clock = tz, .name_pattern = pattern,
+	rules = (struct ing_time_rules){ .device_clock = tz,
+					 .name_pattern = pattern,
 					 .clock_skew_us = arg_clock_skew_us };
 	in = (struct ing_time_input){ .creation_time = fp->creation_time,
 				      .duration_us = fp->duration_us,

@@ -100,7 +100,8 @@ static int close_others(struct err_detail *reterr)
 		return err_set(reterr, -errno, "close_range: %s", strerror(errno));
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur > (1u << 20))
-		return err_set(reterr, -EMFILE, "cannot close the inherited descriptors: no "
+		return err_set(reterr, -EMFILE,
+			       "cannot close the inherited descriptors: no "
 			       "close_range() and no usable descriptor limit");
 	max = (long)rl.rlim_cur;
 	for (long fd = 3; fd < max; fd++)
@@ -177,15 +178,34 @@ struct rule {
 	struct scmp_arg_cmp arg[2];
 };
 
-#define ALLOW(name) { .nr = SCMP_SYS(name) }
-#define ALLOW_IF(name, a) { .nr = SCMP_SYS(name), .n = 1, .arg = { a } }
-#define FAIL(name, err) { .nr = SCMP_SYS(name), .action = SCMP_ACT_ERRNO(err) }
+#define ALLOW(name)                                                                                \
+	{                                                                                          \
+		.nr = SCMP_SYS(name)                                                               \
+	}
+#define ALLOW_IF(name, a)                                                                          \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .n = 1, .arg = { a }                                         \
+	}
+#define FAIL(name, err)                                                                            \
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .action = SCMP_ACT_ERRNO(err)                                \
+	}
 #define FAIL_IF(name, err, a)                                                                      \
-	{ .nr = SCMP_SYS(name), .action = SCMP_ACT_ERRNO(err), .n = 1, .arg = { a } }
-#define ARG_EQ(i, v) { .arg = (i), .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)(v) }
+	{                                                                                          \
+		.nr = SCMP_SYS(name), .action = SCMP_ACT_ERRNO(err), .n = 1, .arg = { a }          \
+	}
+#define ARG_EQ(i, v)                                                                               \
+	{                                                                                          \
+		.arg = (i), .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)(v)                        \
+	}
 #define ARG_HAS(i, bits)                                                                           \
-	{ .arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (bits), .datum_b = (bits) }
-#define ARG_LACKS(i, bits) { .arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (bits), .datum_b = 0 }
+	{                                                                                          \
+		.arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (bits), .datum_b = (bits)         \
+	}
+#define ARG_LACKS(i, bits)                                                                         \
+	{                                                                                          \
+		.arg = (i), .op = SCMP_CMP_MASKED_EQ, .datum_a = (bits), .datum_b = 0              \
+	}
 
 static int build_filter(scmp_filter_ctx ctx, struct err_detail *reterr)
 {

@@ -17,13 +17,14 @@ struct err_detail;
 /* custody-probe's exit codes besides 0 (a fingerprint, damaged files included) and 2 (usage
  * or system error). */
 #define SANDBOX_EXIT_NOMEM 3 /* an allocation failed: the memory limit above */
-#define SANDBOX_EXIT_SETUP 4 /* the sandbox could not be set up, so the media was not read;
-			      * also: custodyd was gone before the probe started */
+#define SANDBOX_EXIT_SETUP                                                                         \
+	4 /* the sandbox could not be set up, so the media was not read;                           \
+	   * also: custodyd was gone before the probe started */
 
 struct sandbox_limits {
 	unsigned long long memory_bytes; /* RLIMIT_AS; 0 leaves it as it is */
-	unsigned cpu_seconds;            /* RLIMIT_CPU: SIGXCPU after this many CPU seconds */
-	bool filter;                     /* the seccomp filter (only tests turn it off) */
+	unsigned cpu_seconds;		 /* RLIMIT_CPU: SIGXCPU after this many CPU seconds */
+	bool filter;			 /* the seccomp filter (only tests turn it off) */
 };
 
 /** Make the kernel SIGKILL the calling process when its parent exits (PR_SET_PDEATHSIG), then

@@ -51,8 +51,8 @@ static const char *const integrity_names[] = {
 const char *rules_storage_name(unsigned storage)
 {
 	return storage && storage < sizeof(storage_names) / sizeof(storage_names[0])
-		       ? storage_names[storage]
-		       : NULL;
+		   ? storage_names[storage]
+		   : NULL;
 }
 
 unsigned rules_storage_parse(const char *word)
@@ -66,8 +66,8 @@ unsigned rules_storage_parse(const char *word)
 const char *rules_integrity_name(unsigned integrity)
 {
 	return integrity && integrity < sizeof(integrity_names) / sizeof(integrity_names[0])
-		       ? integrity_names[integrity]
-		       : NULL;
+		   ? integrity_names[integrity]
+		   : NULL;
 }
 
 static bool same(const char *a, const char *b)
@@ -191,8 +191,8 @@ static size_t named_first(const struct rules_book *b, uint64_t entry)
 	return LOWER_BOUND(b->nnamed, mid, b->named[mid].entry < entry);
 }
 
-size_t rules_notes_naming(const struct rules_book *b, uint64_t entry,
-			  const struct rules_note **ret, size_t max)
+size_t rules_notes_naming(const struct rules_book *b, uint64_t entry, const struct rules_note **ret,
+			  size_t max)
 {
 	size_t n = 0;
 
@@ -328,8 +328,8 @@ size_t rules_gaps(const struct rules_book *b, const char *device, const struct r
 				.before = s->index,
 				.from_us = end,
 				.to_us = s->start_us,
-				.explained_by = device ? explain_gap(b, device, end, s->start_us)
-						       : NULL,
+				.explained_by =
+				    device ? explain_gap(b, device, end, s->start_us) : NULL,
 			};
 		if (s->end_us > end) {
 			end = s->end_us;
@@ -415,9 +415,11 @@ enum open_kind {
 };
 
 static const char *const open_words[OPEN_KINDS] = {
-	[OPEN_ALTERED] = "altered", [OPEN_MISSING] = "missing",	    [OPEN_PURGED] = "purged",
-	[OPEN_LATE] = "late",	    [OPEN_UNKNOWN] = "unknown_time", [OPEN_FUTURE] = "future_time",
-	[OPEN_DAMAGED] = "damaged", [OPEN_GAP] = "gap",		    [OPEN_NO_CLIPS] = "no_clips",
+	[OPEN_ALTERED] = "altered",	 [OPEN_MISSING] = "missing",
+	[OPEN_PURGED] = "purged",	 [OPEN_LATE] = "late",
+	[OPEN_UNKNOWN] = "unknown_time", [OPEN_FUTURE] = "future_time",
+	[OPEN_DAMAGED] = "damaged",	 [OPEN_GAP] = "gap",
+	[OPEN_NO_CLIPS] = "no_clips",
 };
 
 /* How a clip is named in messages: entry 7 (CAM1, 'name'). */
@@ -441,47 +443,57 @@ static json_t *open_clip_item(struct jb *jb, enum open_kind kind, const struct r
 	clip_label(c, label, sizeof(label));
 	switch (kind) {
 	case OPEN_ALTERED:
-		snprintf(msg, sizeof(msg), "the original of %s in the store no longer has the "
+		snprintf(msg, sizeof(msg),
+			 "the original of %s in the store no longer has the "
 			 "SHA-256 its entry records: it was altered; find out how, restore it from "
-			 "a verified copy and report it", label);
+			 "a verified copy and report it",
+			 label);
 		break;
 	case OPEN_MISSING:
-		snprintf(msg, sizeof(msg), "the original of %s cannot be read from the store%s%s%s; "
-			 "find out why and restore it from a verified copy", label,
-			 c->integrity_error ? " (" : "",
+		snprintf(msg, sizeof(msg),
+			 "the original of %s cannot be read from the store%s%s%s; "
+			 "find out why and restore it from a verified copy",
+			 label, c->integrity_error ? " (" : "",
 			 c->integrity_error ? c->integrity_error : "",
 			 c->integrity_error ? ")" : "");
 		break;
 	case OPEN_PURGED:
-		snprintf(msg, sizeof(msg), "the original of %s was purged from the store; only its "
-			 "fingerprint remains in the log", label);
+		snprintf(msg, sizeof(msg),
+			 "the original of %s was purged from the store; only its "
+			 "fingerprint remains in the log",
+			 label);
 		break;
 	case OPEN_LATE:
 		fmt_time(c->ingested_us, a);
 		fmt_time(c->deadline_us, b);
-		snprintf(msg, sizeof(msg), "%s was stored %s, after its deadline %s, and nothing "
+		snprintf(msg, sizeof(msg),
+			 "%s was stored %s, after its deadline %s, and nothing "
 			 "explains it: custodyctl annotate late_storage --entry %" PRIu64
 			 " --reason TEXT (or remote_duty, when it was recorded on remote duty)",
 			 label, a, b, c->index);
 		break;
 	case OPEN_UNKNOWN:
-		snprintf(msg, sizeof(msg), "%s has no trustworthy recording time, so its storage "
-			 "deadline cannot be checked: custodyctl annotate late_storage --entry %"
-			 PRIu64 " --reason TEXT", label, c->index);
+		snprintf(
+		    msg, sizeof(msg),
+		    "%s has no trustworthy recording time, so its storage "
+		    "deadline cannot be checked: custodyctl annotate late_storage --entry %" PRIu64
+		    " --reason TEXT",
+		    label, c->index);
 		break;
 	case OPEN_FUTURE:
 		fmt_time(c->start_us, a);
 		fmt_time(c->ingested_us, b);
-		snprintf(msg, sizeof(msg), "%s claims a recording start of %s, in the future when "
+		snprintf(msg, sizeof(msg),
+			 "%s claims a recording start of %s, in the future when "
 			 "it was stored %s: the camera's clock was wrong; say what it was with "
 			 "custodyctl annotate late_storage --entry %" PRIu64 " --reason TEXT",
 			 label, a, b, c->index);
 		break;
 	case OPEN_DAMAGED:
-		snprintf(msg, sizeof(msg), "%s is damaged (%s) and has no damage report: "
-			 "custodyctl annotate damage_report --entry %" PRIu64
-			 " --explanation TEXT", label, c->error ? c->error : "see its entry",
-			 c->index);
+		snprintf(msg, sizeof(msg),
+			 "%s is damaged (%s) and has no damage report: "
+			 "custodyctl annotate damage_report --entry %" PRIu64 " --explanation TEXT",
+			 label, c->error ? c->error : "see its entry", c->index);
 		break;
 	default:
 		msg[0] = '\0';
@@ -490,10 +502,10 @@ static json_t *open_clip_item(struct jb *jb, enum open_kind kind, const struct r
 	put(jb, o, "kind", jstr(jb, open_words[kind]));
 	put(jb, o, "entry", jint(jb, (int64_t)c->index));
 	put(jb, o, "device", jstr(jb, c->device));
-	put(jb, o, "from", kind == OPEN_FUTURE || kind == OPEN_LATE ? jtime(jb, c->start_us)
-								  : json_null());
-	put(jb, o, "to", kind == OPEN_FUTURE || kind == OPEN_LATE ? jtime(jb, c->end_us)
-								: json_null());
+	put(jb, o, "from",
+	    kind == OPEN_FUTURE || kind == OPEN_LATE ? jtime(jb, c->start_us) : json_null());
+	put(jb, o, "to",
+	    kind == OPEN_FUTURE || kind == OPEN_LATE ? jtime(jb, c->end_us) : json_null());
 	put(jb, o, "message", jstr(jb, msg));
 	return o;
 }
@@ -505,7 +517,8 @@ static json_t *open_gap_item(struct jb *jb, const char *device, const struct rul
 
 	fmt_time(g->from_us, a);
 	fmt_time(g->to_us, b);
-	snprintf(msg, sizeof(msg), "%s recorded nothing from %s to %s (%" PRId64 " s, between "
+	snprintf(msg, sizeof(msg),
+		 "%s recorded nothing from %s to %s (%" PRId64 " s, between "
 		 "entries %" PRIu64 " and %" PRIu64 ") and no interruption annotation explains it: "
 		 "custodyctl annotate interruption --device %s --from %s --to %s --reason TEXT",
 		 device, a, b, (g->to_us - g->from_us) / 1000000, g->after, g->before, device, a,
@@ -536,8 +549,9 @@ static json_t *gap_json(struct jb *jb, const struct rules_gap *g)
 
 /* The open items of one clip, in a fixed order, into @open (and counted in @counts), at most
  * *@room of them when @room is not NULL.  @return whether some did not fit. */
-static bool clip_open_items(struct jb *jb, const struct rules_clip *c, const struct rules_status *st,
-			    json_t *open, size_t counts[OPEN_KINDS], size_t *room)
+static bool clip_open_items(struct jb *jb, const struct rules_clip *c,
+			    const struct rules_status *st, json_t *open, size_t counts[OPEN_KINDS],
+			    size_t *room)
 {
 	bool dropped = false;
 	enum open_kind kinds[8];
@@ -659,7 +673,8 @@ static void list_entries(const json_t *open, const char *word, bool gaps, char *
 }
 
 static void verdict_part(char *buf, size_t len, size_t *o, bool first, size_t count,
-			 const char *one, const char *many, const char *list_prefix, const char *list)
+			 const char *one, const char *many, const char *list_prefix,
+			 const char *list)
 {
 	int n;
 
@@ -686,7 +701,8 @@ static json_t *verdict(struct jb *jb, const json_t *open, const size_t counts[OP
 		{ OPEN_GAP, "unexplained gap", "unexplained gaps" },
 		{ OPEN_DAMAGED, "damaged file without a report", "damaged files without a report" },
 		{ OPEN_ALTERED, "original altered", "originals altered" },
-		{ OPEN_MISSING, "original missing or unreadable", "originals missing or unreadable" },
+		{ OPEN_MISSING, "original missing or unreadable",
+		  "originals missing or unreadable" },
 		{ OPEN_PURGED, "original purged", "originals purged" },
 	};
 	char buf[2048], list[512];
@@ -714,7 +730,10 @@ static json_t *verdict(struct jb *jb, const json_t *open, const size_t counts[OP
 			continue;
 		list_entries(open, open_words[parts[i].kind], gaps, list, sizeof(list));
 		verdict_part(buf, sizeof(buf), &o, first, count, parts[i].one, parts[i].many,
-			     gaps ? "" : count == 1 ? "entry " : "entries ", list);
+			     gaps	  ? ""
+			     : count == 1 ? "entry "
+					  : "entries ",
+			     list);
 		first = false;
 	}
 	return jstr(jb, buf);
@@ -748,8 +767,9 @@ int rules_review(const struct rules_book *b, const char *case_id, const struct r
 		put(&jb, item, "device", json_null());
 		put(&jb, item, "from", json_null());
 		put(&jb, item, "to", json_null());
-		put(&jb, item, "message", jstr(&jb, "the case binds no clips: bind them with "
-					       "custodyctl annotate case --case ID --entries N,…"));
+		put(&jb, item, "message",
+		    jstr(&jb, "the case binds no clips: bind them with "
+			      "custodyctl annotate case --case ID --entries N,…"));
 		append(&jb, open, item);
 	}
 	for (size_t i = 0; i < n;) {
@@ -773,8 +793,8 @@ int rules_review(const struct rules_book *b, const char *case_id, const struct r
 			append(&jb, list, clip_json(&jb, b, c, &st));
 			clip_open_items(&jb, c, &st, open, counts, NULL);
 			if (c->start_us != RULES_NOTIME && c->end_us != RULES_NOTIME && !c->future)
-				spans[nspans++] = (struct rules_span){ c->index, c->start_us,
-								       c->end_us };
+				spans[nspans++] =
+				    (struct rules_span){ c->index, c->start_us, c->end_us };
 		}
 		/* Continuity needs a device: clips without one cannot be put on a timeline. */
 		ngaps = device ? rules_gaps(b, device, spans, nspans, gaps) : 0;
@@ -836,16 +856,27 @@ enum counter {
 };
 
 static const char *const counter_names[C_COUNTERS] = {
-	"clips",	  "on_time",	     "on_time_remote",		"late_explained",
-	"late_open",	  "unknown_time_explained", "unknown_time_open", "future_time",
-	"interruptions",  "interruptions_explained", "damaged",		"damage_reported",
-	"accesses",	  "copy_outs",	     "refused",
+	"clips",
+	"on_time",
+	"on_time_remote",
+	"late_explained",
+	"late_open",
+	"unknown_time_explained",
+	"unknown_time_open",
+	"future_time",
+	"interruptions",
+	"interruptions_explained",
+	"damaged",
+	"damage_reported",
+	"accesses",
+	"copy_outs",
+	"refused",
 };
 
 struct row {
 	const char *key; /* NULL: no device / officer */
 	uint64_t c[C_COUNTERS];
-	int64_t us;      /* recorded duration */
+	int64_t us; /* recorded duration */
 };
 
 struct rows {

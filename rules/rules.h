@@ -36,7 +36,7 @@ unsigned rules_storage_parse(const char *word);
 /* Whether an original in the store still is what its entry says (review re-hash, scrub). */
 enum rules_integrity {
 	RULES_UNCHECKED = 0,
-	RULES_INTACT,  /* "ok" */
+	RULES_INTACT, /* "ok" */
 	RULES_ALTERED,
 	RULES_MISSING, /* not in the store, or unreadable (integrity_error says which) */
 	RULES_PURGED,  /* removed by a purge entry (retention) */
@@ -60,41 +60,41 @@ enum rules_note_kind {
 /* An original: an ingest or damaged entry, reduced to what the rules look at.  The strings
  * may be NULL (unknown); the ones marked "review" are only read by rules_review(). */
 struct rules_clip {
-	uint64_t index;        /* of its entry in the log */
-	const char *device;    /* NULL: no device, so no continuity */
+	uint64_t index;	    /* of its entry in the log */
+	const char *device; /* NULL: no device, so no continuity */
 	const char *officer;
 	const char *zone;
-	const char *name;        /* review */
-	const char *time_source; /* review: "tag", "filename", "mtime" */
-	const char *sha256;      /* review: 64 hex digits */
-	const char *error;       /* review: a damaged entry's error */
+	const char *name;	     /* review */
+	const char *time_source;     /* review: "tag", "filename", "mtime" */
+	const char *sha256;	     /* review: 64 hex digits */
+	const char *error;	     /* review: a damaged entry's error */
 	const char *integrity_error; /* review: why the original could not be read */
 	int64_t start_us, end_us;    /* recorded; RULES_NOTIME when unknown */
-	int64_t duration_us;         /* RULES_NOTIME when unknown */
-	int64_t ingested_us;         /* when the original was durably stored */
-	int64_t deadline_us;         /* as logged, RULES_NOTIME when none */
+	int64_t duration_us;	     /* RULES_NOTIME when unknown */
+	int64_t ingested_us;	     /* when the original was durably stored */
+	int64_t deadline_us;	     /* as logged, RULES_NOTIME when none */
 	uint64_t size;
-	uint8_t storage;             /* enum rules_storage, as logged */
-	uint8_t integrity;           /* enum rules_integrity */
-	bool damaged;                /* a `damaged` entry */
-	bool future;                 /* time_in_future: the recording time is later than it was */
+	uint8_t storage;   /* enum rules_storage, as logged */
+	uint8_t integrity; /* enum rules_integrity */
+	bool damaged;	   /* a `damaged` entry */
+	bool future;	   /* time_in_future: the recording time is later than it was */
 };
 
 /* An annotation, reduced likewise.  Fields a kind does not have are NULL / RULES_NOTIME. */
 struct rules_note {
-	uint64_t index;             /* of the annotation entry */
-	uint8_t kind;               /* enum rules_note_kind */
-	const uint64_t *entries;    /* entry (late_storage, damage_report) or entries (case,
-				     * approval, hold) */
+	uint64_t index;		 /* of the annotation entry */
+	uint8_t kind;		 /* enum rules_note_kind */
+	const uint64_t *entries; /* entry (late_storage, damage_report) or entries (case,
+				  * approval, hold) */
 	size_t nentries;
-	const char *device;         /* interruption, remote_duty */
-	const char *officer;        /* remote_duty */
-	const char *case_id;        /* case */
-	const char *reason;         /* interruption, late_storage, hold; damage_report: the
-				     * explanation */
+	const char *device;  /* interruption, remote_duty */
+	const char *officer; /* remote_duty */
+	const char *case_id; /* case */
+	const char *reason;  /* interruption, late_storage, hold; damage_report: the
+			      * explanation */
 	const char *by;
-	int64_t from_us, to_us;     /* interruption, remote_duty */
-	int64_t returned_us;        /* remote_duty */
+	int64_t from_us, to_us; /* interruption, remote_duty */
+	int64_t returned_us;	/* remote_duty */
 	int64_t at_us;
 };
 
@@ -118,8 +118,8 @@ struct rules_book *rules_book_free(struct rules_book *b);
 
 /** The notes that name @entry in their entry/entries (any kind), by index, up to @max into
  * @ret.  @return how many there are (may exceed @max). */
-size_t rules_notes_naming(const struct rules_book *b, uint64_t entry,
-			  const struct rules_note **ret, size_t max);
+size_t rules_notes_naming(const struct rules_book *b, uint64_t entry, const struct rules_note **ret,
+			  size_t max);
 
 /** The case ids binding @entry, up to @max into @ret (pointers into the notes).  @return how
  * many there are. */
@@ -128,13 +128,13 @@ size_t rules_cases_of(const struct rules_book *b, uint64_t entry, const char **r
 /* ---- one clip ---------------------------------------------------------------------------- */
 
 struct rules_status {
-	uint8_t storage_now;     /* as logged, or RULES_ON_TIME_REMOTE after a declaration */
-	bool late_open;          /* late (now) and no late_storage names it */
-	bool unknown_open;       /* unknown_time, not in the future, no late_storage */
-	bool future_open;        /* time in the future, no late_storage */
-	bool damaged_open;       /* damaged and no damage_report names it */
-	const struct rules_note *remote_duty;   /* the declaration that reclassified it */
-	const struct rules_note *late_storage;  /* the first late_storage naming it */
+	uint8_t storage_now; /* as logged, or RULES_ON_TIME_REMOTE after a declaration */
+	bool late_open;	     /* late (now) and no late_storage names it */
+	bool unknown_open;   /* unknown_time, not in the future, no late_storage */
+	bool future_open;    /* time in the future, no late_storage */
+	bool damaged_open;   /* damaged and no damage_report names it */
+	const struct rules_note *remote_duty;	/* the declaration that reclassified it */
+	const struct rules_note *late_storage;	/* the first late_storage naming it */
 	const struct rules_note *damage_report; /* the first damage_report naming it */
 };
 
@@ -160,8 +160,8 @@ struct rules_span {
 };
 
 struct rules_gap {
-	uint64_t after, before;  /* the clips on either side (after: the one that ended last) */
-	int64_t from_us, to_us;  /* the end of @after, the start of @before */
+	uint64_t after, before; /* the clips on either side (after: the one that ended last) */
+	int64_t from_us, to_us; /* the end of @after, the start of @before */
 	const struct rules_note *explained_by; /* an interruption annotation, or NULL */
 };
 

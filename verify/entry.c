@@ -261,7 +261,7 @@ static int write_string(struct writer *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, run;
-	char seq[6] = {'\\', 0, '0', '0', 0, 0};
+	char seq[6] = { '\\', 0, '0', '0', 0, 0 };
 	uint8_t c;
 	int r;
 
@@ -513,7 +513,7 @@ static __attribute__((cold, noinline)) int walk_error(struct writer *w, int r,
 static int dump_entry(const json_t *obj, bool trusted, size_t size_hint, char **ret_out,
 		      size_t *ret_len, struct err_detail *reterr)
 {
-	struct writer w = {.trusted = trusted};
+	struct writer w = { .trusted = trusted };
 	int r;
 
 	if (!json_is_object(obj))

@@ -65,9 +65,10 @@ static int sha256_parts(const void *a, size_t alen, const void *b, size_t blen, 
 
 	if (!ctx)
 		return -ENOMEM;
-	if (!EVP_DigestInit_ex2(ctx, sha256_md, NULL) || (alen && !EVP_DigestUpdate(ctx, a, alen)) ||
-	    (blen && !EVP_DigestUpdate(ctx, b, blen)) || (clen && !EVP_DigestUpdate(ctx, c, clen)) ||
-	    !EVP_DigestFinal_ex(ctx, out, NULL))
+	if (!EVP_DigestInit_ex2(ctx, sha256_md, NULL) ||
+	    (alen && !EVP_DigestUpdate(ctx, a, alen)) ||
+	    (blen && !EVP_DigestUpdate(ctx, b, blen)) ||
+	    (clen && !EVP_DigestUpdate(ctx, c, clen)) || !EVP_DigestFinal_ex(ctx, out, NULL))
 		return crypto_error();
 	return 0;
 }

@@ -132,7 +132,7 @@ int merkle_root(uint64_t size, merkle_get_fn get, void *ctx, uint8_t ret_root[VF
 int merkle_frontier_load(uint64_t size, merkle_get_fn get, void *ctx, struct merkle_frontier *ret,
 			 struct err_detail *reterr)
 {
-	struct merkle_frontier f = {.size = size};
+	struct merkle_frontier f = { .size = size };
 	uint64_t start = 0;
 	int r;
 

@@ -39,14 +39,14 @@ uint64_t merkle_stored_count(uint64_t size);
  * tree of `size` leaves, largest (leftmost) first.  Owned by the caller; plain data, copyable. */
 struct merkle_frontier {
 	uint64_t size;
-	unsigned n;                           /* popcount(size) */
-	uint8_t hash[64][VFY_HASH_LEN];       /* hash[0] covers the leftmost, largest subtree */
+	unsigned n;			/* popcount(size) */
+	uint8_t hash[64][VFY_HASH_LEN]; /* hash[0] covers the leftmost, largest subtree */
 };
 
 /** Load the frontier for a tree of @size leaves through @get (popcount(size) lookups).
  * @ret is written only on success.  @return 0 or what @get returned. */
-int merkle_frontier_load(uint64_t size, merkle_get_fn get, void *ctx,
-			 struct merkle_frontier *ret, struct err_detail *reterr);
+int merkle_frontier_load(uint64_t size, merkle_get_fn get, void *ctx, struct merkle_frontier *ret,
+			 struct err_detail *reterr);
 
 /** Append one leaf hash to @f.  Writes to @ret_new the stored hashes this leaf adds, in stored
  * order (the leaf hash first, then each subtree it completes, lowest level first) and their
@@ -105,5 +105,6 @@ int merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[VF
  * the reason (sizes, wrong proof length, which root mismatched), or -EIO / -ENOMEM when
  * libcrypto fails. */
 int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root1[VFY_HASH_LEN],
-			      const uint8_t root2[VFY_HASH_LEN], const uint8_t proof[][VFY_HASH_LEN],
-			      size_t n, struct err_detail *reterr);
+			      const uint8_t root2[VFY_HASH_LEN],
+			      const uint8_t proof[][VFY_HASH_LEN], size_t n,
+			      struct err_detail *reterr);

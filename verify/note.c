@@ -752,7 +752,8 @@ static int no_trusted_signature(const struct note_parts *p, const struct vfy_ver
 			    utf8_printable(keys[i].name, len, want, sizeof(want)), keys[i].id, want,
 			    p->sigs[j].id);
 		}
-	utf8_printable(keys[0].name, strnlen(keys[0].name, sizeof(keys[0].name)), want, sizeof(want));
+	utf8_printable(keys[0].name, strnlen(keys[0].name, sizeof(keys[0].name)), want,
+		       sizeof(want));
 	utf8_printable(s->name, s->name_len, got, sizeof(got));
 	return err_set(reterr, -EKEYREJECTED,
 		       "no signature by a trusted key: expected '%s' (key ID %08" PRIx32 ")%s, but "
@@ -996,8 +997,9 @@ int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
 		return err_set(reterr, -EKEYREJECTED,
 			       "the checkpoint is not signed by the log key '%s' (key ID %08" PRIx32
 			       "); only by other trusted keys",
-			       utf8_printable(keys[0].name, strnlen(keys[0].name, sizeof(keys[0].name)),
-					 want, sizeof(want)),
+			       utf8_printable(keys[0].name,
+					      strnlen(keys[0].name, sizeof(keys[0].name)), want,
+					      sizeof(want)),
 			       keys[0].id);
 	r = vfy_checkpoint_parse(note, text_len, &cp, reterr);
 	if (r < 0)

@@ -19,7 +19,7 @@ struct err_detail;
 
 #define VFY_NAME_MAX 255
 #define VFY_NOTE_MAX (64 * 1024) /* notes larger than this are rejected */
-#define VFY_NOTE_MAX_SIGS 100    /* signature lines beyond this reject the note */
+#define VFY_NOTE_MAX_SIGS 100	 /* signature lines beyond this reject the note */
 
 struct vfy_verifier {
 	char name[VFY_NAME_MAX + 1];

@@ -106,8 +106,8 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 			       VFY_PROOF_MAX);
 	if (!next_line(&pos, end, &line, &llen) || llen != strlen(PROOF_HEADER) ||
 	    memcmp(line, PROOF_HEADER, llen) != 0)
-		return err_set_line(reterr, -EBADMSG, 1, "not a tlog-proof file: line 1 must be '%s'",
-				    PROOF_HEADER);
+		return err_set_line(reterr, -EBADMSG, 1,
+				    "not a tlog-proof file: line 1 must be '%s'", PROOF_HEADER);
 	if (!next_line(&pos, end, &line, &llen))
 		goto truncated;
 	lineno++;
@@ -117,8 +117,10 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 			return err_set(reterr, -ENOMEM, "out of memory");
 		r = vfy_b64_decode(line + 6, llen - 6, p.extra, llen / 4 * 3 + 1);
 		if (r < 0) {
-			r = err_set_line(reterr, -EBADMSG, lineno, "line %u: the extra data is not "
-					 "padded standard base64", lineno);
+			r = err_set_line(reterr, -EBADMSG, lineno,
+					 "line %u: the extra data is not "
+					 "padded standard base64",
+					 lineno);
 			goto fail;
 		}
 		p.extra_len = (size_t)r;
@@ -128,12 +130,14 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 	}
 	if (llen < 6 || memcmp(line, "index ", 6) != 0 ||
 	    parse_u64(line + 6, llen - 6, &p.index) < 0) {
-		r = err_set_line(reterr, -EBADMSG, lineno, "line %u: expected 'index N' (a decimal "
-				 "without leading zeros)", lineno);
+		r = err_set_line(reterr, -EBADMSG, lineno,
+				 "line %u: expected 'index N' (a decimal "
+				 "without leading zeros)",
+				 lineno);
 		goto fail;
 	}
 	for (;;) {
-		uint8_t (*grown)[VFY_HASH_LEN];
+		uint8_t(*grown)[VFY_HASH_LEN];
 		uint8_t hash[VFY_HASH_LEN + 3];
 
 		if (!next_line(&pos, end, &line, &llen))
@@ -142,13 +146,16 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 		if (llen == 0)
 			break;
 		if (p.nhashes == MERKLE_MAX_PROOF) {
-			r = err_set_line(reterr, -EBADMSG, lineno, "line %u: more than %d proof hashes",
-					 lineno, MERKLE_MAX_PROOF);
+			r = err_set_line(reterr, -EBADMSG, lineno,
+					 "line %u: more than %d proof hashes", lineno,
+					 MERKLE_MAX_PROOF);
 			goto fail;
 		}
 		if (vfy_b64_decode(line, llen, hash, sizeof(hash)) != VFY_HASH_LEN) {
-			r = err_set_line(reterr, -EBADMSG, lineno, "line %u: a proof hash must be the "
-					 "padded base64 of 32 bytes", lineno);
+			r = err_set_line(reterr, -EBADMSG, lineno,
+					 "line %u: a proof hash must be the "
+					 "padded base64 of 32 bytes",
+					 lineno);
 			goto fail;
 		}
 		grown = realloc(p.hashes, (p.nhashes + 1) * sizeof(*p.hashes));
@@ -160,15 +167,18 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 		memcpy(p.hashes[p.nhashes++], hash, VFY_HASH_LEN);
 	}
 	if (pos == end) {
-		r = err_set_line(reterr, -EBADMSG, lineno + 1, "the checkpoint is missing after the "
+		r = err_set_line(reterr, -EBADMSG, lineno + 1,
+				 "the checkpoint is missing after the "
 				 "empty line");
 		goto fail;
 	}
 	/* The checkpoint is kept as a C string with its length beside it: a NUL byte would cut
 	 * the string short of the length (a signed note is text and never holds one). */
 	if (memchr(pos, '\0', (size_t)(end - pos))) {
-		r = err_set_line(reterr, -EBADMSG, lineno + 1, "the checkpoint after line %u "
-				 "contains a NUL byte", lineno);
+		r = err_set_line(reterr, -EBADMSG, lineno + 1,
+				 "the checkpoint after line %u "
+				 "contains a NUL byte",
+				 lineno);
 		goto fail;
 	}
 	p.checkpoint_len = (size_t)(end - pos);
@@ -180,8 +190,10 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 	*ret = p;
 	return 0;
 truncated:
-	r = err_set_line(reterr, -EBADMSG, lineno, "the proof ends after line %u, before the "
-			 "empty line and the checkpoint", lineno);
+	r = err_set_line(reterr, -EBADMSG, lineno,
+			 "the proof ends after line %u, before the "
+			 "empty line and the checkpoint",
+			 lineno);
 fail:
 	vfy_tlog_proof_done(&p);
 	return r;
@@ -201,17 +213,22 @@ int vfy_tlog_proof_verify(const struct vfy_tlog_proof *p, const struct vfy_verif
 		return r;
 	}
 	if (!p->extra)
-		return err_set(reterr, -EBADMSG, "the proof has no 'extra' line: a custody proof "
+		return err_set(reterr, -EBADMSG,
+			       "the proof has no 'extra' line: a custody proof "
 			       "carries the entry it proves");
 	r = vfy_leaf_hash(p->extra, p->extra_len, leaf);
 	if (r < 0)
 		return err_set(reterr, r, "libcrypto failed to hash the entry");
-	r = merkle_verify_inclusion(p->index, cp.size, leaf, (const uint8_t(*)[VFY_HASH_LEN])p->hashes,
-				    p->nhashes, cp.root, &why);
+	r = merkle_verify_inclusion(p->index, cp.size, leaf,
+				    (const uint8_t(*)[VFY_HASH_LEN])p->hashes, p->nhashes, cp.root,
+				    &why);
 	if (r < 0)
-		return err_set(reterr, -EPROTO, "inclusion: the entry at index %" PRIu64 " does not "
-			       "lead to the signed root of size %" PRIu64 " (the entry, the index or a "
-			       "proof hash was altered): %s", p->index, cp.size, why.msg);
+		return err_set(reterr, -EPROTO,
+			       "inclusion: the entry at index %" PRIu64 " does not "
+			       "lead to the signed root of size %" PRIu64
+			       " (the entry, the index or a "
+			       "proof hash was altered): %s",
+			       p->index, cp.size, why.msg);
 	if (ret_cp)
 		*ret_cp = cp;
 	return 0;
@@ -287,13 +304,16 @@ int vfy_consistency_parse(const char *text, size_t len, struct vfy_consistency *
 			       len, VFY_PROOF_MAX);
 	obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj)
-		return err_set_line(reterr, -EBADMSG, (unsigned)jerr.line, "not a consistency file: "
-				    "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+		return err_set_line(reterr, -EBADMSG, (unsigned)jerr.line,
+				    "not a consistency file: "
+				    "line %d column %d: %s",
+				    jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(obj))
 		return err_set(reterr, -EBADMSG, "not a consistency file: not a JSON object");
 	fmt = json_object_get(obj, "format");
 	if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "custody-consistency/1") != 0)
-		return err_set(reterr, -EBADMSG, "not a consistency file: 'format' must be "
+		return err_set(reterr, -EBADMSG,
+			       "not a consistency file: 'format' must be "
 			       "\"custody-consistency/1\"");
 	if ((r = json_field_string(obj, "origin", &c.origin, reterr)) < 0 ||
 	    (r = json_field_string(obj, "old_checkpoint", &c.old_checkpoint, reterr)) < 0 ||
@@ -317,9 +337,11 @@ int vfy_consistency_parse(const char *text, size_t len, struct vfy_consistency *
 
 		if (!json_is_string(h) ||
 		    vfy_b64_decode(json_string_value(h), json_string_length(h), buf, sizeof(buf)) !=
-			    VFY_HASH_LEN) {
-			r = err_set(reterr, -EBADMSG, "consistency hash %zu is not the padded base64 "
-				    "of 32 bytes", i + 1);
+			VFY_HASH_LEN) {
+			r = err_set(reterr, -EBADMSG,
+				    "consistency hash %zu is not the padded base64 "
+				    "of 32 bytes",
+				    i + 1);
 			goto fail;
 		}
 		memcpy(c.hashes[i], buf, VFY_HASH_LEN);
@@ -357,9 +379,10 @@ int vfy_consistency_verify(const struct vfy_consistency *c, const struct vfy_ver
 	r = merkle_verify_consistency(old.size, new.size, old.root, new.root,
 				      (const uint8_t(*)[VFY_HASH_LEN])c->hashes, c->nhashes, &why);
 	if (r < 0)
-		return err_set(reterr, -EPROTO, "consistency: the tree of size %" PRIu64 " is not "
-			       "shown to be a prefix of the tree of size %" PRIu64 ": %s", old.size,
-			       new.size, why.msg);
+		return err_set(reterr, -EPROTO,
+			       "consistency: the tree of size %" PRIu64 " is not "
+			       "shown to be a prefix of the tree of size %" PRIu64 ": %s",
+			       old.size, new.size, why.msg);
 	if (ret_old)
 		*ret_old = old;
 	if (ret_new)

@@ -65,9 +65,9 @@ struct tlog {
 	unsigned flags;
 	size_t mapsize;
 	char *origin, *vkey, *key_path;
-	char *dir; /* for statvfs() when a write fails */
+	char *dir;			 /* for statvfs() when a write fails */
 	struct merkle_frontier frontier; /* writer only: the right edge at the committed size */
-	bool map_full;                   /* the last write failed with MDB_MAP_FULL */
+	bool map_full;			 /* the last write failed with MDB_MAP_FULL */
 };
 
 /* Growing the map (mdb_env_set_mapsize) is allowed only while no transaction of this process
@@ -464,8 +464,10 @@ int tlog_open(const char *dir, unsigned flags, struct tlog **ret, struct err_det
 
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &st) < 0)
-		return err_set(reterr, -ENOENT, "no log database in '%s' (custody-log --db '%s' init "
-			       "creates one)", dir, dir);
+		return err_set(reterr, -ENOENT,
+			       "no log database in '%s' (custody-log --db '%s' init "
+			       "creates one)",
+			       dir, dir);
 	r = tlog_alloc(dir, flags, &log, reterr);
 	if (r < 0)
 		return r;
@@ -478,8 +480,10 @@ int tlog_open(const char *dir, unsigned flags, struct tlog **ret, struct err_det
 	if ((r = meta_get(log, txn, "format", &format, reterr)) < 0)
 		goto fail;
 	if (strcmp(format, TLOG_FORMAT) != 0) {
-		r = err_set(reterr, -EBADMSG, "'%s' holds a log of format '%s'; this custody reads "
-			    "'%s'", dir, format, TLOG_FORMAT);
+		r = err_set(reterr, -EBADMSG,
+			    "'%s' holds a log of format '%s'; this custody reads "
+			    "'%s'",
+			    dir, format, TLOG_FORMAT);
 		goto fail;
 	}
 	if ((r = meta_get(log, txn, "origin", &log->origin, reterr)) < 0 ||
@@ -593,7 +597,8 @@ static int append_txn(struct tlog *log, const struct iovec *entries, size_t n,
 		rc = mdb_get(txn, log->hashes, &k, &v);
 		if (rc || v.mv_size != TLOG_CHUNK_BYTES)
 			return rc ? lmdb_fail_(log, reterr, rc, "cannot read the last hash record")
-				  : err_set(reterr, -EBADMSG, "the log database is damaged: the "
+				  : err_set(reterr, -EBADMSG,
+					    "the log database is damaged: the "
 					    "last hash record is of the wrong size");
 		memcpy(chunk, v.mv_data, TLOG_CHUNK_BYTES);
 	}
@@ -613,7 +618,8 @@ static int append_txn(struct tlog *log, const struct iovec *entries, size_t n,
 		if (r < 0)
 			return err_set(reterr, r, "libcrypto failed to hash a node");
 		for (unsigned j = 0; j < nadded; j++) {
-			memcpy(chunk + (stored % TLOG_CHUNK) * VFY_HASH_LEN, added[j], VFY_HASH_LEN);
+			memcpy(chunk + (stored % TLOG_CHUNK) * VFY_HASH_LEN, added[j],
+			       VFY_HASH_LEN);
 			stored++;
 			if (stored % TLOG_CHUNK == 0) {
 				r = chunk_put(log, txn, cur, chunk, !cur_exists, reterr);
@@ -676,12 +682,15 @@ int tlog_append_keyed(struct tlog *log, const struct iovec *entries, size_t n,
 		return err_set(reterr, -EROFS, "the log was opened read-only");
 	for (size_t i = 0; i < n; i++)
 		if (entries[i].iov_len > VFY_ENTRY_MAX)
-			return err_set(reterr, -E2BIG, "entry %zu of the batch is %zu bytes; the limit "
-				       "is %d", i, entries[i].iov_len, VFY_ENTRY_MAX);
+			return err_set(reterr, -E2BIG,
+				       "entry %zu of the batch is %zu bytes; the limit "
+				       "is %d",
+				       i, entries[i].iov_len, VFY_ENTRY_MAX);
 	for (size_t i = 0; i < nkeys; i++)
 		if (keys[i].entry >= n)
-			return err_set(reterr, -EINVAL, "lookup key %zu names entry %u of a batch of %zu",
-				       i, keys[i].entry, n);
+			return err_set(reterr, -EINVAL,
+				       "lookup key %zu names entry %u of a batch of %zu", i,
+				       keys[i].entry, n);
 	if (n == 0) {
 		*ret_first = log->frontier.size;
 		return 0;
@@ -820,8 +829,10 @@ int tlog_consistency(struct tlog *log, uint64_t old, uint64_t new,
 	int r;
 
 	if (old == 0 || old > new)
-		return err_set(reterr, -ERANGE, "a consistency proof needs 0 < OLD <= NEW (got %llu "
-			       "and %llu)", (unsigned long long)old, (unsigned long long)new);
+		return err_set(reterr, -ERANGE,
+			       "a consistency proof needs 0 < OLD <= NEW (got %llu "
+			       "and %llu)",
+			       (unsigned long long)old, (unsigned long long)new);
 	r = read_begin(log, new, &txn, &hr, NULL, reterr);
 	if (r < 0)
 		return r;
@@ -900,15 +911,16 @@ static int checkpoint_lookup(struct tlog *log, MDB_txn *txn, uint64_t size, char
 				has_below = true;
 			}
 			if (has_below && has_above)
-				snprintf(near, sizeof(near), "; the nearest are %llu and %llu", below,
-					 above);
+				snprintf(near, sizeof(near), "; the nearest are %llu and %llu",
+					 below, above);
 			else if (has_below || has_above)
 				snprintf(near, sizeof(near), "; the nearest is %llu",
 					 has_below ? below : above);
 		}
 		mdb_cursor_close(cur);
 		if (size == TLOG_NEWEST)
-			return err_set(reterr, -ENOENT, "no checkpoint has been signed yet "
+			return err_set(reterr, -ENOENT,
+				       "no checkpoint has been signed yet "
 				       "(custody-log checkpoint signs one)");
 		return err_set(reterr, -ENOENT, "no checkpoint was signed at size %llu%s",
 			       (unsigned long long)size, near);
@@ -999,8 +1011,8 @@ int tlog_checkpoint_sign(struct tlog *log, struct vfy_signer *signer, int *ret_s
 	if (!vkey)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	if (strcmp(vkey, log->vkey) != 0)
-		return err_set(reterr, -EKEYREJECTED, "this key (%s) is not the log's key (%s)", vkey,
-			       log->vkey);
+		return err_set(reterr, -EKEYREJECTED, "this key (%s) is not the log's key (%s)",
+			       vkey, log->vkey);
 	for (;;) {
 		log->map_full = false;
 		r = checkpoint_txn(log, signer, ret_signed, reterr);
@@ -1033,7 +1045,8 @@ static int checkpoint_root_check(const char *note, size_t len, uint64_t size,
 	if (r < 0)
 		return r;
 	if (cp.size != size || memcmp(cp.root, root, VFY_HASH_LEN) != 0)
-		return err_set(reterr, -EBADMSG, "the log database is inconsistent: the checkpoint "
+		return err_set(reterr, -EBADMSG,
+			       "the log database is inconsistent: the checkpoint "
 			       "of size %llu does not match the stored tree",
 			       (unsigned long long)size);
 	return 0;
@@ -1059,7 +1072,8 @@ int tlog_proof_file(struct tlog *log, uint64_t index, uint64_t size, char **ret,
 	if (r < 0)
 		goto out;
 	if (index >= cp_size) {
-		r = err_set(reterr, -ERANGE, "entry %llu is not covered by the signed checkpoint of "
+		r = err_set(reterr, -ERANGE,
+			    "entry %llu is not covered by the signed checkpoint of "
 			    "size %llu; sign a newer one (custody-log checkpoint)",
 			    (unsigned long long)index, (unsigned long long)cp_size);
 		goto out;
@@ -1091,8 +1105,8 @@ out:
 	return r;
 }
 
-int tlog_consistency_file(struct tlog *log, uint64_t old, uint64_t new, char **ret,
-			  size_t *ret_len, struct err_detail *reterr)
+int tlog_consistency_file(struct tlog *log, uint64_t old, uint64_t new, char **ret, size_t *ret_len,
+			  struct err_detail *reterr)
 {
 	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
 	uint8_t proof[MERKLE_MAX_PROOF][VFY_HASH_LEN];
@@ -1102,8 +1116,10 @@ int tlog_consistency_file(struct tlog *log, uint64_t old, uint64_t new, char **r
 	int r;
 
 	if (old == 0 || old > new)
-		return err_set(reterr, -ERANGE, "a consistency proof needs 0 < OLD <= NEW (got %llu "
-			       "and %llu)", (unsigned long long)old, (unsigned long long)new);
+		return err_set(reterr, -ERANGE,
+			       "a consistency proof needs 0 < OLD <= NEW (got %llu "
+			       "and %llu)",
+			       (unsigned long long)old, (unsigned long long)new);
 	r = read_begin(log, new, &txn, &hr, NULL, reterr);
 	if (r < 0)
 		return r;

@@ -65,11 +65,11 @@ int tlog_append(struct tlog *log, const struct iovec *entries, size_t n, uint64_
  * with the index (e.g. a stream number and a timestamp for a key packet). */
 #define TLOG_KEY_EXTRA 16
 enum tlog_key_kind {
-	TLOG_KEY_FILE = 1,   /* SHA-256 of an original's bytes */
-	TLOG_KEY_STREAM = 2, /* a stream's packet digest (docs/log.md) */
-	TLOG_KEY_PACKET = 3, /* a key packet's SHA-256 */
-	TLOG_KEY_PURGED = 4, /* SHA-256 of an original whose entry a purge entry ended (carried by
-			      * the purge entry; extra: the purged entry, see verify/keys.h) */
+	TLOG_KEY_FILE = 1,    /* SHA-256 of an original's bytes */
+	TLOG_KEY_STREAM = 2,  /* a stream's packet digest (docs/log.md) */
+	TLOG_KEY_PACKET = 3,  /* a key packet's SHA-256 */
+	TLOG_KEY_PURGED = 4,  /* SHA-256 of an original whose entry a purge entry ended (carried by
+			       * the purge entry; extra: the purged entry, see verify/keys.h) */
 	TLOG_KEY_ARRIVAL = 5, /* one arrival of a file in a drop zone, so that an arrival taken
 			       * again after a crash is known (verify/keys.h) */
 };
@@ -140,5 +140,5 @@ int tlog_proof_file(struct tlog *log, uint64_t index, uint64_t size, char **ret,
 		    struct err_detail *reterr);
 
 /** A custody-consistency/1 file between the signed checkpoints of @old and @new. */
-int tlog_consistency_file(struct tlog *log, uint64_t old, uint64_t new, char **ret,
-			  size_t *ret_len, struct err_detail *reterr);
+int tlog_consistency_file(struct tlog *log, uint64_t old, uint64_t new, char **ret, size_t *ret_len,
+			  struct err_detail *reterr);

@@ -10,7 +10,8 @@
  *   damage_report   operator, reviewer   entry, explanation
  *   case            operator, reviewer   case, and entries or device + from + to
  *   approval        approver             grantee, entries, purpose, expires  (approver = caller)
- *   hold            operator, reviewer   entries, reason  (kept beyond retention: daemon/server/copy.c)
+ *   hold            operator, reviewer   entries, reason  (kept beyond retention:
+ * daemon/server/copy.c)
  *
  * Times are RFC 3339 with a zone ("Z" or an offset) and are stored in UTC as ing_format_utc()
  * writes them; from <= to; returned_at not before from; expires in the future.  Entry indexes
@@ -56,25 +57,31 @@ static const struct kind {
 	unsigned roles;
 	struct field fields[6];
 } kinds[] = {
-	{ "interruption", SRV_OPERATOR | SRV_REVIEWER,
+	{ "interruption",
+	  SRV_OPERATOR | SRV_REVIEWER,
 	  { { "device", F_NAME }, { "from", F_TIME }, { "to", F_TIME }, { "reason", F_TEXT } } },
-	{ "late_storage", SRV_OPERATOR | SRV_REVIEWER,
+	{ "late_storage",
+	  SRV_OPERATOR | SRV_REVIEWER,
 	  { { "entry", F_INDEX }, { "reason", F_TEXT } } },
-	{ "remote_duty", SRV_OPERATOR | SRV_REVIEWER,
+	{ "remote_duty",
+	  SRV_OPERATOR | SRV_REVIEWER,
 	  { { "device", F_NAME, true },
 	    { "officer", F_NAME, true },
 	    { "from", F_TIME },
 	    { "to", F_TIME },
 	    { "returned_at", F_TIME } } },
-	{ "damage_report", SRV_OPERATOR | SRV_REVIEWER,
+	{ "damage_report",
+	  SRV_OPERATOR | SRV_REVIEWER,
 	  { { "entry", F_INDEX }, { "explanation", F_TEXT } } },
-	{ "case", SRV_OPERATOR | SRV_REVIEWER,
+	{ "case",
+	  SRV_OPERATOR | SRV_REVIEWER,
 	  { { "case", F_NAME },
 	    { "entries", F_INDEXES, true },
 	    { "device", F_NAME, true },
 	    { "from", F_TIME, true },
 	    { "to", F_TIME, true } } },
-	{ "approval", SRV_APPROVER,
+	{ "approval",
+	  SRV_APPROVER,
 	  { { "grantee", F_NAME },
 	    { "entries", F_INDEXES },
 	    { "purpose", F_TEXT },
@@ -134,8 +141,10 @@ static int check_original(struct tlog *log, uint64_t size, uint64_t index, bool 
 			    type ? type : "unknown");
 	else if (late_only &&
 		 (!storage || (strcmp(storage, "late") && strcmp(storage, "unknown_time"))))
-		r = err_set(reterr, -EINVAL, "entry %" PRIu64 " was stored '%s': there is no late "
-			    "storage to explain", index, storage ? storage : "?");
+		r = err_set(reterr, -EINVAL,
+			    "entry %" PRIu64 " was stored '%s': there is no late "
+			    "storage to explain",
+			    index, storage ? storage : "?");
 	json_decref(o);
 	return r;
 }
@@ -186,8 +195,10 @@ static int put_field(struct tlog *log, uint64_t size, const struct kind *k, cons
 		const json_t *e;
 
 		if (!json_is_array(v) || !n)
-			return err_set(reterr, -EINVAL, "\"%s\" must be a non-empty list of entry "
-				       "indexes", f->name);
+			return err_set(reterr, -EINVAL,
+				       "\"%s\" must be a non-empty list of entry "
+				       "indexes",
+				       f->name);
 		if (n > ENTRIES_MAX)
 			return err_set(reterr, -EINVAL, "\"%s\" lists more than %d entries",
 				       f->name, ENTRIES_MAX);
@@ -230,16 +241,19 @@ static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t t
 
 	if (json_object_get(entry, "entries")) {
 		if (by_time)
-			return err_set(reterr, -EINVAL, "a case annotation takes \"entries\", or "
+			return err_set(reterr, -EINVAL,
+				       "a case annotation takes \"entries\", or "
 				       "\"device\" with \"from\" and \"to\", not both");
 		return 0;
 	}
 	if (!device || from == INT64_MIN || to == INT64_MIN)
-		return err_set(reterr, -EINVAL, "a case annotation needs \"entries\", or "
+		return err_set(reterr, -EINVAL,
+			       "a case annotation needs \"entries\", or "
 			       "\"device\", \"from\" and \"to\"");
 	srv__index_catch_up(s);
 	if (!x->caught_up)
-		return err_set(reterr, -EAGAIN, "the daemon is still reading the log; bind the "
+		return err_set(reterr, -EAGAIN,
+			       "the daemon is still reading the log; bind the "
 			       "case by device and time in a moment, or give \"entries\"");
 	list = json_array();
 	if (!list)
@@ -253,8 +267,10 @@ static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t t
 			continue;
 		if (json_array_size(list) == ENTRIES_MAX) {
 			json_decref(list);
-			return err_set(reterr, -EINVAL, "more than %d clips of '%s' fall in that "
-				       "time: bind the case in parts", ENTRIES_MAX, device);
+			return err_set(reterr, -EINVAL,
+				       "more than %d clips of '%s' fall in that "
+				       "time: bind the case in parts",
+				       ENTRIES_MAX, device);
 		}
 		if (json_array_append_new(list, json_integer((json_int_t)c->index)) < 0) {
 			json_decref(list);
@@ -263,8 +279,10 @@ static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t t
 	}
 	if (!json_array_size(list)) {
 		json_decref(list);
-		return err_set(reterr, -ENOENT, "no clip of device '%s' with a known recording "
-			       "time overlaps that time: nothing to bind", device);
+		return err_set(reterr, -ENOENT,
+			       "no clip of device '%s' with a known recording "
+			       "time overlaps that time: nothing to bind",
+			       device);
 	}
 	if (json_object_set_new(entry, "entries", list) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
@@ -287,8 +305,10 @@ static void on_committed(void *opaque, int status, uint64_t index, const struct 
 	if (ctx->keeps)
 		s->keeps_pending--;
 	if (status >= 0 && srv__index_add_note(&s->idx, index, &ctx->note) < 0)
-		log_error("socket", "out of memory indexing annotation %" PRIu64 "; `verify` will "
-			  "list it once the index is rebuilt (restart)", index);
+		log_error("socket",
+			  "out of memory indexing annotation %" PRIu64 "; `verify` will "
+			  "list it once the index is rebuilt (restart)",
+			  index);
 	srv__note_done(&ctx->note);
 	srv__duties_push(s);
 	if (!c->closing) {
@@ -324,24 +344,28 @@ int srv__op_annotate(struct srv_client *c, json_t *req, struct err_detail *reter
 
 	r = srv__req_string(req, "kind", true, 64, &kind, reterr);
 	if (r < 0)
-		return err_set(reterr, -EINVAL, "\"kind\" is required: interruption, late_storage, "
+		return err_set(reterr, -EINVAL,
+			       "\"kind\" is required: interruption, late_storage, "
 			       "remote_duty, damage_report, case, approval or hold");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kinds[i].name, kind))
 			k = &kinds[i];
 	if (!k)
-		return err_set(reterr, -EINVAL, "unknown annotation kind '%.64s' (interruption, "
+		return err_set(reterr, -EINVAL,
+			       "unknown annotation kind '%.64s' (interruption, "
 			       "late_storage, remote_duty, damage_report, case, approval, hold)",
 			       kind);
 	if (!(c->roles & k->roles)) {
 		char need[64];
 
-		return err_set(reterr, -EACCES, "%s may not record an annotation of kind '%s': it "
-			       "needs the role %s", c->by, k->name,
-			       srv__role_names(k->roles, need, sizeof(need)));
+		return err_set(reterr, -EACCES,
+			       "%s may not record an annotation of kind '%s': it "
+			       "needs the role %s",
+			       c->by, k->name, srv__role_names(k->roles, need, sizeof(need)));
 	}
 	if (s->d->stopping)
-		return err_set(reterr, -ESHUTDOWN, "the daemon is stopping; record the annotation "
+		return err_set(reterr, -ESHUTDOWN,
+			       "the daemon is stopping; record the annotation "
 			       "once it is back");
 	r = tlog_size(log, &size, reterr);
 	if (r < 0)
@@ -387,7 +411,8 @@ int srv__op_annotate(struct srv_client *c, json_t *req, struct err_detail *reter
 		}
 	if (!strcmp(k->name, "remote_duty") && !json_object_get(entry, "device") &&
 	    !json_object_get(entry, "officer")) {
-		r = err_set(reterr, -EINVAL, "a remote_duty annotation needs \"device\" or "
+		r = err_set(reterr, -EINVAL,
+			    "a remote_duty annotation needs \"device\" or "
 			    "\"officer\"");
 		goto fail;
 	}

@@ -266,11 +266,12 @@ static void copy_done(uv_work_t *w, int status)
 		struct err_detail e;
 
 		if (ctx->r == -ENOENT) {
-			err_set(&e, -ENOENT,
-				"the original of entry %" PRIu64 " ('%s') is missing from the "
-				"store; it was logged, so this is an alarm: tell the operators (the "
-				"scrubber reports it too)",
-				ctx->index, ctx->rel);
+			err_set(
+			    &e, -ENOENT,
+			    "the original of entry %" PRIu64 " ('%s') is missing from the "
+			    "store; it was logged, so this is an alarm: tell the operators (the "
+			    "scrubber reports it too)",
+			    ctx->index, ctx->rel);
 			log_error(LOG_GRP,
 				  "copy-out of entry %" PRIu64 ": the original '%s' is missing "
 				  "from the store",
@@ -321,9 +322,10 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 	srv__index_catch_up(s);
 	if (!(c->roles & SRV_OPERATOR)) {
 		if (!s->idx.caught_up)
-			return err_set(reterr, -EAGAIN,
-				       "the daemon is still reading the log's approvals (it started "
-				       "a moment ago); try again shortly");
+			return err_set(
+			    reterr, -EAGAIN,
+			    "the daemon is still reading the log's approvals (it started "
+			    "a moment ago); try again shortly");
 		peer_login(c, login, sizeof(login));
 		r = find_approval(c, index, login, &approval, reterr);
 		if (r == -EPERM)
@@ -367,8 +369,12 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 		json_decref(entry);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	*ctx = (struct copy_ctx){ .c = c, .store = s->d->store, .index = index,
-				  .approval = approval, .entry = entry, .fd = -1 };
+	*ctx = (struct copy_ctx){ .c = c,
+				  .store = s->d->store,
+				  .index = index,
+				  .approval = approval,
+				  .entry = entry,
+				  .fd = -1 };
 	snprintf(ctx->rel, sizeof(ctx->rel), "%s",
 		 json_string_value(json_object_get(entry, "stored")));
 	srv__client_ref(c);
@@ -579,8 +585,7 @@ static int kept_by(const struct server *s, const struct srv_clip *clip,
 }
 
 /* Whether @clip is kept whatever its period (1) or not (0), with why into @why; -ENOMEM. */
-static int clip_kept(const struct server *s, const struct srv_clip *clip, char *why,
-		     size_t whylen)
+static int clip_kept(const struct server *s, const struct srv_clip *clip, char *why, size_t whylen)
 {
 	const struct srv_note **dev;
 	json_t *list = NULL;
@@ -626,11 +631,18 @@ static int open_book_get(const struct server *s, struct open_book *ob)
 		    note->kind != SRV_NOTE_REMOTE_DUTY)
 			continue;
 		ob->notes[n++] = (struct rules_note){
-			.index = note->index, .kind = note->kind, .entries = note->entries,
-			.nentries = note->nentries, .device = note->device,
-			.officer = note->officer, .reason = note->reason, .by = note->by,
-			.from_us = note->from_us, .to_us = note->to_us,
-			.returned_us = note->returned_us, .at_us = note->at_us,
+			.index = note->index,
+			.kind = note->kind,
+			.entries = note->entries,
+			.nentries = note->nentries,
+			.device = note->device,
+			.officer = note->officer,
+			.reason = note->reason,
+			.by = note->by,
+			.from_us = note->from_us,
+			.to_us = note->to_us,
+			.returned_us = note->returned_us,
+			.at_us = note->at_us,
 		};
 	}
 	if (rules_book_new(&params, ob->notes, n, &ob->book) < 0) {
@@ -674,12 +686,19 @@ static int open_items(const struct server *s, const struct srv_clip *clip, struc
 	if (r < 0)
 		return r;
 	rc = (struct rules_clip){
-		.index = clip->index, .device = srv__index_str(x, clip->device),
-		.officer = srv__index_str(x, clip->officer), .zone = srv__index_str(x, clip->zone),
-		.start_us = clip->start_us, .end_us = clip->end_us,
-		.duration_us = clip->duration_us, .ingested_us = clip->ingested_us,
-		.deadline_us = clip->deadline_us, .size = clip->size, .storage = clip->storage,
-		.damaged = clip->damaged, .future = clip->future,
+		.index = clip->index,
+		.device = srv__index_str(x, clip->device),
+		.officer = srv__index_str(x, clip->officer),
+		.zone = srv__index_str(x, clip->zone),
+		.start_us = clip->start_us,
+		.end_us = clip->end_us,
+		.duration_us = clip->duration_us,
+		.ingested_us = clip->ingested_us,
+		.deadline_us = clip->deadline_us,
+		.size = clip->size,
+		.storage = clip->storage,
+		.damaged = clip->damaged,
+		.future = clip->future,
 	};
 	rules_clip_status(ob->book, &rc, &st);
 	snprintf(how[0], sizeof(how[0]),
@@ -707,9 +726,9 @@ static int open_items(const struct server *s, const struct srv_clip *clip, struc
 			 "open about it (%s)",
 			 items[0], n > 1 ? ", " : "", n > 1 ? items[1] : "",
 			 !strcmp(items[0], "damaged") ? "damaged and no damage_report names it"
-			 : !strcmp(items[0], "late")  ? "stored late and no late_storage explains it"
-						      : "no trustworthy recording time and no "
-							"late_storage explains it",
+			 : !strcmp(items[0], "late") ? "stored late and no late_storage explains it"
+						     : "no trustworthy recording time and no "
+						       "late_storage explains it",
 			 fix[0]);
 	*ret = list;
 	return 0;
@@ -775,11 +794,12 @@ int srv__purge_conflict(struct server *s, const struct srv_note *note, struct er
 		clip = srv__index_clip(&s->idx, f->entry);
 		if (note_names(note, f->entry) ||
 		    (clip && note->kind == SRV_NOTE_CASE && case_binds(&s->idx, note, clip)))
-			return err_set(reterr, -EAGAIN,
-				       "entry %" PRIu64 " is being purged; try again in a moment "
-				       "(the %s would otherwise bind a clip whose original is being "
-				       "removed)",
-				       f->entry, note->kind == SRV_NOTE_CASE ? "case" : "hold");
+			return err_set(
+			    reterr, -EAGAIN,
+			    "entry %" PRIu64 " is being purged; try again in a moment "
+			    "(the %s would otherwise bind a clip whose original is being "
+			    "removed)",
+			    f->entry, note->kind == SRV_NOTE_CASE ? "case" : "hold");
 	}
 	return 0;
 }
@@ -1019,7 +1039,8 @@ static void on_purged(void *opaque, int status, const struct pipe_purged *d,
 	}
 	if (finishing && kept) {
 		err_set(&e, -EPERM,
-			"entry %" PRIu64 " was purged before, but entry %" PRIu64 " records the same "
+			"entry %" PRIu64 " was purged before, but entry %" PRIu64
+			" records the same "
 			"bytes and is not purged (the same content arrived again and was logged "
 			"anew): its original '%s' stays in the store under that entry's retention",
 			ctx->entry, d->kept_for, ctx->rel);
@@ -1044,12 +1065,12 @@ static void on_purged(void *opaque, int status, const struct pipe_purged *d,
 				d->index, why ? why->msg : "?", ctx->entry);
 		srv__reply_error(c, e.code, &e);
 	} else {
-		srv__reply(c, json_pack("{s:o, s:I, s:b, s:b, s:s, s:s, s:o}", "index",
-					finishing ? json_null() : json_integer((json_int_t)d->index),
-					"entry", (json_int_t)ctx->entry, "removed", removed,
-					"finished", finishing, "sha256", ctx->sha256, "stored",
-					ctx->rel, "kept_for",
-					kept ? json_integer((json_int_t)d->kept_for) : json_null()));
+		srv__reply(
+		    c, json_pack("{s:o, s:I, s:b, s:b, s:s, s:s, s:o}", "index",
+				 finishing ? json_null() : json_integer((json_int_t)d->index),
+				 "entry", (json_int_t)ctx->entry, "removed", removed, "finished",
+				 finishing, "sha256", ctx->sha256, "stored", ctx->rel, "kept_for",
+				 kept ? json_integer((json_int_t)d->kept_for) : json_null()));
 	}
 	srv__release(c);
 	purge_free(ctx);
@@ -1164,7 +1185,8 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		free(ctx);
 		if (!p.ms)
 			return err_set(reterr, -EPERM,
-				       "entry %" PRIu64 " is kept forever (its zone's retention, or "
+				       "entry %" PRIu64
+				       " is kept forever (its zone's retention, or "
 				       "[retention] default, is 0)",
 				       index);
 		if (ing_format_utc(due, at) < 0)
@@ -1196,8 +1218,7 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		free(ctx);
 		return err_set(reterr, -ENOMEM, "out of memory");
 	}
-	*f = (struct purge_flight){ .next = purges, .s = s, .entry = index,
-				    .purge = UINT64_MAX };
+	*f = (struct purge_flight){ .next = purges, .s = s, .entry = index, .purge = UINT64_MAX };
 	purges = f;
 	ctx->flight = f;
 	srv__client_ref(c);

@@ -1,4 +1,5 @@
-/* daemon/server/index.c: what the server knows about the log without rescanning it.  Loop thread only.
+/* daemon/server/index.c: what the server knows about the log without rescanning it.  Loop thread
+ * only.
  *
  * DESIGN
  *
@@ -27,10 +28,10 @@
  *     its clips' accesses: the newest 64 reads and 16 refusals of each clip and every copy-out
  *     that handed it over (the soak's 64 verifying clients grew the daemon by 37 bytes per
  *     read while every ref was kept); the access entries per UTC day (allowed, copy-outs,
- *     refused) and the accesses that named a clip per day, device and officer, for reports.  The log is mostly access entries (a verify appends one): what
- *     the index keeps of them is bounded by clips and days, not by reads.  Access entries are
- *     parsed (jansson, about 5 µs each here), so the first pass over a log of millions of them
- *     takes seconds, in slices.
+ *     refused) and the accesses that named a clip per day, device and officer, for reports.  The
+ * log is mostly access entries (a verify appends one): what the index keeps of them is bounded by
+ * clips and days, not by reads.  Access entries are parsed (jansson, about 5 µs each here), so the
+ * first pass over a log of millions of them takes seconds, in slices.
  *
  * Entries are filtered on their bytes before parsing: a canonical entry's top-level type is
  * the literal `"type":"ingest"` (or damaged, annotation), and a string value cannot contain
@@ -53,7 +54,6 @@
 #include <sodium.h>
 #include <uv.h>
 
-
 #include "base/err.h"
 #include "base/hex.h"
 #include "base/macro.h"
@@ -66,9 +66,12 @@
 #define SLOTS_MIN 1024
 
 static const char *const note_kinds[] = {
-	[SRV_NOTE_INTERRUPTION] = "interruption", [SRV_NOTE_LATE_STORAGE] = "late_storage",
-	[SRV_NOTE_REMOTE_DUTY] = "remote_duty",   [SRV_NOTE_DAMAGE_REPORT] = "damage_report",
-	[SRV_NOTE_CASE] = "case",                 [SRV_NOTE_APPROVAL] = "approval",
+	[SRV_NOTE_INTERRUPTION] = "interruption",
+	[SRV_NOTE_LATE_STORAGE] = "late_storage",
+	[SRV_NOTE_REMOTE_DUTY] = "remote_duty",
+	[SRV_NOTE_DAMAGE_REPORT] = "damage_report",
+	[SRV_NOTE_CASE] = "case",
+	[SRV_NOTE_APPROVAL] = "approval",
 	[SRV_NOTE_HOLD] = "hold",
 };
 
@@ -523,10 +526,10 @@ static int add_clip(struct srv_index *x, uint64_t index, const json_t *o, bool d
 		.ingested_us = time_or_unknown(json_object_get(o, "ingested_at")),
 		.deadline_us = time_or_unknown(json_object_get(o, "deadline")),
 		.size = json_is_integer(size) && json_integer_value(size) > 0
-				? (uint64_t)json_integer_value(size)
-				: 0,
-		.storage = (uint8_t)rules_storage_parse(
-			json_string_value(json_object_get(o, "storage"))),
+			    ? (uint64_t)json_integer_value(size)
+			    : 0,
+		.storage =
+		    (uint8_t)rules_storage_parse(json_string_value(json_object_get(o, "storage"))),
 		.damaged = damaged,
 		.future = json_is_true(json_object_get(o, "time_in_future")),
 	};
@@ -563,8 +566,8 @@ static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bo
 
 	x->ingests++;
 	if (name && *srv__basename(name))
-		r = claim_put(x, SRV_CLAIM_NAME, srv__basename(name),
-			      strlen(srv__basename(name)), index);
+		r = claim_put(x, SRV_CLAIM_NAME, srv__basename(name), strlen(srv__basename(name)),
+			      index);
 	if (r == 0 && device && start && strlen(device) + strlen(start) + 2 <= sizeof(key)) {
 		n = (size_t)snprintf(key, sizeof(key), "%s%c%s", device, 0, start);
 		r = claim_put(x, SRV_CLAIM_DEVTIME, key, n, index);
@@ -667,7 +670,8 @@ static int tally(struct srv_index *x, const struct access_info *a, uint32_t devi
 				return -ENOMEM;
 			memmove(&x->tallies[lo + 1], &x->tallies[lo],
 				(x->ntallies - lo) * sizeof(*x->tallies));
-			x->tallies[lo] = (struct srv_access_tally){ .day = a->day, .device = device,
+			x->tallies[lo] = (struct srv_access_tally){ .day = a->day,
+								    .device = device,
 								    .officer = officer };
 			x->ntallies++;
 		}
@@ -967,9 +971,14 @@ static struct rules_book *duty_book(const struct srv_index *x, int64_t storage_d
 		if (!notes && !(notes = malloc(x->nnotes * sizeof(*notes))))
 			return NULL;
 		notes[n++] = (struct rules_note){
-			.index = note->index, .kind = RULES_REMOTE_DUTY, .device = note->device,
-			.officer = note->officer, .from_us = note->from_us, .to_us = note->to_us,
-			.returned_us = note->returned_us, .at_us = note->at_us,
+			.index = note->index,
+			.kind = RULES_REMOTE_DUTY,
+			.device = note->device,
+			.officer = note->officer,
+			.from_us = note->from_us,
+			.to_us = note->to_us,
+			.returned_us = note->returned_us,
+			.at_us = note->at_us,
 		};
 	}
 	if (n && rules_book_new(&params, notes, n, &book) < 0)
@@ -994,10 +1003,16 @@ static bool remote_duty_reclassifies(const struct srv_index *x, const struct rul
 	if (!c || !book)
 		return false;
 	rc = (struct rules_clip){
-		.index = c->index, .device = srv__index_str(x, c->device),
-		.officer = srv__index_str(x, c->officer), .start_us = c->start_us,
-		.end_us = c->end_us, .duration_us = c->duration_us, .ingested_us = c->ingested_us,
-		.deadline_us = c->deadline_us, .storage = c->storage, .damaged = c->damaged,
+		.index = c->index,
+		.device = srv__index_str(x, c->device),
+		.officer = srv__index_str(x, c->officer),
+		.start_us = c->start_us,
+		.end_us = c->end_us,
+		.duration_us = c->duration_us,
+		.ingested_us = c->ingested_us,
+		.deadline_us = c->deadline_us,
+		.storage = c->storage,
+		.damaged = c->damaged,
 		.future = c->future,
 	};
 	rules_clip_status(book, &rc, &st);

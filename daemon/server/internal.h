@@ -27,21 +27,22 @@ struct tlog;
 
 /* ---- limits ------------------------------------------------------------------------------ */
 
-#define SRV_MAX_DEPTH 64                 /* JSON nesting of a request, checked before parsing */
-#define SRV_MAX_PENDING_OUT (8u << 20)   /* queued reply bytes per client; beyond: closed
-					  * (one larger reply may be queued at a time beside
-					  * them: a review of 10,000 clips is larger) */
+#define SRV_MAX_DEPTH 64 /* JSON nesting of a request, checked before parsing */
+#define SRV_MAX_PENDING_OUT                                                                        \
+	(8u << 20)			       /* queued reply bytes per client; beyond: closed    \
+						* (one larger reply may be queued at a time beside \
+						* them: a review of 10,000 clips is larger) */
 #define SRV_OPERATOR_RESERVE(max) ((max) / 16) /* of max_clients, places kept for operators */
-#define SRV_TARGET_MAX 256               /* a refused request's target: longer is null */
-#define SRV_SCAN_MAX 100000              /* entries one `log` request may look at */
-#define SRV_LOG_LIMIT 100                /* `log` entries returned by default */
+#define SRV_TARGET_MAX 256		       /* a refused request's target: longer is null */
+#define SRV_SCAN_MAX 100000		       /* entries one `log` request may look at */
+#define SRV_LOG_LIMIT 100		       /* `log` entries returned by default */
 #define SRV_LOG_LIMIT_MAX 1000
-#define SRV_LOG_REPLY_MAX (4u << 20)     /* entry bytes in one `log` reply */
-#define SRV_SLICE_NS (1000 * 1000)       /* loop time per background slice (index, log scans) */
-#define SRV_TAIL_MS 1000                 /* how often the index looks for new entries */
-#define SRV_REFUSALS_PER_S 10            /* refusals recorded as access entries, per second */
-#define SRV_REFUSALS_PER_CLIENT 16       /* and per connection */
-#define SRV_NOTES_MAX 100                /* annotations returned with a verified clip */
+#define SRV_LOG_REPLY_MAX (4u << 20) /* entry bytes in one `log` reply */
+#define SRV_SLICE_NS (1000 * 1000)   /* loop time per background slice (index, log scans) */
+#define SRV_TAIL_MS 1000	     /* how often the index looks for new entries */
+#define SRV_REFUSALS_PER_S 10	     /* refusals recorded as access entries, per second */
+#define SRV_REFUSALS_PER_CLIENT 16   /* and per connection */
+#define SRV_NOTES_MAX 100	     /* annotations returned with a verified clip */
 
 /* ---- roles (docs/protocol.md) ------------------------------------------------------------ */
 
@@ -76,8 +77,8 @@ unsigned srv__roles(const struct srv_role_gids *map, const struct srv_peer *peer
  * spaces) into gids with getgrnam_r().  A group that does not exist gives nobody that role: it
  * is named in @warn (if not NULL), not an error.  @return 0, -EINVAL (more than
  * SRV_ROLE_GROUPS_MAX names, or a name too long), -ENOMEM, -EIO. */
-int srv__roles_resolve(const struct cfg *cfg, struct srv_role_gids *ret, char *warn,
-		       size_t warnlen, struct err_detail *reterr);
+int srv__roles_resolve(const struct cfg *cfg, struct srv_role_gids *ret, char *warn, size_t warnlen,
+		       struct err_detail *reterr);
 
 /** "operator,reviewer" for @roles into @buf ("none" when 0). */
 const char *srv__role_names(unsigned roles, char *buf, size_t len);
@@ -85,7 +86,8 @@ const char *srv__role_names(unsigned roles, char *buf, size_t len);
 /** The peer credentials of the connected socket @fd: SO_PEERCRED, then SO_PEERGROUPS. */
 int srv__peer_credentials(int fd, struct srv_peer *ret, struct err_detail *reterr);
 
-/* ---- the index (daemon/server/index.c) ------------------------------------------------------------- */
+/* ---- the index (daemon/server/index.c)
+ * ------------------------------------------------------------- */
 
 enum srv_note_kind {
 	SRV_NOTE_INTERRUPTION = 1,
@@ -106,18 +108,18 @@ struct srv_note {
 	uint32_t nentries;
 	uint64_t *entries; /* entry (late_storage, damage_report) or entries (case, approval,
 			    * hold) */
-	char *device;      /* interruption, remote_duty, case (when bound by device and time) */
-	char *officer;     /* remote_duty */
+	char *device;	   /* interruption, remote_duty, case (when bound by device and time) */
+	char *officer;	   /* remote_duty */
 	int64_t from_us, to_us; /* interruption, remote_duty, case (by device and time) */
-	char *case_id;     /* case: "case" */
-	char *grantee;     /* approval */
-	char *purpose;     /* approval */
-	char *reason;      /* interruption, late_storage, hold: "reason"; damage_report:
-			    * "explanation" */
-	char *by;          /* who recorded it (every kind) */
-	int64_t at_us;     /* when (every kind) */
-	int64_t expires_us;  /* approval */
-	int64_t returned_us; /* remote_duty: returned_at */
+	char *case_id;		/* case: "case" */
+	char *grantee;		/* approval */
+	char *purpose;		/* approval */
+	char *reason;		/* interruption, late_storage, hold: "reason"; damage_report:
+				 * "explanation" */
+	char *by;		/* who recorded it (every kind) */
+	int64_t at_us;		/* when (every kind) */
+	int64_t expires_us;	/* approval */
+	int64_t returned_us;	/* remote_duty: returned_at */
 };
 
 /* Access refs kept per clip.  Every access is an entry in the log, which keeps them all; the
@@ -133,7 +135,7 @@ enum srv_ref_kind {
 			      * operator or an approval, and wrote the whole original out) */
 	SRV_REFS_KINDS = 3
 };
-#define SRV_CLIP_READS_MAX 64   /* SRV_REF_READ refs kept per clip, the newest */
+#define SRV_CLIP_READS_MAX 64	/* SRV_REF_READ refs kept per clip, the newest */
 #define SRV_CLIP_REFUSED_MAX 16 /* SRV_REF_REFUSED refs kept per clip, the newest */
 
 /* An original: one per ingest or damaged entry, in x->clips sorted by index (136 bytes
@@ -142,22 +144,22 @@ enum srv_ref_kind {
 struct srv_clip {
 	uint64_t index;
 	int64_t start_us, end_us; /* recorded_start, recorded_end; INT64_MIN when unknown */
-	int64_t duration_us;      /* INT64_MIN when unknown */
-	int64_t ingested_us;      /* ingested_at */
-	int64_t deadline_us;      /* INT64_MIN when the entry has none */
+	int64_t duration_us;	  /* INT64_MIN when unknown */
+	int64_t ingested_us;	  /* ingested_at */
+	int64_t deadline_us;	  /* INT64_MIN when the entry has none */
 	uint64_t size;
 	uint8_t sha256[32];
 	uint32_t device, officer, zone; /* srv__index_str() ids, 0 when null */
 	struct {
 		uint32_t first, last; /* its oldest and newest ref of the kind kept:
 				       * x->access_refs[first - 1]; 0 when none */
-	} refs[SRV_REFS_KINDS];       /* by enum srv_ref_kind */
-	uint32_t accesses;        /* access refs that named it in all (saturates) */
+	} refs[SRV_REFS_KINDS];	      /* by enum srv_ref_kind */
+	uint32_t accesses;	      /* access refs that named it in all (saturates) */
 	uint8_t kept[SRV_REF_COPIED]; /* refs kept of the capped kinds */
-	uint8_t storage;          /* enum rules_storage, as logged */
-	bool damaged;             /* a damaged entry */
-	bool future;              /* time_in_future */
-	bool purged;              /* a later {"type":"purge","entry":N} names it */
+	uint8_t storage;	      /* enum rules_storage, as logged */
+	bool damaged;		      /* a damaged entry */
+	bool future;		      /* time_in_future */
+	bool purged;		      /* a later {"type":"purge","entry":N} names it */
 };
 
 /* An access entry that named a clip (its target, "sha256:HEX" of an original, or its
@@ -165,19 +167,19 @@ struct srv_clip {
  * A ref pushed out of its clip's newest of its kind is dead (clip UINT32_MAX) until the array
  * is compacted. */
 struct srv_access_ref {
-	uint32_t access;  /* index of the access entry */
-	uint32_t clip;    /* position in x->clips */
-	uint32_t newer;   /* the next ref to the same clip of its kind, + 1; 0 when none */
-	uint32_t at_s;    /* its "at", seconds since the epoch */
-	uint32_t by;      /* srv__index_str() ids */
-	uint32_t op;      /* srv__index_str() id */
+	uint32_t access; /* index of the access entry */
+	uint32_t clip;	 /* position in x->clips */
+	uint32_t newer;	 /* the next ref to the same clip of its kind, + 1; 0 when none */
+	uint32_t at_s;	 /* its "at", seconds since the epoch */
+	uint32_t by;	 /* srv__index_str() ids */
+	uint32_t op;	 /* srv__index_str() id */
 	bool allowed;
-	bool copied;      /* op "copy-out" with "result":"copied": the original was handed over */
+	bool copied; /* op "copy-out" with "result":"copied": the original was handed over */
 };
 
 /* Access entries per UTC day, for reports. */
 struct srv_access_day {
-	int32_t day;        /* days since 1970-01-01 */
+	int32_t day;	    /* days since 1970-01-01 */
 	uint32_t accesses;  /* allowed */
 	uint32_t copy_outs; /* allowed, op "copy-out" */
 	uint32_t refused;   /* "allowed":false */
@@ -187,7 +189,7 @@ struct srv_access_day {
  * officer: the report's device and officer rows, whatever refs were let go.  24 bytes. */
 struct srv_access_tally {
 	int32_t day;
-	uint32_t device, officer; /* srv__index_str() ids, 0 when null */
+	uint32_t device, officer;	       /* srv__index_str() ids, 0 when null */
 	uint32_t accesses, copy_outs, refused; /* as in struct srv_access_day */
 };
 
@@ -206,31 +208,31 @@ struct srv_slot {
 };
 
 struct srv_index {
-	uint64_t scanned;  /* entries [0, scanned) are indexed */
-	bool caught_up;    /* scanned reached the log's size at least once */
-	uint8_t hkey[16];  /* SipHash key, random per process: file names are not ours to choose */
+	uint64_t scanned; /* entries [0, scanned) are indexed */
+	bool caught_up;	  /* scanned reached the log's size at least once */
+	uint8_t hkey[16]; /* SipHash key, random per process: file names are not ours to choose */
 	struct srv_slot *slots;
-	size_t nslots, used; /* nslots a power of two, or 0 */
+	size_t nslots, used;	/* nslots a power of two, or 0 */
 	struct srv_note *notes; /* sorted by index */
 	size_t nnotes, capnotes;
-	uint64_t *open_storage; /* ingest entries stored late or with unknown time, sorted */
+	uint64_t *open_storage;	    /* ingest entries stored late or with unknown time, sorted */
 	uint8_t *open_storage_late; /* 1 late, 0 unknown_time, beside open_storage */
 	size_t nopen, capopen;
 	uint64_t *damaged; /* damaged entries, sorted */
 	size_t ndamaged, capdamaged;
-	uint64_t ingests;  /* ingest + damaged entries seen */
-	uint64_t skipped;  /* entries that could not be indexed (index >= 2^32, unparsable) */
+	uint64_t ingests;	/* ingest + damaged entries seen */
+	uint64_t skipped;	/* entries that could not be indexed (index >= 2^32, unparsable) */
 	struct srv_clip *clips; /* every ingest and damaged entry, sorted by index */
 	size_t nclips, capclips;
 	struct srv_access_ref *access_refs; /* in log order */
 	size_t naccess_refs, capaccess_refs;
-	size_t dead_refs;  /* of which let go (struct srv_access_ref) */
+	size_t dead_refs;		    /* of which let go (struct srv_access_ref) */
 	struct srv_access_day *access_days; /* sorted by day */
 	size_t naccess_days, capaccess_days;
 	struct srv_access_tally *tallies; /* sorted by day, device, officer */
 	size_t ntallies, captallies;
 	size_t tally_hint; /* the last one counted: a flood of reads hits the same one */
-	char **strs;       /* interned strings: strs[id - 1] */
+	char **strs;	   /* interned strings: strs[id - 1] */
 	size_t nstrs, capstrs;
 	uint32_t *str_slots; /* hash of the strings: ids, 0 = empty; a power of two, or 0 */
 	size_t nstr_slots;
@@ -282,8 +284,8 @@ size_t srv__index_concerning(const struct srv_index *x, uint64_t entry_index, co
  * declaration under @storage_deadline_us) or with unknown time, not explained by a
  * late_storage annotation; damaged entries without a damage_report.  Future times count as
  * unknown here (report --open tells them apart). */
-void srv__index_open(const struct srv_index *x, int64_t storage_deadline_us,
-		     uint64_t *ret_late, uint64_t *ret_unknown, uint64_t *ret_damaged);
+void srv__index_open(const struct srv_index *x, int64_t storage_deadline_us, uint64_t *ret_late,
+		     uint64_t *ret_unknown, uint64_t *ret_damaged);
 
 /** Whether an annotation of @kind names @entry. */
 bool srv__index_explained(const struct srv_index *x, uint64_t entry, uint8_t kind);
@@ -313,10 +315,10 @@ const char *srv__basename(const char *name);
 /** Whether a case bound by device and time (annotate case --device D --from T --to T) binds
  * the clip @c: a clip of @device (a srv__index_str() id; 0 binds nothing) with a trustworthy
  * recording time (known, not in the future) that overlaps [@from_us, @to_us] (a clip whose end
- * is unknown: its start).  The one rule: daemon/server/annotate.c lists the clips it binds when the case
- * is annotated, and a review (daemon/server/rules.c) adds those of that time stored since. */
-static inline bool srv__case_span_binds(const struct srv_clip *c, uint32_t device,
-					int64_t from_us, int64_t to_us)
+ * is unknown: its start).  The one rule: daemon/server/annotate.c lists the clips it binds when the
+ * case is annotated, and a review (daemon/server/rules.c) adds those of that time stored since. */
+static inline bool srv__case_span_binds(const struct srv_clip *c, uint32_t device, int64_t from_us,
+					int64_t to_us)
 {
 	int64_t end = c->end_us != INT64_MIN ? c->end_us : c->start_us;
 
@@ -326,59 +328,60 @@ static inline bool srv__case_span_binds(const struct srv_clip *c, uint32_t devic
 
 /* ---- server and clients ------------------------------------------------------------------ */
 
-struct srv_scan; /* a `log` request in progress (daemon/server/read.c) */
+struct srv_scan;     /* a `log` request in progress (daemon/server/read.c) */
 struct srv_fd_reply; /* a reply waiting to carry a descriptor (server.c, srv__reply_fd()) */
-struct srv_user; /* the connections one uid holds, for max_clients_per_user (server.c) */
+struct srv_user;     /* the connections one uid holds, for max_clients_per_user (server.c) */
 
-#define SRV_USER_BUCKETS 256 /* chains of s->users: 16 uids each on average at worst
-				* (max_clients 4096, each of its own uid) */
+#define SRV_USER_BUCKETS                                                                           \
+	256 /* chains of s->users: 16 uids each on average at worst                                \
+	     * (max_clients 4096, each of its own uid) */
 
 struct srv_client {
 	struct server *s;
 	struct srv_client *prev, *next; /* s->clients */
 	uv_pipe_t pipe;
 	uv_timer_t idle;
-	unsigned handles;  /* open libuv handles: freed when 0 and refs is 0 */
-	unsigned refs;     /* callbacks that will still name this client (annotate commits) */
+	unsigned handles; /* open libuv handles: freed when 0 and refs is 0 */
+	unsigned refs;	  /* callbacks that will still name this client (annotate commits) */
 	bool closing;
-	bool rejected;     /* over max_clients: told "busy", then closed */
-	bool busy;         /* a request is being answered asynchronously: reading paused */
-	bool in_op;        /* inside an operation's function */
+	bool rejected; /* over max_clients: told "busy", then closed */
+	bool busy;     /* a request is being answered asynchronously: reading paused */
+	bool in_op;    /* inside an operation's function */
 	bool reading;
 	bool close_after_write;
-	bool eof;          /* the peer shut down its side: answer what it sent, then close */
-	char *buf;         /* received bytes not yet taken as requests */
+	bool eof;  /* the peer shut down its side: answer what it sent, then close */
+	char *buf; /* received bytes not yet taken as requests */
 	size_t start, len, cap;
 	size_t pending_out; /* bytes queued in uv_write()s */
-	size_t big_out;     /* of which a reply larger than SRV_MAX_PENDING_OUT, or 0 */
+	size_t big_out;	    /* of which a reply larger than SRV_MAX_PENDING_OUT, or 0 */
 	struct srv_peer peer;
 	unsigned roles;
-	char by[128];      /* "alice(uid 1001)" */
+	char by[128]; /* "alice(uid 1001)" */
 	unsigned refusals;
 	struct json_t *req_id; /* the "id" of the request being answered, or NULL */
 	struct srv_scan *scan;
 	struct srv_fd_reply *fd_reply;
 	struct srv_user *user; /* its uid's count, once it is taken (never when rejected) */
-	int unrecorded;    /* the read being answered could not be recorded: its -errno, else 0 */
+	int unrecorded; /* the read being answered could not be recorded: its -errno, else 0 */
 	uint64_t serial;
 };
 
 struct server {
 	struct daemon *d;
 	uv_pipe_t listener;
-	uv_idle_t bg;      /* background slices: the index and `log` scans */
-	uv_timer_t tail;   /* looks for new entries for the index */
-	unsigned handles;  /* open handles of the server itself */
+	uv_idle_t bg;	  /* background slices: the index and `log` scans */
+	uv_timer_t tail;  /* looks for new entries for the index */
+	unsigned handles; /* open handles of the server itself */
 	bool listening;
 	bool closing;
 	char path[108];
 	struct srv_client *clients;
 	size_t nclients, nrejecting;
 	struct srv_user *users[SRV_USER_BUCKETS]; /* by uid hash: every uid with a client */
-	size_t nusers;     /* records in users[] */
-	size_t allocated;  /* client structs not yet freed */
+	size_t nusers;				  /* records in users[] */
+	size_t allocated;			  /* client structs not yet freed */
 	uint64_t serial;
-	unsigned pending;  /* annotate commits in flight (their callbacks name the server) */
+	unsigned pending;	/* annotate commits in flight (their callbacks name the server) */
 	unsigned keeps_pending; /* case and hold annotations among them: a purge waits for
 				 * them (daemon/server/copy.c) */
 	void (*done)(void *opaque);
@@ -405,7 +408,8 @@ struct server {
 	bool index_failed; /* the last index step failed (logged once) */
 
 	struct srv_index idx;
-	struct srv_vcache *vcache; /* verify's cache of immutable answers (daemon/server/verify.c) */
+	struct srv_vcache
+	    *vcache;	      /* verify's cache of immutable answers (daemon/server/verify.c) */
 	uint64_t duties_next; /* remote_duty notes below this index were given to the pipeline */
 };
 
@@ -432,9 +436,9 @@ int srv__op_purge(struct srv_client *c, struct json_t *req, struct err_detail *r
 int srv__op_scrub(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 
 /** Whether the case or hold annotation @note, about to be appended, binds an entry whose purge
- * is in flight (asked, not yet committed; daemon/server/copy.c): then -EAGAIN (`unavailable`, "try again")
- * with the entry in @reterr, so that the purge and the annotation cannot cross.  0 otherwise,
- * and for other kinds. */
+ * is in flight (asked, not yet committed; daemon/server/copy.c): then -EAGAIN (`unavailable`, "try
+ * again") with the entry in @reterr, so that the purge and the annotation cannot cross.  0
+ * otherwise, and for other kinds. */
 int srv__purge_conflict(struct server *s, const struct srv_note *note, struct err_detail *reterr);
 
 /** Send @body (an object, stolen; NULL means out of memory) with "ok":true and the request's
@@ -471,8 +475,8 @@ const char *srv__error_code(int r);
 
 /** Record an `access` entry for @c's request @op on @target (stolen; may be NULL), with the
  * extra fields of @extra (an object, stolen, may be NULL).  Not waited for. */
-void srv__access(struct srv_client *c, const char *op, struct json_t *target,
-		 struct json_t *extra, bool allowed);
+void srv__access(struct srv_client *c, const char *op, struct json_t *target, struct json_t *extra,
+		 bool allowed);
 
 /** Answer asynchronously: pause reading until srv__release(). */
 void srv__hold(struct srv_client *c);

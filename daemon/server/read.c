@@ -86,8 +86,8 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	r = tlog_checkpoint_get(d->log, TLOG_NEWEST, &note, NULL, &cp_size, reterr);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	cp = note ? json_pack("{s:I, s:s}", "size", (json_int_t)cp_size, "note", note)
-		  : json_null();
+	cp =
+	    note ? json_pack("{s:I, s:s}", "size", (json_int_t)cp_size, "note", note) : json_null();
 	free(note);
 	zones = json_array();
 	for (size_t i = 0; zones && i < cfg->nzones; i++)
@@ -106,20 +106,18 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			 " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}}",
 			 "size", (json_int_t)size, "checkpoint", cp, "zones", zones, "uptime_s",
 			 (json_int_t)((uv_hrtime() - s->started_ns) / 1000000000), "started_at",
-			 jtime(d->started_us), "stopping", d->stopping,
-			 "index", "scanned", (json_int_t)s->idx.scanned, "caught_up",
-			 s->idx.caught_up, "annotations",
-			 (json_int_t)s->idx.nnotes, "originals", (json_int_t)s->idx.ingests,
-			 "open", "late", (json_int_t)late, "unknown_time", (json_int_t)unknown,
+			 jtime(d->started_us), "stopping", d->stopping, "index", "scanned",
+			 (json_int_t)s->idx.scanned, "caught_up", s->idx.caught_up, "annotations",
+			 (json_int_t)s->idx.nnotes, "originals", (json_int_t)s->idx.ingests, "open",
+			 "late", (json_int_t)late, "unknown_time", (json_int_t)unknown,
 			 "damaged_unreported", (json_int_t)damaged, "note",
 			 "stored late or with no trustworthy time and not explained by a "
 			 "late_storage annotation; damaged without a damage_report (continuity "
 			 "gaps: custodyctl review)",
 			 "server", "clients", (json_int_t)s->nclients, "users",
-			 (json_int_t)s->nusers, "requests",
-			 (json_int_t)s->requests, "errors", (json_int_t)s->errors, "refusals",
-			 (json_int_t)s->refusals, "refusals_unrecorded",
-			 (json_int_t)s->refusals_unrecorded, "busy_rejects",
+			 (json_int_t)s->nusers, "requests", (json_int_t)s->requests, "errors",
+			 (json_int_t)s->errors, "refusals", (json_int_t)s->refusals,
+			 "refusals_unrecorded", (json_int_t)s->refusals_unrecorded, "busy_rejects",
 			 (json_int_t)s->busy_rejects, "accepted", (json_int_t)s->accepted,
 			 "last_error", s->last_error[0] ? jstr(s->last_error) : json_null(),
 			 "last_error_at", jtime(s->last_error_us));
@@ -128,16 +126,15 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 
 		pipe_stats(d->pipe, &ps);
 		json_object_set_new(
-			body, "pipeline",
-			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:b}", "queued",
-				  (json_int_t)ps.queued, "in_flight", (json_int_t)ps.in_flight,
-				  "ingested", (json_int_t)ps.ingested, "duplicates",
-				  (json_int_t)ps.duplicates, "damaged", (json_int_t)ps.damaged,
-				  "failed", (json_int_t)ps.failed, "checkpoint_size",
-				  (json_int_t)ps.checkpoint_size, "last_error",
-				  ps.last_error[0] ? jstr(ps.last_error) : json_null(),
-				  "last_error_at", jtime(ps.last_error_us), "store_full",
-				  ps.store_full != 0));
+		    body, "pipeline",
+		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:b}", "queued",
+			      (json_int_t)ps.queued, "in_flight", (json_int_t)ps.in_flight,
+			      "ingested", (json_int_t)ps.ingested, "duplicates",
+			      (json_int_t)ps.duplicates, "damaged", (json_int_t)ps.damaged,
+			      "failed", (json_int_t)ps.failed, "checkpoint_size",
+			      (json_int_t)ps.checkpoint_size, "last_error",
+			      ps.last_error[0] ? jstr(ps.last_error) : json_null(), "last_error_at",
+			      jtime(ps.last_error_us), "store_full", ps.store_full != 0));
 	}
 	if (body && d->scrub)
 		json_object_set_new(body, "scrub", scrub_status(d->scrub));
@@ -170,8 +167,10 @@ int srv__op_entry(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		return r;
 	r = tlog_entry(log, index, &bytes, &len, reterr);
 	if (r == -ENOENT && tlog_size(log, &size, NULL) == 0)
-		err_set(reterr, -ENOENT, "there is no entry %" PRIu64 ": the log holds %" PRIu64
-			" entries (0 to %" PRIu64 ")", index, size, size ? size - 1 : 0);
+		err_set(reterr, -ENOENT,
+			"there is no entry %" PRIu64 ": the log holds %" PRIu64
+			" entries (0 to %" PRIu64 ")",
+			index, size, size ? size - 1 : 0);
 	srv__access(c, "entry", json_integer((json_int_t)index), r == 0 ? one_index(index) : NULL,
 		    true);
 	if (r < 0)
@@ -199,24 +198,29 @@ int srv__proof(struct tlog *log, uint64_t index, uint64_t size, char **ret, uint
 	if (r < 0)
 		return r;
 	if (index >= log_size)
-		return err_set(reterr, -ENOENT, "there is no entry %" PRIu64 ": the log holds %"
-			       PRIu64 " entries", index, log_size);
+		return err_set(reterr, -ENOENT,
+			       "there is no entry %" PRIu64 ": the log holds %" PRIu64 " entries",
+			       index, log_size);
 	if (size == TLOG_NEWEST) {
 		r = tlog_checkpoint_get(log, TLOG_NEWEST, NULL, NULL, &cp_size, reterr);
 		if (r == -ENOENT)
-			return err_set(reterr, -EAGAIN, "no checkpoint has been signed yet; ask "
+			return err_set(reterr, -EAGAIN,
+				       "no checkpoint has been signed yet; ask "
 				       "again after the next one ([log] checkpoint_interval)");
 		if (r < 0)
 			return r;
 		if (index >= cp_size)
-			return err_set(reterr, -EAGAIN, "entry %" PRIu64 " is not yet covered by a "
+			return err_set(reterr, -EAGAIN,
+				       "entry %" PRIu64 " is not yet covered by a "
 				       "signed checkpoint (the newest covers %" PRIu64 " entries); "
 				       "ask again after the next one ([log] checkpoint_interval)",
 				       index, cp_size);
 		size = cp_size;
 	} else if (index >= size) {
-		return err_set(reterr, -EINVAL, "entry %" PRIu64 " is not covered by a checkpoint "
-			       "of size %" PRIu64, index, size);
+		return err_set(reterr, -EINVAL,
+			       "entry %" PRIu64 " is not covered by a checkpoint "
+			       "of size %" PRIu64,
+			       index, size);
 	}
 	r = tlog_proof_file(log, index, size, ret, &len, reterr);
 	if (r == -ERANGE)
@@ -242,7 +246,8 @@ int srv__op_proof(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	if (!sha) {
 		r = srv__req_index(req, "index", true, &index, reterr);
 		if (r < 0)
-			return err_set(reterr, -EINVAL, "give \"index\" (an entry index) or "
+			return err_set(reterr, -EINVAL,
+				       "give \"index\" (an entry index) or "
 				       "\"sha256\" (of an original file)");
 	}
 	r = srv__req_index(req, "size", false, &size, reterr);
@@ -303,14 +308,16 @@ int srv__op_consistency(struct srv_client *c, json_t *req, struct err_detail *re
 			return r;
 	}
 	if (old == 0 || old > new)
-		return err_set(reterr, -EINVAL, "a consistency proof needs 0 < old <= new (got %"
-			       PRIu64 " and %" PRIu64 ")", old, new);
+		return err_set(reterr, -EINVAL,
+			       "a consistency proof needs 0 < old <= new (got %" PRIu64
+			       " and %" PRIu64 ")",
+			       old, new);
 	r = tlog_consistency_file(log, old, new, &text, &len, reterr);
 	if (r == -ERANGE)
 		r = -EINVAL, reterr->code = r;
 	if (r < 0)
 		return r;
-	srv__reply(c, json_pack("{s:I, s:I, s:s}", "old", (json_int_t)old, "new", (json_int_t)new,
+	srv__reply(c, json_pack("{s:I, s:I, s:s}", "old", (json_int_t)old, "new", (json_int_t) new,
 				"consistency", text));
 	free(text);
 	return 0;
@@ -341,16 +348,16 @@ static const char *const log_filters[] = { "zone", "device", "officer", "type" }
 #define NFILTERS (sizeof(log_filters) / sizeof(log_filters[0]))
 
 struct srv_scan {
-	uint64_t pos;     /* the next entry looked at is pos - 1 */
-	uint64_t low;     /* the scan ends at this index (inclusive) */
+	uint64_t pos; /* the next entry looked at is pos - 1 */
+	uint64_t low; /* the scan ends at this index (inclusive) */
 	uint64_t scanned;
 	size_t limit;
-	bool has_since;   /* a time bound */
+	bool has_since; /* a time bound */
 	int64_t since_us;
-	unsigned older;   /* consecutive entries older than since − SINCE_SLACK_US */
+	unsigned older;		     /* consecutive entries older than since − SINCE_SLACK_US */
 	const char *value[NFILTERS]; /* in @req, NULL when not filtered on */
-	char *needle[NFILTERS];      /* `"key":"value"`, NULL when the value needs escaping */
-	json_t *req;      /* the request (a reference), for the filters and the access record */
+	char *needle[NFILTERS];	     /* `"key":"value"`, NULL when the value needs escaping */
+	json_t *req;	     /* the request (a reference), for the filters and the access record */
 	struct srv_text out; /* `{"index":N,"entry":…}` items, the entries' bytes spliced */
 	size_t nout;
 	json_t *revealed; /* indexes of the ingest/damaged entries returned */
@@ -395,8 +402,8 @@ static int64_t entry_time(const json_t *o)
  * way the read would go unrecorded. */
 static json_t *log_target(const json_t *req)
 {
-	static const char *const keys[] = { "since", "before", "limit", "zone", "device",
-					    "officer", "type" };
+	static const char *const keys[] = { "since",  "before",	 "limit", "zone",
+					    "device", "officer", "type" };
 	json_t *t = json_object();
 
 	for (size_t i = 0; t && i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -498,8 +505,9 @@ static bool scan_run(struct srv_client *c, uint64_t deadline_ns)
 			if (type && (!strcmp(type, "ingest") || !strcmp(type, "damaged")))
 				json_array_append_new(sc->revealed,
 						      json_integer((json_int_t)index));
-			srv__text_addf(&sc->out, "%s{\"index\":%" PRIu64 ",\"entry\":",
-				       sc->nout ? "," : "", index);
+			srv__text_addf(&sc->out,
+				       "%s{\"index\":%" PRIu64 ",\"entry\":", sc->nout ? "," : "",
+				       index);
 			srv__text_add(&sc->out, bytes, len);
 			srv__text_add(&sc->out, "}", 1);
 			sc->nout++;
@@ -558,7 +566,8 @@ int srv__op_log(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			goto fail;
 		}
 	} else if (since && !json_is_null(since)) {
-		r = err_set(reterr, -EINVAL, "\"since\" must be an RFC 3339 time with a zone "
+		r = err_set(reterr, -EINVAL,
+			    "\"since\" must be an RFC 3339 time with a zone "
 			    "(2024-05-01T08:00:00Z) or an entry index");
 		goto fail;
 	}
@@ -580,8 +589,8 @@ int srv__op_log(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		if (r < 0)
 			goto fail;
 		sc->value[i] = v;
-		if (!needs_escape(v) && asprintf(&sc->needle[i], "\"%s\":\"%s\"", log_filters[i],
-						 v) < 0) {
+		if (!needs_escape(v) &&
+		    asprintf(&sc->needle[i], "\"%s\":\"%s\"", log_filters[i], v) < 0) {
 			sc->needle[i] = NULL;
 			r = err_set(reterr, -ENOMEM, "out of memory");
 			goto fail;

@@ -30,8 +30,8 @@ int srv__req_index(const json_t *req, const char *key, bool required, uint64_t *
 	return 0;
 }
 
-int srv__req_string(const json_t *req, const char *key, bool required, size_t max,
-		    const char **ret, struct err_detail *reterr)
+int srv__req_string(const json_t *req, const char *key, bool required, size_t max, const char **ret,
+		    struct err_detail *reterr)
 {
 	const json_t *v = json_object_get(req, key);
 

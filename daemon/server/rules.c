@@ -4,8 +4,8 @@
  * DESIGN
  *
  * The rules themselves are rules/rules.c, pure; this file gathers their input from the
- * server's index (daemon/server/index.c: the clip table, the annotations, the access refs), reads what
- * only the log holds, and keeps the loop free:
+ * server's index (daemon/server/index.c: the clip table, the annotations, the access refs), reads
+ * what only the log holds, and keeps the loop free:
  *
  *   review {case}      R (reviewer, operator, auditor, approver), recorded as an access entry
  *     1. on the loop: the case's annotations give its entries (at most REVIEW_MAX_CLIPS): the
@@ -71,15 +71,15 @@
 
 #define LOG_GRP "rules"
 
-#define REVIEW_MAX_CLIPS 10000     /* clips of one case a review covers */
-#define REVIEWS_MAX 2              /* reviews re-hashing at once */
-#define REVIEW_ACCESSES_MAX 10000  /* accesses listed in one review (the total is given) */
-#define REVIEW_NOTES_MAX 10000     /* annotations spliced into one review */
-#define REPORTS_MAX 4              /* reports being counted at once */
-#define REPORT_OPEN_MAX 10000      /* open items listed in one report (the totals count all) */
+#define REVIEW_MAX_CLIPS 10000	  /* clips of one case a review covers */
+#define REVIEWS_MAX 2		  /* reviews re-hashing at once */
+#define REVIEW_ACCESSES_MAX 10000 /* accesses listed in one review (the total is given) */
+#define REVIEW_NOTES_MAX 10000	  /* annotations spliced into one review */
+#define REPORTS_MAX 4		  /* reports being counted at once */
+#define REPORT_OPEN_MAX 10000	  /* open items listed in one report (the totals count all) */
 
 _Static_assert((int)SRV_NOTE_INTERRUPTION == (int)RULES_INTERRUPTION &&
-		       (int)SRV_NOTE_HOLD == (int)RULES_HOLD && (int)SRV_NOTE_CASE == (int)RULES_CASE,
+		   (int)SRV_NOTE_HOLD == (int)RULES_HOLD && (int)SRV_NOTE_CASE == (int)RULES_CASE,
 	       "srv_note kinds and rules_note kinds must agree");
 
 static unsigned reviews_running, reports_running;
@@ -145,8 +145,10 @@ static int need_index(struct server *s, struct err_detail *reterr)
 	if (s->idx.caught_up)
 		return 0;
 	tlog_size(s->d->log, &size, NULL);
-	return err_set(reterr, -EAGAIN, "the daemon is still reading the log (%" PRIu64 " of %"
-		       PRIu64 " entries); ask again in a moment", s->idx.scanned, size);
+	return err_set(reterr, -EAGAIN,
+		       "the daemon is still reading the log (%" PRIu64 " of %" PRIu64
+		       " entries); ask again in a moment",
+		       s->idx.scanned, size);
 }
 
 static json_t *jtime(int64_t us)
@@ -162,10 +164,10 @@ static json_t *jtime(int64_t us)
 
 struct review_item {
 	uint64_t index;
-	bool purged;        /* known on the loop before the work starts */
-	json_t *entry;      /* read on the pool; NULL when it could not be */
-	uint8_t integrity;  /* enum rules_integrity */
-	char error[320];    /* why it is missing or unchecked */
+	bool purged;	   /* known on the loop before the work starts */
+	json_t *entry;	   /* read on the pool; NULL when it could not be */
+	uint8_t integrity; /* enum rules_integrity */
+	char error[320];   /* why it is missing or unchecked */
 };
 
 /* An access to a reviewed clip, copied from the index on the loop for the pool: the strings
@@ -178,15 +180,15 @@ struct review_access {
 };
 
 struct review_job {
-	uv_work_t work;       /* the re-hash (review_run) */
-	uv_work_t answer;     /* then the answer (review_answer_run) */
+	uv_work_t work;	  /* the re-hash (review_run) */
+	uv_work_t answer; /* then the answer (review_answer_run) */
 	struct srv_client *c;
 	struct tlog *log;     /* any thread (short read txns) */
 	struct store *store;  /* immutable, any thread */
 	const bool *stopping; /* the daemon's SIGTERM flag, read between originals */
-	bool stopped;         /* review_run gave up on it */
+	bool stopped;	      /* review_run gave up on it */
 	char *case_id;
-	json_t *bound_by;     /* the case annotations' indexes */
+	json_t *bound_by; /* the case annotations' indexes */
 	struct review_item *items;
 	size_t n;
 	/* Gathered on the loop after the re-hash, for the answer made on the pool. */
@@ -197,7 +199,7 @@ struct review_job {
 	int64_t as_of_us;
 	/* The answer (review_answer_run): its members `,"case":…` or an error. */
 	struct srv_text text;
-	char *verdict;        /* when incomplete: for the journal */
+	char *verdict; /* when incomplete: for the journal */
 	int err;
 	struct err_detail e;
 };
@@ -253,7 +255,8 @@ static void check_original(struct review_job *j, struct review_item *it)
 		return;
 	}
 	hex_encode(digest, sizeof(digest), hex);
-	if (strcmp(hex, sha) || (json_is_integer(size) && (uint64_t)json_integer_value(size) != got))
+	if (strcmp(hex, sha) ||
+	    (json_is_integer(size) && (uint64_t)json_integer_value(size) != got))
 		it->integrity = RULES_ALTERED;
 	else
 		it->integrity = RULES_INTACT;
@@ -277,8 +280,8 @@ static void review_run(uv_work_t *req)
 			return;
 		}
 		if (tlog_entry(j->log, it->index, &bytes, &len, &e) < 0) {
-			snprintf(it->error, sizeof(it->error), "cannot read entry %" PRIu64 ": %.256s",
-				 it->index, e.msg);
+			snprintf(it->error, sizeof(it->error),
+				 "cannot read entry %" PRIu64 ": %.256s", it->index, e.msg);
 			continue;
 		}
 		it->entry = srv__entry_json(bytes, len);
@@ -286,8 +289,8 @@ static void review_run(uv_work_t *req)
 		type = json_string_value(json_object_get(it->entry, "type"));
 		if (!type || (strcmp(type, "ingest") && strcmp(type, "damaged"))) {
 			it->entry = (json_decref(it->entry), NULL);
-			snprintf(it->error, sizeof(it->error), "entry %" PRIu64 " is not an original",
-				 it->index);
+			snprintf(it->error, sizeof(it->error),
+				 "entry %" PRIu64 " is not an original", it->index);
 			continue;
 		}
 		check_original(j, it);
@@ -325,8 +328,8 @@ static void review_clip(const struct review_item *it, struct rules_clip *ret)
 		.ingested_us = entry_time(e, "ingested_at"),
 		.deadline_us = entry_time(e, "deadline"),
 		.size = json_is_integer(size) ? (uint64_t)json_integer_value(size) : 0,
-		.storage = (uint8_t)rules_storage_parse(
-			json_string_value(json_object_get(e, "storage"))),
+		.storage =
+		    (uint8_t)rules_storage_parse(json_string_value(json_object_get(e, "storage"))),
 		.integrity = it->integrity,
 		.damaged = !strcmp(json_string_value(json_object_get(e, "type")), "damaged"),
 		.future = json_is_true(json_object_get(e, "time_in_future")),
@@ -345,9 +348,10 @@ static int cmp_ref(const void *a, const void *b)
 	const struct srv_access_ref *x = *(const struct srv_access_ref *const *)a;
 	const struct srv_access_ref *y = *(const struct srv_access_ref *const *)b;
 
-	return x->access < y->access ? -1 : x->access > y->access ? 1
-	       : x->clip < y->clip   ? -1
-				     : x->clip > y->clip;
+	return x->access < y->access   ? -1
+	       : x->access > y->access ? 1
+	       : x->clip < y->clip     ? -1
+				       : x->clip > y->clip;
 }
 
 static int cmp_ref_newest_first(const void *a, const void *b)
@@ -437,10 +441,10 @@ static json_t *review_accesses_json(const struct review_job *j)
 
 	for (size_t i = 0; list && i < j->naccesses; i++) {
 		const struct review_access *a = &j->accesses[i];
-		json_t *o = json_pack("{s:I, s:s?, s:s?, s:o, s:b, s:I}", "index",
-				      (json_int_t)a->access, "by", a->by, "op", a->op, "at",
-				      jtime(a->at_us), "allowed", a->allowed, "entry",
-				      (json_int_t)a->entry);
+		json_t *o =
+		    json_pack("{s:I, s:s?, s:s?, s:o, s:b, s:I}", "index", (json_int_t)a->access,
+			      "by", a->by, "op", a->op, "at", jtime(a->at_us), "allowed",
+			      a->allowed, "entry", (json_int_t)a->entry);
 
 		if (!o || json_array_append_new(list, o) < 0)
 			list = (json_decref(list), NULL);
@@ -633,7 +637,8 @@ static void review_done(uv_work_t *req, int status)
 		return;
 	}
 	if (status < 0 || j->stopped) {
-		r = err_set(&e, -ESHUTDOWN, "the daemon is stopping; ask for the review once it is "
+		r = err_set(&e, -ESHUTDOWN,
+			    "the daemon is stopping; ask for the review once it is "
 			    "back");
 		review_fail(j, r, &e);
 		return;
@@ -706,8 +711,10 @@ int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	if (r < 0)
 		return r;
 	if (reviews_running >= REVIEWS_MAX)
-		return err_set(reterr, -EUSERS, "%d reviews are re-hashing their originals; try "
-			       "again when one is done", REVIEWS_MAX);
+		return err_set(reterr, -EUSERS,
+			       "%d reviews are re-hashing their originals; try "
+			       "again when one is done",
+			       REVIEWS_MAX);
 	j = calloc(1, sizeof(*j));
 	if (!j || !(j->case_id = strdup(case_id)) || !(j->bound_by = json_array())) {
 		if (j)
@@ -739,8 +746,10 @@ int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		free(ids);
 		review_job_free(j);
 		srv__access(c, "review", json_string(case_id), NULL, true);
-		return err_set(reterr, -ENOENT, "no case '%.256s': bind its clips first with "
-			       "custodyctl annotate case --case ID --entries N,…", case_id);
+		return err_set(reterr, -ENOENT,
+			       "no case '%.256s': bind its clips first with "
+			       "custodyctl annotate case --case ID --entries N,…",
+			       case_id);
 	}
 	/* A case bound by device and time binds the device's clips in that time as they are
 	 * now: its "entries" are those there were when it was made, and clips of that time
@@ -798,8 +807,10 @@ too_large:
 	free(spans);
 	free(ids);
 	review_job_free(j);
-	return err_set(reterr, -E2BIG, "case '%.256s' binds more than %d clips; a review covers "
-		       "at most that many", case_id, REVIEW_MAX_CLIPS);
+	return err_set(reterr, -E2BIG,
+		       "case '%.256s' binds more than %d clips; a review covers "
+		       "at most that many",
+		       case_id, REVIEW_MAX_CLIPS);
 oom:
 	free(spans);
 	free(ids);
@@ -810,8 +821,8 @@ oom:
 /* ---- report ------------------------------------------------------------------------------ */
 
 struct report_job {
-	uv_idle_t idle;     /* feeds the clips and accesses in slices */
-	uv_work_t work;     /* then the gaps and the JSON on the pool */
+	uv_idle_t idle; /* feeds the clips and accesses in slices */
+	uv_work_t work; /* then the gaps and the JSON on the pool */
 	struct srv_client *c;
 	struct rules_note *notes;
 	struct rules_book *book;
@@ -961,9 +972,11 @@ static int report_period(const json_t *req, int64_t *ret_from, int64_t *ret_to, 
 		json_int_t y = json_integer_value(year);
 
 		if (!json_is_integer(year) || y < 1970 || y > 9998)
-			return err_set(reterr, -EINVAL, "\"year\" must be a year from 1970 to 9998");
+			return err_set(reterr, -EINVAL,
+				       "\"year\" must be a year from 1970 to 9998");
 		if (*ret_open || json_object_get(req, "from") || json_object_get(req, "to"))
-			return err_set(reterr, -EINVAL, "give \"year\", or \"from\" and \"to\", or "
+			return err_set(reterr, -EINVAL,
+				       "give \"year\", or \"from\" and \"to\", or "
 				       "\"open\":true");
 		*ret_from = ing_civil_to_epoch((int)y, 1, 1, 0, 0, 0) * 1000000;
 		*ret_to = ing_civil_to_epoch((int)y + 1, 1, 1, 0, 0, 0) * 1000000;
@@ -971,7 +984,8 @@ static int report_period(const json_t *req, int64_t *ret_from, int64_t *ret_to, 
 	}
 	if (*ret_open) {
 		if (json_object_get(req, "from") || json_object_get(req, "to"))
-			return err_set(reterr, -EINVAL, "\"open\":true covers the whole log: give "
+			return err_set(reterr, -EINVAL,
+				       "\"open\":true covers the whole log: give "
 				       "no \"from\" or \"to\"");
 		*ret_from = *ret_to = INT64_MIN;
 		return 0;
@@ -980,10 +994,12 @@ static int report_period(const json_t *req, int64_t *ret_from, int64_t *ret_to, 
 	if (r == 0)
 		r = srv__req_string(req, "to", true, 64, &to, reterr);
 	if (r < 0)
-		return err_set(reterr, -EINVAL, "a report needs \"from\" and \"to\" (RFC 3339 "
+		return err_set(reterr, -EINVAL,
+			       "a report needs \"from\" and \"to\" (RFC 3339 "
 			       "times), \"year\", or \"open\":true");
 	if (srv__parse_time(from, ret_from) < 0 || srv__parse_time(to, ret_to) < 0)
-		return err_set(reterr, -EINVAL, "\"from\" and \"to\" must be RFC 3339 times with a "
+		return err_set(reterr, -EINVAL,
+			       "\"from\" and \"to\" must be RFC 3339 times with a "
 			       "zone, like 2026-01-01T00:00:00Z");
 	if (*ret_from >= *ret_to)
 		return err_set(reterr, -EINVAL, "\"from\" must be earlier than \"to\"");
@@ -1017,8 +1033,10 @@ int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	if (r < 0)
 		return r;
 	if (reports_running >= REPORTS_MAX)
-		return err_set(reterr, -EUSERS, "%d reports are being counted; try again when one "
-			       "is done", REPORTS_MAX);
+		return err_set(reterr, -EUSERS,
+			       "%d reports are being counted; try again when one "
+			       "is done",
+			       REPORTS_MAX);
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return err_set(reterr, -ENOMEM, "out of memory");

@@ -181,8 +181,8 @@ static int group_gid(const char *name, gid_t *ret, struct err_detail *reterr)
 	return 0;
 }
 
-int srv__roles_resolve(const struct cfg *cfg, struct srv_role_gids *ret, char *warn,
-		       size_t warnlen, struct err_detail *reterr)
+int srv__roles_resolve(const struct cfg *cfg, struct srv_role_gids *ret, char *warn, size_t warnlen,
+		       struct err_detail *reterr)
 {
 	static const char *const keys[SRV_NROLES] = { "operators", "reviewers", "auditors",
 						      "approvers" };
@@ -268,7 +268,10 @@ int srv__peer_credentials(int fd, struct srv_peer *ret, struct err_detail *reter
 		free(groups);
 		return err_set(reterr, -errno, "SO_PEERGROUPS: %s", strerror(errno));
 	}
-	*ret = (struct srv_peer){ .pid = uc.pid, .uid = uc.uid, .gid = uc.gid, .groups = groups,
+	*ret = (struct srv_peer){ .pid = uc.pid,
+				  .uid = uc.uid,
+				  .gid = uc.gid,
+				  .groups = groups,
 				  .ngroups = len / sizeof(gid_t) };
 	return 0;
 }
@@ -319,8 +322,10 @@ static void roles_refresh(struct server *s)
 	if (srv__roles_resolve(s->d->cfg, &map, warn, sizeof(warn), &e) < 0) {
 		/* The new config's roles are unusable: keep the old mapping rather than lock
 		 * everybody out (cfg_load validated the file, so this is NSS failing). */
-		log_error(LOG_GRP, "cannot resolve the role groups of the new configuration: %s; "
-			  "keeping the previous ones", e.msg);
+		log_error(LOG_GRP,
+			  "cannot resolve the role groups of the new configuration: %s; "
+			  "keeping the previous ones",
+			  e.msg);
 		s->roles_cfg = s->d->cfg;
 		return;
 	}
@@ -520,8 +525,7 @@ static void client_write(struct srv_client *c, char *data, size_t len)
 	 * larger than the cap (a review of 10,000 clips is) may be queued at a time, beside it
 	 * (its size is bounded by its operation's own limits); the others must fit in the cap
 	 * as ever, also while it is being written (a request pipelined behind a review). */
-	if (big ? c->big_out != 0
-		: c->pending_out - c->big_out + len + 1 > SRV_MAX_PENDING_OUT) {
+	if (big ? c->big_out != 0 : c->pending_out - c->big_out + len + 1 > SRV_MAX_PENDING_OUT) {
 		log_warning(LOG_GRP, "%s: does not read its replies (%zu bytes queued); closing",
 			    c->by, c->pending_out);
 		free(data);
@@ -619,9 +623,11 @@ static bool reply_unrecorded(struct srv_client *c)
 
 	if (!code)
 		return false;
-	err_set(&e, -EAGAIN, "this read of evidence could not be recorded, so it is not answered: "
+	err_set(&e, -EAGAIN,
+		"this read of evidence could not be recorded, so it is not answered: "
 		"the log cannot be written now (its last append failed: %s); try again once the "
-		"state file system has room", strerror(-code));
+		"state file system has room",
+		strerror(-code));
 	srv__reply_error(c, e.code, &e); /* clears c->unrecorded */
 	return true;
 }
@@ -740,7 +746,9 @@ static void fd_reply_try(struct srv_client *c)
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
 	struct iovec iov[2] = { { f->text, f->len }, { (char *)"\n", 1 } };
-	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = ctl.buf,
+	struct msghdr m = { .msg_iov = iov,
+			    .msg_iovlen = 2,
+			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf) };
 	uint64_t limit = c->s->d->cfg->idle_timeout_ms;
 	struct cmsghdr *h;
@@ -832,8 +840,9 @@ void srv__reply_fd(struct srv_client *c, json_t *body, int fd)
 	}
 	json_decref(body);
 	json_decref(out);
-	*f = (struct srv_fd_reply){ .fd = fd, .text = text, .len = strlen(text),
-				    .since_ms = uv_now(c->s->d->loop) };
+	*f = (struct srv_fd_reply){
+		.fd = fd, .text = text, .len = strlen(text), .since_ms = uv_now(c->s->d->loop)
+	};
 	c->fd_reply = f;
 	fd_reply_try(c);
 }
@@ -921,8 +930,10 @@ static void on_access_committed(void *opaque, int status, uint64_t index,
 	(void)e; /* the writer logged the failure */
 	s->pending--;
 	if (status >= 0 && srv__index_own_access(&s->idx, index, ac->entry) < 0)
-		log_error(LOG_GRP, "out of memory indexing access entry %" PRIu64 "; the scan of "
-			  "the log will index it", index);
+		log_error(LOG_GRP,
+			  "out of memory indexing access entry %" PRIu64 "; the scan of "
+			  "the log will index it",
+			  index);
 	json_decref(ac->entry);
 	free(ac);
 	server_maybe_done(s);
@@ -974,8 +985,7 @@ void srv__access(struct srv_client *c, const char *op, json_t *target, json_t *e
 
 /* A refusal is recorded, but a flood of them must not flood the log.  @result: why, when
  * not for the roles (the entry's "result"), or NULL. */
-static void record_refusal(struct srv_client *c, const char *op, json_t *target,
-			   const char *result)
+static void record_refusal(struct srv_client *c, const char *op, json_t *target, const char *result)
 {
 	struct server *s = c->s;
 	uint64_t second = daemon_now_us() / 1000000;
@@ -1033,8 +1043,10 @@ static void refuse(struct srv_client *c, const char *op, const json_t *req, unsi
 	if (why) {
 		e = *why;
 	} else {
-		err_set(&e, -EACCES, "%s has the roles: %s; '%s' needs one of: %s (groups from "
-			"[socket] in %s)", c->by, srv__role_names(c->roles, have, sizeof(have)), op,
+		err_set(&e, -EACCES,
+			"%s has the roles: %s; '%s' needs one of: %s (groups from "
+			"[socket] in %s)",
+			c->by, srv__role_names(c->roles, have, sizeof(have)), op,
 			srv__role_names(need, want, sizeof(want)),
 			c->s->d->cfg->file ? c->s->d->cfg->file : "the configuration");
 	}
@@ -1054,9 +1066,11 @@ static void unrecordable(struct srv_client *c, const char *op, const json_t *req
 	struct err_detail e;
 
 	record_refusal(c, op, request_target(req), "log_unwritable");
-	err_set(&e, -EAGAIN, "'%s' reads evidence and every such read is recorded, but the log "
+	err_set(&e, -EAGAIN,
+		"'%s' reads evidence and every such read is recorded, but the log "
 		"cannot be written now (its last append failed: %s); try again once the state "
-		"file system has room", op, strerror(-code));
+		"file system has room",
+		op, strerror(-code));
 	srv__reply_error(c, e.code, &e);
 }
 
@@ -1188,8 +1202,10 @@ static void too_large(struct srv_client *c)
 {
 	struct err_detail e;
 
-	err_set(&e, -E2BIG, "a request line is longer than %zu bytes ([socket] max_request_bytes); "
-		"closing", line_limit(c));
+	err_set(&e, -E2BIG,
+		"a request line is longer than %zu bytes ([socket] max_request_bytes); "
+		"closing",
+		line_limit(c));
 	srv__reply_error(c, e.code, &e);
 	c->close_after_write = true;
 }
@@ -1314,8 +1330,10 @@ static void on_idle_timeout(uv_timer_t *t)
 	}
 	if (c->busy || c->closing || c->close_after_write)
 		return;
-	err_set(&e, -ETIMEDOUT, "no complete request for %" PRIu64 " ms ([socket] "
-		"idle_timeout); closing", c->s->d->cfg->idle_timeout_ms);
+	err_set(&e, -ETIMEDOUT,
+		"no complete request for %" PRIu64 " ms ([socket] "
+		"idle_timeout); closing",
+		c->s->d->cfg->idle_timeout_ms);
 	srv__reply_error(c, e.code, &e);
 	c->close_after_write = true;
 	reading(c, false);
@@ -1418,9 +1436,10 @@ static void on_connection(uv_stream_t *listener, int status)
 		limit -= SRV_OPERATOR_RESERVE(limit);
 	if (s->nclients >= limit) {
 		s->busy_rejects++;
-		err_set(&e, -EUSERS, "too many clients (%zu; [socket] max_clients %u, of which %u "
-			"kept for operators); try again later", s->nclients, cfg->max_clients,
-			SRV_OPERATOR_RESERVE(cfg->max_clients));
+		err_set(&e, -EUSERS,
+			"too many clients (%zu; [socket] max_clients %u, of which %u "
+			"kept for operators); try again later",
+			s->nclients, cfg->max_clients, SRV_OPERATOR_RESERVE(cfg->max_clients));
 		busy_tell(c, &e);
 		client_close(c);
 		return;
@@ -1429,7 +1448,8 @@ static void on_connection(uv_stream_t *listener, int status)
 	limit = cfg->max_clients_per_user; /* 0: none */
 	if (limit && u && u->n >= limit && !(c->roles & SRV_OPERATOR)) {
 		s->busy_rejects++;
-		err_set(&e, -EUSERS, "too many connections from uid %u (%u; [socket] "
+		err_set(&e, -EUSERS,
+			"too many connections from uid %u (%u; [socket] "
 			"max_clients_per_user %u); close one, or try again later",
 			(unsigned)c->peer.uid, u->n, limit);
 		busy_tell(c, &e);
@@ -1557,16 +1577,20 @@ static int remove_stale(const char *path, struct err_detail *reterr)
 		return err_set(reterr, -errno, "cannot inspect '%s': %s", path, strerror(errno));
 	}
 	if (!S_ISSOCK(st.st_mode))
-		return err_set(reterr, -EEXIST, "'%s' exists and is not a socket; remove it or set "
-			       "[socket] path", path);
+		return err_set(reterr, -EEXIST,
+			       "'%s' exists and is not a socket; remove it or set "
+			       "[socket] path",
+			       path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return err_set(reterr, -errno, "socket: %s", strerror(errno));
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN ||
 	    errno == EINPROGRESS)
-		return err_set(reterr, -EADDRINUSE, "another process answers on '%s' (is custodyd "
-			       "already running? systemctl status custodyd)", path);
+		return err_set(reterr, -EADDRINUSE,
+			       "another process answers on '%s' (is custodyd "
+			       "already running? systemctl status custodyd)",
+			       path);
 	if (errno != ECONNREFUSED)
 		return err_set(reterr, -errno, "cannot tell whether '%s' is in use: %s", path,
 			       strerror(errno));
@@ -1621,8 +1645,8 @@ static void server_maybe_done(struct server *s)
 	void (*done)(void *);
 	void *opaque;
 
-	if (!s->closing || s->handles || s->pending || s->clients || s->nclients ||
-	    s->nrejecting || s->allocated)
+	if (!s->closing || s->handles || s->pending || s->clients || s->nclients || s->nrejecting ||
+	    s->allocated)
 		return;
 	if (s->nusers) /* each taken client drops its uid's count: a bug, but not worth a crash */
 		log_error(LOG_GRP, "%zu per-uid connection counts left at shutdown", s->nusers);
@@ -1643,8 +1667,10 @@ int srv_new(struct daemon *d, struct server **ret, struct err_detail *reterr)
 	int fd = -1, r;
 
 	if (!path || !path[0] || strlen(path) >= sizeof(s->path))
-		return err_set(reterr, -ENAMETOOLONG, "[socket] path '%s' is empty or longer than "
-			       "%zu bytes", path ? path : "", sizeof(s->path) - 1);
+		return err_set(reterr, -ENAMETOOLONG,
+			       "[socket] path '%s' is empty or longer than "
+			       "%zu bytes",
+			       path ? path : "", sizeof(s->path) - 1);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(reterr, -ENOMEM, "out of memory");

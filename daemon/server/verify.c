@@ -28,21 +28,18 @@
  *            recorded_start, as UTC times.
  *            LIMIT: only key packets are indexed, so the packets between them and the audio
  *            of an excerpt are not compared; the answer's note says so.  An audio stream as
- *            long as one of the original's must equal it (digest), else it is altered.  A run that spans the
- *            original's whole stream is compared by its digest (a faithful one would have
- *            been a remux).  Key packets beyond the ingest's max_key_packets were not
- *            indexed, so an excerpt from past that point is unknown.
- *   altered  not one of the above, but the clip claims to be an original: its video key
- *            packets all come from one original but not as one contiguous run (a cut inside
- *            it, spliced), or not fitting its extent, or spanning its whole stream with other
- *            packets in between ("claims":["key_packets"], "reason"); or the original's name
- *            (its last path component), or the device
- *            and recorded_start the client gives, or the creation_time/make/model/serial tags
- *            match an original's (from the server's index, daemon/server/index.c).  A name alone does
- *            not claim an original whose creation_time tag differs from the clip's: cameras
- *            reuse names like VID_0001.MP4.  The answer names the claims and which of the
- *            clip's streams still equal the original's.
- *   unknown  nothing matches.
+ *            long as one of the original's must equal it (digest), else it is altered.  A run that
+ * spans the original's whole stream is compared by its digest (a faithful one would have been a
+ * remux).  Key packets beyond the ingest's max_key_packets were not indexed, so an excerpt from
+ * past that point is unknown. altered  not one of the above, but the clip claims to be an original:
+ * its video key packets all come from one original but not as one contiguous run (a cut inside it,
+ * spliced), or not fitting its extent, or spanning its whole stream with other packets in between
+ * ("claims":["key_packets"], "reason"); or the original's name (its last path component), or the
+ * device and recorded_start the client gives, or the creation_time/make/model/serial tags match an
+ * original's (from the server's index, daemon/server/index.c).  A name alone does not claim an
+ * original whose creation_time tag differs from the clip's: cameras reuse names like VID_0001.MP4.
+ * The answer names the claims and which of the clip's streams still equal the original's. unknown
+ * nothing matches.
  *
  * With a match the answer carries the original's entry, its storage status (and the
  * late_storage annotations that explain it), the annotations that concern it
@@ -80,7 +77,7 @@
 
 #define MAX_STREAMS 64
 #define MAX_KEYS 200000 /* key packets per request, all streams */
-#define MAX_HITS 64     /* hits looked at per lookup key */
+#define MAX_HITS 64	/* hits looked at per lookup key */
 #define MAX_CLAIMS 64
 
 struct vkey {
@@ -137,7 +134,8 @@ static int parse_fingerprint(const json_t *j, struct vfp *fp, struct err_detail 
 			       "required");
 	r = srv__req_string(j, "sha256", true, 64, &fp->sha_hex, reterr);
 	if (r < 0 || hex_decode(fp->sha_hex, fp->sha, 32) < 0)
-		return err_set(reterr, -EINVAL, "fingerprint \"sha256\" must be 64 lowercase hex "
+		return err_set(reterr, -EINVAL,
+			       "fingerprint \"sha256\" must be 64 lowercase hex "
 			       "digits");
 	r = srv__req_string(j, "name", false, 4096, &fp->name, reterr);
 	if (r < 0 && r != -ENOENT)
@@ -149,7 +147,8 @@ static int parse_fingerprint(const json_t *j, struct vfp *fp, struct err_detail 
 	if (v && !json_is_null(v)) {
 		if (!json_is_string(v) || srv__parse_time(json_string_value(v), &start) < 0 ||
 		    ing_format_utc(start, fp->start) < 0)
-			return err_set(reterr, -EINVAL, "fingerprint \"recorded_start\" must be an "
+			return err_set(reterr, -EINVAL,
+				       "fingerprint \"recorded_start\" must be an "
 				       "RFC 3339 time with a zone");
 	}
 	v = json_object_get(j, "duration_us");
@@ -204,8 +203,10 @@ static int parse_fingerprint(const json_t *j, struct vfp *fp, struct err_detail 
 			s->keys[ki].pts_us =
 			    json_is_integer(pts) ? json_integer_value(pts) : INT64_MIN;
 			if (ki && s->keys[ki].ordinal <= s->keys[ki - 1].ordinal)
-				return err_set(reterr, -EINVAL, "streams[%zu].keys: ordinals must "
-					       "increase", i);
+				return err_set(reterr, -EINVAL,
+					       "streams[%zu].keys: ordinals must "
+					       "increase",
+					       i);
 		}
 		s->keys_total = s->nkeys;
 		if (srv__req_index(st, "keys_total", false, &n, NULL) == 0 && n > s->nkeys)
@@ -416,8 +417,11 @@ static int chain_stream(struct tlog *log, const struct vstream *s, struct chain 
 			dup = cand[c].entry == hits[h].index && cand[c].stream == stream &&
 			      cand[c].base == base;
 		if (!dup)
-			cand[ncand++] = (struct chain){ .entry = hits[h].index, .stream = stream,
-							.base = base, .strict = true, .mono = true,
+			cand[ncand++] = (struct chain){ .entry = hits[h].index,
+							.stream = stream,
+							.base = base,
+							.strict = true,
+							.mono = true,
 							.first_pts = INT64_MIN,
 							.last_pts = INT64_MIN };
 	}
@@ -523,8 +527,8 @@ static bool entry_stream(const json_t *entry, uint64_t index, uint64_t *ret_pack
 }
 
 /* 1 excerpt, 2 altered (the key packets are the original's, the rest does not fit), 0 no. */
-static int match_excerpt(struct tlog *log, const struct vfp *fp, uint64_t *ret,
-			 json_t **ret_detail, struct err_detail *reterr)
+static int match_excerpt(struct tlog *log, const struct vfp *fp, uint64_t *ret, json_t **ret_detail,
+			 struct err_detail *reterr)
 {
 	struct chain chains[MAX_STREAMS], first;
 	const struct vstream *vs[MAX_STREAMS];
@@ -600,7 +604,8 @@ static int match_excerpt(struct tlog *log, const struct vfp *fp, uint64_t *ret,
 			const char *digest = json_string_value(json_object_get(st, "digest"));
 
 			if (!type || strcmp(type, "audio") ||
-			    (uint64_t)json_integer_value(json_object_get(st, "packets")) != a->packets)
+			    (uint64_t)json_integer_value(json_object_get(st, "packets")) !=
+				a->packets)
 				continue;
 			same_length = true;
 			same = same || (digest && !strcmp(digest, hex));
@@ -829,8 +834,10 @@ static int splice_entry(struct server *s, uint64_t index, const char *key, struc
 		if (ret_json && !slot->json) {
 			slot->json = srv__entry_json(slot->bytes, slot->len);
 			if (!slot->json)
-				return err_set(reterr, -EIO, "entry %" PRIu64 " in the log does "
-					       "not parse", index);
+				return err_set(reterr, -EIO,
+					       "entry %" PRIu64 " in the log does "
+					       "not parse",
+					       index);
 		}
 		if (ret_json)
 			*ret_json = json_incref(slot->json);
@@ -866,8 +873,8 @@ static int splice_entry(struct server *s, uint64_t index, const char *key, struc
 
 /* The inclusion proof of @index against the newest checkpoint, as a quoted JSON string into
  * @tail under "proof", its size into *@ret_size.  Errors as srv__proof(). */
-static int splice_proof(struct server *s, uint64_t index, struct srv_text *tail,
-			uint64_t *ret_size, struct err_detail *reterr)
+static int splice_proof(struct server *s, uint64_t index, struct srv_text *tail, uint64_t *ret_size,
+			struct err_detail *reterr)
 {
 	struct srv_vcache *vc = vcache(s);
 	struct vcache_proof *slot = vc ? &vc->proof[index % VCACHE_SLOTS] : NULL;
@@ -922,13 +929,11 @@ static int describe_match(struct server *s, uint64_t index, json_t *body, struct
 	r = splice_entry(s, index, "entry", tail, &entry, reterr);
 	if (r < 0)
 		return r;
-	n = srv__index_concerning(&s->idx, index,
-				  json_string_value(json_object_get(entry, "device")),
-				  json_string_value(json_object_get(entry, "officer")),
-				  entry_time(entry, "recorded_start"),
-				  entry_time(entry, "recorded_end"),
-				  (int64_t)s->d->cfg->split_tolerance_ms * 1000, notes,
-				  SRV_NOTES_MAX);
+	n = srv__index_concerning(
+	    &s->idx, index, json_string_value(json_object_get(entry, "device")),
+	    json_string_value(json_object_get(entry, "officer")),
+	    entry_time(entry, "recorded_start"), entry_time(entry, "recorded_end"),
+	    (int64_t)s->d->cfg->split_tolerance_ms * 1000, notes, SRV_NOTES_MAX);
 	explained = json_array();
 	srv__text_add(tail, ",\"annotations\":[", 16);
 	for (size_t i = 0; i < n; i++) {
@@ -946,11 +951,10 @@ static int describe_match(struct server *s, uint64_t index, json_t *body, struct
 	srv__text_add(tail, "]", 1);
 	storage = json_string_value(json_object_get(entry, "storage"));
 	json_object_set_new(body, "index", json_integer((json_int_t)index));
-	json_object_set_new(body, "storage",
-			    json_pack("{s:o, s:O*, s:o}", "status",
-				      storage ? json_string(storage) : json_null(), "deadline",
-				      json_object_get(entry, "deadline"), "explained_by",
-				      explained));
+	json_object_set_new(
+	    body, "storage",
+	    json_pack("{s:o, s:O*, s:o}", "status", storage ? json_string(storage) : json_null(),
+		      "deadline", json_object_get(entry, "deadline"), "explained_by", explained));
 	r = splice_proof(s, index, tail, &proof_size, &pe);
 	if (r == 0) {
 		json_object_set_new(body, "proof_size", json_integer((json_int_t)proof_size));
@@ -1017,10 +1021,10 @@ int srv__op_verify(struct srv_client *c, json_t *req, struct err_detail *reterr)
 
 			if (by_keys) {
 				json_object_set_new(alt, "claims", json_pack("[s]", "key_packets"));
-				json_object_set(alt, "reason", json_object_get(
-					json_object_get(body, "excerpt"), "note"));
-			}
-			else
+				json_object_set(
+				    alt, "reason",
+				    json_object_get(json_object_get(body, "excerpt"), "note"));
+			} else
 				json_object_set(alt, "claims", json_object_get(body, "claims"));
 			json_object_set_new(body, "altered", alt);
 		}

@@ -24,8 +24,10 @@
 
 static size_t make_entry(uint64_t i, char *buf, size_t cap)
 {
-	return (size_t)snprintf(buf, cap, "{\"i\":%" PRIu64 ",\"pad\":\"%0240" PRIu64 "\","
-				"\"type\":\"fault\",\"v\":1}", i, i * 7919);
+	return (size_t)snprintf(buf, cap,
+				"{\"i\":%" PRIu64 ",\"pad\":\"%0240" PRIu64 "\","
+				"\"type\":\"fault\",\"v\":1}",
+				i, i * 7919);
 }
 
 static int print_state(struct tlog *log)
@@ -90,7 +92,8 @@ static int check_proof_file(struct tlog *log, const struct vfy_verifier *key, ui
 	size_t len;
 
 	if (tlog_proof_file(log, i, TLOG_NEWEST, &text, &len, &e) < 0 ||
-	    vfy_tlog_proof_parse(text, len, &p, &e) < 0 || vfy_tlog_proof_verify(&p, key, &cp, &e) < 0) {
+	    vfy_tlog_proof_parse(text, len, &p, &e) < 0 ||
+	    vfy_tlog_proof_verify(&p, key, &cp, &e) < 0) {
 		fprintf(stderr, "tlog-fault: proof file of entry %" PRIu64 ": %s\n", i, e.msg);
 		return -1;
 	}
@@ -109,8 +112,7 @@ static int do_check(const char *db)
 	int signed_new;
 
 	if (tlog_open(db, TLOG_WRITE, &log, &e) < 0 || print_state(log) < 0 ||
-	    tlog_size(log, &size, &e) < 0 ||
-	    vfy_signer_load(tlog_key_path(log), &signer, &e) < 0 ||
+	    tlog_size(log, &size, &e) < 0 || vfy_signer_load(tlog_key_path(log), &signer, &e) < 0 ||
 	    tlog_checkpoint_sign(log, signer, &signed_new, &e) < 0 ||
 	    vfy_verifier_parse(tlog_vkey(log), strlen(tlog_vkey(log)), &key, &e) < 0) {
 		fprintf(stderr, "tlog-fault: check: %s\n", e.msg);
@@ -145,12 +147,15 @@ static int do_check(const char *db)
 				return 1;
 			}
 			if (len != wlen || memcmp(entry, want, wlen) != 0) {
-				fprintf(stderr, "tlog-fault: entry %" PRIu64 " is not what was appended\n", i);
+				fprintf(stderr,
+					"tlog-fault: entry %" PRIu64 " is not what was appended\n",
+					i);
 				return 1;
 			}
 			vfy_leaf_hash(entry, len, leaf);
 			free(entry);
-			if (merkle_verify_inclusion(i, size, leaf, (const uint8_t(*)[VFY_HASH_LEN])proof, n,
+			if (merkle_verify_inclusion(i, size, leaf,
+						    (const uint8_t(*)[VFY_HASH_LEN])proof, n,
 						    signed_cp.root, &e) < 0) {
 				fprintf(stderr, "tlog-fault: entry %" PRIu64 ": %s\n", i, e.msg);
 				return 1;

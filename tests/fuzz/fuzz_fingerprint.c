@@ -31,8 +31,10 @@ static int fd = -1;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ing_options opts = { .limits = { .max_streams = 8, .max_packets = 5000,
-						.max_seconds = 2, .max_key_packets = 64 } };
+	struct ing_options opts = { .limits = { .max_streams = 8,
+						.max_packets = 5000,
+						.max_seconds = 2,
+						.max_key_packets = 64 } };
 	struct ing_fingerprint *fp = NULL;
 	struct err_detail e = { 0 };
 	struct ing_recording rec;
@@ -72,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		struct ing_time_input ti = { .creation_time = fp->creation_time,
 					     .duration_us = fp->duration_us,
-					     .mtime_us = fp->mtime_us, .name = "clip.mp4" };
+					     .mtime_us = fp->mtime_us,
+					     .name = "clip.mp4" };
 
 		ing_recording_time(&ti, NULL, 1717200000000000, &rec);
 	}

@@ -35,7 +35,7 @@ static const char *const vkeys[] = {
 #define NKEYS (sizeof(vkeys) / sizeof(vkeys[0]))
 #define SUMDB 3
 static const char log_skey[] =
-	"PRIVATE+KEY+Log+2271c621+AdEIq9FLRQni54Wg68T96VJO+iayOaulswav2DUMKgvQ";
+    "PRIVATE+KEY+Log+2271c621+AdEIq9FLRQni54Wg68T96VJO+iayOaulswav2DUMKgvQ";
 
 static struct vfy_verifier keys[NKEYS];
 static struct vfy_signer *signer;
@@ -95,8 +95,10 @@ static void check_checkpoint(const char *in, size_t size)
 		for (size_t i = 0; i < size; i++)
 			nl += in[i] == '\n';
 		if (nl == 3 && (strlen(body) != size || memcmp(body, in, size))) {
-			fprintf(stderr, "fuzz_note: checkpoint formats differently: '%.*s' -> "
-				"'%s'\n", (int)size, in, body);
+			fprintf(stderr,
+				"fuzz_note: checkpoint formats differently: '%.*s' -> "
+				"'%s'\n",
+				(int)size, in, body);
 			abort();
 		}
 	}

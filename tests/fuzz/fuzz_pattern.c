@@ -83,17 +83,17 @@ static void match(const struct ing_name_pattern *p, const char *name, bool known
 
 	if (ing_name_pattern_match(p, name, &f) < 0)
 		return;
-	check_field("device", f.device, braces ? -1 : strstr(text, "{device}") != NULL, text,
-		    name);
+	check_field("device", f.device, braces ? -1 : strstr(text, "{device}") != NULL, text, name);
 	check_field("officer", f.officer, braces ? -1 : strstr(text, "{officer}") != NULL, text,
 		    name);
 	check_field("seq", f.seq, braces ? -1 : strstr(text, "{seq}") != NULL, text, name);
 	if (f.has_start && (ing_tz_local_to_utc(NULL, &f.start, &us) < 0 ||
 			    ing_tz_local_to_utc(berlin, &f.start, &us) < 0)) {
-		fprintf(stderr, "fuzz_pattern: '%s' matched by '%s' gives a start that is not a "
-			"time: %04d-%02d-%02d %02d:%02d:%02d.%06d\n", name, text, f.start.year,
-			f.start.month, f.start.day, f.start.hour, f.start.minute, f.start.second,
-			f.start.usec);
+		fprintf(stderr,
+			"fuzz_pattern: '%s' matched by '%s' gives a start that is not a "
+			"time: %04d-%02d-%02d %02d:%02d:%02d.%06d\n",
+			name, text, f.start.year, f.start.month, f.start.day, f.start.hour,
+			f.start.minute, f.start.second, f.start.usec);
 		abort();
 	}
 }
@@ -116,9 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The whole input as a date-time and as a creation_time tag. */
 	if (ing_parse_datetime(in, &c, &zone, &off) == 0 &&
-	    (c.month < 1 || c.month > 12 || c.day < 1 || c.day > 31 || c.hour < 0 ||
-	     c.hour > 23 || c.minute < 0 || c.minute > 59 || c.second < 0 || c.second > 60 ||
-	     c.usec < 0 || c.usec > 999999 || !strchr("ZON", zone) ||
+	    (c.month < 1 || c.month > 12 || c.day < 1 || c.day > 31 || c.hour < 0 || c.hour > 23 ||
+	     c.minute < 0 || c.minute > 59 || c.second < 0 || c.second > 60 || c.usec < 0 ||
+	     c.usec > 999999 || !strchr("ZON", zone) ||
 	     (zone == 'O' && (off <= -86400 || off >= 86400)))) {
 		fprintf(stderr, "fuzz_pattern: '%s' parses to %d-%d-%d %d:%d:%d.%d %c%d\n", in,
 			c.year, c.month, c.day, c.hour, c.minute, c.second, c.usec, zone, off);
@@ -131,10 +131,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		name = in;
 	{
-		struct ing_time_rules rules = { .device_clock = berlin, .name_pattern = fixed[0],
+		struct ing_time_rules rules = { .device_clock = berlin,
+						.name_pattern = fixed[0],
 						.clock_skew_us = 600000000 };
-		struct ing_time_input ti = { .creation_time = in, .duration_us = 60000000,
-					     .mtime_us = 1717200000000000, .name = name };
+		struct ing_time_input ti = { .creation_time = in,
+					     .duration_us = 60000000,
+					     .mtime_us = 1717200000000000,
+					     .name = name };
 
 		ing_recording_time(&ti, &rules, 1717200000000000, &rec);
 	}

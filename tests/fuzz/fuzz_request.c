@@ -212,7 +212,9 @@ static void conn_read(struct conn *k)
 	for (;;) {
 		char cbuf[CMSG_SPACE(4 * sizeof(int))];
 		struct iovec iov;
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
 		ssize_t n;
 
@@ -251,8 +253,8 @@ static void conn_read(struct conn *k)
 static void conn_write(struct conn *k)
 {
 	while (k->sent < k->outlen) {
-		ssize_t n = send(k->fd, k->out + k->sent, k->outlen - k->sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n =
+		    send(k->fd, k->out + k->sent, k->outlen - k->sent, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
@@ -379,23 +381,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	sign();
 
-	fx.zones[0] = (struct cfg_zone){ .name = "dock", .path = "/srv/dock",
-					 .kind = CFG_ZONE_DOCK };
-	fx.zones[1] = (struct cfg_zone){ .name = "upload", .path = "/srv/up",
-					 .kind = CFG_ZONE_UPLOAD };
-	fx.cfg = (struct cfg){ .file = "fuzz.conf", .origin = "fuzz.example/log",
-			       .socket_path = fx.sock, .operators = "adm", .reviewers = "daemon",
-			       .auditors = "bin", .approvers = "sys", .max_clients = 8,
-			       .idle_timeout_ms = 60000, .max_request_bytes = LINE_MAX_BYTES,
-			       .storage_deadline_ms = 24 * 3600 * 1000, .split_tolerance_ms = 3000,
-			       .clock_skew_ms = 600000, .retention_default_ms = 1000 * 3600 * 24,
-			       .zones = fx.zones, .nzones = 2, .store_path = fx.storedir };
+	fx.zones[0] =
+	    (struct cfg_zone){ .name = "dock", .path = "/srv/dock", .kind = CFG_ZONE_DOCK };
+	fx.zones[1] =
+	    (struct cfg_zone){ .name = "upload", .path = "/srv/up", .kind = CFG_ZONE_UPLOAD };
+	fx.cfg = (struct cfg){ .file = "fuzz.conf",
+			       .origin = "fuzz.example/log",
+			       .socket_path = fx.sock,
+			       .operators = "adm",
+			       .reviewers = "daemon",
+			       .auditors = "bin",
+			       .approvers = "sys",
+			       .max_clients = 8,
+			       .idle_timeout_ms = 60000,
+			       .max_request_bytes = LINE_MAX_BYTES,
+			       .storage_deadline_ms = 24 * 3600 * 1000,
+			       .split_tolerance_ms = 3000,
+			       .clock_skew_ms = 600000,
+			       .retention_default_ms = 1000 * 3600 * 24,
+			       .zones = fx.zones,
+			       .nzones = 2,
+			       .store_path = fx.storedir };
 	if (uv_loop_init(&fx.loop) < 0)
 		die("uv_loop_init", NULL);
 	fake_pipe_init(&fx.pipe, fx.log, NULL);
 	fx.pipe.strict = true;
-	fx.d = (struct daemon){ .loop = &fx.loop, .cfg = &fx.cfg, .log = fx.log,
-				.store = fx.store, .vkey = fx.d.vkey, .pipe = &fx.pipe,
+	fx.d = (struct daemon){ .loop = &fx.loop,
+				.cfg = &fx.cfg,
+				.log = fx.log,
+				.store = fx.store,
+				.vkey = fx.d.vkey,
+				.pipe = &fx.pipe,
 				.watch = (struct watch *)&fx.dummy_watch,
 				.started_us = (uint64_t)NOW_US - 5000000 };
 	if (srv_new(&fx.d, &fx.srv, &e) < 0)
@@ -433,8 +449,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* ---- one input ------------------------------------------------------------------------------ */
 
-static const char *const codes[] = { "bad_request", "forbidden", "not_found", "too_large",
-				     "timeout", "busy", "unavailable", "internal" };
+static const char *const codes[] = { "bad_request", "forbidden", "not_found",	"too_large",
+				     "timeout",	    "busy",	 "unavailable", "internal" };
 
 static void check_reply(const char *line, size_t len)
 {
@@ -445,8 +461,10 @@ static void check_reply(const char *line, size_t len)
 
 	r = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
 	if (!r || !json_is_object(r) || !json_is_boolean(json_object_get(r, "ok"))) {
-		fprintf(stderr, "fuzz_request: a reply that is not an object with \"ok\" (%s): "
-			"%.*s\n", r ? "not an object" : je.text, (int)len, line);
+		fprintf(stderr,
+			"fuzz_request: a reply that is not an object with \"ok\" (%s): "
+			"%.*s\n",
+			r ? "not an object" : je.text, (int)len, line);
 		abort();
 	}
 	if (json_is_true(json_object_get(r, "ok"))) {

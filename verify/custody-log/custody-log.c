@@ -36,30 +36,31 @@ static bool arg_json;
 
 static void help(void)
 {
-	printf("Usage: custody-log [--db DIR] COMMAND [ARGS]\n"
-	       "Offline administration of custody's log database while custodyd is stopped.\n"
-	       "\n"
-	       "Commands:\n"
-	       "  keygen NAME --out KEYFILE   write a new signer key (mode 0600) to KEYFILE and\n"
-	       "                              print its verifier key; NAME is the log's origin\n"
-	       "  init --origin ORIGIN --key KEYFILE\n"
-	       "                              create the log; checkpoints will be signed by KEYFILE\n"
-	       "  append                      append the JSON object on stdin (canonicalised);\n"
-	       "                              prints its index\n"
-	       "  checkpoint [--key KEYFILE]  sign a checkpoint for the current size if the log\n"
-	       "                              grew; prints the newest checkpoint\n"
-	       "  show INDEX                  print the bytes of entry INDEX\n"
-	       "  proof INDEX [--size N]      print a tlog-proof file for entry INDEX against the\n"
-	       "                              checkpoint signed at size N (default: the newest)\n"
-	       "  consistency OLD NEW         print a consistency proof between two signed sizes\n"
-	       "\n"
-	       "Options:\n"
-	       "  --db DIR     the log database directory (default %s)\n"
-	       "  --json       print results as one JSON object\n"
-	       "  --help       this text\n"
-	       "\n"
-	       "Exit status: 0 success, 1 not found, 2 usage or system error.\n",
-	       DEFAULT_DB);
+	printf(
+	    "Usage: custody-log [--db DIR] COMMAND [ARGS]\n"
+	    "Offline administration of custody's log database while custodyd is stopped.\n"
+	    "\n"
+	    "Commands:\n"
+	    "  keygen NAME --out KEYFILE   write a new signer key (mode 0600) to KEYFILE and\n"
+	    "                              print its verifier key; NAME is the log's origin\n"
+	    "  init --origin ORIGIN --key KEYFILE\n"
+	    "                              create the log; checkpoints will be signed by KEYFILE\n"
+	    "  append                      append the JSON object on stdin (canonicalised);\n"
+	    "                              prints its index\n"
+	    "  checkpoint [--key KEYFILE]  sign a checkpoint for the current size if the log\n"
+	    "                              grew; prints the newest checkpoint\n"
+	    "  show INDEX                  print the bytes of entry INDEX\n"
+	    "  proof INDEX [--size N]      print a tlog-proof file for entry INDEX against the\n"
+	    "                              checkpoint signed at size N (default: the newest)\n"
+	    "  consistency OLD NEW         print a consistency proof between two signed sizes\n"
+	    "\n"
+	    "Options:\n"
+	    "  --db DIR     the log database directory (default %s)\n"
+	    "  --json       print results as one JSON object\n"
+	    "  --help       this text\n"
+	    "\n"
+	    "Exit status: 0 success, 1 not found, 2 usage or system error.\n",
+	    DEFAULT_DB);
 }
 
 static int fail(int r, const struct err_detail *e)
@@ -128,7 +129,8 @@ static int cmd_keygen(const char *name)
 		goto out;
 	}
 	if (arg_json)
-		print_json(json_pack("{s:s, s:s, s:s}", "name", name, "vkey", vkey, "key", arg_out));
+		print_json(
+		    json_pack("{s:s, s:s, s:s}", "name", name, "vkey", vkey, "key", arg_out));
 	else
 		printf("%s\n", vkey);
 	r = 0;
@@ -160,8 +162,8 @@ static int cmd_init(void)
 		return fail(r, &e);
 	}
 	if (arg_json)
-		print_json(json_pack("{s:s, s:s, s:s}", "db", arg_db, "origin", arg_origin, "vkey",
-				     vkey));
+		print_json(
+		    json_pack("{s:s, s:s, s:s}", "db", arg_db, "origin", arg_origin, "vkey", vkey));
 	else
 		printf("initialised the log '%s' in '%s'\nverifier key: %s\n", arg_origin, arg_db,
 		       vkey);
@@ -317,18 +319,32 @@ int main(int argc, char **argv)
 	opterr = 0; /* our own one-line message instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_DB: arg_db = optarg; break;
-		case OPT_OUT: arg_out = optarg; break;
-		case OPT_ORIGIN: arg_origin = optarg; break;
-		case OPT_KEY: arg_key = optarg; break;
+		case OPT_DB:
+			arg_db = optarg;
+			break;
+		case OPT_OUT:
+			arg_out = optarg;
+			break;
+		case OPT_ORIGIN:
+			arg_origin = optarg;
+			break;
+		case OPT_KEY:
+			arg_key = optarg;
+			break;
 		case OPT_SIZE:
 			if (parse_index(optarg, &arg_size) < 0)
 				return usage_error("--size needs a tree size, not '%s'", optarg);
 			break;
-		case OPT_JSON: arg_json = true; break;
-		case 'h': help(); return 0;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		case OPT_JSON:
+			arg_json = true;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)

@@ -79,10 +79,14 @@ static void print_json(json_t *obj)
 static const char *failed_part(int r)
 {
 	switch (r) {
-	case -EKEYREJECTED: return "signature";
-	case -ESTALE: return "origin";
-	case -EPROTO: return "inclusion";
-	default: return "format";
+	case -EKEYREJECTED:
+		return "signature";
+	case -ESTALE:
+		return "origin";
+	case -EPROTO:
+		return "inclusion";
+	default:
+		return "format";
 	}
 }
 
@@ -92,8 +96,8 @@ static int not_verified(int r, const char *part, const struct err_detail *e)
 		part = failed_part(r);
 	fprintf(stderr, "custody-verify: not verified (%s): %s\n", part, e->msg);
 	if (arg_json)
-		print_json(json_pack("{s:b, s:s, s:s}", "verified", 0, "failed", part, "message",
-				     e->msg));
+		print_json(
+		    json_pack("{s:b, s:s, s:s}", "verified", 0, "failed", part, "message", e->msg));
 	return 1;
 }
 
@@ -159,7 +163,8 @@ static int check_remux(int fd, json_t *streams, struct err_detail *e)
 			char hex[2 * ING_HASH_LEN + 1];
 
 			hex_encode(fp->streams[k].digest, ING_HASH_LEN, hex);
-			found = strcmp(hex, digest) == 0 && (json_int_t)fp->streams[k].packets == packets;
+			found = strcmp(hex, digest) == 0 &&
+				(json_int_t)fp->streams[k].packets == packets;
 		}
 		if (!found) {
 			r = -EPROTO;
@@ -183,7 +188,8 @@ static int check_media(const char *entry, size_t len, const char **ret_result, s
 	int r;
 
 	if (!want)
-		return err_set(e, -EPROTO, "the entry records no file hash (\"sha256\"), so it does "
+		return err_set(e, -EPROTO,
+			       "the entry records no file hash (\"sha256\"), so it does "
 			       "not describe a media file");
 	fd = open(arg_media, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
@@ -203,7 +209,8 @@ static int check_media(const char *entry, size_t len, const char **ret_result, s
 	}
 	if (r != -EPROTO)
 		return r;
-	return err_set(e, -EPROTO, "'%s' (SHA-256 %s) is neither byte-identical to the original "
+	return err_set(e, -EPROTO,
+		       "'%s' (SHA-256 %s) is neither byte-identical to the original "
 		       "the entry records (SHA-256 %s) nor the same packets in another container",
 		       arg_media, hex, want);
 }
@@ -260,8 +267,8 @@ static int cmd_proof(const char *path)
 		if (media)
 			printf("media: '%s' is %s\n", arg_media,
 			       strcmp(media, "exact") == 0
-				       ? "byte-identical to the logged original"
-				       : "the logged original's packets in another container (remux)");
+				   ? "byte-identical to the logged original"
+				   : "the logged original's packets in another container (remux)");
 		printf("entry: %.*s\n", (int)p.extra_len, (const char *)p.extra);
 	}
 	vfy_tlog_proof_done(&p);
@@ -295,7 +302,7 @@ static int cmd_consistency(const char *path)
 	if (arg_json)
 		print_json(json_pack("{s:b, s:s, s:I, s:s, s:I, s:s}", "verified", 1, "origin",
 				     new.origin, "old_size", (json_int_t)old.size, "old_root",
-				     root_old, "size", (json_int_t)new.size, "root", root_new));
+				     root_old, "size", (json_int_t) new.size, "root", root_new));
 	else
 		printf("verified: the log '%s' at size %" PRIu64 " (root %s) extends size %" PRIu64
 		       " (root %s)\n",
@@ -342,18 +349,29 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c;
 
-	/* 'fingerprint' takes no key and has options of its own (verify/custody-verify/fingerprint.c). */
+	/* 'fingerprint' takes no key and has options of its own
+	 * (verify/custody-verify/fingerprint.c). */
 	if (argc > 1 && strcmp(argv[1], "fingerprint") == 0)
 		return vfy_cmd_fingerprint(argc - 1, argv + 1);
 	opterr = 0; /* our own one-line message instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_KEY: arg_key = optarg; break;
-		case OPT_MEDIA: arg_media = optarg; break;
-		case OPT_JSON: arg_json = true; break;
-		case 'h': help(); return 0;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		case OPT_KEY:
+			arg_key = optarg;
+			break;
+		case OPT_MEDIA:
+			arg_media = optarg;
+			break;
+		case OPT_JSON:
+			arg_json = true;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)

@@ -1,5 +1,6 @@
-/* verify/custody-verify/fingerprint.c: `custody-verify fingerprint FILE`, a file's fingerprint exactly as an
- * `ingest` (or `damaged`) log entry would hold it (docs/log.md), with no daemon and no database.
+/* verify/custody-verify/fingerprint.c: `custody-verify fingerprint FILE`, a file's fingerprint
+ * exactly as an `ingest` (or `damaged`) log entry would hold it (docs/log.md), with no daemon and
+ * no database.
  *
  * DESIGN
  * The fields come from ing_entry_json(), the function the daemon uses, and --json prints them
@@ -81,11 +82,20 @@ static int parse_duration_us(const char *s, int64_t *ret)
 	if (errno || end == s || v < 0)
 		return -EINVAL;
 	switch (*end) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	default: return -EINVAL;
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (end[1] || v > INT64_MAX / 1000000 / unit)
 		return -EINVAL;
@@ -265,19 +275,33 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 	opterr = 0; /* our own one-line message instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_JSON: arg_json = true; break;
-		case OPT_CLOCK: arg_clock = optarg; break;
-		case OPT_PATTERN: arg_pattern = optarg; break;
+		case OPT_JSON:
+			arg_json = true;
+			break;
+		case OPT_CLOCK:
+			arg_clock = optarg;
+			break;
+		case OPT_PATTERN:
+			arg_pattern = optarg;
+			break;
 		case OPT_SKEW:
 			if (parse_duration_us(optarg, &rules.clock_skew_us) < 0)
 				return usage("--clock-skew '%s' is not a duration like 10m",
 					     optarg);
 			break;
-		case OPT_KEYS: arg_keys = true; break;
-		case OPT_PACKETS: arg_packets = true; break;
-		case 'h': help(); return 0;
-		case ':': return usage("option '%s' needs a value", argv[optind - 1]);
-		default: return usage("unknown option '%s'", argv[optind - 1]);
+		case OPT_KEYS:
+			arg_keys = true;
+			break;
+		case OPT_PACKETS:
+			arg_packets = true;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case ':':
+			return usage("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
@@ -362,7 +386,8 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 					char hex[2 * ING_HASH_LEN + 1], pts[24], dts[24];
 
 					hex_encode(kp->hash, ING_HASH_LEN, hex);
-					printf("key packet stream %u #%" PRIu64 " pts_us %s dts_us %s %s\n",
+					printf("key packet stream %u #%" PRIu64
+					       " pts_us %s dts_us %s %s\n",
 					       i, kp->ordinal, ts_text(kp->pts_us, pts),
 					       ts_text(kp->dts_us, dts), hex);
 				}

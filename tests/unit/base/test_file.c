@@ -192,11 +192,11 @@ static void test_write_atomic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_read_at, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_read_refused, setup, teardown),
-	    cmocka_unit_test(test_read_fd_pipe),
-	    cmocka_unit_test_setup_teardown(test_read_full, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_write_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_at, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_refused, setup, teardown),
+		cmocka_unit_test(test_read_fd_pipe),
+		cmocka_unit_test_setup_teardown(test_read_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_atomic, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,12 +54,12 @@ static void test_decode(void **state)
 static void test_strict(void **state)
 {
 	static const char *const bad[] = {
-		"0AFF", "0aFf", /* upper case */
-		" faa", "\tfaa", "0a f", /* what %2x skipped: leading white space */
-		"+faa", "-faa", "0a+f", /* a sign */
-		"0xff", "0Xff", /* a prefix */
-		"0aff0", "0af", "", /* too long, too short */
-		"0agg", "0a\xff\x30", "0a\n0", /* not hex digits */
+		"0AFF",	 "0aFf",		/* upper case */
+		" faa",	 "\tfaa",      "0a f",	/* what %2x skipped: leading white space */
+		"+faa",	 "-faa",       "0a+f",	/* a sign */
+		"0xff",	 "0Xff",		/* a prefix */
+		"0aff0", "0af",	       "",	/* too long, too short */
+		"0agg",	 "0a\xff\x30", "0a\n0", /* not hex digits */
 	};
 	uint8_t b[2] = { 0x5a, 0x5a };
 
@@ -79,10 +79,10 @@ static void test_strict(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_encode),
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_decode),
-	    cmocka_unit_test(test_strict),
+		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

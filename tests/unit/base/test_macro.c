@@ -60,9 +60,9 @@ static void test_container_of(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lower_bound),
-	    cmocka_unit_test(test_lower_bound_evaluates_n_once),
-	    cmocka_unit_test(test_container_of),
+		cmocka_unit_test(test_lower_bound),
+		cmocka_unit_test(test_lower_bound_evaluates_n_once),
+		cmocka_unit_test(test_container_of),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,7 +63,7 @@ static char *read_all(const char *path)
  * "PATH: " for line 0) and holding each of the NULL-terminated substrings. */
 static void expect_error_at(const char *path, int code, unsigned line, ...)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	struct cfg *cfg = NULL;
 	char prefix[PATH_MAX + 32];
 	const char *want;
@@ -106,7 +106,7 @@ static void expect_error_at(const char *path, int code, unsigned line, ...)
 
 static struct cfg *load_text(const char *text)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	struct cfg *cfg = NULL;
 	char *p = write_tmp(text);
 	int r = cfg_load(p, &cfg, &e);
@@ -120,7 +120,7 @@ static struct cfg *load_text(const char *text)
 
 static struct cfg *load_file(const char *path)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	struct cfg *cfg = NULL;
 	int r = cfg_load(path, &cfg, &e);
 
@@ -401,34 +401,34 @@ static void test_parse_duration(void **state)
 		const char *s;
 		uint64_t ms;
 	} good[] = {
-	    {"0", 0},
-	    {"0s", 0},
-	    {"10s", 10000},
-	    {"5m", 300000},
-	    {"24h", 86400000},
-	    {"2d", 172800000},
-	    {"007s", 7000},
-	    {"213503982334d", UINT64_C(213503982334) * 86400000}, /* the largest whole days */
+		{ "0", 0 },
+		{ "0s", 0 },
+		{ "10s", 10000 },
+		{ "5m", 300000 },
+		{ "24h", 86400000 },
+		{ "2d", 172800000 },
+		{ "007s", 7000 },
+		{ "213503982334d", UINT64_C(213503982334) * 86400000 }, /* the largest whole days */
 	};
 	static const char *const bad[] = {
-	    "",
-	    "s",
-	    "10",
-	    "-5s",
-	    "+5s",
-	    " 5s",
-	    "5s ",
-	    "5 s",
-	    "5S",
-	    "5ms",
-	    "1h30m",
-	    "1.5h",
-	    "5sec",
-	    "0x10s",
-	    "5m5",
-	    "213503982335d",
-	    "99999999999999999999s",
-	    "18446744073709551616",
+		"",
+		"s",
+		"10",
+		"-5s",
+		"+5s",
+		" 5s",
+		"5s ",
+		"5 s",
+		"5S",
+		"5ms",
+		"1h30m",
+		"1.5h",
+		"5sec",
+		"0x10s",
+		"5m5",
+		"213503982335d",
+		"99999999999999999999s",
+		"18446744073709551616",
 	};
 	uint64_t ms;
 
@@ -765,29 +765,29 @@ static void test_reload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_shipped_conf_loads_with_documented_defaults),
-	    cmocka_unit_test(test_shipped_conf_documents_every_key),
-	    cmocka_unit_test(test_shipped_conf_uncommented_defaults_change_nothing),
-	    cmocka_unit_test(test_spec_example_loads),
-	    cmocka_unit_test(test_table),
-	    cmocka_unit_test(test_parse_duration),
-	    cmocka_unit_test(test_unknown_section),
-	    cmocka_unit_test(test_unknown_key),
-	    cmocka_unit_test(test_duplicate_key),
-	    cmocka_unit_test(test_bad_duration),
-	    cmocka_unit_test(test_out_of_range),
-	    cmocka_unit_test(test_bad_kind),
-	    cmocka_unit_test(test_missing_required),
-	    cmocka_unit_test(test_relative_path),
-	    cmocka_unit_test(test_overlapping_zones),
-	    cmocka_unit_test(test_zone_inside_store),
-	    cmocka_unit_test(test_bad_device_clock),
-	    cmocka_unit_test(test_syntax_error),
-	    cmocka_unit_test(test_missing_file),
-	    cmocka_unit_test(test_lines),
-	    cmocka_unit_test(test_values),
-	    cmocka_unit_test(test_max_clients_per_user),
-	    cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_shipped_conf_loads_with_documented_defaults),
+		cmocka_unit_test(test_shipped_conf_documents_every_key),
+		cmocka_unit_test(test_shipped_conf_uncommented_defaults_change_nothing),
+		cmocka_unit_test(test_spec_example_loads),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_unknown_section),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_bad_duration),
+		cmocka_unit_test(test_out_of_range),
+		cmocka_unit_test(test_bad_kind),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_relative_path),
+		cmocka_unit_test(test_overlapping_zones),
+		cmocka_unit_test(test_zone_inside_store),
+		cmocka_unit_test(test_bad_device_clock),
+		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_lines),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_max_clients_per_user),
+		cmocka_unit_test(test_reload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,10 +105,11 @@ static char *render(const json_t *review, const char *name, size_t *ret_len)
 
 /* The elements the page may hold: anything else came from the data. */
 static const char *const elements[] = {
-	"html", "head", "meta", "title", "style", "body", "header", "footer", "section", "div",
-	"h1", "h2", "h3", "p", "q", "a", "b", "strong", "small", "code", "span", "br", "ul", "li",
-	"table", "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "svg", "defs",
-	"pattern", "rect", "line", "path", "circle", "text", "g", NULL,
+	"html",	 "head", "meta",   "title",  "style",	   "body", "header", "footer",	"section",
+	"div",	 "h1",	 "h2",	   "h3",     "p",	   "q",	   "a",	     "b",	"strong",
+	"small", "code", "span",   "br",     "ul",	   "li",   "table",  "thead",	"tbody",
+	"tr",	 "th",	 "td",	   "figure", "figcaption", "svg",  "defs",   "pattern", "rect",
+	"line",	 "path", "circle", "text",   "g",	   NULL,
 };
 
 static bool known_element(const char *name, size_t len)
@@ -130,8 +131,8 @@ static void check_wellformed(const char *html)
 	p += 16;
 	while (*p) {
 		if (*p == '&') {
-			static const char *const refs[] = {"&amp;",  "&lt;",  "&gt;",
-							   "&quot;", "&#39;", NULL};
+			static const char *const refs[] = { "&amp;",  "&lt;",  "&gt;",
+							    "&quot;", "&#39;", NULL };
 			bool ok = false;
 
 			for (const char *const *r = refs; *r; r++)
@@ -230,8 +231,8 @@ static void check_every_clip(const json_t *review, const char *html)
 		const json_t *clips = json_object_get(json_array_get(devs, i), "clips");
 
 		for (size_t k = 0; k < json_array_size(clips); k++) {
-			json_int_t idx = json_integer_value(
-				json_object_get(json_array_get(clips, k), "index"));
+			json_int_t idx =
+			    json_integer_value(json_object_get(json_array_get(clips, k), "index"));
 			char want[64];
 
 			snprintf(want, sizeof(want),
@@ -289,8 +290,9 @@ static void test_incomplete(void **state)
 {
 	json_t *r = load_sample("incomplete.json");
 	char *html = render(r, "incomplete.html", NULL);
-	static const char *const kinds[] = { "late", "unknown_time", "future_time", "gap",
-					     "damaged", "altered", "missing", "purged", NULL };
+	static const char *const kinds[] = { "late",	"unknown_time", "future_time",
+					     "gap",	"damaged",	"altered",
+					     "missing", "purged",	NULL };
 
 	(void)state;
 	check_wellformed(html);
@@ -317,7 +319,8 @@ static void test_incomplete(void **state)
 	assert_non_null(strstr(html, "<strong>DAMAGED, no report</strong>"));
 	assert_non_null(strstr(html, "damaged, report #29"));
 	assert_non_null(strstr(html, "recorded after it was stored"));
-	assert_non_null(strstr(html, "altered</span><br/><small>the stored original now hashes to"));
+	assert_non_null(
+	    strstr(html, "altered</span><br/><small>the stored original now hashes to"));
 	/* Days: the axis switches to date ticks, the unknown-time clip is listed apart. */
 	assert_non_null(strstr(html, ">2026-11-29</text>"));
 	assert_non_null(strstr(html, "<strong>Not on the timeline</strong> (recording time "
@@ -436,9 +439,9 @@ static void test_many(void **state)
 							      "explained_by", "reason"));
 		}
 	}
-	json_object_set_new(r, "devices",
-			    json_pack("[{s:s, s:o, s:o}]", "device", "CAMX", "clips", clips, "gaps",
-				      gaps));
+	json_object_set_new(
+	    r, "devices",
+	    json_pack("[{s:s, s:o, s:o}]", "device", "CAMX", "clips", clips, "gaps", gaps));
 	html = render(r, "many.html", &len);
 	check_wellformed(html);
 	check_every_clip(r, html);
@@ -478,9 +481,8 @@ static void test_errors(void **state)
 	assert_true(ctl_review_html(r, p, &e) < 0);
 	assert_int_equal(rmdir(p), 0);
 	/* Not an object. */
-	assert_int_equal(ctl_review_html(json_array_get(json_object_get(r, "open"), 0),
-					 "x.html", &e),
-			 -EINVAL);
+	assert_int_equal(
+	    ctl_review_html(json_array_get(json_object_get(r, "open"), 0), "x.html", &e), -EINVAL);
 	/* An unwritable folder (root writes anyway). */
 	if (geteuid() != 0) {
 		snprintf(p, sizeof(p), "%s/ro", tmpdir);

@@ -108,8 +108,8 @@ void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opa
 	uv_idle_start(&p->idle, on_pipe_idle);
 }
 
-void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device,
-		      const char *officer, int64_t from_us, int64_t to_us, int64_t returned_us)
+void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device, const char *officer,
+		      int64_t from_us, int64_t to_us, int64_t returned_us)
 {
 	(void)device, (void)officer, (void)from_us, (void)to_us, (void)returned_us;
 	p->duties++;

@@ -34,27 +34,27 @@ struct fake_pending {
 #define FAKE_PIPE_QUEUE 64
 
 struct pipeline {
-	struct tlog *log;  /* where entries are appended; the test's */
-	bool has_loop;     /* idle is initialised (fake_pipe_init() with a loop) */
-	uv_idle_t idle;    /* calls back what pending holds */
+	struct tlog *log; /* where entries are appended; the test's */
+	bool has_loop;	  /* idle is initialised (fake_pipe_init() with a loop) */
+	uv_idle_t idle;	  /* calls back what pending holds */
 	struct fake_pending pending[FAKE_PIPE_QUEUE];
 	size_t npending;
 	/* Set by the test. */
-	bool sync;          /* call back inside pipe_append() (always so without a loop) */
-	bool strict;        /* abort() on an entry that does not canonicalise, rather than
+	bool sync;	    /* call back inside pipe_append() (always so without a loop) */
+	bool strict;	    /* abort() on an entry that does not canonicalise, rather than
 			     * answering it with the error: the writer would refuse it */
-	int fail;           /* answer appends with this -errno, committing nothing... */
+	int fail;	    /* answer appends with this -errno, committing nothing... */
 	bool commit_anyway; /* ...unless this: commit, then fail (a crash after the commit) */
-	bool frozen;        /* commit nothing, answer appends and purges with -EAGAIN, and say
+	bool frozen;	    /* commit nothing, answer appends and purges with -EAGAIN, and say
 			     * the log is writable: each fuzz input sees the same log */
 	/* Read by the test. */
-	int log_failing;       /* what pipe_log_failing() says: the last append's outcome;
-			        * the test may set it too */
-	unsigned appended;     /* entries committed */
-	json_t *last;          /* the last entry committed (a reference; fake_pipe_done()) */
+	int log_failing;   /* what pipe_log_failing() says: the last append's outcome;
+			    * the test may set it too */
+	unsigned appended; /* entries committed */
+	json_t *last;	   /* the last entry committed (a reference; fake_pipe_done()) */
 	uint64_t last_index;
-	unsigned duties;       /* pipe_remote_duty() calls */
-	uint64_t last_duty;    /* the index of the last */
+	unsigned duties;    /* pipe_remote_duty() calls */
+	uint64_t last_duty; /* the index of the last */
 };
 
 /** Set up @p to append to @log.  @loop may be NULL: every callback is then made inside

@@ -59,20 +59,30 @@ static void test_utf8_names(void **state)
 	check("执法记录仪/2024年5月1日 08时00分.mp4", "执法记录仪/2024年5月1日 08时00分.mp4", NULL);
 	/* Valid UTF-8 that a terminal would act on is still valid UTF-8: printing it safely is
 	 * the reader's business (utf8_for_terminal()), the entry keeps it exact. */
-	check("\xe2\x80\xae" "4pm.exe\x1b[2J", "\xe2\x80\xae" "4pm.exe\x1b[2J", NULL);
+	check("\xe2\x80\xae"
+	      "4pm.exe\x1b[2J",
+	      "\xe2\x80\xae"
+	      "4pm.exe\x1b[2J",
+	      NULL);
 }
 
 static void test_names_not_utf8(void **state)
 {
 	(void)state;
 	/* The example of docs/ingest.md. */
-	check("cam\xe9ra.mp4", "cam" FFFD "ra.mp4", "63616de97261" "2e6d7034");
+	check("cam\xe9ra.mp4", "cam" FFFD "ra.mp4",
+	      "63616de97261"
+	      "2e6d7034");
 	/* "执法" in GBK, as cameras sold in China write it: D6 B4 happens to be valid UTF-8
 	 * (U+05B4), B7 and A8 are not. */
 	check("CAM01/\xd6\xb4\xb7\xa8.mp4", "CAM01/\xd6\xb4" FFFD FFFD ".mp4",
-	      "43414d30312f" "d6b4b7a8" "2e6d7034");
+	      "43414d30312f"
+	      "d6b4b7a8"
+	      "2e6d7034");
 	/* An overlong '/', a surrogate, a cut sequence at the end: each bad byte one U+FFFD. */
-	check("a\xc0\xaf" "b", "a" FFFD FFFD "b", "61c0af62");
+	check("a\xc0\xaf"
+	      "b",
+	      "a" FFFD FFFD "b", "61c0af62");
 	check("\xed\xa0\x80", FFFD FFFD FFFD, "eda080");
 	check("x\xe6\x89", "x" FFFD FFFD, "78e689");
 	check("\xff", FFFD, "ff");
@@ -136,8 +146,8 @@ static void test_get(void **state)
 /* Hex that entryname_put() would not write: odd length, upper case, not hex, a NUL byte. */
 static void test_get_refuses_bad_hex(void **state)
 {
-	static const char *const bad[] = { "6", "616", "4A", "zz", "6g", "61 62", "0061", "6100",
-					   "00", "-1", "0x61" };
+	static const char *const bad[] = { "6",	   "616",  "4A", "zz", "6g",  "61 62",
+					   "0061", "6100", "00", "-1", "0x61" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -153,10 +163,8 @@ static void test_get_refuses_bad_hex(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf8_names),
-		cmocka_unit_test(test_names_not_utf8),
-		cmocka_unit_test(test_long_name),
-		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_utf8_names),	    cmocka_unit_test(test_names_not_utf8),
+		cmocka_unit_test(test_long_name),	    cmocka_unit_test(test_get),
 		cmocka_unit_test(test_get_refuses_bad_hex),
 	};
 

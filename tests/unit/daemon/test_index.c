@@ -33,39 +33,51 @@ static void feed(struct srv_index *x, uint64_t index, const char *json)
 
 static void feed_all(struct srv_index *x)
 {
-	feed(x, 0, "{\"deadline\":\"2026-11-21T08:10:00Z\",\"device\":\"CAM1\",\"duration_us\":600000000,"
-		   "\"ingested_at\":\"2026-11-20T09:00:00Z\",\"name\":\"a.mp4\",\"officer\":\"OFF7\","
-		   "\"recorded_end\":\"2026-11-20T08:10:00Z\",\"recorded_start\":\"2026-11-20T08:00:00Z\","
-		   "\"sha256\":\"" SHA_A "\",\"size\":1234,\"storage\":\"on_time\",\"type\":\"ingest\","
-		   "\"v\":1,\"zone\":\"dock\"}");
-	feed(x, 1, "{\"at\":\"2026-11-20T10:00:00Z\",\"by\":\"alice(uid 1001)\",\"op\":\"verify\","
-		   "\"target\":\"sha256:" SHA_A "\",\"allowed\":true,\"type\":\"access\",\"v\":1}");
-	feed(x, 2, "{\"device\":null,\"duration_us\":null,\"error\":\"moov atom not found\","
-		   "\"ingested_at\":\"2026-11-20T11:00:00Z\",\"name\":\"b.mp4\",\"officer\":null,"
-		   "\"recorded_end\":null,\"recorded_start\":null,\"sha256\":\"" SHA_B "\",\"size\":9,"
-		   "\"storage\":\"unknown_time\",\"type\":\"damaged\",\"v\":1,\"zone\":\"dock\"}");
+	feed(
+	    x, 0,
+	    "{\"deadline\":\"2026-11-21T08:10:00Z\",\"device\":\"CAM1\",\"duration_us\":600000000,"
+	    "\"ingested_at\":\"2026-11-20T09:00:00Z\",\"name\":\"a.mp4\",\"officer\":\"OFF7\","
+	    "\"recorded_end\":\"2026-11-20T08:10:00Z\",\"recorded_start\":\"2026-11-20T08:00:00Z\","
+	    "\"sha256\":\"" SHA_A "\",\"size\":1234,\"storage\":\"on_time\",\"type\":\"ingest\","
+	    "\"v\":1,\"zone\":\"dock\"}");
+	feed(x, 1,
+	     "{\"at\":\"2026-11-20T10:00:00Z\",\"by\":\"alice(uid 1001)\",\"op\":\"verify\","
+	     "\"target\":\"sha256:" SHA_A "\",\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	feed(x, 2,
+	     "{\"device\":null,\"duration_us\":null,\"error\":\"moov atom not found\","
+	     "\"ingested_at\":\"2026-11-20T11:00:00Z\",\"name\":\"b.mp4\",\"officer\":null,"
+	     "\"recorded_end\":null,\"recorded_start\":null,\"sha256\":\"" SHA_B "\",\"size\":9,"
+	     "\"storage\":\"unknown_time\",\"type\":\"damaged\",\"v\":1,\"zone\":\"dock\"}");
 	/* The target and the list name clip 0: one ref.  Entry 1 is no clip: none. */
-	feed(x, 3, "{\"at\":\"2026-11-20T12:00:00Z\",\"by\":\"bob(uid 1002)\",\"entries\":[0,1,2],"
-		   "\"op\":\"log\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
-	feed(x, 4, "{\"at\":\"2026-11-21T00:00:01Z\",\"by\":\"eve(uid 1003)\",\"op\":\"copy-out\","
-		   "\"result\":\"refused\",\"target\":2,\"allowed\":false,\"type\":\"access\",\"v\":1}");
-	feed(x, 5, "{\"at\":\"2026-11-21T01:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
-		   "\"result\":\"copied\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
-	feed(x, 6, "{\"at\":\"2026-11-21T02:00:00Z\",\"by\":\"root(uid 0)\",\"device\":\"CAM1\","
-		   "\"from\":\"2026-11-20T06:00:00Z\",\"kind\":\"remote_duty\",\"officer\":\"OFF7\","
-		   "\"returned_at\":\"2026-11-20T20:00:00+08:00\",\"to\":\"2026-11-20T09:00:00Z\","
-		   "\"type\":\"annotation\",\"v\":1}");
-	feed(x, 7, "{\"at\":\"2026-11-21T03:00:00Z\",\"by\":\"root(uid 0)\",\"entries\":[0,2],"
-		   "\"kind\":\"hold\",\"reason\":\"litigation\",\"type\":\"annotation\",\"v\":1}");
-	feed(x, 8, "{\"at\":\"2026-11-21T04:00:00Z\",\"by\":\"root(uid 0)\",\"entry\":2,"
-		   "\"explanation\":\"card pulled\",\"kind\":\"damage_report\",\"type\":\"annotation\","
-		   "\"v\":1}");
-	feed(x, 9, "{\"approver\":\"ann(uid 1004)\",\"at\":\"2026-11-21T05:00:00Z\","
-		   "\"by\":\"ann(uid 1004)\",\"entries\":[0],\"expires\":\"2026-12-01T00:00:00Z\","
-		   "\"grantee\":\"eve\",\"kind\":\"approval\",\"purpose\":\"court\","
-		   "\"type\":\"annotation\",\"v\":1}");
-	feed(x, 10, "{\"case\":\"C-1\",\"entries\":[0,2],\"kind\":\"case\",\"type\":\"annotation\","
-		    "\"at\":\"2026-11-21T06:00:00Z\",\"by\":\"root(uid 0)\",\"v\":1}");
+	feed(x, 3,
+	     "{\"at\":\"2026-11-20T12:00:00Z\",\"by\":\"bob(uid 1002)\",\"entries\":[0,1,2],"
+	     "\"op\":\"log\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	feed(x, 4,
+	     "{\"at\":\"2026-11-21T00:00:01Z\",\"by\":\"eve(uid 1003)\",\"op\":\"copy-out\","
+	     "\"result\":\"refused\",\"target\":2,\"allowed\":false,\"type\":\"access\",\"v\":1}");
+	feed(x, 5,
+	     "{\"at\":\"2026-11-21T01:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
+	     "\"result\":\"copied\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	feed(x, 6,
+	     "{\"at\":\"2026-11-21T02:00:00Z\",\"by\":\"root(uid 0)\",\"device\":\"CAM1\","
+	     "\"from\":\"2026-11-20T06:00:00Z\",\"kind\":\"remote_duty\",\"officer\":\"OFF7\","
+	     "\"returned_at\":\"2026-11-20T20:00:00+08:00\",\"to\":\"2026-11-20T09:00:00Z\","
+	     "\"type\":\"annotation\",\"v\":1}");
+	feed(x, 7,
+	     "{\"at\":\"2026-11-21T03:00:00Z\",\"by\":\"root(uid 0)\",\"entries\":[0,2],"
+	     "\"kind\":\"hold\",\"reason\":\"litigation\",\"type\":\"annotation\",\"v\":1}");
+	feed(x, 8,
+	     "{\"at\":\"2026-11-21T04:00:00Z\",\"by\":\"root(uid 0)\",\"entry\":2,"
+	     "\"explanation\":\"card pulled\",\"kind\":\"damage_report\",\"type\":\"annotation\","
+	     "\"v\":1}");
+	feed(x, 9,
+	     "{\"approver\":\"ann(uid 1004)\",\"at\":\"2026-11-21T05:00:00Z\","
+	     "\"by\":\"ann(uid 1004)\",\"entries\":[0],\"expires\":\"2026-12-01T00:00:00Z\","
+	     "\"grantee\":\"eve\",\"kind\":\"approval\",\"purpose\":\"court\","
+	     "\"type\":\"annotation\",\"v\":1}");
+	feed(x, 10,
+	     "{\"case\":\"C-1\",\"entries\":[0,2],\"kind\":\"case\",\"type\":\"annotation\","
+	     "\"at\":\"2026-11-21T06:00:00Z\",\"by\":\"root(uid 0)\",\"v\":1}");
 	feed(x, 11, "{\"at\":\"2026-11-22T00:00:00Z\",\"entry\":2,\"type\":\"purge\",\"v\":1}");
 }
 
@@ -223,15 +235,17 @@ static void test_accesses(void **state)
 	assert_int_equal(x.access_days[1].copy_outs, 1);
 	assert_int_equal(x.access_days[1].refused, 1);
 	/* A day out of order goes into its place. */
-	feed(&x, 12, "{\"at\":\"2026-11-19T23:00:00Z\",\"by\":\"x\",\"op\":\"entry\",\"target\":5,"
-		     "\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	feed(&x, 12,
+	     "{\"at\":\"2026-11-19T23:00:00Z\",\"by\":\"x\",\"op\":\"entry\",\"target\":5,"
+	     "\"allowed\":true,\"type\":\"access\",\"v\":1}");
 	assert_int_equal(x.naccess_days, 3);
 	assert_int_equal(x.access_days[0].day, ing_civil_to_epoch(2026, 11, 19, 0, 0, 0) / 86400);
 	assert_int_equal(x.access_days[1].accesses, 2);
 	/* An allowed copy-out that handed nothing over (the original was purged) is an access,
 	 * not a copy: in the day's totals and in the tallies (they agree) and in the refs. */
-	feed(&x, 13, "{\"at\":\"2026-11-21T05:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
-		     "\"result\":\"purged\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
+	feed(&x, 13,
+	     "{\"at\":\"2026-11-21T05:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
+	     "\"result\":\"purged\",\"target\":0,\"allowed\":true,\"type\":\"access\",\"v\":1}");
 	assert_int_equal(x.access_days[2].accesses, 2);
 	assert_int_equal(x.access_days[2].copy_outs, 1);
 	assert_int_equal(x.tallies[3].accesses, 2);
@@ -240,19 +254,22 @@ static void test_accesses(void **state)
 	assert_int_equal(got[2], 13);
 	/* Nor one whose client left before the descriptor was handed over, nor a copy-out
 	 * "copied" but refused (a malformed entry: allowed is what counts first). */
-	feed(&x, 14, "{\"at\":\"2026-11-21T06:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
-		     "\"result\":\"abandoned\",\"target\":0,\"allowed\":true,\"type\":\"access\","
-		     "\"v\":1}");
-	feed(&x, 15, "{\"at\":\"2026-11-21T07:00:00Z\",\"by\":\"eve(uid 1003)\",\"op\":\"copy-out\","
-		     "\"result\":\"copied\",\"entries\":[0],\"allowed\":false,\"type\":\"access\","
-		     "\"v\":1}");
+	feed(&x, 14,
+	     "{\"at\":\"2026-11-21T06:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"copy-out\","
+	     "\"result\":\"abandoned\",\"target\":0,\"allowed\":true,\"type\":\"access\","
+	     "\"v\":1}");
+	feed(&x, 15,
+	     "{\"at\":\"2026-11-21T07:00:00Z\",\"by\":\"eve(uid 1003)\",\"op\":\"copy-out\","
+	     "\"result\":\"copied\",\"entries\":[0],\"allowed\":false,\"type\":\"access\","
+	     "\"v\":1}");
 	/* And "copied" only counts for a copy-out. */
-	feed(&x, 16, "{\"at\":\"2026-11-21T08:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"entry\","
-		     "\"result\":\"copied\",\"target\":0,\"allowed\":true,\"type\":\"access\","
-		     "\"v\":1}");
+	feed(&x, 16,
+	     "{\"at\":\"2026-11-21T08:00:00Z\",\"by\":\"root(uid 0)\",\"op\":\"entry\","
+	     "\"result\":\"copied\",\"target\":0,\"allowed\":true,\"type\":\"access\","
+	     "\"v\":1}");
 	assert_int_equal(chain(&x, 0, SRV_REF_COPIED, got, 8), 1);
 	assert_int_equal(got[0], 5);
-	assert_int_equal(chain(&x, 0, SRV_REF_READ, got, 8), 5); /* 1, 3, 13, 14, 16 */
+	assert_int_equal(chain(&x, 0, SRV_REF_READ, got, 8), 5);    /* 1, 3, 13, 14, 16 */
 	assert_int_equal(chain(&x, 0, SRV_REF_REFUSED, got, 8), 1); /* 15 */
 	assert_int_equal(x.access_days[2].copy_outs, 1);
 	assert_int_equal(x.access_days[2].refused, 2);
@@ -276,15 +293,18 @@ static void test_access_cap(void **state)
 	feed_all(&x); /* 5 refs: clip 0 read by 1, 3, copied by 5; clip 2 read by 3, refused 4 */
 	for (i = 100; i < 100 + READS; i++) {
 		/* Clip 0 nine times in ten, clip 2 the tenth. */
-		snprintf(json, sizeof(json), "{\"at\":\"2026-11-2%dT10:00:00Z\",\"by\":\"alice\","
+		snprintf(json, sizeof(json),
+			 "{\"at\":\"2026-11-2%dT10:00:00Z\",\"by\":\"alice\","
 			 "\"op\":\"verify\",\"target\":%d,\"allowed\":true,\"type\":\"access\","
-			 "\"v\":1}", i < 100 + READS / 2 ? 2 : 3, i % 10 ? 0 : 2);
+			 "\"v\":1}",
+			 i < 100 + READS / 2 ? 2 : 3, i % 10 ? 0 : 2);
 		feed(&x, i, json);
 		peak = x.naccess_refs > peak ? x.naccess_refs : peak;
 	}
 	/* Then refusals of clip 0, which anyone can make: they push out refusals only. */
 	for (; i < 100 + READS + REFUSALS; i++) {
-		snprintf(json, sizeof(json), "{\"at\":\"2026-11-24T10:00:00Z\",\"by\":\"mallory\","
+		snprintf(json, sizeof(json),
+			 "{\"at\":\"2026-11-24T10:00:00Z\",\"by\":\"mallory\","
 			 "\"op\":\"entry\",\"target\":0,\"allowed\":false,\"type\":\"access\","
 			 "\"v\":1}");
 		feed(&x, i, json);
@@ -324,14 +344,14 @@ static void test_case_span(void **state)
 	struct srv_clip c = { .device = 7, .start_us = t0, .end_us = t0 + h };
 
 	(void)state;
-	assert_true(srv__case_span_binds(&c, 7, t0 - h, t0));          /* touches its start */
-	assert_true(srv__case_span_binds(&c, 7, t0 + h, t0 + 2 * h));  /* touches its end */
-	assert_true(srv__case_span_binds(&c, 7, t0 + 1, t0 + 2));      /* inside */
-	assert_true(srv__case_span_binds(&c, 7, t0 - h, t0 + 2 * h));  /* around */
-	assert_false(srv__case_span_binds(&c, 7, t0 - h, t0 - 1));     /* before */
+	assert_true(srv__case_span_binds(&c, 7, t0 - h, t0));		   /* touches its start */
+	assert_true(srv__case_span_binds(&c, 7, t0 + h, t0 + 2 * h));	   /* touches its end */
+	assert_true(srv__case_span_binds(&c, 7, t0 + 1, t0 + 2));	   /* inside */
+	assert_true(srv__case_span_binds(&c, 7, t0 - h, t0 + 2 * h));	   /* around */
+	assert_false(srv__case_span_binds(&c, 7, t0 - h, t0 - 1));	   /* before */
 	assert_false(srv__case_span_binds(&c, 7, t0 + h + 1, t0 + 2 * h)); /* after */
-	assert_false(srv__case_span_binds(&c, 8, t0, t0 + h));         /* another device */
-	assert_false(srv__case_span_binds(&c, 0, t0, t0 + h));         /* no such device */
+	assert_false(srv__case_span_binds(&c, 8, t0, t0 + h));		   /* another device */
+	assert_false(srv__case_span_binds(&c, 0, t0, t0 + h));		   /* no such device */
 	c.end_us = INT64_MIN; /* the end unknown: the start stands for it */
 	assert_true(srv__case_span_binds(&c, 7, t0, t0));
 	assert_false(srv__case_span_binds(&c, 7, t0 + 1, t0 + h));
@@ -346,10 +366,8 @@ static void test_case_span(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clips),
-		cmocka_unit_test(test_notes),
-		cmocka_unit_test(test_accesses),
-		cmocka_unit_test(test_access_cap),
+		cmocka_unit_test(test_clips),	  cmocka_unit_test(test_notes),
+		cmocka_unit_test(test_accesses),  cmocka_unit_test(test_access_cap),
 		cmocka_unit_test(test_case_span),
 	};
 

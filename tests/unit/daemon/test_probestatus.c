@@ -46,13 +46,17 @@ static void test_signals(void **state)
 	(void)state;
 	assert_reason(W_EXITCODE(0, SIGSYS), "30",
 		      want_signal("the probe made a forbidden system call (sandbox) and was killed "
-				  "(signal %d, %s)", SIGSYS, want, sizeof(want)));
+				  "(signal %d, %s)",
+				  SIGSYS, want, sizeof(want)));
 	assert_reason(W_EXITCODE(0, SIGXCPU), "30",
 		      want_signal("the probe used up its CPU limit of 30 s (sandbox) and was "
-				  "killed (signal %d, %s)", SIGXCPU, want, sizeof(want)));
-	snprintf(fmt, sizeof(fmt), "the probe aborted (signal %%d, %%s): a failed assertion or "
+				  "killed (signal %d, %s)",
+				  SIGXCPU, want, sizeof(want)));
+	snprintf(fmt, sizeof(fmt),
+		 "the probe aborted (signal %%d, %%s): a failed assertion or "
 		 "heap check in the demuxer, or an allocation refused at its memory limit of %u "
-		 "MiB (sandbox)", SANDBOX_MEMORY_MIB);
+		 "MiB (sandbox)",
+		 SANDBOX_MEMORY_MIB);
 	assert_reason(W_EXITCODE(0, SIGABRT), "30", want_signal(fmt, SIGABRT, want, sizeof(want)));
 	assert_reason(W_EXITCODE(0, SIGSEGV), "30",
 		      want_signal(CRASHED, SIGSEGV, want, sizeof(want)));
@@ -70,8 +74,10 @@ static void test_exit_codes(void **state)
 	char want[256];
 
 	(void)state;
-	snprintf(want, sizeof(want), "the probe ran out of memory: its memory limit of %u MiB "
-		 "(sandbox)", SANDBOX_MEMORY_MIB);
+	snprintf(want, sizeof(want),
+		 "the probe ran out of memory: its memory limit of %u MiB "
+		 "(sandbox)",
+		 SANDBOX_MEMORY_MIB);
 	assert_reason(W_EXITCODE(SANDBOX_EXIT_NOMEM, 0), "30", want);
 	assert_reason(W_EXITCODE(SANDBOX_EXIT_SETUP, 0), "30",
 		      "the probe could not set up its sandbox and did not read the file (the "
@@ -112,10 +118,12 @@ static void test_real_children(void **state)
 		      "daemon's log has the probe's reason)");
 	assert_reason(child_status(0, SIGXCPU), "5",
 		      want_signal("the probe used up its CPU limit of 5 s (sandbox) and was killed "
-				  "(signal %d, %s)", SIGXCPU, want, sizeof(want)));
+				  "(signal %d, %s)",
+				  SIGXCPU, want, sizeof(want)));
 	assert_reason(child_status(0, SIGSYS), "5",
 		      want_signal("the probe made a forbidden system call (sandbox) and was killed "
-				  "(signal %d, %s)", SIGSYS, want, sizeof(want)));
+				  "(signal %d, %s)",
+				  SIGSYS, want, sizeof(want)));
 }
 
 int main(void)

@@ -109,8 +109,11 @@ static int setup(void **state)
 	fx->cfg.scrub_interval_ms = 0;
 	fx->cfg.scrub_rate = 1u << 30;
 	assert_int_equal(fake_pipe_init(&fx->pipe, fx->log, NULL), 0);
-	fx->d = (struct daemon){ .loop = &fx->loop, .cfg = &fx->cfg, .log = fx->log,
-				 .store = fx->store, .pipe = &fx->pipe };
+	fx->d = (struct daemon){ .loop = &fx->loop,
+				 .cfg = &fx->cfg,
+				 .log = fx->log,
+				 .store = fx->store,
+				 .pipe = &fx->pipe };
 	*state = fx;
 	return 0;
 }
@@ -186,7 +189,7 @@ static void close_loop(struct fixture *fx)
 
 static uint64_t append_text(struct fixture *fx, const char *text)
 {
-	struct iovec iov = {(void *)text, strlen(text)};
+	struct iovec iov = { (void *)text, strlen(text) };
 	struct err_detail e;
 	uint64_t index;
 
@@ -599,14 +602,15 @@ static void test_symlink_is_altered(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_pass_finds_altered_and_missing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_stop_and_resume, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_entry_logged_after_restart, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_entry_not_logged_twice, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_state_file, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_state_of_another_log, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_symlink_is_altered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pass_finds_altered_and_missing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stop_and_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entry_logged_after_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_entry_not_logged_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_state_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_of_another_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_is_altered, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,9 +2,9 @@
  * thread, a real log in a fresh mkdtemp() directory, and the fake pipeline of fake-pipeline.h,
  * which appends on the loop thread with tlog_append() and calls back from a uv_idle handle, as
  * the writer thread's uv_async would.  The test's main thread is the client: plain blocking
- * Unix sockets, one JSON line out, one line back.  Peer credentials come from a fake (struct server's
- * peercred), so roles are tested without creating users; srv__roles() is also tested alone.
- * Every test ends with srv_close() and uv_loop_close() == 0: no handle leaked.
+ * Unix sockets, one JSON line out, one line back.  Peer credentials come from a fake (struct
+ * server's peercred), so roles are tested without creating users; srv__roles() is also tested
+ * alone. Every test ends with srv_close() and uv_loop_close() == 0: no handle leaked.
  *
  * One file because every test needs the same costly fixture (a loop thread, a log, the fake
  * pipeline, which defines the pipe_*() functions and can be linked once per executable) and the
@@ -110,7 +110,7 @@ static void set_peer(uid_t uid, gid_t gid, const gid_t *groups, size_t n)
 /* Role groups: these exist on every Debian system. */
 #define GID_OPERATORS 4 /* adm */
 #define GID_REVIEWERS 1 /* daemon */
-#define GID_AUDITORS 2  /* bin */
+#define GID_AUDITORS 2	/* bin */
 #define GID_APPROVERS 3 /* sys */
 
 /* ---- fixture ------------------------------------------------------------------------------- */
@@ -173,19 +173,29 @@ static int setup(void **state)
 	assert_int_equal(tlog_open(fx->db, TLOG_WRITE, &fx->log, &e), 0);
 
 	fx->zones[0] =
-	    (struct cfg_zone){.name = "dock", .path = "/srv/dock", .kind = CFG_ZONE_DOCK};
-	fx->zones[1] = (struct cfg_zone){ .name = "upload", .path = "/srv/up",
-					  .kind = CFG_ZONE_UPLOAD };
-	fx->cfg = (struct cfg){ .file = "test.conf", .origin = "test.example/log",
-				.socket_path = fx->sock, .operators = "adm",
-				.reviewers = "daemon", .auditors = "bin",
-				.approvers = "sys, no-such-group-here", .max_clients = 8,
-				.idle_timeout_ms = 10000, .max_request_bytes = 1 << 20,
-				.split_tolerance_ms = 3000, .zones = fx->zones, .nzones = 2 };
+	    (struct cfg_zone){ .name = "dock", .path = "/srv/dock", .kind = CFG_ZONE_DOCK };
+	fx->zones[1] =
+	    (struct cfg_zone){ .name = "upload", .path = "/srv/up", .kind = CFG_ZONE_UPLOAD };
+	fx->cfg = (struct cfg){ .file = "test.conf",
+				.origin = "test.example/log",
+				.socket_path = fx->sock,
+				.operators = "adm",
+				.reviewers = "daemon",
+				.auditors = "bin",
+				.approvers = "sys, no-such-group-here",
+				.max_clients = 8,
+				.idle_timeout_ms = 10000,
+				.max_request_bytes = 1 << 20,
+				.split_tolerance_ms = 3000,
+				.zones = fx->zones,
+				.nzones = 2 };
 	assert_int_equal(uv_loop_init(&fx->loop), 0);
 	assert_int_equal(fake_pipe_init(&fx->pipe, fx->log, &fx->loop), 0);
-	fx->d = (struct daemon){ .loop = &fx->loop, .cfg = &fx->cfg, .log = fx->log,
-				 .pipe = &fx->pipe, .watch = (struct watch *)&dummy_watch,
+	fx->d = (struct daemon){ .loop = &fx->loop,
+				 .cfg = &fx->cfg,
+				 .log = fx->log,
+				 .pipe = &fx->pipe,
+				 .watch = (struct watch *)&dummy_watch,
 				 .started_us = daemon_now_us() - 5000000 };
 	pthread_mutex_lock(&fake_peer.lock);
 	fake_peer.on = false;
@@ -378,8 +388,10 @@ static void populate(struct fx *fx)
 			     "2024-05-01T10:00:00Z", NULL, NULL, NULL, NULL);
 	sign(fx);
 	for (unsigned i = 3; i < 10; i++) {
-		snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"scrub\",\"checked\":%u,\"ok\":%u,"
-			 "\"at\":\"2024-05-0%uT00:00:00Z\"}", i, i, i);
+		snprintf(text, sizeof(text),
+			 "{\"v\":1,\"type\":\"scrub\",\"checked\":%u,\"ok\":%u,"
+			 "\"at\":\"2024-05-0%uT00:00:00Z\"}",
+			 i, i, i);
 		append(fx, text, NULL, 0);
 	}
 	sign(fx);
@@ -613,7 +625,7 @@ static void test_forbidden(void **state)
 	set_peer(4243, 999, &reviewer, 1);
 	fd = connect_to(fx);
 	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
-		"\"entries\":[0],\"purpose\":\"x\",\"expires\":\"2999-01-01T00:00:00Z\"}");
+		    "\"entries\":[0],\"purpose\":\"x\",\"expires\":\"2999-01-01T00:00:00Z\"}");
 	assert_error(r, "forbidden");
 	json_decref(r);
 	a = last_access(fx, "annotate");
@@ -629,7 +641,8 @@ static void test_forbidden(void **state)
 	/* An approver may. */
 	set_peer(4244, GID_APPROVERS, NULL, 0);
 	fd = connect_to(fx);
-	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
+	r = rpc(fd,
+		"{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
 		"\"entries\":[0,1],\"purpose\":\"court\",\"expires\":\"2999-01-01T00:00:00Z\"}");
 	assert_ok(r);
 	json_decref(r);
@@ -674,18 +687,18 @@ static void test_status(void **state)
 	assert_string_equal(jstring(pipeline, "last_error"), "test error");
 	assert_true(jint(r, "uptime_s") >= 4);
 	open = json_object_get(r, "open");
-	assert_int_equal(jint(open, "late"), 1);        /* A */
+	assert_int_equal(jint(open, "late"), 1);	       /* A */
 	assert_int_equal(jint(open, "damaged_unreported"), 1); /* C */
 	assert_true(json_is_true(json_object_get(json_object_get(r, "index"), "caught_up")));
 	json_decref(r);
 
 	/* Explaining them closes them. */
 	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"late_storage\",\"entry\":0,"
-		"\"reason\":\"the dock was offline\"}");
+		    "\"reason\":\"the dock was offline\"}");
 	assert_ok(r);
 	json_decref(r);
 	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"damage_report\",\"entry\":2,"
-		"\"explanation\":\"card failure\"}");
+		    "\"explanation\":\"card failure\"}");
 	assert_ok(r);
 	json_decref(r);
 	r = rpc(fd, "{\"op\":\"status\"}");
@@ -810,8 +823,8 @@ static void test_proof_consistency_checkpoint(void **state)
 	assert_ok(r);
 	assert_int_equal(jint(r, "size"), 10);
 	text = jstring(r, "checkpoint");
-	assert_int_equal(vfy_checkpoint_open(text, strlen(text), NULL, &fx->verifier, 1, &cp, NULL,
-					     &e), 0);
+	assert_int_equal(
+	    vfy_checkpoint_open(text, strlen(text), NULL, &fx->verifier, 1, &cp, NULL, &e), 0);
 	json_decref(r);
 	r = rpc(fd, "{\"op\":\"checkpoint\",\"size\":3}");
 	assert_int_equal(jint(r, "size"), 3);
@@ -826,8 +839,8 @@ static void test_no_checkpoint(void **state)
 	json_t *r;
 	int fd;
 
-	add_original(fx, "A", "ingest", "a.mp4", "dock", "CAM01", "on_time",
-		     "2024-05-01T08:00:00Z", NULL, NULL, NULL, NULL);
+	add_original(fx, "A", "ingest", "a.mp4", "dock", "CAM01", "on_time", "2024-05-01T08:00:00Z",
+		     NULL, NULL, NULL, NULL);
 	start(fx);
 	fd = connect_to(fx);
 	r = rpc(fd, "{\"op\":\"status\"}");
@@ -954,8 +967,8 @@ static void test_log_long(void **state)
 
 			snprintf(text, sizeof(text), "{\"v\":1,\"type\":\"filler\",\"n\":%u}",
 				 b * 1000 + i);
-			assert_int_equal(vfy_entry_canonicalize(text, strlen(text), &texts[i], &len,
-								&e), 0);
+			assert_int_equal(
+			    vfy_entry_canonicalize(text, strlen(text), &texts[i], &len, &e), 0);
 			iov[i] = (struct iovec){ texts[i], len };
 		}
 		assert_int_equal(tlog_append(fx->log, iov, 1000, &first, &e), 0);
@@ -999,8 +1012,8 @@ static void test_annotate(void **state)
 	fd = connect_to(fx);
 
 	r = rpc(fd, "{\"op\":\"annotate\",\"id\":1,\"kind\":\"interruption\",\"device\":\"CAM01\","
-		"\"from\":\"2024-05-01T16:01:40+08:00\",\"to\":\"2024-05-01T08:05:00Z\","
-		"\"reason\":\"battery swap\"}");
+		    "\"from\":\"2024-05-01T16:01:40+08:00\",\"to\":\"2024-05-01T08:05:00Z\","
+		    "\"reason\":\"battery swap\"}");
 	assert_ok(r);
 	assert_int_equal(jint(r, "id"), 1);
 	index = (uint64_t)jint(r, "index");
@@ -1019,8 +1032,8 @@ static void test_annotate(void **state)
 	assert_ok(r);
 	json_decref(r);
 	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"remote_duty\",\"officer\":\"OFF7\","
-		"\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-03T00:00:00Z\","
-		"\"returned_at\":\"2024-05-03T01:00:00Z\"}");
+		    "\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-03T00:00:00Z\","
+		    "\"returned_at\":\"2024-05-03T01:00:00Z\"}");
 	assert_ok(r);
 	/* The pipeline learns of it, so that clips it covers are logged on_time_remote. */
 	assert_int_equal(fx->pipe.duties, 1);
@@ -1032,47 +1045,50 @@ static void test_annotate(void **state)
 	json_decref(r);
 	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"gossip\"}"), "bad_request");
 	json_decref(r);
-	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"X\","
+	assert_error(r = rpc(fd,
+			     "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"X\","
 			     "\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-01T00:00:01Z\"}"),
 		     "bad_request"); /* no reason */
 	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "reason"));
 	json_decref(r);
-	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"X\","
+	assert_error(r = rpc(fd,
+			     "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"X\","
 			     "\"from\":\"2024-05-02T00:00:00Z\",\"to\":\"2024-05-01T00:00:01Z\","
 			     "\"reason\":\"r\"}"),
 		     "bad_request"); /* from > to */
 	json_decref(r);
 	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"X\","
-			     "\"from\":\"yesterday\",\"to\":\"2024-05-01T00:00:01Z\","
-			     "\"reason\":\"r\"}"),
+				 "\"from\":\"yesterday\",\"to\":\"2024-05-01T00:00:01Z\","
+				 "\"reason\":\"r\"}"),
 		     "bad_request");
 	json_decref(r);
 	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"late_storage\",\"entry\":0,"
-			     "\"reason\":\"r\",\"mood\":\"bad\"}"),
+				 "\"reason\":\"r\",\"mood\":\"bad\"}"),
 		     "bad_request"); /* unknown field */
 	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "mood"));
 	json_decref(r);
 	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"late_storage\",\"entry\":1,"
-			     "\"reason\":\"r\"}"),
+				 "\"reason\":\"r\"}"),
 		     "bad_request"); /* B was stored on time */
 	json_decref(r);
 	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"late_storage\",\"entry\":4,"
-			     "\"reason\":\"r\"}"),
+				 "\"reason\":\"r\"}"),
 		     "bad_request"); /* a scrub entry */
 	json_decref(r);
 	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C\","
-			     "\"entries\":[0,99999]}"),
+				 "\"entries\":[0,99999]}"),
 		     "bad_request");
 	json_decref(r);
 	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C\","
-			     "\"entries\":[0,0]}"),
+				 "\"entries\":[0,0]}"),
 		     "bad_request");
 	json_decref(r);
 	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C\","
-			     "\"entries\":[]}"),
+				 "\"entries\":[]}"),
 		     "bad_request");
 	json_decref(r);
-	assert_error(r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"remote_duty\","
+	assert_error(r = rpc(fd,
+			     "{\"op\":\"annotate\",\"kind\":\"remote_duty\","
 			     "\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-03T00:00:00Z\","
 			     "\"returned_at\":\"2024-05-03T01:00:00Z\"}"),
 		     "bad_request"); /* neither device nor officer */
@@ -1088,7 +1104,7 @@ static void test_annotate(void **state)
 	    "bad_request");
 	json_decref(r);
 	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"bob\","
-		"\"entries\":[0],\"purpose\":\"x\",\"expires\":\"2999-01-01T00:00:00Z\"}");
+		    "\"entries\":[0],\"purpose\":\"x\",\"expires\":\"2999-01-01T00:00:00Z\"}");
 	assert_ok(r);
 	assert_int_equal(tlog_entry(fx->log, (uint64_t)jint(r, "index"), &bytes, &len, &e), 0);
 	json_decref(r);
@@ -1133,8 +1149,10 @@ static void test_unrecordable(void **state)
 	for (int i = 0; i < 3; i++) {
 		const char *msg;
 
-		r = rpc(fd, i == 2 ? "{\"op\":\"verify\",\"sha256\":\"%064d\"}"
-				   : "{\"op\":\"entry\",\"index\":%d}", 0);
+		r = rpc(fd,
+			i == 2 ? "{\"op\":\"verify\",\"sha256\":\"%064d\"}"
+			       : "{\"op\":\"entry\",\"index\":%d}",
+			0);
 		assert_error(r, "unavailable");
 		msg = jstring(json_object_get(r, "error"), "message");
 		assert_non_null(strstr(msg, "cannot be written"));
@@ -1179,11 +1197,11 @@ static void test_unrecordable(void **state)
 static void test_pipelined(void **state)
 {
 	static const char batch[] =
-		"{\"op\":\"annotate\",\"id\":1,\"kind\":\"case\",\"case\":\"K\",\"entries\":[1]}\n"
-		"{\"op\":\"status\",\"id\":2}\n"
-		"{\"op\":\"log\",\"id\":3,\"limit\":1}\n"
-		"{\"op\":\"annotate\",\"id\":4,\"kind\":\"case\",\"case\":\"K\",\"entries\":[0]}\n"
-		"{\"op\":\"entry\",\"id\":5,\"index\":0}\n";
+	    "{\"op\":\"annotate\",\"id\":1,\"kind\":\"case\",\"case\":\"K\",\"entries\":[1]}\n"
+	    "{\"op\":\"status\",\"id\":2}\n"
+	    "{\"op\":\"log\",\"id\":3,\"limit\":1}\n"
+	    "{\"op\":\"annotate\",\"id\":4,\"kind\":\"case\",\"case\":\"K\",\"entries\":[0]}\n"
+	    "{\"op\":\"entry\",\"id\":5,\"index\":0}\n";
 	struct fx *fx = *state;
 	json_t *r;
 	int fd;
@@ -1235,7 +1253,8 @@ static char *key_list(struct fx *fx, const unsigned *which, size_t n, const unsi
 
 static json_t *verify(int fd, const char *sha, const char *name, const char *streams)
 {
-	return rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"size\":5,"
+	return rpc(fd,
+		   "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"size\":5,"
 		   "\"name\":\"%s\",\"duration_us\":3000000,\"streams\":%s}}",
 		   sha, name, streams);
 }
@@ -1258,12 +1277,12 @@ static void test_verify(void **state)
 	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"C-1\",\"entries\":[0]}");
 	json_decref(r);
 	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"CAM01\","
-		"\"from\":\"2024-05-01T08:01:41Z\",\"to\":\"2024-05-01T08:03:00Z\","
-		"\"reason\":\"swap\"}");
+		    "\"from\":\"2024-05-01T08:01:41Z\",\"to\":\"2024-05-01T08:03:00Z\","
+		    "\"reason\":\"swap\"}");
 	json_decref(r);
 	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"interruption\",\"device\":\"CAM01\","
-		"\"from\":\"2024-05-01T12:00:00Z\",\"to\":\"2024-05-01T13:00:00Z\","
-		"\"reason\":\"unrelated\"}");
+		    "\"from\":\"2024-05-01T12:00:00Z\",\"to\":\"2024-05-01T13:00:00Z\","
+		    "\"reason\":\"unrelated\"}");
 	json_decref(r);
 
 	/* exact */
@@ -1300,7 +1319,8 @@ static void test_verify(void **state)
 	/* audio only is not a remux of a recording with video */
 	snprintf(stream_json, sizeof(stream_json),
 		 "[{\"index\":0,\"type\":\"audio\",\"codec\":\"aac\",\"packets\":200,"
-		 "\"digest\":\"%s\"}]", fx->a_audio);
+		 "\"digest\":\"%s\"}]",
+		 fx->a_audio);
 	r = verify(fd, other, "x.m4a", stream_json);
 	assert_string_not_equal(jstring(r, "result"), "remux");
 	json_decref(r);
@@ -1309,7 +1329,8 @@ static void test_verify(void **state)
 	keys = key_list(fx, (unsigned[]){ 3, 4, 5 }, 3, (unsigned[]){ 0, 10, 20 });
 	snprintf(stream_json, sizeof(stream_json),
 		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":30,"
-		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+		 "\"digest\":\"%s\",\"keys\":%s}]",
+		 other, keys);
 	free(keys);
 	r = verify(fd, other, "cut.mp4", stream_json);
 	assert_ok(r);
@@ -1327,14 +1348,15 @@ static void test_verify(void **state)
 	keys = key_list(fx, (unsigned[]){ 2, 5 }, 2, (unsigned[]){ 0, 10 });
 	snprintf(stream_json, sizeof(stream_json),
 		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":20,"
-		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+		 "\"digest\":\"%s\",\"keys\":%s}]",
+		 other, keys);
 	free(keys);
 	r = verify(fd, other, "spliced.mp4", stream_json);
 	assert_ok(r);
 	assert_string_equal(jstring(r, "result"), "altered");
 	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
 	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(json_object_get(r, "altered"), "claims"), 0)),
+				json_object_get(json_object_get(r, "altered"), "claims"), 0)),
 			    "key_packets");
 	json_decref(r);
 
@@ -1345,8 +1367,8 @@ static void test_verify(void **state)
 	snprintf(stream_json, sizeof(stream_json),
 		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":100,"
 		 "\"digest\":\"%s\",\"keys\":%s},{\"index\":1,\"type\":\"audio\","
-		 "\"codec\":\"aac\",\"packets\":200,\"digest\":\"%s\"}]", other, keys,
-		 fx->a_audio);
+		 "\"codec\":\"aac\",\"packets\":200,\"digest\":\"%s\"}]",
+		 other, keys, fx->a_audio);
 	free(keys);
 	r = verify(fd, other, "whole.mp4", stream_json);
 	assert_string_equal(jstring(r, "result"), "altered");
@@ -1360,7 +1382,8 @@ static void test_verify(void **state)
 	keys = key_list(fx, (unsigned[]){ 8, 9 }, 2, (unsigned[]){ 0, 10 });
 	snprintf(stream_json, sizeof(stream_json),
 		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":21,"
-		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+		 "\"digest\":\"%s\",\"keys\":%s}]",
+		 other, keys);
 	free(keys);
 	r = verify(fd, other, "long.mp4", stream_json);
 	assert_string_equal(jstring(r, "result"), "altered");
@@ -1368,7 +1391,8 @@ static void test_verify(void **state)
 	keys = key_list(fx, (unsigned[]){ 8, 9 }, 2, (unsigned[]){ 0, 10 });
 	snprintf(stream_json, sizeof(stream_json),
 		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":20,"
-		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+		 "\"digest\":\"%s\",\"keys\":%s}]",
+		 other, keys);
 	free(keys);
 	r = verify(fd, other, "tail.mp4", stream_json);
 	assert_string_equal(jstring(r, "result"), "excerpt"); /* up to A's last packet */
@@ -1378,7 +1402,8 @@ static void test_verify(void **state)
 	keys = key_list(fx, (unsigned[]){ 5, 2 }, 2, (unsigned[]){ 0, 10 });
 	snprintf(stream_json, sizeof(stream_json),
 		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":20,"
-		 "\"digest\":\"%s\",\"keys\":%s}]", other, keys);
+		 "\"digest\":\"%s\",\"keys\":%s}]",
+		 other, keys);
 	free(keys);
 	r = verify(fd, other, "shuffled.mp4", stream_json);
 	assert_string_equal(jstring(r, "result"), "unknown");
@@ -1388,7 +1413,8 @@ static void test_verify(void **state)
 	snprintf(stream_json, sizeof(stream_json),
 		 "[{\"index\":0,\"type\":\"video\",\"codec\":\"h264\",\"packets\":100,"
 		 "\"digest\":\"%s\"},{\"index\":1,\"type\":\"audio\",\"codec\":\"aac\","
-		 "\"packets\":200,\"digest\":\"%s\"}]", other, fx->a_audio);
+		 "\"packets\":200,\"digest\":\"%s\"}]",
+		 other, fx->a_audio);
 	r = verify(fd, other, "CAM01_OFF7_20240501080000_0001.mp4", stream_json);
 	assert_ok(r);
 	assert_string_equal(jstring(r, "result"), "altered");
@@ -1396,25 +1422,31 @@ static void test_verify(void **state)
 	ex = json_object_get(r, "altered");
 	assert_string_equal(json_string_value(json_array_get(json_object_get(ex, "claims"), 0)),
 			    "name");
-	assert_false(json_is_true(json_object_get(json_array_get(json_object_get(ex, "streams"), 0),
-						  "same")));
-	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(ex, "streams"), 1),
-						 "same")));
+	assert_false(json_is_true(
+	    json_object_get(json_array_get(json_object_get(ex, "streams"), 0), "same")));
+	assert_true(json_is_true(
+	    json_object_get(json_array_get(json_object_get(ex, "streams"), 1), "same")));
 	json_decref(r);
 
 	/* altered by device + recorded start, and by tags */
-	r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"device\":\"CAM01\","
-		"\"recorded_start\":\"2024-05-01T16:00:00+08:00\"}}", other);
+	r = rpc(fd,
+		"{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"device\":\"CAM01\","
+		"\"recorded_start\":\"2024-05-01T16:00:00+08:00\"}}",
+		other);
 	assert_string_equal(jstring(r, "result"), "altered");
 	assert_int_equal(jint(r, "index"), (int64_t)fx->a);
 	json_decref(r);
-	r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"tags\":"
-		"{\"creation_time\":\"A-tag\",\"make\":\"Acme\"}}}", other);
+	r = rpc(fd,
+		"{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"tags\":"
+		"{\"creation_time\":\"A-tag\",\"make\":\"Acme\"}}}",
+		other);
 	assert_string_equal(jstring(r, "result"), "altered");
 	json_decref(r);
 	/* a name shared with an original whose tags say another time is no claim */
-	r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"name\":\"b.mp4\","
-		"\"tags\":{\"creation_time\":\"2030-01-01\"}}}", other);
+	r = rpc(fd,
+		"{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\",\"name\":\"b.mp4\","
+		"\"tags\":{\"creation_time\":\"2030-01-01\"}}}",
+		other);
 	assert_string_equal(jstring(r, "result"), "unknown");
 	json_decref(r);
 
@@ -1439,8 +1471,10 @@ static void test_verify(void **state)
 	assert_error(r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"ABC\"}}"),
 		     "bad_request");
 	json_decref(r);
-	assert_error(r = rpc(fd, "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\","
-			     "\"streams\":[{\"index\":0}]}}", other),
+	assert_error(r = rpc(fd,
+			     "{\"op\":\"verify\",\"fingerprint\":{\"sha256\":\"%s\","
+			     "\"streams\":[{\"index\":0}]}}",
+			     other),
 		     "bad_request");
 	json_decref(r);
 	close(fd);
@@ -1656,7 +1690,7 @@ static void connect_busy(struct fx *fx, const char *text)
 static void test_too_many_from_one_user(void **state)
 {
 	struct fx *fx = *state;
-	gid_t reviewer = GID_REVIEWERS, operator = GID_OPERATORS;
+	gid_t reviewer = GID_REVIEWERS, operator= GID_OPERATORS;
 	int fd[3], other, op[5];
 	json_t *r;
 
@@ -1719,7 +1753,7 @@ static void test_no_per_user_limit(void **state)
 	for (int i = 0; i < 15; i++)
 		fd[i] = connect_taken(fx);
 	connect_busy(fx, "too many clients (15; [socket] max_clients 16, of which 1 kept for "
-		     "operators)");
+			 "operators)");
 	for (int i = 0; i < 15; i++)
 		close(fd[i]);
 	stop(fx);
@@ -1852,15 +1886,17 @@ static uint64_t populate_big_case(struct fx *fx, const char *case_id)
 			t++;
 			gmtime_r(&t, &tm);
 			strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			assert_true(asprintf(&text, "{\"v\":1,\"type\":\"ingest\",\"name\":\"%s-%u.mp4\","
-					     "\"zone\":\"dock\",\"device\":\"CAMBIG\",\"officer\":\"OFF1\","
-					     "\"storage\":\"on_time\",\"recorded_start\":\"%s\","
-					     "\"recorded_end\":\"%s\",\"ingested_at\":\"%s\","
-					     "\"duration_us\":1000000,\"time_source\":\"tag\","
-					     "\"sha256\":\"%s\",\"size\":1000}",
-					     name, i + k, start, end, end, sha) > 0);
-			assert_int_equal(vfy_entry_canonicalize(text, strlen(text), &canon, &len, &e),
-					 0);
+			assert_true(
+			    asprintf(&text,
+				     "{\"v\":1,\"type\":\"ingest\",\"name\":\"%s-%u.mp4\","
+				     "\"zone\":\"dock\",\"device\":\"CAMBIG\",\"officer\":\"OFF1\","
+				     "\"storage\":\"on_time\",\"recorded_start\":\"%s\","
+				     "\"recorded_end\":\"%s\",\"ingested_at\":\"%s\","
+				     "\"duration_us\":1000000,\"time_source\":\"tag\","
+				     "\"sha256\":\"%s\",\"size\":1000}",
+				     name, i + k, start, end, end, sha) > 0);
+			assert_int_equal(
+			    vfy_entry_canonicalize(text, strlen(text), &canon, &len, &e), 0);
 			free(text);
 			iov[k] = (struct iovec){ canon, len };
 		}
@@ -1937,8 +1973,8 @@ static void test_review_large(void **state)
 	took = now_ns() - t0;
 	assert_ok(r);
 	print_message("review of %d clips: %zu bytes in %.0f ms; %" PRIu64 " status requests "
-		      "meanwhile, the slowest %.1f ms\n", BIG_CLIPS, len, (double)took / 1e6, pings,
-		      (double)worst / 1e6);
+		      "meanwhile, the slowest %.1f ms\n",
+		      BIG_CLIPS, len, (double)took / 1e6, pings, (double)worst / 1e6);
 	assert_true(len > SRV_MAX_PENDING_OUT);
 	assert_false(json_is_true(json_object_get(r, "complete")));
 	json_array_foreach(json_object_get(r, "devices"), i, dev)
@@ -1974,7 +2010,8 @@ static void test_review_large(void **state)
 	/* But only one such reply at a time: a client that asks for two without reading is
 	 * closed when the second is ready (the first one cut short). */
 	fd = connect_to(fx);
-	send_line(fd, "{\"op\":\"review\",\"case\":\"BIG\"}\n{\"op\":\"review\",\"case\":\"BIG\"}\n");
+	send_line(fd,
+		  "{\"op\":\"review\",\"case\":\"BIG\"}\n{\"op\":\"review\",\"case\":\"BIG\"}\n");
 	for (int tries = 0; clients != 1; tries++) {
 		/* Until only the pinger is left: two reviews of 10,000 clips take 10 s and more
 		 * under the sanitizers on a loaded machine, so this waits up to 2 minutes. */
@@ -2017,8 +2054,8 @@ static void test_unrecordable_in_flight(void **state)
 	fx->pipe.log_failing = -ENOSPC;
 	r = read_big_reply(fd, NULL);
 	assert_error(r, "unavailable");
-	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
-			       "could not be recorded"));
+	assert_non_null(
+	    strstr(jstring(json_object_get(r, "error"), "message"), "could not be recorded"));
 	json_decref(r);
 	a = last_access(fx, "review");
 	assert_non_null(a);

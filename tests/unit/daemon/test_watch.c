@@ -220,7 +220,7 @@ static void rename_in(const char *dir, const char *from, const char *to)
 
 static void start(struct tctx *t)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	int r;
 
 	r = watch_new(&t->loop, &t->cfg, on_ready, t, &t->w, &e);
@@ -293,9 +293,11 @@ static int setup(void **state)
 	assert_int_equal(mkdir(t->z[1], 0755), 0);
 	assert_int_equal(mkdir(t->out, 0755), 0);
 	t->zones[0] = (struct cfg_zone){
-	    .name = "dock", .path = t->z[0], .kind = CFG_ZONE_DOCK, .settle_ms = SETTLE_MS};
+		.name = "dock", .path = t->z[0], .kind = CFG_ZONE_DOCK, .settle_ms = SETTLE_MS
+	};
 	t->zones[1] = (struct cfg_zone){
-	    .name = "upload", .path = t->z[1], .kind = CFG_ZONE_UPLOAD, .settle_ms = SETTLE_MS};
+		.name = "upload", .path = t->z[1], .kind = CFG_ZONE_UPLOAD, .settle_ms = SETTLE_MS
+	};
 	t->cfg.zones = t->zones;
 	t->cfg.nzones = 1;
 	t->cfg.rescan_interval_ms = RESCAN_MS;
@@ -456,12 +458,12 @@ static void test_moved_in(void **state)
 static void test_temporary_names(void **state)
 {
 	static const char *const names[][2] = {
-	    {".hidden.mp4", "hidden.mp4"},
-	    {"a.mp4.part", "a.mp4"},
-	    {"b.tmp", "b.mp4"},
-	    {"c.mp4~", "c.mp4"},
-	    {"d.mp4.crdownload", "d.mp4"},
-	    {"e.mp4.partial", "e.mp4"},
+		{ ".hidden.mp4", "hidden.mp4" },
+		{ "a.mp4.part", "a.mp4" },
+		{ "b.tmp", "b.mp4" },
+		{ "c.mp4~", "c.mp4" },
+		{ "d.mp4.crdownload", "d.mp4" },
+		{ "e.mp4.partial", "e.mp4" },
 	};
 	struct tctx *t = *state;
 	char d[PATH_MAX];
@@ -496,7 +498,7 @@ static void test_temporary_names(void **state)
 static void test_refused(void **state)
 {
 	struct tctx *t = *state;
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char path[PATH_MAX], target[PATH_MAX], d[PATH_MAX], want[PATH_MAX + 64], *log;
 	int s;
 
@@ -562,7 +564,7 @@ static void test_open_for_writing_lease(void **state)
 
 static int cap_lease(bool on)
 {
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
 
 	if (syscall(SYS_capget, &h, d) < 0)
@@ -781,7 +783,7 @@ static void test_reload_add_zone(void **state)
 	struct tctx *t = *state;
 	struct cfg_zone zones2[2];
 	struct cfg cfg2 = t->cfg;
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 
 	start(t);
 	write_file(t->z[0], "a.mp4", 100);
@@ -815,14 +817,14 @@ static void test_reload_errors_and_removal(void **state)
 	struct tctx *t = *state;
 	struct cfg_zone zones2[2];
 	struct cfg cfg2 = t->cfg;
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	char missing[PATH_MAX];
 
 	t->cfg.nzones = 2;
 	start(t);
 	cat(missing, t->root, "typo");
 	zones2[0] = t->zones[0];
-	zones2[1] = (struct cfg_zone){.name = "extra", .path = missing, .settle_ms = SETTLE_MS};
+	zones2[1] = (struct cfg_zone){ .name = "extra", .path = missing, .settle_ms = SETTLE_MS };
 	cfg2.zones = zones2;
 	cfg2.nzones = 2;
 	assert_int_equal(watch_reload(t->w, &cfg2, &e), -ENOENT);
@@ -853,7 +855,7 @@ static void test_reload_errors_and_removal(void **state)
 static void test_new_errors(void **state)
 {
 	struct tctx *t = *state;
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	struct watch *w = NULL;
 	char path[PATH_MAX];
 
@@ -981,27 +983,27 @@ static void test_many_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_rules),
-	    cmocka_unit_test_setup_teardown(test_slow_write, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_nested_folders, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_moved_in, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_temporary_names, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_open_for_writing_lease, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_open_for_writing_proc, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_retry_after_staging, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_changed_after_offer, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_preexisting, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rescan_when_blind, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reload_add_zone, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reload_errors_and_removal, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_new_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_zone_folder_gone, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_close_in_callback, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
+		cmocka_unit_test(test_name_rules),
+		cmocka_unit_test_setup_teardown(test_slow_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_folders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moved_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_temporary_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_for_writing_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_for_writing_proc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_after_staging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_after_offer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_preexisting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rescan_when_blind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_add_zone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_errors_and_removal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zone_folder_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_in_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_files, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

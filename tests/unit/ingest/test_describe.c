@@ -104,17 +104,30 @@ static struct ing_fingerprint bare(void)
 static void test_ingest_entry(void **state)
 {
 	struct ing_stream st[3] = {
-		{ .index = 0, .type = "video", .codec = "h264", .profile = "High", .width = 1920,
-		  .height = 1080, .packets = 900, .keyframes = 30 },
-		{ .index = 1, .type = "audio", .codec = "aac", .profile = "LC",
-		  .sample_rate = 48000, .channels = 2, .packets = 1407, .keyframes = 1407 },
+		{ .index = 0,
+		  .type = "video",
+		  .codec = "h264",
+		  .profile = "High",
+		  .width = 1920,
+		  .height = 1080,
+		  .packets = 900,
+		  .keyframes = 30 },
+		{ .index = 1,
+		  .type = "audio",
+		  .codec = "aac",
+		  .profile = "LC",
+		  .sample_rate = 48000,
+		  .channels = 2,
+		  .packets = 1407,
+		  .keyframes = 1407 },
 		{ .index = 2, .type = "data", .codec = "tmcd", .packets = 1, .keyframes = 1 },
 	};
 	struct ing_fingerprint fp = bare();
 	struct ing_recording rec = { .source = ING_TIME_TAG,
 				     .start_us = T_2024_05_01 * US + 8 * 3600 * US,
 				     .end_us = T_2024_05_01 * US + 8 * 3600 * US + 30500000,
-				     .device = "CAM01", .officer = "O1234" };
+				     .device = "CAM01",
+				     .officer = "O1234" };
 	char container[] = "mov,mp4,m4a,3gp,3g2,mj2", ct[] = "2024-05-01T08:00:00.000000Z",
 	     make[] = "执法记录仪", model[] = "DSJ-X1", serial[] = "SN 0042",
 	     location[] = "+31.2304+121.4737/";
@@ -134,24 +147,25 @@ static void test_ingest_entry(void **state)
 	fp.model = model;
 	fp.serial = serial;
 	fp.location = location;
-	assert_describes(&fp, &rec,
-		"{\"container\":\"mov,mp4,m4a,3gp,3g2,mj2\",\"device\":\"CAM01\","
-		"\"duration_us\":30500000,\"officer\":\"O1234\","
-		"\"recorded_end\":\"2024-05-01T08:00:30.5Z\","
-		"\"recorded_start\":\"2024-05-01T08:00:00Z\",\"sha256\":\"" HEX_01 "\","
-		"\"size\":123456789,\"start_us\":0,\"streams\":["
-		"{\"codec\":\"h264\",\"digest\":\"" HEX_AB "\",\"height\":1080,\"index\":0,"
-		"\"keyframes\":30,\"packets\":900,\"profile\":\"High\",\"type\":\"video\","
-		"\"width\":1920},"
-		"{\"channels\":2,\"codec\":\"aac\",\"digest\":\"" HEX_CD "\",\"index\":1,"
-		"\"keyframes\":1407,\"packets\":1407,\"profile\":\"LC\",\"sample_rate\":48000,"
-		"\"type\":\"audio\"},"
-		"{\"codec\":\"tmcd\",\"digest\":\"" HEX_EF "\",\"index\":2,\"keyframes\":1,"
-		"\"packets\":1,\"type\":\"data\"}],"
-		"\"tags\":{\"creation_time\":\"2024-05-01T08:00:00.000000Z\","
-		"\"location\":\"+31.2304+121.4737/\",\"make\":\"执法记录仪\","
-		"\"model\":\"DSJ-X1\",\"serial\":\"SN 0042\"},"
-		"\"time_source\":\"tag\",\"type\":\"ingest\",\"v\":1}");
+	assert_describes(
+	    &fp, &rec,
+	    "{\"container\":\"mov,mp4,m4a,3gp,3g2,mj2\",\"device\":\"CAM01\","
+	    "\"duration_us\":30500000,\"officer\":\"O1234\","
+	    "\"recorded_end\":\"2024-05-01T08:00:30.5Z\","
+	    "\"recorded_start\":\"2024-05-01T08:00:00Z\",\"sha256\":\"" HEX_01 "\","
+	    "\"size\":123456789,\"start_us\":0,\"streams\":["
+	    "{\"codec\":\"h264\",\"digest\":\"" HEX_AB "\",\"height\":1080,\"index\":0,"
+	    "\"keyframes\":30,\"packets\":900,\"profile\":\"High\",\"type\":\"video\","
+	    "\"width\":1920},"
+	    "{\"channels\":2,\"codec\":\"aac\",\"digest\":\"" HEX_CD "\",\"index\":1,"
+	    "\"keyframes\":1407,\"packets\":1407,\"profile\":\"LC\",\"sample_rate\":48000,"
+	    "\"type\":\"audio\"},"
+	    "{\"codec\":\"tmcd\",\"digest\":\"" HEX_EF "\",\"index\":2,\"keyframes\":1,"
+	    "\"packets\":1,\"type\":\"data\"}],"
+	    "\"tags\":{\"creation_time\":\"2024-05-01T08:00:00.000000Z\","
+	    "\"location\":\"+31.2304+121.4737/\",\"make\":\"执法记录仪\","
+	    "\"model\":\"DSJ-X1\",\"serial\":\"SN 0042\"},"
+	    "\"time_source\":\"tag\",\"type\":\"ingest\",\"v\":1}");
 }
 
 /* Nothing known: null for each unknown value, empty streams and tags, no optional field. */
@@ -161,23 +175,28 @@ static void test_absent_fields(void **state)
 	char empty[] = "";
 
 	(void)state;
-	assert_describes(&fp, NULL,
-		"{\"container\":null,\"device\":null,\"duration_us\":null,\"officer\":null,"
-		"\"recorded_end\":null,\"recorded_start\":null,\"sha256\":\"" HEX_01 "\","
-		"\"size\":7,\"start_us\":null,\"streams\":[],\"tags\":{},\"time_source\":null,"
-		"\"type\":\"ingest\",\"v\":1}");
+	assert_describes(
+	    &fp, NULL,
+	    "{\"container\":null,\"device\":null,\"duration_us\":null,\"officer\":null,"
+	    "\"recorded_end\":null,\"recorded_start\":null,\"sha256\":\"" HEX_01 "\","
+	    "\"size\":7,\"start_us\":null,\"streams\":[],\"tags\":{},\"time_source\":null,"
+	    "\"type\":\"ingest\",\"v\":1}");
 	/* An empty container name is none; a recording without a time says nothing of one, but
 	 * its device and officer still count. */
 	fp.container = empty;
 	{
-		struct ing_recording rec = { .source = ING_TIME_NONE, .start_us = 5, .end_us = 6,
-					     .future = true, .device = "CAM7" };
+		struct ing_recording rec = { .source = ING_TIME_NONE,
+					     .start_us = 5,
+					     .end_us = 6,
+					     .future = true,
+					     .device = "CAM7" };
 
 		assert_describes(&fp, &rec,
-			"{\"container\":null,\"device\":\"CAM7\",\"duration_us\":null,"
-			"\"officer\":null,\"recorded_end\":null,\"recorded_start\":null,"
-			"\"sha256\":\"" HEX_01 "\",\"size\":7,\"start_us\":null,\"streams\":[],"
-			"\"tags\":{},\"time_source\":null,\"type\":\"ingest\",\"v\":1}");
+				 "{\"container\":null,\"device\":\"CAM7\",\"duration_us\":null,"
+				 "\"officer\":null,\"recorded_end\":null,\"recorded_start\":null,"
+				 "\"sha256\":\"" HEX_01
+				 "\",\"size\":7,\"start_us\":null,\"streams\":[],"
+				 "\"tags\":{},\"time_source\":null,\"type\":\"ingest\",\"v\":1}");
 	}
 }
 
@@ -187,7 +206,10 @@ static void test_absent_fields(void **state)
 static void test_odd_streams(void **state)
 {
 	struct ing_stream st[3] = {
-		{ .index = 0, .type = "unknown", .codec = "none", .width = 640,
+		{ .index = 0,
+		  .type = "unknown",
+		  .codec = "none",
+		  .width = 640,
 		  .sample_rate = 8000 },
 		{ .index = 7, .type = "video", .codec = "0123456789012345678901234567890" },
 		{ .index = 9, .type = "subtitle", .codec = "mov_text", .profile = "" },
@@ -199,7 +221,7 @@ static void test_odd_streams(void **state)
 	fp.n_streams = 3;
 	fp.streams = st;
 	text = describe(&fp, NULL);
-	assert_non_null(strstr(text, "{\"codec\":\"none\",\"digest\":\"" ));
+	assert_non_null(strstr(text, "{\"codec\":\"none\",\"digest\":\""));
 	assert_non_null(strstr(text, "\"index\":0,\"keyframes\":0,\"packets\":0,"
 				     "\"type\":\"unknown\"}"));
 	assert_non_null(strstr(text, "{\"codec\":\"0123456789012345678901234567890\","));
@@ -281,8 +303,10 @@ static void test_not_damaged_no_error(void **state)
 static void test_recording_times(void **state)
 {
 	struct ing_fingerprint fp = bare();
-	struct ing_recording rec = { .source = ING_TIME_FILENAME, .start_us = INT64_MIN,
-				     .end_us = INT64_MAX, .future = true,
+	struct ing_recording rec = { .source = ING_TIME_FILENAME,
+				     .start_us = INT64_MIN,
+				     .end_us = INT64_MAX,
+				     .future = true,
 				     .officer = "警号 001234" };
 	json_t *o = NULL;
 	struct err_detail e;
@@ -351,10 +375,10 @@ static void test_key_packets(void **state)
 	fill(k[1].hash, 0xcd);
 	assert_int_equal(ing_key_packets_json(&st, &a), 0);
 	text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_string_equal(text,
-		"[{\"dts_us\":-33366,\"hash\":\"" HEX_AB "\",\"ordinal\":0,\"pts_us\":0},"
-		"{\"dts_us\":null,\"hash\":\"" HEX_CD "\",\"ordinal\":4294967300,"
-		"\"pts_us\":null}]");
+	assert_string_equal(text, "[{\"dts_us\":-33366,\"hash\":\"" HEX_AB
+				  "\",\"ordinal\":0,\"pts_us\":0},"
+				  "{\"dts_us\":null,\"hash\":\"" HEX_CD "\",\"ordinal\":4294967300,"
+				  "\"pts_us\":null}]");
 	free(text);
 	json_decref(a);
 	st.n_keys = 0;
@@ -372,25 +396,32 @@ static void test_utf8_seq(void **state)
 		const char *bytes;
 		size_t len, want;
 	} cases[] = {
-		{ "\x00", 1, 1 },	      { "\x7f", 1, 1 },
-		{ "\x80", 1, 0 },	      /* a continuation byte alone */
-		{ "\xc0\x80", 2, 0 },	      /* overlong NUL */
-		{ "\xc1\xbf", 2, 0 },	      /* overlong U+007F */
-		{ "\xc2\x80", 2, 2 },	      { "\xdf\xbf", 2, 2 },
-		{ "\xc2", 1, 0 },	      /* cut short */
-		{ "\xc2\x41", 2, 0 },	      /* not a continuation */
-		{ "\xe0\x9f\xbf", 3, 0 },     /* overlong U+07FF */
-		{ "\xe0\xa0\x80", 3, 3 },     { "\xed\x9f\xbf", 3, 3 }, /* U+D7FF */
-		{ "\xed\xa0\x80", 3, 0 },     /* U+D800, a surrogate */
-		{ "\xed\xbf\xbf", 3, 0 },     /* U+DFFF */
-		{ "\xee\x80\x80", 3, 3 },     { "\xef\xbf\xbf", 3, 3 },
+		{ "\x00", 1, 1 },
+		{ "\x7f", 1, 1 },
+		{ "\x80", 1, 0 },     /* a continuation byte alone */
+		{ "\xc0\x80", 2, 0 }, /* overlong NUL */
+		{ "\xc1\xbf", 2, 0 }, /* overlong U+007F */
+		{ "\xc2\x80", 2, 2 },
+		{ "\xdf\xbf", 2, 2 },
+		{ "\xc2", 1, 0 },	  /* cut short */
+		{ "\xc2\x41", 2, 0 },	  /* not a continuation */
+		{ "\xe0\x9f\xbf", 3, 0 }, /* overlong U+07FF */
+		{ "\xe0\xa0\x80", 3, 3 },
+		{ "\xed\x9f\xbf", 3, 3 }, /* U+D7FF */
+		{ "\xed\xa0\x80", 3, 0 }, /* U+D800, a surrogate */
+		{ "\xed\xbf\xbf", 3, 0 }, /* U+DFFF */
+		{ "\xee\x80\x80", 3, 3 },
+		{ "\xef\xbf\xbf", 3, 3 },
 		{ "\xe6\x89", 2, 0 },	      /* 执 cut short */
 		{ "\xe6\x89\xa7", 3, 3 },     /* 执 */
 		{ "\xf0\x8f\xbf\xbf", 4, 0 }, /* overlong U+FFFF */
-		{ "\xf0\x90\x80\x80", 4, 4 }, { "\xf4\x8f\xbf\xbf", 4, 4 }, /* U+10FFFF */
+		{ "\xf0\x90\x80\x80", 4, 4 },
+		{ "\xf4\x8f\xbf\xbf", 4, 4 }, /* U+10FFFF */
 		{ "\xf4\x90\x80\x80", 4, 0 }, /* U+110000 */
-		{ "\xf5\x80\x80\x80", 4, 0 }, { "\xf8\x88\x80\x80", 4, 0 },
-		{ "\xff", 1, 0 },	      { "\xfe", 1, 0 },
+		{ "\xf5\x80\x80\x80", 4, 0 },
+		{ "\xf8\x88\x80\x80", 4, 0 },
+		{ "\xff", 1, 0 },
+		{ "\xfe", 1, 0 },
 	};
 
 	(void)state;

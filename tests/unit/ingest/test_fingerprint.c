@@ -31,7 +31,7 @@
 
 #define N_VIDEO 20
 #define N_AUDIO 25
-#define VIDEO_BYTES 256  /* 16x16 gray */
+#define VIDEO_BYTES 256	 /* 16x16 gray */
 #define AUDIO_BYTES 1600 /* 800 samples of 16-bit mono at 8 kHz: 0.1 s */
 
 static char dir[] = "/tmp/custody-fp-XXXXXX";
@@ -96,14 +96,14 @@ static void mux_as(const char *path, unsigned n_audio_streams, const char *forma
 			assert_int_equal(av_new_packet(pkt, (int)len), 0);
 			fill(pkt->data, len, s, i);
 			pkt->stream_index = (int)s;
-			pkt->pts = pkt->dts = av_rescale_q(video ? i : i * 800,
-							   video ? (AVRational){ 1, 10 }
-								 : (AVRational){ 1, 8000 },
-							   st[s]->time_base);
-			pkt->duration = av_rescale_q(video ? 1 : 800,
-						     video ? (AVRational){ 1, 10 }
-							   : (AVRational){ 1, 8000 },
-						     st[s]->time_base);
+			pkt->pts = pkt->dts =
+			    av_rescale_q(video ? i : i * 800,
+					 video ? (AVRational){ 1, 10 } : (AVRational){ 1, 8000 },
+					 st[s]->time_base);
+			pkt->duration =
+			    av_rescale_q(video ? 1 : 800,
+					 video ? (AVRational){ 1, 10 } : (AVRational){ 1, 8000 },
+					 st[s]->time_base);
 			pkt->flags = AV_PKT_FLAG_KEY;
 			assert_true(av_interleaved_write_frame(oc, pkt) >= 0);
 		}
@@ -199,8 +199,8 @@ static void test_intact(void **state)
 	assert_false(fp->damaged);
 	assert_int_equal(stat(media, &st), 0);
 	assert_int_equal(fp->size, (uint64_t)st.st_size);
-	assert_int_equal(fp->mtime_us, (int64_t)st.st_mtim.tv_sec * 1000000 +
-					       st.st_mtim.tv_nsec / 1000);
+	assert_int_equal(fp->mtime_us,
+			 (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000);
 	file_sha256(media, want);
 	assert_memory_equal(fp->sha256, want, ING_HASH_LEN);
 	assert_string_equal(fp->container, "nut");
@@ -298,7 +298,8 @@ static void test_known_sha256(void **state)
 static void test_packet_callback(void **state)
 {
 	struct seen s = { .in_order = true };
-	struct ing_options opts = { .limits = ING_LIMITS_DEFAULT, .on_packet = on_packet,
+	struct ing_options opts = { .limits = ING_LIMITS_DEFAULT,
+				    .on_packet = on_packet,
 				    .opaque = &s };
 	struct ing_fingerprint *fp = run(media, &opts);
 
@@ -453,12 +454,12 @@ static void test_damaged(void **state)
 static void test_still(void **state)
 {
 	static const uint8_t png[] = {
-		0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
-		0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x00, 0x00, 0x00,
-		0x00, 0x57, 0xdd, 0x52, 0xf8, 0x00, 0x00, 0x00, 0x0e, 0x49, 0x44, 0x41, 0x54, 0x78,
-		0x9c, 0x63, 0x68, 0x68, 0x60, 0x68, 0x68, 0x00, 0x00, 0x06, 0x06, 0x02, 0x01, 0x2c,
-		0xc1, 0x50, 0xd7, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60,
-		0x82,
+		0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+		0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02,
+		0x08, 0x00, 0x00, 0x00, 0x00, 0x57, 0xdd, 0x52, 0xf8, 0x00, 0x00, 0x00,
+		0x0e, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x68, 0x68, 0x60, 0x68,
+		0x68, 0x00, 0x00, 0x06, 0x06, 0x02, 0x01, 0x2c, 0xc1, 0x50, 0xd7, 0x00,
+		0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 	};
 	struct ing_fingerprint *fp;
 	char path[96];

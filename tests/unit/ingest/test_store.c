@@ -159,9 +159,8 @@ static void test_stage_missing_file(void **state)
 	assert_int_equal(store_open(root, &st, &e), 0);
 	snprintf(src, sizeof(src), "%s/gone.mp4", dir);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	assert_int_equal(store_stage_at(st, dfd, "gone.mp4", &sb, "{}", 2, staged, sizeof(staged),
-					&e),
-			 -ENOENT);
+	assert_int_equal(
+	    store_stage_at(st, dfd, "gone.mp4", &sb, "{}", 2, staged, sizeof(staged), &e), -ENOENT);
 	close(dfd);
 	assert_non_null(strstr(e.msg, "gone.mp4"));
 	/* Nothing is left behind in staging. */
@@ -199,9 +198,9 @@ static void test_stage_swapped(void **state)
 	snprintf(back, sizeof(back), "%s/swap.new", dir);
 	write_file(back, "second version");
 	assert_int_equal(rename(back, src), 0);
-	assert_int_equal(store_stage_at(st, dfd, "swap.mp4", &first, "{}", 2, staged,
-					sizeof(staged), &e),
-			 -ESTALE);
+	assert_int_equal(
+	    store_stage_at(st, dfd, "swap.mp4", &first, "{}", 2, staged, sizeof(staged), &e),
+	    -ESTALE);
 	assert_string_equal(staged, "");
 	assert_int_equal(fstatat(dfd, "swap.mp4", &now, 0), 0);
 	assert_true(now.st_ino != first.st_ino); /* the second version is back in the zone */

@@ -1,5 +1,5 @@
-/* test_time.c: ingest/tz.c, namepattern.c and rectime.c: time zones against glibc (which reads the same TZ
- * database, and may be used here because the test is single-threaded), POSIX TZ footers on
+/* test_time.c: ingest/tz.c, namepattern.c and rectime.c: time zones against glibc (which reads the
+ * same TZ database, and may be used here because the test is single-threaded), POSIX TZ footers on
  * their own, local-to-UTC at the clock changes, name patterns (parsing with each error, and
  * matching), date parsing and formatting, and the choice of the recording time (docs/time.md). */
 #include <errno.h>
@@ -64,9 +64,9 @@ static void compare_with_glibc(const struct ing_tz *tz, const char *zone)
 static void test_tz_database(void **state)
 {
 	static const char *const zones[] = {
-		"Asia/Shanghai", "Europe/Berlin", "America/New_York", "Australia/Sydney",
-		"Asia/Kolkata", "America/St_Johns", "Pacific/Chatham", "Europe/Dublin",
-		"America/Sao_Paulo", "Asia/Tehran", "Europe/London", "Pacific/Apia",
+		"Asia/Shanghai",     "Europe/Berlin",	 "America/New_York", "Australia/Sydney",
+		"Asia/Kolkata",	     "America/St_Johns", "Pacific/Chatham",  "Europe/Dublin",
+		"America/Sao_Paulo", "Asia/Tehran",	 "Europe/London",    "Pacific/Apia",
 	};
 	struct err_detail e;
 
@@ -110,8 +110,12 @@ static void test_tz_utc_and_errors(void **state)
 static void write_tzif(const char *path, int32_t utoff, const char *rule)
 {
 	uint8_t hdr[44] = { 'T', 'Z', 'i', 'f', '2' };
-	uint8_t type[6] = { (uint8_t)(utoff >> 24), (uint8_t)(utoff >> 16), (uint8_t)(utoff >> 8),
-			    (uint8_t)utoff, 0, 0 };
+	uint8_t type[6] = { (uint8_t)(utoff >> 24),
+			    (uint8_t)(utoff >> 16),
+			    (uint8_t)(utoff >> 8),
+			    (uint8_t)utoff,
+			    0,
+			    0 };
 	FILE *f = fopen(path, "wb");
 
 	assert_non_null(f);
@@ -266,8 +270,8 @@ static void test_pattern_match(void **state)
 	struct err_detail e;
 
 	(void)state;
-	assert_int_equal(ing_name_pattern_parse("{device}_{officer}_{start:%Y%m%d%H%M%S}_{seq}", &p,
-						&e), 0);
+	assert_int_equal(
+	    ing_name_pattern_parse("{device}_{officer}_{start:%Y%m%d%H%M%S}_{seq}", &p, &e), 0);
 	assert_string_equal(ing_name_pattern_text(p),
 			    "{device}_{officer}_{start:%Y%m%d%H%M%S}_{seq}");
 	assert_int_equal(ing_name_pattern_match(p, "CAM01_OFF7_20240501083000_0001.MP4", &f), 0);
@@ -291,8 +295,10 @@ static void test_pattern_match(void **state)
 	assert_int_equal(ing_name_pattern_match(p, "C\xff_O_20240501083000_1.mp4", &f), -ENOENT);
 	assert_int_equal(ing_name_pattern_match(p, "C\x01_O_20240501083000_1.mp4", &f), -ENOENT);
 	/* C1 controls too (found by tests/fuzz/fuzz_pattern.c): U+0083, and U+009B (CSI). */
-	assert_int_equal(ing_name_pattern_match(p, "C\xc2\x83_O_20240501083000_1.mp4", &f), -ENOENT);
-	assert_int_equal(ing_name_pattern_match(p, "C_O\xc2\x9b_20240501083000_1.mp4", &f), -ENOENT);
+	assert_int_equal(ing_name_pattern_match(p, "C\xc2\x83_O_20240501083000_1.mp4", &f),
+			 -ENOENT);
+	assert_int_equal(ing_name_pattern_match(p, "C_O\xc2\x9b_20240501083000_1.mp4", &f),
+			 -ENOENT);
 	assert_int_equal(ing_name_pattern_match(p, "C\xc2\xa0_O_20240501083000_1.mp4", &f), 0);
 	p = ing_name_pattern_free(p);
 
@@ -359,15 +365,15 @@ static void test_recording_time(void **state)
 	struct ing_tz *sh = NULL;
 	struct ing_name_pattern *p = NULL;
 	struct ing_time_rules rules = { .clock_skew_us = 600 * US };
-	struct ing_time_input in = {.duration_us = 90 * US,
-				    .mtime_us = utc_us(2024, 5, 2, 0, 0, 0)};
+	struct ing_time_input in = { .duration_us = 90 * US,
+				     .mtime_us = utc_us(2024, 5, 2, 0, 0, 0) };
 	struct ing_recording r;
 	struct err_detail e;
 
 	(void)state;
 	assert_int_equal(ing_tz_load("Asia/Shanghai", &sh, &e), 0);
-	assert_int_equal(ing_name_pattern_parse("{device}_{officer}_{start:%Y%m%d%H%M%S}_{seq}", &p,
-						&e), 0);
+	assert_int_equal(
+	    ing_name_pattern_parse("{device}_{officer}_{start:%Y%m%d%H%M%S}_{seq}", &p, &e), 0);
 
 	/* creation_time in UTC, cameras on UTC. */
 	in.creation_time = "2024-05-01T08:00:00.000000Z";
@@ -391,10 +397,9 @@ static void test_recording_time(void **state)
 	 * time, and gives the device and officer. */
 	rules.name_pattern = p;
 	in.name = "CAM01_OFF7_20240501083000_0001.mp4";
-	for (const char *const *t = (const char *const[]){ "1970-01-01T00:00:00.000000Z",
-							    "1904-01-01T00:00:00Z",
-							    "2000-01-01T00:00:00Z", "garbage",
-							    NULL };
+	for (const char *const *t =
+		 (const char *const[]){ "1970-01-01T00:00:00.000000Z", "1904-01-01T00:00:00Z",
+					"2000-01-01T00:00:00Z", "garbage", NULL };
 	     *t; t++) {
 		in.creation_time = *t;
 		ing_recording_time(&in, &rules, now, &r);
@@ -454,14 +459,10 @@ static void test_recording_time(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tz_database),
-		cmocka_unit_test(test_tz_utc_and_errors),
-		cmocka_unit_test(test_tz_footer_rules),
-		cmocka_unit_test(test_local_to_utc),
-		cmocka_unit_test(test_pattern_errors),
-		cmocka_unit_test(test_pattern_match),
-		cmocka_unit_test(test_datetime),
-		cmocka_unit_test(test_recording_time),
+		cmocka_unit_test(test_tz_database),	cmocka_unit_test(test_tz_utc_and_errors),
+		cmocka_unit_test(test_tz_footer_rules), cmocka_unit_test(test_local_to_utc),
+		cmocka_unit_test(test_pattern_errors),	cmocka_unit_test(test_pattern_match),
+		cmocka_unit_test(test_datetime),	cmocka_unit_test(test_recording_time),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

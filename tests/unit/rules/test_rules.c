@@ -97,8 +97,7 @@ static struct rules_note remote(uint64_t index, const char *device, const char *
 	return n;
 }
 
-static struct rules_note interruption(uint64_t index, const char *device, int64_t from,
-				      int64_t to)
+static struct rules_note interruption(uint64_t index, const char *device, int64_t from, int64_t to)
 {
 	struct rules_note n = note(index, RULES_INTERRUPTION, NULL, 0);
 
@@ -328,7 +327,7 @@ static void test_continuity(void **state)
 	(void)state;
 	assert_int_equal(gaps(NULL, 0, "CAM1", split, 3, g), 0);
 	assert_int_equal(split[0].index, 11); /* sorted by start */
-	split[2].start_us += 1; /* 3 s + 1 µs: a gap */
+	split[2].start_us += 1;		      /* 3 s + 1 µs: a gap */
 	assert_int_equal(gaps(NULL, 0, "CAM1", split, 3, g), 1);
 
 	assert_int_equal(gaps(NULL, 0, "CAM1", real, 2, g), 1);
@@ -409,13 +408,14 @@ static void test_review_complete(void **state)
 	assert_string_equal(json_string_value(json_object_get(dev, "device")), "CAM1");
 	/* In recording order, with the one gap and its explanation. */
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_array_get(json_object_get(dev, "clips"), 0), "index")), 2);
+			     json_array_get(json_object_get(dev, "clips"), 0), "index")),
+			 2);
 	assert_int_equal(json_array_size(json_object_get(dev, "gaps")), 1);
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_array_get(json_object_get(dev, "gaps"), 0), "explained_by")),
+			     json_array_get(json_object_get(dev, "gaps"), 0), "explained_by")),
 			 72);
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(dev, "gaps"), 0), "reason")),
+				json_array_get(json_object_get(dev, "gaps"), 0), "reason")),
 			    "battery swap");
 	c = json_array_get(json_object_get(dev, "clips"), 2);
 	assert_int_equal(json_integer_value(json_object_get(c, "index")), 4);
@@ -434,13 +434,12 @@ static void test_review_incomplete(void **state)
 	struct rules_clip clips[6] = {
 		clip(2, "CAM1", at(0, 10, 0, 0), 600, at(0, 20, 0, 0)),
 		clip(3, "CAM1", at(0, 10, 30, 0), 600, at(3, 20, 0, 0)), /* gap, late */
-		clip(4, "CAM1", at(0, 10, 40, 0), 60, at(0, 20, 0, 0)),  /* altered */
-		clip(5, "CAM2", at(0, 10, 0, 0), 60, at(0, 12, 0, 0)),   /* damaged */
-		untimed(6, NULL, at(0, 12, 0, 0)),                       /* missing */
-		clip(7, "CAM2", at(0, 10, 2, 0), 60, at(0, 12, 0, 0)),   /* gap, explained */
+		clip(4, "CAM1", at(0, 10, 40, 0), 60, at(0, 20, 0, 0)),	 /* altered */
+		clip(5, "CAM2", at(0, 10, 0, 0), 60, at(0, 12, 0, 0)),	 /* damaged */
+		untimed(6, NULL, at(0, 12, 0, 0)),			 /* missing */
+		clip(7, "CAM2", at(0, 10, 2, 0), 60, at(0, 12, 0, 0)),	 /* gap, explained */
 	};
-	struct rules_note notes[1] = { interruption(80, "CAM2", at(0, 10, 1, 0),
-						    at(0, 10, 2, 0)) };
+	struct rules_note notes[1] = { interruption(80, "CAM2", at(0, 10, 1, 0), at(0, 10, 2, 0)) };
 	struct rules_book *b = book(notes, 1);
 	const json_t *item;
 	const char *verdict;
@@ -522,8 +521,7 @@ static json_int_t count(const json_t *row, const char *key)
 	return json_integer_value(v);
 }
 
-static const json_t *row(const json_t *report, const char *list, const char *key,
-			 const char *name)
+static const json_t *row(const json_t *report, const char *list, const char *key, const char *name)
 {
 	const json_t *r;
 	size_t i;
@@ -601,12 +599,12 @@ static void test_report(void **state)
 	t = json_object_get(j, "totals");
 	assert_int_equal(count(t, "clips"), 12);
 	assert_int_equal(count(t, "seconds"), 600 * 5 + 300 + 60 * 4 + 10 * 2);
-	assert_int_equal(count(t, "on_time"), 5);        /* 1, 2, 5, 6, 14 */
-	assert_int_equal(count(t, "on_time_remote"), 1); /* 10 */
-	assert_int_equal(count(t, "late_explained"), 1); /* 3 */
-	assert_int_equal(count(t, "late_open"), 2);      /* 4, 11 */
+	assert_int_equal(count(t, "on_time"), 5);		 /* 1, 2, 5, 6, 14 */
+	assert_int_equal(count(t, "on_time_remote"), 1);	 /* 10 */
+	assert_int_equal(count(t, "late_explained"), 1);	 /* 3 */
+	assert_int_equal(count(t, "late_open"), 2);		 /* 4, 11 */
 	assert_int_equal(count(t, "unknown_time_explained"), 1); /* 15 */
-	assert_int_equal(count(t, "unknown_time_open"), 2);      /* 12, 13 */
+	assert_int_equal(count(t, "unknown_time_open"), 2);	 /* 12, 13 */
 	assert_int_equal(count(t, "future_time"), 1);
 	/* CAM1: 1→2 split; 2 ends 08:20:01, 3 at 09:00 (gap); 3→4 (explained); 4→5 (open,
 	 * case K); 5→6 none.  CAM2: 10 09:00-09:01, 14 09:04 (gap), 11 09:05 (no gap). */

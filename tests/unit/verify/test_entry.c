@@ -38,7 +38,7 @@ static void *xmalloc(size_t size)
  * unchanged (idempotence). */
 static void canon_eq_n(const char *in, size_t in_len, const char *want, size_t want_len)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	char *out = NULL, *again = NULL;
 	size_t len = 0, len2 = 0;
 	int r;
@@ -71,7 +71,7 @@ static void canon_eq(const char *in, const char *want)
  * strings that follow. */
 static void canon_err_n(const char *in, size_t len, int code, ...)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	char *out = (char *)0x1;
 	size_t out_len = 12345;
 	const char *want;
@@ -99,7 +99,7 @@ static void canon_err_n(const char *in, size_t len, int code, ...)
 
 static void dump_err(const json_t *obj, int code, const char *want)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	char *out = NULL;
 	size_t len = 0;
 	int r;
@@ -221,7 +221,7 @@ static void test_integers(void **state)
 
 static void test_dump_matches_canonicalize(void **state)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	char *a = NULL, *b = NULL, *text;
 	size_t alen, blen;
 	json_t *obj;
@@ -333,7 +333,7 @@ static void test_reject_invalid_utf8(void **state)
 
 static void test_reject_malformed(void **state)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	char *out;
 	size_t len;
 
@@ -511,7 +511,7 @@ static void test_dump_checks(void **state)
 
 static void test_dump_size_limit(void **state)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	size_t overhead = strlen("{\"type\":\"t\",\"v\":1,\"x\":\"\"}"), len;
 	char *fill, *out;
 	json_t *o;
@@ -549,7 +549,7 @@ static void test_dump_size_limit(void **state)
 
 static void test_dump_depth(void **state)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	json_t *o, *inner, *a, *b;
 	char *out;
 	size_t len, i;
@@ -630,7 +630,7 @@ static size_t rand_text(char *buf, size_t max, int allow_nul)
 
 static json_t *rand_value(unsigned depth)
 {
-	static const json_int_t ints[] = {0, 1, -1, 255, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+	static const json_int_t ints[] = { 0, 1, -1, 255, INT64_MAX, INT64_MIN, INT64_MIN + 1 };
 	char buf[64];
 	size_t n, i, len;
 	json_t *j;
@@ -681,8 +681,7 @@ static void check_sorted(json_t *j)
 	}
 	if (!json_is_object(j))
 		return;
-	json_object_keylen_foreach(j, key, key_len, v)
-	{
+	json_object_keylen_foreach(j, key, key_len, v) {
 		if (prev) {
 			int r = memcmp(prev, key, prev_len < key_len ? prev_len : key_len);
 
@@ -720,7 +719,7 @@ static void check_escapes(const char *s, size_t len)
 			assert_memory_equal(s + i + 1, "00", 2);
 			assert_true(s[i + 3] == '0' || s[i + 3] == '1');
 			assert_true(strchr("0123456789abcdef", s[i + 4]) != NULL);
-			c = (unsigned)strtoul((char[]){s[i + 3], s[i + 4], 0}, NULL, 16);
+			c = (unsigned)strtoul((char[]){ s[i + 3], s[i + 4], 0 }, NULL, 16);
 			assert_true(c != '\b' && c != '\t' && c != '\n' && c != '\f' && c != '\r');
 			i += 4;
 			break;
@@ -733,7 +732,7 @@ static void check_escapes(const char *s, size_t len)
 
 static void test_random_round_trip(void **state)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	char buf[64], *c1, *c2, *c3, *text;
 	size_t l1, l2, l3, len, i, n;
 	json_error_t jerr;
@@ -792,33 +791,33 @@ static void test_random_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_whitespace_removed),
-	    cmocka_unit_test(test_key_order_ascii),
-	    cmocka_unit_test(test_key_order_utf8),
-	    cmocka_unit_test(test_nested),
-	    cmocka_unit_test(test_literals),
-	    cmocka_unit_test(test_escapes),
-	    cmocka_unit_test(test_nul_in_string),
-	    cmocka_unit_test(test_rfc8785_strings),
-	    cmocka_unit_test(test_integers),
-	    cmocka_unit_test(test_dump_matches_canonicalize),
-	    cmocka_unit_test(test_size_boundary),
-	    cmocka_unit_test(test_pretty_input_at_limit),
-	    cmocka_unit_test(test_depth_limit),
-	    cmocka_unit_test(test_reject_invalid_utf8),
-	    cmocka_unit_test(test_reject_malformed),
-	    cmocka_unit_test(test_reject_not_object),
-	    cmocka_unit_test(test_reject_float),
-	    cmocka_unit_test(test_reject_float_long_path),
-	    cmocka_unit_test(test_reject_int_range),
-	    cmocka_unit_test(test_reject_duplicate),
-	    cmocka_unit_test(test_reject_nul_key),
-	    cmocka_unit_test(test_reject_v),
-	    cmocka_unit_test(test_reject_type),
-	    cmocka_unit_test(test_dump_checks),
-	    cmocka_unit_test(test_dump_size_limit),
-	    cmocka_unit_test(test_dump_depth),
-	    cmocka_unit_test(test_random_round_trip),
+		cmocka_unit_test(test_whitespace_removed),
+		cmocka_unit_test(test_key_order_ascii),
+		cmocka_unit_test(test_key_order_utf8),
+		cmocka_unit_test(test_nested),
+		cmocka_unit_test(test_literals),
+		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_nul_in_string),
+		cmocka_unit_test(test_rfc8785_strings),
+		cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_dump_matches_canonicalize),
+		cmocka_unit_test(test_size_boundary),
+		cmocka_unit_test(test_pretty_input_at_limit),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_reject_invalid_utf8),
+		cmocka_unit_test(test_reject_malformed),
+		cmocka_unit_test(test_reject_not_object),
+		cmocka_unit_test(test_reject_float),
+		cmocka_unit_test(test_reject_float_long_path),
+		cmocka_unit_test(test_reject_int_range),
+		cmocka_unit_test(test_reject_duplicate),
+		cmocka_unit_test(test_reject_nul_key),
+		cmocka_unit_test(test_reject_v),
+		cmocka_unit_test(test_reject_type),
+		cmocka_unit_test(test_dump_checks),
+		cmocka_unit_test(test_dump_size_limit),
+		cmocka_unit_test(test_dump_depth),
+		cmocka_unit_test(test_random_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,7 +109,7 @@ static void check_fd(size_t size)
 	const char *dir = getenv("TMPDIR");
 	char path[4096];
 	uint8_t want[VFY_HASH_LEN], got[VFY_HASH_LEN];
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	uint64_t got_size = 12345;
 	uint8_t *buf = malloc(size ? size : 1);
 	uint32_t x = 2463534242u;
@@ -142,7 +142,7 @@ static void check_fd(size_t size)
 
 static void test_sha256_fd(void **state)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	uint8_t h[VFY_HASH_LEN];
 	int pipefd[2];
 
@@ -163,8 +163,8 @@ static void test_sha256_fd(void **state)
 static void test_b64_known(void **state)
 {
 	/* RFC 4648 §10. */
-	static const char *const want[] = {"",	       "Zg==",	   "Zm8=",    "Zm9v",
-					   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	static const char *const want[] = { "",		"Zg==",	    "Zm8=",    "Zm9v",
+					    "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
 	const char *text = "foobar";
 	char out[16];
 	uint8_t dec[16];
@@ -278,12 +278,12 @@ static void test_b64_rejects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sha256_known_answers),
-	    cmocka_unit_test(test_leaf_and_node),
-	    cmocka_unit_test(test_sha256_fd),
-	    cmocka_unit_test(test_b64_known),
-	    cmocka_unit_test(test_b64_round_trip),
-	    cmocka_unit_test(test_b64_rejects),
+		cmocka_unit_test(test_sha256_known_answers),
+		cmocka_unit_test(test_leaf_and_node),
+		cmocka_unit_test(test_sha256_fd),
+		cmocka_unit_test(test_b64_known),
+		cmocka_unit_test(test_b64_round_trip),
+		cmocka_unit_test(test_b64_rejects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

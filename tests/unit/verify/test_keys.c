@@ -33,7 +33,8 @@ static void test_extra_round_trip(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		vfy_key_extra_put(extra, (uint32_t)i * 0x10001, values[i], UINT32_MAX - (uint32_t)i);
+		vfy_key_extra_put(extra, (uint32_t)i * 0x10001, values[i],
+				  UINT32_MAX - (uint32_t)i);
 		vfy_key_extra_get(extra, &s, &v, &o);
 		assert_int_equal(s, (uint32_t)i * 0x10001);
 		assert_true(v == values[i]);
@@ -71,9 +72,9 @@ static void test_arrival(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_extra_layout),
-	    cmocka_unit_test(test_extra_round_trip),
-	    cmocka_unit_test(test_arrival),
+		cmocka_unit_test(test_extra_layout),
+		cmocka_unit_test(test_extra_round_trip),
+		cmocka_unit_test(test_arrival),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -385,7 +385,7 @@ static uint64_t shape_pass, shape_fail; /* off-by-one sizes that verify / do not
 static int verify_incl(uint64_t index, uint64_t size, const uint8_t leaf[VFY_HASH_LEN],
 		       const struct proof_buf *b, size_t n, const uint8_t root[VFY_HASH_LEN])
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	int r = merkle_verify_inclusion(index, size, leaf, (const uint8_t(*)[VFY_HASH_LEN])b->h, n,
 					root, &e);
 
@@ -400,7 +400,7 @@ static int verify_incl(uint64_t index, uint64_t size, const uint8_t leaf[VFY_HAS
 static int verify_cons(uint64_t size1, uint64_t size2, const uint8_t root1[VFY_HASH_LEN],
 		       const uint8_t root2[VFY_HASH_LEN], const struct proof_buf *b, size_t n)
 {
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	int r = merkle_verify_consistency(size1, size2, root1, root2,
 					  (const uint8_t(*)[VFY_HASH_LEN])b->h, n, &e);
 
@@ -464,7 +464,7 @@ static void check_inclusion(struct store *s, uint64_t index, uint64_t size,
 {
 	static struct proof_buf b;
 	static struct nproof want;
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	uint8_t leaf[VFY_HASH_LEN], bad[VFY_HASH_LEN];
 	size_t n = 999, pick;
 
@@ -524,7 +524,7 @@ static void check_consistency(struct store *s, uint64_t old, uint64_t size,
 {
 	static struct proof_buf b;
 	static struct nproof want;
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 	uint8_t bad[VFY_HASH_LEN];
 	size_t n = 999, pick;
 
@@ -574,7 +574,7 @@ static void check_root(struct store *s, uint64_t size, const uint8_t want[VFY_HA
 {
 	struct merkle_frontier f;
 	uint8_t got[VFY_HASH_LEN];
-	struct err_detail e = {0};
+	struct err_detail e = { 0 };
 
 	s->limit = size;
 	s->fetches = 0;
@@ -833,7 +833,7 @@ static void test_reference_tree(void **state)
 	json_t *data = json_object_get(root, "leaf_data_hex");
 	json_t *leaf_hashes = json_object_get(root, "leaf_hash_hex");
 	json_t *roots = json_object_get(root, "root_hex_by_size");
-	struct merkle_frontier f = {0};
+	struct merkle_frontier f = { 0 };
 	struct store s;
 	uint8_t h[VFY_HASH_LEN];
 	size_t i;
@@ -892,26 +892,26 @@ static void test_stored_index(void **state)
 		unsigned level;
 		uint64_t n, want;
 	} go[] = {
-	    {0, 0ULL, 0ULL},
-	    {0, 1ULL, 1ULL},
-	    {1, 0ULL, 2ULL},
-	    {0, 2ULL, 3ULL},
-	    {0, 3ULL, 4ULL},
-	    {1, 1ULL, 5ULL},
-	    {2, 0ULL, 6ULL},
-	    {0, 4ULL, 7ULL},
-	    {3, 0ULL, 14ULL},
-	    {0, 7ULL, 11ULL},
-	    {5, 3ULL, 252ULL},
-	    {0, 1000000007ULL, 1999999998ULL},
-	    {7, 123456ULL, 31604984ULL},
-	    {20, 1000ULL, 2099249144ULL},
-	    {0, 1099511627776ULL, 2199023255551ULL},
-	    {1, 1099511627775ULL, 4398046511062ULL},
-	    {40, 1ULL, 4398046511101ULL},
-	    {62, 0ULL, 9223372036854775806ULL},
-	    {0, 2305843009213693951ULL, 4611686018427387841ULL},
-	    {3, 99999ULL, 1599988ULL},
+		{ 0, 0ULL, 0ULL },
+		{ 0, 1ULL, 1ULL },
+		{ 1, 0ULL, 2ULL },
+		{ 0, 2ULL, 3ULL },
+		{ 0, 3ULL, 4ULL },
+		{ 1, 1ULL, 5ULL },
+		{ 2, 0ULL, 6ULL },
+		{ 0, 4ULL, 7ULL },
+		{ 3, 0ULL, 14ULL },
+		{ 0, 7ULL, 11ULL },
+		{ 5, 3ULL, 252ULL },
+		{ 0, 1000000007ULL, 1999999998ULL },
+		{ 7, 123456ULL, 31604984ULL },
+		{ 20, 1000ULL, 2099249144ULL },
+		{ 0, 1099511627776ULL, 2199023255551ULL },
+		{ 1, 1099511627775ULL, 4398046511062ULL },
+		{ 40, 1ULL, 4398046511101ULL },
+		{ 62, 0ULL, 9223372036854775806ULL },
+		{ 0, 2305843009213693951ULL, 4611686018427387841ULL },
+		{ 3, 99999ULL, 1599988ULL },
 	};
 
 	(void)state;
@@ -1034,16 +1034,16 @@ static void check_against_go(struct store *s)
 		uint64_t size;
 		const char *root;
 	} roots[] = {
-	    {1, "98078c624fcc1e974c23aeed68f8f192d711bafd13406724de71764a774fbb38"},
-	    {2, "563b74ebd5b144dffc2ec2ccbfb48e37347cfac68013ac5aaaa7e7409d7dd8b7"},
-	    {3, "90214df7b99959557eab44bd900e479fc14d8ed3c3109260916f04614bbb7f64"},
-	    {7, "0358f1e0bee985ea3df16487eac913d604e95928031b7a5cd1d2dc1583c1c6f8"},
-	    {1000, "655c9c2b5bb491e2135f09e044948dca4d34afdce6e7e36abefa43f719225925"},
-	    {65535, "bc8d03370135b5620a0be9f3f24f26efad23660774d375d95ce07c565c6694aa"},
-	    {65536, "5ec6577c6fa75e54c1cc9fa1db6f7206dcef29d63afeb1eca78bced967e404f6"},
-	    {65537, "fc6a7d94c691e0014db36d363beb057381d70dd99aa6fa5fb3f01600d24a2316"},
-	    {99999, "f625c6d55f27ac0740dfd45e8e0c4562715b3da67768e462ea4b7f0aca647114"},
-	    {100000, "657229807026405448bf781dd4f3986e35b64c167b03572a964c3ea9b09bee5b"},
+		{ 1, "98078c624fcc1e974c23aeed68f8f192d711bafd13406724de71764a774fbb38" },
+		{ 2, "563b74ebd5b144dffc2ec2ccbfb48e37347cfac68013ac5aaaa7e7409d7dd8b7" },
+		{ 3, "90214df7b99959557eab44bd900e479fc14d8ed3c3109260916f04614bbb7f64" },
+		{ 7, "0358f1e0bee985ea3df16487eac913d604e95928031b7a5cd1d2dc1583c1c6f8" },
+		{ 1000, "655c9c2b5bb491e2135f09e044948dca4d34afdce6e7e36abefa43f719225925" },
+		{ 65535, "bc8d03370135b5620a0be9f3f24f26efad23660774d375d95ce07c565c6694aa" },
+		{ 65536, "5ec6577c6fa75e54c1cc9fa1db6f7206dcef29d63afeb1eca78bced967e404f6" },
+		{ 65537, "fc6a7d94c691e0014db36d363beb057381d70dd99aa6fa5fb3f01600d24a2316" },
+		{ 99999, "f625c6d55f27ac0740dfd45e8e0c4562715b3da67768e462ea4b7f0aca647114" },
+		{ 100000, "657229807026405448bf781dd4f3986e35b64c167b03572a964c3ea9b09bee5b" },
 	};
 	static const struct {
 		uint64_t a, b, len;
@@ -1115,8 +1115,9 @@ static void check_against_go(struct store *s)
 
 static void test_big_samples(void **state)
 {
-	static const uint64_t fixed[] = {1,    2,    3,	    4,	   5,	  255,	 256,	257,   4095,
-					 4096, 4097, 65535, 65536, 65537, 99998, 99999, 100000};
+	static const uint64_t fixed[] = { 1,	 2,	3,     4,     5,     255,
+					  256,	 257,	4095,  4096,  4097,  65535,
+					  65536, 65537, 99998, 99999, 100000 };
 	enum { RANDOM_SIZES = 60, PER_SIZE = 50 };
 	uint64_t sizes[sizeof(fixed) / sizeof(fixed[0]) + RANDOM_SIZES];
 	size_t n_sizes = 0;
@@ -1186,7 +1187,7 @@ static uint64_t fake_fetches;
 static int on_get_fake(void *ctx, unsigned level, uint64_t index, uint8_t ret_hash[VFY_HASH_LEN],
 		       struct err_detail *reterr)
 {
-	uint64_t key[2] = {level, index};
+	uint64_t key[2] = { level, index };
 
 	(void)ctx;
 	(void)reterr;
@@ -1198,8 +1199,9 @@ static int on_get_fake(void *ctx, unsigned level, uint64_t index, uint8_t ret_ha
 static void test_huge(void **state)
 {
 	static const uint64_t sizes[] = {
-	    UINT64_MAX,	       UINT64_MAX - 1,		(UINT64_C(1) << 63) + 1,
-	    UINT64_C(1) << 63, (UINT64_C(1) << 63) - 1, UINT64_C(0xaaaaaaaaaaaaaaab)};
+		UINT64_MAX,	   UINT64_MAX - 1,	    (UINT64_C(1) << 63) + 1,
+		UINT64_C(1) << 63, (UINT64_C(1) << 63) - 1, UINT64_C(0xaaaaaaaaaaaaaaab)
+	};
 	static struct proof_buf b;
 	static struct nproof want;
 	struct merkle_frontier f, f2;
@@ -1212,8 +1214,8 @@ static void test_huge(void **state)
 	memset(h, 0x5a, sizeof(h));
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) + 20; i++) {
 		uint64_t size = i < sizeof(sizes) / sizeof(sizes[0]) ? sizes[i] : rng() | 1;
-		uint64_t idx[] = {0, size - 1, size / 2, rng_below(size)};
-		uint64_t olds[] = {1, size - 1, size / 2 + 1, 1 + rng_below(size)};
+		uint64_t idx[] = { 0, size - 1, size / 2, rng_below(size) };
+		uint64_t olds[] = { 1, size - 1, size / 2 + 1, 1 + rng_below(size) };
 
 		assert_int_equal(merkle_root(size, on_get_fake, NULL, root, NULL), 0);
 		for (size_t j = 0; j < 4; j++) {
@@ -1395,10 +1397,10 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_vectors),	 cmocka_unit_test(test_reference_tree),
-	    cmocka_unit_test(test_stored_index), cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_huge),	 cmocka_unit_test(test_exhaustive),
-	    cmocka_unit_test(test_big_samples),
+		cmocka_unit_test(test_vectors),	     cmocka_unit_test(test_reference_tree),
+		cmocka_unit_test(test_stored_index), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_huge),	     cmocka_unit_test(test_exhaustive),
+		cmocka_unit_test(test_big_samples),
 	};
 	const char *seed = getenv("MERKLE_TEST_SEED");
 

@@ -197,7 +197,7 @@ static void test_signed_notes_vectors(void **state)
 	(void)state;
 	notes = json_object_get(root, "notes");
 	assert_true(json_array_size(notes) > 0);
-	json_array_foreach (notes, i, n) {
+	json_array_foreach(notes, i, n) {
 		const char *id = jstr(n, "id"), *kind = jstr(n, "kind"), *want = jstr(n, "want");
 		const char *signed_note = jstr(n, "signed"), *text = jstr(n, "text");
 		json_t *vkeys = json_object_get(n, "vkeys"), *vk;
@@ -210,7 +210,7 @@ static void test_signed_notes_vectors(void **state)
 		assert_non_null(id);
 		assert_non_null(signed_note);
 		assert_true(json_array_size(vkeys) <= 8);
-		json_array_foreach (vkeys, j, vk) {
+		json_array_foreach(vkeys, j, vk) {
 			const char *s = json_string_value(vk);
 
 			r = vfy_verifier_parse(s, strlen(s), &keys[nkeys], &e);
@@ -326,10 +326,10 @@ static void test_note_scenarios(void **state)
 		const char *desc;
 		int code;
 	} codes[] = {
-	    {"no sigs", -EBADMSG},
-	    {"bad body good sigs", -EBADMSG},
-	    {"just known", -EKEYREJECTED},
-	    {"all sigs but wrong logID", -ESTALE},
+		{ "no sigs", -EBADMSG },
+		{ "bad body good sigs", -EBADMSG },
+		{ "just known", -EKEYREJECTED },
+		{ "all sigs but wrong logID", -ESTALE },
 	};
 	json_t *root = load_vectors("note-scenarios.json"), *keys_json, *order, *scenarios, *sc, *v;
 	const char *names[8];
@@ -341,7 +341,7 @@ static void test_note_scenarios(void **state)
 
 	(void)state;
 	keys_json = json_object_get(root, "keys");
-	json_object_foreach (keys_json, name, v) {
+	json_object_foreach(keys_json, name, v) {
 		const char *skey = jstr(v, "skey");
 
 		assert_true(nnames < 8);
@@ -350,7 +350,7 @@ static void test_note_scenarios(void **state)
 		nnames++;
 	}
 	order = json_object_get(root, "verifier_keys_in_order");
-	json_array_foreach (order, i, v) {
+	json_array_foreach(order, i, v) {
 		const char *vkey = jstr(json_object_get(keys_json, json_string_value(v)), "vkey");
 
 		assert_ok(vfy_verifier_parse(vkey, strlen(vkey), &keys[nkeys], &e), e);
@@ -359,7 +359,7 @@ static void test_note_scenarios(void **state)
 
 	scenarios = json_object_get(root, "scenarios");
 	assert_true(json_array_size(scenarios) >= 10);
-	json_array_foreach (scenarios, i, sc) {
+	json_array_foreach(scenarios, i, sc) {
 		const char *desc = jstr(sc, "desc"), *body = jstr(sc, "body"), *origin;
 		json_t *sigs = json_object_get(sc, "sigs"), *sig;
 		struct vfy_signer *by[16];
@@ -374,7 +374,7 @@ static void test_note_scenarios(void **state)
 		origin = jstr(sc, "origin");
 		if (!origin)
 			origin = "TestParseCheckpoint";
-		json_array_foreach (sigs, j, sig) {
+		json_array_foreach(sigs, j, sig) {
 			size_t k;
 
 			for (k = 0; k < nnames; k++)
@@ -515,21 +515,21 @@ static void test_key_id_mismatch(void **state)
 static void test_bad_names(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "a b",
-	    "a+b",
-	    "a\tb",
-	    "a\nb",
-	    "a\rb",
-	    "a\x01z",
-	    "a\x7fz",
-	    "a\xc2\xa0z",     /* NO-BREAK SPACE */
-	    "a\xe3\x80\x80z", /* IDEOGRAPHIC SPACE */
-	    "a\xe2\x80\x83z", /* EM SPACE */
-	    "a\xc2\x85z",     /* NEXT LINE */
-	    "a\xffz",	      /* not UTF-8 */
-	    "a\xc0\xafz",     /* overlong '/' */
-	    "a\xed\xa0\x80z", /* surrogate */
+		"",
+		"a b",
+		"a+b",
+		"a\tb",
+		"a\nb",
+		"a\rb",
+		"a\x01z",
+		"a\x7fz",
+		"a\xc2\xa0z",	  /* NO-BREAK SPACE */
+		"a\xe3\x80\x80z", /* IDEOGRAPHIC SPACE */
+		"a\xe2\x80\x83z", /* EM SPACE */
+		"a\xc2\x85z",	  /* NEXT LINE */
+		"a\xffz",	  /* not UTF-8 */
+		"a\xc0\xafz",	  /* overlong '/' */
+		"a\xed\xa0\x80z", /* surrogate */
 	};
 	char name[VFY_NAME_MAX + 2], *skey, *vkey;
 	struct err_detail e;
@@ -762,7 +762,7 @@ static void test_signer_load(void **state)
 
 static void test_tampered(void **state)
 {
-	struct vfy_signer *by[] = {k_log.s};
+	struct vfy_signer *by[] = { k_log.s };
 	struct err_detail e;
 	char *note = build_note("the text\n", by, 1), *bad, *sig;
 
@@ -795,7 +795,7 @@ static void test_tampered(void **state)
 
 static void test_known_bad_sig_rejects(void **state)
 {
-	struct vfy_verifier keys[] = {k_log.v, k_w1.v};
+	struct vfy_verifier keys[] = { k_log.v, k_w1.v };
 	struct err_detail e;
 	char *note = NULL, *good, *other;
 
@@ -826,7 +826,7 @@ static void test_known_bad_sig_rejects(void **state)
 
 static void test_known_key_forged_id(void **state)
 {
-	struct vfy_verifier keys[] = {k_log.v};
+	struct vfy_verifier keys[] = { k_log.v };
 	uint8_t raw[68];
 	char b64[100], line[256], *note = NULL, *good;
 	struct err_detail e;
@@ -863,8 +863,8 @@ static void test_known_key_forged_id(void **state)
 
 static void test_unknown_sigs_ignored(void **state)
 {
-	struct vfy_verifier keys[] = {k_log.v, k_w1.v};
-	struct vfy_signer *by[] = {k_stranger.s, k_log.s};
+	struct vfy_verifier keys[] = { k_log.v, k_w1.v };
+	struct vfy_signer *by[] = { k_stranger.s, k_log.s };
 	struct tkey same_name;
 	struct err_detail e;
 	uint8_t *big;
@@ -929,8 +929,8 @@ static void test_unknown_sigs_ignored(void **state)
 
 static void test_duplicate_signature_counts_once(void **state)
 {
-	struct vfy_verifier keys[] = {k_log.v, k_w1.v, k_w2.v};
-	struct vfy_signer *by[] = {k_w2.s, k_log.s, k_w2.s, k_log.s};
+	struct vfy_verifier keys[] = { k_log.v, k_w1.v, k_w2.v };
+	struct vfy_signer *by[] = { k_w2.s, k_log.s, k_w2.s, k_log.s };
 	struct vfy_checkpoint cp;
 	struct err_detail e;
 	unsigned nsigs;
@@ -947,7 +947,7 @@ static void test_duplicate_signature_counts_once(void **state)
 
 static void test_crlf_and_control_chars(void **state)
 {
-	struct vfy_signer *by[] = {k_log.s};
+	struct vfy_signer *by[] = { k_log.s };
 	struct err_detail e;
 	char *note = build_note("line one\nline two\n", by, 1), *bad;
 
@@ -997,7 +997,7 @@ static void test_crlf_and_control_chars(void **state)
 
 static void test_max_sigs(void **state)
 {
-	struct vfy_signer *by[] = {k_log.s};
+	struct vfy_signer *by[] = { k_log.s };
 	struct err_detail e;
 	char *note = build_note("text\n", by, 1), *stranger = sig_line(k_stranger.s, "text\n");
 	uint64_t mask;
@@ -1057,24 +1057,24 @@ static void test_note_syntax(void **state)
 		const char *from, *to, *msg;
 		unsigned line;
 	} cases[] = {
-	    {"\n\n" EM_DASH, "\n" EM_DASH, "no blank line", 0},
-	    {EM_DASH " ", "- ", "hyphen", 3},
-	    {EM_DASH " ", EN_DASH " ", "en dash", 3},
-	    {EM_DASH " ", EM_DASH "  ", "em dash (U+2014) and one space", 3},
-	    {EM_DASH " ", EM_DASH,
-	     "signature line 1 does not start with an em dash (U+2014) and "
-	     "one space",
-	     3},
-	    {"log ", "log  ", "more than one space", 3},
-	    {"log ", "log\xc2\xa0", "no space between", 3},
-	    {"example.com/log ", "example.com/l+g ", "plus sign", 3},
-	    {"=\n", "\n", "base64", 3},
-	    {"=\n", "=\n\n", "ends with a blank line", 4},
-	    {"=\n", "=", "does not end with a newline", 0},
-	    {"=\n", "= \n", "base64", 3},
-	    {"=\n", "=\nextra\n", "signature line 2 does not start", 4},
+		{ "\n\n" EM_DASH, "\n" EM_DASH, "no blank line", 0 },
+		{ EM_DASH " ", "- ", "hyphen", 3 },
+		{ EM_DASH " ", EN_DASH " ", "en dash", 3 },
+		{ EM_DASH " ", EM_DASH "  ", "em dash (U+2014) and one space", 3 },
+		{ EM_DASH " ", EM_DASH,
+		  "signature line 1 does not start with an em dash (U+2014) and "
+		  "one space",
+		  3 },
+		{ "log ", "log  ", "more than one space", 3 },
+		{ "log ", "log\xc2\xa0", "no space between", 3 },
+		{ "example.com/log ", "example.com/l+g ", "plus sign", 3 },
+		{ "=\n", "\n", "base64", 3 },
+		{ "=\n", "=\n\n", "ends with a blank line", 4 },
+		{ "=\n", "=", "does not end with a newline", 0 },
+		{ "=\n", "= \n", "base64", 3 },
+		{ "=\n", "=\nextra\n", "signature line 2 does not start", 4 },
 	};
-	struct vfy_signer *by[] = {k_log.s};
+	struct vfy_signer *by[] = { k_log.s };
 	struct err_detail e;
 	char *note = build_note("text\n", by, 1);
 
@@ -1129,12 +1129,12 @@ static void test_note_syntax(void **state)
 /* The text may hold blank lines: only the last one separates the signatures. */
 static void test_text_with_blank_lines(void **state)
 {
-	static const char *const texts[] = {"a\n\nb\n", "a\n\n", "\n", "a\n\n\n\nb\n\n"};
+	static const char *const texts[] = { "a\n\nb\n", "a\n\n", "\n", "a\n\n\n\nb\n\n" };
 	struct err_detail e;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		struct vfy_signer *by[] = {k_log.s};
+		struct vfy_signer *by[] = { k_log.s };
 		char *note = build_note(texts[i], by, 1);
 		size_t text_len;
 
@@ -1146,7 +1146,7 @@ static void test_text_with_blank_lines(void **state)
 
 static void test_nkeys_zero(void **state)
 {
-	struct vfy_signer *by[] = {k_log.s};
+	struct vfy_signer *by[] = { k_log.s };
 	struct err_detail e;
 	char *note = build_note(BODY8, by, 1);
 
@@ -1162,7 +1162,7 @@ static void test_nkeys_zero(void **state)
 
 static void test_checkpoint_extensions(void **state)
 {
-	struct vfy_signer *by[] = {k_log.s};
+	struct vfy_signer *by[] = { k_log.s };
 	struct vfy_checkpoint cp;
 	struct err_detail e;
 	char *note;
@@ -1195,22 +1195,22 @@ static void test_checkpoint_size(void **state)
 		int ok;
 		uint64_t value;
 	} cases[] = {
-	    {"0", 1, 0},
-	    {"1", 1, 1},
-	    {"18446744073709551615", 1, UINT64_MAX},
-	    {"18446744073709551616", 0, 0},
-	    {"99999999999999999999", 0, 0},
-	    {"007", 0, 0},
-	    {"00", 0, 0},
-	    {"01", 0, 0},
-	    {"-1", 0, 0},
-	    {"+1", 0, 0},
-	    {" 1", 0, 0},
-	    {"1 ", 0, 0},
-	    {"1a", 0, 0},
-	    {"0x10", 0, 0},
-	    {"", 0, 0},
-	    {"\xd9\xa1", 0, 0}, /* ARABIC-INDIC DIGIT ONE */
+		{ "0", 1, 0 },
+		{ "1", 1, 1 },
+		{ "18446744073709551615", 1, UINT64_MAX },
+		{ "18446744073709551616", 0, 0 },
+		{ "99999999999999999999", 0, 0 },
+		{ "007", 0, 0 },
+		{ "00", 0, 0 },
+		{ "01", 0, 0 },
+		{ "-1", 0, 0 },
+		{ "+1", 0, 0 },
+		{ " 1", 0, 0 },
+		{ "1 ", 0, 0 },
+		{ "1a", 0, 0 },
+		{ "0x10", 0, 0 },
+		{ "", 0, 0 },
+		{ "\xd9\xa1", 0, 0 }, /* ARABIC-INDIC DIGIT ONE */
 	};
 	struct vfy_checkpoint cp;
 	struct err_detail e;
@@ -1241,7 +1241,7 @@ static void test_checkpoint_size(void **state)
 
 	/* Through a signed note too. */
 	{
-		struct vfy_signer *by[] = {k_log.s};
+		struct vfy_signer *by[] = { k_log.s };
 		char *note = build_note("example.com/log\n08\n" ROOT8 "\n", by, 1);
 
 		assert_fails(
@@ -1344,8 +1344,8 @@ static void test_checkpoint_format(void **state)
 
 static void test_checkpoint_open_rules(void **state)
 {
-	struct vfy_verifier keys[] = {k_log.v, k_w1.v};
-	struct vfy_signer *witness_only[] = {k_w1.s}, *both[] = {k_w1.s, k_log.s};
+	struct vfy_verifier keys[] = { k_log.v, k_w1.v };
+	struct vfy_signer *witness_only[] = { k_w1.s }, *both[] = { k_w1.s, k_log.s };
 	struct vfy_checkpoint cp;
 	struct err_detail e;
 	unsigned nsigs;
@@ -1381,7 +1381,7 @@ static void test_checkpoint_open_rules(void **state)
 
 	/* With the keys swapped, w1 is "the log": its origin is not the checkpoint's. */
 	{
-		struct vfy_verifier swapped[] = {k_w1.v, k_log.v};
+		struct vfy_verifier swapped[] = { k_w1.v, k_log.v };
 
 		assert_fails(
 		    vfy_checkpoint_open(note, strlen(note), NULL, swapped, 2, &cp, NULL, &e),
@@ -1393,7 +1393,7 @@ static void test_checkpoint_open_rules(void **state)
 /* reterr is written only on failure; ret_* only on success. */
 static void test_outputs_only_as_documented(void **state)
 {
-	struct vfy_signer *by[] = {k_log.s};
+	struct vfy_signer *by[] = { k_log.s };
 	struct vfy_checkpoint cp;
 	struct err_detail e;
 	size_t text_len = 777;
@@ -1440,33 +1440,33 @@ static void test_free_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_signed_notes_vectors),
-	    cmocka_unit_test(test_peterneumann_sign),
-	    cmocka_unit_test(test_note_scenarios),
-	    cmocka_unit_test(test_keygen_round_trip),
-	    cmocka_unit_test(test_key_id_mismatch),
-	    cmocka_unit_test(test_bad_names),
-	    cmocka_unit_test(test_verifier_parse_errors),
-	    cmocka_unit_test(test_signer_parse_errors),
-	    cmocka_unit_test(test_signer_load),
-	    cmocka_unit_test(test_tampered),
-	    cmocka_unit_test(test_known_bad_sig_rejects),
-	    cmocka_unit_test(test_known_key_forged_id),
-	    cmocka_unit_test(test_unknown_sigs_ignored),
-	    cmocka_unit_test(test_duplicate_signature_counts_once),
-	    cmocka_unit_test(test_crlf_and_control_chars),
-	    cmocka_unit_test(test_max_sigs),
-	    cmocka_unit_test(test_note_max_size),
-	    cmocka_unit_test(test_note_syntax),
-	    cmocka_unit_test(test_text_with_blank_lines),
-	    cmocka_unit_test(test_nkeys_zero),
-	    cmocka_unit_test(test_checkpoint_extensions),
-	    cmocka_unit_test(test_checkpoint_size),
-	    cmocka_unit_test(test_checkpoint_root),
-	    cmocka_unit_test(test_checkpoint_format),
-	    cmocka_unit_test(test_checkpoint_open_rules),
-	    cmocka_unit_test(test_outputs_only_as_documented),
-	    cmocka_unit_test(test_free_null),
+		cmocka_unit_test(test_signed_notes_vectors),
+		cmocka_unit_test(test_peterneumann_sign),
+		cmocka_unit_test(test_note_scenarios),
+		cmocka_unit_test(test_keygen_round_trip),
+		cmocka_unit_test(test_key_id_mismatch),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_verifier_parse_errors),
+		cmocka_unit_test(test_signer_parse_errors),
+		cmocka_unit_test(test_signer_load),
+		cmocka_unit_test(test_tampered),
+		cmocka_unit_test(test_known_bad_sig_rejects),
+		cmocka_unit_test(test_known_key_forged_id),
+		cmocka_unit_test(test_unknown_sigs_ignored),
+		cmocka_unit_test(test_duplicate_signature_counts_once),
+		cmocka_unit_test(test_crlf_and_control_chars),
+		cmocka_unit_test(test_max_sigs),
+		cmocka_unit_test(test_note_max_size),
+		cmocka_unit_test(test_note_syntax),
+		cmocka_unit_test(test_text_with_blank_lines),
+		cmocka_unit_test(test_nkeys_zero),
+		cmocka_unit_test(test_checkpoint_extensions),
+		cmocka_unit_test(test_checkpoint_size),
+		cmocka_unit_test(test_checkpoint_root),
+		cmocka_unit_test(test_checkpoint_format),
+		cmocka_unit_test(test_checkpoint_open_rules),
+		cmocka_unit_test(test_outputs_only_as_documented),
+		cmocka_unit_test(test_free_null),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -36,7 +36,8 @@ static void test_vector_errors(void **state)
 			/* Parsing may succeed only if the checkpoint part is what is wrong; the
 			 * full verification must then reject it. */
 			struct vfy_verifier key;
-			const char *vk = "Log+2271c621+AemuH5ooBpEPcr+W8onrjA1NfuzBVHdezakU81Ekarvs";
+			const char *vk =
+			    "Log+2271c621+AemuH5ooBpEPcr+W8onrjA1NfuzBVHdezakU81Ekarvs";
 
 			assert_int_equal(vfy_verifier_parse(vk, strlen(vk), &key, &e), 0);
 			assert_true(vfy_tlog_proof_verify(&p, &key, NULL, &e) < 0);
@@ -99,12 +100,24 @@ static char *build_proof(uint64_t index, size_t *ret_len)
 		vfy_node_hash(leaves[2], leaves[3], h23);
 		vfy_node_hash(h01, h23, h0123);
 		switch (index) {
-		case 0: memcpy(proof[0], leaves[1], 32); memcpy(proof[1], h23, 32);
-			memcpy(proof[2], leaves[4], 32); p.nhashes = 3; break;
-		case 3: memcpy(proof[0], leaves[2], 32); memcpy(proof[1], h01, 32);
-			memcpy(proof[2], leaves[4], 32); p.nhashes = 3; break;
-		case 4: memcpy(proof[0], h0123, 32); p.nhashes = 1; break;
-		default: fail();
+		case 0:
+			memcpy(proof[0], leaves[1], 32);
+			memcpy(proof[1], h23, 32);
+			memcpy(proof[2], leaves[4], 32);
+			p.nhashes = 3;
+			break;
+		case 3:
+			memcpy(proof[0], leaves[2], 32);
+			memcpy(proof[1], h01, 32);
+			memcpy(proof[2], leaves[4], 32);
+			p.nhashes = 3;
+			break;
+		case 4:
+			memcpy(proof[0], h0123, 32);
+			p.nhashes = 1;
+			break;
+		default:
+			fail();
 		}
 	}
 	assert_int_equal(vfy_checkpoint_format("proof.test/log", 5, root, &body, &e), 0);
@@ -206,7 +219,9 @@ static void test_nul_in_checkpoint_rejected(void **state)
 static void test_consistency_parse_errors(void **state)
 {
 	static const char *bad[] = {
-		"", "[]", "{\"format\":\"other/1\"}",
+		"",
+		"[]",
+		"{\"format\":\"other/1\"}",
 		"{\"format\":\"custody-consistency/1\",\"origin\":\"o\",\"old_checkpoint\":\"a\","
 		"\"checkpoint\":\"b\",\"consistency\":[\"AAAA\"]}",
 		"{\"format\":\"custody-consistency/1\",\"origin\":\"o\",\"old_checkpoint\":\"a\","

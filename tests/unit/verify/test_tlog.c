@@ -78,11 +78,12 @@ static int teardown(void **state)
 static size_t make_entry(uint64_t i, char *buf, size_t cap)
 {
 	/* ~300 bytes, like an ingest entry; content depends on i so every leaf differs. */
-	return (size_t)snprintf(buf, cap,
-				"{\"device\":\"cam-%03llu\",\"name\":\"clip-%llu.mp4\",\"pad\":\"%0200llu\","
-				"\"sha256\":\"%064llx\",\"type\":\"test\",\"v\":1}",
-				(unsigned long long)(i % 997), (unsigned long long)i,
-				(unsigned long long)i, (unsigned long long)i * 2654435761ULL);
+	return (size_t)snprintf(
+	    buf, cap,
+	    "{\"device\":\"cam-%03llu\",\"name\":\"clip-%llu.mp4\",\"pad\":\"%0200llu\","
+	    "\"sha256\":\"%064llx\",\"type\":\"test\",\"v\":1}",
+	    (unsigned long long)(i % 997), (unsigned long long)i, (unsigned long long)i,
+	    (unsigned long long)i * 2654435761ULL);
 }
 
 static void append_range(struct tlog *log, uint64_t from, uint64_t n)
@@ -105,7 +106,7 @@ static void append_range(struct tlog *log, uint64_t from, uint64_t n)
 /* The reference: roots recomputed from the stored entries with a fresh frontier, one per size. */
 static uint8_t (*reference_roots(struct tlog *log, uint64_t size))[VFY_HASH_LEN]
 {
-	uint8_t (*roots)[VFY_HASH_LEN] = calloc(size + 1, VFY_HASH_LEN);
+	uint8_t(*roots)[VFY_HASH_LEN] = calloc(size + 1, VFY_HASH_LEN);
 	struct merkle_frontier f = { 0 };
 	uint8_t leaf[VFY_HASH_LEN], added[64][VFY_HASH_LEN];
 	struct err_detail e;
@@ -132,7 +133,7 @@ static void test_append_batches_and_proofs(void **state)
 	struct tlog *log;
 	struct err_detail e;
 	uint8_t proof[MERKLE_MAX_PROOF][VFY_HASH_LEN], root[VFY_HASH_LEN], leaf[VFY_HASH_LEN];
-	uint8_t (*roots)[VFY_HASH_LEN];
+	uint8_t(*roots)[VFY_HASH_LEN];
 	uint64_t size = 0, got;
 	size_t n;
 
@@ -173,19 +174,19 @@ static void test_append_batches_and_proofs(void **state)
 		for (uint64_t i = 0; i < s; i += (s < 70 ? 1 : 13)) {
 			assert_int_equal(tlog_inclusion(log, i, s, proof, &n, &e), 0);
 			assert_int_equal(tlog_leaf_hash(log, i, leaf, &e), 0);
-			assert_int_equal(merkle_verify_inclusion(i, s, leaf,
-								 (const uint8_t(*)[VFY_HASH_LEN])proof,
-								 n, roots[s], &e),
-					 0);
+			assert_int_equal(
+			    merkle_verify_inclusion(
+				i, s, leaf, (const uint8_t(*)[VFY_HASH_LEN])proof, n, roots[s], &e),
+			    0);
 		}
 	}
 	for (uint64_t o = 1; o <= size; o += 41)
 		for (uint64_t s = o; s <= size; s += 59) {
 			assert_int_equal(tlog_consistency(log, o, s, proof, &n, &e), 0);
-			assert_int_equal(merkle_verify_consistency(
-						 o, s, roots[o], roots[s],
-						 (const uint8_t(*)[VFY_HASH_LEN])proof, n, &e),
-					 0);
+			assert_int_equal(
+			    merkle_verify_consistency(o, s, roots[o], roots[s],
+						      (const uint8_t(*)[VFY_HASH_LEN])proof, n, &e),
+			    0);
 		}
 	assert_int_equal(tlog_inclusion(log, 5, 5, proof, &n, &e), -ERANGE);
 	assert_int_equal(tlog_consistency(log, 0, 5, proof, &n, &e), -ERANGE);
@@ -338,7 +339,7 @@ static void test_map_grows(void **state)
 	struct err_detail e;
 	struct tlog *log;
 	uint8_t root[VFY_HASH_LEN];
-	uint8_t (*roots)[VFY_HASH_LEN];
+	uint8_t(*roots)[VFY_HASH_LEN];
 	uint64_t size;
 	struct stat st;
 	char path[160];
