@@ -18,7 +18,7 @@ import re
 import sys
 
 STEP = re.compile(r'\.([A-Za-z_][\w-]*)|\["([^"]*)"\]|\[(-?\d+)\]|\[\]'
-                  r'|\[([A-Za-z_][\w.-]*)=(.*?)\](?=$|[.\[|])|\|\s*length$|\.$')
+                  r'|\[([A-Za-z_][\w.-]*)=(.*?)\](?=$|[.\[|])|\|\s*length$|\.$', re.S)
 
 
 def show(v):
