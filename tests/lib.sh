@@ -143,7 +143,10 @@ wait_gone() {
 	return 1
 }
 
-jget() { python3 "$lib_dir/json-get.py" "$@"; }
+# The interpreter python3 names, looked up once: through a version manager's shim (pyenv) each
+# start costs a second more on a busy machine, and jget runs often.
+lib_python=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)
+jget() { "$lib_python" "$lib_dir/json-get.py" "$@"; }
 
 # Without CREATION_TIME a clip's recording time is its mtime, which the kernel sets from the
 # real clock even under libfaketime.
