@@ -1,5 +1,5 @@
 #!/bin/bash
-# Copy-out under Article 23 (issue 5 item 5): a real custodyd, users and groups made by the test.
+# Copy-out under Article 23: a real custodyd, users and groups made by the test.
 # A reviewer without an approval is refused; with an approval naming them and the entry, the
 # original's descriptor comes over the socket and the copy is byte-identical, 0600, and checked
 # against the entry's SHA-256; an approval for someone else, for another entry, granted to

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Retention and purge (issue 5 item 8) on a real custodyd.  Zone "short" keeps clips for 2s,
+# Retention and purge on a real custodyd.  Zone "short" keeps clips for 2s,
 # counted from the later of the recording end and the upload; zone "late" keeps them for 1d.
 #   - A, B, C, E (recorded minutes ago, stored on time) in "short" are past their period a few
 #     seconds after their upload: A and E are due, B is bound to a case and C is on hold, so

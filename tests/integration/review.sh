@@ -1,5 +1,5 @@
 #!/bin/bash
-# The rules end to end (issue 5): a real custodyd on temporary folders, clips made by ffmpeg
+# The rules end to end: a real custodyd on temporary folders, clips made by ffmpeg
 # whose recording times the test sets (creation_time tags and file names), and:
 #   - storage: on time; late; late then explained; remote duty declared before and after the
 #     upload (on_time_remote); a declaration that does not cover the recording and one whose

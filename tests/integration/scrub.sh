@@ -1,5 +1,5 @@
 #!/bin/bash
-# The scrubber end to end (issue 5 item 6): a real custodyd on temporary folders ingests five
+# The scrubber end to end: a real custodyd on temporary folders ingests five
 # clips made by ffmpeg; behind its back one original is changed (chmod u+w, one byte flipped)
 # and another deleted.  `custodyctl scrub --now` starts a pass (a second --now is told one is
 # running); the pass ends in one `scrub` entry whose checked/ok/missing/altered name the right
