@@ -33,6 +33,11 @@ def member(v, key):
     return v, True
 
 
+def matches(v, key, want):
+    got, found = member(v, key)
+    return found and show(got) == want
+
+
 def step(values, m):
     key = m.group(1) if m.group(1) is not None else m.group(2)
     out = []
@@ -49,8 +54,7 @@ def step(values, m):
                 out.extend(v)
         elif m.group(4) is not None:
             if isinstance(v, list):
-                out.append([x for x in v
-                            if (lambda r: r[1] and show(r[0]) == m.group(5))(member(x, m.group(4)))])
+                out.append([x for x in v if matches(x, m.group(4), m.group(5))])
         elif m.group(0).startswith("|"):
             if isinstance(v, (list, dict, str)):
                 out.append(len(v))
