@@ -19,10 +19,18 @@ known_bug() {
 	echo "KNOWN BUG: $*" >&2
 	[ "${CUSTODY_FAULT_STRICT:-1}" = 0 ] || fails=$((fails + 1))
 }
+# mounts: what a script mounted (mount_tmpfs adds to it, and a script may too), unmounted at
+# exit in the reverse order.
+mounts=()
+umount_all() {
+	local i
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount "${mounts[$i]}" 2>/dev/null || true; done
+}
+at_exit umount_all
 mount_tmpfs() { # mount_tmpfs DIR SIZE
 	mkdir -p "$1"
 	mount -t tmpfs -o "size=$2" tmpfs "$1" || skip "cannot mount a tmpfs"
-	at_exit umount "$1"
+	mounts+=("$1")
 }
 
 make_keys fault.test/log
