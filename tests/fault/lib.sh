@@ -1,57 +1,39 @@
-# Shared by the custodyd fault tests (sourced, not run): a temporary tree, a config, starting
-# and stopping a real daemon, media made by ffmpeg, and the check that every dropped file is in
-# the store, byte-identical, with exactly one entry (docs/ingest.md).
+# Shared by the custodyd fault tests (sourced, not run), beside what every shell test shares
+# (tests/lib.sh: $tmp, ok/bad/finish, wait_for, wait_gone, clip, C, the daemon's start and
+# stop): mounts, configs of several zones, the daemon started on a folder of its own, and the
+# check that every dropped file is in the store, byte-identical, with exactly one entry
+# (docs/ingest.md).
 #
-# The caller sets nothing; it gets $tmp (removed at exit), ok/bad/finish, and the helpers below.
-# Mounts need root: not root means SKIP (exit 77, which meson reports as skipped).
+# The caller sets nothing.  Mounts need root: not root means SKIP (exit 77, which meson reports
+# as skipped).
 : "${CUSTODYD:?}" "${CUSTODYD_FAULT:?}" "${CUSTODY_PROBE:?}" "${CUSTODYCTL:?}" "${CUSTODY_LOG:?}"
 : "${CUSTODY_VERIFY:?}" "${NO_TMPFILE:?}"
-if [ "$(id -u)" != 0 ]; then
-	echo "SKIP: the fault tests mount tmpfs filesystems and need root"
-	exit 77
-fi
-for p in ffmpeg python3 pgrep mount umount; do
-	command -v "$p" >/dev/null || { echo "SKIP: '$p' is not installed"; exit 77; }
-done
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+need_root "the fault tests mount tmpfs filesystems and need root"
+need ffmpeg python3 pgrep mount umount
 export CUSTODY_PROBE
 
-tmp=$(mktemp -d /tmp/custody-fault.XXXXXX)
-daemon=
-dlog=/dev/null
-sock=
-mounts=()
-fails=0
-cleanup() {
-	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
-	[ -z "$daemon" ] || wait "$daemon" 2>/dev/null || true
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount "${mounts[$i]}" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 # A check for a bug these tests found once (all fixed): it fails the run; with
 # CUSTODY_FAULT_STRICT=0 it is only reported, for bisecting.
 known_bug() {
 	echo "KNOWN BUG: $*" >&2
 	[ "${CUSTODY_FAULT_STRICT:-1}" = 0 ] || fails=$((fails + 1))
 }
-finish() {
-	if [ $fails -ne 0 ]; then
-		echo "$fails checks failed; last daemon log:" >&2
-		tail -40 "$dlog" >&2 2>/dev/null || true
-		exit 1
-	fi
-	echo "all checks passed"
-	exit 0
+# mounts: what a script mounted (mount_tmpfs adds to it, and a script may too), unmounted at
+# exit in the reverse order.
+mounts=()
+umount_all() {
+	local i
+	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount "${mounts[$i]}" 2>/dev/null || true; done
 }
+at_exit umount_all
 mount_tmpfs() { # mount_tmpfs DIR SIZE
 	mkdir -p "$1"
-	mount -t tmpfs -o "size=$2" tmpfs "$1" || { echo "SKIP: cannot mount a tmpfs" >&2; exit 77; }
+	mount -t tmpfs -o "size=$2" tmpfs "$1" || skip "cannot mount a tmpfs"
 	mounts+=("$1")
 }
 
-"$CUSTODY_LOG" keygen fault.test/log --out "$tmp/log.key" >"$tmp/log.pub"
+make_keys fault.test/log
 
 # write_conf DIR STORE ZONE... : a config in DIR/custody.conf, state in DIR/state, the store at
 # STORE, one upload zone per ZONE path (named z0, z1, …).  Short settle and rescan, so that a
@@ -60,14 +42,9 @@ write_conf() {
 	local dir=$1 store=$2 n=0 z
 	shift 2
 	mkdir -p "$dir/state"
-	cat >"$dir/custody.conf" <<EOF
-[log]
-origin = fault.test/log
-key = $tmp/log.key
-verifier_key = $tmp/log.pub
-state = $dir/state
-checkpoint_interval = 1s
-
+	{
+		conf_log "$dir/state"
+		cat <<EOF
 [store]
 path = $store
 
@@ -81,6 +58,7 @@ rescan_interval = 2s
 [socket]
 path = $dir/custody.sock
 EOF
+	} >"$dir/custody.conf"
 	for z in "$@"; do
 		mkdir -p "$z"
 		printf '\n[zone z%d]\npath = %s\nkind = upload\nsettle = 1s\n' $n "$z" >>"$dir/custody.conf"
@@ -88,36 +66,20 @@ EOF
 	done
 }
 
-# start_daemon BINARY DIR [VAR=VALUE...] : start BINARY on DIR/custody.conf in the background
-# (stderr appended to DIR/daemon.log) with the extra environment, and wait until it answers.
+# start_daemon BINARY DIR [VAR=VALUE...] : tests/lib.sh's daemon_start of BINARY on
+# DIR/custody.conf, its socket DIR/custody.sock, its stderr appended to DIR/daemon.log.
 start_daemon() {
-	local bin=$1 dir=$2
+	daemon_bin=$1 conf=$2/custody.conf sock=$2/custody.sock dlog=$2/daemon.log
 	shift 2
-	dlog=$dir/daemon.log
-	sock=$dir/custody.sock
-	env "$@" "$bin" --config "$dir/custody.conf" 2>>"$dlog" &
-	daemon=$!
-	for _ in $(seq 1 100); do
-		[ -S "$sock" ] && C status >/dev/null 2>&1 && return 0
-		kill -0 "$daemon" 2>/dev/null || break
-		sleep 0.1
-	done
-	bad "custodyd did not come up: $(tail -5 "$dlog")"
-	finish
+	daemon_start "$@"
 }
-C() { "$CUSTODYCTL" --socket "$sock" --key "$tmp/log.pub" "$@"; }
 
 # wait_exit SECONDS : wait for the daemon to exit by itself; sets $exit_code to its exit status
 # (137 for SIGKILL), or to "running" when it was still up after SECONDS (and is killed).
 wait_exit() {
-	for _ in $(seq 1 $(($1 * 10))); do
-		kill -0 "$daemon" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$daemon" 2>/dev/null; then
-		kill -9 "$daemon"
-		wait "$daemon" 2>/dev/null || true
-		daemon=
+	if ! wait_for "$1" eval '! kill -0 "$daemon" 2>/dev/null' &&
+		kill -0 "$daemon" 2>/dev/null; then
+		daemon_kill
 		exit_code=running
 		return
 	fi
@@ -127,46 +89,7 @@ wait_exit() {
 }
 
 # stop_daemon : SIGTERM, and expect exit 0.
-stop_daemon() {
-	local code=0
-	kill -TERM "$daemon"
-	wait "$daemon" || code=$?
-	daemon=
-	[ $code = 0 ] || bad "SIGTERM: exit $code: $(tail -5 "$dlog")"
-}
-
-# wait_for SECONDS COMMAND... : until COMMAND succeeds; 1 if it never did.
-wait_for() {
-	local secs=$1
-	shift
-	for _ in $(seq 1 $((secs * 10))); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_gone SECONDS PATH... : wait until no regular file is left under the PATHs.
-wait_gone() {
-	local secs=$1
-	shift
-	for _ in $(seq 1 $((secs * 10))); do
-		[ -z "$(find "$@" -type f 2>/dev/null)" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# clip FILE SECONDS FREQ [SIZE [CREATION_TIME]] : a small H.264 + AAC clip; FREQ makes the
-# sound (and the bytes) differ from clip to clip.  Without CREATION_TIME its recording time is
-# its mtime, which the kernel sets from the real clock even under libfaketime.
-clip() {
-	local meta=()
-	[ -z "${5:-}" ] || meta=(-metadata "creation_time=$5")
-	ffmpeg -v error -nostdin -f lavfi -i "testsrc=size=${4:-160x120}:rate=10" \
-		-f lavfi -i "sine=frequency=$3" -t "$2" -c:v libx264 -preset ultrafast -g 10 \
-		-c:a aac -shortest "${meta[@]}" "$1"
-}
+stop_daemon() { daemon_stop || bad "SIGTERM: exit $daemon_code: $(tail -5 "$dlog")"; }
 
 # dump_log DIR : with the daemon stopped (or dead), every entry of DIR/state/log, one JSON
 # object a line, into DIR/entries.jsonl (custody-log reads LMDB directly).
@@ -179,9 +102,9 @@ dump_log() {
 	done
 }
 
-# check_crash DIR STORE ZONE MEDIA... : right after a crash, the invariant of docs/ingest.md:
-# each MEDIA file is in ZONE, or in STORE/staging with its .meta, or in the store with an entry;
-# never neither, and never two entries.  Prints where each one is.
+# check_crash DIR STORE ZONE MEDIA... : right after a crash, docs/ingest.md's promise: each MEDIA
+# file is in ZONE, or in STORE/staging with its .meta, or in the store with an entry; never
+# neither, and never two entries.  Prints where each one is.
 check_crash() {
 	dump_log "$1"
 	python3 - "$@" <<'PY'

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Copy-out under Article 23 (docs/rules.md): a real custodyd, users and groups made by the test.
+# Copy-out under Article 23: a real custodyd, users and groups made by the test.
 # A reviewer without an approval is refused; with an approval naming them and the entry, the
 # original's descriptor comes over the socket and the copy is byte-identical, 0600, and checked
 # against the entry's SHA-256; an approval for someone else, for another entry, granted to
@@ -7,51 +7,24 @@
 # daemon's back is reported (exit 1) and its copy removed; every attempt is an access entry.
 set -eu
 : "${CUSTODYD:?}" "${CUSTODYCTL:?}" "${CUSTODY_LOG:?}"
-if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
-	echo "SKIP: needs root and setpriv to make users and run custodyctl as them"
-	exit 77
-fi
-tmp=$(mktemp -d)
+. "$(dirname "$0")/../lib.sh"
+need_root "needs root and setpriv to make users and run custodyctl as them"
+need setpriv
 chmod 0755 "$tmp"
-daemon=
-users=()
-groups=(ct-co-none ct-co-review ct-co-approve)
-cleanup() {
-	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
-	for u in "${users[@]}"; do userdel "$u" 2>/dev/null || true; done
-	for g in "${groups[@]}"; do groupdel "$g" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
-# Other tests may be adding users at the same moment: /etc/passwd is then locked for a while.
-retry() { for _ in 1 2 3 4 5 6 7 8 9 10; do "$@" && return 0; sleep 0.5; done; "$@"; }
-for g in "${groups[@]}"; do retry groupadd -f "$g"; done
+# Other tests may be adding users at the same moment: add_user retries.
+add_group ct-co-none ct-co-review ct-co-approve
 mkuser() { # mkuser NAME GROUPS
-	userdel "$1" 2>/dev/null || true
-	users+=("$1")
-	retry useradd -M -N -g ct-co-none ${2:+-G "$2"} "$1"
+	add_user "$1" ct-co-none "$2"
 	mkdir -p "$tmp/out-$1"
 	chown "$1" "$tmp/out-$1"
 }
 mkuser ct-co-rev ct-co-review
 mkuser ct-co-rev2 ct-co-review
 mkuser ct-co-boss ct-co-approve
-as() { local u=$1; shift; setpriv --reuid "$u" --regid ct-co-none --init-groups "$@"; }
 
-mkdir -p "$tmp/dock" "$tmp/state" "$tmp/media" "$tmp/out-root"
-"$CUSTODY_LOG" keygen test.custody/log --out "$tmp/log.key" >"$tmp/log.pub"
-cat >"$tmp/custody.conf" <<EOF
-[log]
-origin = test.custody/log
-key = $tmp/log.key
-verifier_key = $tmp/log.pub
-state = $tmp/state
-checkpoint_interval = 1s
-
+mkdir -p "$tmp/dock" "$tmp/media" "$tmp/out-root"
+daemon_conf <<EOF
 [store]
 path = $tmp/state/store
 
@@ -71,29 +44,21 @@ reviewers = ct-co-review
 approvers = ct-co-approve
 EOF
 
-"$CUSTODYD" --config "$tmp/custody.conf" 2>>"$tmp/daemon.log" &
-daemon=$!
-C() { "$CUSTODYCTL" --socket "$tmp/custody.sock" --key "$tmp/log.pub" "$@"; }
-U() { local u=$1; shift; as "$u" "$CUSTODYCTL" --socket "$tmp/custody.sock" "$@"; }
-for _ in $(seq 1 100); do
-	[ -S "$tmp/custody.sock" ] && C status >/dev/null 2>&1 && break
-	sleep 0.1
-done
-chmod 0777 "$tmp/custody.sock"
-size() { C status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'; }
+daemon_start
+U() { local u=$1; shift; as "$u" "$CUSTODYCTL" --socket "$sock" "$@"; }
+chmod 0777 "$sock"
+size_above() { [ "$(log_size)" -gt "$1" ]; }
 
 for i in 0 1; do
-	ffmpeg -v error -f lavfi -i "testsrc=size=160x120:rate=10" -f lavfi -i "sine=frequency=$((440 + 110 * i))" \
-		-t 2 -c:v libx264 -preset ultrafast -c:a aac -shortest "$tmp/media/clip$i.mp4"
-	cp "$tmp/media/clip$i.mp4" "$tmp/dock/clip$i.tmp" && mv "$tmp/dock/clip$i.tmp" "$tmp/dock/clip$i.mp4"
-	for _ in $(seq 1 150); do [ "$(size)" -gt "$i" ] && break; sleep 0.1; done
+	clip_opts= clip "$tmp/media/clip$i.mp4" 2 $((440 + 110 * i))
+	cp "$tmp/media/clip$i.mp4" "$tmp/dock/clip$i.tmp"
+	mv "$tmp/dock/clip$i.tmp" "$tmp/dock/clip$i.mp4"
+	wait_for 15 size_above "$i" || true
 done
-[ "$(size)" = 2 ] || { bad "two clips gave a log of $(size) entries: $(tail -5 "$tmp/daemon.log")"; exit 1; }
+[ "$(log_size)" = 2 ] ||
+	{ bad "two clips gave a log of $(log_size) entries: $(tail -5 "$dlog")"; exit 1; }
 # Which entry holds which clip (commit order is arrival order here, but do not rely on it).
-e0=$(C log --type ingest --json | python3 -c '
-import json,sys
-for e in json.load(sys.stdin)["entries"]:
-    if e["entry"]["name"] == "clip0.mp4": print(e["index"])')
+e0=$(C log --type ingest --json | jget - '.entries[entry.name=clip0.mp4][].index')
 e1=$((1 - e0))
 
 # copy_out USER INDEX FILE: run it, keep stdout/stderr, return its exit status.
@@ -129,8 +94,7 @@ expect_refused "a reviewer without an approval" ct-co-rev "$e0" "needs the opera
 
 in_s() { date -u -d "@$(($(date +%s) + $1))" +%Y-%m-%dT%H:%M:%SZ; }
 approval=$(U ct-co-boss annotate approval --grantee ct-co-rev --entries "$e0" \
-	--purpose "appeal hearing" --expires "$(in_s 3600)" --json |
-	python3 -c 'import json,sys; print(json.load(sys.stdin)["index"])')
+	--purpose "appeal hearing" --expires "$(in_s 3600)" --json | jget - .index)
 [ -n "$approval" ] && ok "an approver grants ct-co-rev entry $e0 (annotation $approval)"
 expect_copied "the grantee, under the approval" ct-co-rev "$e0" "$tmp/media/clip0.mp4"
 expect_refused "the grantee, for an entry the approval does not name" ct-co-rev "$e1"
@@ -139,7 +103,8 @@ code=0
 touch "$tmp/out-ct-co-rev/taken"
 copy_out ct-co-rev "$e0" "$tmp/out-ct-co-rev/taken" || code=$?
 [ $code = 2 ] && grep -q "never overwrites" "$tmp/co.err" && [ ! -s "$tmp/out-ct-co-rev/taken" ] \
-	&& ok "an existing file is not overwritten" || bad "overwrite: exit $code, $(cat "$tmp/co.err")"
+	&& ok "an existing file is not overwritten" ||
+	bad "overwrite: exit $code, $(cat "$tmp/co.err")"
 
 # An approver granting themselves is not a leader's approval.
 U ct-co-boss annotate approval --grantee ct-co-boss --entries "$e1" --purpose mine \
@@ -148,7 +113,7 @@ expect_refused "an approval granted to oneself" ct-co-boss "$e1" "themselves"
 
 # A short approval: good now, refused once it has expired.
 short=$(U ct-co-boss annotate approval --grantee ct-co-rev2 --entries "$e1" --purpose brief \
-	--expires "$(in_s 4)" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["index"])')
+	--expires "$(in_s 4)" --json | jget - .index)
 expect_copied "a short approval, before it expires" ct-co-rev2 "$e1" "$tmp/media/clip1.mp4"
 sleep 5
 expect_refused "the same approval, expired" ct-co-rev2 "$e1" "expired"
@@ -160,25 +125,27 @@ if C copy-out "$e1" --to "$f" >"$tmp/co.out" 2>&1 && cmp -s "$f" "$tmp/media/cli
 else
 	bad "operator copy-out: $(cat "$tmp/co.out")"
 fi
-C copy-out 99 --to "$tmp/out-root/none" >/dev/null 2>"$tmp/co.err" && bad "copy-out of a missing entry" \
-	|| { grep -q not_found "$tmp/co.err" && ok "no such entry: not_found" || bad "$(cat "$tmp/co.err")"; }
+C copy-out 99 --to "$tmp/out-root/none" >/dev/null 2>"$tmp/co.err" &&
+	bad "copy-out of a missing entry" ||
+	{ grep -q not_found "$tmp/co.err" && ok "no such entry: not_found" || bad "$(cat "$tmp/co.err")"; }
 
 # An original changed behind the daemon's back: the copy does not match its entry.
-stored=$(C entry "$e0" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["entry"]["stored"])')
+stored=$(C entry "$e0" --json | jget - .entry.stored)
 chmod u+w "$tmp/state/store/$stored"
 printf 'X' | dd of="$tmp/state/store/$stored" bs=1 seek=100 conv=notrunc status=none
 set +e
 C copy-out "$e0" --to "$tmp/out-root/bad.mp4" >"$tmp/co.out" 2>"$tmp/co.err"
 code=$?
 set -e
-[ $code = 1 ] && grep -q "does not match its entry" "$tmp/co.err" && [ ! -e "$tmp/out-root/bad.mp4" ] \
+[ $code = 1 ] && grep -q "does not match its entry" "$tmp/co.err" &&
+	[ ! -e "$tmp/out-root/bad.mp4" ] \
 	&& ok "a changed original: exit 1, reported, copy removed" \
 	|| bad "changed original: exit $code, $(cat "$tmp/co.err"), $(ls "$tmp/out-root")"
 
 # Every attempt is on record.
 sleep 0.5
 C log --type access --json --limit 1000 >"$tmp/access.json"
-python3 - "$tmp/access.json" "$e0" "$e1" "$approval" "$short" <<'PY' && ok "access entries: each refusal and each copy, with its approval" || bad "access entries wrong"
+python3 - "$tmp/access.json" "$e0" "$e1" "$approval" "$short" <<'PY' &&
 import json, sys
 path, e0, e1, approval, short = sys.argv[1], *map(int, sys.argv[2:])
 acc = [e["entry"] for e in json.load(open(path))["entries"] if e["entry"]["op"] == "copy-out"]
@@ -205,13 +172,7 @@ for a in acc:
         assert a["entries"] == [a["target"]], a
         assert a["authority"] == ("operator" if a["approval"] is None else "approval"), a
 PY
+	ok "access entries: each refusal and each copy, with its approval" || bad "access entries wrong"
 
-kill -TERM "$daemon"
-wait "$daemon" || bad "custodyd exit status $?"
-daemon=
-if [ $fails -ne 0 ]; then
-	echo "$fails checks failed; daemon log:" >&2
-	tail -30 "$tmp/daemon.log" >&2
-	exit 1
-fi
-echo "all checks passed"
+daemon_stop || bad "custodyd exit status $daemon_code"
+finish

@@ -7,36 +7,16 @@
 # test makes; SIGHUP and SIGTERM during ingest lose nothing.
 set -eu
 : "${CUSTODYD:?}" "${CUSTODYCTL:?}" "${CUSTODY_LOG:?}" "${CUSTODY_VERIFY:?}"
-tmp=$(mktemp -d)
-daemon=
-users=()
-cleanup() {
-	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
-	for u in "${users[@]}"; do userdel "$u" 2>/dev/null || true; done
-	for g in ct-review ct-none; do groupdel "$g" 2>/dev/null || true; done
-	umount "$tmp/upload" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/../lib.sh"
 
-mkdir -p "$tmp/dock" "$tmp/upload" "$tmp/state" "$tmp/media"
+mkdir -p "$tmp/dock" "$tmp/upload" "$tmp/media"
 # The upload zone on another filesystem, so that both the move and the copy path run.
 cross_fs=no
 if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64m tmpfs "$tmp/upload" 2>/dev/null; then
 	cross_fs=yes
+	at_exit umount "$tmp/upload"
 fi
-"$CUSTODY_LOG" keygen test.custody/log --out "$tmp/log.key" >"$tmp/log.pub"
-cat >"$tmp/custody.conf" <<EOF
-[log]
-origin = test.custody/log
-key = $tmp/log.key
-verifier_key = $tmp/log.pub
-state = $tmp/state
-checkpoint_interval = 1s
-
+daemon_conf <<EOF
 [store]
 path = $tmp/state/store
 
@@ -62,47 +42,20 @@ rescan_interval = 2s
 path = $tmp/custody.sock
 reviewers = ct-review
 EOF
-groupadd -f ct-review 2>/dev/null || true
-"$CUSTODYD" --check-config --config "$tmp/custody.conf" >/dev/null && ok "--check-config" \
+if groupadd -f ct-review 2>/dev/null; then at_exit groupdel ct-review; fi
+"$CUSTODYD" --check-config --config "$conf" >/dev/null && ok "--check-config" \
 	|| bad "--check-config rejected the test config"
 
-start_daemon() {
-	"$CUSTODYD" --config "$tmp/custody.conf" 2>>"$tmp/daemon.log" &
-	daemon=$!
-	for _ in $(seq 1 100); do
-		[ -S "$tmp/custody.sock" ] && C status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	bad "custodyd did not come up: $(tail -5 "$tmp/daemon.log")"
-	exit 1
-}
-C() { "$CUSTODYCTL" --socket "$tmp/custody.sock" --key "$tmp/log.pub" "$@"; }
-size() { C status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'; }
 wait_empty() {
-	for _ in $(seq 1 200); do
-		if [ -z "$(find "$tmp/dock" "$tmp/upload" -type f 2>/dev/null)" ]; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	bad "zones not emptied: $(find "$tmp/dock" "$tmp/upload" -type f)"
+	wait_gone 20 "$tmp/dock" "$tmp/upload" ||
+		bad "zones not emptied: $(find "$tmp/dock" "$tmp/upload" -type f)"
 }
-wait_size() {
-	for _ in $(seq 1 100); do
-		[ "$(size)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	bad "log size stayed at $(size), wanted $1"
-}
+size_at_least() { [ "$(log_size)" -ge "$1" ]; }
+wait_size() { wait_for 10 size_at_least "$1" || bad "log size stayed at $(log_size), wanted $1"; }
 
-# Media: three clips of one camera, with a key frame every second so that cuts are possible.
-clip() { # clip NAME SECONDS FREQ [creation_time [video source]]
-	local meta=()
-	[ -z "${4:-}" ] || meta=(-metadata "creation_time=$4")
-	ffmpeg -v error -f lavfi -i "${5:-testsrc=size=160x120:rate=10}" -f lavfi -i "sine=frequency=$3" \
-		-t "$2" -c:v libx264 -preset ultrafast -g 10 -c:a aac -shortest "${meta[@]}" \
-		"$tmp/media/$1"
-}
+# Media: three clips of one camera, with a key frame every second (clip's -g 10) so that cuts
+# are possible.
+media() { clip "$tmp/media/$1" "${@:2}"; } # media NAME SECONDS FREQ [SIZE [CREATION_TIME]]
 # Recorded two hours ago, so that storing it now is on time whatever today's date: the names
 # carry that start as the dock's name pattern reads it.
 t0=$(date -u -d '2 hours ago' +%s)
@@ -110,24 +63,20 @@ day=$(date -u -d "@$t0" +%Y-%m-%d)
 clip1=CAM01_OFF7_$(date -u -d "@$t0" +%Y%m%d%H%M%S)_0001.mp4
 clip2=CAM01_OFF7_$(date -u -d "@$((t0 + 6))" +%Y%m%d%H%M%S)_0002.mp4
 start1=$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%SZ)
-clip "$clip1" 6 440 "$start1"
-clip "$clip2" 3 550
-clip upload-1.mp4 2 660
+media "$clip1" 6 440 "" "$start1"
+media "$clip2" 3 550
+media upload-1.mp4 2 660
 # The same pictures as upload-1.mp4 (testsrc is deterministic) with other sound: altered.
-clip dubbed.mp4 2 770
-clip unrelated.mp4 2 770 "" "testsrc2=size=176x144:rate=12"
+media dubbed.mp4 2 770
+clip_src=testsrc2=size=176x144:rate=12 media unrelated.mp4 2 770
 ffmpeg -v error -i "$tmp/media/$clip1" -c copy "$tmp/media/remux.mkv"
 ffmpeg -v error -ss 2 -i "$tmp/media/$clip1" -t 2 -c copy \
 	"$tmp/media/excerpt.mp4"
 cp "$tmp/media/$clip1" "$tmp/media/altered.mp4"
-python3 -c '
-import sys
-p = sys.argv[1]; b = bytearray(open(p, "rb").read())
-for i in range(len(b) // 2, len(b) // 2 + 64): b[i] ^= 0x55
-open(p, "wb").write(b)' "$tmp/media/altered.mp4"
+python3 "$(dirname "$0")/flip-bytes.py" "$tmp/media/altered.mp4" 64 0x55
 
-start_daemon
-[ "$(size)" = 0 ] && ok "fresh log" || bad "fresh log has size $(size)"
+daemon_start
+[ "$(log_size)" = 0 ] && ok "fresh log" || bad "fresh log has size $(log_size)"
 
 # A docking station copies a camera's folder tree slowly: the file grows over several settles.
 mkdir -p "$tmp/dock/CAM01/$day"
@@ -153,14 +102,15 @@ mv "$tmp/dock/CAM01/$day/.partial-copy" \
 kill -HUP "$daemon"
 wait_empty
 wait_size 3
-[ "$(size)" = 3 ] && ok "three clips, three entries" || bad "size $(size) after three clips"
+[ "$(log_size)" = 3 ] && ok "three clips, three entries" || bad "size $(log_size) after three clips"
 
 C log --json >"$tmp/log.json"
-python3 - "$tmp" "CAM01/$day/$clip1" "CAM01/$day/$clip2" "$start1" <<'PY' && ok "entries: zone, name, hash, device, officer, time, storage, stored" || bad "entries wrong: $(cat "$tmp/log.json")"
+python3 - "$tmp" "CAM01/$day/$clip1" "CAM01/$day/$clip2" "$start1" <<'PY' &&
 import hashlib, json, os, sys
 tmp, first, second, start = sys.argv[1:5]
 reply = json.load(open(tmp + "/log.json"))
-entries = {e["entry"]["name"] if "entry" in e else e["name"]: e.get("entry", e) for e in reply["entries"]}
+entries = {e["entry"]["name"] if "entry" in e else e["name"]: e.get("entry", e)
+           for e in reply["entries"]}
 want = {
     first: ("dock", "CAM01", "OFF7", "tag"),
     second: ("dock", "CAM01", "OFF7", "filename"),
@@ -185,26 +135,31 @@ e = entries[first]
 assert e["recorded_start"] == start, e["recorded_start"]
 assert e["storage"] == "on_time", e["storage"]
 PY
+	ok "entries: zone, name, hash, device, officer, time, storage, stored" ||
+	bad "entries wrong: $(cat "$tmp/log.json")"
 [ "$cross_fs" = yes ] && ok "the upload zone was on another filesystem (copy path)"
 
 # The same content again, under another name: removed, its arrival recorded as a `duplicate`
-# entry naming the first (docs/log.md), and no second ingest entry.
+# entry naming the first (docs/ingest.md), and no second ingest entry.
 cp "$tmp/media/upload-1.mp4" "$tmp/dock/again.mp4"
 wait_empty
 wait_size 4
 C log --json >"$tmp/log.json"
-python3 - "$tmp/log.json" <<'PY' && ok "a duplicate arrival is a duplicate entry, not a second ingest" || bad "duplicate arrival: $(cat "$tmp/log.json")"
+python3 - "$tmp/log.json" <<'PY' &&
 import json, sys
 es = [(x["index"], x.get("entry", x)) for x in json.load(open(sys.argv[1]))["entries"]]
 first = [i for i, e in es if e["type"] == "ingest" and e["name"] == "upload-1.mp4"]
 dup = [e for i, e in es if e["type"] == "duplicate"]
-assert len(first) == 1 and not [e for i, e in es if e["type"] == "ingest" and e["name"] == "again.mp4"]
+assert len(first) == 1
+assert not [e for i, e in es if e["type"] == "ingest" and e["name"] == "again.mp4"]
 assert len(dup) == 1, dup
 d = dup[0]
 assert d["name"] == "again.mp4" and d["zone"] == "dock" and d["of"] == first[0], d
 assert d["sha256"] == dict(es)[first[0]]["sha256"] and d["size"] == dict(es)[first[0]]["size"], d
 assert d["received_at"].endswith("Z"), d
 PY
+	ok "a duplicate arrival is a duplicate entry, not a second ingest" ||
+	bad "duplicate arrival: $(cat "$tmp/log.json")"
 
 # verify: each answer made for real.
 verify_is() {
@@ -213,11 +168,16 @@ verify_is() {
 	C verify "$tmp/media/$file" >"$tmp/v.out" 2>&1
 	set -e
 	got=$(head -1 "$tmp/v.out" | cut -d: -f1)
-	if [ "$got" = "$want" ]; then ok "verify $file: $want"; else bad "verify $file: '$(head -3 "$tmp/v.out")', wanted $want"; fi
+	if [ "$got" = "$want" ]; then
+		ok "verify $file: $want"
+	else
+		bad "verify $file: '$(head -3 "$tmp/v.out")', wanted $want"
+	fi
 }
 sleep 1.5 # a checkpoint covers the entries
 verify_is $clip1 exact
-grep -q verified "$tmp/v.out" && ok "verify checked the proof" || bad "no 'verified': $(cat "$tmp/v.out")"
+grep -q verified "$tmp/v.out" && ok "verify checked the proof" ||
+	bad "no 'verified': $(cat "$tmp/v.out")"
 verify_is remux.mkv remux
 verify_is excerpt.mp4 excerpt
 verify_is altered.mp4 altered
@@ -226,25 +186,25 @@ verify_is unrelated.mp4 unknown
 
 # Proofs taken away verify offline.
 C proof 0 --out "$tmp/p0.tlog-proof" >/dev/null
+name0=$(C entry 0 --json | jget - .entry.name)
 "$CUSTODY_VERIFY" proof "$tmp/p0.tlog-proof" --key "$tmp/log.pub" \
-	--media "$tmp/media/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"].split("/")[-1])' <(C entry 0 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(d.get("entry", d)))'))" >/dev/null \
+	--media "$tmp/media/${name0##*/}" >/dev/null \
 	&& ok "custodyctl proof verifies with custody-verify --media" || bad "proof 0 did not verify"
 
 # Roles: a user in the reviewers' group may read; a user with no role may not.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	groupadd -f ct-none
-	useradd -M -N -g ct-none -G ct-review ct-reviewer 2>/dev/null && users+=(ct-reviewer)
-	useradd -M -N -g ct-none ct-nobody 2>/dev/null && users+=(ct-nobody)
-	chmod 0777 "$tmp/custody.sock"
+	add_group ct-none
+	add_user ct-reviewer ct-none ct-review
+	add_user ct-nobody ct-none
+	chmod 0777 "$sock"
 	chmod 0755 "$tmp"
-	as() { local u=$1; shift; setpriv --reuid "$u" --regid ct-none --init-groups "$@"; }
-	if as ct-reviewer "$CUSTODYCTL" --socket "$tmp/custody.sock" entry 0 >/dev/null 2>&1; then
+	if as ct-reviewer "$CUSTODYCTL" --socket "$sock" entry 0 >/dev/null 2>&1; then
 		ok "a reviewer reads an entry"
 	else
 		bad "reviewer refused"
 	fi
 	set +e
-	as ct-nobody "$CUSTODYCTL" --socket "$tmp/custody.sock" entry 0 >/dev/null 2>"$tmp/no.err"
+	as ct-nobody "$CUSTODYCTL" --socket "$sock" entry 0 >/dev/null 2>"$tmp/no.err"
 	code=$?
 	set -e
 	if [ $code = 1 ] && grep -qi forbidden "$tmp/no.err"; then
@@ -257,30 +217,16 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 fi
 
 # SIGTERM during ingest: the file in flight is finished or stays in its zone; exit 0.
-clip late.mp4 2 880
+media late.mp4 2 880
 cp "$tmp/media/late.mp4" "$tmp/dock/late.mp4"
 sleep 1.2
-kill -TERM "$daemon"
-set +e
-wait "$daemon"
-code=$?
-set -e
-daemon=
-[ $code = 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM: exit $code: $(tail -5 "$tmp/daemon.log")"
+daemon_stop && ok "SIGTERM: exit 0" || bad "SIGTERM: exit $daemon_code: $(tail -5 "$dlog")"
 "$CUSTODY_VERIFY" checkpoint "$tmp/state/checkpoint" --key "$tmp/log.pub" >"$tmp/cp.out" \
 	&& ok "the published checkpoint verifies" || bad "published checkpoint"
-start_daemon
+daemon_start
 wait_empty
 entries=$(C log --type ingest --json | grep -o '"name":"late.mp4"' | wc -l)
 [ "$entries" = 1 ] && ok "the file in flight at SIGTERM is logged exactly once" \
 	|| bad "late.mp4 logged $entries times"
-kill -TERM "$daemon"
-wait "$daemon" || true
-daemon=
-
-if [ $fails -ne 0 ]; then
-	echo "$fails checks failed; daemon log:" >&2
-	tail -30 "$tmp/daemon.log" >&2
-	exit 1
-fi
-echo "all checks passed"
+daemon_stop || true
+finish

@@ -12,23 +12,11 @@
 # The intact files themselves are tests/integration/fingerprint.sh's matrix.
 set -eu
 : "${CUSTODY_VERIFY:?}"
+. "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-fails=0
-
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
 
 fp() { "$CUSTODY_VERIFY" fingerprint "$@"; }
-# field FILE EXPR: the Python expression EXPR over the JSON object v in FILE.
-field() {
-	python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"
-}
 
 video=(-f lavfi -i testsrc2=size=160x120:rate=15:duration=2)
 audio=(-f lavfi -i sine=frequency=440:sample_rate=16000:duration=2)
@@ -49,7 +37,7 @@ make h264.ts "${x264[@]}" -c:a aac
 make h264.m2ts "${x264[@]}" -c:a aac -f mpegts -mpegts_m2ts_mode 1
 # They are intact: the end checks must not call them damaged.
 for f in end.mp4 fast.mp4 frag.mp4 clip.mov clip.3gp mpeg4.mkv h264.ts h264.m2ts; do
-	fp --json "$f" >"$f.json" 2>"$f.err" && [ "$(field "$f.json" 'v["type"]')" = ingest ] &&
+	fp --json "$f" >"$f.json" 2>"$f.err" && [ "$(jget "$f.json" .type)" = ingest ] &&
 		ok "$f: intact" || bad "$f: $(cat "$f.err")"
 done
 
@@ -75,17 +63,17 @@ for g in still-png.mp4:png_pipe still-jpeg.mp4:jpeg_pipe still-bmp.mov:bmp_pipe 
 	fp --json --key-packets --packets "$g" >"$g.json" 2>"$g.err"
 	code=$?
 	set -e
-	err=$(field "$g.json" 'v.get("error")' 2>/dev/null || echo "no answer")
+	err=$(jget "$g.json" .error 2>/dev/null || echo "no answer")
 	probed=$(ffprobe -v error -show_entries format=format_name -of default=nw=1:nk=1 "$g")
-	if [ $code -ne 1 ] || [ "$(field "$g.json" 'v["type"]')" != damaged ]; then
+	if [ $code -ne 1 ] || [ "$(jget "$g.json" .type)" != damaged ]; then
 		bad "$g: exit $code, not damaged ($err)"
 	elif [ "${err#no audio or video stream: }" = "$err" ]; then
 		bad "$g: error '$err', wanted 'no audio or video stream: ...'"
 	elif [ -n "$want" ] && [ "$err" != "no audio or video stream: a still picture ($want)" ] &&
 		[ "$err" != "no audio or video stream: a still picture (stream 0, $want)" ]; then
 		bad "$g: error '$err', wanted a still picture ($want)"
-	elif [ "$(field "$g.json" 'v["container"]')" != "$probed" ]; then
-		bad "$g: container $(field "$g.json" 'v["container"]'), ffprobe says $probed"
+	elif [ "$(jget "$g.json" .container)" != "$probed" ]; then
+		bad "$g: container $(jget "$g.json" .container), ffprobe says $probed"
 	elif ! out=$(python3 "$here/media/compare.py" "$g" "$g.json"); then
 		bad "$out"
 	else
@@ -93,7 +81,7 @@ for g in still-png.mp4:png_pipe still-jpeg.mp4:jpeg_pipe still-bmp.mov:bmp_pipe 
 	fi
 done
 if fp --json audio-cover.mp4 >audio-cover.json 2>audio-cover.err &&
-	[ "$(field audio-cover.json 'v["type"]')" = ingest ]; then
+	[ "$(jget audio-cover.json .type)" = ingest ]; then
 	ok "audio-cover.mp4: audio with an attached picture is a recording"
 else
 	bad "audio-cover.mp4: $(cat audio-cover.err)"
@@ -122,11 +110,11 @@ for f in end.mp4 fast.mp4 frag.mp4 clip.mov clip.3gp mpeg4.mkv h264.ts h264.m2ts
 		fp --json --key-packets --packets "$g" >"$g.json" 2>"$g.err"
 		code=$?
 		set -e
-		err=$(field "$g.json" 'v.get("error")' 2>/dev/null || echo "no answer")
-		if [ $code -ne 1 ] || [ "$(field "$g.json" 'v["type"]')" != damaged ]; then
+		err=$(jget "$g.json" .error 2>/dev/null || echo "no answer")
+		if [ $code -ne 1 ] || [ "$(jget "$g.json" .type)" != damaged ]; then
 			bad "$g: exit $code, not damaged ($err)"
-		elif [ "$(field "$g.json" 'v.get("trailing_bytes")')" != $n ]; then
-			bad "$g: trailing_bytes $(field "$g.json" 'v.get("trailing_bytes")'), wanted $n ($err)"
+		elif [ "$(jget "$g.json" .trailing_bytes)" != $n ]; then
+			bad "$g: trailing_bytes $(jget "$g.json" .trailing_bytes), wanted $n ($err)"
 		elif [ "${err#*$n bytes}" = "$err" ] || { [ $kind != part ] &&
 			[ "${err#$n bytes after the end of the container}" = "$err" ]; }; then
 			bad "$g: error '$err' does not give the $n bytes"
@@ -154,13 +142,8 @@ set +e
 fp --json long-box.mp4 >long-box.json 2>/dev/null
 code=$?
 set -e
-[ $code -eq 1 ] && field long-box.json 'v["error"]' | grep -q "1000 more than the file holds" &&
-	ok "long-box.mp4: damaged ($(field long-box.json 'v["error"]' | cut -c1-80))" ||
-	bad "long-box.mp4: exit $code: $(field long-box.json 'v.get("error")')"
+[ $code -eq 1 ] && jget long-box.json .error | grep -q "1000 more than the file holds" &&
+	ok "long-box.mp4: damaged ($(jget long-box.json .error | cut -c1-80))" ||
+	bad "long-box.mp4: exit $code: $(jget long-box.json .error)"
 
-
-if [ $fails -ne 0 ]; then
-	echo "$fails failed" >&2
-	exit 1
-fi
-echo "all passed"
+finish

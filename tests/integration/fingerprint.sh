@@ -1,5 +1,5 @@
 #!/bin/bash
-# custody-verify fingerprint against stock FFmpeg (docs/log.md).  Makes a matrix of small files with
+# custody-verify fingerprint against stock FFmpeg.  Makes a matrix of small files with
 # Debian's ffmpeg: MP4 with moov at the end and with faststart, MOV, MKV, MPEG-TS, AVI, 3GP,
 # fragmented MP4; H.264, H.265, MPEG-4 Part 2 and MJPEG video; AAC (with its priming packet),
 # PCM and MP3 audio; a data track (QuickTime timecode); creation_time set and unset.  For each:
@@ -12,21 +12,18 @@
 # run, also with runs in parallel).
 set -eu
 : "${CUSTODY_VERIFY:?}"
+. "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-fails=0
-
-ok() { echo "ok: $*"; }
-bad() {
-	echo "FAIL: $*" >&2
-	fails=$((fails + 1))
-}
 
 fp() { "$CUSTODY_VERIFY" fingerprint "$@"; }
-# field FILE EXPR: the Python expression EXPR over the JSON object v in FILE.
-field() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+# streams FILE: each stream of the fingerprint in FILE as "TYPE CODEC N packets", comma-separated
+streams() {
+	paste -d' ' <(jget "$1" '.streams[].type') <(jget "$1" '.streams[].codec') \
+		<(jget "$1" '.streams[].packets') | sed 's/$/ packets/' | paste -sd, | sed 's/,/, /g'
+}
+# packets FILE: how many packets the fingerprint in FILE read, in all its streams
+packets() { { jget "$1" '.streams[].packets' || true; } | awk '{ n += $1 } END { print n + 0 }'; }
 
 # Small clips: 2 s of 160x120 at 15 fps and 16 kHz audio, so the whole matrix takes seconds.
 video=(-f lavfi -i testsrc2=size=160x120:rate=15:duration=2)
@@ -67,34 +64,30 @@ for f in "${files[@]}"; do
 		continue
 	fi
 	want=$(sha256sum "$f" | cut -d' ' -f1)
-	got=$(field "$f.json" 'v["sha256"]')
+	got=$(jget "$f.json" .sha256)
 	[ "$got" = "$want" ] || bad "$f: sha256 $got, sha256sum says $want"
-	[ "$(field "$f.json" 'v["size"]')" = "$(stat -c %s "$f")" ] || bad "$f: size"
-	[ "$(field "$f.json" 'v["type"]')" = ingest ] || bad "$f: not an ingest entry"
+	[ "$(jget "$f.json" .size)" = "$(stat -c %s "$f")" ] || bad "$f: size"
+	[ "$(jget "$f.json" .type)" = ingest ] || bad "$f: not an ingest entry"
 	if out=$(python3 "$here/media/compare.py" "$f" "$f.json"); then
-		ok "$f: $(field "$f.json" 'v["container"]'), $(field "$f.json" \
-			'[("%s %s %d packets" % (s["type"], s["codec"], s["packets"])) for s in v["streams"]]') match ffprobe"
+		ok "$f: $(jget "$f.json" .container), $(streams "$f.json") match ffprobe"
 	else
 		bad "$out"
 	fi
 done
 # What the matrix must contain, lest a codec silently go missing.
-cat ./*.json | python3 -c '
-import json, sys
-seen = set()
-for line in sys.stdin:
-    v = json.loads(line)
-    for s in v["streams"]:
-        seen.add(s["codec"])
-need = {"h264", "hevc", "mpeg4", "mjpeg", "aac", "pcm_s16le", "mp3", "tmcd"}
-sys.exit("missing from the matrix: %s" % (need - seen) if need - seen else 0)
-' && ok "the matrix has H.264, H.265, MPEG-4 Part 2, MJPEG, AAC, PCM, MP3 and a data track" ||
+seen=$(for j in ./*.json; do jget "$j" '.streams[].codec' || true; done | sort -u)
+missing=$(for c in h264 hevc mpeg4 mjpeg aac pcm_s16le mp3 tmcd; do
+	grep -qx "$c" <<<"$seen" || echo "$c"
+done)
+[ -z "$missing" ] || echo "missing from the matrix: $missing" >&2
+[ -z "$missing" ] &&
+	ok "the matrix has H.264, H.265, MPEG-4 Part 2, MJPEG, AAC, PCM, MP3 and a data track" ||
 	bad "the matrix lacks a codec"
 # AAC priming: the first AAC packet of an MP4 is flagged discard, and it is counted.
 fp --packets end.mp4 | grep -q 'packet stream 1 #0 .* discard' &&
 	ok "AAC priming packet (discard-flagged) is hashed" || bad "no discard-flagged AAC packet"
 # The same recording in another container has the same video digest.
-[ "$(field end.mp4.json 'v["streams"][0]["digest"]')" = "$(field clip.3gp.json 'v["streams"][0]["digest"]')" ] &&
+[ "$(jget end.mp4.json '.streams[0].digest')" = "$(jget clip.3gp.json '.streams[0].digest')" ] &&
 	ok "end.mp4 and clip.3gp: same H.264 packets, same digest" || bad "remux digests differ"
 
 # Damaged copies of each: cut short (mid-packet), a corrupted header, zero bytes.
@@ -112,17 +105,17 @@ for f in "${files[@]}"; do
 		want=$(sha256sum "$g" | cut -d' ' -f1)
 		if [ $code -ne 1 ]; then
 			bad "$g: exit $code, wanted 1"
-		elif [ "$(field "$g.json" 'v["type"]')" != damaged ]; then
+		elif [ "$(jget "$g.json" .type)" != damaged ]; then
 			bad "$g: not reported damaged"
-		elif [ "$(field "$g.json" 'v["sha256"]')" != "$want" ]; then
+		elif [ "$(jget "$g.json" .sha256)" != "$want" ]; then
 			bad "$g: wrong file hash"
 		elif ! grep -q "is damaged" "$g.err"; then
 			bad "$g: no one-line message on stderr"
 		elif ! out=$(python3 "$here/media/compare.py" "$g" "$g.json" --partial); then
 			bad "$out"
 		else
-			ok "$g: damaged ($(field "$g.json" 'v["error"]' | cut -c1-90)), $(field "$g.json" \
-				'sum(s["packets"] for s in v["streams"])') packets read as ffprobe reads them"
+			ok "$g: damaged ($(jget "$g.json" .error | cut -c1-90)), $(packets "$g.json")" \
+				"packets read as ffprobe reads them"
 		fi
 	done
 done
@@ -130,17 +123,18 @@ done
 # segment size and AVI's RIFF size still say that the file is short.  (A transport stream cut
 # at a packet boundary cannot be told from a shorter recording.)
 for f in fast.mp4 frag.mp4 mpeg4.mkv mjpeg.avi; do
-	end=$(ffprobe -v error -show_entries packet=pos,size -of json "$f" | python3 -c '
-import json, sys
-p = json.load(sys.stdin)["packets"]
-print(int(p[len(p) // 2]["pos"]) + int(p[len(p) // 2]["size"]))')
+	ffprobe -v error -show_entries packet=pos,size -of json "$f" >"$f.probe"
+	mid=$(($(jget "$f.probe" '.packets|length') / 2))
+	end=$(($(jget "$f.probe" ".packets[$mid].pos") + $(jget "$f.probe" ".packets[$mid].size")))
 	head -c "$end" "$f" >"exact-$f"
 	set +e
 	fp --json --key-packets --packets "exact-$f" >"exact-$f.json" 2>/dev/null
 	code=$?
 	set -e
-	if [ $code -eq 1 ] && out=$(python3 "$here/media/compare.py" "exact-$f" "exact-$f.json" --partial); then
-		ok "exact-$f (cut at a packet's end): damaged ($(field "exact-$f.json" 'v["error"]' | cut -c1-80))"
+	if [ $code -eq 1 ] &&
+		out=$(python3 "$here/media/compare.py" "exact-$f" "exact-$f.json" --partial); then
+		ok "exact-$f (cut at a packet's end):" \
+			"damaged ($(jget "exact-$f.json" .error | cut -c1-80))"
 	else
 		bad "exact-$f: exit $code ${out:-}"
 	fi
@@ -162,13 +156,14 @@ check_time() { # FILE WANT_START WANT_SOURCE [OPTIONS...]
 	local f=$1 start=$2 source=$3
 	shift 3
 	fp --json "$@" "$f" >t.json || true
-	got="$(field t.json 'v["recorded_start"]') $(field t.json 'v["time_source"]')"
+	got="$(jget t.json .recorded_start) $(jget t.json .time_source)"
 	[ "$got" = "$start $source" ] && ok "recorded time of $f $*: $got" ||
 		bad "recorded time of $f $*: $got, wanted $start $source"
 }
 check_time fast.mp4 2024-05-01T08:00:00Z tag
-[ "$(field t.json 'v["recorded_end"]')" = 2024-05-01T08:00:02Z ] && ok "recorded_end = start + duration" ||
-	bad "recorded_end $(field t.json 'v["recorded_end"]')"
+[ "$(jget t.json .recorded_end)" = 2024-05-01T08:00:02Z ] &&
+	ok "recorded_end = start + duration" ||
+	bad "recorded_end $(jget t.json .recorded_end)"
 check_time fast.mp4 2024-05-01T00:00:00Z tag --device-clock Asia/Shanghai
 check_time mpeg4.mkv 2024-05-01T00:00:00Z tag --device-clock Asia/Shanghai
 ffmpeg -nostdin -v error -y -i end.mp4 -c copy -metadata creation_time=1970-01-01T00:00:00Z \
@@ -178,16 +173,19 @@ touch -d '2024-05-02 00:00:02 UTC' epoch.mp4
 check_time epoch.mp4 2024-05-02T00:00:00Z mtime
 check_time CAM7_OFF3_20240501083000_0001.mp4 2024-05-01T00:30:00Z filename \
 	--device-clock Asia/Shanghai --name-pattern '{device}_{officer}_{start:%Y%m%d%H%M%S}_{seq}'
-[ "$(field t.json '[v["device"], v["officer"]]')" = "['CAM7', 'OFF3']" ] &&
-	ok "device and officer from the name" || bad "device/officer $(field t.json '[v["device"], v["officer"]]')"
+[ "$(jget t.json .device) $(jget t.json .officer)" = "CAM7 OFF3" ] &&
+	ok "device and officer from the name" ||
+	bad "device/officer $(jget t.json .device) $(jget t.json .officer)"
 ffmpeg -nostdin -v error -y -i end.mp4 -c copy \
 	-metadata creation_time="$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" future.mp4
 fp --json future.mp4 >t.json
-[ "$(field t.json 'v.get("time_in_future")')" = True ] && ok "a time in the future is flagged" ||
+[ "$(jget t.json .time_in_future)" = true ] && ok "a time in the future is flagged" ||
 	bad "future time not flagged"
-[ "$(field end.mp4.json 'v.get("time_in_future")')" = None ] && ok "a past time is not flagged" ||
+tif=$(jget end.mp4.json .time_in_future || true)
+{ [ -z "$tif" ] || [ "$tif" = null ]; } && ok "a past time is not flagged" ||
 	bad "past time flagged"
-fp --device-clock Asia/Shanghai fast.mp4 | grep -q '^recorded: 2024-05-01T00:00:00Z to 2024-05-01T00:00:02Z (time source: tag)' &&
+fp --device-clock Asia/Shanghai fast.mp4 |
+	grep -q '^recorded: 2024-05-01T00:00:00Z to 2024-05-01T00:00:02Z (time source: tag)' &&
 	ok "human output" || bad "human output: $(fp fast.mp4 | head -8)"
 
 # Usage and system errors: exit 2, one line on stderr.
@@ -210,9 +208,11 @@ expect2 --device-clock Mars/Base end.mp4
 expect2 --name-pattern '{device}{officer}' end.mp4
 expect2 --clock-skew soon end.mp4
 expect2 .
-"$CUSTODY_VERIFY" fingerprint --help | grep -q -- '--device-clock' && ok "--help names the options" ||
+"$CUSTODY_VERIFY" fingerprint --help | grep -q -- '--device-clock' &&
+	ok "--help names the options" ||
 	bad "--help"
-"$CUSTODY_VERIFY" --help | grep -q 'fingerprint FILE' && ok "custody-verify --help lists fingerprint" ||
+"$CUSTODY_VERIFY" --help | grep -q 'fingerprint FILE' &&
+	ok "custody-verify --help lists fingerprint" ||
 	bad "custody-verify --help"
 
 # Determinism: the same bytes on every run, sequential or in parallel.
@@ -225,11 +225,8 @@ for f in fast.mp4 h264.ts mpeg4.mkv timecode.mov cut-mjpeg.avi; do
 	for i in 5 6; do fp --json --key-packets "$f" >"det-$f.$i" 2>/dev/null || true; done
 	same=1
 	for i in 1 2 3 4 5 6; do cmp -s "det-$f.0" "det-$f.$i" || same=0; done
-	[ $same = 1 ] && ok "$f: identical fingerprint on 7 runs" || bad "$f: fingerprints differ between runs"
+	[ $same = 1 ] && ok "$f: identical fingerprint on 7 runs" ||
+		bad "$f: fingerprints differ between runs"
 done
 
-if [ $fails -ne 0 ]; then
-	echo "$fails failed" >&2
-	exit 1
-fi
-echo "all passed"
+finish

@@ -1,6 +1,6 @@
-#!/bin/sh
+#!/bin/bash
 # Interoperability with Go's golang.org/x/mod/sumdb/{note,tlog}, an implementation nobody here
-# wrote: a checkpoint that Go's note.Open accepts with the verifier key is the bar (docs/log.md).
+# wrote (a checkpoint that Go's note.Open accepts with the verifier key is the bar).
 #
 # 1. custody -> Go: a log grows in rounds to 300 entries with checkpoints signed at sizes 1, 2,
 #    3, 7, 8, 37, 64, 129 and 300.  Go (tests/integration/go) opens every checkpoint with
@@ -35,15 +35,12 @@ if [ ! -d "$XMOD/sumdb/note" ] || [ ! -d "$XMOD/sumdb/tlog" ]; then
 	exit 1
 fi
 
+. "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/custody-go-interop.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT TERM
-
-failures=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; failures=$((failures + 1)); }
-die() { echo "FAIL $*"; exit 1; }
+die() {
+	bad "$*"
+	finish
+}
 # show_diff EXPECTED GOT: what differed, both files in full when they are short
 show_diff() { diff -u "$1" "$2" | head -n 40 | sed 's/^/     /' || true; }
 
@@ -95,7 +92,7 @@ for s in $sizes; do cps="$cps $tmp/cp/$s"; done
 "$interop" checkpoints "$tmp/log.pub" "$tmp/records.jsonl" $cps ||
 	bad "Go rejected custody's checkpoints (above)"
 
-before=$failures
+before=$fails
 for s in $sizes; do
 	if "$CUSTODY_VERIFY" checkpoint "$tmp/cp/$s" --key "$tmp/log.pub" >"$tmp/out" 2>&1 &&
 		grep -qx "size $s" "$tmp/out"; then :; else
@@ -103,7 +100,7 @@ for s in $sizes; do
 		sed 's/^/     /' "$tmp/out"
 	fi
 done
-[ $failures -eq "$before" ] &&
+[ $fails -eq "$before" ] &&
 	ok "custody-verify checkpoint accepts the checkpoints at every signed size"
 
 # Inclusion proofs: every index at every signed size (the newest without --size).
@@ -142,7 +139,7 @@ done
 	bad "Go rejected custody's consistency proofs (above)"
 
 # custody-verify accepts the same files.
-nv=0 before=$failures
+nv=0 before=$fails
 for f in "$tmp"/proof/*; do
 	if ! "$CUSTODY_VERIFY" proof "$f" --key "$tmp/log.pub" >"$tmp/out" 2>&1; then
 		bad "custody-verify proof rejects $(basename "$f") (size.index):"
@@ -157,7 +154,7 @@ for f in "$tmp"/cons/*; do
 	fi
 	nv=$((nv + 1))
 done
-[ $failures -eq "$before" ] &&
+[ $fails -eq "$before" ] &&
 	ok "custody-verify accepts all $nv proof and consistency files"
 
 # Tampered copies, made by Go: both verifiers must reject them.
@@ -252,7 +249,8 @@ else
 	bad "custody's checkpoint for Go's $gn records (Go's tree, then custody's):"
 	show_diff "$tmp/go/expected" "$tmp/out"
 fi
-"$interop" checkpoints "$tmp/go/verifier.key" "$tmp/go/records.jsonl" "$tmp/go/custody-checkpoint" ||
+"$interop" checkpoints "$tmp/go/verifier.key" "$tmp/go/records.jsonl" \
+	"$tmp/go/custody-checkpoint" ||
 	bad "Go rejects the checkpoint custody signed with Go's key (above)"
 if cmp -s "$tmp/go/checkpoint" "$tmp/go/custody-checkpoint"; then
 	ok "custody's checkpoint is byte-identical to the one Go signed over its own tree"
@@ -261,8 +259,4 @@ else
 	show_diff "$tmp/go/checkpoint" "$tmp/go/custody-checkpoint"
 fi
 
-if [ $failures -ne 0 ]; then
-	echo "FAIL $failures checks failed"
-	exit 1
-fi
-echo "ok   all checks passed"
+finish

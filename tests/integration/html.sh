@@ -1,30 +1,18 @@
 #!/bin/bash
-# custodyctl review --html (docs/review-format.md): the page of each sample review in
-# tests/data/review/ and of a generated 10,000-clip review, rendered by the test-only driver
-# html-render (ctl/html.c), checked to be well-formed XML with no script from the data, then
-# opened in headless Chromium (Debian's chromium): its DOM is dumped and compared, a screenshot
-# taken and checked to be a real PNG that is not blank, and the incomplete case printed to
-# PDF.  The pages, PNGs and PDF stay in $HTML_OUT (the build folder) for a person to look
-# at.  Exit 77 (skipped) without chromium.
+# custodyctl review --html: the page of each sample review in tests/data/review/ and of
+# a generated 10,000-clip review, rendered by the test-only driver html-render (ctl/html.c),
+# checked to be well-formed XML with no script from the data, then opened in headless Chromium
+# (Debian's chromium): its DOM is dumped and compared, a screenshot taken and checked to be a real
+# PNG that is not blank, and the incomplete case printed to PDF.  The pages, PNGs and PDF stay
+# in $HTML_OUT (the build folder) for a person to look at.  Exit 77 (skipped) without chromium.
 set -eu
 : "${HTML_RENDER:?}" "${TEST_DATA:?}" "${HTML_OUT:?}"
+. "$(dirname "$0")/../lib.sh"
+command -v chromium >/dev/null 2>&1 || skip "chromium is not installed (apt-get install chromium)"
+need python3
 
-if ! command -v chromium >/dev/null 2>&1; then
-	echo "SKIP: chromium is not installed (apt-get install chromium)"
-	exit 77
-fi
-if ! command -v python3 >/dev/null 2>&1; then
-	echo "SKIP: python3 is needed to check the screenshots"
-	exit 77
-fi
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 rm -rf "$HTML_OUT"
 mkdir -p "$HTML_OUT"
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
 # Chromium wants a writable home and profile; keep both out of the way, one per run.
 export HOME="$tmp/home"
@@ -51,7 +39,8 @@ for i in range(10000):
                   "deadline": iso(e + dt.timedelta(days=1)),
                   "storage": "late" if late else "on_time",
                   "storage_now": "late" if late else "on_time", "explained_by": [],
-                  "damaged": i % 1500 == 7, "error": "packet flagged corrupt" if i % 1500 == 7 else None,
+                  "damaged": i % 1500 == 7,
+                  "error": "packet flagged corrupt" if i % 1500 == 7 else None,
                   "damage_report": None, "integrity": "altered" if i % 2500 == 3 else "ok"})
     t = e
     if i % 100 == 99:
@@ -66,7 +55,8 @@ for i in range(10000):
         t += dt.timedelta(hours=2)
 json.dump({"case": "2026-BIG", "as_of": "2026-12-31T00:00:00Z", "checkpoint_size": 20000,
            "complete": False, "verdict": "INCOMPLETE: %d unexplained gaps" % len(opn),
-           "open": opn, "bound_by": [19999], "devices": [{"device": "CAMX", "clips": clips, "gaps": gaps}],
+           "open": opn, "bound_by": [19999],
+           "devices": [{"device": "CAMX", "clips": clips, "gaps": gaps}],
            "accesses": [], "annotations": []}, open(sys.argv[1], "w"))
 EOF
 
@@ -147,7 +137,8 @@ done
 
 # The printout: @media print applies, and Chromium makes a PDF of some pages.
 pdf="$HTML_OUT/incomplete.pdf"
-if chrome --print-to-pdf="$pdf" --no-pdf-header-footer "file://$HTML_OUT/incomplete.html" >/dev/null &&
+if chrome --print-to-pdf="$pdf" --no-pdf-header-footer "file://$HTML_OUT/incomplete.html" \
+	>/dev/null &&
 	[ "$(head -c 5 "$pdf")" = "%PDF-" ] && [ "$(stat -c %s "$pdf")" -gt 20000 ]; then
 	ok "incomplete: printed to $pdf ($(stat -c %s "$pdf") bytes)"
 else
@@ -155,4 +146,4 @@ else
 fi
 
 echo "pages and screenshots: $HTML_OUT"
-[ "$fails" -eq 0 ] || { echo "$fails failed" >&2; exit 1; }
+finish

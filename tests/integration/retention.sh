@@ -1,5 +1,5 @@
 #!/bin/bash
-# Retention and purge (docs/rules.md) on a real custodyd.  Zone "short" keeps clips for 2s,
+# Retention and purge on a real custodyd.  Zone "short" keeps clips for 2s,
 # counted from the later of the recording end and the upload; zone "late" keeps them for 1d.
 #   - A, B, C, E (recorded minutes ago, stored on time) in "short" are past their period a few
 #     seconds after their upload: A and E are due, B is bound to a case and C is on hold, so
@@ -18,44 +18,17 @@
 #     second entry.
 set -eu
 : "${CUSTODYD:?}" "${CUSTODYCTL:?}" "${CUSTODY_LOG:?}" "${CUSTODY_VERIFY:?}"
-if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
-	echo "SKIP: needs root and setpriv to make users and run custodyctl as them"
-	exit 77
-fi
-tmp=$(mktemp -d)
+. "$(dirname "$0")/../lib.sh"
+need_root "needs root and setpriv to make users and run custodyctl as them"
+need setpriv
 chmod 0755 "$tmp"
-daemon=
-users=()
-groups=(ct-rt-none ct-rt-review)
-cleanup() {
-	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
-	for u in "${users[@]}"; do userdel "$u" 2>/dev/null || true; done
-	for g in "${groups[@]}"; do groupdel "$g" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
-# Other tests may be adding users at the same moment: /etc/passwd is then locked for a while.
-retry() { for _ in 1 2 3 4 5 6 7 8 9 10; do "$@" && return 0; sleep 0.5; done; "$@"; }
-for g in "${groups[@]}"; do retry groupadd -f "$g"; done
-userdel ct-rt-rev 2>/dev/null || true
-users+=(ct-rt-rev)
-retry useradd -M -N -g ct-rt-none -G ct-rt-review ct-rt-rev
-as() { local u=$1; shift; setpriv --reuid "$u" --regid ct-rt-none --init-groups "$@"; }
+# Other tests may be adding users at the same moment: add_user retries.
+add_group ct-rt-none ct-rt-review
+add_user ct-rt-rev ct-rt-none ct-rt-review
 
-mkdir -p "$tmp/short" "$tmp/late" "$tmp/state" "$tmp/media"
-"$CUSTODY_LOG" keygen test.custody/log --out "$tmp/log.key" >"$tmp/log.pub"
-cat >"$tmp/custody.conf" <<EOF
-[log]
-origin = test.custody/log
-key = $tmp/log.key
-verifier_key = $tmp/log.pub
-state = $tmp/state
-checkpoint_interval = 1s
-
+mkdir -p "$tmp/short" "$tmp/late" "$tmp/media"
+daemon_conf <<EOF
 [store]
 path = $tmp/state/store
 
@@ -83,23 +56,13 @@ reviewers = ct-rt-review
 default = 183d
 EOF
 
-C() { "$CUSTODYCTL" --socket "$tmp/custody.sock" --key "$tmp/log.pub" "$@"; }
-U() { local u=$1; shift; as "$u" "$CUSTODYCTL" --socket "$tmp/custody.sock" "$@"; }
+U() { local u=$1; shift; as "$u" "$CUSTODYCTL" --socket "$sock" "$@"; }
 start_daemon() {
-	"$CUSTODYD" --config "$tmp/custody.conf" 2>>"$tmp/daemon.log" &
-	daemon=$!
-	for _ in $(seq 1 100); do
-		[ -S "$tmp/custody.sock" ] && C status >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	chmod 0777 "$tmp/custody.sock"
+	daemon_start
+	chmod 0777 "$sock"
 }
-stop_daemon() {
-	kill -TERM "$daemon"
-	wait "$daemon" || bad "custodyd exit status $?"
-	daemon=
-}
-size() { C status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'; }
+stop_daemon() { daemon_stop || bad "custodyd exit status $daemon_code"; }
+size_at_least() { [ "$(log_size)" -ge "$1" ]; }
 npurges() { C log --type purge --json | grep -o '"type":"purge"' | wc -l; }
 start_daemon
 
@@ -112,33 +75,28 @@ for c in A B C D E F; do
 	D) when=2020-03-04T08:00:00Z zone=late ;;
 	F) when=2020-03-06T08:00:00Z ;;
 	esac
-	ffmpeg -v error -f lavfi -i "testsrc=size=160x120:rate=10" -f lavfi -i "sine=frequency=$((300 + 100 * n))" \
-		-t 2 -c:v libx264 -preset ultrafast -c:a aac -shortest -metadata "creation_time=$when" "$tmp/media/$c.mp4"
+	clip_opts= clip "$tmp/media/$c.mp4" 2 $((300 + 100 * n)) "" "$when"
 	cp "$tmp/media/$c.mp4" "$tmp/$zone/$c.tmp" && mv "$tmp/$zone/$c.tmp" "$tmp/$zone/$c.mp4"
 	n=$((n + 1))
-	for _ in $(seq 1 150); do [ "$(size)" -ge $n ] && break; sleep 0.1; done
+	wait_for 15 size_at_least $n || true
 done
-[ "$(size)" = 6 ] || { bad "six clips gave $(size) entries: $(tail -5 "$tmp/daemon.log")"; exit 1; }
+[ "$(log_size)" = 6 ] || { bad "six clips gave $(log_size) entries: $(tail -5 "$dlog")"; exit 1; }
 C log --type ingest --json >"$tmp/ingest.json"
-idx() { python3 -c '
-import json,sys
-for e in json.load(open(sys.argv[1]))["entries"]:
-    if e["entry"]["name"] == sys.argv[2] + ".mp4": print(e["index"])' "$tmp/ingest.json" "$1" | head -1; }
-stored() { python3 -c '
-import json,sys
-for e in json.load(open(sys.argv[1]))["entries"]:
-    if e["entry"]["name"] == sys.argv[2] + ".mp4": print(e["entry"]["stored"])' "$tmp/ingest.json" "$1" | head -1; }
+# idx NAME, stored NAME: the index and the stored name of the ingest entry of NAME.mp4
+idx() { jget "$tmp/ingest.json" ".entries[entry.name=$1.mp4][0].index" || true; }
+stored() { jget "$tmp/ingest.json" ".entries[entry.name=$1.mp4][0].entry.stored" || true; }
 A=$(idx A) B=$(idx B) Cc=$(idx C) D=$(idx D) E=$(idx E) F=$(idx F)
 
 C annotate case --case C-2020-7 --entries "$B" >/dev/null && ok "clip B bound to a case"
 U ct-rt-rev annotate hold --entries "$Cc" --reason "pending appeal" >/dev/null \
-	&& ok "a reviewer puts clip C on hold" || bad "hold refused: $(U ct-rt-rev annotate hold --entries "$Cc" --reason x 2>&1)"
+	&& ok "a reviewer puts clip C on hold" ||
+	bad "hold refused: $(U ct-rt-rev annotate hold --entries "$Cc" --reason x 2>&1)"
 sleep 3 # the 2s period of the clips in "short" is over
 
 # retention_is WHAT DUE KEPT PURGED WITHIN: the listing's due and kept clips, and counts.
 retention_is() {
 	C retention --json >"$tmp/ret.json"
-	if python3 - "$tmp/ret.json" "$2" "$3" "$4" "$5" "$B" "$Cc" "$F" <<'PY'; then ok "$1"; else bad "$1: $(cat "$tmp/ret.json")"; fi
+	python3 - "$tmp/ret.json" "$2" "$3" "$4" "$5" "$B" "$Cc" "$F" <<'PY' &&
 import json, sys
 r = json.load(open(sys.argv[1]))
 due = sorted(c["index"] for c in r["due"])
@@ -162,6 +120,7 @@ for c in r["due"] + r["kept"]:
 assert r["counts"]["within_period"] == int(sys.argv[5]), r["counts"]
 assert r["counts"]["purged"] == int(sys.argv[4]), r["counts"]
 PY
+		ok "$1" || bad "$1: $(cat "$tmp/ret.json")"
 }
 retention_is "retention: A and E due; B kept (case), C kept (hold), F kept (open: late); D, \
 uploaded late, within its period" "$A $E" "$B $Cc $F" 0 1
@@ -194,13 +153,14 @@ done
 
 # The purge of a free clip: logged, then the original removed.
 fa=$(stored A)
-if C purge "$A" --reason "retention period over" >"$tmp/p.out" 2>&1 && [ ! -e "$tmp/state/store/$fa" ]; then
+if C purge "$A" --reason "retention period over" >"$tmp/p.out" 2>&1 &&
+	[ ! -e "$tmp/state/store/$fa" ]; then
 	ok "purge of A: $(cat "$tmp/p.out")"
 else
 	bad "purge of A: $(cat "$tmp/p.out"); $(ls -l "$tmp/state/store/$fa" 2>&1)"
 fi
 C log --type purge --json >"$tmp/purge.json"
-python3 - "$tmp/purge.json" "$A" "$tmp/media/A.mp4" "$fa" <<'PY' && ok "the purge entry: entry, sha256, stored, by, at, reason, removed" || bad "purge entry: $(cat "$tmp/purge.json")"
+python3 - "$tmp/purge.json" "$A" "$tmp/media/A.mp4" "$fa" <<'PY' &&
 import hashlib, json, sys
 es = [e["entry"] for e in json.load(open(sys.argv[1]))["entries"]]
 assert len(es) == 1, es
@@ -211,54 +171,64 @@ assert e["stored"] == sys.argv[4] and e["by"].startswith("root(uid 0)"), e
 assert e["reason"] == "retention period over" and e["at"].endswith("Z"), e
 assert e["removed"] is True and "kept_for" not in e, e
 PY
+	ok "the purge entry: entry, sha256, stored, by, at, reason, removed" ||
+	bad "purge entry: $(cat "$tmp/purge.json")"
 code=0; C purge "$A" >"$tmp/p.out" 2>"$tmp/p.err" || code=$?
-[ $code = 1 ] && grep -q "already purged" "$tmp/p.err" && ok "purge of A again: not_found, already purged" \
-	|| bad "purge again: exit $code, $(cat "$tmp/p.out" "$tmp/p.err")"
+[ $code = 1 ] && grep -q "already purged" "$tmp/p.err" &&
+	ok "purge of A again: not_found, already purged" ||
+	bad "purge again: exit $code, $(cat "$tmp/p.out" "$tmp/p.err")"
 [ "$(npurges)" = 1 ] && ok "asking again made no second purge entry" || bad "a second purge entry"
 code=0; C copy-out "$A" --to "$tmp/A-copy.mp4" >"$tmp/p.out" 2>"$tmp/p.err" || code=$?
-[ $code = 1 ] && grep -q "was purged" "$tmp/p.err" && ok "copy-out of a purged clip: $(cut -c1-90 "$tmp/p.err")" \
-	|| bad "copy-out purged: exit $code, $(cat "$tmp/p.err")"
+[ $code = 1 ] && grep -q "was purged" "$tmp/p.err" &&
+	ok "copy-out of a purged clip: $(cut -c1-90 "$tmp/p.err")" ||
+	bad "copy-out purged: exit $code, $(cat "$tmp/p.err")"
 
 # The log keeps the fingerprint: a copy kept elsewhere still verifies against its entry.
 sleep 1.5
 code=0; C verify "$tmp/media/A.mp4" >"$tmp/v.out" 2>&1 || code=$?
 [ $code = 0 ] && head -1 "$tmp/v.out" | grep -q '^exact' && grep -q verified "$tmp/v.out" \
-	&& ok "custodyctl verify of the purged clip: exact, verified" || bad "verify: exit $code, $(cat "$tmp/v.out")"
+	&& ok "custodyctl verify of the purged clip: exact, verified" ||
+	bad "verify: exit $code, $(cat "$tmp/v.out")"
 C proof "$A" --out "$tmp/A.tlog-proof" >/dev/null 2>&1
-"$CUSTODY_VERIFY" proof "$tmp/A.tlog-proof" --key "$tmp/log.pub" --media "$tmp/media/A.mp4" >/dev/null \
-	&& ok "custody-verify --media of the purged clip against its proof" || bad "custody-verify of the purged clip"
+"$CUSTODY_VERIFY" proof "$tmp/A.tlog-proof" --key "$tmp/log.pub" --media "$tmp/media/A.mp4" \
+	>/dev/null && ok "custody-verify --media of the purged clip against its proof" ||
+	bad "custody-verify of the purged clip"
 retention_is "retention after the purge: A no longer listed" "$E" "$B $Cc $F" 1 1
 
 # A's bytes dropped again: a new arrival, logged anew, the original stored again.
-before=$(size)
-cp "$tmp/media/A.mp4" "$tmp/short/A-again.tmp" && mv "$tmp/short/A-again.tmp" "$tmp/short/A-again.mp4"
-for _ in $(seq 1 150); do
-	[ -z "$(ls "$tmp/short")" ] && [ "$(C log --type ingest --json | grep -c '"name":"A-again.mp4"')" -ge 1 ] && break
-	sleep 0.1
-done
+before=$(log_size)
+cp "$tmp/media/A.mp4" "$tmp/short/A-again.tmp" &&
+	mv "$tmp/short/A-again.tmp" "$tmp/short/A-again.mp4"
+again_logged() {
+	[ -z "$(ls "$tmp/short")" ] &&
+		[ "$(C log --type ingest --json | grep -c '"name":"A-again.mp4"')" -ge 1 ]
+}
+wait_for 15 again_logged || true
 C log --type ingest --json >"$tmp/ingest.json"
 A2=$(idx A-again)
-if [ -n "$A2" ] && [ "$A2" -gt "$A" ] && [ "$(stored A-again)" = "$fa" ] && [ -f "$tmp/state/store/$fa" ] \
-	&& [ -z "$(ls "$tmp/short")" ] && cmp -s "$tmp/state/store/$fa" "$tmp/media/A.mp4"; then
-	ok "A's bytes dropped after its purge: new ingest entry $A2 (size $before -> $(size)), the original back in the store"
+if [ -n "$A2" ] && [ "$A2" -gt "$A" ] && [ "$(stored A-again)" = "$fa" ] &&
+	[ -f "$tmp/state/store/$fa" ] && [ -z "$(ls "$tmp/short")" ] &&
+	cmp -s "$tmp/state/store/$fa" "$tmp/media/A.mp4"; then
+	ok "A's bytes dropped after its purge: new ingest entry $A2 (size $before ->" \
+		"$(log_size)), the original back in the store"
 else
-	bad "A dropped again: entry '${A2}', zone: $(ls "$tmp/short"); store: $(ls -l "$tmp/state/store/$fa" 2>&1); $(tail -5 "$tmp/daemon.log")"
+	bad "A dropped again: entry '${A2}', zone: $(ls "$tmp/short");" \
+		"store: $(ls -l "$tmp/state/store/$fa" 2>&1); $(tail -5 "$dlog")"
 fi
-refused "purge of A asked again, now that entry $A2 holds its bytes" "entry $A2 records the same bytes" C purge "$A"
+refused "purge of A asked again, now that entry $A2 holds its bytes" \
+	"entry $A2 records the same bytes" C purge "$A"
 [ -f "$tmp/state/store/$fa" ] && [ "$(npurges)" = 1 ] \
 	&& ok "the new arrival's original stays, and no purge entry was added" \
 	|| bad "after purge A again: $(ls -l "$tmp/state/store/$fa" 2>&1), $(npurges) purge entries"
 # verify names the entry in force, not the purged one.
 sleep 2 # a checkpoint covering entry A2
 code=0; C verify --json "$tmp/media/A.mp4" >"$tmp/v2.json" 2>"$tmp/v2.err" || code=$?
-python3 - "$tmp/v2.json" "$A2" <<'PY' && ok "verify of A's bytes now names entry $A2, not the purged $A" || bad "verify after the re-arrival: exit $code, $(cat "$tmp/v2.json" "$tmp/v2.err")"
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert r["result"] == "exact" and r["index"] == int(sys.argv[2]), (r.get("result"), r.get("index"))
-PY
+[ "$(jget "$tmp/v2.json" .result)" = exact ] && [ "$(jget "$tmp/v2.json" .index)" = "$A2" ] &&
+	ok "verify of A's bytes now names entry $A2, not the purged $A" ||
+	bad "verify after the re-arrival: exit $code, $(cat "$tmp/v2.json" "$tmp/v2.err")"
 sleep 3
 C retention --json >"$tmp/ret.json"
-python3 - "$tmp/ret.json" "$A2" <<'PY' && ok "the new entry has a retention period of its own, from its upload" || bad "retention of the new entry: $(cat "$tmp/ret.json")"
+python3 - "$tmp/ret.json" "$A2" <<'PY' &&
 import datetime, json, sys
 r = json.load(open(sys.argv[1]))
 c = [c for c in r["due"] if c["index"] == int(sys.argv[2])]
@@ -267,7 +237,10 @@ t = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S%z") if "." not in
     datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%f%z")
 assert (t(c[0]["due_at"]) - t(c[0]["ingested_at"])).total_seconds() == 2, c
 PY
-if C purge "$A2" >"$tmp/p.out" 2>&1 && [ ! -e "$tmp/state/store/$fa" ] && [ "$(npurges)" = 2 ]; then
+	ok "the new entry has a retention period of its own, from its upload" ||
+	bad "retention of the new entry: $(cat "$tmp/ret.json")"
+if C purge "$A2" >"$tmp/p.out" 2>&1 && [ ! -e "$tmp/state/store/$fa" ] &&
+	[ "$(npurges)" = 2 ]; then
 	ok "purge of the new entry $A2 removes the original: $(cat "$tmp/p.out")"
 else
 	bad "purge of $A2: $(cat "$tmp/p.out"); $(ls -l "$tmp/state/store/$fa" 2>&1)"
@@ -287,26 +260,20 @@ fi
 # (written here offline, as the writer would have), the file still in the store.
 fe=$(stored E)
 stop_daemon
-python3 -c '
-import json, sys
-print(json.dumps({"v": 1, "type": "purge", "entry": int(sys.argv[1]), "sha256": sys.argv[2],
-                  "stored": sys.argv[3], "by": "root(uid 0)", "at": "2026-01-01T00:00:00Z",
-                  "reason": None, "removed": True}))' "$E" "$(basename "$fe")" "$fe" |
+printf '{"v":1,"type":"purge","entry":%d,"sha256":"%s","stored":"%s","by":"root(uid 0)",%s}\n' \
+	"$E" "$(basename "$fe")" "$fe" '"at":"2026-01-01T00:00:00Z","reason":null,"removed":true' |
 	"$CUSTODY_LOG" --db "$tmp/state/log" append >/dev/null || bad "custody-log append of a purge"
 start_daemon
 [ -f "$tmp/state/store/$fe" ] && ok "E: purge logged, original still in the store (the crash)"
 retention_is "retention: E counts as purged" "" "$B $Cc" 4 1
-if C purge "$E" >"$tmp/p.out" 2>&1 && grep -q "purged before" "$tmp/p.out" && [ ! -e "$tmp/state/store/$fe" ]; then
+if C purge "$E" >"$tmp/p.out" 2>&1 && grep -q "purged before" "$tmp/p.out" &&
+	[ ! -e "$tmp/state/store/$fe" ]; then
 	ok "purge of E asked again finishes the removal: $(cat "$tmp/p.out")"
 else
 	bad "finishing E: $(cat "$tmp/p.out"); $(ls -l "$tmp/state/store/$fe" 2>&1)"
 fi
-[ "$(npurges)" = 4 ] && ok "finishing made no new purge entry" || bad "purge entries: $(C log --type purge --json)"
+[ "$(npurges)" = 4 ] && ok "finishing made no new purge entry" ||
+	bad "purge entries: $(C log --type purge --json)"
 
 stop_daemon
-if [ $fails -ne 0 ]; then
-	echo "$fails checks failed; daemon log:" >&2
-	tail -30 "$tmp/daemon.log" >&2
-	exit 1
-fi
-echo "all checks passed"
+finish

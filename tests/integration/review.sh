@@ -1,5 +1,5 @@
 #!/bin/bash
-# The rules end to end (docs/rules.md): a real custodyd on temporary folders, clips made by ffmpeg
+# The rules end to end: a real custodyd on temporary folders, clips made by ffmpeg
 # whose recording times the test sets (creation_time tags and file names), and:
 #   - storage: on time; late; late then explained; remote duty declared before and after the
 #     upload (on_time_remote); a declaration that does not cover the recording and one whose
@@ -24,20 +24,11 @@
 # probe's answer: the entry is then exactly the one an untimed file gets.
 set -eu
 : "${CUSTODYD:?}" "${CUSTODYCTL:?}" "${CUSTODY_LOG:?}" "${CUSTODY_PROBE:?}"
-command -v ffmpeg >/dev/null || { echo "SKIP: ffmpeg is not installed"; exit 77; }
-tmp=$(mktemp -d)
-daemon=
-cleanup() {
-	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/../lib.sh"
+need ffmpeg
+here=$(cd "$(dirname "$0")" && pwd)
 
-mkdir -p "$tmp/dock" "$tmp/sh" "$tmp/state" "$tmp/media"
-"$CUSTODY_LOG" keygen test.custody/log --out "$tmp/log.key" >"$tmp/log.pub"
+mkdir -p "$tmp/dock" "$tmp/sh" "$tmp/media"
 cat >"$tmp/probe" <<EOF
 #!/bin/bash
 set -o pipefail
@@ -51,15 +42,7 @@ case "\$*" in
 		args+=("\$1")
 		shift
 	done
-	"$CUSTODY_PROBE" "\${args[@]}" | python3 -c '
-import json, sys
-a = json.load(sys.stdin)
-for k in ("recorded_start", "recorded_end", "time_source"):
-    a["entry"][k] = None
-a["entry"].pop("time_in_future", None)
-a["recorded_end_us"] = None
-a["future"] = False
-print(json.dumps(a, separators=(",", ":")))'
+	"$CUSTODY_PROBE" "\${args[@]}" | python3 "$here/drop-time.py"
 	;;
 *)
 	exec "$CUSTODY_PROBE" "\$@"
@@ -67,14 +50,7 @@ print(json.dumps(a, separators=(",", ":")))'
 esac
 EOF
 chmod +x "$tmp/probe"
-cat >"$tmp/custody.conf" <<EOF
-[log]
-origin = test.custody/log
-key = $tmp/log.key
-verifier_key = $tmp/log.pub
-state = $tmp/state
-checkpoint_interval = 1s
-
+daemon_conf <<EOF
 [store]
 path = $tmp/state/store
 
@@ -104,62 +80,39 @@ rescan_interval = 2s
 path = $tmp/custody.sock
 EOF
 
-C() { "$CUSTODYCTL" --socket "$tmp/custody.sock" --key "$tmp/log.pub" "$@"; }
-size() { C status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])'; }
-start_daemon() {
-	CUSTODY_PROBE="$tmp/probe" "$CUSTODYD" --config "$tmp/custody.conf" 2>>"$tmp/daemon.log" &
-	daemon=$!
-	for _ in $(seq 1 100); do
-		[ -S "$tmp/custody.sock" ] && C status >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "FAIL: custodyd did not come up: $(tail -5 "$tmp/daemon.log")" >&2
-	exit 1
-}
 # Drop the files given (already in $tmp/media) into a zone and wait until each has an entry.
+count() { C log --type "$1" --limit 1000 --json | jget - '.entries|length'; } # count TYPE
+files() { echo $(($(count ingest) + $(count damaged))); }
+dropped() { [ "$(files)" -ge "$1" ] && [ -z "$(find "$2" -type f)" ]; } # dropped N ZONE-DIR
 drop() { # drop ZONE FILE...
-	local zone=$1 want n
+	local zone=$1 want
 	shift
-	want=$(( $(C log --type ingest --limit 1000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))') + $(C log --type damaged --limit 1000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))') + $# ))
+	want=$(($(files) + $#))
 	for f in "$@"; do cp -p "$tmp/media/$f" "$tmp/$zone/$f"; done
-	for _ in $(seq 1 300); do
-		n=$(( $(C log --type ingest --limit 1000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))') + $(C log --type damaged --limit 1000 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entries"]))') ))
-		[ "$n" -ge "$want" ] && [ -z "$(find "$tmp/$zone" -type f)" ] && return 0
-		sleep 0.2
-	done
-	echo "FAIL: $* not ingested: $(tail -5 "$tmp/daemon.log")" >&2
-	exit 1
+	wait_for 60 dropped "$want" "$tmp/$zone" && return 0
+	bad "$* not ingested: $(tail -5 "$dlog")"
+	finish
 }
 # The index of the entry of the original named NAME.
 idx() {
-	C log --limit 1000 --json | python3 -c '
-import json, sys
-name = sys.argv[1]
-for e in json.load(sys.stdin)["entries"]:
-    if e["entry"]["type"] in ("ingest", "damaged") and e["entry"]["name"] == name:
-        print(e["index"]); break
-else:
-    sys.exit("no entry for " + name)' "$1"
+	C log --limit 1000 --json | jget - ".entries[entry.name=$1][0].index" ||
+		{ echo "no entry for $1" >&2; return 1; }
 }
 annotate() { C annotate "$@" | grep -o '[0-9]*$'; }
-# Times: python prints them from offsets in seconds relative to now.
+# Times: date prints them from offsets in seconds relative to now.
 now=$(date +%s) # one "now" for the whole test, so that a name and its tag agree
-t() { python3 -c 'import sys,time; print(time.strftime(sys.argv[2], time.gmtime(int(sys.argv[1]))))' "$(( now + $1 ))" "${2:-%Y-%m-%dT%H:%M:%SZ}"; }
+t() { date -u -d "@$((now + $1))" +"${2:-%Y-%m-%dT%H:%M:%SZ}"; }
 stamp() { t "$1" %Y%m%d%H%M%S; }
 
 # Each clip gets its own tone, so that no two have the same bytes (the daemon logs a content
 # once: a second arrival of the same bytes makes no entry).
 tone=200
-clip() { # clip NAME SECONDS [creation_time]
-	local meta=()
-	[ -z "${3:-}" ] || meta=(-metadata "creation_time=$3")
+toned() { # toned NAME SECONDS [creation_time]
 	tone=$((tone + 37))
-	ffmpeg -v error -f lavfi -i "testsrc=size=160x120:rate=10" -f lavfi \
-		-i "sine=frequency=$tone" -t "$2" -c:v libx264 -preset ultrafast \
-		-g 10 -c:a aac -shortest "${meta[@]}" "$tmp/media/$1"
+	clip "$tmp/media/$1" "$2" $tone "" "${3:-}"
 }
 damaged() { # damaged NAME: an MP4 cut in half (its index, at the end, is gone)
-	clip "full-$1" 3
+	toned "full-$1" 3
 	head -c $(( $(stat -c %s "$tmp/media/full-$1") / 2 )) "$tmp/media/full-$1" >"$tmp/media/$1"
 	rm "$tmp/media/full-$1"
 }
@@ -171,34 +124,34 @@ T2=$(( -4 * 3600 ))        # CAM10's two clips
 OLD=$(( -3 * DAY ))        # late clips
 
 # The complete case.
-clip "CAM1_OFF1_$(stamp $T1)_0001.mp4" 6 "$(t $T1)"        # tag
-clip "CAM1_OFF1_$(stamp $((T1 + 7)))_0002.mp4" 6               # file name; 1 s after: a split
-clip "CAM1_OFF1_$(stamp $((T1 + 60)))_0003.mp4" 6              # after a gap, explained below
-clip "CAM3_OFF3_$(stamp $OLD)_0001.mp4" 4                      # late, explained
-clip "CAM4_OFF4_$(stamp $OLD)_0001.mp4" 4                      # remote duty declared before
-clip "CAM5_OFF5_$(stamp $OLD)_0001.mp4" 4                      # remote duty declared after
+toned "CAM1_OFF1_$(stamp $T1)_0001.mp4" 6 "$(t $T1)"        # tag
+toned "CAM1_OFF1_$(stamp $((T1 + 7)))_0002.mp4" 6               # file name; 1 s after: a split
+toned "CAM1_OFF1_$(stamp $((T1 + 60)))_0003.mp4" 6              # after a gap, explained below
+toned "CAM3_OFF3_$(stamp $OLD)_0001.mp4" 4                      # late, explained
+toned "CAM4_OFF4_$(stamp $OLD)_0001.mp4" 4                      # remote duty declared before
+toned "CAM5_OFF5_$(stamp $OLD)_0001.mp4" 4                      # remote duty declared after
 # Asia/Shanghai wall clock (UTC+8) written as if it were UTC: 2 hours ago in UTC.
 SH_LOCAL=$(t $(( -2 * 3600 + 8 * 3600 )))
-clip "CAM2_OFF2_$(stamp $(( -2 * 3600 + 8 * 3600 )))_0001.mp4" 4 "$SH_LOCAL"
+toned "CAM2_OFF2_$(stamp $(( -2 * 3600 + 8 * 3600 )))_0001.mp4" 4 "$SH_LOCAL"
 damaged "CAM7_OFF7_$(stamp -3600)_0001.mp4"                      # damaged, reported
-clip "CAM8_OFF8_$(stamp -3600)_0001-notime.mp4" 3               # no time, explained
+toned "CAM8_OFF8_$(stamp -3600)_0001-notime.mp4" 3               # no time, explained
 # The incomplete case.
-clip "CAM9_OFF9_$(stamp $OLD)_0001.mp4" 4                      # late, unexplained
-clip "CAM10_OFF10_$(stamp $T2)_0001.mp4" 4
-clip "CAM10_OFF10_$(stamp $((T2 + 120)))_0002.mp4" 4           # gap, unexplained
+toned "CAM9_OFF9_$(stamp $OLD)_0001.mp4" 4                      # late, unexplained
+toned "CAM10_OFF10_$(stamp $T2)_0001.mp4" 4
+toned "CAM10_OFF10_$(stamp $((T2 + 120)))_0002.mp4" 4           # gap, unexplained
 damaged "CAM11_OFF11_$(stamp -3600)_0001.mp4"                    # damaged, not reported
-clip "CAM12_OFF12_$(stamp -18000)_0001.mp4" 4                  # altered in the store later
+toned "CAM12_OFF12_$(stamp -18000)_0001.mp4" 4                  # altered in the store later
 # Storage rules that leave clips open (case C-RD).
-clip "CAM13_OFF13_$(stamp $OLD)_0001.mp4" 4                    # declaration not covering it
-clip "CAM14_OFF14_$(stamp $OLD)_0001.mp4" 4                    # returned > 24 h before upload
-clip "CAM15_OFF15_$(stamp -3600)_0001-notime.mp4" 3            # no time, open
-clip "CAM16_OFF16_$(stamp -7200)_0001.mp4" 3 "$(t $(( 30 * DAY )))" # a time in the future
+toned "CAM13_OFF13_$(stamp $OLD)_0001.mp4" 4                    # declaration not covering it
+toned "CAM14_OFF14_$(stamp $OLD)_0001.mp4" 4                    # returned > 24 h before upload
+toned "CAM15_OFF15_$(stamp -3600)_0001-notime.mp4" 3            # no time, open
+toned "CAM16_OFF16_$(stamp -7200)_0001.mp4" 3 "$(t $(( 30 * DAY )))" # a time in the future
 
-start_daemon
+daemon_start CUSTODY_PROBE="$tmp/probe"
 
 # Remote duty for CAM4, declared before its clip arrives: the entry says on_time_remote.
-rd_note=$(annotate remote_duty --device CAM4 --from "$(t $((OLD - 3600)))" --to "$(t $((OLD + 3600)))" \
-	--returned-at "$(t -3600)")
+rd_note=$(annotate remote_duty --device CAM4 --from "$(t $((OLD - 3600)))" \
+	--to "$(t $((OLD + 3600)))" --returned-at "$(t -3600)")
 drop dock $(cd "$tmp/media" && ls CAM*_0001*.mp4 CAM*_0002*.mp4 CAM*_0003*.mp4 | grep -v CAM2_)
 drop sh "CAM2_OFF2_$(stamp $(( -2 * 3600 + 8 * 3600 )))_0001.mp4"
 ok "18 clips ingested"
@@ -217,13 +170,14 @@ notime_o=${E[CAM150001-notime.mp4]} future=${E[CAM160001.mp4]}
 # What the daemon logged for the times the test set.
 C log --limit 1000 --json >"$tmp/log.json"
 python3 - "$tmp/log.json" "$ok1" "$ok2" "$sh" "$(t -7200)" "$future" "$notime_x" "$dmg_r" \
-	"$late_o" "$rd_before" "$rd_note" <<'PY' && ok "logged times: tag, file name, local clock labelled UTC, future, none; storage as logged" || bad "logged entries"
+	"$late_o" "$rd_before" "$rd_note" <<'PY' &&
 import json, sys
 log, ok1, ok2, sh, sh_utc, future, notime, dmg, late, rd, rd_note = sys.argv[1:]
 e = {str(x["index"]): x["entry"] for x in json.load(open(log))["entries"]}
 assert e[ok1]["time_source"] == "tag" and e[ok1]["storage"] == "on_time", e[ok1]
 assert e[ok2]["time_source"] == "filename", e[ok2]
-assert e[sh]["time_source"] == "tag" and e[sh]["recorded_start"] == sh_utc, (e[sh]["recorded_start"], sh_utc)
+assert e[sh]["time_source"] == "tag" and e[sh]["recorded_start"] == sh_utc, \
+    (e[sh]["recorded_start"], sh_utc)
 assert e[sh]["storage"] == "on_time"
 assert e[future].get("time_in_future") is True and e[future]["storage"] == "unknown_time", e[future]
 assert e[notime]["recorded_start"] is None and e[notime]["storage"] == "unknown_time", e[notime]
@@ -231,16 +185,21 @@ assert e[dmg]["type"] == "damaged", e[dmg]
 assert e[late]["storage"] == "late", e[late]
 assert e[rd]["storage"] == "on_time_remote" and e[rd]["remote_duty"] == int(rd_note), e[rd]
 PY
+	ok "logged times: tag, file name, local clock labelled UTC, future, none; storage as" \
+		"logged" ||
+	bad "logged entries"
 
 # Explanations and declarations after the uploads.
-annotate late_storage --entry "$late_x" --reason "stored from the field after a 3-day operation" >/dev/null
+annotate late_storage --entry "$late_x" \
+	--reason "stored from the field after a 3-day operation" >/dev/null
 annotate remote_duty --officer OFF5 --from "$(t $((OLD - 3600)))" --to "$(t $((OLD + 3600)))" \
 	--returned-at "$(t -7200)" >/dev/null
 annotate remote_duty --device CAM13 --from "$(t $((OLD + 60)))" --to "$(t $((OLD + 3600)))" \
 	--returned-at "$(t -3600)" >/dev/null
 annotate remote_duty --device CAM14 --from "$(t $((OLD - 3600)))" --to "$(t $((OLD + 3600)))" \
 	--returned-at "$(t $(( -2 * DAY )))" >/dev/null
-annotate damage_report --entry "$dmg_r" --explanation "the camera's battery failed while writing" >/dev/null
+annotate damage_report --entry "$dmg_r" \
+	--explanation "the camera's battery failed while writing" >/dev/null
 annotate late_storage --entry "$notime_x" --reason "the camera's clock was reset" >/dev/null
 gap_note=$(annotate interruption --device CAM1 --from "$(t $((T1 + 10)))" --to "$(t $((T1 + 60)))" \
 	--reason "battery swap")
@@ -253,34 +212,32 @@ set +e
 C annotate case --case C-OK --device NOPE --from "$(t -7200)" --to "$(t 0)" >/dev/null 2>"$tmp/err"
 code=$?
 set -e
-[ $code = 1 ] && grep -q "nothing to bind" "$tmp/err" && ok "a case by device and time that matches no clip is refused" \
-	|| bad "case with no clips: exit $code $(cat "$tmp/err")"
-case_dev=$(annotate case --case C-OK --device CAM1 --from "$(t $((T1 - 60)))" --to "$(t $((T1 + 120)))")
-C entry "$case_dev" --json | python3 -c '
-import json, sys
-e = json.load(sys.stdin)["entry"]
-assert sorted(e["entries"]) == sorted(int(x) for x in sys.argv[1:]), e
-assert e["device"] == "CAM1"' "$ok1" "$ok2" "$ok3" && ok "annotate case --device --from --to binds the device's clips in that time" \
-	|| bad "case by device: $(C entry "$case_dev" --json)"
+[ $code = 1 ] && grep -q "nothing to bind" "$tmp/err" &&
+	ok "a case by device and time that matches no clip is refused" ||
+	bad "case with no clips: exit $code $(cat "$tmp/err")"
+case_dev=$(annotate case --case C-OK --device CAM1 --from "$(t $((T1 - 60)))" \
+	--to "$(t $((T1 + 120)))")
+C entry "$case_dev" --json >"$tmp/case.json"
+[ "$(jget "$tmp/case.json" '.entry.entries[]' | sort -n)" = "$(printf '%s\n' "$ok1" "$ok2" "$ok3" |
+	sort -n)" ] && [ "$(jget "$tmp/case.json" .entry.device)" = CAM1 ] &&
+	ok "annotate case --device --from --to binds the device's clips in that time" ||
+	bad "case by device: $(C entry "$case_dev" --json)"
 annotate case --case C-OK --entries "$late_x,$rd_before,$rd_after,$sh,$dmg_r,$notime_x" >/dev/null
 annotate case --case C-BAD --entries "$late_o,$gap1,$gap2,$dmg_o,$alt" >/dev/null
 annotate case --case C-RD --entries "$rd_nocover,$rd_toolate,$notime_o,$future" >/dev/null
 
 # An original altered in the store behind the daemon's back.
-stored=$(C entry "$alt" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entry"]["stored"])')
+stored=$(C entry "$alt" --json | jget - .entry.stored)
 chmod u+w "$tmp/state/store/$stored"
-python3 -c '
-import sys
-p = sys.argv[1]
-with open(p, "r+b") as f:
-    f.seek(1000); b = f.read(1); f.seek(1000); f.write(bytes([b[0] ^ 1]))' "$tmp/state/store/$stored"
+python3 "$here/flip-bytes.py" "$tmp/state/store/$stored" 1 1 1000
 
 # ---- review: the complete case ----
 set +e
 C review C-OK >"$tmp/ok.txt" 2>&1
 code=$?
 set -e
-if [ $code = 0 ] && tail -1 "$tmp/ok.txt" | grep -q "^verdict: complete: 9 clips from 7 devices, every gap explained, every original intact$"; then
+complete="complete: 9 clips from 7 devices, every gap explained, every original intact"
+if [ $code = 0 ] && tail -1 "$tmp/ok.txt" | grep -q "^verdict: $complete$"; then
 	ok "review C-OK: exit 0, $(tail -1 "$tmp/ok.txt")"
 else
 	bad "review C-OK: exit $code: $(cat "$tmp/ok.txt")"
@@ -289,7 +246,7 @@ grep -q "gap of .* explained by entry $gap_note (battery swap)" "$tmp/ok.txt" \
 	&& ok "the text shows the explained gap" || bad "no explained gap in: $(cat "$tmp/ok.txt")"
 C review C-OK --json >"$tmp/ok.json" && ok "review --json exit 0" || bad "review C-OK --json failed"
 python3 - "$tmp/ok.json" "$ok1" "$ok2" "$ok3" "$rd_before" "$rd_after" "$late_x" "$dmg_r" \
-	"$notime_x" "$gap_note" "$case_dev" <<'PY' && ok "review C-OK JSON: statuses, split, gap, explanations, accesses, annotations" || bad "review C-OK JSON"
+	"$notime_x" "$gap_note" "$case_dev" <<'PY' &&
 import json, sys
 r = json.load(open(sys.argv[1]))
 ok1, ok2, ok3, rdb, rda, late, dmg, notime, gap, case = map(int, sys.argv[2:])
@@ -302,7 +259,8 @@ cam1 = [d for d in r["devices"] if d["device"] == "CAM1"][0]
 assert [c["index"] for c in cam1["clips"]] == [ok1, ok2, ok3]
 assert len(cam1["gaps"]) == 1, cam1["gaps"]          # the split is not a gap
 g = cam1["gaps"][0]
-assert g["after"] == ok2 and g["before"] == ok3 and g["explained_by"] == gap and g["reason"] == "battery swap", g
+assert g["after"] == ok2 and g["before"] == ok3, g
+assert g["explained_by"] == gap and g["reason"] == "battery swap", g
 for i, logged in ((rdb, "on_time_remote"), (rda, "late")):
     c = clips[i][1]
     assert c["storage"] == logged and c["storage_now"] == "on_time_remote" and c["explained_by"], c
@@ -315,11 +273,16 @@ assert c["storage"] == "unknown_time" and c["recorded_start"] is None and c["exp
 kinds = {a["kind"] for a in r["annotations"]}
 assert {"case", "late_storage", "remote_duty", "damage_report", "interruption"} <= kinds, kinds
 # The test's own `log` requests revealed the clips: they are accesses of them.
-assert any(a["entry"] == ok1 and a["op"] == "log" and a["allowed"] for a in r["accesses"]), r["accesses"]
+assert any(a["entry"] == ok1 and a["op"] == "log" and a["allowed"] for a in r["accesses"]), \
+    r["accesses"]
 assert r["accesses_total"] >= len(r["accesses"]) > 0
 PY
-C review C-OK --html "$tmp/ok.html" >/dev/null 2>&1 && head -c 200 "$tmp/ok.html" | grep -qi "<!doctype html" \
-	&& ok "review --html writes the page" || bad "review --html: $(head -c 200 "$tmp/ok.html" 2>&1)"
+	ok "review C-OK JSON: statuses, split, gap, explanations, accesses, annotations" ||
+	bad "review C-OK JSON"
+C review C-OK --html "$tmp/ok.html" >/dev/null 2>&1 &&
+	head -c 200 "$tmp/ok.html" | grep -qi "<!doctype html" \
+	&& ok "review --html writes the page" ||
+	bad "review --html: $(head -c 200 "$tmp/ok.html" 2>&1)"
 
 # ---- review: the incomplete case ----
 set +e
@@ -340,8 +303,10 @@ set +e
 C review C-BAD --json >"$tmp/bad.json"
 code=$?
 set -e
-[ $code = 1 ] && ok "review --json of an incomplete case exits 1" || bad "review C-BAD --json: exit $code"
-python3 - "$tmp/bad.json" "$late_o" "$gap1" "$gap2" "$dmg_o" "$alt" <<'PY' && ok "review C-BAD JSON: each open item named" || bad "review C-BAD JSON: $(cat "$tmp/bad.json")"
+[ $code = 1 ] &&
+	ok "review --json of an incomplete case exits 1" ||
+	bad "review C-BAD --json: exit $code"
+python3 - "$tmp/bad.json" "$late_o" "$gap1" "$gap2" "$dmg_o" "$alt" <<'PY' &&
 import json, sys
 r = json.load(open(sys.argv[1]))
 late, gap1, gap2, dmg, alt = map(int, sys.argv[2:])
@@ -355,13 +320,15 @@ cam10 = [d for d in r["devices"] if d["device"] == "CAM10"][0]
 assert len(cam10["gaps"]) == 1 and cam10["gaps"][0]["explained_by"] is None
 assert 110 <= cam10["gaps"][0]["seconds"] <= 120, cam10["gaps"]
 PY
+	ok "review C-BAD JSON: each open item named" ||
+	bad "review C-BAD JSON: $(cat "$tmp/bad.json")"
 
 # ---- review: storage rules that leave clips open ----
 set +e
 C review C-RD --json >"$tmp/rd.json"
 code=$?
 set -e
-python3 - "$tmp/rd.json" "$rd_nocover" "$rd_toolate" "$notime_o" "$future" <<'PY' && [ $code = 1 ] && ok "review C-RD: a declaration not covering the recording, a return more than 24 h before the upload, unknown and future time stay open" || bad "review C-RD (exit $code): $(cat "$tmp/rd.json")"
+python3 - "$tmp/rd.json" "$rd_nocover" "$rd_toolate" "$notime_o" "$future" <<'PY' &&
 import json, sys
 r = json.load(open(sys.argv[1]))
 nocover, toolate, notime, future = map(int, sys.argv[2:])
@@ -369,20 +336,28 @@ clips = {c["index"]: c for d in r["devices"] for c in d["clips"]}
 for i in (nocover, toolate):
     assert clips[i]["storage_now"] == "late" and clips[i]["explained_by"] == [], clips[i]
 got = sorted((o["kind"], o["entry"]) for o in r["open"])
-assert got == sorted([("late", nocover), ("late", toolate), ("unknown_time", notime), ("future_time", future)]), got
+assert got == sorted([("late", nocover), ("late", toolate), ("unknown_time", notime),
+                     ("future_time", future)]), got
 PY
+	[ $code = 1 ] &&
+	ok "review C-RD: a declaration not covering the recording, a return more than 24 h" \
+		"before the upload, unknown and future time stay open" ||
+	bad "review C-RD (exit $code): $(cat "$tmp/rd.json")"
 set +e
 C review NO-SUCH-CASE >/dev/null 2>"$tmp/err"
 code=$?
 set -e
-[ $code = 1 ] && grep -q "not_found" "$tmp/err" && ok "review of an unknown case: not_found, exit 1" || bad "unknown case: exit $code $(cat "$tmp/err")"
+[ $code = 1 ] &&
+	grep -q "not_found" "$tmp/err" &&
+	ok "review of an unknown case: not_found, exit 1" ||
+	bad "unknown case: exit $code $(cat "$tmp/err")"
 
 # ---- reports ----
 sleep 1.5 # every access record committed and indexed
 C report --from "$(t $(( -10 * DAY )))" --to "$(t $DAY)" --json >"$tmp/report.json"
 C report --from "$(t $(( -10 * DAY )))" --to "$(t $DAY)" --csv >"$tmp/report.csv"
 C log --type access --limit 1000 --json >"$tmp/access.json"
-python3 - "$tmp/report.json" "$tmp/report.csv" "$tmp/access.json" "$ok1,$ok2,$ok3" <<'PY' && ok "report figures (--json and --csv) match the scenario" || bad "report: $(cat "$tmp/report.json")"
+python3 - "$tmp/report.json" "$tmp/report.csv" "$tmp/access.json" "$ok1,$ok2,$ok3" <<'PY' &&
 import csv, json, sys
 r = json.load(open(sys.argv[1]))
 t = r["totals"]
@@ -397,7 +372,8 @@ assert t["accesses"] == sum(1 for a in acc if a["allowed"]), (t["accesses"], len
 assert t["refused"] == sum(1 for a in acc if not a["allowed"]) >= 1, t["refused"]
 cam1 = set(map(int, sys.argv[4].split(",")))
 # A row counts the accesses of its clips: an access naming three of them counts three.
-named = sum(len(cam1 & set(a.get("entries", []) + ([a["target"]] if isinstance(a["target"], int) else [])))
+named = sum(len(cam1 & set(a.get("entries", []) +
+                           ([a["target"]] if isinstance(a["target"], int) else [])))
             for a in acc if a["allowed"])
 dev = {d["device"]: d for d in r["devices"]}
 assert len(dev) == 15 and dev["CAM1"]["clips"] == 3 and dev["CAM1"]["interruptions_explained"] == 1
@@ -415,9 +391,11 @@ devrows = {x["name"]: x for x in rows if x["scope"] == "device"}
 assert set(devrows) == set(dev) and int(devrows["CAM10"]["interruptions"]) == 1
 assert len([x for x in rows if x["scope"] == "officer"]) == len(off)
 PY
+	ok "report figures (--json and --csv) match the scenario" ||
+	bad "report: $(cat "$tmp/report.json")"
 year=$(date -u +%Y)
 C report --year "$year" --json >"$tmp/year.json"
-python3 - "$tmp/year.json" "$tmp/log.json" "$year" <<'PY' && ok "report --year $year: 1 January to 1 January, clips counted by recording start" || bad "report --year: $(head -c 600 "$tmp/year.json")"
+python3 - "$tmp/year.json" "$tmp/log.json" "$year" <<'PY' &&
 import json, sys
 r = json.load(open(sys.argv[1]))
 y = sys.argv[3]
@@ -426,16 +404,20 @@ n = 0
 for x in json.load(open(sys.argv[2]))["entries"]:
     e = x["entry"]
     if e["type"] not in ("ingest", "damaged"): continue
-    when = e["ingested_at"] if e["recorded_start"] is None or e.get("time_in_future") else e["recorded_start"]
+    when = e["ingested_at"] if e["recorded_start"] is None or e.get("time_in_future") \
+        else e["recorded_start"]
     n += when.startswith(y)
 assert r["totals"]["clips"] == n, (r["totals"]["clips"], n)
 PY
+	ok "report --year $year: 1 January to 1 January, clips counted by recording start" ||
+	bad "report --year: $(head -c 600 "$tmp/year.json")"
 set +e
 C report --open >"$tmp/open.txt"
 code=$?
 C report --open --json >"$tmp/open.json"
 set -e
-python3 - "$tmp/open.json" "$late_o" "$rd_nocover" "$rd_toolate" "$notime_o" "$future" "$dmg_o" "$gap2" <<'PY' && [ $code = 1 ] && grep -q "^open items: 7$" "$tmp/open.txt" && ok "report --open: the 7 open items of the log, exit 1" || bad "report --open (exit $code): $(cat "$tmp/open.txt")"
+python3 - "$tmp/open.json" "$late_o" "$rd_nocover" "$rd_toolate" "$notime_o" "$future" "$dmg_o" \
+	"$gap2" <<'PY' &&
 import json, sys
 r = json.load(open(sys.argv[1]))
 late, nocover, toolate, notime, future, dmg, gap = map(int, sys.argv[2:])
@@ -444,6 +426,10 @@ want = sorted([("late", late), ("late", nocover), ("late", toolate), ("unknown_t
                ("future_time", future), ("damaged", dmg), ("gap", gap)])
 assert got == want and r["open_total"] == 7 and r["from"] is None and r["open_only"], (got, want)
 PY
+	[ $code = 1 ] &&
+	grep -q "^open items: 7$" "$tmp/open.txt" &&
+	ok "report --open: the 7 open items of the log, exit 1" ||
+	bad "report --open (exit $code): $(cat "$tmp/open.txt")"
 set +e
 C report --from "$(t 0)" >/dev/null 2>&1; c1=$?
 C report --year 1969 >/dev/null 2>&1; c2=$?
@@ -454,44 +440,41 @@ set -e
 # Closing the open items closes the case.
 annotate late_storage --entry "$late_o" --reason "late: the docking station was down" >/dev/null
 annotate damage_report --entry "$dmg_o" --explanation "the card was pulled while writing" >/dev/null
-annotate interruption --device CAM10 --from "$(t $((T2 + 4)))" --to "$(t $((T2 + 120)))" --reason "arrest" >/dev/null
+annotate interruption --device CAM10 --from "$(t $((T2 + 4)))" --to "$(t $((T2 + 120)))" \
+	--reason "arrest" >/dev/null
 set +e
 C review C-BAD --json >"$tmp/bad2.json"
 code=$?
 set -e
-python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))
-assert [(o["kind"], o["entry"]) for o in r["open"]] == [("altered", int(sys.argv[2]))], r["open"]' "$tmp/bad2.json" "$alt" \
-	&& [ $code = 1 ] && ok "after explanations only the altered original stays open" || bad "after explanations: $(cat "$tmp/bad2.json")"
+[ "$(jget "$tmp/bad2.json" '.open|length')" = 1 ] &&
+	[ "$(jget "$tmp/bad2.json" '.open[0].kind')" = altered ] &&
+	[ "$(jget "$tmp/bad2.json" '.open[0].entry')" = "$alt" ] && [ $code = 1 ] &&
+	ok "after explanations only the altered original stays open" ||
+	bad "after explanations: $(cat "$tmp/bad2.json")"
 
 # ---- a case bound by device and time covers the clips of that time stored after the binding ----
 # (retention keeps them as bound; the review must list them too).  And every string of the text
 # review reaches the terminal escaped: a file name and a reason with an escape sequence and a
 # newline that, printed raw, would clear the screen and forge a verdict line.
 ingest_idx() { # ingest_idx NAME: as idx, among the originals only (the log is long by now)
-	C log --type ingest --limit 1000 --json | python3 -c '
-import json, sys
-for e in json.load(sys.stdin)["entries"]:
-    if e["entry"]["name"] == sys.argv[1]:
-        print(e["index"]); break
-else:
-    sys.exit("no entry for " + repr(sys.argv[1]))' "$1"
+	C log --type ingest --limit 1000 --json | jget - ".entries[entry.name=$1][0].index" ||
+		{ echo "no entry for '$1'" >&2; return 1; }
 }
 T3=$(( -6 * 3600 ))
 c17a="CAM17_OFF17_$(stamp $T3)_0001.mp4"
 c17b="CAM17_OFF17_$(stamp $((T3 + 30)))_0002.mp4"   # stored after the binding, in its span
 c17c="CAM17_OFF17_$(stamp $((T3 + 3600)))_0003.mp4" # stored after the binding, outside it
-clip "$c17a" 6
-clip "$c17b" 6
-clip "$c17c" 6
+toned "$c17a" 6
+toned "$c17b" 6
+toned "$c17c" 6
 esc=$'\e'
 evil="${esc}[2J${esc}[1;32mforged"$'\n'"verdict: complete: 1 clip from 1 device${esc}[0m.mp4"
-clip plain-evil.mp4 3
+toned plain-evil.mp4 3
 mv "$tmp/media/plain-evil.mp4" "$tmp/media/$evil"
 drop dock "$c17a"
 e17a=$(ingest_idx "$c17a")
-case17=$(annotate case --case C-LATER --device CAM17 --from "$(t $((T3 - 60)))" --to "$(t $((T3 + 600)))")
+case17=$(annotate case --case C-LATER --device CAM17 --from "$(t $((T3 - 60)))" \
+	--to "$(t $((T3 + 600)))")
 drop dock "$c17b" "$c17c" "$evil"
 e17b=$(ingest_idx "$c17b")
 e17c=$(ingest_idx "$c17c")
@@ -503,7 +486,7 @@ set +e
 C review C-LATER --json >"$tmp/later.json"
 code=$?
 set -e
-python3 - "$tmp/later.json" "$case17" "$e17a" "$e17b" "$e17c" "$e_evil" <<'PY' && ok "review of a case bound by device and time lists the device's clips of that time stored after the binding, not the others" || bad "review C-LATER (exit $code): $(head -c 2000 "$tmp/later.json")"
+python3 - "$tmp/later.json" "$case17" "$e17a" "$e17b" "$e17c" "$e_evil" <<'PY' &&
 import json, sys
 r = json.load(open(sys.argv[1]))
 case, a, b, c, evil = map(int, sys.argv[2:])
@@ -513,35 +496,33 @@ assert case in r["bound_by"], r["bound_by"]
 cam17 = [d for d in r["devices"] if d["device"] == "CAM17"][0]
 assert len(cam17["gaps"]) == 1 and cam17["gaps"][0]["explained_by"], cam17["gaps"]
 PY
-C entry "$case17" --json | python3 -c '
-import json, sys
-e = json.load(sys.stdin)["entry"]
-assert e["entries"] == [int(sys.argv[1])], e' "$e17a" && ok "the case annotation itself still lists the clip there was" \
-	|| bad "case annotation: $(C entry "$case17" --json)"
+	ok "review of a case bound by device and time lists the device's clips of that time" \
+		"stored after the binding, not the others" ||
+	bad "review C-LATER (exit $code): $(head -c 2000 "$tmp/later.json")"
+[ "$(C entry "$case17" --json | jget - .entry.entries)" = "[$e17a]" ] &&
+	ok "the case annotation itself still lists the clip there was" ||
+	bad "case annotation: $(C entry "$case17" --json)"
 set +e
 C review C-LATER >"$tmp/later.txt" 2>&1
 code=$?
 set -e
 if grep -q "$esc" "$tmp/later.txt"; then
 	bad "the text review prints a raw ESC: $(cat -v "$tmp/later.txt")"
-elif [ "$(grep -c '^verdict:' "$tmp/later.txt")" != 1 ] || ! tail -1 "$tmp/later.txt" | grep -q '^verdict: '; then
+elif [ "$(grep -c '^verdict:' "$tmp/later.txt")" != 1 ] ||
+	! tail -1 "$tmp/later.txt" | grep -q '^verdict: '; then
 	bad "the verdict is not the last and only verdict line: $(cat -v "$tmp/later.txt")"
 elif ! grep -qF '\x1b[2J\x1b[1;32mforged\x0averdict: complete: 1 clip' "$tmp/later.txt" ||
-	! grep -qF '(\x1b[2Jbattery\x0averdict: complete: forged\x1b]0;title\x1b\)' "$tmp/later.txt"; then
+	! grep -qF '(\x1b[2Jbattery\x0averdict: complete: forged\x1b]0;title\x1b\)' \
+		"$tmp/later.txt"; then
 	bad "the name and the reason are not shown escaped: $(cat -v "$tmp/later.txt")"
 else
-	ok "review text: a file name and a reason with escape sequences and newlines are printed escaped; the verdict stays the last line (exit $code)"
+	ok "review text: a file name and a reason with escape sequences and newlines are printed" \
+		"escaped; the verdict stays the last line (exit $code)"
 fi
 C report --open >"$tmp/open2.txt" 2>&1 || true
-grep -q "$esc" "$tmp/open2.txt" && bad "report --open prints a raw ESC: $(cat -v "$tmp/open2.txt")" \
-	|| ok "report --open text has no raw ESC"
+grep -q "$esc" "$tmp/open2.txt" &&
+	bad "report --open prints a raw ESC: $(cat -v "$tmp/open2.txt")" ||
+	ok "report --open text has no raw ESC"
 
-kill -TERM "$daemon"
-wait "$daemon" || true
-daemon=
-if [ $fails -ne 0 ]; then
-	echo "$fails checks failed; daemon log:" >&2
-	tail -30 "$tmp/daemon.log" >&2
-	exit 1
-fi
-echo "all checks passed"
+daemon_stop || true
+finish

@@ -10,20 +10,28 @@
 # and CUSTODYD, the built daemon, when there is one.
 set -eu
 : "${SYSTEMD_UNIT:?}" "${SYSUSERS_CONF:?}" "${TMPFILES_CONF:?}"
-for p in systemd-analyze systemd-sysusers systemd-tmpfiles; do
-	command -v $p >/dev/null || { echo "SKIP: no $p"; exit 77; }
-done
-tmp=$(mktemp -d)
+. "$(dirname "$0")/../lib.sh"
+need systemd-analyze systemd-sysusers systemd-tmpfiles
 server=0
 # (server stays 0 unless started: `kill 0` would signal our whole process group)
-trap '[ $server = 0 ] || kill $server 2>/dev/null || true; rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+kill_server() { [ $server = 0 ] || kill $server; }
+at_exit kill_server
 # check DESCRIPTION CMD...: CMD must succeed.
-check() { local d=$1; shift; if "$@" >"$tmp/out" 2>&1; then ok "$d"; else bad "$d: $(head -c 300 "$tmp/out")"; fi; }
+check() {
+	local d=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then ok "$d"; else bad "$d: $(head -c 300 "$tmp/out")"; fi
+}
 # refuse DESCRIPTION CMD...: CMD must fail.
-refuse() { local d=$1; shift; if "$@" >"$tmp/out" 2>&1; then bad "$d: it was allowed"; else ok "$d ($(head -c 100 "$tmp/out" | tr '\n' ' '))"; fi; }
+refuse() {
+	local d=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then
+		bad "$d: it was allowed"
+	else
+		ok "$d ($(head -c 100 "$tmp/out" | tr '\n' ' '))"
+	fi
+}
 
 # --- The unit as generated: installed paths substituted, nothing left unsubstituted.
 exec_start=$(sed -n 's/^ExecStart=//p' "$SYSTEMD_UNIT")
@@ -35,11 +43,12 @@ grep -n '@[a-z_]*@' "$SYSTEMD_UNIT" && bad "unsubstituted @…@ in the unit" || 
 # executable. The unit names the installed daemon, which a build tree does not have, so verify
 # a copy whose ExecStart runs the built custodyd, or /bin/true until there is one; everything
 # else, arguments included, is the generated unit byte for byte.
-daemon=/bin/true
-[ -n "${CUSTODYD:-}" ] && [ -x "$CUSTODYD" ] && daemon=$CUSTODYD
+exec_bin=/bin/true
+[ -n "${CUSTODYD:-}" ] && [ -x "$CUSTODYD" ] && exec_bin=$CUSTODYD
 unit=$tmp/custodyd.service
-sed "s|^ExecStart=[^ ]*|ExecStart=$daemon|" "$SYSTEMD_UNIT" >"$unit"
-[ "$(diff "$SYSTEMD_UNIT" "$unit" | grep -c '^[<>]')" = 2 ] && ok "the copy differs only in ExecStart ($daemon)" ||
+sed "s|^ExecStart=[^ ]*|ExecStart=$exec_bin|" "$SYSTEMD_UNIT" >"$unit"
+[ "$(diff "$SYSTEMD_UNIT" "$unit" | grep -c '^[<>]')" = 2 ] &&
+	ok "the copy differs only in ExecStart ($exec_bin)" ||
 	bad "the copy differs in more than ExecStart"
 # --man=no: the unit has no Documentation= to look up. Warnings about the unit fail the test;
 # warnings about other units on this machine are not ours and are only shown.
@@ -50,7 +59,8 @@ set -e
 if [ $rc -ne 0 ] || grep -q 'custodyd\.service' "$tmp/verify"; then
 	bad "systemd-analyze verify (exit $rc): $(cat "$tmp/verify")"
 else
-	ok "systemd-analyze verify$( [ -s "$tmp/verify" ] && echo ", other units: $(head -c 200 "$tmp/verify")")"
+	ok "systemd-analyze verify$( [ -s "$tmp/verify" ] &&
+		echo ", other units: $(head -c 200 "$tmp/verify")")"
 fi
 
 # --- Exposure. --threshold counts tenths: 20 is 2.0. Print the score and what still counts.
@@ -58,7 +68,8 @@ set +e
 systemd-analyze security --offline=true --threshold=20 --no-pager "$unit" >"$tmp/security" 2>&1
 rc=$?
 set -e
-score=$(sed -n 's/.*Overall exposure level for custodyd\.service: \([0-9.]*\).*/\1/p' "$tmp/security")
+score=$(sed -n 's/.*Overall exposure level for custodyd\.service: \([0-9.]*\).*/\1/p' \
+	"$tmp/security")
 grep '^✗' "$tmp/security" | sed 's/  */ /g; s/^/    /' || true
 if [ -z "$score" ]; then
 	bad "no exposure score: $(cat "$tmp/security")"
@@ -75,15 +86,21 @@ chmod 0755 "$tmp" "$root"   # the throw-away uids below must reach the zones
 check "systemd-sysusers applies sysusers.d/custody.conf" \
 	systemd-sysusers --root="$root" "$(realpath "$SYSUSERS_CONF")"
 id_of() { awk -F: -v n="$2" '$1 == n { print $3 }' "$root/etc/$1"; }
-[ "$(awk -F: '$1 == "custody" { print $6 ":" $7 }' "$root/etc/passwd")" = /var/lib/custody:/usr/sbin/nologin ] &&
-	ok "user custody: home /var/lib/custody, no login" || bad "user custody: $(grep ^custody: "$root/etc/passwd")"
+[ "$(awk -F: '$1 == "custody" { print $6 ":" $7 }' "$root/etc/passwd")" = \
+	/var/lib/custody:/usr/sbin/nologin ] &&
+	ok "user custody: home /var/lib/custody, no login" ||
+	bad "user custody: $(grep ^custody: "$root/etc/passwd")"
 u_custody=$(id_of passwd custody)
-[ -n "$u_custody" ] && [ "$u_custody" -lt 1000 ] && ok "custody is a system user ($u_custody)" || bad "custody uid '$u_custody'"
-for g in custody custody-clients custody-ops custody-review custody-audit custody-approve custody-upload; do
+[ -n "$u_custody" ] && [ "$u_custody" -lt 1000 ] && ok "custody is a system user ($u_custody)" ||
+	bad "custody uid '$u_custody'"
+for g in custody custody-clients custody-ops custody-review custody-audit custody-approve \
+	custody-upload; do
 	[ -n "$(id_of group $g)" ] && ok "group $g" || bad "no group $g"
 done
-[ "$(id_of group custody)" = "$u_custody" ] && ok "group custody has the user's id" || bad "group custody's id differs"
-[ -z "$(awk -F: '$1 == "custody" { print $4 }' "$root/etc/group")" ] && ok "group custody has no members" ||
+[ "$(id_of group custody)" = "$u_custody" ] && ok "group custody has the user's id" ||
+	bad "group custody's id differs"
+[ -z "$(awk -F: '$1 == "custody" { print $4 }' "$root/etc/group")" ] &&
+	ok "group custody has no members" ||
 	bad "group custody has members"
 
 # --- tmpfiles.d into the same root. systemd 252 resolves names with this machine's user
@@ -95,8 +112,10 @@ else
 	map() { if [ "$2" = passwd ]; then id -u; else id -g; fi; }
 fi
 tmpfiles=$tmp/tmpfiles.conf
+sp='([[:space:]]+)' field='([^[:space:]]+)'
 while IFS= read -r line; do
-	if [[ $line =~ ^([a-zA-Z+!-]+)([[:space:]]+)([^[:space:]]+)([[:space:]]+)([^[:space:]]+)([[:space:]]+)([^[:space:]]+)([[:space:]]+)([^[:space:]]+)(.*)$ ]]; then
+	# type, path, mode, user, group and the rest, with the blanks between them
+	if [[ $line =~ ^([a-zA-Z+!-]+)$sp$field$sp$field$sp$field$sp$field(.*)$ ]]; then
 		m=("${BASH_REMATCH[@]}")
 		user=${m[7]} group=${m[9]} rest=${m[10]}
 		[ "$user" != - ] && user=$(map "$user" passwd)
@@ -119,7 +138,8 @@ set +e
 systemd-tmpfiles --root="$root" --create "$tmpfiles" >"$tmp/tmpfiles.out" 2>&1
 rc=$?
 set -e
-[ $rc -eq 0 ] && [ ! -s "$tmp/tmpfiles.out" ] && ok "systemd-tmpfiles applies tmpfiles.d/custody.conf" ||
+[ $rc -eq 0 ] && [ ! -s "$tmp/tmpfiles.out" ] &&
+	ok "systemd-tmpfiles applies tmpfiles.d/custody.conf" ||
 	bad "systemd-tmpfiles (exit $rc): $(cat "$tmp/tmpfiles.out")"
 
 # expect_dir PATH MODE USER GROUP: PATH's mode as `stat -c %a`, and its owners by name.
@@ -151,11 +171,11 @@ else
 	g_upload=$(id_of group custody-upload) g_clients=$(id_of group custody-clients)
 	g_review=$(id_of group custody-review)
 	# Throw-away uids, not in any passwd: nothing on this machine is changed.
-	as() { local u=$1 g=$2; shift 2; setpriv --reuid="$u" --regid="$g" --clear-groups -- "$@"; }
-	daemon() { as "$u_custody" "$u_custody" "$@"; }
-	officer_a() { as 61001 "$g_upload" "$@"; }
-	officer_b() { as 61002 "$g_upload" "$@"; }
-	outsider() { as 61003 61003 "$@"; }
+	as_ids() { local u=$1 g=$2; shift 2; setpriv --reuid="$u" --regid="$g" --clear-groups -- "$@"; }
+	as_daemon() { as_ids "$u_custody" "$u_custody" "$@"; }
+	officer_a() { as_ids 61001 "$g_upload" "$@"; }
+	officer_b() { as_ids 61002 "$g_upload" "$@"; }
+	outsider() { as_ids 61003 61003 "$@"; }
 	dock=$root/srv/custody/dock
 
 	# A docking station copies a camera's folder tree, with a strict umask.
@@ -163,22 +183,25 @@ else
 		officer_a sh -c "umask 077 && mkdir -p '$dock/cam1/DCIM' && echo clip >'$dock/cam1/DCIM/a.mp4'"
 	check "and a file at the top" officer_a sh -c "echo clip >'$dock/a2.mp4'"
 	refuse "another uploader cannot read them" officer_b cat "$dock/cam1/DCIM/a.mp4" "$dock/a2.mp4"
-	refuse "nor delete or rename them (sticky zone)" officer_b sh -c "rm -f '$dock/a2.mp4' || mv '$dock/a2.mp4' '$dock/z.mp4' || rm -rf '$dock/cam1'"
+	refuse "nor delete or rename them (sticky zone)" officer_b sh -c \
+		"rm -f '$dock/a2.mp4' || mv '$dock/a2.mp4' '$dock/z.mp4' || rm -rf '$dock/cam1'"
 	check "an uploader drops a file of its own" officer_b sh -c "echo clip >'$dock/b.mp4'"
 	refuse "someone outside custody-upload cannot drop" outsider sh -c "echo x >'$dock/x.mp4'"
 	refuse "nor list the zone" outsider ls "$dock"
-	check "the daemon reads the nested file" daemon cat "$dock/cam1/DCIM/a.mp4"
+	check "the daemon reads the nested file" as_daemon cat "$dock/cam1/DCIM/a.mp4"
 	check "the daemon removes it and its folders once stored" \
-		daemon sh -c "rm '$dock/cam1/DCIM/a.mp4' && rmdir '$dock/cam1/DCIM' '$dock/cam1'"
-	check "the daemon removes top-level files of any uploader" daemon rm "$dock/a2.mp4" "$dock/b.mp4"
-	refuse "the daemon cannot write the configuration directory" daemon touch "$root$confdir/x"
-	check "the daemon reads its key" daemon cat "$root$confdir/log.key"
+		as_daemon sh -c "rm '$dock/cam1/DCIM/a.mp4' && rmdir '$dock/cam1/DCIM' '$dock/cam1'"
+	check "the daemon removes top-level files of any uploader" \
+		as_daemon rm "$dock/a2.mp4" "$dock/b.mp4"
+	refuse "the daemon cannot write the configuration directory" as_daemon touch "$root$confdir/x"
+	check "the daemon reads its key" as_daemon cat "$root$confdir/log.key"
 
 	# The socket: the daemon's uid binds it with UMask=0027 and chmods it 0660, as custodyd does.
 	sock=$root/run/custody/custody.sock
-	daemon perl -MIO::Socket::UNIX -e 'umask 027;
+	as_daemon perl -MIO::Socket::UNIX -e 'umask 027;
 		my $s = IO::Socket::UNIX->new(Local => $ARGV[0], Listen => 5) or die "bind: $!\n";
-		chmod 0660, $ARGV[0] or die "chmod: $!\n"; print "bound\n"; $| = 1; sleep 60' "$sock" >"$tmp/server" 2>&1 &
+		chmod 0660, $ARGV[0] or die "chmod: $!\n"; print "bound\n"; $| = 1; sleep 60' "$sock" \
+		>"$tmp/server" 2>&1 &
 	server=$!
 	for _ in $(seq 50); do grep -q bound "$tmp/server" && break; sleep 0.1; done
 	[ "$(stat -c '%a %g' "$sock" 2>/dev/null)" = "660 $g_clients" ] &&
@@ -186,11 +209,12 @@ else
 		bad "socket: $(stat -c '%a %U:%G' "$sock" 2>&1) $(cat "$tmp/server")"
 	connect='IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!\n"'
 	check "a member of custody-clients connects" \
-		setpriv --reuid=61004 --regid=61004 --groups="$g_clients,$g_review" -- perl -MIO::Socket::UNIX -e "$connect" "$sock"
+		setpriv --reuid=61004 --regid=61004 --groups="$g_clients,$g_review" -- \
+		perl -MIO::Socket::UNIX -e "$connect" "$sock"
 	refuse "a role group alone does not connect" \
-		setpriv --reuid=61005 --regid=61005 --groups="$g_review" -- perl -MIO::Socket::UNIX -e "$connect" "$sock"
+		setpriv --reuid=61005 --regid=61005 --groups="$g_review" -- \
+		perl -MIO::Socket::UNIX -e "$connect" "$sock"
 	refuse "an outsider does not connect" outsider perl -MIO::Socket::UNIX -e "$connect" "$sock"
 fi
 
-[ $fails -eq 0 ] && echo "all systemd checks passed" || echo "$fails systemd checks failed" >&2
-exit $((fails > 0))
+finish
