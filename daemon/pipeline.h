@@ -37,7 +37,7 @@ typedef void (*pipe_append_cb)(void *opaque, int status, uint64_t index,
  * checked (vfy_entry_dump) on the writer thread.  @cb may be NULL. */
 void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, void *opaque);
 
-/** A remote_duty declaration (SPEC §6) the server has indexed: from now on a clip it covers
+/** A remote_duty declaration (docs/rules.md) the server has indexed: from now on a clip it covers
  * that would be late is logged on_time_remote with "remote_duty": @index.  Declarations made
  * after a clip was logged change only what reviews and reports say (rules/rules.h).  Times
  * in µs since the epoch; @device or @officer may be NULL. */
@@ -89,7 +89,7 @@ void pipe_stats(const struct pipeline *p, struct pipe_stats *ret);
 
 /** Whether the log's last append failed: its -errno (-ENOSPC: the state file system is full),
  * or 0 when it succeeded.  The server refuses reads of evidence meanwhile, as they could not be
- * recorded (SPEC §3: every read of evidence is); the next append that succeeds clears it.
+ * recorded (docs/log.md: every read of evidence is); the next append that succeeds clears it.
  * Any thread. */
 int pipe_log_failing(struct pipeline *p);
 
