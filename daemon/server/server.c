@@ -103,9 +103,10 @@ static const char *op_names(void)
 	if (!names[0]) {
 		size_t o = 0;
 
-		for (size_t i = 0; i < sizeof(srv_ops) / sizeof(srv_ops[0]); i++)
-			o += (size_t)snprintf(names + o, o < sizeof(names) ? sizeof(names) - o : 0,
-					      "%s%s", i ? ", " : "", srv_ops[i].name);
+		for (size_t i = 0; i < sizeof(srv_ops) / sizeof(srv_ops[0]) && o < sizeof(names);
+		     i++)
+			o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s", i ? ", " : "",
+					      srv_ops[i].name);
 	}
 	return names;
 }
