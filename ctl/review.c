@@ -210,10 +210,14 @@ static int review_print(const json_t *review, FILE *out)
 	if (json_is_integer(json_object_get(review, "checkpoint_size")))
 		fprintf(out, " (newest checkpoint: log size %" JSON_INTEGER_FORMAT ")",
 			num(review, "checkpoint_size"));
-	fprintf(out, "\nbound to the case by annotation%s ",
-		json_array_size(json_object_get(review, "bound_by")) == 1 ? "" : "s");
-	print_ids(out, json_object_get(review, "bound_by"));
-	fputc('\n', out);
+	if (json_array_size(json_object_get(review, "bound_by"))) {
+		fprintf(out, "\nbound to the case by annotation%s ",
+			json_array_size(json_object_get(review, "bound_by")) == 1 ? "" : "s");
+		print_ids(out, json_object_get(review, "bound_by"));
+		fputc('\n', out);
+	} else {
+		fprintf(out, "\nno annotation binds a clip to the case\n");
+	}
 	json_array_foreach(devices, i, dev) {
 		const json_t *clips = json_object_get(dev, "clips"), *clip;
 		const json_t *gaps = json_object_get(dev, "gaps"), *gap;

@@ -1,7 +1,7 @@
 #pragma once
 /* The append-only Merkle log in LMDB.
  *
- * One LMDB environment (a directory) holds four databases:
+ * One LMDB environment (a directory) holds five databases:
  *   meta         origin, the verifier key, the signer key's path, the format version
  *   entries      leaf index (MDB_INTEGERKEY, dense from 0) -> the entry bytes, verbatim
  *   hashes       every complete subtree hash in completion order (merkle_stored_index()),

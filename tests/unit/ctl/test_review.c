@@ -277,6 +277,8 @@ static void test_one_and_empty(void **state)
 	text = print_review("empty.json", 1);
 	assert_terminal_safe(text);
 	assert_null(strstr(text, "\ndevice "));
+	assert_non_null(strstr(text, "\nno annotation binds a clip to the case\n"));
+	assert_null(strstr(text, "bound to the case by"));
 	assert_non_null(strstr(text, "\nopen items (1):\n  no_clips     no clip is bound"));
 	assert_non_null(strstr(text, "\naccesses to these clips (0):\n  none\n"));
 	assert_prefix(text, "case 2026-0201, reviewed 2026-12-03T08:00:00Z\n");
