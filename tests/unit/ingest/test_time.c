@@ -124,6 +124,7 @@ static void write_tzif(const char *path, int32_t utoff, const char *rule)
 	for (int v = 0; v < 2; v++) {
 		assert_int_equal(fwrite(hdr, 1, sizeof(hdr), f), sizeof(hdr));
 		assert_int_equal(fwrite(type, 1, sizeof(type), f), sizeof(type));
+		/* charcnt bytes of designations: one, "XXX", with its NUL. */
 		assert_int_equal(fwrite("XXX", 1, 4, f), 4);
 	}
 	fprintf(f, "\n%s\n", rule);
