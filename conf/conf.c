@@ -74,6 +74,8 @@ enum cfg_section {
 	SEC_INGEST,
 	SEC_SOCKET,
 	SEC_RETENTION,
+	SEC_PUBLISH,
+	SEC_WITNESS,
 	SEC__MAX,
 };
 
@@ -82,7 +84,15 @@ static const char *const section_names[SEC__MAX] = {
 	[SEC_STORE] = "store",	 [SEC_ZONE] = "zone",
 	[SEC_RULES] = "rules",	 [SEC_INGEST] = "ingest",
 	[SEC_SOCKET] = "socket", [SEC_RETENTION] = "retention",
+	[SEC_PUBLISH] = "publish", [SEC_WITNESS] = "witness",
 };
+
+/* The sections that come once per name, [zone NAME] and [witness NAME]: each fills an element
+ * of its own array in struct cfg. */
+static bool sec_named(enum cfg_section sec)
+{
+	return sec == SEC_ZONE || sec == SEC_WITNESS;
+}
 
 enum cfg_type {
 	CFG_T_NAME, /* the log origin: a note key name (no spaces, no '+', UTF-8) */
@@ -94,13 +104,16 @@ enum cfg_type {
 	CFG_T_KIND,	/* dock | upload */
 	CFG_T_TZ,	/* UTC or the name of a TZif file under /usr/share/zoneinfo */
 	CFG_T_GROUPS,	/* group names separated by commas; stored as "a,b" */
+	CFG_T_BOOL,	/* yes | no, stored as a bool */
+	CFG_T_URL,	/* http:// or https:// and a host, no white space or control character */
+	CFG_T_VKEY,	/* the shape of a note verifier key NAME+KEYID+BASE64; custodyd parses it */
 };
 
 struct cfg_key {
 	enum cfg_section section;
 	const char *name;
 	enum cfg_type type;
-	size_t offset;	    /* of the field in struct cfg, or in struct cfg_zone for SEC_ZONE */
+	size_t offset;	    /* of the field in struct cfg, or in struct cfg_zone / cfg_witness */
 	size_t size;	    /* of that field */
 	size_t line_offset; /* of an `unsigned` field that gets the line too; 0: none */
 	const char *def;    /* the default, written as in custody.conf; NULL: none (or required) */
@@ -116,6 +129,7 @@ struct cfg_key {
 	}
 #define GKEY(sec, key, ty, field, ...) KEY(sec, struct cfg, key, ty, field, __VA_ARGS__)
 #define ZKEY(key, ty, field, ...) KEY(ZONE, struct cfg_zone, key, ty, field, __VA_ARGS__)
+#define WKEY(key, ty, field, ...) KEY(WITNESS, struct cfg_witness, key, ty, field, __VA_ARGS__)
 
 /* The one table, so that each key's default and bounds are in one place.  conf/custody.conf
  * documents each of these with its default; the unit test checks that it does, and that each
@@ -130,6 +144,9 @@ static const struct cfg_key cfg_keys[] = {
 	GKEY(LOG, "state", PATH, state, .def = "/var/lib/custody"),
 	GKEY(LOG, "checkpoint_interval", DURATION, checkpoint_interval_ms, .def = "10s",
 	     .min = MS_S, .max = MS_D),
+	GKEY(LOG, "witness_quorum", UINT, witness_quorum, .def = "0", .min = 0, .max = CFG_WITNESS_MAX),
+	GKEY(LOG, "witness_timeout", DURATION, witness_timeout_ms, .def = "1h", .min = MS_M,
+	     .max = 30 * MS_D),
 
 	GKEY(STORE, "path", PATH, store_path, .def = "/var/lib/custody/store"),
 	GKEY(STORE, "scrub_interval", DURATION, scrub_interval_ms, .def = "7d", .min = 0,
@@ -176,6 +193,15 @@ static const struct cfg_key cfg_keys[] = {
 
 	GKEY(RETENTION, "default", DURATION, retention_default_ms, .def = "183d", .min = 0,
 	     .max = 100 * 366 * MS_D),
+
+	GKEY(PUBLISH, "path", PATH, publish_path),
+	GKEY(PUBLISH, "entries", BOOL, publish_entries, .def = "no"),
+
+	WKEY("url", URL, url, .required = true,
+	     .hint = "the witness's submission prefix, e.g. url = https://witness.example/w"),
+	WKEY("key", VKEY, key, .required = true,
+	     .hint = "the witness's cosignature/v1 verifier key (custody-witness keygen), e.g. "
+		     "key = witness.example+1a2b3c4d+BASE64"),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -197,11 +223,13 @@ struct load {
 	struct cfg *cfg;
 
 	enum cfg_section sec;		 /* the section the current line is in */
-	size_t zone;			 /* when sec == SEC_ZONE: index into cfg->zones */
-	unsigned section_line[SEC__MAX]; /* where each (non-zone) section began */
-	struct key_lines global;	 /* keys outside zones */
+	size_t cur;			 /* when sec_named(sec): index of its element */
+	unsigned section_line[SEC__MAX]; /* where each (unnamed) section began */
+	struct key_lines global;	 /* keys of the unnamed sections */
 	struct key_lines *zone_keys;	 /* per zone, parallel to cfg->zones */
 	unsigned *zone_line;		 /* per zone: the line of its [zone NAME] */
+	struct key_lines *witness_keys;	 /* per witness, parallel to cfg->witnesses */
+	unsigned *witness_line;		 /* per witness: the line of its [witness NAME] */
 
 	int io_errno;
 	bool failed;
@@ -394,6 +422,52 @@ static int parse_size(const char *s, uint64_t *ret)
 	return -EINVAL;
 }
 
+/* A witness's submission prefix: custodyd appends "/add-checkpoint".  libcurl would take far
+ * more (other schemes, user names), so only what a witness needs is let through. */
+static const char *url_problem(const char *s)
+{
+	const char *host;
+	size_t n;
+
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return "is not an http:// or https:// URL";
+	n = strcspn(host, "/?#");
+	if (n == 0)
+		return "has no host after the scheme";
+	if (memchr(host, '@', n))
+		return "carries a user name ('@'): give the witness's address only";
+	if (strpbrk(s, "?#"))
+		return "has a query or fragment ('?', '#'): give the submission prefix only";
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return "contains white space, a control or a non-ASCII character: "
+			       "percent-encode it";
+	if (s[strlen(s) - 1] == '/')
+		return "ends in '/': give the prefix without it (add-checkpoint is appended)";
+	return NULL;
+}
+
+/* NAME+KEYID+BASE64 with an 8-digit hex key ID: enough to catch a pasted file name or a
+ * truncated key here, at the line that holds it; custodyd parses the key itself. */
+static const char *vkey_problem(const char *s)
+{
+	const char *plus1 = strchr(s, '+'), *plus2 = plus1 ? strchr(plus1 + 1, '+') : NULL;
+
+	if (!plus1 || !plus2 || plus1 == s)
+		return "is not a verifier key NAME+KEYID+BASE64 (custody-witness keygen prints one)";
+	if (plus2 - plus1 != 9 || strspn(plus1 + 1, "0123456789abcdef") != 8)
+		return "has no 8-digit key ID between its first two '+'";
+	if (strlen(plus2 + 1) < 4 ||
+	    strspn(plus2 + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+		strlen(plus2 + 1))
+		return "does not end in a base64 key";
+	return NULL;
+}
+
 /* Check @in and normalise it into a malloc()'d *@ret: one '/' between components, none at the
  * end.  '.' and '..' are refused rather than resolved: the paths need not exist yet, and a
  * lexical ".." would make the overlap checks below lie about symlinked parents anyway.
@@ -584,8 +658,8 @@ err:
 /* "[log] checkpoint_interval", "[zone dock] settle". */
 static const char *key_label(const struct cfg_key *k, const char *zone, char *buf, size_t len)
 {
-	if (k->section == SEC_ZONE)
-		snprintf(buf, len, "[zone %s] %s", zone, k->name);
+	if (sec_named(k->section))
+		snprintf(buf, len, "[%s %s] %s", section_names[k->section], zone, k->name);
 	else
 		snprintf(buf, len, "[%s] %s", section_names[k->section], k->name);
 	return buf;
@@ -661,6 +735,18 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 	case CFG_T_TZ:
 		why = tz_problem(value, tzbuf, sizeof(tzbuf));
 		break;
+	case CFG_T_BOOL:
+		if (strcmp(value, "yes") == 0)
+			v = 1;
+		else if (strcmp(value, "no") != 0)
+			why = "is neither yes nor no";
+		break;
+	case CFG_T_URL:
+		why = url_problem(value);
+		break;
+	case CFG_T_VKEY:
+		why = vkey_problem(value);
+		break;
 	case CFG_T_KIND:
 		if (strcmp(value, "dock") == 0)
 			v = CFG_ZONE_DOCK;
@@ -717,6 +803,12 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 		memcpy((char *)base + k->offset, &kind, sizeof(kind));
 		break;
 	}
+	case CFG_T_BOOL: {
+		bool b = v != 0;
+
+		memcpy((char *)base + k->offset, &b, sizeof(b));
+		break;
+	}
 	case CFG_T_PATH:
 	case CFG_T_GROUPS:
 		set_string(base, k, s);
@@ -724,6 +816,8 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 	case CFG_T_NAME:
 	case CFG_T_TEXT:
 	case CFG_T_TZ:
+	case CFG_T_URL:
+	case CFG_T_VKEY:
 		s = strdup(value);
 		if (!s)
 			return load_fail(ld, -ENOMEM, line, "out of memory");
@@ -735,16 +829,68 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 	return 0;
 }
 
-static int add_zone(struct load *ld, const char *name, size_t len)
+/* The element @i of named section @sec: its struct, name, key lines and section line. */
+static void *named_elem(const struct load *ld, enum cfg_section sec, size_t i)
+{
+	return sec == SEC_ZONE ? (void *)&ld->cfg->zones[i] : (void *)&ld->cfg->witnesses[i];
+}
+
+static const char *named_name(const struct load *ld, enum cfg_section sec, size_t i)
+{
+	return sec == SEC_ZONE ? ld->cfg->zones[i].name : ld->cfg->witnesses[i].name;
+}
+
+static size_t named_count(const struct load *ld, enum cfg_section sec)
+{
+	return sec == SEC_ZONE ? ld->cfg->nzones : ld->cfg->nwitnesses;
+}
+
+static struct key_lines *named_keys(const struct load *ld, enum cfg_section sec, size_t i)
+{
+	return sec == SEC_ZONE ? &ld->zone_keys[i] : &ld->witness_keys[i];
+}
+
+static unsigned named_line(const struct load *ld, enum cfg_section sec, size_t i)
+{
+	return sec == SEC_ZONE ? ld->zone_line[i] : ld->witness_line[i];
+}
+
+/* Grow the arrays of @sec by one element, zeroed.  @return 0 or -ENOMEM. */
+static int named_grow(struct load *ld, enum cfg_section sec, size_t n)
 {
 	struct cfg *cfg = ld->cfg;
-	struct cfg_zone *zones;
-	struct key_lines *keys;
-	unsigned *lines;
+	struct key_lines **keys = sec == SEC_ZONE ? &ld->zone_keys : &ld->witness_keys;
+	unsigned **lines = sec == SEC_ZONE ? &ld->zone_line : &ld->witness_line;
+	size_t esize = sec == SEC_ZONE ? sizeof(*cfg->zones) : sizeof(*cfg->witnesses);
+	void **elems = sec == SEC_ZONE ? (void **)&cfg->zones : (void **)&cfg->witnesses;
+	void *e = realloc(*elems, (n + 1) * esize);
+	struct key_lines *k;
+	unsigned *l;
+
+	if (e)
+		*elems = e;
+	k = realloc(*keys, (n + 1) * sizeof(**keys));
+	if (k)
+		*keys = k;
+	l = realloc(*lines, (n + 1) * sizeof(**lines));
+	if (l)
+		*lines = l;
+	if (!e || !k || !l)
+		return -ENOMEM;
+	memset((char *)e + n * esize, 0, esize);
+	memset(&k[n], 0, sizeof(k[n]));
+	l[n] = ld->lineno;
+	return 0;
+}
+
+/* [zone NAME] or [witness NAME]: a new element named @name (@len bytes, not terminated). */
+static int add_named(struct load *ld, enum cfg_section sec, const char *name, size_t len)
+{
+	const char *word = section_names[sec];
 	char shown[SHOW_MAX + 4];
 	char *dup = strndup(name, len);
 	const char *why;
-	size_t n = cfg->nzones;
+	size_t n = named_count(ld, sec);
 
 	if (!dup)
 		return load_fail(ld, -ENOMEM, ld->lineno, "out of memory");
@@ -754,38 +900,35 @@ static int add_zone(struct load *ld, const char *name, size_t len)
 		why = "is longer than 64 bytes";
 	if (why) {
 		free(dup);
-		return load_fail(ld, -EINVAL, ld->lineno, "zone name '%s' %s", shown, why);
+		return load_fail(ld, -EINVAL, ld->lineno, "%s name '%s' %s", word, shown, why);
 	}
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(cfg->zones[i].name, dup) == 0) {
+		if (strcmp(named_name(ld, sec, i), dup) == 0) {
 			free(dup);
-			return load_fail(
-			    ld, -EINVAL, ld->lineno,
-			    "[zone %s] is already defined at line %u: give each zone its "
-			    "own name",
-			    shown, ld->zone_line[i]);
+			return load_fail(ld, -EINVAL, ld->lineno,
+					 "[%s %s] is already defined at line %u: give each %s its "
+					 "own name",
+					 word, shown, named_line(ld, sec, i), word);
 		}
-
-	zones = realloc(cfg->zones, (n + 1) * sizeof(*zones));
-	if (zones)
-		cfg->zones = zones;
-	keys = realloc(ld->zone_keys, (n + 1) * sizeof(*keys));
-	if (keys)
-		ld->zone_keys = keys;
-	lines = realloc(ld->zone_line, (n + 1) * sizeof(*lines));
-	if (lines)
-		ld->zone_line = lines;
-	if (!zones || !keys || !lines) {
+	if (sec == SEC_WITNESS && n >= CFG_WITNESS_MAX) {
+		free(dup);
+		return load_fail(ld, -EINVAL, ld->lineno, "more than %d [witness] sections",
+				 CFG_WITNESS_MAX);
+	}
+	if (named_grow(ld, sec, n) < 0) {
 		free(dup);
 		return load_fail(ld, -ENOMEM, ld->lineno, "out of memory");
 	}
-	memset(&zones[n], 0, sizeof(zones[n]));
-	zones[n].name = dup;
-	memset(&keys[n], 0, sizeof(keys[n]));
-	lines[n] = ld->lineno;
-	cfg->nzones = n + 1;
-	ld->zone = n;
-	ld->sec = SEC_ZONE;
+	if (sec == SEC_ZONE) {
+		ld->cfg->zones[n].name = dup;
+		ld->cfg->nzones = n + 1;
+	} else {
+		ld->cfg->witnesses[n].name = dup;
+		ld->cfg->witnesses[n].line = ld->lineno;
+		ld->cfg->nwitnesses = n + 1;
+	}
+	ld->cur = n;
+	ld->sec = sec;
 	return 0;
 }
 
@@ -795,7 +938,7 @@ static int on_section(struct load *ld, const char *name, size_t len)
 	char shown[SHOW_MAX + 4], copy[SHOW_MAX + 1];
 
 	for (int s = SEC_LOG; s < SEC__MAX; s++) {
-		if (s == SEC_ZONE || strlen(section_names[s]) != len ||
+		if (sec_named((enum cfg_section)s) || strlen(section_names[s]) != len ||
 		    memcmp(name, section_names[s], len) != 0)
 			continue;
 		if (ld->section_line[s])
@@ -808,23 +951,28 @@ static int on_section(struct load *ld, const char *name, size_t len)
 		ld->sec = (enum cfg_section)s;
 		return 0;
 	}
-	if (len >= 4 && memcmp(name, "zone", 4) == 0 && (len == 4 || is_blank(name[4]))) {
-		size_t i = 4;
+	for (int s = SEC_LOG; s < SEC__MAX; s++) {
+		const char *word = section_names[s];
+		size_t w = strlen(word), i = w;
 
+		if (!sec_named((enum cfg_section)s) || len < w || memcmp(name, word, w) != 0 ||
+		    (len > w && !is_blank(name[w])))
+			continue;
 		while (i < len && is_blank(name[i]))
 			i++;
 		while (len > i && is_blank(name[len - 1]))
 			len--;
 		if (i == len)
 			return load_fail(ld, -EINVAL, ld->lineno,
-					 "[zone] needs a name: [zone NAME], e.g. [zone dock]");
-		return add_zone(ld, name + i, len - i);
+					 "[%s] needs a name: [%s NAME], e.g. [%s %s]", word, word,
+					 word, s == SEC_ZONE ? "dock" : "court");
+		return add_named(ld, (enum cfg_section)s, name + i, len - i);
 	}
 	snprintf(copy, sizeof(copy), "%.*s", (int)(len < SHOW_MAX ? len : SHOW_MAX), name);
 	return load_fail(
 	    ld, -EINVAL, ld->lineno,
 	    "unknown section [%s]: the sections are [log], [store], [zone NAME], [rules], "
-	    "[ingest], [socket] and [retention]",
+	    "[ingest], [socket], [retention], [publish] and [witness NAME]",
 	    show(copy, shown, sizeof(shown)));
 }
 
@@ -909,14 +1057,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	if (ld->sec == SEC_NONE) {
 		load_fail(ld, -EINVAL, ld->lineno,
 			  "'%s' is outside any section: put it under [log], [store], [zone NAME], "
-			  "[rules], [ingest], [socket] or [retention]",
+			  "[rules], [ingest], [socket], [retention], [publish] or [witness NAME]",
 			  shown);
 		return 0;
 	}
-	if (ld->sec == SEC_ZONE) {
-		base = &ld->cfg->zones[ld->zone];
-		zone = ld->cfg->zones[ld->zone].name;
-		lines = &ld->zone_keys[ld->zone];
+	if (sec_named(ld->sec)) {
+		base = named_elem(ld, ld->sec, ld->cur);
+		zone = named_name(ld, ld->sec, ld->cur);
+		lines = named_keys(ld, ld->sec, ld->cur);
 	} else {
 		lines = &ld->global;
 	}
@@ -942,9 +1090,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		lines->line[i] = ld->lineno;
 		return set_value(ld, k, base, zone, value, ld->lineno) == 0;
 	}
-	if (ld->sec == SEC_ZONE)
-		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [zone %s]: the keys are %s",
-			  shown, zone, known);
+	if (sec_named(ld->sec))
+		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [%s %s]: the keys are %s",
+			  shown, section_names[ld->sec], zone, known);
 	else
 		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [%s]: the keys are %s",
 			  shown, section_names[ld->sec], known);
@@ -1016,7 +1164,7 @@ static void place_global(struct place *p, const struct load *ld, const char *sec
 	p->path = path;
 	p->line = 0;
 	for (size_t i = 0; i < NKEYS; i++)
-		if (cfg_keys[i].section != SEC_ZONE &&
+		if (!sec_named(cfg_keys[i].section) &&
 		    strcmp(section_names[cfg_keys[i].section], section) == 0 &&
 		    strcmp(cfg_keys[i].name, key) == 0)
 			p->line = ld->global.line[i];
@@ -1028,7 +1176,8 @@ static void place_global(struct place *p, const struct load *ld, const char *sec
 static int check_places(struct load *ld)
 {
 	const struct cfg *cfg = ld->cfg;
-	struct place store = { 0 }, state = { 0 }, files[3] = { 0 }, zi = { 0 }, zj = { 0 };
+	struct place store = { 0 }, state = { 0 }, files[3] = { 0 }, zi = { 0 }, zj = { 0 },
+		     pub = { 0 };
 	size_t path_key = 0;
 
 	for (size_t i = 0; i < NKEYS; i++)
@@ -1039,6 +1188,22 @@ static int check_places(struct load *ld)
 	place_global(&files[0], ld, "log", "key", cfg->key);
 	place_global(&files[1], ld, "log", "verifier_key", cfg->verifier_key);
 	place_global(&files[2], ld, "socket", "path", cfg->socket_path);
+	place_global(&pub, ld, "publish", "path", cfg->publish_path);
+
+	/* The published folder is served to anyone: the store's originals and the log's own
+	 * database must not be reachable through it, nor may it lie in the store. */
+	if (pub.path) {
+		if (path_within(pub.path, store.path))
+			return overlap(ld, &pub, &store,
+				       "the published folder must lie outside the store");
+		if (path_within(store.path, pub.path))
+			return overlap(ld, &store, &pub,
+				       "the store must not be published: it holds the originals");
+		if (path_within(state.path, pub.path))
+			return overlap(ld, &state, &pub,
+				       "the state folder must not be published: it holds the log's "
+				       "database");
+	}
 
 	for (size_t i = 0; i < cfg->nzones; i++) {
 		snprintf(zi.label, sizeof(zi.label), "[zone %s] path", cfg->zones[i].name);
@@ -1064,6 +1229,11 @@ static int check_places(struct load *ld)
 		if (path_within(state.path, zi.path))
 			return overlap(ld, &state, &zi,
 				       "the state folder must lie outside every drop zone");
+		if (pub.path && path_within(pub.path, zi.path))
+			return overlap(ld, &pub, &zi,
+				       "the daemon would take the published files as evidence");
+		if (pub.path && path_within(zi.path, pub.path))
+			return overlap(ld, &zi, &pub, "a drop zone must not be published");
 		for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++)
 			if (path_within(files[f].path, zi.path))
 				return overlap(
@@ -1098,6 +1268,36 @@ static int check_limits(struct load *ld)
 			 line_text(all.line, la, sizeof(la)), cfg->max_clients);
 }
 
+/* A quorum needs that many witnesses, and a witness listed twice (one key in two sections)
+ * would count twice towards it. */
+static int check_witnesses(struct load *ld)
+{
+	const struct cfg *cfg = ld->cfg;
+	struct place quorum = { 0 };
+	size_t key_key = 0;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (cfg_keys[i].section == SEC_WITNESS && strcmp(cfg_keys[i].name, "key") == 0)
+			key_key = i;
+	for (size_t i = 0; i < cfg->nwitnesses; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cfg->witnesses[i].key, cfg->witnesses[j].key) == 0)
+				return load_fail(
+				    ld, -EINVAL, ld->witness_keys[i].line[key_key],
+				    "[witness %s] key is the key of [witness %s] (line %u): one "
+				    "witness would count twice towards witness_quorum",
+				    cfg->witnesses[i].name, cfg->witnesses[j].name,
+				    ld->witness_keys[j].line[key_key]);
+	if (cfg->witness_quorum <= cfg->nwitnesses)
+		return 0;
+	place_global(&quorum, ld, "log", "witness_quorum", NULL);
+	return load_fail(ld, -EINVAL, quorum.line,
+			 "[log] witness_quorum = %u needs that many witnesses, but %zu [witness "
+			 "NAME] section%s configured",
+			 cfg->witness_quorum, cfg->nwitnesses,
+			 cfg->nwitnesses == 1 ? " is" : "s are");
+}
+
 /* After the file: defaults, required keys, the limits, at least one zone, then the places. */
 static int finish(struct load *ld)
 {
@@ -1108,17 +1308,19 @@ static int finish(struct load *ld)
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct cfg_key *k = &cfg_keys[i];
 
-		if (k->section == SEC_ZONE) {
-			for (size_t z = 0; z < cfg->nzones; z++) {
-				if (ld->zone_keys[z].line[i])
+		if (sec_named(k->section)) {
+			for (size_t z = 0; z < named_count(ld, k->section); z++) {
+				const char *name = named_name(ld, k->section, z);
+
+				if (named_keys(ld, k->section, z)->line[i])
 					continue;
 				if (k->required)
-					return load_fail(
-					    ld, -EINVAL, ld->zone_line[z],
-					    "[zone %s] has no %s, which is required (%s)",
-					    cfg->zones[z].name, k->name, k->hint);
+					return load_fail(ld, -EINVAL, named_line(ld, k->section, z),
+							 "[%s %s] has no %s, which is required (%s)",
+							 section_names[k->section], name, k->name,
+							 k->hint);
 				if (k->def) {
-					r = set_value(ld, k, &cfg->zones[z], cfg->zones[z].name,
+					r = set_value(ld, k, named_elem(ld, k->section, z), name,
 						      k->def, 0);
 					if (r < 0)
 						return r;
@@ -1140,6 +1342,9 @@ static int finish(struct load *ld)
 	r = check_limits(ld);
 	if (r < 0)
 		return r;
+	r = check_witnesses(ld);
+	if (r < 0)
+		return r;
 	if (cfg->nzones == 0)
 		return load_fail(ld, -EINVAL, 0,
 				 "no drop zone: add at least one [zone NAME] section with a path");
@@ -1157,6 +1362,13 @@ struct cfg *cfg_free(struct cfg *cfg)
 		free(cfg->zones[i].device_clock);
 	}
 	free(cfg->zones);
+	for (size_t i = 0; i < cfg->nwitnesses; i++) {
+		free(cfg->witnesses[i].name);
+		free(cfg->witnesses[i].url);
+		free(cfg->witnesses[i].key);
+	}
+	free(cfg->witnesses);
+	free(cfg->publish_path);
 	free(cfg->file);
 	free(cfg->origin);
 	free(cfg->key);
@@ -1222,6 +1434,8 @@ out:
 	free(ld.buf);
 	free(ld.zone_keys);
 	free(ld.zone_line);
+	free(ld.witness_keys);
+	free(ld.witness_line);
 	if (r < 0) {
 		cfg_free(ld.cfg);
 		if (reterr)

@@ -5,6 +5,7 @@
  * custodyctl (socket path, verifier key).  Reentrant; a struct cfg is immutable once loaded,
  * so a reload builds a new one and swaps it in. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,16 @@ struct cfg_zone {
 	unsigned retention_line;    /* 0: unset, [retention] default applies */
 };
 
+/* [witness NAME]: an independent party that cosigns the log's checkpoints (docs/witness.md). */
+struct cfg_witness {
+	char *name;    /* the section's name */
+	char *url;     /* required: submission prefix, http(s)://host[:port][/path], no final '/' */
+	char *key;     /* required: its cosignature/v1 verifier key, shape checked only here */
+	unsigned line; /* of its [witness NAME] line, for custodyd's errors about the key */
+};
+
+#define CFG_WITNESS_MAX 32
+
 /* Paths (key, verifier_key, state, store_path, zone paths, socket_path) are absolute, without
  * '.' or '..' components, and stored normalised: "//a//b/" becomes "/a/b".  Time zones
  * (device_clock) are "UTC" or the name of a TZif file under /usr/share/zoneinfo ($TZDIR, as
@@ -41,6 +52,8 @@ struct cfg {
 	char *verifier_key; /* default /etc/custody/log.pub */
 	char *state;	    /* default /var/lib/custody: <state>/log (LMDB), <state>/checkpoint */
 	uint64_t checkpoint_interval_ms; /* default 10 s */
+	unsigned witness_quorum;	 /* cosignatures a checkpoint needs, default 0: none */
+	uint64_t witness_timeout_ms;	 /* ALERT when the newest waits longer, default 1 h */
 
 	/* [store] */
 	char *store_path; /* default /var/lib/custody/store */
@@ -79,6 +92,14 @@ struct cfg {
 
 	/* [retention] */
 	uint64_t retention_default_ms; /* default 183 d (6 months); 0: kept forever */
+
+	/* [publish] (docs/publication.md) */
+	char *publish_path;   /* NULL (the default): nothing is published */
+	bool publish_entries; /* default no: hash tiles only */
+
+	/* [witness NAME], in file order, at most CFG_WITNESS_MAX */
+	struct cfg_witness *witnesses;
+	size_t nwitnesses;
 };
 
 #define CFG_DEFAULT_FILE "/etc/custody/custody.conf"
@@ -96,7 +117,10 @@ struct cfg {
  * absolute; zone paths distinct and not nested, not inside the store or state (nor those
  * inside a zone), and no key file or socket inside a zone; at least one zone; [socket]
  * max_clients_per_user at most max_clients (left unset, it is lowered to a smaller
- * max_clients; set, a larger one is an error at the later of the two lines).  The checks are
+ * max_clients; set, a larger one is an error at the later of the two lines); [publish] path
+ * outside the store and every zone, and neither the store, the state folder nor a zone inside
+ * it; witnesses (by name) with an http(s) URL and a key of the verifier key's shape, no key
+ * twice, and witness_quorum at most their number.  The checks are
  * lexical: paths are not required to exist, and symlinks are the daemon's to check when it
  * starts.  Reentrant.  Caller owns *@ret (cfg_free()); *@ret is untouched on failure. */
 int cfg_load(const char *path, struct cfg **ret, struct err_detail *reterr);

@@ -176,6 +176,16 @@ static void assert_cfg_equal(const struct cfg *a, const struct cfg *b)
 	assert_int_equal(a->max_clients_per_user, b->max_clients_per_user);
 	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
 	assert_int_equal(a->max_request_bytes, b->max_request_bytes);
+	assert_int_equal(a->witness_quorum, b->witness_quorum);
+	assert_int_equal(a->witness_timeout_ms, b->witness_timeout_ms);
+	assert_str_or_null(a->publish_path, b->publish_path);
+	assert_int_equal(a->publish_entries, b->publish_entries);
+	assert_int_equal(a->nwitnesses, b->nwitnesses);
+	for (size_t i = 0; i < a->nwitnesses; i++) {
+		assert_string_equal(a->witnesses[i].name, b->witnesses[i].name);
+		assert_string_equal(a->witnesses[i].url, b->witnesses[i].url);
+		assert_string_equal(a->witnesses[i].key, b->witnesses[i].key);
+	}
 }
 
 /* The defaults the header and custody.conf promise, as numbers. */
@@ -284,6 +294,12 @@ static void test_shipped_conf_documents_every_key(void **state)
 			}
 		}
 		free(copy);
+		/* The shipped file configures no witness: its keys are described in the comment
+		 * block before the commented-out example, as the zone keys are. */
+		if (k->section == SEC_WITNESS) {
+			snprintf(want, sizeof(want), "#   %s = ", k->name);
+			found = strstr(text, want) != NULL;
+		}
 		if (!found)
 			fail_msg("custody.conf does not document [%s] %s%s%s",
 				 section_names[k->section], k->name, k->def ? " = " : "",
@@ -381,6 +397,9 @@ static void test_table(void **state)
 			break;
 		case CFG_T_KIND:
 			assert_int_equal(k->size, sizeof(enum cfg_zone_kind));
+			break;
+		case CFG_T_BOOL:
+			assert_int_equal(k->size, sizeof(bool));
 			break;
 		default:
 			assert_int_equal(k->size, sizeof(char *));
@@ -750,6 +769,76 @@ static void test_max_clients_per_user(void **state)
 		    "max_clients_per_user = '-1' is not a whole number");
 }
 
+#define WKEY1 "court.example+01020304+AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+#define WKEY2 "office2.example+a1b2c3d4+BCIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+
+/* [publish] and [witness NAME]: defaults (nothing published, no witness needed), values, and
+ * what is refused at its line. */
+static void test_publish_and_witnesses(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = load_text(BASE);
+	assert_null(cfg->publish_path);
+	assert_false(cfg->publish_entries);
+	assert_int_equal(cfg->nwitnesses, 0);
+	assert_int_equal(cfg->witness_quorum, 0);
+	assert_int_equal(cfg->witness_timeout_ms, 3600000);
+	cfg_free(cfg);
+
+	cfg = load_text("[log]\norigin = o.example/c\nkey = /k\nwitness_quorum = 2\n"
+			"witness_timeout = 30m\n[zone dock]\npath = /srv/dock\n"
+			"[publish]\npath = /srv/public//\nentries = yes\n"
+			"[witness court]\nurl = https://w.court.example:8443/custody\nkey = " WKEY1
+			"\n[witness office2]\nurl = http://10.0.0.7:7380\nkey = " WKEY2 "\n");
+	assert_string_equal(cfg->publish_path, "/srv/public");
+	assert_true(cfg->publish_entries);
+	assert_int_equal(cfg->witness_quorum, 2);
+	assert_int_equal(cfg->witness_timeout_ms, 30 * 60000);
+	assert_int_equal(cfg->nwitnesses, 2);
+	assert_string_equal(cfg->witnesses[0].name, "court");
+	assert_string_equal(cfg->witnesses[0].url, "https://w.court.example:8443/custody");
+	assert_string_equal(cfg->witnesses[0].key, WKEY1);
+	assert_int_equal(cfg->witnesses[0].line, 11);
+	assert_string_equal(cfg->witnesses[1].name, "office2");
+	assert_string_equal(cfg->witnesses[1].url, "http://10.0.0.7:7380");
+	cfg_free(cfg);
+
+	expect_text(BASE "[publish]\nentries = maybe\n", 7, "entries = 'maybe' is neither yes nor no");
+	expect_text(BASE "[publish]\npath = /var/lib/custody/store/pub\n", 7,
+		    "the published folder must lie outside the store");
+	expect_text(BASE "[publish]\npath = /var/lib\n", 7, "the store must not be published");
+	expect_text(BASE "[store]\npath = /srv/store\n[publish]\npath = /var/lib\n", 9,
+		    "the state folder must not be published");
+	expect_text(BASE "[publish]\npath = /srv/custody/dock/pub\n", 7,
+		    "would take the published files as evidence");
+	expect_text(BASE "[publish]\npath = /srv\n", 7, "must not be published");
+	expect_text(BASE "[witness]\n", 6, "[witness] needs a name");
+	expect_text(BASE "[witness w]\nkey = " WKEY1 "\n", 6, "[witness w] has no url");
+	expect_text(BASE "[witness w]\nurl = http://w\n", 6, "[witness w] has no key");
+	expect_text(BASE "[witness w]\nurl = ftp://w\n", 7, "is not an http:// or https:// URL");
+	expect_text(BASE "[witness w]\nurl = https://u@w/x\n", 7, "carries a user name");
+	expect_text(BASE "[witness w]\nurl = https://w/x/\n", 7, "ends in '/'");
+	expect_text(BASE "[witness w]\nurl = https://w/x?y\n", 7, "has a query");
+	expect_text(BASE "[witness w]\nurl = https://\n", 7, "has no host");
+	expect_text(BASE "[witness w]\nkey = /etc/custody/w.pub\n", 7, "is not a verifier key");
+	expect_text(BASE "[witness w]\nkey = w+0102+AQID\n", 7, "no 8-digit key ID");
+	expect_text(BASE "[witness w]\nkey = w+01020304+A!\n", 7, "does not end in a base64 key");
+	expect_text(BASE "[witness w]\nurl = http://a\nkey = " WKEY1 "\n[witness w]\n", 9,
+		    "[witness w] is already defined at line 6");
+	expect_text(BASE "[witness a]\nurl = http://a\nkey = " WKEY1
+			 "\n[witness b]\nurl = http://b\nkey = " WKEY1 "\n",
+		    11, "[witness b] key is the key of [witness a] (line 8)");
+	expect_text("[log]\norigin = o\nkey = /k\nwitness_quorum = 2\n[zone d]\npath = /d\n"
+		    "[witness a]\nurl = http://a\nkey = " WKEY1 "\n",
+		    4, "witness_quorum = 2 needs that many witnesses, but 1 [witness NAME] section "
+		       "is configured");
+	expect_text(BASE "[log]\n", 6, "[log] is repeated");
+	expect_text(BASE "[witness w]\nurl = http://a\nkey = " WKEY1 "\nsettle = 5s\n", 9,
+		    "unknown key 'settle' in [witness w]: the keys are url, key");
+}
+
 /* A struct cfg is independent of the file: loading twice gives two equal configs. */
 static void test_reload(void **state)
 {
@@ -788,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_max_clients_per_user),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_publish_and_witnesses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
