@@ -80,10 +80,10 @@ enum cfg_section {
 };
 
 static const char *const section_names[SEC__MAX] = {
-	[SEC_NONE] = "",	 [SEC_LOG] = "log",
-	[SEC_STORE] = "store",	 [SEC_ZONE] = "zone",
-	[SEC_RULES] = "rules",	 [SEC_INGEST] = "ingest",
-	[SEC_SOCKET] = "socket", [SEC_RETENTION] = "retention",
+	[SEC_NONE] = "",	   [SEC_LOG] = "log",
+	[SEC_STORE] = "store",	   [SEC_ZONE] = "zone",
+	[SEC_RULES] = "rules",	   [SEC_INGEST] = "ingest",
+	[SEC_SOCKET] = "socket",   [SEC_RETENTION] = "retention",
 	[SEC_PUBLISH] = "publish", [SEC_WITNESS] = "witness",
 };
 
@@ -144,7 +144,8 @@ static const struct cfg_key cfg_keys[] = {
 	GKEY(LOG, "state", PATH, state, .def = "/var/lib/custody"),
 	GKEY(LOG, "checkpoint_interval", DURATION, checkpoint_interval_ms, .def = "10s",
 	     .min = MS_S, .max = MS_D),
-	GKEY(LOG, "witness_quorum", UINT, witness_quorum, .def = "0", .min = 0, .max = CFG_WITNESS_MAX),
+	GKEY(LOG, "witness_quorum", UINT, witness_quorum, .def = "0", .min = 0,
+	     .max = CFG_WITNESS_MAX),
 	GKEY(LOG, "witness_timeout", DURATION, witness_timeout_ms, .def = "1h", .min = MS_M,
 	     .max = 30 * MS_D),
 
@@ -458,11 +459,13 @@ static const char *vkey_problem(const char *s)
 	const char *plus1 = strchr(s, '+'), *plus2 = plus1 ? strchr(plus1 + 1, '+') : NULL;
 
 	if (!plus1 || !plus2 || plus1 == s)
-		return "is not a verifier key NAME+KEYID+BASE64 (custody-witness keygen prints one)";
+		return "is not a verifier key NAME+KEYID+BASE64 (custody-witness keygen prints "
+		       "one)";
 	if (plus2 - plus1 != 9 || strspn(plus1 + 1, "0123456789abcdef") != 8)
 		return "has no 8-digit key ID between its first two '+'";
 	if (strlen(plus2 + 1) < 4 ||
-	    strspn(plus2 + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+	    strspn(plus2 + 1,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
 		strlen(plus2 + 1))
 		return "does not end in a base64 key";
 	return NULL;
@@ -1315,10 +1318,10 @@ static int finish(struct load *ld)
 				if (named_keys(ld, k->section, z)->line[i])
 					continue;
 				if (k->required)
-					return load_fail(ld, -EINVAL, named_line(ld, k->section, z),
-							 "[%s %s] has no %s, which is required (%s)",
-							 section_names[k->section], name, k->name,
-							 k->hint);
+					return load_fail(
+					    ld, -EINVAL, named_line(ld, k->section, z),
+					    "[%s %s] has no %s, which is required (%s)",
+					    section_names[k->section], name, k->name, k->hint);
 				if (k->def) {
 					r = set_value(ld, k, named_elem(ld, k->section, z), name,
 						      k->def, 0);

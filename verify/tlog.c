@@ -68,6 +68,11 @@ struct tlog {
 	char *dir;			 /* for statvfs() when a write fails */
 	struct merkle_frontier frontier; /* writer only: the right edge at the committed size */
 	bool map_full;			 /* the last write failed with MDB_MAP_FULL */
+	/* Serialises this process's writes: appends and signing come from the daemon's writer
+	 * thread, cosignatures from its witness thread (tlog_checkpoint_cosign()).  LMDB
+	 * serialises write transactions too, but map_full, the map's growth and the frontier
+	 * are ours. */
+	pthread_mutex_t write_mtx;
 };
 
 /* Growing the map (mdb_env_set_mapsize) is allowed only while no transaction of this process
@@ -377,6 +382,7 @@ static int tlog_alloc(const char *dir, unsigned flags, struct tlog **ret, struct
 		return err_set(reterr, -ENOMEM, "out of memory");
 	log->lock_fd = -1;
 	log->flags = flags;
+	pthread_mutex_init(&log->write_mtx, NULL);
 	log->dir = strdup(dir);
 	if (!log->dir) {
 		free(log);
@@ -523,6 +529,7 @@ struct tlog *tlog_free(struct tlog *log)
 	free(log->vkey);
 	free(log->key_path);
 	free(log->dir);
+	pthread_mutex_destroy(&log->write_mtx);
 	free(log);
 	return NULL;
 }
@@ -691,8 +698,10 @@ int tlog_append_keyed(struct tlog *log, const struct iovec *entries, size_t n,
 			return err_set(reterr, -EINVAL,
 				       "lookup key %zu names entry %u of a batch of %zu", i,
 				       keys[i].entry, n);
+	pthread_mutex_lock(&log->write_mtx);
 	if (n == 0) {
 		*ret_first = log->frontier.size;
+		pthread_mutex_unlock(&log->write_mtx);
 		return 0;
 	}
 	for (;;) {
@@ -706,13 +715,14 @@ int tlog_append_keyed(struct tlog *log, const struct iovec *entries, size_t n,
 			break;
 		r = map_grow(log, reterr);
 		if (r < 0)
-			return r;
+			break;
 	}
-	if (r < 0)
-		return r;
-	*ret_first = log->frontier.size;
-	log->frontier = f;
-	return 0;
+	if (r == 0) {
+		*ret_first = log->frontier.size;
+		log->frontier = f;
+	}
+	pthread_mutex_unlock(&log->write_mtx);
+	return r;
 }
 
 /* ---- reading ---- */
@@ -1013,15 +1023,97 @@ int tlog_checkpoint_sign(struct tlog *log, struct vfy_signer *signer, int *ret_s
 	if (strcmp(vkey, log->vkey) != 0)
 		return err_set(reterr, -EKEYREJECTED, "this key (%s) is not the log's key (%s)",
 			       vkey, log->vkey);
+	pthread_mutex_lock(&log->write_mtx);
 	for (;;) {
 		log->map_full = false;
 		r = checkpoint_txn(log, signer, ret_signed, reterr);
 		if (r >= 0 || !log->map_full)
-			return r;
+			break;
 		r = map_grow(log, reterr);
 		if (r < 0)
-			return r;
+			break;
 	}
+	pthread_mutex_unlock(&log->write_mtx);
+	return r;
+}
+
+/* Where the signature lines of @note begin (after the blank line), or NULL. */
+static const char *note_sigs(const char *note, size_t len)
+{
+	for (const char *p = note; p + 1 < note + len; p++)
+		if (p[0] == '\n' && p[1] == '\n')
+			return p + 2;
+	return NULL;
+}
+
+static int cosign_txn(struct tlog *log, uint64_t size, const char *note, size_t len,
+		      struct err_detail *reterr)
+{
+	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+	auto_free char *old = NULL;
+	const char *sigs, *end;
+	size_t old_len, key = (size_t)size;
+	MDB_val k = { sizeof(key), &key }, v = { len, (void *)note };
+	int r, rc;
+
+	r = txn_begin(log, 0, &txn, reterr);
+	if (r < 0)
+		return r;
+	r = checkpoint_lookup(log, txn, size, &old, &old_len, NULL, reterr);
+	if (r < 0)
+		return r;
+	/* The text and the log's own signature line (the first, written by checkpoint_txn())
+	 * stay as they were signed; only the lines after it may change. */
+	sigs = note_sigs(old, old_len);
+	end = sigs ? memchr(sigs, '\n', old_len - (size_t)(sigs - old)) : NULL;
+	if (!end)
+		return err_set(reterr, -EBADMSG, "the stored checkpoint of size %llu is malformed",
+			       (unsigned long long)size);
+	if (len < (size_t)(end + 1 - old) || memcmp(note, old, (size_t)(end + 1 - old)) != 0)
+		return err_set(reterr, -EINVAL,
+			       "the cosigned checkpoint of size %llu does not begin with the "
+			       "checkpoint the log signed",
+			       (unsigned long long)size);
+	if (len == old_len && memcmp(note, old, len) == 0)
+		return 0;
+	rc = mdb_put(txn, log->checkpoints, &k, &v, 0);
+	if (rc)
+		return lmdb_fail_(log, reterr, rc, "cannot store the cosigned checkpoint");
+	rc = txn_commit(TAKE_PTR(txn));
+	if (rc)
+		return lmdb_fail_(log, reterr, rc, "cannot commit the cosigned checkpoint");
+	return 0;
+}
+
+int tlog_checkpoint_cosign(struct tlog *log, uint64_t size, const char *note, size_t len,
+			   struct err_detail *reterr)
+{
+	struct vfy_verifier key;
+	int r;
+
+	if (!(log->flags & TLOG_WRITE))
+		return err_set(reterr, -EROFS, "the log was opened read-only");
+	r = vfy_verifier_parse(log->vkey, strlen(log->vkey), &key, reterr);
+	if (r < 0)
+		return r;
+	r = vfy_note_open(note, len, &key, 1, NULL, NULL, reterr);
+	if (r < 0) {
+		err_prefix(reterr, "the cosigned checkpoint of size %llu",
+			   (unsigned long long)size);
+		return r;
+	}
+	pthread_mutex_lock(&log->write_mtx);
+	for (;;) {
+		log->map_full = false;
+		r = cosign_txn(log, size, note, len, reterr);
+		if (r >= 0 || !log->map_full)
+			break;
+		r = map_grow(log, reterr);
+		if (r < 0)
+			break;
+	}
+	pthread_mutex_unlock(&log->write_mtx);
+	return r;
 }
 
 /* ---- proof files ---- */

@@ -12,8 +12,9 @@
  * A root at any past size, an inclusion proof and a consistency proof read O(log n) hashes.
  *
  * Writers: one process at a time holds <dir>/custody.lock (a POSIX record lock, so a refused
- * writer can say which process holds it).  Within a process, one thread writes (LMDB binds a
- * write txn to its thread); reads may come from any thread (the env is opened MDB_NOTLS).
+ * writer can say which process holds it).  Within a process, writes are serialised by a
+ * mutex: appends and signing belong to one writer thread, tlog_checkpoint_cosign() may come
+ * from another; reads may come from any thread (the env is opened MDB_NOTLS).
  * Every commit is synchronous (no MDB_NOSYNC): an append that returned 0 survives a crash; a
  * crash during an append leaves the log at its previous size.  A full map is grown and the
  * append retried.  The map starts at 1 GiB, or at $CUSTODY_LMDB_MAPSIZE bytes (tests use a tiny
@@ -126,6 +127,15 @@ int tlog_consistency(struct tlog *log, uint64_t old, uint64_t new,
  * log's (-EKEYREJECTED otherwise).  Writer thread only. */
 int tlog_checkpoint_sign(struct tlog *log, struct vfy_signer *signer, int *ret_signed,
 			 struct err_detail *reterr);
+
+/** Replace the stored checkpoint of @size by @note, the same checkpoint with cosignatures
+ * (docs/witness.md): @note must begin with the stored note's text and the log's signature
+ * line, byte for byte, and open with the log's key; the lines after (cosignatures, checked by
+ * the caller against the witnesses' keys) replace those stored.  Any thread.  @return 0,
+ * -EROFS, -ENOENT (no checkpoint of @size), -EINVAL (not that checkpoint), -EBADMSG /
+ * -EKEYREJECTED (@note does not open), or an LMDB error. */
+int tlog_checkpoint_cosign(struct tlog *log, uint64_t size, const char *note, size_t len,
+			   struct err_detail *reterr);
 
 /** The signed checkpoint for exactly @size, or with @size == TLOG_NEWEST the newest one.
  * @ret_note malloc()'d and NUL-terminated; @ret_size (if not NULL) its tree size.

@@ -805,7 +805,8 @@ static void test_publish_and_witnesses(void **state)
 	assert_string_equal(cfg->witnesses[1].url, "http://10.0.0.7:7380");
 	cfg_free(cfg);
 
-	expect_text(BASE "[publish]\nentries = maybe\n", 7, "entries = 'maybe' is neither yes nor no");
+	expect_text(BASE "[publish]\nentries = maybe\n", 7,
+		    "entries = 'maybe' is neither yes nor no");
 	expect_text(BASE "[publish]\npath = /var/lib/custody/store/pub\n", 7,
 		    "the published folder must lie outside the store");
 	expect_text(BASE "[publish]\npath = /var/lib\n", 7, "the store must not be published");
@@ -832,8 +833,9 @@ static void test_publish_and_witnesses(void **state)
 		    11, "[witness b] key is the key of [witness a] (line 8)");
 	expect_text("[log]\norigin = o\nkey = /k\nwitness_quorum = 2\n[zone d]\npath = /d\n"
 		    "[witness a]\nurl = http://a\nkey = " WKEY1 "\n",
-		    4, "witness_quorum = 2 needs that many witnesses, but 1 [witness NAME] section "
-		       "is configured");
+		    4,
+		    "witness_quorum = 2 needs that many witnesses, but 1 [witness NAME] section "
+		    "is configured");
 	expect_text(BASE "[log]\n", 6, "[log] is repeated");
 	expect_text(BASE "[witness w]\nurl = http://a\nkey = " WKEY1 "\nsettle = 5s\n", 9,
 		    "unknown key 'settle' in [witness w]: the keys are url, key");

@@ -262,6 +262,87 @@ static void test_checkpoints_and_proof_files(void **state)
 	tlog_free(log);
 }
 
+/* The signature line of @note (its last line), malloc()'d. */
+static char *last_line(const char *note)
+{
+	size_t len = strlen(note);
+	const char *p = note + len - 1;
+
+	while (p > note && p[-1] != '\n')
+		p--;
+	return strdup(p);
+}
+
+/* Cosignatures are attached to a stored checkpoint: its text and the log's signature stay,
+ * the lines after may be added or replaced, and proofs then carry them. */
+static void test_checkpoint_cosign(void **state)
+{
+	struct fixture *fx = *state;
+	struct tlog *log, *ro;
+	struct err_detail e;
+	struct vfy_verifier keys[2];
+	struct vfy_signer *wit;
+	struct vfy_checkpoint cp;
+	char *wskey, *wvkey, *note, *wnote, *line, *cosigned, *bad, *text;
+	size_t len, tlen;
+	unsigned nsigs;
+	int signed_new;
+
+	assert_int_equal(vfy_keygen("witness.example", &wskey, &wvkey, &e), 0);
+	assert_int_equal(vfy_signer_parse(wskey, strlen(wskey), &wit, &e), 0);
+	assert_int_equal(vfy_verifier_parse(fx->vkey, strlen(fx->vkey), &keys[0], &e), 0);
+	assert_int_equal(vfy_verifier_parse(wvkey, strlen(wvkey), &keys[1], &e), 0);
+	assert_int_equal(tlog_open(fx->db, TLOG_WRITE, &log, &e), 0);
+	append_range(log, 0, 10);
+	assert_int_equal(tlog_checkpoint_sign(log, fx->signer, &signed_new, &e), 0);
+	assert_int_equal(tlog_checkpoint_get(log, 10, &note, &len, NULL, &e), 0);
+
+	/* A second signature on the same text, as a witness's would be. */
+	assert_int_equal(vfy_note_open(note, len, keys, 1, &tlen, NULL, &e), 0);
+	text = strndup(note, tlen);
+	assert_int_equal(vfy_note_sign(text, tlen, wit, &wnote, &e), 0);
+	line = last_line(wnote);
+	assert_true(asprintf(&cosigned, "%s%s", note, line) > 0);
+	assert_int_equal(tlog_checkpoint_cosign(log, 10, cosigned, strlen(cosigned), &e), 0);
+	free(note);
+	assert_int_equal(tlog_checkpoint_get(log, TLOG_NEWEST, &note, &len, NULL, &e), 0);
+	assert_string_equal(note, cosigned);
+	assert_int_equal(vfy_checkpoint_open(note, len, NULL, keys, 2, &cp, &nsigs, &e), 0);
+	assert_int_equal(nsigs, 2);
+	free(note);
+	assert_int_equal(tlog_proof_file(log, 3, 10, &note, &len, &e), 0);
+	assert_non_null(strstr(note, line));
+	free(note);
+
+	/* Not the checkpoint the log signed: another text, or the log's line missing. */
+	bad = strdup(cosigned);
+	bad[strlen("test.example/log\n")] = '9';
+	assert_int_equal(tlog_checkpoint_cosign(log, 10, bad, strlen(bad), &e), -EKEYREJECTED);
+	free(bad);
+	assert_true(asprintf(&bad, "%s\n%s", text, line) > 0);
+	assert_int_equal(tlog_checkpoint_cosign(log, 10, bad, strlen(bad), &e), -EKEYREJECTED);
+	free(bad);
+	assert_true(asprintf(&bad, "%s\n%s%s", text, line, cosigned + tlen + 1) > 0);
+	assert_int_equal(tlog_checkpoint_cosign(log, 10, bad, strlen(bad), &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "does not begin with the checkpoint the log signed"));
+	free(bad);
+	assert_int_equal(tlog_checkpoint_cosign(log, 11, cosigned, strlen(cosigned), &e), -ENOENT);
+
+	/* A read-only handle cannot attach anything. */
+	assert_int_equal(tlog_open(fx->db, 0, &ro, &e), 0);
+	assert_int_equal(tlog_checkpoint_cosign(ro, 10, cosigned, strlen(cosigned), &e), -EROFS);
+	tlog_free(ro);
+
+	free(text);
+	free(wnote);
+	free(line);
+	free(cosigned);
+	vfy_secret_free(wskey);
+	free(wvkey);
+	vfy_signer_free(wit);
+	tlog_free(log);
+}
+
 static void test_wrong_signer_rejected(void **state)
 {
 	struct fixture *fx = *state;
@@ -520,6 +601,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_append_batches_and_proofs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoints_and_proof_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_cosign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_signer_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_cannot_write, setup, teardown),
