@@ -186,7 +186,10 @@ func cmdCosigVector() {
 	}
 	fmt.Printf("witness skey: PRIVATE+KEY+%s+%08x+%s\n", s.name, s.hash,
 		b64.EncodeToString(append([]byte{cosigAlg}, seed...)))
-	fmt.Printf("witness vkey: %s\nlog skey: %s\nsigned:\n%scosigned:\n%s", s.vkey(), logSkey, signed, cosigned)
+	logPub := ed25519.NewKeyFromSeed(logSeed).Public().(ed25519.PublicKey)
+	fmt.Printf("witness vkey: %s\nlog skey: %s\nlog vkey: example.com/log+%08x+%s\nsigned:\n%scosigned:\n%s",
+		s.vkey(), logSkey, logKeyHash("example.com/log", logSeed),
+		b64.EncodeToString(append([]byte{1}, logPub...)), signed, cosigned)
 }
 
 func logKeyHash(name string, seed []byte) uint32 {
