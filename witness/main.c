@@ -12,7 +12,7 @@
  *
  * Limits against clients that are not logs: a body above WIT_REQUEST_MAX is refused with 413
  * as soon as its size is known; a request must arrive whole within REQUEST_SECONDS of its
- * first byte (a client that trickles its body is answered 408 and dropped); an idle connection
+ * first byte (a client that trickles its body is dropped); an idle connection
  * is closed after IDLE_SECONDS; at most CONNECTIONS_MAX connections, PER_IP_MAX from one
  * address. */
 #include <errno.h>
@@ -61,6 +61,7 @@ struct server {
 struct upload {
 	char *buf;
 	size_t len;
+	bool too_big; /* beyond WIT_REQUEST_MAX: the rest is read and dropped */
 	struct timespec start;
 };
 
@@ -202,12 +203,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		char *grown;
 
 		*upload_data_size = 0;
-		if (seconds_since(&up->start) > REQUEST_SECONDS)
-			return answer_text(conn, MHD_HTTP_REQUEST_TIMEOUT,
-					   "the request body came too slowly\n");
-		if (up->len + n > WIT_REQUEST_MAX)
-			return answer_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-					   "the request body is too large\n");
+		/* libmicrohttpd 0.9.75 takes no response in the middle of a body: a slow client
+		 * is cut off (MHD_NO closes the connection), and a large body that announced no
+		 * Content-Length is read, dropped and answered 413 at its end. */
+		if (seconds_since(&up->start) > REQUEST_SECONDS) {
+			log_notice(GRP, "a request body took over %d s: connection closed",
+				   REQUEST_SECONDS);
+			return MHD_NO;
+		}
+		if (up->too_big || up->len + n > WIT_REQUEST_MAX) {
+			up->too_big = true;
+			free(up->buf);
+			up->buf = NULL;
+			up->len = 0;
+			return MHD_YES;
+		}
 		grown = realloc(up->buf, up->len + n + 1);
 		if (!grown)
 			return MHD_NO;
@@ -216,6 +226,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		up->len += n;
 		return MHD_YES;
 	}
+	if (up->too_big)
+		return answer_text(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+				   "the request body is too large\n");
 	witness_add_checkpoint(srv->w, up->buf ? up->buf : "", up->len, &rep);
 	if (!rep.body)
 		return answer(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, NULL, 0);
@@ -339,14 +352,13 @@ static int run(void)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_SOCK_ADDR,
-			     ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTIONS_MAX,
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_MAX,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_SECONDS,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-			     cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-			     MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_MAX,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_SECONDS, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, NULL, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!d) {
 		log_error(GRP, "cannot serve on %s (address in use, or not ours?)", cfg->listen);
 		r = 2;

@@ -381,6 +381,14 @@ func cmdWitnessAbuse(u string) int {
 	big := bytes.Repeat([]byte("A"), 1<<20)
 	code, err := rawRequest(addr, [][]byte{post(big), big}, 0)
 	check("1 MiB body", code, err, http.StatusRequestEntityTooLarge)
+	// The same without a Content-Length: read, dropped, answered at its end.
+	chunk := []byte(fmt.Sprintf("%x\r\n%s\r\n", 64<<10, bytes.Repeat([]byte("B"), 64<<10)))
+	parts := [][]byte{[]byte(fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n", path, addr))}
+	for i := 0; i < 16; i++ {
+		parts = append(parts, chunk)
+	}
+	code, err = rawRequest(addr, append(parts, []byte("0\r\n\r\n")), 0)
+	check("1 MiB chunked body", code, err, http.StatusRequestEntityTooLarge)
 	// Garbage, a wrong method, a wrong path, chunked garbage.
 	code, err = rawRequest(addr, [][]byte{append(post([]byte("\x00\xffgarbage\n")), "\x00\xffgarbage\n"...)}, 0)
 	check("garbage body", code, err, http.StatusBadRequest)
