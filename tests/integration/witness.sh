@@ -10,8 +10,9 @@
 # proof bit (422) and a flipped signature bit (403); cosign 3 -> 7 with custody-log's proof;
 # refuse the fork at the same size (409, an ALERT, the fork's checkpoint kept) and grown with
 # the fork's own proof (422); answer 404 for the unknown origin; survive oversized, garbage,
-# wrong-method and slow requests and still cosign 7 -> 10; stop on SIGTERM with status 0, and,
-# restarted, know it cosigned 10.
+# wrong-method and slow requests and still cosign 7 -> 10, a cosignature that Go, reading the
+# witness's key file, reproduces byte for byte; stop on SIGTERM with status 0, and, restarted,
+# know it cosigned 10; serve HTTPS with tls_cert and tls_key (openssl makes the certificate).
 #
 # meson passes CUSTODY_LOG and CUSTODY_WITNESS.  Go builds offline, as in go-interop.sh.
 set -eu
@@ -98,8 +99,9 @@ sed -i '$d' "$tmp/witness.conf"
 
 wpid=
 wlog=$tmp/witness.log
+wconf=$tmp/witness.conf
 start_witness() {
-	"$CUSTODY_WITNESS" --config "$tmp/witness.conf" 2>>"$wlog" &
+	"$CUSTODY_WITNESS" --config "$wconf" 2>>"$wlog" &
 	wpid=$!
 	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null ||
 		die "the witness does not listen on port $port: $(tail -n 5 "$wlog")"
@@ -161,6 +163,19 @@ fi
 sed 's/^/     /' "$tmp/abuse"
 kill -0 "$wpid" 2>/dev/null || die "the witness died: $(tail -n 5 "$wlog")"
 add 7 "$tmp/a7-10" "$tmp/a10" "" "still serving: growth 7 -> 10" "status 200" "cosigned 10 "
+# Go, reading the witness's key file, makes the same cosignature at the same time: the key file
+# and the signed message are the specification's, byte for byte.
+t=$(sed -n 's/^cosigned 10 //p' "$tmp/ans")
+sed -n 's/^line //p' "$tmp/ans" >"$tmp/wline"
+"$interop" cosign "$tmp/w.key" "$tmp/a10" "$t" "$tmp/a10.go"
+if [ -s "$tmp/wline" ] && [ "$(tail -n 1 "$tmp/a10.go")" = "$(cat "$tmp/wline")" ]; then
+	ok "Go's cosignature with the witness's key file is the witness's, byte for byte"
+else
+	bad "Go's cosignature differs: $(tail -n 1 "$tmp/a10.go") vs $(cat "$tmp/wline")"
+fi
+"$interop" cosig-open "$tmp/log.pub" "$tmp/w.pub" "$tmp/a10.go" >"$tmp/out" 2>&1 &&
+	grep -q "^cosigned 10 $t\$" "$tmp/out" ||
+	bad "Go does not open its own cosigned checkpoint: $(cat "$tmp/out")"
 
 # ---- restart -------------------------------------------------------------------------------
 if stop_witness; then ok "SIGTERM: the witness exits 0"; else bad "SIGTERM: exit status $?"; fi
@@ -170,6 +185,28 @@ start_witness
 add 0 - "$tmp/a10" "" "restarted: the state is kept" "status 409" "size 10"
 add 10 - "$tmp/a10" "" "restarted: size 10 again" "status 200" "cosigned 10 "
 stop_witness || bad "the second SIGTERM: exit status $?"
+
+# ---- TLS ------------------------------------------------------------------------------------
+if ! command -v openssl >/dev/null 2>&1; then
+	bad "openssl is not installed (apt-get install openssl): TLS not tested"
+else
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$tmp/tls.key" -out "$tmp/tls.crt" >/dev/null 2>&1 ||
+		die "openssl could not make a certificate"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sed -e "s/^listen = .*/listen = 127.0.0.1:$port/" -e "/^state = /a tls_cert = $tmp/tls.crt\ntls_key = $tmp/tls.key" \
+		"$tmp/witness.conf" >"$tmp/tls.conf"
+	wconf=$tmp/tls.conf
+	start_witness
+	url=https://127.0.0.1:$port/w
+	WITNESS_CA=$tmp/tls.crt add 10 - "$tmp/a10" "" "over TLS (tls_cert, tls_key)" "status 200" "cosigned 10 "
+	if "$interop" witness-add "http://127.0.0.1:$port/w" 10 - "$tmp/a10" "$tmp/log.pub" \
+		"$tmp/w.pub" >/dev/null 2>&1; then
+		bad "the TLS witness answered plain HTTP"
+	fi
+	stop_witness || bad "SIGTERM of the TLS witness: exit status $?"
+fi
 if grep -E 'libmicrohttpd:' "$wlog" | grep -v -E 'timed out|closed|reset|too large|Too large' |
 	grep -q .; then
 	echo "     libmicrohttpd said:"

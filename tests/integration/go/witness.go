@@ -18,7 +18,9 @@
 //	                                     the first proof hash, "bad-sig" one of the log's
 //	                                     signature.  Prints "status N", then for 409 "size N" and
 //	                                     the Content-Type, for 200 "cosigned SIZE TIME" once Go
-//	                                     verified the cosignature (exit 1 if it does not)
+//	                                     verified the cosignature (exit 1 if it does not), then
+//	                                     "line " and the witness's signature line
+//	                                     With $WITNESS_CA, an https URL is trusted with that CA only.
 //	interop witness-abuse URL            oversized, garbage, slow and wrong-method requests; the
 //	                                     witness must answer each correctly and keep serving
 package main
@@ -27,6 +29,8 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -285,7 +289,16 @@ func cmdWitnessAdd(u string, old int64, proofPath string, cpPath, logvkey, wvkey
 	default:
 		die(2, "unknown mode %q", mode)
 	}
-	resp, err := http.Post(u+"/add-checkpoint", "text/plain", bytes.NewReader(addCheckpointBody(old, proof, cp)))
+	client := http.DefaultClient
+	if ca := os.Getenv("WITNESS_CA"); ca != "" {
+		// An https URL: trust only this certificate authority (a test's self-signed one).
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(readFile(ca)) {
+			die(2, "%s: no certificate", ca)
+		}
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
+	resp, err := client.Post(u+"/add-checkpoint", "text/plain", bytes.NewReader(addCheckpointBody(old, proof, cp)))
 	if err != nil {
 		die(2, "%v", err)
 	}
@@ -321,7 +334,7 @@ func cmdWitnessAdd(u string, old int64, proofPath string, cpPath, logvkey, wvkey
 			fmt.Printf("the cosignature's time %d is off by %v\n", w.last, d)
 			return 1
 		}
-		fmt.Printf("cosigned %d %d\n", c.size, w.last)
+		fmt.Printf("cosigned %d %d\nline %s", c.size, w.last, body)
 	default:
 		fmt.Printf("body %q\n", strings.TrimSpace(string(body)))
 	}
