@@ -405,10 +405,30 @@ static void test_key_checks(void **state)
 	wit_config_free(c);
 }
 
+/* The shipped example loads as it is (keys valid, defaults as docs/witness.md says). */
+static void test_shipped_config(void **state)
+{
+	struct wit_config *c = NULL;
+	struct err_detail e;
+
+	(void)state;
+	if (wit_config_load(TEST_DATA "/../../conf/custody-witness.conf", &c, &e) != 0)
+		fail_msg("conf/custody-witness.conf: %s", e.msg);
+	assert_string_equal(c->listen, "127.0.0.1:7380");
+	assert_string_equal(c->prefix, "");
+	assert_string_equal(c->key_path, "/etc/custody-witness/witness.key");
+	assert_string_equal(c->state_path, "/var/lib/custody-witness");
+	assert_null(c->tls_cert);
+	assert_int_equal(c->nlogs, 1);
+	assert_int_equal(c->logs[0].key.alg, VFY_ALG_ED25519);
+	wit_config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_shipped_config),
 		cmocka_unit_test(test_protocol),
 		cmocka_unit_test(test_key_checks),
 	};
