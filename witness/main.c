@@ -301,7 +301,8 @@ static int run(void)
 	struct addrinfo *ai = NULL;
 	char *cert = NULL, *key = NULL;
 	struct err_detail e;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* MHD_USE_AUTO: epoll or poll, not select() and its FD_SETSIZE. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
 	sigset_t sigs;
 	int r, sig = 0;
 
