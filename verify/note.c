@@ -1,4 +1,5 @@
-/* note.c: C2SP signed notes with Ed25519, the note key formats, and tlog-checkpoint bodies.
+/* note.c: C2SP signed notes with Ed25519, the note key formats, tlog-checkpoint bodies, and
+ * tlog-cosignature cosignature/v1 (docs/witness.md).
  *
  * The log-writer thread signs checkpoints with it; custody-verify, custodyctl and the daemon
  * open them.  Everything is synchronous and keeps no state beyond libsodium's one-time
@@ -20,7 +21,11 @@
  * One file because key generation, the signer and the verifier keys share the key-string code
  * (split_key(), key_id()) and the secret-key handling of struct vfy_signer, which is opaque and
  * defined only here, and checkpoints are opened through the same strict note parser
- * (note_open()); splitting would export all three. */
+ * (note_open()); splitting would export all three.  Cosignatures are here for the same reason:
+ * a witness key is a note key with another algorithm byte, and a checkpoint's cosignature lines
+ * are checked by the note parser with the log's own signature.  A cosignature key (0x04) never
+ * signs a note and a note key never cosigns: the key ID hashes the algorithm byte, so the two
+ * signatures cannot be confused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,14 +44,19 @@
 #include "base/utf8.h"
 #include "verify/note.h"
 
-#define ALG_ED25519 0x01
+#define ALG_ED25519 VFY_ALG_ED25519
+#define ALG_COSIG VFY_ALG_COSIG
 #define PUB_LEN crypto_sign_PUBLICKEYBYTES
 #define SEED_LEN crypto_sign_SEEDBYTES
 #define SIG_LEN crypto_sign_BYTES
-#define KEY_B64_LEN 44		   /* base64 of the algorithm byte and a 32-byte key */
-#define SIG_B64_LEN 92		   /* base64 of a 4-byte key ID and a 64-byte signature */
-#define ROOT_B64_LEN 44		   /* base64 of a 32-byte hash */
-#define SIG_PREFIX "\xe2\x80\x94 " /* U+2014 EM DASH, then one space */
+#define KEY_B64_LEN 44		/* base64 of the algorithm byte and a 32-byte key */
+#define SIG_B64_LEN 92		/* base64 of a 4-byte key ID and a 64-byte signature */
+#define COSIG_LEN (8 + SIG_LEN) /* a cosignature/v1 timestamped_signature */
+#define COSIG_B64_LEN 104	/* base64 of a 4-byte key ID and a cosignature */
+#define COSIG_HEADER "cosignature/v1\ntime "
+#define COSIG_HEADER_MAX (sizeof(COSIG_HEADER) + 20 + 1) /* with a uint64_t and its newline */
+#define ROOT_B64_LEN 44					 /* base64 of a 32-byte hash */
+#define SIG_PREFIX "\xe2\x80\x94 "			 /* U+2014 EM DASH, then one space */
 #define SIG_PREFIX_LEN 4
 #define SKEY_PREFIX "PRIVATE+KEY+"
 #define SKEY_PREFIX_LEN 12
@@ -59,6 +69,7 @@ _Static_assert(SIG_LEN == 64 && SEED_LEN == 32, "Ed25519 sizes");
 struct vfy_signer {
 	char name[VFY_NAME_MAX + 1];
 	uint32_t id;
+	uint8_t alg; /* ALG_ED25519 signs notes, ALG_COSIG cosigns checkpoints */
 	uint8_t pub[PUB_LEN];
 	unsigned char *sk; /* seed || pub, sodium_malloc()'d, PROT_NOACCESS except while signing */
 };
@@ -160,15 +171,18 @@ static const char *name_problem(const char *name, size_t len)
 	return NULL;
 }
 
-/* key ID = SHA-256(NAME || 0x0A || 0x01 || pubkey)[:4], big-endian.  @len <= VFY_NAME_MAX. */
-static int key_id(const char *name, size_t len, const uint8_t pub[PUB_LEN], uint32_t *ret)
+/* key ID = SHA-256(NAME || 0x0A || ALG || pubkey)[:4], big-endian.  @len <= VFY_NAME_MAX.  The
+ * algorithm byte is hashed so that one Ed25519 key used both ways gets two key IDs, and a note
+ * signature can never be taken for a cosignature. */
+static int key_id(const char *name, size_t len, uint8_t alg, const uint8_t pub[PUB_LEN],
+		  uint32_t *ret)
 {
 	uint8_t buf[VFY_NAME_MAX + 2 + PUB_LEN], md[VFY_HASH_LEN];
 	int r;
 
 	memcpy(buf, name, len);
 	buf[len] = '\n';
-	buf[len + 1] = ALG_ED25519;
+	buf[len + 1] = alg;
 	memcpy(buf + len + 2, pub, PUB_LEN);
 	r = vfy_sha256(buf, len + 2 + PUB_LEN, md);
 	if (r < 0)
@@ -252,7 +266,7 @@ static int split_key(const char *s, size_t len, const char *kind, bool secret,
 	return 0;
 }
 
-static char *format_vkey(const char *name, uint32_t id, const uint8_t pub[PUB_LEN])
+static char *format_vkey(const char *name, uint8_t alg, uint32_t id, const uint8_t pub[PUB_LEN])
 {
 	uint8_t key[1 + PUB_LEN];
 	size_t size = strlen(name) + 1 + 8 + 1 + KEY_B64_LEN + 1;
@@ -261,14 +275,15 @@ static char *format_vkey(const char *name, uint32_t id, const uint8_t pub[PUB_LE
 
 	if (!vkey)
 		return NULL;
-	key[0] = ALG_ED25519;
+	key[0] = alg;
 	memcpy(key + 1, pub, PUB_LEN);
 	off = snprintf(vkey, size, "%s+%08" PRIx32 "+", name, id);
 	vfy_b64_encode(key, sizeof(key), vkey + off, size - (size_t)off);
 	return vkey;
 }
 
-int vfy_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_detail *reterr)
+static int keygen(const char *name, uint8_t alg, char **ret_skey, char **ret_vkey,
+		  struct err_detail *reterr)
 {
 	unsigned char *raw = NULL, *sk = NULL;
 	char *skey = NULL, *vkey = NULL, shown[SHOW_MAX + 4];
@@ -292,15 +307,15 @@ int vfy_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_de
 		r = err_set(reterr, -ENOMEM, "out of memory for a new key");
 		goto out;
 	}
-	raw[0] = ALG_ED25519;
+	raw[0] = alg;
 	randombytes_buf(raw + 1, SEED_LEN);
 	crypto_sign_seed_keypair(pub, sk, raw + 1);
-	r = key_id(name, name_len, pub, &id);
+	r = key_id(name, name_len, alg, pub, &id);
 	if (r < 0) {
 		err_set(reterr, r, "could not compute the key ID of the new key");
 		goto out;
 	}
-	vkey = format_vkey(name, id, pub);
+	vkey = format_vkey(name, alg, id, pub);
 	if (!vkey) {
 		r = err_set(reterr, -ENOMEM, "out of memory for a new key");
 		goto out;
@@ -317,6 +332,16 @@ out:
 	sodium_free(skey);
 	free(vkey);
 	return r;
+}
+
+int vfy_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_detail *reterr)
+{
+	return keygen(name, ALG_ED25519, ret_skey, ret_vkey, reterr);
+}
+
+int vfy_cosig_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_detail *reterr)
+{
+	return keygen(name, ALG_COSIG, ret_skey, ret_vkey, reterr);
 }
 
 void vfy_secret_free(char *secret)
@@ -346,7 +371,7 @@ int vfy_signer_parse(const char *skey, size_t len, struct vfy_signer **ret,
 	if (f.data_len != KEY_B64_LEN)
 		return err_set(reterr, -EINVAL,
 			       "not a valid signer key: the key data must be %d base64 characters "
-			       "(0x01 and a 32-byte Ed25519 seed), not %zu",
+			       "(the algorithm byte and a 32-byte Ed25519 seed), not %zu",
 			       KEY_B64_LEN, f.data_len);
 	r = sodium_ready(reterr);
 	if (r < 0)
@@ -366,21 +391,23 @@ int vfy_signer_parse(const char *skey, size_t len, struct vfy_signer **ret,
 		goto fail;
 	}
 	if (n != 1 + SEED_LEN) {
-		r = err_set(reterr, -EINVAL,
-			    "not a valid signer key: the key data is %d bytes, not 33 (0x01 and a "
-			    "32-byte Ed25519 seed)",
-			    n);
+		r = err_set(
+		    reterr, -EINVAL,
+		    "not a valid signer key: the key data is %d bytes, not 33 (the algorithm "
+		    "byte and a 32-byte Ed25519 seed)",
+		    n);
 		goto fail;
 	}
-	if (raw[0] != ALG_ED25519) {
+	if (raw[0] != ALG_ED25519 && raw[0] != ALG_COSIG) {
 		r = err_set(reterr, -EINVAL,
-			    "signer key uses signature algorithm 0x%02x; only Ed25519 (0x01) is "
-			    "supported",
+			    "signer key uses signature algorithm 0x%02x; only Ed25519 (0x01) and "
+			    "cosignature/v1 (0x04) are supported",
 			    raw[0]);
 		goto fail;
 	}
+	s->alg = raw[0];
 	crypto_sign_seed_keypair(s->pub, s->sk, raw + 1);
-	r = key_id(f.name, f.name_len, s->pub, &id);
+	r = key_id(f.name, f.name_len, s->alg, s->pub, &id);
 	if (r < 0) {
 		err_set(reterr, r, "could not compute the key ID of the signer key");
 		goto fail;
@@ -506,7 +533,12 @@ const char *vfy_signer_name(const struct vfy_signer *s)
 
 char *vfy_signer_vkey(const struct vfy_signer *s)
 {
-	return format_vkey(s->name, s->id, s->pub);
+	return format_vkey(s->name, s->alg, s->id, s->pub);
+}
+
+uint8_t vfy_signer_alg(const struct vfy_signer *s)
+{
+	return s->alg;
 }
 
 int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
@@ -535,16 +567,16 @@ int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
 		return err_set(reterr, -EINVAL,
 			       "verifier key '%s': the key data is not canonical padded base64",
 			       shown);
-	if (key[0] != ALG_ED25519)
+	if (key[0] != ALG_ED25519 && key[0] != ALG_COSIG)
 		return err_set(reterr, -EINVAL,
 			       "verifier key '%s' uses signature algorithm 0x%02x; only Ed25519 "
-			       "(0x01) is supported",
+			       "(0x01) and cosignature/v1 (0x04) are supported",
 			       shown, key[0]);
 	if (n != 1 + PUB_LEN)
 		return err_set(reterr, -EINVAL,
 			       "verifier key '%s': an Ed25519 key has 32 bytes, this one has %d",
 			       shown, n - 1);
-	r = key_id(f.name, f.name_len, key + 1, &id);
+	r = key_id(f.name, f.name_len, key[0], key + 1, &id);
 	if (r < 0)
 		return err_set(reterr, r, "could not compute the key ID of verifier key '%s'",
 			       shown);
@@ -557,6 +589,7 @@ int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
 	memcpy(ret->name, f.name, f.name_len);
 	ret->name[f.name_len] = '\0';
 	ret->id = id;
+	ret->alg = key[0];
 	memcpy(ret->pub, key + 1, PUB_LEN);
 	return 0;
 }
@@ -569,6 +602,12 @@ int vfy_note_sign(const char *text, size_t len, struct vfy_signer *s, char **ret
 	size_t name_len = strlen(s->name), note_len, off = 0;
 	int r;
 
+	if (s->alg != ALG_ED25519)
+		return err_set(
+		    reterr, -EINVAL,
+		    "key '%s' is a cosignature/v1 (witness) key: it cosigns checkpoints, "
+		    "it does not sign notes",
+		    s->name);
 	if (len == 0 || text[len - 1] != '\n')
 		return err_set(reterr, -EINVAL, "the note text must end with a newline");
 	r = check_text(text, len, "note text", -EINVAL, reterr);
@@ -762,6 +801,73 @@ static int no_trusted_signature(const struct note_parts *p, const struct vfy_ver
 		       p->nsigs > 1 ? " and other unknown keys" : " only");
 }
 
+/* The message a cosignature/v1 signs: the header line, the time line, then the note text.
+ * @return its length in *@ret (malloc()'d), or -ENOMEM. */
+static int cosig_message(const char *text, size_t len, uint64_t timestamp, char **ret,
+			 size_t *ret_len)
+{
+	char *msg = malloc(COSIG_HEADER_MAX + len);
+	int n;
+
+	if (!msg)
+		return -ENOMEM;
+	n = snprintf(msg, COSIG_HEADER_MAX, COSIG_HEADER "%" PRIu64 "\n", timestamp);
+	memcpy(msg + n, text, len);
+	*ret = msg;
+	*ret_len = (size_t)n + len;
+	return 0;
+}
+
+/* Check one signature line @s whose name and key ID are @key's, over the note text (the first
+ * @text_len bytes of @note).  *@ret_time gets a cosignature's timestamp (0 for a note
+ * signature).  @return 0, -EKEYREJECTED, -ENOMEM. */
+static int sig_check(const char *note, size_t text_len, const struct vfy_verifier *key,
+		     const struct sig_line *s, uint64_t *ret_time, struct err_detail *reterr)
+{
+	bool cosig = key->alg == ALG_COSIG;
+	size_t want = cosig ? COSIG_LEN : SIG_LEN, msg_len = text_len;
+	const unsigned char *msg = (const unsigned char *)note;
+	char shown[SHOW_MAX + 4], *buf = NULL;
+	uint8_t sig[4 + COSIG_LEN];
+	uint64_t ts = 0;
+	int ok;
+
+	utf8_printable(s->name, s->name_len, shown, sizeof(shown));
+	if (s->sig_len != want)
+		return err_set_line(reterr, -EKEYREJECTED, s->line,
+				    "signature by '%s' (key ID %08" PRIx32 ") does not verify: it "
+				    "is %zu bytes, %s is %zu",
+				    shown, s->id, s->sig_len,
+				    cosig ? "a cosignature/v1 (timestamp and Ed25519 signature)"
+					  : "an Ed25519 signature",
+				    want);
+	if (vfy_b64_decode(s->b64, s->b64_len, sig, sizeof(sig)) != (int)(4 + want))
+		return err_set_line(reterr, -EKEYREJECTED, s->line,
+				    "signature by '%s' (key ID %08" PRIx32 ") cannot be decoded",
+				    shown, s->id);
+	if (cosig) {
+		for (int i = 0; i < 8; i++)
+			ts = ts << 8 | sig[4 + i];
+		if (ts > VFY_COSIG_TIME_MAX)
+			return err_set_line(reterr, -EKEYREJECTED, s->line,
+					    "cosignature by '%s' (key ID %08" PRIx32 ") has a "
+					    "timestamp beyond 2^63-1",
+					    shown, s->id);
+		if (cosig_message(note, text_len, ts, &buf, &msg_len) < 0)
+			return err_set(reterr, -ENOMEM, "out of memory checking a cosignature");
+		msg = (const unsigned char *)buf;
+	}
+	ok = crypto_sign_verify_detached(sig + 4 + want - SIG_LEN, msg, msg_len, key->pub) == 0;
+	free(buf);
+	if (!ok)
+		return err_set_line(reterr, -EKEYREJECTED, s->line,
+				    "%s by '%s' (key ID %08" PRIx32 ") does not verify: the note "
+				    "text was changed after signing, or the signature is damaged",
+				    cosig ? "cosignature" : "signature", shown, s->id);
+	*ret_time = ts;
+	return 0;
+}
+
 /* Every signature line of a known key must verify; a key counts once however often it signs.
  * Keys, not lines, drive the loop, so that several trusted keys sharing a name and key ID (a
  * collision C2SP warns about) are each checked. */
@@ -769,7 +875,6 @@ static int note_verify(const char *note, const struct note_parts *p,
 		       const struct vfy_verifier *keys, size_t nkeys, uint64_t *ret_mask,
 		       unsigned *ret_count, struct err_detail *reterr)
 {
-	char shown[SHOW_MAX + 4];
 	uint64_t mask = 0;
 	unsigned count = 0;
 
@@ -777,26 +882,14 @@ static int note_verify(const char *note, const struct note_parts *p,
 		bool ok = false;
 
 		for (size_t j = 0; j < p->nsigs; j++) {
-			const struct sig_line *s = &p->sigs[j];
-			uint8_t sig[4 + SIG_LEN];
+			uint64_t ts;
+			int r;
 
-			if (!key_matches(&keys[i], s))
+			if (!key_matches(&keys[i], &p->sigs[j]))
 				continue;
-			utf8_printable(s->name, s->name_len, shown, sizeof(shown));
-			if (s->sig_len != SIG_LEN)
-				return err_set_line(reterr, -EKEYREJECTED, s->line,
-						    "signature by '%s' (key ID %08" PRIx32 ") does "
-						    "not verify: it is %zu bytes, an Ed25519 "
-						    "signature is 64",
-						    shown, s->id, s->sig_len);
-			if (vfy_b64_decode(s->b64, s->b64_len, sig, sizeof(sig)) != sizeof(sig) ||
-			    crypto_sign_verify_detached(sig + 4, (const unsigned char *)note,
-							p->text_len, keys[i].pub) != 0)
-				return err_set_line(reterr, -EKEYREJECTED, s->line,
-						    "signature by '%s' (key ID %08" PRIx32 ") does "
-						    "not verify: the note text was changed after "
-						    "signing, or the signature is damaged",
-						    shown, s->id);
+			r = sig_check(note, p->text_len, &keys[i], &p->sigs[j], &ts, reterr);
+			if (r < 0)
+				return r;
 			ok = true;
 		}
 		if (ok) {
@@ -989,6 +1082,10 @@ int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
 	unsigned count = 0;
 	int r;
 
+	if (nkeys > 0 && keys[0].alg != ALG_ED25519)
+		return err_set(reterr, -EINVAL,
+			       "the log key must be an Ed25519 note key (0x01), not a "
+			       "cosignature/v1 witness key");
 	r = note_open(note, len, keys, nkeys, &text_len, &mask, &count, reterr);
 	if (r < 0)
 		return r;
@@ -1015,5 +1112,113 @@ int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
 		*ret = cp;
 	if (ret_nsigs)
 		*ret_nsigs = count;
+	return 0;
+}
+
+int vfy_cosign(struct vfy_signer *s, const char *text, size_t len, uint64_t timestamp,
+	       char **ret_line, struct err_detail *reterr)
+{
+	size_t name_len = strlen(s->name), line_len, msg_len, off = 0;
+	uint8_t sig[4 + COSIG_LEN];
+	char b64[COSIG_B64_LEN + 1], *msg = NULL, *line;
+	struct vfy_checkpoint cp;
+	int r;
+
+	if (s->alg != ALG_COSIG)
+		return err_set(reterr, -EINVAL,
+			       "key '%s' is a note signing key (0x01), not a cosignature/v1 key "
+			       "(0x04): it cannot cosign",
+			       s->name);
+	if (timestamp > VFY_COSIG_TIME_MAX)
+		return err_set(reterr, -EINVAL, "a cosignature timestamp must not exceed 2^63-1");
+	/* A witness states that it saw this tree: it cosigns checkpoints and nothing else. */
+	r = vfy_checkpoint_parse(text, len, &cp, reterr);
+	if (r < 0) {
+		err_prefix(reterr, "cannot cosign");
+		if (reterr)
+			reterr->code = -EINVAL;
+		return -EINVAL;
+	}
+	line_len = SIG_PREFIX_LEN + name_len + 1 + COSIG_B64_LEN + 1;
+	if (len + 1 + line_len > VFY_NOTE_MAX)
+		return err_set(
+		    reterr, -EINVAL,
+		    "the checkpoint is %zu bytes; cosigned, it would exceed the limit of "
+		    "%d bytes",
+		    len, VFY_NOTE_MAX);
+	r = sodium_ready(reterr);
+	if (r < 0)
+		return r;
+	line = malloc(line_len + 1);
+	if (!line || cosig_message(text, len, timestamp, &msg, &msg_len) < 0) {
+		free(line);
+		return err_set(reterr, -ENOMEM, "out of memory for a cosignature");
+	}
+	put_be32(sig, s->id);
+	for (int i = 0; i < 8; i++)
+		sig[4 + i] = (uint8_t)(timestamp >> (56 - 8 * i));
+	if (sodium_mprotect_readonly(s->sk) != 0) {
+		free(msg);
+		free(line);
+		return err_set(reterr, -EIO, "could not unlock the memory of the signer key");
+	}
+	crypto_sign_detached(sig + 12, NULL, (const unsigned char *)msg, msg_len, s->sk);
+	(void)sodium_mprotect_noaccess(s->sk);
+	free(msg);
+	vfy_b64_encode(sig, sizeof(sig), b64, sizeof(b64));
+	memcpy(line + off, SIG_PREFIX, SIG_PREFIX_LEN);
+	off += SIG_PREFIX_LEN;
+	memcpy(line + off, s->name, name_len);
+	off += name_len;
+	line[off++] = ' ';
+	memcpy(line + off, b64, COSIG_B64_LEN);
+	off += COSIG_B64_LEN;
+	line[off++] = '\n';
+	line[off] = '\0';
+	*ret_line = line;
+	return 0;
+}
+
+int vfy_cosig_time(const char *note, size_t len, const struct vfy_verifier *w, uint64_t *ret_time,
+		   struct err_detail *reterr)
+{
+	char shown[SHOW_MAX + 4];
+	struct note_parts *p;
+	uint64_t newest = 0;
+	bool found = false;
+	int r;
+
+	if (w->alg != ALG_COSIG)
+		return err_set(reterr, -EINVAL,
+			       "key '%s' is not a cosignature/v1 key: its signatures carry no time",
+			       utf8_printable(w->name, strnlen(w->name, sizeof(w->name)), shown,
+					      sizeof(shown)));
+	r = sodium_ready(reterr);
+	if (r < 0)
+		return r;
+	p = malloc(sizeof(*p)); /* a hundred signature lines: too big for a thread's stack */
+	if (!p)
+		return err_set(reterr, -ENOMEM, "out of memory reading a note");
+	r = note_parse(note, len, p, reterr);
+	for (size_t j = 0; r == 0 && j < p->nsigs; j++) {
+		uint64_t ts;
+
+		if (!key_matches(w, &p->sigs[j]))
+			continue;
+		r = sig_check(note, p->text_len, w, &p->sigs[j], &ts, reterr);
+		if (r == 0 && (!found || ts > newest))
+			newest = ts;
+		found = true;
+	}
+	free(p);
+	if (r < 0)
+		return r;
+	if (!found)
+		return err_set(reterr, -ENOENT,
+			       "the note has no cosignature by '%s' (key ID %08" PRIx32 ")",
+			       utf8_printable(w->name, strnlen(w->name, sizeof(w->name)), shown,
+					      sizeof(shown)),
+			       w->id);
+	*ret_time = newest;
 	return 0;
 }

@@ -1,10 +1,14 @@
 #pragma once
-/* C2SP signed notes with Ed25519 (libsodium), the note key formats, and C2SP tlog-checkpoint
- * bodies.
+/* C2SP signed notes with Ed25519 (libsodium), the note key formats, C2SP tlog-checkpoint
+ * bodies, and C2SP tlog-cosignature cosignature/v1 (docs/witness.md).
  *
- *   verifier key  NAME+KEYID+BASE64(0x01 || pubkey)
- *   signer key    PRIVATE+KEY+NAME+KEYID+BASE64(0x01 || seed)
- *   key ID        first 4 bytes (big-endian) of SHA-256(NAME || 0x0A || 0x01 || pubkey)
+ *   verifier key  NAME+KEYID+BASE64(ALG || pubkey)
+ *   signer key    PRIVATE+KEY+NAME+KEYID+BASE64(ALG || seed)
+ *   key ID        first 4 bytes (big-endian) of SHA-256(NAME || 0x0A || ALG || pubkey)
+ *
+ * ALG is 0x01 for an Ed25519 note key (a log's) and 0x04 for an Ed25519 cosignature/v1 key (a
+ * witness's).  A cosignature line's signature is keyid(4) || timestamp (8, big-endian) ||
+ * Ed25519(64) over "cosignature/v1\ntime TIMESTAMP\n" followed by the note text.
  *
  * Secret material (seeds, secret keys, signer key strings) lives only in sodium_malloc()'d
  * memory, is kept PROT_NOACCESS while not signing, and is wiped when freed.  All functions are
@@ -21,9 +25,14 @@ struct err_detail;
 #define VFY_NOTE_MAX (64 * 1024) /* notes larger than this are rejected */
 #define VFY_NOTE_MAX_SIGS 100	 /* signature lines beyond this reject the note */
 
+#define VFY_ALG_ED25519 0x01	     /* C2SP signed-note Ed25519 */
+#define VFY_ALG_COSIG 0x04	     /* C2SP tlog-cosignature cosignature/v1 (Ed25519) */
+#define VFY_COSIG_TIME_MAX INT64_MAX /* the largest timestamp a cosignature may carry */
+
 struct vfy_verifier {
 	char name[VFY_NAME_MAX + 1];
 	uint32_t id;
+	uint8_t alg; /* VFY_ALG_ED25519 or VFY_ALG_COSIG */
 	uint8_t pub[32];
 };
 
@@ -35,10 +44,15 @@ struct vfy_signer; /* opaque: name, key ID, secret key in sodium_malloc()'d memo
  * VFY_NAME_MAX), -ENOMEM, -EIO (libsodium or libcrypto failed). */
 int vfy_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_detail *reterr);
 
+/** Like vfy_keygen(), for a witness: a cosignature/v1 key (algorithm 0x04), whose signer key
+ * only vfy_cosign() uses. */
+int vfy_cosig_keygen(const char *name, char **ret_skey, char **ret_vkey, struct err_detail *reterr);
+
 /** Wipe and free a string from vfy_keygen() or other secret buffer; NULL is fine. */
 void vfy_secret_free(char *secret);
 
-/** Parse a signer key string (trailing newline or other ASCII white space allowed).  On success
+/** Parse a signer key string of either algorithm (trailing newline or other ASCII white space
+ * allowed).  On success
  * *@ret is a new signer (free with vfy_signer_free()); @skey is not kept and stays the caller's
  * to wipe.  Messages never quote the key's fields.  @return 0, -EINVAL (not a signer key, with
  * what is wrong), -EKEYREJECTED (key ID does not match name and key), -ENOMEM. */
@@ -55,13 +69,15 @@ int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail
 /** Destroy (wipe) a signer; NULL is fine; returns NULL. */
 struct vfy_signer *vfy_signer_free(struct vfy_signer *s);
 
-/** The signer's name (owned by @s) and its verifier key string (malloc()'d, caller frees; NULL
- * when out of memory). */
+/** The signer's name (owned by @s), its verifier key string (malloc()'d, caller frees; NULL
+ * when out of memory) and its algorithm (VFY_ALG_ED25519 or VFY_ALG_COSIG). */
 const char *vfy_signer_name(const struct vfy_signer *s);
 char *vfy_signer_vkey(const struct vfy_signer *s);
+uint8_t vfy_signer_alg(const struct vfy_signer *s);
 
-/** Parse a verifier key string (surrounding whitespace allowed).  @return 0, -EINVAL (not a
- * verifier key, unknown algorithm byte, bad base64, wrong length), -EKEYREJECTED (the key ID
+/** Parse a verifier key string (surrounding whitespace allowed) of algorithm 0x01 or 0x04
+ * (ret->alg says which).  @return 0, -EINVAL (not a verifier key, another algorithm byte, bad
+ * base64, wrong length), -EKEYREJECTED (the key ID
  * does not match the name and key). */
 int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
 		       struct err_detail *reterr);
@@ -69,12 +85,15 @@ int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
 /** Sign @text (@len bytes; valid UTF-8, no control characters but '\n', ending in '\n') with
  * @s.  @ret_note gets the signed note, malloc()'d and NUL-terminated: text, "\n", then
  * "— NAME BASE64(keyid || sig)\n".  @return 0, -EINVAL (text not a valid note text, or the signed
- * note would exceed VFY_NOTE_MAX), -ENOMEM, -EIO (the key's memory could not be unlocked). */
+ * note would exceed VFY_NOTE_MAX, or @s is a cosignature key), -ENOMEM, -EIO (the key's memory
+ * could not be unlocked). */
 int vfy_note_sign(const char *text, size_t len, struct vfy_signer *s, char **ret_note,
 		  struct err_detail *reterr);
 
-/** Open a signed note against trusted @keys (@nkeys of them).  Signatures from unknown keys
- * (name and ID not both matching) are ignored; a known key's signature that fails rejects the
+/** Open a signed note against trusted @keys (@nkeys of them).  A key of algorithm 0x04 checks
+ * its lines as cosignature/v1 signatures of the note text, accepted whatever their timestamp
+ * (vfy_cosig_time() tells it).  Signatures from unknown keys (name and ID not both matching)
+ * are ignored; a known key's signature that fails rejects the
  * note; at least one known signature must verify.  A key that signs twice counts once (every
  * one of its signature lines must verify).  The whole note is checked for syntax before any
  * signature, so a malformed note is -EBADMSG whatever the keys.
@@ -107,13 +126,31 @@ int vfy_checkpoint_format(const char *origin, uint64_t size, const uint8_t root[
 int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *ret,
 			 struct err_detail *reterr);
 
-/** Open a signed checkpoint: keys[0] is the log's key and must have signed it; keys[1..] are
- * other trusted keys (witnesses) whose signatures are checked when present.  The origin line
+/** Open a signed checkpoint: keys[0] is the log's key (algorithm 0x01) and must have signed it;
+ * keys[1..] are other trusted keys (witnesses, usually of algorithm 0x04) whose signatures are
+ * checked when present.  The origin line
  * must equal @origin (when NULL: keys[0].name).  @ret (if not NULL) gets the checkpoint;
  * @ret_nsigs (if not NULL) counts the distinct trusted keys whose signatures verified.
  * Checked in this order: note syntax, signatures, the log key's signature, body, origin.
  * @return 0, -EBADMSG (malformed), -EKEYREJECTED (signature), -ESTALE (the origin is not the
- * expected one), -EINVAL (@nkeys is 0). */
+ * expected one), -EINVAL (@nkeys is 0, or keys[0] is a cosignature key). */
 int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
 			const struct vfy_verifier *keys, size_t nkeys, struct vfy_checkpoint *ret,
 			unsigned *ret_nsigs, struct err_detail *reterr);
+
+/** Cosign the checkpoint body @text (@len bytes, the note text ending in a newline; it must
+ * parse as vfy_checkpoint_parse() says) with the cosignature/v1 key @s at @timestamp (seconds
+ * since the Epoch, at most VFY_COSIG_TIME_MAX).  @ret_line gets one signature line,
+ * "— NAME BASE64(keyid || timestamp || sig)\n", malloc()'d and NUL-terminated, to append to
+ * the signed checkpoint.  @return 0, -EINVAL (@s is not a cosignature key, the timestamp is too
+ * large, the text is not a checkpoint, or the note would exceed VFY_NOTE_MAX), -ENOMEM, -EIO
+ * (the key's memory could not be unlocked). */
+int vfy_cosign(struct vfy_signer *s, const char *text, size_t len, uint64_t timestamp,
+	       char **ret_line, struct err_detail *reterr);
+
+/** The timestamp of witness @w's cosignature on the signed note @note: every line of @w must
+ * verify, and the largest timestamp is returned in *@ret_time.  @return 0, -EBADMSG
+ * (malformed note), -ENOENT (no line of @w), -EKEYREJECTED (a line of @w does not verify),
+ * -EINVAL (@w is not a cosignature key). */
+int vfy_cosig_time(const char *note, size_t len, const struct vfy_verifier *w, uint64_t *ret_time,
+		   struct err_detail *reterr);

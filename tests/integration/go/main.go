@@ -657,6 +657,8 @@ func main() {
 		need(4, false)
 		cmdResign(a[1], string(readFile(a[2])), a[3], a[4])
 	default:
-		die(2, "unknown command %q", a[0])
+		if !witnessMain(a) { // witness.go
+			die(2, "unknown command %q", a[0])
+		}
 	}
 }
