@@ -1234,3 +1234,151 @@ out:
 	free(c.checkpoint);
 	return r;
 }
+
+/* ---- bulk reads, for publishing tiles (docs/publication.md) ---- */
+
+/* A cursor over the hash records that remembers the record it stands on: a run of lookups
+ * that moves forward (a tile's leaves, a range of stored hashes) reads each record once, the
+ * next one with MDB_NEXT instead of a descent from the root. */
+struct chunk_cursor {
+	struct tlog *log;
+	MDB_cursor *cur;
+	size_t chunk;
+	const uint8_t *data; /* valid while the txn lives */
+};
+
+static int chunk_at(struct chunk_cursor *cc, size_t chunk, struct err_detail *reterr)
+{
+	MDB_val k = { sizeof(chunk), &chunk }, v;
+	int rc;
+
+	if (cc->data && cc->chunk == chunk)
+		return 0;
+	if (cc->data && cc->chunk + 1 == chunk)
+		rc = mdb_cursor_get(cc->cur, &k, &v, MDB_NEXT);
+	else
+		rc = mdb_cursor_get(cc->cur, &k, &v, MDB_SET_KEY);
+	if (rc == MDB_NOTFOUND || (!rc && (v.mv_size != TLOG_CHUNK_BYTES ||
+					   k.mv_size != sizeof(chunk) || key_value(&k) != chunk)))
+		return err_set(reterr, -EBADMSG,
+			       "the log database is damaged: hash record %zu is %s", chunk,
+			       rc ? "missing" : "of the wrong size or out of place");
+	if (rc)
+		return lmdb_fail_(cc->log, reterr, rc, "cannot read a hash");
+	cc->chunk = chunk;
+	cc->data = v.mv_data;
+	return 0;
+}
+
+/* A read txn at the committed size, and a cursor on the hashes. */
+static int bulk_begin(struct tlog *log, MDB_txn **txn, MDB_dbi dbi, MDB_cursor **cur,
+		      uint64_t *ret_size, struct err_detail *reterr)
+{
+	int r, rc;
+
+	r = txn_begin(log, MDB_RDONLY, txn, reterr);
+	if (r < 0)
+		return r;
+	r = size_get(log, *txn, ret_size, reterr);
+	if (r < 0)
+		return r;
+	rc = mdb_cursor_open(*txn, dbi, cur);
+	return rc ? lmdb_fail_(log, reterr, rc, "cannot open a cursor") : 0;
+}
+
+int tlog_hashes(struct tlog *log, uint64_t first, size_t n, uint8_t ret[][VFY_HASH_LEN],
+		struct err_detail *reterr)
+{
+	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+	struct chunk_cursor cc = { .log = log };
+	uint64_t size, limit;
+	size_t i = 0;
+	int r;
+
+	r = bulk_begin(log, &txn, log->hashes, &cc.cur, &size, reterr);
+	if (r < 0)
+		return r;
+	limit = merkle_stored_count(size);
+	if (first > limit || n > limit - first)
+		return err_set(
+		    reterr, -ERANGE,
+		    "stored hashes %llu..%llu are beyond the %llu of a tree of %llu entries",
+		    (unsigned long long)first, (unsigned long long)(first + n),
+		    (unsigned long long)limit, (unsigned long long)size);
+	while (i < n) {
+		uint64_t s = first + i;
+		size_t off = (size_t)(s % TLOG_CHUNK), take = TLOG_CHUNK - off;
+
+		r = chunk_at(&cc, (size_t)(s / TLOG_CHUNK), reterr);
+		if (r < 0)
+			return r;
+		if (take > n - i)
+			take = n - i;
+		memcpy(ret[i], cc.data + off * VFY_HASH_LEN, take * VFY_HASH_LEN);
+		i += take;
+	}
+	return 0;
+}
+
+int tlog_nodes(struct tlog *log, unsigned level, uint64_t first, size_t n,
+	       uint8_t ret[][VFY_HASH_LEN], struct err_detail *reterr)
+{
+	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+	struct chunk_cursor cc = { .log = log };
+	uint64_t size, complete;
+	int r;
+
+	if (level >= 64)
+		return err_set(reterr, -EINVAL, "no tree has nodes at level %u", level);
+	r = bulk_begin(log, &txn, log->hashes, &cc.cur, &size, reterr);
+	if (r < 0)
+		return r;
+	complete = size >> level;
+	if (first > complete || n > complete - first)
+		return err_set(reterr, -ERANGE,
+			       "nodes %llu..%llu of level %u are not complete in a tree of %llu "
+			       "entries",
+			       (unsigned long long)first, (unsigned long long)(first + n), level,
+			       (unsigned long long)size);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = merkle_stored_index(level, first + i);
+
+		r = chunk_at(&cc, (size_t)(s / TLOG_CHUNK), reterr);
+		if (r < 0)
+			return r;
+		memcpy(ret[i], cc.data + (s % TLOG_CHUNK) * VFY_HASH_LEN, VFY_HASH_LEN);
+	}
+	return 0;
+}
+
+int tlog_entries_each(struct tlog *log, uint64_t first, size_t n, tlog_entry_fn fn, void *ctx,
+		      struct err_detail *reterr)
+{
+	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+	MDB_cursor *cur;
+	uint64_t size;
+	size_t key = (size_t)first;
+	MDB_val k = { sizeof(key), &key }, v;
+	int r, rc;
+
+	r = bulk_begin(log, &txn, log->entries, &cur, &size, reterr);
+	if (r < 0)
+		return r;
+	if (first > size || n > size - first)
+		return err_set(reterr, -ERANGE, "entries %llu..%llu are beyond the log's %llu",
+			       (unsigned long long)first, (unsigned long long)(first + n),
+			       (unsigned long long)size);
+	for (size_t i = 0; i < n; i++) {
+		rc = mdb_cursor_get(cur, &k, &v, i ? MDB_NEXT : MDB_SET_KEY);
+		if (rc == MDB_NOTFOUND || (!rc && key_value(&k) != first + i))
+			return err_set(reterr, -EBADMSG,
+				       "the log database is damaged: entry %llu is missing",
+				       (unsigned long long)(first + i));
+		if (rc)
+			return lmdb_fail_(log, reterr, rc, "cannot read an entry");
+		r = fn(ctx, first + i, v.mv_data, v.mv_size, reterr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -152,3 +152,29 @@ int tlog_proof_file(struct tlog *log, uint64_t index, uint64_t size, char **ret,
 /** A custody-consistency/1 file between the signed checkpoints of @old and @new. */
 int tlog_consistency_file(struct tlog *log, uint64_t old, uint64_t new, char **ret, size_t *ret_len,
 			  struct err_detail *reterr);
+
+/* Bulk reads, for publishing the log as tiles (verify/publish.h).  Each call is one read txn
+ * whose cursor walks forward, so a run of neighbours costs one record read per TLOG_CHUNK
+ * hashes rather than one B-tree descent per hash.  Any thread; they only read. */
+
+/** Stored hashes [@first, @first + @n) in completion order (merkle_stored_index()) into @ret.
+ * -ERANGE when the range reaches past merkle_stored_count() of the committed size;
+ * -EBADMSG when a record is missing or damaged. */
+int tlog_hashes(struct tlog *log, uint64_t first, size_t n, uint8_t ret[][VFY_HASH_LEN],
+		struct err_detail *reterr);
+
+/** Hashes of the complete subtrees (@level, @first) … (@level, @first + @n − 1) into @ret:
+ * with level 0, leaf hashes; with level 8L, the hashes of a level-L tile.  -ERANGE unless all
+ * of them are complete at the committed size; -EINVAL when @level >= 64. */
+int tlog_nodes(struct tlog *log, unsigned level, uint64_t first, size_t n,
+	       uint8_t ret[][VFY_HASH_LEN], struct err_detail *reterr);
+
+/** Called with entry @index's bytes (@data, @len: valid only during the call, inside the
+ * read txn; not NUL-terminated).  A negative return stops the walk and is returned. */
+typedef int (*tlog_entry_fn)(void *ctx, uint64_t index, const void *data, size_t len,
+			     struct err_detail *reterr);
+
+/** Call @fn for entries @first … @first + @n − 1 in order, from one snapshot.  -ERANGE when
+ * they reach past the committed size. */
+int tlog_entries_each(struct tlog *log, uint64_t first, size_t n, tlog_entry_fn fn, void *ctx,
+		      struct err_detail *reterr);

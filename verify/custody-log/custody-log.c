@@ -1,6 +1,8 @@
 /* custody-log: offline administration of the log database (docs/programs.md), for operators while
  * custodyd is stopped, and for tests.  Writing commands take the log's writer lock, so they
- * refuse to run under a live daemon and name the process that holds it.
+ * refuse to run under a live daemon and name the process that holds it.  Reading commands
+ * (show, proof, consistency, publish) take no lock and may run beside custodyd: each reads one
+ * LMDB snapshot.
  *
  * Exit status: 0 success, 1 when what was asked for is not there (no such entry, no checkpoint
  * at that size), 2 on usage or system errors (bad entry, bad key file, missing database). */
@@ -23,6 +25,7 @@
 #include "base/file.h"
 #include "verify/merkle.h"
 #include "verify/note.h"
+#include "verify/publish.h"
 #include "verify/tlog.h"
 
 #define DEFAULT_DB "/var/lib/custody/log"
@@ -33,12 +36,14 @@ static const char *arg_origin;
 static const char *arg_key;
 static uint64_t arg_size = TLOG_NEWEST;
 static bool arg_json;
+static bool arg_entries;
 
 static void help(void)
 {
 	printf(
 	    "Usage: custody-log [--db DIR] COMMAND [ARGS]\n"
-	    "Offline administration of custody's log database while custodyd is stopped.\n"
+	    "Offline administration of custody's log database while custodyd is stopped\n"
+	    "(show, proof, consistency and publish only read, and may run beside it).\n"
 	    "\n"
 	    "Commands:\n"
 	    "  keygen NAME --out KEYFILE   write a new signer key (mode 0600) to KEYFILE and\n"
@@ -53,6 +58,10 @@ static void help(void)
 	    "  proof INDEX [--size N]      print a tlog-proof file for entry INDEX against the\n"
 	    "                              checkpoint signed at size N (default: the newest)\n"
 	    "  consistency OLD NEW         print a consistency proof between two signed sizes\n"
+	    "  publish OUTDIR [--entries]  write the log as C2SP tlog-tiles files into OUTDIR\n"
+	    "                              (made if missing) up to the newest checkpoint;\n"
+	    "                              --entries also writes the entries "
+	    "(docs/publication.md)\n"
 	    "\n"
 	    "Options:\n"
 	    "  --db DIR     the log database directory (default %s)\n"
@@ -276,6 +285,54 @@ static int cmd_show(uint64_t index)
 	return 0;
 }
 
+static int cmd_publish(const char *outdir)
+{
+	struct err_detail e;
+	struct tlog *log = NULL;
+	struct pub_stats st;
+	auto_free char *note = NULL;
+	auto_close int dirfd = -1;
+	uint64_t size;
+	size_t len;
+	int r;
+
+	if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "custody-log: cannot make '%s': %s\n", outdir, strerror(errno));
+		return 2;
+	}
+	dirfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		fprintf(stderr, "custody-log: cannot open the folder '%s': %s\n", outdir,
+			strerror(errno));
+		return 2;
+	}
+	/* Read-only: publishing takes no writer lock, so it may run while custodyd appends. */
+	r = open_log(0, &log);
+	if (r)
+		return r;
+	r = tlog_checkpoint_get(log, TLOG_NEWEST, &note, &len, &size, &e);
+	if (r >= 0)
+		r = pub_publish(log, dirfd, note, len, arg_entries ? PUB_ENTRIES : 0, &st, &e);
+	log = tlog_free(log);
+	if (r < 0) {
+		fprintf(stderr, "custody-log: publish to '%s': %s\n", outdir, e.msg);
+		return r == -ENOENT ? 1 : 2;
+	}
+	if (arg_json)
+		print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "size", (json_int_t)st.size,
+				     "old_size", (json_int_t)st.old_size, "tiles",
+				     (json_int_t)st.tiles, "bundles", (json_int_t)st.bundles,
+				     "present", (json_int_t)st.present, "checkpoint",
+				     st.checkpoint));
+	else
+		printf("published size %" PRIu64 " (the folder had %" PRIu64 "): %" PRIu64
+		       " tiles and %" PRIu64 " entry bundles written, %" PRIu64
+		       " already there; checkpoint %s\n",
+		       st.size, st.old_size, st.tiles, st.bundles, st.present,
+		       st.checkpoint ? "replaced" : "unchanged");
+	return 0;
+}
+
 /* proof and consistency: both print a file the log makes from two numbers. */
 typedef int (*log_file_fn)(struct tlog *log, uint64_t a, uint64_t b, char **ret, size_t *ret_len,
 			   struct err_detail *reterr);
@@ -301,7 +358,7 @@ static int cmd_print_file(log_file_fn make, uint64_t a, uint64_t b)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DB = 256, OPT_OUT, OPT_ORIGIN, OPT_KEY, OPT_SIZE, OPT_JSON };
+	enum { OPT_DB = 256, OPT_OUT, OPT_ORIGIN, OPT_KEY, OPT_SIZE, OPT_JSON, OPT_ENTRIES };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "out", required_argument, NULL, OPT_OUT },
@@ -309,6 +366,7 @@ int main(int argc, char **argv)
 		{ "key", required_argument, NULL, OPT_KEY },
 		{ "size", required_argument, NULL, OPT_SIZE },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "entries", no_argument, NULL, OPT_ENTRIES },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -337,6 +395,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			arg_json = true;
+			break;
+		case OPT_ENTRIES:
+			arg_entries = true;
 			break;
 		case 'h':
 			help();
@@ -371,5 +432,7 @@ int main(int argc, char **argv)
 			return usage_error("consistency needs two tree sizes%s", "");
 		return cmd_print_file(tlog_consistency_file, a, b);
 	}
+	if (strcmp(cmd, "publish") == 0 && argc == 1)
+		return cmd_publish(argv[0]);
 	return usage_error("unknown command or wrong arguments: '%s'", cmd);
 }

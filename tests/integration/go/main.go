@@ -25,6 +25,8 @@
 //	interop tamper-consistency IN OUT     flip one bit of a consistency hash
 //	interop resign SIGNER VKEYFILE NOTE OUT
 //	                                      open NOTE, sign its text again with SIGNER
+//	interop tiles VKEYFILE DIR [entries]  read a C2SP tlog-tiles folder (custody-log publish)
+//	                                      with tlog.TileHashReader: see cmdTiles
 package main
 
 import (
@@ -596,6 +598,207 @@ func cmdResign(skey, vkey, in, out string) {
 	writeFile(out, msg, 0o644)
 }
 
+// ---- C2SP tlog-tiles folders ----------------------------------------------------------------
+
+// dirTiles reads tiles from a published folder.  x/mod names them tile/8/L/N[.p/W] (and its
+// record tiles tile/8/data/N); C2SP drops the height, tile/L/N[.p/W], and calls the entry
+// bundles tile/entries/N.
+type dirTiles struct {
+	dir   string
+	reads int
+}
+
+func c2spPath(t tlog.Tile) string {
+	p := strings.TrimPrefix(t.Path(), "tile/8/")
+	if strings.HasPrefix(p, "data/") {
+		p = "entries/" + strings.TrimPrefix(p, "data/")
+	}
+	return "tile/" + p
+}
+
+func (d *dirTiles) Height() int { return 8 }
+
+func (d *dirTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	data := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		b, err := os.ReadFile(d.dir + "/" + c2spPath(t))
+		if err != nil {
+			return nil, err
+		}
+		if len(b) != t.W*tlog.HashSize {
+			return nil, fmt.Errorf("%s is %d bytes, not %d", c2spPath(t), len(b), t.W*tlog.HashSize)
+		}
+		data[i] = b
+		d.reads++
+	}
+	return data, nil
+}
+
+func (d *dirTiles) SaveTiles(tiles []tlog.Tile, data [][]byte) {}
+
+// memHashes holds every stored hash that a folder's tiles determine: the tiles' own hashes
+// and the nodes above them inside each tile (tlog.NodeHash).  A full tile's top node is also
+// an entry of the tile above, so a tile that disagrees with its parent makes two different
+// hashes for one index.
+type memHashes map[int64]tlog.Hash
+
+func (m memHashes) put(level int, n int64, h tlog.Hash, from string) error {
+	k := tlog.StoredHashIndex(level, n)
+	if old, ok := m[k]; ok && old != h {
+		return fmt.Errorf("%s: node (%d, %d) is not the one the tile above holds", from, level, n)
+	}
+	m[k] = h
+	return nil
+}
+
+func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := m[x]
+		if !ok {
+			return nil, fmt.Errorf("stored hash %d is in no tile", x)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// addTile puts tile t's hashes and the nodes they complete into m.
+func (m memHashes) addTile(t tlog.Tile, data []byte) error {
+	from := c2spPath(t)
+	base := 8 * t.L
+	for i := 0; i < t.W; i++ {
+		var h tlog.Hash
+		copy(h[:], data[i*32:])
+		if err := m.put(base, t.N*256+int64(i), h, from); err != nil {
+			return err
+		}
+	}
+	for j := 1; j <= 8; j++ {
+		for k := int64(0); k < int64(t.W>>j); k++ {
+			n := t.N*int64(256>>j) + k
+			l, _ := m.ReadHashes([]int64{tlog.StoredHashIndex(base+j-1, 2*n)})
+			r, _ := m.ReadHashes([]int64{tlog.StoredHashIndex(base+j-1, 2*n+1)})
+			if err := m.put(base+j, n, tlog.NodeHash(l[0], r[0]), from); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// cmdTiles checks a published folder twice over, for every tile of the checkpoint's size (the
+// full ones and the last of each level's partial tiles that tlog.NewTiles lists):
+//   - as a monitor: every hash the tiles determine goes into memHashes, where a tile that
+//     disagrees with its parent collides; tlog.TreeHash over them must be the root of the
+//     checkpoint, opened with note.Open;
+//   - as a client: tlog.TreeHash and every tile's hashes through tlog.TileHashReader, and each
+//     file must equal what it returns.  (x/mod 0.7.0's TileHashReader leaves some fetched
+//     tiles unauthenticated when the tree's subtrees share tiles, so it alone would not
+//     notice every tampered tile: the first check does.)
+//
+// With "entries", each bundle's entries must hash (tlog.RecordHash) to the level-0 tile's
+// hashes.
+func cmdTiles(vkey, dir string, entries bool) int {
+	c, err := openCheckpoint(readFile(dir+"/checkpoint"), mustVerifier(vkey))
+	if err != nil {
+		fmt.Printf("checkpoint: %v\n", err)
+		return 1
+	}
+	mem := memHashes{}
+	for _, t := range tlog.NewTiles(8, 0, c.size) {
+		if t.W != 256 && int64(t.W) != (c.size>>(8*t.L))%256 {
+			continue
+		}
+		data, err := os.ReadFile(dir + "/" + c2spPath(t))
+		if err == nil && len(data) != t.W*32 {
+			err = fmt.Errorf("%s is %d bytes, not %d", c2spPath(t), len(data), t.W*32)
+		}
+		if err == nil {
+			err = mem.addTile(t, data)
+		}
+		if err != nil {
+			fmt.Printf("%v\n", err)
+			return 1
+		}
+	}
+	if root, err := tlog.TreeHash(c.size, mem); err != nil || root != c.root {
+		fmt.Printf("the tiles' tree hash at size %d is not the checkpoint's root (%v)\n", c.size, err)
+		return 1
+	}
+	tr := &dirTiles{dir: dir}
+	thr := tlog.TileHashReader(tlog.Tree{N: c.size, Hash: c.root}, tr)
+	root, err := tlog.TreeHash(c.size, thr)
+	if err != nil {
+		fmt.Printf("tlog.TreeHash at size %d: %v\n", c.size, err)
+		return 1
+	}
+	if root != c.root {
+		fmt.Printf("tlog.TreeHash at size %d is %s, the checkpoint says %s\n", c.size,
+			hashString(root), hashString(c.root))
+		return 1
+	}
+	ntiles, nbundles := 0, 0
+	for _, t := range tlog.NewTiles(8, 0, c.size) {
+		if t.W != 256 && int64(t.W) != (c.size>>(8*t.L))%256 {
+			continue // an intermediate partial tile, not one of this size
+		}
+		idx := make([]int64, t.W)
+		for i := range idx {
+			idx[i] = tlog.StoredHashIndex(8*t.L, t.N*256+int64(i))
+		}
+		hs, err := thr.ReadHashes(idx)
+		if err != nil {
+			fmt.Printf("%s: %v\n", c2spPath(t), err)
+			return 1
+		}
+		data, err := os.ReadFile(dir + "/" + c2spPath(t))
+		if err != nil {
+			fmt.Printf("%v\n", err)
+			return 1
+		}
+		for i, h := range hs {
+			if !bytes.Equal(data[i*32:(i+1)*32], h[:]) {
+				fmt.Printf("%s: hash %d is not the tree's\n", c2spPath(t), i)
+				return 1
+			}
+		}
+		ntiles++
+		if !entries || t.L != 0 {
+			continue
+		}
+		bt := t
+		bt.L = -1
+		b, err := os.ReadFile(dir + "/" + c2spPath(bt))
+		if err != nil {
+			fmt.Printf("%v\n", err)
+			return 1
+		}
+		k := 0
+		for len(b) > 0 {
+			if len(b) < 2 || len(b) < 2+int(b[0])<<8+int(b[1]) {
+				fmt.Printf("%s: entry %d is cut off\n", c2spPath(bt), k)
+				return 1
+			}
+			n := int(b[0])<<8 + int(b[1])
+			if k >= len(hs) || tlog.RecordHash(b[2:2+n]) != hs[k] {
+				fmt.Printf("%s: entry %d does not hash to the tile's record hash\n", c2spPath(bt), k)
+				return 1
+			}
+			b = b[2+n:]
+			k++
+		}
+		if k != t.W {
+			fmt.Printf("%s: %d entries, the tile has %d\n", c2spPath(bt), k, t.W)
+			return 1
+		}
+		nbundles++
+	}
+	fmt.Printf("size %d: root = tlog.TreeHash; %d tiles and %d entry bundles check out (%d tile reads)\n",
+		c.size, ntiles, nbundles, tr.reads)
+	return 0
+}
+
 func main() {
 	a := os.Args[1:]
 	need := func(n int, more bool) {
@@ -656,6 +859,12 @@ func main() {
 	case "resign":
 		need(4, false)
 		cmdResign(a[1], string(readFile(a[2])), a[3], a[4])
+	case "tiles":
+		need(2, true)
+		if len(a) > 4 || (len(a) == 4 && a[3] != "entries") {
+			die(2, "tiles VKEYFILE DIR [entries]")
+		}
+		os.Exit(cmdTiles(string(readFile(a[1])), a[2], len(a) == 4))
 	default:
 		if !witnessMain(a) { // witness.go
 			die(2, "unknown command %q", a[0])
