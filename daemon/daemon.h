@@ -4,6 +4,7 @@
  *   watch.c     finds settled files in the drop zones (inotify + rescans)
  *   pipeline.c  ingests them on worker threads and owns the one log-writer thread
  *   server.c    answers the Unix socket
+ *   witness.c   collects cosignatures, decides what is served, publishes the log
  * main.c wires them, handles signals, sd_notify and reloads. */
 
 #include <stdbool.h>
@@ -20,6 +21,7 @@ struct pipeline;
 struct watch;
 struct server;
 struct scrub;
+struct witnessing;
 
 struct daemon {
 	uv_loop_t *loop;
@@ -31,10 +33,12 @@ struct daemon {
 	struct pipeline *pipe;
 	struct watch *watch;
 	struct server *srv;
-	struct scrub *scrub;   /* the scrubber (scrub.h): re-hashes the originals on its thread */
-	bool stopping;	       /* SIGTERM: no new files are taken */
-	uint64_t started_us;   /* CLOCK_REALTIME at start, microseconds */
-	char probe_path[4096]; /* the custody-probe program: beside custodyd, or $CUSTODY_PROBE */
+	struct scrub *scrub;	/* the scrubber (scrub.h): re-hashes the originals on its thread */
+	struct witnessing *wit; /* witnesses and publication (witness.h), NULL without either;
+				 * set before the pipeline starts, so its writer may use it */
+	bool stopping;		/* SIGTERM: no new files are taken */
+	uint64_t started_us;	/* CLOCK_REALTIME at start, microseconds */
+	char probe_path[4096];	/* the custody-probe program: beside custodyd, or $CUSTODY_PROBE */
 };
 
 /** Microseconds since the Unix epoch (CLOCK_REALTIME).  Any thread. */

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <uv.h>
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
@@ -45,6 +46,7 @@
 #include "ingest/store.h"
 #include "verify/tlog.h"
 #include "daemon/watch.h"
+#include "daemon/witness.h"
 
 static const char *arg_config = CFG_DEFAULT_FILE;
 static int arg_check_config;
@@ -636,6 +638,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "custodyd: %s\n", e.msg);
 			return 1;
 		}
+		r = wit_check_config(d, &e);
+		if (r < 0) {
+			fprintf(stderr, "custodyd: %s\n", e.msg);
+			cfg_free(d->cfg);
+			return 1;
+		}
 		printf("'%s' is valid: %zu zones\n", arg_config, d->cfg->nzones);
 		cfg_free(d->cfg);
 		return 0;
@@ -662,8 +670,14 @@ int main(int argc, char **argv)
 			  d->probe_path, strerror(errno));
 		return 2;
 	}
+	/* Before any thread starts: libcurl's global set-up is not thread-safe. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("daemon", "cannot start: libcurl's initialisation failed");
+		return 2;
+	}
 	if ((r = open_log(d, &e)) < 0 || (r = store_open(d->cfg->store_path, &d->store, &e)) < 0 ||
-	    (r = pipe_new(d, &d->pipe, &e)) < 0 || (r = scrub_new(d, &d->scrub, &e)) < 0 ||
+	    (r = wit_start(d, &d->wit, &e)) < 0 || (r = pipe_new(d, &d->pipe, &e)) < 0 ||
+	    (r = scrub_new(d, &d->scrub, &e)) < 0 ||
 	    (r = watch_new(d->loop, d->cfg, on_watch_ready, d, &d->watch, &e)) < 0 ||
 	    (r = srv_new(d, &d->srv, &e)) < 0) {
 		log_error("daemon", "cannot start: %s", e.msg);
@@ -696,12 +710,15 @@ int main(int argc, char **argv)
 		log_warning("daemon", "handles left open at exit, ignoring");
 	d->scrub = scrub_free(d->scrub);
 	d->pipe = pipe_free(d->pipe);
+	wit_stop(d->wit);
+	d->wit = NULL;
 	d->store = store_free(d->store);
 	d->log = tlog_free(d->log);
 	for (size_t i = 0; i < nretired; i++)
 		cfg_free(retired[i]);
 	free(retired);
 	cfg_free(d->cfg);
+	curl_global_cleanup();
 	log_notice("daemon", "stopped");
 	return 0;
 }

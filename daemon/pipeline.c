@@ -80,6 +80,7 @@
 #include "verify/tlog.h"
 #include "base/utf8.h"
 #include "daemon/watch.h"
+#include "daemon/witness.h"
 #include "daemon/zonefile.h"
 
 extern char **environ;
@@ -1151,13 +1152,18 @@ static void writer_sign(struct pipeline *p)
 {
 	struct err_detail e;
 	int signed_new = 0;
+	uint64_t size;
 
 	if (tlog_checkpoint_sign(p->d->log, p->signer, &signed_new, &e) < 0) {
 		log_error("log", "cannot sign a checkpoint: %s", e.msg);
 		return;
 	}
-	if (signed_new && publish_checkpoint(p, &e) < 0)
+	if (!signed_new)
+		return;
+	if (publish_checkpoint(p, &e) < 0)
 		log_msg(e.code == -ESTALE ? LOG_ALERT : LOG_ERR, "log", "%s", e.msg);
+	if (p->d->wit && tlog_checkpoint_get(p->d->log, TLOG_NEWEST, NULL, NULL, &size, &e) == 0)
+		wit_signed(p->d->wit, size);
 }
 
 /* A batch in queue order: each run of ingests and appends between purges in one transaction

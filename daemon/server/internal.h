@@ -512,11 +512,19 @@ int srv__req_string(const struct json_t *req, const char *key, bool required, si
  * @return 0 or -EINVAL. */
 int srv__parse_time(const char *s, int64_t *ret_us);
 
-/** The tlog-proof@v1 text of entry @index against the checkpoint of @size (TLOG_NEWEST: the
- * newest signed), malloc()'d into @ret, its size into @ret_size.  @return 0, -ENOENT (no such
- * entry, no checkpoint at @size), -EAGAIN (not yet covered by a signed checkpoint: the message
- * says to ask again), -EINVAL (@size does not cover @index), or a tlog error. */
-int srv__proof(struct tlog *log, uint64_t index, uint64_t size, char **ret, uint64_t *ret_size,
+/** The checkpoint a proof of entry @index is made against when the asker names none: the
+ * served one (with its witnesses' quorum, docs/witness.md) when it covers @index, else the
+ * newest signed.  *@ret_witnessed says whether it has the quorum (always true when none is
+ * configured).  @return 0, -ENOENT (no such entry), -EAGAIN (not yet covered by a signed
+ * checkpoint: the message says to ask again), or a tlog error. */
+int srv__proof_size(struct server *s, uint64_t index, uint64_t *ret_size, bool *ret_witnessed,
+		    struct err_detail *reterr);
+
+/** The tlog-proof@v1 text of entry @index against the checkpoint of @size (TLOG_NEWEST: as
+ * srv__proof_size() chooses), malloc()'d into @ret, its size into @ret_size.  @return 0, the
+ * errors of srv__proof_size(), -ENOENT (no checkpoint at @size), -EINVAL (@size does not
+ * cover @index), or a tlog error. */
+int srv__proof(struct server *s, uint64_t index, uint64_t size, char **ret, uint64_t *ret_size,
 	       struct err_detail *reterr);
 
 /** Free the server's verify cache (daemon/server/verify.c); NULL is fine. */

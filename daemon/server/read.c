@@ -27,6 +27,7 @@
 #include "daemon/server/internal.h"
 #include "verify/tlog.h"
 #include "daemon/watch.h"
+#include "daemon/witness.h"
 
 /* A `log` with a time bound stops after SINCE_STOP_RUN consecutive entries more than
  * SINCE_SLACK_US older than `since`: entries are appended roughly in time order, but not
@@ -138,6 +139,8 @@ int srv__op_status(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	}
 	if (body && d->scrub)
 		json_object_set_new(body, "scrub", scrub_status(d->scrub));
+	if (body && d->wit)
+		json_object_set_new(body, "witnessing", wit_status(d->wit));
 	if (!body)
 		return err_set(reterr, -ENOMEM, "out of memory for the status");
 	srv__reply(c, body);
@@ -185,13 +188,27 @@ int srv__op_entry(struct srv_client *c, json_t *req, struct err_detail *reterr)
 
 /* ---- proof ------------------------------------------------------------------------------- */
 
-/* The proof of @index against the checkpoint of @size (TLOG_NEWEST: the newest), with the
- * error an asker can act on when the entry is not covered yet.  @ret_size gets the size. */
-int srv__proof(struct tlog *log, uint64_t index, uint64_t size, char **ret, uint64_t *ret_size,
-	       struct err_detail *reterr)
+/* Does the stored checkpoint of @size have the witnesses' quorum (true when none is needed)? */
+static bool served_covers(struct server *s, uint64_t size)
 {
-	uint64_t log_size, cp_size = 0;
+	char *note;
 	size_t len;
+	bool ok;
+
+	if (wit_served(s->d->wit) == TLOG_NEWEST)
+		return true;
+	if (tlog_checkpoint_get(s->d->log, size, &note, &len, NULL, NULL) < 0)
+		return false;
+	ok = wit_has_quorum(s->d->wit, note, len);
+	free(note);
+	return ok;
+}
+
+int srv__proof_size(struct server *s, uint64_t index, uint64_t *ret_size, bool *ret_witnessed,
+		    struct err_detail *reterr)
+{
+	struct tlog *log = s->d->log;
+	uint64_t log_size, cp_size = 0, served = wit_served(s->d->wit);
 	int r;
 
 	r = tlog_size(log, &log_size, reterr);
@@ -201,21 +218,43 @@ int srv__proof(struct tlog *log, uint64_t index, uint64_t size, char **ret, uint
 		return err_set(reterr, -ENOENT,
 			       "there is no entry %" PRIu64 ": the log holds %" PRIu64 " entries",
 			       index, log_size);
+	if (served != TLOG_NEWEST && index < served) {
+		*ret_size = served;
+		*ret_witnessed = true;
+		return 0;
+	}
+	r = tlog_checkpoint_get(log, TLOG_NEWEST, NULL, NULL, &cp_size, reterr);
+	if (r == -ENOENT)
+		return err_set(reterr, -EAGAIN,
+			       "no checkpoint has been signed yet; ask "
+			       "again after the next one ([log] checkpoint_interval)");
+	if (r < 0)
+		return r;
+	if (index >= cp_size)
+		return err_set(reterr, -EAGAIN,
+			       "entry %" PRIu64 " is not yet covered by a "
+			       "signed checkpoint (the newest covers %" PRIu64 " entries); "
+			       "ask again after the next one ([log] checkpoint_interval)",
+			       index, cp_size);
+	*ret_size = cp_size;
+	*ret_witnessed = served == TLOG_NEWEST;
+	return 0;
+}
+
+/* The proof of @index against the checkpoint of @size, with the error an asker can act on
+ * when the entry is not covered yet.  @ret_size gets the size. */
+int srv__proof(struct server *s, uint64_t index, uint64_t size, char **ret, uint64_t *ret_size,
+	       struct err_detail *reterr)
+{
+	struct tlog *log = s->d->log;
+	bool witnessed;
+	size_t len;
+	int r;
+
 	if (size == TLOG_NEWEST) {
-		r = tlog_checkpoint_get(log, TLOG_NEWEST, NULL, NULL, &cp_size, reterr);
-		if (r == -ENOENT)
-			return err_set(reterr, -EAGAIN,
-				       "no checkpoint has been signed yet; ask "
-				       "again after the next one ([log] checkpoint_interval)");
+		r = srv__proof_size(s, index, &size, &witnessed, reterr);
 		if (r < 0)
 			return r;
-		if (index >= cp_size)
-			return err_set(reterr, -EAGAIN,
-				       "entry %" PRIu64 " is not yet covered by a "
-				       "signed checkpoint (the newest covers %" PRIu64 " entries); "
-				       "ask again after the next one ([log] checkpoint_interval)",
-				       index, cp_size);
-		size = cp_size;
 	} else if (index >= size) {
 		return err_set(reterr, -EINVAL,
 			       "entry %" PRIu64 " is not covered by a checkpoint "
@@ -274,17 +313,40 @@ int srv__op_proof(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	} else {
 		target = json_integer((json_int_t)index);
 	}
-	r = srv__proof(log, index, size, &text, &size, reterr);
+	r = srv__proof(c->s, index, size, &text, &size, reterr);
 	srv__access(c, "proof", target, r == 0 ? one_index(index) : NULL, true);
 	if (r < 0)
 		return r;
-	srv__reply(c, json_pack("{s:I, s:I, s:s}", "index", (json_int_t)index, "size",
-				(json_int_t)size, "proof", text));
+	srv__reply(c, json_pack("{s:I, s:I, s:s, s:b}", "index", (json_int_t)index, "size",
+				(json_int_t)size, "proof", text, "witnessed",
+				served_covers(c->s, size)));
 	free(text);
 	return 0;
 }
 
 /* ---- consistency, checkpoint ------------------------------------------------------------- */
+
+/* The checkpoint served when none is asked for: the newest with the witnesses' quorum, or
+ * without a quorum the newest signed. */
+static int served_size(struct server *s, uint64_t *ret, struct err_detail *reterr)
+{
+	uint64_t served = wit_served(s->d->wit);
+	int r;
+
+	if (served == 0)
+		return err_set(reterr, -ENOENT,
+			       "no checkpoint has its %u witnesses' cosignatures yet "
+			       "([log] witness_quorum); ask with a size for one without them",
+			       s->d->cfg->witness_quorum);
+	if (served != TLOG_NEWEST) {
+		*ret = served;
+		return 0;
+	}
+	r = tlog_checkpoint_get(s->d->log, TLOG_NEWEST, NULL, NULL, ret, reterr);
+	if (r == -ENOENT)
+		return err_set(reterr, -ENOENT, "no checkpoint has been signed yet");
+	return r;
+}
 
 int srv__op_consistency(struct srv_client *c, json_t *req, struct err_detail *reterr)
 {
@@ -301,9 +363,7 @@ int srv__op_consistency(struct srv_client *c, json_t *req, struct err_detail *re
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (new == TLOG_NEWEST) {
-		r = tlog_checkpoint_get(log, TLOG_NEWEST, NULL, NULL, &new, reterr);
-		if (r == -ENOENT)
-			return err_set(reterr, -ENOENT, "no checkpoint has been signed yet");
+		r = served_size(c->s, &new, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -332,9 +392,12 @@ int srv__op_checkpoint(struct srv_client *c, json_t *req, struct err_detail *ret
 	r = srv__req_index(req, "size", false, &size, reterr);
 	if (r < 0 && r != -ENOENT)
 		return r;
+	if (size == TLOG_NEWEST) {
+		r = served_size(c->s, &size, reterr);
+		if (r < 0)
+			return r;
+	}
 	r = tlog_checkpoint_get(c->s->d->log, size, &note, NULL, &size, reterr);
-	if (r == -ENOENT && size == TLOG_NEWEST)
-		return err_set(reterr, -ENOENT, "no checkpoint has been signed yet");
 	if (r < 0)
 		return r;
 	srv__reply(c, json_pack("{s:I, s:s}", "size", (json_int_t)size, "checkpoint", note));

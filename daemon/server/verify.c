@@ -871,7 +871,8 @@ static int splice_entry(struct server *s, uint64_t index, const char *key, struc
 	return 0;
 }
 
-/* The inclusion proof of @index against the newest checkpoint, as a quoted JSON string into
+/* The inclusion proof of @index against the checkpoint srv__proof_size() chooses, as a quoted JSON
+ * string into
  * @tail under "proof", its size into *@ret_size.  Errors as srv__proof(). */
 static int splice_proof(struct server *s, uint64_t index, struct srv_text *tail, uint64_t *ret_size,
 			struct err_detail *reterr)
@@ -882,18 +883,19 @@ static int splice_proof(struct server *s, uint64_t index, struct srv_text *tail,
 	char *text, *quoted;
 	json_t *str;
 	size_t len;
+	bool witnessed;
 	int r;
 
-	r = tlog_checkpoint_get(s->d->log, TLOG_NEWEST, NULL, NULL, &cp_size, reterr);
-	if (r < 0 && r != -ENOENT)
+	r = srv__proof_size(s, index, &cp_size, &witnessed, reterr);
+	if (r < 0)
 		return r;
-	if (r == 0 && slot && slot->index1 == index + 1 && slot->size == cp_size) {
+	if (slot && slot->index1 == index + 1 && slot->size == cp_size) {
 		srv__text_add(tail, ",\"proof\":", 9);
 		srv__text_add(tail, slot->quoted, slot->len);
 		*ret_size = cp_size;
 		return 0;
 	}
-	r = srv__proof(s->d->log, index, TLOG_NEWEST, &text, &size, reterr);
+	r = srv__proof(s, index, cp_size, &text, &size, reterr);
 	if (r < 0)
 		return r;
 	str = json_string(text);
