@@ -27,34 +27,54 @@
 #include "verify/proof.h"
 #include "ingest/fingerprint.h"
 #include "verify/custody-verify/fingerprint.h"
+#include "verify/custody-verify/monitor.h"
+
+#define WITNESS_MAX 32 /* --witness keys; a config has at most as many witnesses */
 
 static const char *arg_key;
 static const char *arg_media;
 static bool arg_json;
+static const char *arg_witness[WITNESS_MAX];
+static unsigned arg_nwitness;
+static long arg_quorum = -1; /* -1: as many as --witness keys */
+static const char *arg_state;
+static bool arg_entries;
 
 static void help(void)
 {
-	printf("Usage: custody-verify COMMAND FILE --key VKEY [OPTIONS]\n"
-	       "Verify custody's proofs offline against the log's verifier key.\n"
-	       "\n"
-	       "Commands:\n"
-	       "  proof FILE --key VKEY [--media MEDIA]\n"
-	       "        check a .tlog-proof file: the checkpoint's signature and origin, and that\n"
-	       "        the entry it carries is in the signed tree; with --media, that MEDIA is\n"
-	       "        the original the entry records: byte-identical (exact) or the same\n"
-	       "        packets in another container (remux)\n"
-	       "  consistency FILE --key VKEY\n"
-	       "        check a custody-consistency/1 file: both signatures and that the older\n"
-	       "        tree is a prefix of the newer one\n"
-	       "  checkpoint FILE --key VKEY\n"
-	       "        check a signed checkpoint and print its origin, size and root\n"
-	       "  fingerprint FILE [--json] [--device-clock TZ] [--name-pattern P]\n"
-	       "        print FILE's fingerprint as an ingest entry holds it; exit 1 when FILE\n"
-	       "        is damaged (custody-verify fingerprint --help for its options)\n"
-	       "\n"
-	       "VKEY is the verifier key (NAME+KEYID+BASE64) or a file holding it.\n"
-	       "Options: --json (one JSON object on stdout), --help.\n"
-	       "Exit status: 0 verified, 1 not verified, 2 usage or system error.\n");
+	printf(
+	    "Usage: custody-verify COMMAND FILE --key VKEY [OPTIONS]\n"
+	    "Verify custody's proofs offline against the log's verifier key.\n"
+	    "\n"
+	    "Commands:\n"
+	    "  proof FILE --key VKEY [--media MEDIA]\n"
+	    "        check a .tlog-proof file: the checkpoint's signature and origin, and that\n"
+	    "        the entry it carries is in the signed tree; with --media, that MEDIA is\n"
+	    "        the original the entry records: byte-identical (exact) or the same\n"
+	    "        packets in another container (remux)\n"
+	    "  consistency FILE --key VKEY\n"
+	    "        check a custody-consistency/1 file: both signatures and that the older\n"
+	    "        tree is a prefix of the newer one\n"
+	    "  checkpoint FILE --key VKEY\n"
+	    "        check a signed checkpoint and print its origin, size and root\n"
+	    "  monitor DIR|URL --key VKEY [--state FILE] [--entries]\n"
+	    "        check a published log (a folder, or its http(s) address): the\n"
+	    "        checkpoint's signature and cosignatures, every tile against its root,\n"
+	    "        with --entries every entry bundle, and with --state that the log still\n"
+	    "        holds the checkpoint saved there by the last run (then saves the new one):\n"
+	    "        a different root at that size is a split view\n"
+	    "  fingerprint FILE [--json] [--device-clock TZ] [--name-pattern P]\n"
+	    "        print FILE's fingerprint as an ingest entry holds it; exit 1 when FILE\n"
+	    "        is damaged (custody-verify fingerprint --help for its options)\n"
+	    "\n"
+	    "VKEY is the verifier key (NAME+KEYID+BASE64) or a file holding it.\n"
+	    "Witnesses (docs/witness.md), for proof, consistency and checkpoint:\n"
+	    "  --witness VKEY   a witness's cosignature/v1 verifier key (or a file holding it);\n"
+	    "                   repeat it for each witness\n"
+	    "  --quorum N       how many of them must have cosigned the checkpoint (of a\n"
+	    "                   consistency file: the newer one); default: all --witness keys\n"
+	    "Options: --json (one JSON object on stdout), --help.\n"
+	    "Exit status: 0 verified, 1 not verified, 2 usage or system error.\n");
 }
 
 static int usage_error(const char *fmt, const char *what)
@@ -111,28 +131,95 @@ static int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 	return r == -EFBIG ? -EINVAL : r;
 }
 
-static int load_key(struct vfy_verifier *ret)
+/* @arg: a verifier key, or a file holding one, of algorithm @alg. */
+static int parse_key(const char *arg, uint8_t alg, const char *what, struct vfy_verifier *ret)
 {
 	struct err_detail e;
 	auto_free char *text = NULL;
-	const char *key = arg_key;
+	const char *key = arg;
 	struct stat st;
 	size_t len;
 	int r;
 
-	if (!arg_key)
-		return usage_error("--key VKEY is required: the log's verifier key%s", "");
 	/* A path that exists is a key file; anything else must be the key itself. */
-	if (stat(arg_key, &st) == 0) {
-		if (read_file(arg_key, 4096, &text, &len) < 0)
+	if (stat(arg, &st) == 0) {
+		if (read_file(arg, 4096, &text, &len) < 0)
 			return 2;
 		key = text;
 	}
 	r = vfy_verifier_parse(key, strlen(key), ret, &e);
 	if (r < 0) {
-		fprintf(stderr, "custody-verify: the key is unusable: %s\n", e.msg);
+		fprintf(stderr, "custody-verify: %s is unusable: %s\n", what, e.msg);
 		return 2;
 	}
+	if (ret->alg != alg) {
+		fprintf(stderr, "custody-verify: %s is %s\n", what,
+			alg == VFY_ALG_COSIG
+			    ? "a note signing key, not a witness's cosignature/v1 key"
+			    : "a witness's cosignature/v1 key, not the log's verifier key");
+		return 2;
+	}
+	return 0;
+}
+
+/* The log's key in @ret[0], the witnesses' after it. */
+static int load_key(struct vfy_verifier *ret)
+{
+	int r;
+
+	if (!arg_key)
+		return usage_error("--key VKEY is required: the log's verifier key%s", "");
+	r = parse_key(arg_key, VFY_ALG_ED25519, "the key", &ret[0]);
+	for (unsigned i = 0; r == 0 && i < arg_nwitness; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "--witness key %u", i + 1);
+		r = parse_key(arg_witness[i], VFY_ALG_COSIG, what, &ret[1 + i]);
+	}
+	return r;
+}
+
+/* The checkpoint @note must carry the cosignatures of --quorum of the --witness keys.  On
+ * success *@ret_names gets the names of those that cosigned (a JSON array, or NULL without
+ * witnesses).  @return 0, or 1 (not verified, said) for too few, -EKEYREJECTED-style refusals
+ * included: a witness's line that does not verify. */
+static int check_quorum(const char *note, size_t len, const struct vfy_verifier *keys,
+			uint64_t size, json_t **ret_names)
+{
+	unsigned quorum = arg_quorum < 0 ? arg_nwitness : (unsigned)arg_quorum, have = 0;
+	char missing[1024] = "";
+	struct err_detail e;
+	uint64_t mask = 0;
+	size_t n = 0;
+	json_t *names;
+	int r;
+
+	*ret_names = NULL;
+	if (arg_nwitness == 0)
+		return 0;
+	r = vfy_note_open(note, len, keys, 1 + arg_nwitness, NULL, &mask, &e);
+	if (r < 0)
+		return not_verified(r, "witnesses", &e);
+	names = json_array();
+	for (unsigned i = 0; i < arg_nwitness; i++) {
+		if (mask & (UINT64_C(1) << (i + 1))) {
+			have++;
+			json_array_append_new(names, json_string(keys[1 + i].name));
+		} else if (n < sizeof(missing)) {
+			n +=
+			    (size_t)snprintf(missing + n, sizeof(missing) - n, "%s%s (key ID %08x)",
+					     n ? ", " : "", keys[1 + i].name, keys[1 + i].id);
+		}
+	}
+	if (have < quorum) {
+		json_decref(names);
+		err_set(&e, -EKEYREJECTED,
+			"the checkpoint of size %" PRIu64 " carries %u of the %u cosignatures "
+			"required (--quorum %u); missing: %s",
+			size, have, quorum, quorum, missing);
+		return not_verified(-EKEYREJECTED, "witnesses", &e);
+	}
+	*ret_names = names;
 	return 0;
 }
 
@@ -215,29 +302,50 @@ static int check_media(const char *entry, size_t len, const char **ret_result, s
 		       arg_media, hex, want);
 }
 
+/* "witnesses: cosigned by a, b (2 required)" after a verified result. */
+static void print_cosigners(const json_t *names)
+{
+	size_t i;
+	json_t *v;
+
+	if (!names)
+		return;
+	printf("witnesses: cosigned by");
+	json_array_foreach(names, i, v)
+		printf("%s %s", i ? "," : "", json_string_value(v));
+	printf(" (%ld required)\n", arg_quorum < 0 ? (long)arg_nwitness : arg_quorum);
+}
+
 static int cmd_proof(const char *path)
 {
 	struct vfy_tlog_proof p;
-	struct vfy_verifier key;
+	struct vfy_verifier keys[1 + WITNESS_MAX];
+	const struct vfy_verifier *key = &keys[0];
 	struct vfy_checkpoint cp;
 	struct err_detail e;
 	auto_free char *text = NULL;
 	const char *media = NULL;
+	json_t *cosigners = NULL;
 	char root[64];
 	size_t len;
 	int r;
 
-	if ((r = load_key(&key)))
+	if ((r = load_key(keys)))
 		return r;
 	if (read_file(path, VFY_PROOF_MAX, &text, &len) < 0)
 		return 2;
 	r = vfy_tlog_proof_parse(text, len, &p, &e);
 	if (r < 0)
 		return not_verified(r, "format", &e);
-	r = vfy_tlog_proof_verify(&p, &key, &cp, &e);
+	r = vfy_tlog_proof_verify(&p, key, &cp, &e);
 	if (r < 0) {
 		vfy_tlog_proof_done(&p);
 		return not_verified(r, NULL, &e);
+	}
+	r = check_quorum(p.checkpoint, p.checkpoint_len, keys, cp.size, &cosigners);
+	if (r) {
+		vfy_tlog_proof_done(&p);
+		return r;
 	}
 	if (arg_media) {
 		r = check_media((const char *)p.extra, p.extra_len, &media, &e);
@@ -259,6 +367,8 @@ static int cmd_proof(const char *path)
 
 		if (media)
 			json_object_set_new(obj, "media", json_string(media));
+		if (cosigners)
+			json_object_set_new(obj, "cosigned_by", cosigners);
 		print_json(obj);
 	} else {
 		printf("verified: entry %" PRIu64 " is in the log '%s' at size %" PRIu64
@@ -269,6 +379,8 @@ static int cmd_proof(const char *path)
 			       strcmp(media, "exact") == 0
 				   ? "byte-identical to the logged original"
 				   : "the logged original's packets in another container (remux)");
+		print_cosigners(cosigners);
+		json_decref(cosigners);
 		printf("entry: %.*s\n", (int)p.extra_len, (const char *)p.extra);
 	}
 	vfy_tlog_proof_done(&p);
@@ -278,69 +390,212 @@ static int cmd_proof(const char *path)
 static int cmd_consistency(const char *path)
 {
 	struct vfy_consistency c;
-	struct vfy_verifier key;
+	struct vfy_verifier keys[1 + WITNESS_MAX];
 	struct vfy_checkpoint old, new;
 	struct err_detail e;
 	auto_free char *text = NULL;
+	json_t *cosigners = NULL;
 	char root_old[64], root_new[64];
 	size_t len;
 	int r;
 
-	if ((r = load_key(&key)))
+	if ((r = load_key(keys)))
 		return r;
 	if (read_file(path, VFY_PROOF_MAX, &text, &len) < 0)
 		return 2;
 	r = vfy_consistency_parse(text, len, &c, &e);
 	if (r < 0)
 		return not_verified(r, "format", &e);
-	r = vfy_consistency_verify(&c, &key, &old, &new, &e);
+	r = vfy_consistency_verify(&c, &keys[0], &old, &new, &e);
+	if (r == 0)
+		r = check_quorum(c.checkpoint, strlen(c.checkpoint), keys, new.size, &cosigners);
 	vfy_consistency_done(&c);
+	if (r > 0)
+		return r;
 	if (r < 0)
 		return not_verified(r, r == -EPROTO ? "consistency" : NULL, &e);
 	root_b64(old.root, root_old);
 	root_b64(new.root, root_new);
-	if (arg_json)
-		print_json(json_pack("{s:b, s:s, s:I, s:s, s:I, s:s}", "verified", 1, "origin",
-				     new.origin, "old_size", (json_int_t)old.size, "old_root",
-				     root_old, "size", (json_int_t) new.size, "root", root_new));
-	else
+	if (arg_json) {
+		print_json(json_pack("{s:b, s:s, s:I, s:s, s:I, s:s, s:o*}", "verified", 1,
+				     "origin", new.origin, "old_size", (json_int_t)old.size,
+				     "old_root", root_old, "size", (json_int_t) new.size, "root",
+				     root_new, "cosigned_by", cosigners));
+	} else {
 		printf("verified: the log '%s' at size %" PRIu64 " (root %s) extends size %" PRIu64
 		       " (root %s)\n",
 		       new.origin, new.size, root_new, old.size, root_old);
+		print_cosigners(cosigners);
+		json_decref(cosigners);
+	}
 	return 0;
 }
 
 static int cmd_checkpoint(const char *path)
 {
-	struct vfy_verifier key;
+	struct vfy_verifier keys[1 + WITNESS_MAX];
 	struct vfy_checkpoint cp;
 	struct err_detail e;
 	auto_free char *text = NULL;
+	json_t *cosigners = NULL;
 	char root[64];
 	size_t len;
 	int r;
 
-	if ((r = load_key(&key)))
+	if ((r = load_key(keys)))
 		return r;
 	if (read_file(path, VFY_NOTE_MAX, &text, &len) < 0)
 		return 2;
-	r = vfy_checkpoint_open(text, len, NULL, &key, 1, &cp, NULL, &e);
+	r = vfy_checkpoint_open(text, len, NULL, keys, 1, &cp, NULL, &e);
 	if (r < 0)
 		return not_verified(r, NULL, &e);
+	r = check_quorum(text, len, keys, cp.size, &cosigners);
+	if (r)
+		return r;
 	root_b64(cp.root, root);
-	if (arg_json)
-		print_json(json_pack("{s:b, s:s, s:I, s:s}", "verified", 1, "origin", cp.origin,
-				     "size", (json_int_t)cp.size, "root", root));
-	else
+	if (arg_json) {
+		print_json(json_pack("{s:b, s:s, s:I, s:s, s:o*}", "verified", 1, "origin",
+				     cp.origin, "size", (json_int_t)cp.size, "root", root,
+				     "cosigned_by", cosigners));
+	} else {
 		printf("origin %s\nsize %" PRIu64 "\nroot %s\n", cp.origin, cp.size, root);
+		print_cosigners(cosigners);
+		json_decref(cosigners);
+	}
+	return 0;
+}
+
+/* The checkpoint saved by the last run, into @ret: 0, 1 (none yet), or 2 (said). */
+static int state_load(const struct vfy_verifier *key, struct vfy_checkpoint *ret)
+{
+	auto_free char *text = NULL;
+	struct err_detail e;
+	size_t len;
+	int r;
+
+	r = file_read_at(AT_FDCWD, arg_state, O_NONBLOCK, VFY_NOTE_MAX, &text, &len, &e);
+	if (r == -ENOENT)
+		return 1;
+	if (r < 0) {
+		fprintf(stderr, "custody-verify: the state file: %s\n", e.msg);
+		return 2;
+	}
+	r = vfy_checkpoint_open(text, len, NULL, key, 1, ret, NULL, &e);
+	if (r < 0) {
+		fprintf(stderr,
+			"custody-verify: the state file '%s' holds no checkpoint of this log (%s); "
+			"give another --state, or remove it to start over\n",
+			arg_state, e.msg);
+		return 2;
+	}
+	return 0;
+}
+
+static int cmd_monitor(const char *where)
+{
+	struct vfy_verifier keys[1 + WITNESS_MAX];
+	struct vfy_checkpoint cp, old;
+	struct mon_source *src = NULL;
+	struct mon_result res;
+	struct err_detail e;
+	auto_free char *note = NULL;
+	json_t *cosigners = NULL;
+	bool have_old = false;
+	char root[64];
+	size_t len;
+	int r;
+
+	if ((r = load_key(keys)))
+		return r;
+	if (arg_state) {
+		r = state_load(&keys[0], &old);
+		if (r == 2)
+			return 2;
+		have_old = r == 0;
+	}
+	r = mon_open(where, &src, &e);
+	if (r < 0) {
+		fprintf(stderr, "custody-verify: %s\n", e.msg);
+		return 2;
+	}
+	r = mon_get(src, "checkpoint", VFY_NOTE_MAX, &note, &len, &e);
+	if (r < 0) {
+		mon_close(src);
+		if (r == -ENOENT || r == -EFBIG)
+			return not_verified(-EBADMSG, "checkpoint", &e);
+		fprintf(stderr, "custody-verify: %s\n", e.msg);
+		return 2;
+	}
+	r = vfy_checkpoint_open(note, len, NULL, keys, 1, &cp, NULL, &e);
+	if (r < 0) {
+		mon_close(src);
+		return not_verified(r, NULL, &e);
+	}
+	r = check_quorum(note, len, keys, cp.size, &cosigners);
+	if (r) {
+		mon_close(src);
+		return r;
+	}
+	r = mon_check(src, &cp, have_old ? &old : NULL, arg_entries, &res, &e);
+	mon_close(src);
+	if (r < 0) {
+		json_decref(cosigners);
+		if (res.failed)
+			return not_verified(-EPROTO, res.failed, &e);
+		fprintf(stderr, "custody-verify: %s\n", e.msg);
+		return 2;
+	}
+	if (arg_state && file_write_atomic(AT_FDCWD, arg_state, note, len, 0644, &e) < 0) {
+		json_decref(cosigners);
+		fprintf(stderr, "custody-verify: verified, but cannot save the state: %s\n", e.msg);
+		return 2;
+	}
+	root_b64(cp.root, root);
+	if (arg_json) {
+		json_t *obj = json_pack("{s:b, s:s, s:I, s:s, s:I, s:I, s:o*}", "verified", 1,
+					"origin", cp.origin, "size", (json_int_t)cp.size, "root",
+					root, "tiles", (json_int_t)res.tiles, "bundles",
+					(json_int_t)res.bundles, "cosigned_by", cosigners);
+
+		json_object_set_new(obj, "previous_size",
+				    have_old ? json_integer((json_int_t)old.size) : json_null());
+		print_json(obj);
+	} else {
+		printf("verified: the published log '%s' at size %" PRIu64 " (root %s): %" PRIu64
+		       " tiles%s",
+		       cp.origin, cp.size, root, res.tiles, arg_entries ? ", " : "\n");
+		if (arg_entries)
+			printf("%" PRIu64 " entry bundles\n", res.bundles);
+		if (have_old)
+			printf("consistent: it extends the checkpoint of size %" PRIu64
+			       " saved by the last run\n",
+			       old.size);
+		else if (arg_state)
+			printf("first run: the checkpoint is saved in '%s' for the next\n",
+			       arg_state);
+		print_cosigners(cosigners);
+		json_decref(cosigners);
+	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_KEY = 256, OPT_MEDIA, OPT_JSON };
+	enum {
+		OPT_KEY = 256,
+		OPT_MEDIA,
+		OPT_JSON,
+		OPT_WITNESS,
+		OPT_QUORUM,
+		OPT_STATE,
+		OPT_ENTRIES
+	};
 	static const struct option opts[] = {
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "entries", no_argument, NULL, OPT_ENTRIES },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "witness", required_argument, NULL, OPT_WITNESS },
+		{ "quorum", required_argument, NULL, OPT_QUORUM },
 		{ "media", required_argument, NULL, OPT_MEDIA },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -365,6 +620,28 @@ int main(int argc, char **argv)
 		case OPT_JSON:
 			arg_json = true;
 			break;
+		case OPT_STATE:
+			arg_state = optarg;
+			break;
+		case OPT_ENTRIES:
+			arg_entries = true;
+			break;
+		case OPT_WITNESS:
+			if (arg_nwitness == WITNESS_MAX)
+				return usage_error("more than 32 --witness keys%s", "");
+			arg_witness[arg_nwitness++] = optarg;
+			break;
+		case OPT_QUORUM: {
+			char *end;
+
+			errno = 0;
+			arg_quorum = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || arg_quorum < 0 ||
+			    arg_quorum > WITNESS_MAX)
+				return usage_error("--quorum '%s' is not a number from 0 to 32",
+						   optarg);
+			break;
+		}
 		case 'h':
 			help();
 			return 0;
@@ -379,11 +656,19 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	if (arg_media && strcmp(cmd, "proof") != 0)
 		return usage_error("--media goes with 'proof' only%s", "");
+	if (arg_quorum > (long)arg_nwitness)
+		return usage_error("--quorum asks for more cosignatures than the %s --witness keys "
+				   "given",
+				   arg_nwitness ? "number of" : "(none)");
 	if (strcmp(cmd, "proof") == 0)
 		return cmd_proof(argv[optind + 1]);
 	if (strcmp(cmd, "consistency") == 0)
 		return cmd_consistency(argv[optind + 1]);
+	if ((arg_state || arg_entries) && strcmp(cmd, "monitor") != 0)
+		return usage_error("--state and --entries go with 'monitor' only%s", "");
 	if (strcmp(cmd, "checkpoint") == 0)
 		return cmd_checkpoint(argv[optind + 1]);
+	if (strcmp(cmd, "monitor") == 0)
+		return cmd_monitor(argv[optind + 1]);
 	return usage_error("unknown command '%s'", cmd);
 }

@@ -168,7 +168,7 @@ struct tree {
 	uint64_t size;
 	unsigned levels;
 	uint8_t (*level[8])[VFY_HASH_LEN]; /* [1..levels-1]: every hash; [0] unused */
-	uint64_t count[8];		    /* hashes at each level: size >> 8L */
+	uint64_t count[8];		   /* hashes at each level: size >> 8L */
 	/* The level-0 tiles kept (see the design note): index, and their hashes. */
 	uint64_t kept_index[2];
 	unsigned kept_width[2];
@@ -280,7 +280,8 @@ static int load_upper(struct mon_source *s, struct tree *tr, struct mon_result *
 				return r;
 			if (L + 1 < tr->levels) {
 				r = fold_check(tr, L, n,
-					       (const uint8_t(*)[VFY_HASH_LEN])&tr->level[L][n * TILE_WIDTH],
+					       (const uint8_t(*)[VFY_HASH_LEN]) &
+						   tr->level[L][n * TILE_WIDTH],
 					       res, e);
 				if (r < 0)
 					return r;
@@ -310,8 +311,9 @@ static int bundle_check(struct mon_source *s, uint64_t index, unsigned width,
 	if (r < 0) {
 		res->failed = "entries";
 		if (r == -ENOENT)
-			err_set(e, r, "the entry bundle %s is missing (was the log published with "
-				      "entries?)",
+			err_set(e, r,
+				"the entry bundle %s is missing (was the log published with "
+				"entries?)",
 				path);
 		return r;
 	}
@@ -389,9 +391,9 @@ int mon_check(struct mon_source *s, const struct vfy_checkpoint *cp,
 	}
 	r = load_upper(s, tr, ret, reterr);
 	if (r == 0)
-		r = stream_level0(s, tr, old && old->size % TILE_WIDTH ? old->size / TILE_WIDTH
-								    : UINT64_MAX,
-				  entries, ret, reterr);
+		r = stream_level0(
+		    s, tr, old && old->size % TILE_WIDTH ? old->size / TILE_WIDTH : UINT64_MAX,
+		    entries, ret, reterr);
 	if (r < 0)
 		goto out;
 
@@ -399,8 +401,8 @@ int mon_check(struct mon_source *s, const struct vfy_checkpoint *cp,
 	 * the rest of the tree, against the signed root. */
 	for (unsigned L = 0; L < tr->levels; L++)
 		if (tiles_partial(cp->size, L))
-			partial[L] = L ? (const uint8_t(*)[VFY_HASH_LEN])&tr->level[L][tiles_full(
-					     cp->size, L) * TILE_WIDTH]
+			partial[L] = L ? (const uint8_t(*)[VFY_HASH_LEN]) &
+					     tr->level[L][tiles_full(cp->size, L) * TILE_WIDTH]
 				       : (const uint8_t(*)[VFY_HASH_LEN])tr->kept[0];
 	r = tiles_root(cp->size, partial, root);
 	if (r < 0) {
@@ -420,11 +422,12 @@ int mon_check(struct mon_source *s, const struct vfy_checkpoint *cp,
 			goto out;
 		if (memcmp(root, old->root, VFY_HASH_LEN) != 0) {
 			ret->failed = "consistency";
-			r = err_set(reterr, -EPROTO,
-				    "split view: the checkpoint saved by the last run (size %" PRIu64
-				    ") has another root than the published tree at that size; two "
-				    "histories were signed with the log's key",
-				    old->size);
+			r = err_set(
+			    reterr, -EPROTO,
+			    "split view: the checkpoint saved by the last run (size %" PRIu64
+			    ") has another root than the published tree at that size; two "
+			    "histories were signed with the log's key",
+			    old->size);
 			goto out;
 		}
 	}

@@ -34,8 +34,8 @@ void mon_close(struct mon_source *s);
 
 /* What a pass read, and, when it failed, which check. */
 struct mon_result {
-	uint64_t tiles;	  /* tiles read */
-	uint64_t bundles; /* entry bundles read */
+	uint64_t tiles;	    /* tiles read */
+	uint64_t bundles;   /* entry bundles read */
 	const char *failed; /* "tiles", "entries", "consistency" (a split view) or NULL */
 };
 
