@@ -866,7 +866,7 @@ func main() {
 		}
 		os.Exit(cmdTiles(string(readFile(a[1])), a[2], len(a) == 4))
 	default:
-		if !witnessMain(a) { // witness.go
+		if !witnessMain(a) && !fakeWitnessMain(a) { // witness.go, fakewitness.go
 			die(2, "unknown command %q", a[0])
 		}
 	}
