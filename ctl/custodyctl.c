@@ -721,8 +721,12 @@ static void print_scrub(const json_t *sc)
 	}
 	printf("; at most %.1f MiB/s\n", (double)jint(sc, "rate") / (1 << 20));
 	if (json_is_object(last)) {
-		printf("last scrub: %s to %s, entry %" JSON_INTEGER_FORMAT ": ",
+		printf("last scrub: %s to %s, entry %" JSON_INTEGER_FORMAT,
 		       jstr(last, "started_at", "?"), jstr(last, "at", "?"), jint(last, "entry"));
+		/* A pass with many findings is logged as several `scrub` entries (docs/log.md). */
+		if (jint(last, "parts") > 1)
+			printf(" and %" JSON_INTEGER_FORMAT " more parts", jint(last, "parts") - 1);
+		printf(": ");
 		print_pass_counts(last);
 		putchar('\n');
 	} else {
