@@ -1616,6 +1616,60 @@ void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opa
 	writer_push(p, it);
 }
 
+void pipe_append_all(struct pipeline *p, json_t *const *entries, size_t n, pipe_append_cb cb,
+		     void *const *opaques)
+{
+	struct item *head = NULL, *tail = NULL;
+	struct err_detail e;
+
+	if (p->writer_stop) {
+		err_set(&e, -ESHUTDOWN, "the daemon is stopping");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = calloc(1, sizeof(*it));
+
+		if (!it) {
+			err_set(&e, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		*it = (struct item){ .kind = ITEM_APPEND,
+				     .entry = entries[i],
+				     .cb = cb,
+				     .opaque = opaques ? opaques[i] : NULL };
+		if (tail)
+			tail->next = it;
+		else
+			head = it;
+		tail = it;
+	}
+	if (!head)
+		return;
+	/* One push of the whole chain: the writer takes its queue whole, so the parts land in
+	 * one batch, hence one transaction (writer_run() cuts batches only at purges). */
+	pthread_mutex_lock(&p->mtx);
+	if (p->wq_tail)
+		p->wq_tail->next = head;
+	else
+		p->wq_head = head;
+	p->wq_tail = tail;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mtx);
+	return;
+fail:
+	while (head) {
+		struct item *next = head->next;
+
+		free(head);
+		head = next;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_decref(entries[i]);
+		if (cb)
+			cb(opaques[i], e.code, 0, &e);
+	}
+}
+
 void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,
 		json_t *purge_entry, pipe_purge_cb cb, void *opaque)
 {

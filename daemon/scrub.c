@@ -315,11 +315,11 @@ static uint64_t pass_parts(const struct pass *p)
 static json_t *pass_json(const struct pass *p)
 {
 	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I}", "started_us",
-	    (json_int_t)p->started_us, "finished_us", (json_int_t)p->finished_us, "log_size",
-	    (json_int_t)p->log_size, "next", (json_int_t)p->next, "checked", (json_int_t)p->checked,
-	    "ok", (json_int_t)p->ok, "purged", (json_int_t)p->purged, "bytes", (json_int_t)p->bytes,
-	    "missing", list_json(&p->missing, SIZE_MAX), "altered",
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+	    "started_us", (json_int_t)p->started_us, "finished_us", (json_int_t)p->finished_us,
+	    "log_size", (json_int_t)p->log_size, "next", (json_int_t)p->next, "checked",
+	    (json_int_t)p->checked, "ok", (json_int_t)p->ok, "purged", (json_int_t)p->purged,
+	    "bytes", (json_int_t)p->bytes, "missing", list_json(&p->missing, SIZE_MAX), "altered",
 	    list_json(&p->altered, SIZE_MAX), "missing_unlisted", (json_int_t)p->missing.unlisted,
 	    "altered_unlisted", (json_int_t)p->altered.unlisted, "done_size",
 	    (json_int_t)p->done_size, "entry", (json_int_t)p->entry, "parts_logged",
@@ -371,7 +371,8 @@ static int pass_from_json(const json_t *o, struct pass *ret)
 	    ret->next > ret->log_size || ret->ok > ret->checked)
 		return -EBADMSG;
 	/* Absent from the files of versions that logged a pass as one entry. */
-	if (json_object_get(o, "parts_logged") && get_u64(o, "parts_logged", &ret->parts_logged) < 0)
+	if (json_object_get(o, "parts_logged") &&
+	    get_u64(o, "parts_logged", &ret->parts_logged) < 0)
 		return -EBADMSG;
 	r = list_from_json(json_object_get(o, "missing"), mu, ret->log_size, &ret->missing);
 	if (r == 0)

@@ -22,11 +22,12 @@ struct json_t;
 
 /** Canonicalise the JSON text @in (@len bytes, no NUL terminator needed).  Rejects, each with
  * its own message in @reterr: input over VFY_ENTRY_INPUT_MAX (checked before parsing;
- * exactly VFY_ENTRY_INPUT_MAX is allowed), a canonical form over VFY_ENTRY_MAX, invalid UTF-8, a raw NUL byte, not JSON, not an object, a float
- * (any number with a fraction or exponent), an integer outside int64, a duplicate key, a key
- * containing NUL, nesting deeper than 2048, no "v" or "v" other than 1, no "type" or a "type"
- * that is not a non-empty string, trailing data.  A NUL inside a string (\u0000) is kept and
- * written \u0000.  The canonical form is never longer than @in.
+ * exactly VFY_ENTRY_INPUT_MAX is allowed), a canonical form over VFY_ENTRY_MAX, invalid UTF-8, a
+ * raw NUL byte, not JSON, not an object, a float (any number with a fraction or exponent), an
+ * integer outside int64, a duplicate key, a key containing NUL, nesting deeper than 2048, no "v" or
+ * "v" other than 1, no "type" or a "type" that is not a non-empty string, trailing data.  A NUL
+ * inside a string (\u0000) is kept and written \u0000.  The canonical form is never longer than
+ * @in.
  * @ret_out is malloc()'d (the caller frees it), NUL-terminated, @ret_len its length without
  * the NUL; both are written only on success.  Any thread; uses under 300 KiB of stack.
  * @return 0, -EBADMSG (rejected: the message says what and where, with line and column, also

@@ -533,10 +533,11 @@ static uint64_t append_missing(struct fixture *fx, size_t n)
 		memcpy(sha, &i, sizeof(i));
 		sha[31] = 0x5a;
 		hex_encode(sha, 32, hex);
-		assert_true(asprintf(&text,
-				     "{\"sha256\":\"%s\",\"size\":10,\"stored\":\"objects/%.2s/%s\","
-				     "\"type\":\"ingest\",\"v\":1}",
-				     hex, hex, hex) > 0);
+		assert_true(
+		    asprintf(&text,
+			     "{\"sha256\":\"%s\",\"size\":10,\"stored\":\"objects/%.2s/%s\","
+			     "\"type\":\"ingest\",\"v\":1}",
+			     hex, hex, hex) > 0);
 		iov[i] = (struct iovec){ text, strlen(text) };
 	}
 	assert_int_equal(tlog_append(fx->log, iov, n, &first, &e), 0);

@@ -272,13 +272,11 @@ static void test_size_boundary(void **state)
 	free(s);
 	/* One byte more is fine input, but its canonical form is over the limit. */
 	s = entry_of_size(VFY_ENTRY_MAX + 1);
-	canon_err_n(s, VFY_ENTRY_MAX + 1, -E2BIG, "canonical form is over the limit", "65535",
-		    END);
+	canon_err_n(s, VFY_ENTRY_MAX + 1, -E2BIG, "canonical form is over the limit", "65535", END);
 	free(s);
 	/* Input over VFY_ENTRY_INPUT_MAX is refused before parsing (even fine JSON). */
 	s = entry_of_size(VFY_ENTRY_INPUT_MAX + 1);
-	canon_err_n(s, VFY_ENTRY_INPUT_MAX + 1, -E2BIG, "over the limit", "1048577", "input",
-		    END);
+	canon_err_n(s, VFY_ENTRY_INPUT_MAX + 1, -E2BIG, "over the limit", "1048577", "input", END);
 	free(s);
 }
 
@@ -303,7 +301,8 @@ static void test_pretty_input_at_limit(void **state)
 	big = entry_of_size(VFY_ENTRY_MAX);
 	s = xmalloc(VFY_ENTRY_MAX + 64);
 	/* The string "aaa…" of @big: after its last ':' and up to its closing brace. */
-	snprintf(s, VFY_ENTRY_MAX + 64, "{\n    \"v\" : 1,\n    \"type\" : \"t\",\n    \"x\" : %.*s\n}",
+	snprintf(s, VFY_ENTRY_MAX + 64,
+		 "{\n    \"v\" : 1,\n    \"type\" : \"t\",\n    \"x\" : %.*s\n}",
 		 (int)(VFY_ENTRY_MAX - 1 - (strrchr(big, ':') + 1 - big)), strrchr(big, ':') + 1);
 	assert_true(strlen(s) > VFY_ENTRY_MAX);
 	canon_eq_n(s, strlen(s), big, VFY_ENTRY_MAX);
