@@ -2078,6 +2078,20 @@ static void test_annotate_limits(void **state)
 	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
 			       "32768 bytes in the log entry"));
 	json_decref(r);
+	/* The same for a purge's reason, before anything else is looked at. */
+	{
+		json_t *req = json_pack("{s:s, s:I, s:s}", "op", "purge", "index",
+					(json_int_t)first, "reason", text);
+		char *dumped = json_dumps(req, JSON_COMPACT);
+
+		json_decref(req);
+		r = rpc(fd, "%s", dumped);
+		free(dumped);
+	}
+	assert_error(r, "too_large");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
+			       "32768 bytes in the log entry"));
+	json_decref(r);
 
 	/* The largest approval: 2,000 clips, 16 KiB of purpose, a grantee of 256 control
 	 * characters (1,538 bytes escaped). */
