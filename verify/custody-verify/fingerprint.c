@@ -361,7 +361,8 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 			goto out;
 		}
 		/* With --packets (or --keys) the object can pass the entry limit (VFY_ENTRY_MAX);
-		 * it is not an entry then, and jansson's sorted compact form is just as readable. */
+		 * it is not an entry then, and jansson's sorted compact form is just as readable.
+		 */
 		if (vfy_entry_dump(obj, &text, &len, &e) == 0) {
 			puts(text);
 		} else if (e.code == -E2BIG) {
