@@ -9,12 +9,13 @@
  * (the key or a file holding it), else the config's [log] verifier_key file.
  *
  * `verify FILE` fingerprints FILE here (ing_fingerprint_fd(): the same code the daemon ingests
- * with), sends its SHA-256, stream digests and video key packets, and prints the daemon's
- * answer.  "verified" is printed only after the inclusion proof that came with a match has been
- * checked here against the verifier key, and the logged entry it proves agrees with the file
- * (the same SHA-256 for exact, the same stream digests for remux).  A fingerprint with more
- * key packets than fit into the daemon's max_request_bytes sends the first ones and says how
- * many there are; the answer says how many were checked.
+ * with, and the config's [ingest] max_streams and max_packets when it was read), sends its SHA-256,
+ * stream digests and video key packets, and prints the daemon's answer.  "verified" is printed only
+ * after the inclusion proof that came with a match has been checked here against the verifier key,
+ * and the logged entry it proves agrees with the file (the same SHA-256 for exact, the same stream
+ * digests for remux).  A fingerprint with more key packets than fit into the daemon's
+ * max_request_bytes sends the first ones and says how many there are; the answer says how many were
+ * checked.
  *
  * Exit status: 0 success (for verify: exact, remux or excerpt, and the proof verified); 1 a
  * check failed (unknown, altered, not verified), not found, or forbidden; 2 usage or system
@@ -721,8 +722,12 @@ static void print_scrub(const json_t *sc)
 	}
 	printf("; at most %.1f MiB/s\n", (double)jint(sc, "rate") / (1 << 20));
 	if (json_is_object(last)) {
-		printf("last scrub: %s to %s, entry %" JSON_INTEGER_FORMAT ": ",
+		printf("last scrub: %s to %s, entry %" JSON_INTEGER_FORMAT,
 		       jstr(last, "started_at", "?"), jstr(last, "at", "?"), jint(last, "entry"));
+		/* A pass with many findings is logged as several `scrub` entries (docs/log.md). */
+		if (jint(last, "parts") > 1)
+			printf(" and %" JSON_INTEGER_FORMAT " more parts", jint(last, "parts") - 1);
+		printf(": ");
 		print_pass_counts(last);
 		putchar('\n');
 	} else {
@@ -1656,6 +1661,7 @@ static int cmd_verify(const struct cmd_args *a)
 	json_t *r = NULL;
 	bool verified = false, match;
 	char verdict[512] = "";
+	struct ing_options opts = { .limits = ING_LIMITS_INIT };
 	int st;
 
 	if ((st = check_opts("verify", a, allowed, 1, 1)))
@@ -1665,7 +1671,13 @@ static int cmd_verify(const struct cmd_args *a)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return fail(2, "cannot read '%s': %s", path, strerror(errno));
-	if (ing_fingerprint_fd(fd, name, NULL, &fp, &e) < 0)
+	/* The daemon's stream and packet limits when its config was read: a file it took whole
+	 * (up to [ingest] max_streams streams) is read whole here too. */
+	if (config && config->max_streams)
+		opts.limits.max_streams = config->max_streams;
+	if (config && config->max_packets)
+		opts.limits.max_packets = config->max_packets;
+	if (ing_fingerprint_fd(fd, name, &opts, &fp, &e) < 0)
 		return fail(2, "cannot fingerprint '%s': %s", path, e.msg);
 	if (fp->damaged && !arg_json)
 		fprintf(stderr,

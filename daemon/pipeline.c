@@ -581,7 +581,7 @@ static int add_key(struct job *j, uint8_t kind, const uint8_t hash[32], uint32_t
 }
 
 /* The lookup keys of an entry: the file hash, each stream digest, each video key packet. */
-static int collect_keys(struct job *j, json_t *entry, json_t *keys)
+static int collect_keys(struct job *j, json_t *entry, json_t *keys, json_t *more_streams)
 {
 	size_t cap = 0, i;
 	json_t *s, *k;
@@ -589,6 +589,15 @@ static int collect_keys(struct job *j, json_t *entry, json_t *keys)
 
 	if (add_key(j, TLOG_KEY_FILE, j->sha256, 0, 0, 0, &cap) < 0)
 		return -ENOMEM;
+	/* Streams past those the entry lists (probe.c): indexed as if listed. */
+	json_array_foreach(more_streams, i, s) {
+		if (hex_decode(json_string_value(json_array_get(s, 1)), h, 32) < 0)
+			continue;
+		if (add_key(j, TLOG_KEY_STREAM, h,
+			    (uint32_t)json_integer_value(json_array_get(s, 0)),
+			    (int64_t)json_integer_value(json_array_get(s, 2)), 0, &cap) < 0)
+			return -ENOMEM;
+	}
 	json_array_foreach(json_object_get(entry, "streams"), i, s) {
 		if (hex_decode(json_string_value(json_object_get(s, "digest")), h, 32) < 0)
 			continue;
@@ -739,6 +748,26 @@ static int finish_entry(struct pipeline *p, struct job *j, json_t *entry, int64_
 	return 0;
 }
 
+/* Whether @entry canonicalises within the entry limit; if not, @reterr says so.  On the pool:
+ * the writer canonicalises it again, but a refusal there could only fail the job. */
+static bool entry_loggable(const json_t *entry, struct err_detail *reterr)
+{
+	struct err_detail e;
+	char *text;
+	size_t len;
+	int r = vfy_entry_dump(entry, &text, &len, &e);
+
+	if (r == 0) {
+		free(text);
+		return true;
+	}
+	err_set(reterr, r,
+		"the probe's description of it cannot be logged (%s); logged with what the "
+		"daemon knows",
+		e.msg);
+	return r == -ENOMEM; /* not the entry's fault: the writer tries again */
+}
+
 static void ingest_run(uv_work_t *req)
 {
 	struct job *j = container_of(req, struct job, work);
@@ -778,6 +807,7 @@ static void ingest_run(uv_work_t *req)
 	if (r < 0) {
 		/* The probe crashed, hung or failed: the bytes are stored and hashed, so the file
 		 * is logged as damaged with the reason, never dropped. */
+	damaged:
 		hex_encode(j->sha256, 32, hex);
 		entry =
 		    json_pack("{s:i, s:s, s:I, s:s, s:n, s:n, s:[], s:s, s:n, s:n, s:n, s:n, "
@@ -792,8 +822,21 @@ static void ingest_run(uv_work_t *req)
 		j->probe_damaged = true;
 	}
 	r = finish_entry(p, j, entry, end_us, future, stored_us);
+	if (r == 0 && !j->probe_damaged && !entry_loggable(entry, e)) {
+		/* What the probe said cannot be logged (over the entry limit, or not canonical):
+		 * its fields are bounded (docs/log.md), so only a probe gone wrong gets here.  The
+		 * arrival is logged all the same, as damaged with what the daemon knows, never
+		 * dropped; the message says why. */
+		json_decref(entry);
+		json_decref(answer);
+		answer = NULL;
+		end_us = -1;
+		future = false;
+		goto damaged;
+	}
 	if (r == 0)
-		r = collect_keys(j, entry, json_object_get(answer, "keys"));
+		r = collect_keys(j, entry, json_object_get(answer, "keys"),
+				 json_object_get(answer, "more_streams"));
 	if (r < 0) {
 		json_decref(entry);
 		err_set(e, r, "out of memory");
@@ -1620,6 +1663,60 @@ void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opa
 	it->cb = cb;
 	it->opaque = opaque;
 	writer_push(p, it);
+}
+
+void pipe_append_all(struct pipeline *p, json_t *const *entries, size_t n, pipe_append_cb cb,
+		     void *const *opaques)
+{
+	struct item *head = NULL, *tail = NULL;
+	struct err_detail e;
+
+	if (p->writer_stop) {
+		err_set(&e, -ESHUTDOWN, "the daemon is stopping");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct item *it = calloc(1, sizeof(*it));
+
+		if (!it) {
+			err_set(&e, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		*it = (struct item){ .kind = ITEM_APPEND,
+				     .entry = entries[i],
+				     .cb = cb,
+				     .opaque = opaques ? opaques[i] : NULL };
+		if (tail)
+			tail->next = it;
+		else
+			head = it;
+		tail = it;
+	}
+	if (!head)
+		return;
+	/* One push of the whole chain: the writer takes its queue whole, so the parts land in
+	 * one batch, hence one transaction (writer_run() cuts batches only at purges). */
+	pthread_mutex_lock(&p->mtx);
+	if (p->wq_tail)
+		p->wq_tail->next = head;
+	else
+		p->wq_head = head;
+	p->wq_tail = tail;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mtx);
+	return;
+fail:
+	while (head) {
+		struct item *next = head->next;
+
+		free(head);
+		head = next;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_decref(entries[i]);
+		if (cb)
+			cb(opaques[i], e.code, 0, &e);
+	}
 }
 
 void pipe_purge(struct pipeline *p, uint64_t entry, const uint8_t sha256[32], const char *rel,

@@ -37,6 +37,14 @@ typedef void (*pipe_append_cb)(void *opaque, int status, uint64_t index,
  * checked (vfy_entry_dump) on the writer thread.  @cb may be NULL. */
 void pipe_append(struct pipeline *p, struct json_t *entry, pipe_append_cb cb, void *opaque);
 
+/** pipe_append() of the @n entries @entries (each reference stolen) that together make one
+ * record cut in parts (an access entry whose list is too long for one entry: docs/log.md):
+ * they are queued at once, so the writer commits them in one transaction, in this order.
+ * @cb (may be NULL) is called once per entry, with @opaques[i] (@opaques may be NULL when @cb
+ * is).  Loop thread. */
+void pipe_append_all(struct pipeline *p, struct json_t *const *entries, size_t n, pipe_append_cb cb,
+		     void *const *opaques);
+
 /** A remote_duty declaration (docs/rules.md) the server has indexed: from now on a clip it covers
  * that would be late is logged on_time_remote with "remote_duty": @index.  Declarations made
  * after a clip was logged change only what reviews and reports say (rules/rules.h).  Times

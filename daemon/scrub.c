@@ -36,6 +36,13 @@
  * looking for the entry among those appended since the pass finished, so that there is always
  * exactly one `scrub` entry per pass.
  *
+ * A pass with long lists would make an entry over the log's limit, so it is logged in parts
+ * (SCRUB_PART_MAX indexes each, scrub.h), appended one at a time in order: part k+1 is handed
+ * out only once part k is committed, and "parts_logged" in the state file counts those known
+ * committed.  After a crash the parts already in the log are found the same way (by their
+ * started_at and "part"), so each part is logged exactly once, and part 1's index is the
+ * pass's "entry".
+ *
  * Threads: scrub_*() run on the loop thread; scrub_main() and everything it calls on the scrub
  * thread, which owns `cur` and `last` and changes them only under mtx, so that status reads a
  * consistent copy.
@@ -75,6 +82,7 @@
 #include "daemon/pipeline.h"
 #include "daemon/scrub.h"
 #include "ingest/store.h"
+#include "verify/entry.h"
 #include "verify/tlog.h"
 
 #define LOG_GRP "scrub"
@@ -105,8 +113,13 @@ struct pass {
 	uint64_t checked, ok, purged, bytes;
 	struct idx_list missing, altered;
 	uint64_t done_size; /* done: the log's size then; the pass's entry comes at or after it */
-	uint64_t entry;	    /* the last pass: its `scrub` entry */
+	uint64_t entry;	    /* its first `scrub` entry, once committed */
+	uint64_t parts_logged; /* done: its `scrub` entries committed so far */
 };
+
+/* The canonical form of a part: its lists, and the rest (16 short keys, 11 integers of at most
+ * 20 characters, two times) in well under 1 KiB. */
+_Static_assert(SCRUB_PART_MAX * 20 + 1024 <= VFY_ENTRY_MAX, "a scrub part may exceed the limit");
 
 enum phase {
 	PHASE_IDLE,    /* waiting for the schedule or a request */
@@ -272,14 +285,29 @@ static void pass_done(struct pass *p)
 	*p = (struct pass){ 0 };
 }
 
-static json_t *list_json(const struct idx_list *l, size_t max)
+/* The indexes of @l from @from to below @to (clamped to its length). */
+static json_t *list_json_range(const struct idx_list *l, size_t from, size_t to)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; a && i < l->n && i < max; i++)
+	for (size_t i = from; a && i < l->n && i < to; i++)
 		if (json_array_append_new(a, json_integer((json_int_t)l->v[i])) < 0)
 			a = (json_decref(a), NULL);
 	return a;
+}
+
+static json_t *list_json(const struct idx_list *l, size_t max)
+{
+	return list_json_range(l, 0, max);
+}
+
+/* How many `scrub` entries the pass @p takes: its missing, then its altered indexes, cut in
+ * slices of SCRUB_PART_MAX; one when it has none. */
+static uint64_t pass_parts(const struct pass *p)
+{
+	size_t n = p->missing.n + p->altered.n;
+
+	return n ? (n + SCRUB_PART_MAX - 1) / SCRUB_PART_MAX : 1;
 }
 
 /* ---- the state file ---------------------------------------------------------------------- */
@@ -287,14 +315,15 @@ static json_t *list_json(const struct idx_list *l, size_t max)
 static json_t *pass_json(const struct pass *p)
 {
 	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I}", "started_us",
-	    (json_int_t)p->started_us, "finished_us", (json_int_t)p->finished_us, "log_size",
-	    (json_int_t)p->log_size, "next", (json_int_t)p->next, "checked", (json_int_t)p->checked,
-	    "ok", (json_int_t)p->ok, "purged", (json_int_t)p->purged, "bytes", (json_int_t)p->bytes,
-	    "missing", list_json(&p->missing, SIZE_MAX), "altered",
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+	    "started_us", (json_int_t)p->started_us, "finished_us", (json_int_t)p->finished_us,
+	    "log_size", (json_int_t)p->log_size, "next", (json_int_t)p->next, "checked",
+	    (json_int_t)p->checked, "ok", (json_int_t)p->ok, "purged", (json_int_t)p->purged,
+	    "bytes", (json_int_t)p->bytes, "missing", list_json(&p->missing, SIZE_MAX), "altered",
 	    list_json(&p->altered, SIZE_MAX), "missing_unlisted", (json_int_t)p->missing.unlisted,
 	    "altered_unlisted", (json_int_t)p->altered.unlisted, "done_size",
-	    (json_int_t)p->done_size, "entry", (json_int_t)p->entry);
+	    (json_int_t)p->done_size, "entry", (json_int_t)p->entry, "parts_logged",
+	    (json_int_t)p->parts_logged);
 }
 
 static int get_u64(const json_t *o, const char *key, uint64_t *ret)
@@ -340,6 +369,10 @@ static int pass_from_json(const json_t *o, struct pass *ret)
 	    get_u64(o, "missing_unlisted", &mu) < 0 || get_u64(o, "altered_unlisted", &au) < 0 ||
 	    get_u64(o, "done_size", &ret->done_size) < 0 || get_u64(o, "entry", &ret->entry) < 0 ||
 	    ret->next > ret->log_size || ret->ok > ret->checked)
+		return -EBADMSG;
+	/* Absent from the files of versions that logged a pass as one entry. */
+	if (json_object_get(o, "parts_logged") &&
+	    get_u64(o, "parts_logged", &ret->parts_logged) < 0)
 		return -EBADMSG;
 	r = list_from_json(json_object_get(o, "missing"), mu, ret->log_size, &ret->missing);
 	if (r == 0)
@@ -925,15 +958,21 @@ static void run_pass(struct scrub *s)
 		   s->cur.altered.n + (size_t)s->cur.altered.unlisted, s->cur.purged, s->cur.bytes);
 }
 
-/* The `scrub` entry of the finished pass @p (docs/log.md). */
-static json_t *pass_entry(const struct pass *p)
+/* Part @part (0-based) of the `scrub` entries of the finished pass @p (docs/log.md): the
+ * pass's counts, and the slice [part * SCRUB_PART_MAX, (part + 1) * SCRUB_PART_MAX) of its
+ * missing indexes followed by its altered ones. */
+static json_t *pass_entry(const struct pass *p, uint64_t part)
 {
+	size_t from = (size_t)part * SCRUB_PART_MAX, to = from + SCRUB_PART_MAX;
+	size_t nm = p->missing.n;
 	json_t *e = json_pack(
-	    "{s:i, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "v", 1, "type", "scrub",
-	    "started_at", time_json(p->started_us), "at", time_json(p->finished_us), "log_size",
-	    (json_int_t)p->log_size, "checked", (json_int_t)p->checked, "ok", (json_int_t)p->ok,
-	    "purged", (json_int_t)p->purged, "bytes", (json_int_t)p->bytes, "missing",
-	    list_json(&p->missing, SIZE_MAX), "altered", list_json(&p->altered, SIZE_MAX));
+	    "{s:i, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "v", 1, "type",
+	    "scrub", "started_at", time_json(p->started_us), "at", time_json(p->finished_us),
+	    "log_size", (json_int_t)p->log_size, "checked", (json_int_t)p->checked, "ok",
+	    (json_int_t)p->ok, "purged", (json_int_t)p->purged, "bytes", (json_int_t)p->bytes,
+	    "part", (json_int_t)(part + 1), "parts", (json_int_t)pass_parts(p), "missing",
+	    list_json_range(&p->missing, from, to), "altered",
+	    list_json_range(&p->altered, from > nm ? from - nm : 0, to > nm ? to - nm : 0));
 
 	if (e && p->missing.unlisted)
 		json_object_set_new(e, "missing_unlisted",
@@ -944,7 +983,8 @@ static json_t *pass_entry(const struct pass *p)
 	return e;
 }
 
-/* The finished pass is the entry @index: it becomes the last pass.  mtx held. */
+/* The finished pass is logged, its first part as the entry @index: it becomes the last pass.
+ * mtx held. */
 static void pass_logged(struct scrub *s, uint64_t index)
 {
 	pass_done(&s->last);
@@ -955,20 +995,24 @@ static void pass_logged(struct scrub *s, uint64_t index)
 	s->phase = PHASE_IDLE;
 }
 
-/* After a restart in PHASE_DONE: was the entry committed before the daemon stopped?  It can
- * only be among the entries appended since the pass finished.  Scrub thread. */
+/* After a restart in PHASE_DONE: which of its parts were committed before the daemon stopped?
+ * They can only be among the entries appended since the pass finished, in order.  An entry
+ * without "part" is of a version that logged a pass as one entry: the whole pass.  Scrub
+ * thread. */
 static void find_logged(struct scrub *s)
 {
 	char started[ING_RFC3339_MAX];
 	struct err_detail e;
-	uint64_t size;
+	uint64_t size, parts = pass_parts(&s->cur), found = s->cur.parts_logged,
+		       first = s->cur.entry;
 
 	if (tlog_size(s->d->log, &size, &e) < 0)
-		return; /* then it is appended (again) */
+		return; /* then the parts not known committed are appended (again) */
 	format_time(s->cur.started_us, started);
-	for (uint64_t i = s->cur.done_size; i < size; i++) {
+	for (uint64_t i = s->cur.done_size; i < size && found < parts; i++) {
 		auto_free char *bytes = NULL;
 		json_auto_t *o = NULL;
+		const json_t *part;
 		size_t len;
 
 		if (tlog_entry(s->d->log, i, &bytes, &len, &e) < 0)
@@ -979,16 +1023,38 @@ static void find_logged(struct scrub *s)
 		if (!type_is(o, "scrub") ||
 		    strcmp(json_string_value(json_object_get(o, "started_at")) ?: "", started))
 			continue;
-		log_notice(LOG_GRP,
-			   "the pass started at %s was logged as entry %" PRIu64
-			   " before the restart",
-			   started, i);
-		pthread_mutex_lock(&s->mtx);
-		pass_logged(s, i);
-		pthread_mutex_unlock(&s->mtx);
-		save(s);
-		return;
+		part = json_object_get(o, "part");
+		if (!part) {
+			first = i;
+			found = parts;
+			break;
+		}
+		if (!json_is_integer(part) || json_integer_value(part) < 1 ||
+		    (uint64_t)json_integer_value(part) != found + 1)
+			continue; /* not the next part: already counted */
+		if (found == 0)
+			first = i;
+		found++;
 	}
+	if (found == s->cur.parts_logged)
+		return;
+	pthread_mutex_lock(&s->mtx);
+	s->cur.entry = first;
+	s->cur.parts_logged = found;
+	if (found >= parts) {
+		log_notice(LOG_GRP,
+			   "the pass started at %s was logged from entry %" PRIu64
+			   " before the restart",
+			   started, first);
+		pass_logged(s, first);
+	} else {
+		log_notice(LOG_GRP,
+			   "%" PRIu64 " of the %" PRIu64 " parts of the pass started at %s were "
+			   "logged before the restart; logging the rest",
+			   found, parts, started);
+	}
+	pthread_mutex_unlock(&s->mtx);
+	save(s);
 }
 
 /* When the next pass is due (µs since the epoch), UINT64_MAX when only on request.  mtx held. */
@@ -1021,7 +1087,10 @@ static void *scrub_main(void *arg)
 				s->retry_at_us = now + RETRY_US;
 				continue;
 			}
-			pass_logged(s, s->append_index);
+			if (s->cur.parts_logged++ == 0)
+				s->cur.entry = s->append_index;
+			if (s->cur.parts_logged >= pass_parts(&s->cur))
+				pass_logged(s, s->cur.entry);
 			pthread_mutex_unlock(&s->mtx);
 			save(s);
 			pthread_mutex_lock(&s->mtx);
@@ -1045,7 +1114,7 @@ static void *scrub_main(void *arg)
 				continue;
 			}
 			if (s->done_saved && !s->posting && now >= s->retry_at_us) {
-				s->post = pass_entry(&s->cur);
+				s->post = pass_entry(&s->cur, s->cur.parts_logged);
 				if (s->post) {
 					s->posting = true;
 					uv_async_send(&s->async);
@@ -1121,7 +1190,8 @@ static void on_appended(void *opaque, int status, uint64_t index, const struct e
 
 	(void)e; /* the pipeline logged why */
 	if (status == 0)
-		log_notice(LOG_GRP, "the pass is logged as entry %" PRIu64, index);
+		log_notice(LOG_GRP, "the pass (or its next part) is logged as entry %" PRIu64,
+			   index);
 	else
 		log_notice(LOG_GRP, "the pass is not logged yet; trying again in %llu s",
 			   RETRY_US / 1000000);
@@ -1249,7 +1319,7 @@ int scrub_start(struct scrub *s, const char *by, struct err_detail *reterr)
 			    started, s->cur.next, s->cur.log_size, s->cur.checked);
 	} else if (s->phase == PHASE_DONE) {
 		r = err_set(reterr, -EALREADY,
-			    "a pass has just finished; its entry is being logged");
+			    "a pass has just finished; its entries are being logged");
 	} else if (s->want_start) {
 		r = err_set(reterr, -EALREADY, "a pass is running: it was just asked for");
 	} else {
@@ -1277,6 +1347,7 @@ static json_t *pass_status(const struct pass *p, bool last)
 	if (o && last) {
 		json_object_set_new(o, "at", time_json(p->finished_us));
 		json_object_set_new(o, "entry", json_integer((json_int_t)p->entry));
+		json_object_set_new(o, "parts", json_integer((json_int_t)pass_parts(p)));
 	}
 	return o;
 }

@@ -161,9 +161,14 @@ int ing_entry_json(const struct ing_fingerprint *fp, const struct ing_recording 
 	put(&b, o, "container", str_or_null(fp->container));
 	put(&b, o, "duration_us", int_or_null(fp->duration_us));
 	put(&b, o, "start_us", int_or_null(fp->start_us));
-	for (unsigned i = 0; i < fp->n_streams; i++)
+	for (unsigned i = 0; i < fp->n_streams && i < ING_ENTRY_STREAMS_MAX; i++)
 		append(&b, streams, stream_json(&b, &fp->streams[i]));
 	put(&b, o, "streams", streams);
+	/* The rest are indexed (their digests) and covered by sha256, not listed: an entry
+	 * has room for ING_ENTRY_STREAMS_MAX (docs/log.md). */
+	if (fp->n_streams > ING_ENTRY_STREAMS_MAX)
+		put(&b, o, "streams_unlisted",
+		    json_integer((json_int_t)(fp->n_streams - ING_ENTRY_STREAMS_MAX)));
 	if (fp->creation_time)
 		put(&b, tags, "creation_time", json_string(fp->creation_time));
 	if (fp->make)
@@ -175,6 +180,8 @@ int ing_entry_json(const struct ing_fingerprint *fp, const struct ing_recording 
 	if (fp->location)
 		put(&b, tags, "location", json_string(fp->location));
 	put(&b, o, "tags", tags);
+	if (fp->tags_cut)
+		put(&b, o, "tags_cut", json_true());
 	if (rec && rec->source != ING_TIME_NONE) {
 		put(&b, o, "recorded_start", utc_or_null(rec->start_us));
 		put(&b, o, "recorded_end", utc_or_null(rec->end_us));

@@ -592,18 +592,33 @@ static int on_packet(struct demux *d, AVFormatContext *fmt, const AVPacket *pkt)
 	return 0;
 }
 
-static char *dup_utf8(const char *s)
+/* @s as valid UTF-8, cut to at most ING_TAG_MAX bytes at a character boundary (*@cut then
+ * set), so that a tag cannot swell the entry (fingerprint.h). */
+static char *dup_utf8(const char *s, bool *cut)
 {
-	size_t len = strlen(s);
+	size_t len = strlen(s), n = 0;
 	char *out = malloc(3 * len + 1); /* each bad byte may become U+FFFD (3 bytes) */
 
-	if (out)
-		ing__utf8_sanitize(s, len, out);
+	if (!out)
+		return NULL;
+	len = ing__utf8_sanitize(s, len, out);
+	if (len <= ING_TAG_MAX)
+		return out;
+	/* Valid UTF-8 now: whole sequences up to the cap. */
+	while (n < len) {
+		size_t k = ing__utf8_seq((const unsigned char *)out + n, len - n);
+
+		if (!k || n + k > ING_TAG_MAX)
+			break;
+		n += k;
+	}
+	out[n] = '\0';
+	*cut = true;
 	return out;
 }
 
 /* The first of @keys present in the container's or, failing that, a stream's metadata. */
-static int get_tag(const AVFormatContext *fmt, const char *const *keys, char **ret)
+static int get_tag(const AVFormatContext *fmt, const char *const *keys, char **ret, bool *cut)
 {
 	const AVDictionaryEntry *e = NULL;
 
@@ -614,7 +629,7 @@ static int get_tag(const AVFormatContext *fmt, const char *const *keys, char **r
 			e = av_dict_get(fmt->streams[i]->metadata, *k, NULL, 0);
 	if (!e || !e->value[0])
 		return 0;
-	*ret = dup_utf8(e->value);
+	*ret = dup_utf8(e->value, cut);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -629,10 +644,11 @@ static int read_tags(struct ing_fingerprint *fp, const AVFormatContext *fmt)
 						"location-eng", NULL };
 	int r;
 
-	if ((r = get_tag(fmt, creation, &fp->creation_time)) < 0 ||
-	    (r = get_tag(fmt, make, &fp->make)) < 0 || (r = get_tag(fmt, model, &fp->model)) < 0 ||
-	    (r = get_tag(fmt, serial, &fp->serial)) < 0 ||
-	    (r = get_tag(fmt, location, &fp->location)) < 0)
+	if ((r = get_tag(fmt, creation, &fp->creation_time, &fp->tags_cut)) < 0 ||
+	    (r = get_tag(fmt, make, &fp->make, &fp->tags_cut)) < 0 ||
+	    (r = get_tag(fmt, model, &fp->model, &fp->tags_cut)) < 0 ||
+	    (r = get_tag(fmt, serial, &fp->serial, &fp->tags_cut)) < 0 ||
+	    (r = get_tag(fmt, location, &fp->location, &fp->tags_cut)) < 0)
 		return r;
 	return 0;
 }

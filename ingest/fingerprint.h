@@ -21,6 +21,15 @@ struct json_t;
 struct ing_recording;
 
 #define ING_HASH_LEN 32
+
+/* What a file says about itself is bounded in its entry, so that every `ingest` and `damaged`
+ * entry stays within the log's entry limit (VFY_ENTRY_MAX, 65,535 bytes) by construction
+ * (docs/log.md adds it up): a tag is cut to at most ING_TAG_MAX bytes (at a character
+ * boundary; the fingerprint says tags_cut), and an entry lists at most ING_ENTRY_STREAMS_MAX
+ * streams (the rest counted in "streams_unlisted"; every stream's digest is still indexed, and
+ * the file's SHA-256 covers them all). */
+#define ING_TAG_MAX 128
+#define ING_ENTRY_STREAMS_MAX 24
 #define ING_NOTS INT64_MIN /* a timestamp or duration that is not known */
 
 /* Bounded work, whatever a file claims (docs/SECURITY.md): a file over any of these is
@@ -90,6 +99,7 @@ struct ing_fingerprint {
 	char *creation_time; /* as libavformat gives it, e.g. "2024-05-01T08:00:00.000000Z" */
 	char *make, *model, *serial;
 	char *location; /* ISO 6709, e.g. "+31.2304+121.4737/" */
+	bool tags_cut;	/* a tag was longer than ING_TAG_MAX and was cut */
 	/* Damage: the file could not be demuxed completely (what was read is above). */
 	bool damaged;
 	int damage_code; /* -EBADMSG (invalid data), -E2BIG (a limit), -ETIME (the time
@@ -162,13 +172,15 @@ struct ing_fingerprint *ing_fingerprint_free(struct ing_fingerprint *fp);
 /** The fields of the log entry for @fp (docs/log.md): "v", "type" ("ingest", or "damaged" with
  * "error"), "size", "sha256", "container", "duration_us", "start_us", "streams" (each
  * {index, type, codec, packets, keyframes, digest} plus profile, width/height or
- * sample_rate/channels when known), "tags" (those present of creation_time, make, model,
- * serial, location), "trailing_bytes" when not 0, and from @rec "recorded_start",
+ * sample_rate/channels when known; the first ING_ENTRY_STREAMS_MAX, and "streams_unlisted": the
+ * count of the rest when there are more), "tags" (those present of creation_time, make, model,
+ * serial, location; "tags_cut": true when one was cut to ING_TAG_MAX), "trailing_bytes" when
+ * not 0, and from @rec "recorded_start",
  * "recorded_end", "time_source", "device", "officer" (null when unknown) and
  * "time_in_future": true when flagged.  @rec may be NULL:
  * the recording fields are then null.  The daemon adds zone, name, ingested_at, deadline,
  * storage and stored.  Key packets are not in it (the daemon indexes them apart; an entry
- * must stay under 1 MiB).  Integers and strings only, so vfy_entry_dump() accepts it.
+ * must stay within VFY_ENTRY_MAX).  Integers and strings only, so vfy_entry_dump() accepts it.
  * Any thread.  *@ret is a new reference, the caller's.  @return 0, -ENOMEM. */
 int ing_entry_json(const struct ing_fingerprint *fp, const struct ing_recording *rec,
 		   struct json_t **ret, struct err_detail *reterr);

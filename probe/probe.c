@@ -6,7 +6,11 @@
  *
  *   {"entry": {the ingest/damaged fields of ing_entry_json(), recording time included},
  *    "keys": [[stream, "hex sha256", pts_us|null, ordinal], …],   video key packets
+ *    "more_streams": [[stream, "hex digest", packets], …],   streams the entry does not list
  *    "recorded_end_us": N|null, "future": bool}
+ *
+ * "more_streams" holds the streams past ING_ENTRY_STREAMS_MAX, which the entry only counts (so
+ * that it stays within the log's entry limit): the daemon indexes their digests all the same.
  *
  * The daemon adds the fields only it knows (zone, name, ingested_at, deadline, storage,
  * stored).  It dies with custodyd (sandbox_die_with_parent(), the first thing it does), so
@@ -211,6 +215,25 @@ static json_t *keys_json(const struct ing_fingerprint *fp)
 	return arr;
 }
 
+/* The streams the entry does not list (ing_entry_json() lists ING_ENTRY_STREAMS_MAX). */
+static json_t *more_streams_json(const struct ing_fingerprint *fp)
+{
+	json_t *arr = json_array();
+
+	for (unsigned s = ING_ENTRY_STREAMS_MAX; arr && s < fp->n_streams; s++) {
+		const struct ing_stream *st = &fp->streams[s];
+		char hex[2 * ING_HASH_LEN + 1];
+
+		hex_encode(st->digest, ING_HASH_LEN, hex);
+		if (json_array_append_new(arr, json_pack("[I, s, I]", (json_int_t)st->index, hex,
+							 (json_int_t)st->packets)) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 int main(int argc, char **argv)
 {
 	enum {
@@ -383,8 +406,8 @@ sandboxed:
 	r = ing_entry_json(fp, &rec, &entry, &e);
 	if (r < 0)
 		return fail("entry", &e);
-	out = json_pack("{s:o, s:o*, s:o, s:b}", "entry", entry, "keys", keys_json(fp),
-			"recorded_end_us",
+	out = json_pack("{s:o, s:o*, s:o*, s:o, s:b}", "entry", entry, "keys", keys_json(fp),
+			"more_streams", more_streams_json(fp), "recorded_end_us",
 			rec.source == ING_TIME_NONE ? json_null() : json_integer(rec.end_us),
 			"future", rec.future);
 	text = out ? json_dumps(out, JSON_COMPACT) : NULL;

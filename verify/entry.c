@@ -34,7 +34,11 @@
  *   under 300 KiB of stack: fine on a default 8 MiB thread, but a thread created with a
  *   custom stack for this code should get at least 512 KiB (more under ASan).
  *
- * Errors: -EBADMSG for a rejected entry, -E2BIG for a size over VFY_ENTRY_MAX, -ENOMEM.  The
+ * Two limits: VFY_ENTRY_MAX bounds the canonical form (the tile bundles' uint16 length), and
+ * VFY_ENTRY_INPUT_MAX the text handed to vfy_entry_canonicalize(), which may be pretty-printed
+ * and so larger than what it becomes.  The output buffer never grows past VFY_ENTRY_MAX + 1.
+ *
+ * Errors: -EBADMSG for a rejected entry, -E2BIG for a size over either limit, -ENOMEM.  The
  * message says what is wrong and where: jansson's line and column for text that does not
  * parse, the key path ("streams[0].fps") for what the walk finds.
  *
@@ -301,6 +305,18 @@ static int write_int(struct writer *w, json_int_t v)
 	return append(w, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+size_t vfy_entry_string_size(const char *s, size_t len)
+{
+	size_t n = 2;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = escape[(uint8_t)s[i]];
+
+		n += !c ? 1 : c == 'u' ? 6 : 2;
+	}
+	return n;
+}
+
 /* ---- the walk ---- */
 
 static int kv_cmp(const void *a, const void *b)
@@ -499,7 +515,9 @@ static __attribute__((cold, noinline)) int walk_error(struct writer *w, int r,
 		return err_set(reterr, r, "nested deeper than %d levels of objects and arrays",
 			       ENTRY_DEPTH_MAX);
 	case FAULT_TOO_BIG:
-		return err_set(reterr, r, "canonical form is over the limit of %d bytes",
+		return err_set(reterr, r,
+			       "canonical form is over the limit of %d bytes (an entry of the "
+			       "log is at most that long)",
 			       VFY_ENTRY_MAX);
 	case FAULT_NOMEM:
 		return err_set(reterr, r, "out of memory writing the canonical form");
@@ -641,9 +659,11 @@ int vfy_entry_canonicalize(const char *in, size_t len, char **ret_out, size_t *r
 	const char *nul;
 
 	/* Before parsing: a client must not make us build a tree for 100 MB of text. */
-	if (len > VFY_ENTRY_MAX)
-		return err_set(reterr, -E2BIG, "entry is %zu bytes, over the limit of %d bytes",
-			       len, VFY_ENTRY_MAX);
+	if (len > VFY_ENTRY_INPUT_MAX)
+		return err_set(reterr, -E2BIG,
+			       "entry text is %zu bytes, over the limit of %d bytes for input "
+			       "(and its canonical form may be at most %d bytes)",
+			       len, VFY_ENTRY_INPUT_MAX, VFY_ENTRY_MAX);
 	if (len == 0)
 		return err_set(reterr, -EBADMSG, "entry is empty: expected a JSON object");
 	/* jansson would report a raw NUL as "end of file expected", which helps nobody. */

@@ -15,9 +15,19 @@
  *
  * Times are RFC 3339 with a zone ("Z" or an offset) and are stored in UTC as ing_format_utc()
  * writes them; from <= to; returned_at not before from; expires in the future.  Entry indexes
- * must name ingest or damaged entries of the log (up to 10,000 per annotation, no duplicates);
+ * must name ingest or damaged entries of the log (up to 2,000 per annotation, no duplicates);
  * late_storage must name one stored late or with an unknown time.  Names and ids are at most
- * 256 bytes, texts (reason, explanation, purpose) at most 16 KiB.
+ * 256 bytes, texts (reason, explanation, purpose) at most 16 KiB as written in the entry
+ * (escapes counted: vfy_entry_string_size()).
+ *
+ * Those caps keep every annotation within the log's entry limit (VFY_ENTRY_MAX) by
+ * construction, so that one is refused at the socket with a clear error (too_large), never by
+ * the writer: the largest, an approval, holds 2,000 indexes of at most 20 bytes (40,000), a
+ * text (16,386), a name (256 bytes, at most 1,538 escaped), "by" and "approver" (127 bytes
+ * each, at most 764 escaped) and times and keys (under 400): 59,852 bytes.  A case to bind to
+ * more clips is bound by several annotations, which reviews put together (docs/rules.md).  The
+ * entry is measured once more before it is handed on, in case a field is added without its
+ * cap.
  *
  * The server adds "v":1, "type":"annotation", "by" (the peer, "alice(uid 1001)") and "at" (now),
  * hands the entry to pipe_append() and answers {"ok":true,"index":N} from the commit callback;
@@ -38,11 +48,16 @@
 #include "base/log.h"
 #include "daemon/pipeline.h"
 #include "daemon/server/internal.h"
+#include "verify/entry.h"
 #include "verify/tlog.h"
 
 #define NAME_MAX_BYTES 256
-#define TEXT_MAX_BYTES (16 * 1024)
-#define ENTRIES_MAX 10000
+#define TEXT_MAX_BYTES (16 * 1024) /* as written in the entry */
+#define ENTRIES_MAX 2000
+_Static_assert(ENTRIES_MAX * 20 + TEXT_MAX_BYTES + 2 + 6 * NAME_MAX_BYTES + 2 + 2 * (6 * 127 + 2) +
+		       400 <=
+		   VFY_ENTRY_MAX,
+	       "an annotation may exceed the entry limit");
 
 enum field_type { F_NAME, F_TEXT, F_TIME, F_INDEX, F_INDEXES };
 
@@ -162,8 +177,23 @@ static int put_field(struct tlog *log, uint64_t size, const struct kind *k, cons
 			return err_set(reterr, -EINVAL, "\"%s\" must be a non-empty string",
 				       f->name);
 		if (json_string_length(v) > max)
-			return err_set(reterr, -EINVAL, "\"%s\" is longer than %zu bytes", f->name,
-				       max);
+			return err_set(
+			    reterr, -E2BIG, "\"%s\" is %zu bytes, longer than %zu bytes%s", f->name,
+			    json_string_length(v), max,
+			    f->type == F_TEXT ? ": shorten it, or say the rest in another "
+						"annotation"
+					      : "");
+		/* Escapes count: a newline takes 2 bytes in the entry, a control character 6. */
+		if (f->type == F_TEXT &&
+		    vfy_entry_string_size(json_string_value(v), json_string_length(v)) - 2 > max)
+			return err_set(
+			    reterr, -E2BIG,
+			    "\"%s\" takes %zu bytes in the log entry (a newline or quote "
+			    "counts 2, another control character 6), more than %zu: "
+			    "shorten it, or say the rest in another annotation",
+			    f->name,
+			    vfy_entry_string_size(json_string_value(v), json_string_length(v)) - 2,
+			    max);
 		if (strlen(json_string_value(v)) != json_string_length(v))
 			return err_set(reterr, -EINVAL, "\"%s\" contains a NUL character", f->name);
 		return json_object_set(out, f->name, (json_t *)v) < 0 ? -ENOMEM : 0;
@@ -200,8 +230,12 @@ static int put_field(struct tlog *log, uint64_t size, const struct kind *k, cons
 				       "indexes",
 				       f->name);
 		if (n > ENTRIES_MAX)
-			return err_set(reterr, -EINVAL, "\"%s\" lists more than %d entries",
-				       f->name, ENTRIES_MAX);
+			return err_set(reterr, -E2BIG,
+				       "\"%s\" lists %zu entries; one %s annotation takes at most "
+				       "%d (an entry of the log is at most %d bytes): record it in "
+				       "several annotations of at most %d each",
+				       f->name, n, k->name, ENTRIES_MAX, VFY_ENTRY_MAX,
+				       ENTRIES_MAX);
 		json_array_foreach(v, i, e) {
 			int r;
 
@@ -267,9 +301,10 @@ static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t t
 			continue;
 		if (json_array_size(list) == ENTRIES_MAX) {
 			json_decref(list);
-			return err_set(reterr, -EINVAL,
-				       "more than %d clips of '%s' fall in that "
-				       "time: bind the case in parts",
+			return err_set(reterr, -E2BIG,
+				       "more than %d clips of '%s' fall in that time, more "
+				       "than one annotation may bind: bind the case in several "
+				       "annotations over shorter times",
 				       ENTRIES_MAX, device);
 		}
 		if (json_array_append_new(list, json_integer((json_int_t)c->index)) < 0) {
@@ -286,6 +321,27 @@ static int case_entries(struct server *s, json_t *entry, int64_t from, int64_t t
 	}
 	if (json_object_set_new(entry, "entries", list) < 0)
 		return err_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* The caps above bound the entry (see the top of this file); this measures it, so that a field
+ * added without a cap is refused here with a clear error, not by the writer.  A few KiB of
+ * work on the loop, once per annotation. */
+static int check_size(const json_t *entry, struct err_detail *reterr)
+{
+	struct err_detail e;
+	char *text;
+	size_t len;
+	int r = vfy_entry_dump(entry, &text, &len, &e);
+
+	if (r == -E2BIG)
+		return err_set(reterr, r,
+			       "the annotation would be more than %d bytes in the log, the most an "
+			       "entry may hold: record it in several annotations",
+			       VFY_ENTRY_MAX);
+	if (r < 0)
+		return err_set(reterr, r, "the annotation cannot be logged: %s", e.msg);
+	free(text);
 	return 0;
 }
 
@@ -447,6 +503,9 @@ int srv__op_annotate(struct srv_client *c, json_t *req, struct err_detail *reter
 		r = err_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	r = check_size(entry, reterr);
+	if (r < 0)
+		goto fail;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx) {
 		r = err_set(reterr, -ENOMEM, "out of memory");

@@ -56,6 +56,7 @@
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
 #include "ingest/store.h"
+#include "verify/entry.h"
 #include "verify/tlog.h"
 
 #define LOG_GRP "socket"
@@ -411,6 +412,7 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 
 #define RETENTION_LIMIT 1000 /* clips listed by default */
 #define RETENTION_LIMIT_MAX 10000
+#define PURGE_REASON_MAX (16 * 1024) /* bytes of a purge's reason as written in its entry */
 
 struct period {
 	uint64_t ms;	    /* 0: forever */
@@ -1095,9 +1097,16 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	r = srv__req_index(req, "index", true, &index, reterr);
 	if (r < 0)
 		return r;
-	r = srv__req_string(req, "reason", false, 16 * 1024, &reason, reterr);
+	r = srv__req_string(req, "reason", false, PURGE_REASON_MAX, &reason, reterr);
 	if (r < 0 && r != -ENOENT)
 		return r;
+	/* As written in the entry, escapes counted, so that the purge entry stays within the
+	 * log's entry limit (docs/log.md). */
+	if (reason && vfy_entry_string_size(reason, strlen(reason)) - 2 > PURGE_REASON_MAX)
+		return err_set(reterr, -E2BIG,
+			       "\"reason\" takes %zu bytes in the log entry (a newline or quote "
+			       "counts 2, another control character 6), more than %d: shorten it",
+			       vfy_entry_string_size(reason, strlen(reason)) - 2, PURGE_REASON_MAX);
 	if (s->d->stopping)
 		return err_set(reterr, -ESHUTDOWN,
 			       "the daemon is stopping; ask again once it is back");

@@ -34,8 +34,12 @@ struct tlog;
 						* them: a review of 10,000 clips is larger) */
 #define SRV_OPERATOR_RESERVE(max) ((max) / 16) /* of max_clients, places kept for operators */
 #define SRV_TARGET_MAX 256		       /* a refused request's target: longer is null */
-#define SRV_SCAN_MAX 100000		       /* entries one `log` request may look at */
-#define SRV_LOG_LIMIT 100		       /* `log` entries returned by default */
+/* Indexes in one access entry's "entries" (at most 20 bytes each written: 40,000 bytes, the
+ * rest of the entry being bounded well under 25,000): a longer list is recorded in parts
+ * (srv__access(), docs/log.md). */
+#define SRV_ACCESS_ENTRIES_MAX 2000
+#define SRV_SCAN_MAX 100000 /* entries one `log` request may look at */
+#define SRV_LOG_LIMIT 100   /* `log` entries returned by default */
 #define SRV_LOG_LIMIT_MAX 1000
 #define SRV_LOG_REPLY_MAX (4u << 20) /* entry bytes in one `log` reply */
 #define SRV_SLICE_NS (1000 * 1000)   /* loop time per background slice (index, log scans) */

@@ -940,6 +940,63 @@ static void on_access_committed(void *opaque, int status, uint64_t index,
 	server_maybe_done(s);
 }
 
+/* An access whose "entries" list is too long for one entry (a review of a large case, a
+ * retention listing): parts of SRV_ACCESS_ENTRIES_MAX indexes each, every part the whole record
+ * but for its slice of the list, with "part" (from 1) and "parts", committed together
+ * (pipe_append_all()).  Every field but the list is bounded (docs/log.md), so each part is
+ * within the entry limit.  Takes @entry. */
+static void access_in_parts(struct srv_client *c, json_t *entry)
+{
+	const json_t *list = json_object_get(entry, "entries");
+	size_t n = json_array_size(list),
+	       nparts = (n + SRV_ACCESS_ENTRIES_MAX - 1) / SRV_ACCESS_ENTRIES_MAX;
+	json_t **parts = calloc(nparts, sizeof(*parts));
+	void **acs = calloc(nparts, sizeof(*acs));
+	size_t k = 0;
+
+	if (!parts || !acs)
+		goto nomem;
+	for (k = 0; k < nparts; k++) {
+		json_t *part = json_copy(entry), *slice = json_array();
+		struct access_commit *ac = malloc(sizeof(*ac));
+
+		for (size_t i = k * SRV_ACCESS_ENTRIES_MAX;
+		     slice && i < n && i < (k + 1) * SRV_ACCESS_ENTRIES_MAX; i++)
+			if (json_array_append(slice, json_array_get(list, i)) < 0)
+				slice = (json_decref(slice), NULL);
+		if (!part || !slice || !ac ||
+		    json_object_set_new(part, "entries", json_incref(slice)) < 0 ||
+		    json_object_set_new(part, "part", json_integer((json_int_t)k + 1)) < 0 ||
+		    json_object_set_new(part, "parts", json_integer((json_int_t)nparts)) < 0) {
+			json_decref(part);
+			json_decref(slice);
+			free(ac);
+			goto nomem;
+		}
+		json_decref(slice);
+		*ac = (struct access_commit){ c->s, part };
+		parts[k] = json_incref(part);
+		acs[k] = ac;
+	}
+	c->s->pending += nparts;
+	pipe_append_all(c->s->d->pipe, parts, nparts, on_access_committed, acs);
+	json_decref(entry);
+	free(parts);
+	free(acs);
+	return;
+nomem:
+	log_error(LOG_GRP, "%s: out of memory for the access record of '%s'", c->by,
+		  json_string_value(json_object_get(entry, "op")));
+	for (size_t i = 0; i < k; i++) {
+		json_decref(parts[i]);
+		json_decref(((struct access_commit *)acs[i])->entry);
+		free(acs[i]);
+	}
+	free(parts);
+	free(acs);
+	json_decref(entry);
+}
+
 void srv__access(struct srv_client *c, const char *op, json_t *target, json_t *extra, bool allowed)
 {
 	char at[ING_RFC3339_MAX];
@@ -968,6 +1025,10 @@ void srv__access(struct srv_client *c, const char *op, json_t *target, json_t *e
 	json_decref(extra);
 	if (!entry) {
 		log_error(LOG_GRP, "%s: out of memory for the access record of '%s'", c->by, op);
+		return;
+	}
+	if (json_array_size(json_object_get(entry, "entries")) > SRV_ACCESS_ENTRIES_MAX) {
+		access_in_parts(c, entry);
 		return;
 	}
 	/* The index learns of the entry from this object when the commit is reported, rather

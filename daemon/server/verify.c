@@ -15,8 +15,8 @@
  *   exact    TLOG_KEY_FILE has the file's SHA-256: the first entry that logged those bytes.
  *   remux    one entry carries, by TLOG_KEY_STREAM, the digest and packet count of every audio
  *            and video stream of the clip, and the clip carries every audio and video stream
- *            of that entry.  Data and subtitle streams are ignored (containers add and drop
- *            them: mov writes tmcd, matroska does not).
+ *            that entry lists (and no more than it counts in "streams_unlisted" besides).  Data and
+ * subtitle streams are ignored (containers add and drop them: mov writes tmcd, matroska does not).
  *   excerpt  every video stream's key packets are found (TLOG_KEY_PACKET) in one stream of one
  *            entry, each at the same distance in packets from the first as in the clip, and
  *            the clip's packets fit inside the original's stream from there (its packet count
@@ -324,6 +324,7 @@ static int match_remux(struct tlog *log, const struct vfp *fp, uint64_t *ret, js
 	for (size_t c = 0; c < ncand; c++) {
 		json_t *entry, *map = json_array(), *st;
 		size_t i, orig_av = 0, covered = 0;
+		json_int_t unlisted;
 		bool ok = true;
 
 		r = read_json(log, cand[c], &entry, reterr);
@@ -358,8 +359,15 @@ static int match_remux(struct tlog *log, const struct vfp *fp, uint64_t *ret, js
 					   "original_stream",
 					   (json_int_t)entry_stream_with(entry, hex)));
 		}
+		/* Streams past those an entry lists (docs/log.md) are only counted there; the
+		 * clip's were each found in this entry by their indexed digests above, so they
+		 * may stand for them (LIMIT: which of the unlisted are audio or video is not
+		 * known, so a clip lacking some of them still passes). */
+		unlisted = json_integer_value(json_object_get(entry, "streams_unlisted"));
 		json_decref(entry);
-		ok = orig_av && covered == orig_av && nav == orig_av;
+		ok = orig_av && covered == orig_av &&
+		     (nav == orig_av ||
+		      (unlisted > 0 && nav > orig_av && nav - orig_av <= (size_t)unlisted));
 		if (ok) {
 			*ret = cand[c];
 			*ret_detail = json_pack("{s:o}", "streams", map);

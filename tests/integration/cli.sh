@@ -67,6 +67,10 @@ bad_entry "UTF-8" "$(printf '{"v":1,"type":"\xff"}')"
 bad_entry "JSON|json|expected|unexpected" '{"v":1,'
 python3 -c 'print("{\"v\":1,\"type\":\"x\",\"big\":\"" + "a" * (1 << 20) + "\"}")' >big.json
 expect 2 "limit|large|MiB|bytes" sh -c "'$CUSTODY_LOG' --db '$tmp/db' append <big.json"
+# Every entry is at most 65,535 bytes (a tile bundle's uint16 length): 70 KB is refused clearly,
+# whatever the input limit.
+python3 -c 'print("{\"v\":1,\"type\":\"x\",\"big\":\"" + "a" * 70000 + "\"}")' >big.json
+expect 2 "entry too large.*65535" sh -c "'$CUSTODY_LOG' --db '$tmp/db' append <big.json"
 
 # good entries, canonicalised
 for i in $(seq 0 9); do

@@ -2,9 +2,9 @@
 # The scrubber end to end: a real custodyd on temporary folders ingests five
 # clips made by ffmpeg; behind its back one original is changed (chmod u+w, one byte flipped)
 # and another deleted.  `custodyctl scrub --now` starts a pass (a second --now is told one is
-# running); the pass ends in one `scrub` entry whose checked/ok/missing/altered name the right
-# entries, each failure is an ALERT line (<1> with JOURNAL_STREAM set) naming the entry and the
-# stored path, and `status` shows the alarms.  A user with no operator role is refused (as root
+# running); the pass ends in one `scrub` entry (part 1 of 1) whose checked/ok/missing/altered
+# name the right entries, each failure is an ALERT line (<1> with JOURNAL_STREAM set) naming
+# the entry and the stored path, and `status` shows the alarms.  A user with no operator role is refused (as root
 # only: it needs a second user).  At 1 MiB/s a pass takes seconds: kill -9 in the middle, and
 # the restarted daemon resumes it and logs exactly one entry that counts each original once;
 # SIGTERM in the middle of a pass exits at once and the pass resumes too; SIGHUP takes a new
@@ -115,6 +115,8 @@ e = entries[0]["entry"]
 assert e["v"] == 1 and e["type"] == "scrub", e
 assert e["checked"] == 5 and e["ok"] == 3, e
 assert e["missing"] == [mis] and e["altered"] == [alt], e
+# Few findings: the whole pass in one entry, its only part (docs/log.md).
+assert e["part"] == 1 and e["parts"] == 1, e
 # Every existing original read in full (the altered one too: same size); the missing one not.
 assert e["bytes"] == total, (e["bytes"], total)
 assert e["started_at"] <= e["at"], e

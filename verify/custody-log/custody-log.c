@@ -205,16 +205,17 @@ static int cmd_append(void)
 	int r;
 
 	/* Read one byte past the limit so that an oversized entry is told apart from a full one. */
-	in = malloc(VFY_ENTRY_MAX + 1);
+	in = malloc(VFY_ENTRY_INPUT_MAX + 1);
 	if (!in)
 		return usage_error("out of memory%s", "");
-	n = file_read_full(STDIN_FILENO, in, VFY_ENTRY_MAX + 1);
+	n = file_read_full(STDIN_FILENO, in, VFY_ENTRY_INPUT_MAX + 1);
 	if (n < 0)
 		return usage_error("cannot read the entry from stdin%s", "");
 	len = (size_t)n;
 	r = vfy_entry_canonicalize(in, len, &entry, &elen, &e);
 	if (r < 0) {
-		fprintf(stderr, "custody-log: bad entry: %s\n", e.msg);
+		fprintf(stderr, "custody-log: %s: %s\n",
+			r == -E2BIG ? "entry too large" : "bad entry", e.msg);
 		return 2;
 	}
 	r = open_log(TLOG_WRITE, &log);

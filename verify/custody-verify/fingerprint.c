@@ -360,8 +360,9 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 			fprintf(stderr, "custody-verify fingerprint: out of memory\n");
 			goto out;
 		}
-		/* With --packets the object can pass the entry's 1 MiB bound; it is not an entry
-		 * then, and jansson's sorted compact form is just as readable. */
+		/* With --packets (or --keys) the object can pass the entry limit (VFY_ENTRY_MAX);
+		 * it is not an entry then, and jansson's sorted compact form is just as readable.
+		 */
 		if (vfy_entry_dump(obj, &text, &len, &e) == 0) {
 			puts(text);
 		} else if (e.code == -E2BIG) {

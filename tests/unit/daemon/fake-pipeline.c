@@ -108,6 +108,16 @@ void pipe_append(struct pipeline *p, json_t *entry, pipe_append_cb cb, void *opa
 	uv_idle_start(&p->idle, on_pipe_idle);
 }
 
+/* The writer commits the parts in one transaction; here each is appended in turn, which is
+ * the same log. */
+void pipe_append_all(struct pipeline *p, json_t *const *entries, size_t n, pipe_append_cb cb,
+		     void *const *opaques)
+{
+	p->append_all++;
+	for (size_t i = 0; i < n; i++)
+		pipe_append(p, entries[i], cb, opaques ? opaques[i] : NULL);
+}
+
 void pipe_remote_duty(struct pipeline *p, uint64_t index, const char *device, const char *officer,
 		      int64_t from_us, int64_t to_us, int64_t returned_us)
 {

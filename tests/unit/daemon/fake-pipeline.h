@@ -7,8 +7,8 @@
  * loop (as the writer's uv_async would: after pipe_append() has returned).  The fields below
  * are the test's to set and read.  pipe_purge() commits nothing (purges are tested on a real
  * daemon, tests/integration/retention.sh).  Also defined here: pipe_remote_duty(),
- * pipe_log_failing() and pipe_stats(); the lookup keys' extra bytes are the real
- * vfy_key_extra_put()/_get() of verify/keys.h.  Not defined:
+ * pipe_log_failing(), pipe_stats() and pipe_append_all() (pipe_append() of each in turn); the
+ * lookup keys' extra bytes are the real vfy_key_extra_put()/_get() of verify/keys.h.  Not defined:
  * daemon_now_us() and the watch_*() fakes, which each test makes its own. */
 
 #include <stdbool.h>
@@ -48,10 +48,11 @@ struct pipeline {
 	bool frozen;	    /* commit nothing, answer appends and purges with -EAGAIN, and say
 			     * the log is writable: each fuzz input sees the same log */
 	/* Read by the test. */
-	int log_failing;   /* what pipe_log_failing() says: the last append's outcome;
-			    * the test may set it too */
-	unsigned appended; /* entries committed */
-	json_t *last;	   /* the last entry committed (a reference; fake_pipe_done()) */
+	int log_failing;     /* what pipe_log_failing() says: the last append's outcome;
+			      * the test may set it too */
+	unsigned appended;   /* entries committed */
+	unsigned append_all; /* pipe_append_all() calls */
+	json_t *last;	     /* the last entry committed (a reference; fake_pipe_done()) */
 	uint64_t last_index;
 	unsigned duties;    /* pipe_remote_duty() calls */
 	uint64_t last_duty; /* the index of the last */

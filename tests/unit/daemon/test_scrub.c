@@ -7,7 +7,9 @@
  * mention "type":"ingest" in a nested object; `scrub --now` while running is refused; a pass
  * stopped in the middle resumes from scrub.json and counts each original once; a finished
  * pass whose append failed is logged at the next start, and one whose entry was committed
- * before the "crash" is not logged twice; a state file that does not parse is replaced; the
+ * before the "crash" is not logged twice; a pass with more findings than one entry may list is
+ * logged in parts, each within the entry limit, and a "crash" after part 1 logs only the rest;
+ * a state file that does not parse is replaced; the
  * schedule starts a pass on its own.  Every test ends with scrub_stop() and
  * uv_loop_close() == 0. */
 #include <errno.h>
@@ -511,6 +513,179 @@ static void test_entry_not_logged_twice(void **state)
 	json_decref(saved);
 }
 
+static bool appended_three(struct fixture *fx)
+{
+	return fx->pipe.appended >= 3;
+}
+
+/* Append @n ingest entries whose originals were never stored: each is missing. */
+static uint64_t append_missing(struct fixture *fx, size_t n)
+{
+	struct iovec *iov = calloc(n, sizeof(*iov));
+	struct err_detail e;
+	uint64_t first;
+
+	assert_non_null(iov);
+	for (size_t i = 0; i < n; i++) {
+		char hex[65], *text;
+		uint8_t sha[32] = { 0 };
+
+		memcpy(sha, &i, sizeof(i));
+		sha[31] = 0x5a;
+		hex_encode(sha, 32, hex);
+		assert_true(
+		    asprintf(&text,
+			     "{\"sha256\":\"%s\",\"size\":10,\"stored\":\"objects/%.2s/%s\","
+			     "\"type\":\"ingest\",\"v\":1}",
+			     hex, hex, hex) > 0);
+		iov[i] = (struct iovec){ text, strlen(text) };
+	}
+	assert_int_equal(tlog_append(fx->log, iov, n, &first, &e), 0);
+	for (size_t i = 0; i < n; i++)
+		free(iov[i].iov_base);
+	free(iov);
+	return first;
+}
+
+/* The `scrub` entries from @from on, in the log: each within the limit, the parts 1..parts of
+ * one pass, in order; their lists put together are returned in *@missing and *@altered. */
+static size_t read_parts(struct fixture *fx, uint64_t from, json_t *missing, json_t *altered)
+{
+	struct err_detail e;
+	uint64_t size;
+	size_t n = 0;
+	const char *started = NULL;
+	json_t *first = NULL;
+
+	assert_int_equal(tlog_size(fx->log, &size, &e), 0);
+	for (uint64_t i = from; i < size; i++) {
+		char *bytes;
+		size_t len;
+		json_t *o;
+
+		assert_int_equal(tlog_entry(fx->log, i, &bytes, &len, &e), 0);
+		assert_true(len <= VFY_ENTRY_MAX);
+		o = json_loadb(bytes, len, 0, NULL);
+		free(bytes);
+		assert_non_null(o);
+		if (strcmp(json_string_value(json_object_get(o, "type")), "scrub")) {
+			json_decref(o);
+			continue;
+		}
+		n++;
+		assert_int_equal(ji(o, "part"), (json_int_t)n);
+		if (!first) {
+			first = json_incref(o);
+			started = json_string_value(json_object_get(o, "started_at"));
+		}
+		/* Every part says the pass's counts and how many parts there are. */
+		assert_string_equal(json_string_value(json_object_get(o, "started_at")), started);
+		assert_int_equal(ji(o, "parts"), ji(first, "parts"));
+		assert_int_equal(ji(o, "checked"), ji(first, "checked"));
+		assert_int_equal(ji(o, "log_size"), ji(first, "log_size"));
+		assert_true(json_array_size(json_object_get(o, "missing")) +
+				json_array_size(json_object_get(o, "altered")) <=
+			    SCRUB_PART_MAX);
+		json_array_extend(missing, json_object_get(o, "missing"));
+		json_array_extend(altered, json_object_get(o, "altered"));
+		json_decref(o);
+	}
+	if (first)
+		assert_int_equal(ji(first, "parts"), (json_int_t)n);
+	json_decref(first);
+	return n;
+}
+
+/* A pass with more findings than one entry can list is logged in parts, each within the
+ * log's entry limit, that together list every finding once, in order. */
+static void test_pass_in_parts(void **state)
+{
+	struct fixture *fx = *state;
+	const size_t nmissing = 2 * SCRUB_PART_MAX + 100;
+	struct stored altered;
+	struct err_detail e;
+	uint64_t first, size;
+	json_t *missing = json_array(), *alt = json_array(), *st, *last;
+
+	first = append_missing(fx, nmissing);
+	store_one(fx, "ingest", 40, 3000, &altered);
+	flip_byte(altered.path, 7);
+	assert_int_equal(tlog_size(fx->log, &size, &e), 0);
+
+	start_scrubber(fx);
+	assert_int_equal(scrub_start(fx->s, "test", &e), 0);
+	run_until(fx, appended_three, 300);
+	for (int i = 0; i < 500; i++) {
+		st = scrub_status(fx->s);
+		if (json_is_object(json_object_get(st, "last")))
+			break;
+		json_decref(st);
+		st = NULL;
+		usleep(10000);
+	}
+	assert_non_null(st);
+	last = json_object_get(st, "last");
+	assert_int_equal(ji(last, "parts"), 3);
+	assert_int_equal(ji(last, "entry"), (json_int_t)size); /* part 1 */
+	json_decref(st);
+	stop_scrubber(fx);
+	close_loop(fx);
+	assert_int_equal(fx->pipe.appended, 3);
+
+	assert_int_equal(read_parts(fx, size, missing, alt), 3);
+	assert_int_equal(json_array_size(missing), nmissing);
+	for (size_t i = 0; i < nmissing; i++)
+		assert_int_equal(json_integer_value(json_array_get(missing, i)),
+				 (json_int_t)(first + i));
+	assert_list(alt, 1, (int)altered.index);
+	json_decref(missing);
+	json_decref(alt);
+}
+
+/* The daemon dies after part 1 of 3 is committed: at the next start parts 2 and 3 are logged,
+ * and part 1 is not logged again. */
+static void test_parts_resume(void **state)
+{
+	struct fixture *fx = *state;
+	struct err_detail e;
+	uint64_t size;
+	json_t *missing = json_array(), *alt = json_array(), *saved;
+
+	append_missing(fx, 2 * SCRUB_PART_MAX + 1);
+	assert_int_equal(tlog_size(fx->log, &size, &e), 0);
+	fx->pipe.fail = -ESHUTDOWN;
+	fx->pipe.commit_anyway = true;
+	start_scrubber(fx);
+	assert_int_equal(scrub_start(fx->s, "test", &e), 0);
+	run_until(fx, appended_one, 300);
+	usleep(100000); /* the answer reaches the thread; it waits to try again */
+	stop_scrubber(fx);
+	close_loop(fx);
+	assert_int_equal(fx->pipe.appended, 1);
+	saved = read_state(fx);
+	assert_string_equal(json_string_value(json_object_get(saved, "phase")), "done");
+	json_decref(saved);
+
+	assert_int_equal(uv_loop_init(&fx->loop), 0);
+	fx->pipe.fail = 0;
+	fx->pipe.commit_anyway = false;
+	start_scrubber(fx);
+	run_until(fx, appended_three, 60);
+	usleep(100000);
+	stop_scrubber(fx);
+	close_loop(fx);
+	assert_int_equal(fx->pipe.appended, 3);
+	assert_int_equal(read_parts(fx, size, missing, alt), 3);
+	assert_int_equal(json_array_size(missing), 2 * SCRUB_PART_MAX + 1);
+	assert_int_equal(json_array_size(alt), 0);
+	saved = read_state(fx);
+	assert_string_equal(json_string_value(json_object_get(saved, "phase")), "idle");
+	assert_int_equal(ji(json_object_get(saved, "last"), "entry"), (json_int_t)size);
+	json_decref(saved);
+	json_decref(missing);
+	json_decref(alt);
+}
+
 static void test_bad_state_file(void **state)
 {
 	struct fixture *fx = *state;
@@ -607,6 +782,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_and_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entry_logged_after_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_entry_not_logged_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pass_in_parts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parts_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_state_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_of_another_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),

@@ -1866,28 +1866,30 @@ static json_t *read_big_reply(int fd, size_t *ret_len)
 	return j;
 }
 
-/* BIG_CLIPS originals of one camera, one a second, each with a long name and no stored file
- * (the re-hash finds them "missing" without needing a store), and a case binding them all.
- * @return the case annotation's index. */
-static uint64_t populate_big_case(struct fx *fx, const char *case_id)
+/* @n originals of camera @device, one a second from 2024-05-01T00:00:00Z, each with a name of
+ * @name_len bytes and no stored file (a re-hash finds them "missing" without needing a store).
+ * @return the first one's index. */
+static uint64_t add_clips(struct fx *fx, unsigned n, const char *device, size_t name_len)
 {
 	enum { BATCH = 500 };
 	struct iovec iov[BATCH];
 	struct err_detail e;
 	char name[801], sha[65], start[32], end[32];
-	json_t *entries = json_array(), *note;
 	uint64_t first = 0, at;
 	char *text, *canon;
 	size_t len;
 
-	memset(name, 'n', sizeof(name) - 1);
-	name[sizeof(name) - 1] = '\0';
-	for (unsigned i = 0; i < BIG_CLIPS; i += BATCH) {
-		for (unsigned k = 0; k < BATCH; k++) {
+	assert_true(name_len < sizeof(name));
+	memset(name, 'n', name_len);
+	name[name_len] = '\0';
+	for (unsigned i = 0; i < n; i += BATCH) {
+		unsigned m = n - i < BATCH ? n - i : BATCH;
+
+		for (unsigned k = 0; k < m; k++) {
 			time_t t = 1714521600 + (time_t)(i + k); /* 2024-05-01T00:00:00Z */
 			struct tm tm;
 
-			fake_hex("big", i + k, sha);
+			fake_hex(device, i + k, sha);
 			gmtime_r(&t, &tm);
 			strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			t++;
@@ -1896,33 +1898,111 @@ static uint64_t populate_big_case(struct fx *fx, const char *case_id)
 			assert_true(
 			    asprintf(&text,
 				     "{\"v\":1,\"type\":\"ingest\",\"name\":\"%s-%u.mp4\","
-				     "\"zone\":\"dock\",\"device\":\"CAMBIG\",\"officer\":\"OFF1\","
+				     "\"zone\":\"dock\",\"device\":\"%s\",\"officer\":\"OFF1\","
 				     "\"storage\":\"on_time\",\"recorded_start\":\"%s\","
 				     "\"recorded_end\":\"%s\",\"ingested_at\":\"%s\","
 				     "\"duration_us\":1000000,\"time_source\":\"tag\","
 				     "\"sha256\":\"%s\",\"size\":1000}",
-				     name, i + k, start, end, end, sha) > 0);
+				     name, i + k, device, start, end, end, sha) > 0);
 			assert_int_equal(
 			    vfy_entry_canonicalize(text, strlen(text), &canon, &len, &e), 0);
 			free(text);
 			iov[k] = (struct iovec){ canon, len };
 		}
-		assert_int_equal(tlog_append(fx->log, iov, BATCH, &at, &e), 0);
-		for (unsigned k = 0; k < BATCH; k++)
+		assert_int_equal(tlog_append(fx->log, iov, m, &at, &e), 0);
+		for (unsigned k = 0; k < m; k++)
 			free(iov[k].iov_base);
 		if (i == 0)
 			first = at;
 	}
-	for (unsigned i = 0; i < BIG_CLIPS; i++)
-		json_array_append_new(entries, json_integer((json_int_t)(first + i)));
-	note = json_pack("{s:i, s:s, s:s, s:s, s:o, s:s, s:s}", "v", 1, "type", "annotation",
-			 "kind", "case", "case", case_id, "entries", entries, "by", "root(uid 0)",
-			 "at", "2024-05-03T00:00:00Z");
-	text = json_dumps(note, JSON_COMPACT);
-	json_decref(note);
-	at = append(fx, text, NULL, 0);
-	free(text);
+	return first;
+}
+
+#define BIG_CASE_PER_NOTE 2000 /* daemon/server/annotate.c ENTRIES_MAX */
+
+/* BIG_CLIPS originals of one camera (add_clips(), names of 800 bytes) and a case binding them
+ * all, in annotations of BIG_CASE_PER_NOTE clips each, the most one may bind.  @return the
+ * first case annotation's index. */
+static uint64_t populate_big_case(struct fx *fx, const char *case_id)
+{
+	uint64_t first = add_clips(fx, BIG_CLIPS, "CAMBIG", 800), at = 0;
+
+	for (unsigned i = 0; i < BIG_CLIPS; i += BIG_CASE_PER_NOTE) {
+		json_t *entries = json_array(), *note;
+		char *text;
+		uint64_t got;
+
+		for (unsigned k = i; k < BIG_CLIPS && k < i + BIG_CASE_PER_NOTE; k++)
+			json_array_append_new(entries, json_integer((json_int_t)(first + k)));
+		note = json_pack("{s:i, s:s, s:s, s:s, s:o, s:s, s:s}", "v", 1, "type",
+				 "annotation", "kind", "case", "case", case_id, "entries", entries,
+				 "by", "root(uid 0)", "at", "2024-05-03T00:00:00Z");
+		text = json_dumps(note, JSON_COMPACT);
+		json_decref(note);
+		got = append(fx, text, NULL, 0);
+		free(text);
+		if (i == 0)
+			at = got;
+	}
 	return at;
+}
+
+/* The last access record of @op, put together from its parts (docs/log.md): the last part,
+ * with "entries" the lists of all its parts in order.  Each part is checked to be within the
+ * entry limit and to say the same but for its slice; NULL when there is none. */
+static json_t *last_access_whole(struct fx *fx, const char *op)
+{
+	struct err_detail e;
+	json_t *last = NULL, *all;
+	uint64_t size, i;
+	json_int_t parts;
+
+	assert_int_equal(tlog_size(fx->log, &size, &e), 0);
+	for (i = size; i-- > 0 && !last;) {
+		char *bytes;
+		size_t len;
+		json_t *o;
+
+		assert_int_equal(tlog_entry(fx->log, i, &bytes, &len, &e), 0);
+		o = json_loadb(bytes, len, 0, NULL);
+		free(bytes);
+		if (!strcmp(json_string_value(json_object_get(o, "type")), "access") &&
+		    !strcmp(json_string_value(json_object_get(o, "op")), op))
+			last = o;
+		else
+			json_decref(o);
+	}
+	if (!last)
+		return NULL;
+	i++; /* the last part */
+	parts = json_object_get(last, "parts") ? jint(last, "parts") : 1;
+	assert_int_equal(json_object_get(last, "part") ? jint(last, "part") : 1, parts);
+	assert_true(i + 1 >= (uint64_t)parts);
+	all = json_array();
+	/* The parts were committed together: they are the entries just before it. */
+	for (json_int_t k = 1; k <= parts; k++) {
+		char *bytes;
+		size_t len;
+		json_t *o;
+
+		assert_int_equal(tlog_entry(fx->log, i - (uint64_t)(parts - k), &bytes, &len, &e),
+				 0);
+		assert_true(len <= VFY_ENTRY_MAX);
+		o = json_loadb(bytes, len, 0, NULL);
+		free(bytes);
+		if (parts > 1) {
+			assert_int_equal(jint(o, "part"), k);
+			assert_int_equal(jint(o, "parts"), parts);
+		}
+		assert_string_equal(jstring(o, "at"), jstring(last, "at"));
+		assert_string_equal(jstring(o, "by"), jstring(last, "by"));
+		assert_true(
+		    json_equal(json_object_get(o, "target"), json_object_get(last, "target")));
+		json_array_extend(all, json_object_get(o, "entries"));
+		json_decref(o);
+	}
+	json_object_set_new(last, "entries", all);
+	return last;
 }
 
 static void wait_index(int fd)
@@ -1939,6 +2019,109 @@ static void wait_index(int fd)
 		assert_true(i < 500);
 		usleep(20000);
 	}
+}
+
+/* Every annotation stays within the log's entry limit: a list longer than one annotation may
+ * hold, a case by device and time that would bind more, and a text that is too long as
+ * written in the entry are refused at the socket with too_large and a message saying what to
+ * do; the largest annotation allowed (an approval of 2,000 clips, the longest purpose, a
+ * grantee of control characters) is logged within the limit. */
+static void test_annotate_limits(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t first = add_clips(fx, 2001, "CAMLOTS", 10), index;
+	struct err_detail e;
+	char *list, *text, grantee[6 * 256 + 1];
+	size_t len, o = 0;
+	json_t *r;
+	int fd;
+
+	start(fx);
+	fd = connect_to(fx);
+	wait_index(fd);
+	list = malloc(2001 * 24);
+	assert_non_null(list);
+	for (unsigned i = 0; i < 2001; i++)
+		o += (size_t)sprintf(list + o, "%s%" PRIu64, i ? "," : "", first + i);
+
+	/* 2,001 clips in one annotation: too many, whatever the kind. */
+	r = rpc(fd, "{\"op\":\"annotate\",\"kind\":\"hold\",\"reason\":\"x\",\"entries\":[%s]}",
+		list);
+	assert_error(r, "too_large");
+	assert_non_null(
+	    strstr(jstring(json_object_get(r, "error"), "message"), "several annotations"));
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "2001"));
+	json_decref(r);
+	/* A case by device and time that would bind 2,001 clips. */
+	r = rpc(fd,
+		"{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"K\",\"device\":"
+		"\"CAMLOTS\",\"from\":\"2024-05-01T00:00:00Z\",\"to\":\"2024-05-02T00:00:00Z\"}");
+	assert_error(r, "too_large");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
+			       "several annotations over shorter times"));
+	json_decref(r);
+	/* 16 KiB of text is fine, but not when its newlines make it longer in the entry. */
+	text = malloc(16 * 1024 + 1);
+	assert_non_null(text);
+	memset(text, '\n', 16 * 1024);
+	text[16 * 1024] = '\0';
+	{
+		json_t *req = json_pack("{s:s, s:s, s:[I], s:s}", "op", "annotate", "kind", "hold",
+					"entries", (json_int_t)first, "reason", text);
+		char *dumped = json_dumps(req, JSON_COMPACT);
+
+		json_decref(req);
+		r = rpc(fd, "%s", dumped);
+		free(dumped);
+	}
+	assert_error(r, "too_large");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
+			       "32768 bytes in the log entry"));
+	json_decref(r);
+	/* The same for a purge's reason, before anything else is looked at. */
+	{
+		json_t *req = json_pack("{s:s, s:I, s:s}", "op", "purge", "index",
+					(json_int_t)first, "reason", text);
+		char *dumped = json_dumps(req, JSON_COMPACT);
+
+		json_decref(req);
+		r = rpc(fd, "%s", dumped);
+		free(dumped);
+	}
+	assert_error(r, "too_large");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
+			       "32768 bytes in the log entry"));
+	json_decref(r);
+
+	/* The largest approval: 2,000 clips, 16 KiB of purpose, a grantee of 256 control
+	 * characters (1,538 bytes escaped). */
+	list[strrchr(list, ',') - list] = '\0'; /* 2,000 clips */
+	memset(text, 'p', 16 * 1024);
+	for (size_t i = 0; i < 256; i++)
+		memcpy(grantee + 6 * i, "\\u0001", 6);
+	grantee[6 * 256] = '\0';
+	set_peer(4244, GID_APPROVERS, NULL, 0);
+	close(fd);
+	fd = connect_to(fx);
+	r = rpc(fd,
+		"{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"%s\",\"entries\":[%s],"
+		"\"purpose\":\"%s\",\"expires\":\"2999-01-01T00:00:00Z\"}",
+		grantee, list, text);
+	assert_ok(r);
+	index = (uint64_t)jint(r, "index");
+	json_decref(r);
+	{
+		char *bytes;
+
+		assert_int_equal(tlog_entry(fx->log, index, &bytes, &len, &e), 0);
+		assert_true(len <= VFY_ENTRY_MAX);
+		print_message("the largest approval here: %zu bytes\n", len);
+		free(bytes);
+	}
+	free(text);
+	free(list);
+	close(fd);
+	stop(fx);
 }
 
 /* A review of the largest case there may be: its answer is larger than SRV_MAX_PENDING_OUT
@@ -1988,7 +2171,8 @@ static void test_review_large(void **state)
 		nclips += json_array_size(json_object_get(dev, "clips"));
 	assert_int_equal(nclips, BIG_CLIPS);
 	assert_int_equal(json_array_size(json_object_get(r, "open")), BIG_CLIPS); /* missing */
-	assert_int_equal(json_array_size(json_object_get(r, "annotations")), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "annotations")),
+			 BIG_CLIPS / BIG_CASE_PER_NOTE);
 	assert_non_null(strstr(jstring(r, "verdict"), "missing"));
 	json_decref(r);
 	/* A slow status is a loop held by the review; generous for sanitizers and loaded CI. */
@@ -2007,10 +2191,13 @@ static void test_review_large(void **state)
 	assert_ok(r);
 	assert_non_null(json_object_get(r, "index"));
 	json_decref(r);
-	a = last_access(fx, "review");
+	/* More clips than one access entry may list: recorded in parts that say them all. */
+	a = last_access_whole(fx, "review");
 	assert_non_null(a);
 	assert_string_equal(jstring(a, "target"), "BIG");
+	assert_int_equal(jint(a, "parts"), BIG_CLIPS / 2000); /* SRV_ACCESS_ENTRIES_MAX */
 	assert_int_equal(json_array_size(json_object_get(a, "entries")), BIG_CLIPS);
+	assert_int_equal(fx->pipe.append_all, 2);
 	assert_null(json_object_get(a, "result"));
 	json_decref(a);
 	close(fd);
@@ -2126,13 +2313,14 @@ static void test_review_abandoned(void **state)
 		if (!strcmp(json_string_value(json_object_get(o, "type")), "access") &&
 		    !strcmp(json_string_value(json_object_get(o, "op")), "review") &&
 		    json_is_string(json_object_get(o, "result"))) {
+			/* Each review's record is in 5 parts of 2,000 clips, each "abandoned". */
 			assert_string_equal(jstring(o, "result"), "abandoned");
-			assert_int_equal(json_array_size(json_object_get(o, "entries")), BIG_CLIPS);
+			assert_int_equal(json_array_size(json_object_get(o, "entries")), 2000);
 			abandoned++;
 		}
 		json_decref(o);
 	}
-	assert_int_equal(abandoned, 2);
+	assert_int_equal(abandoned, 2 * BIG_CLIPS / 2000);
 }
 
 /* ---- the socket file ----------------------------------------------------------------------- */
@@ -2190,6 +2378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_annotate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_annotate_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unrecordable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),

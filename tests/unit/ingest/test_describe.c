@@ -6,6 +6,7 @@
  * floats, valid UTF-8).  The media path to these functions is tests/unit/ingest/
  * test_fingerprint.c's. */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -22,6 +23,7 @@
 #include "ingest/fingerprint.h"
 #include "ingest/ingest-internal.h"
 #include "ingest/rectime.h"
+#include "verify/entry.h"
 
 #define US 1000000LL
 #define T_2024_05_01 1714521600LL /* 2024-05-01T00:00:00Z */
@@ -232,6 +234,87 @@ static void test_odd_streams(void **state)
 	assert_null(strstr(text, "profile"));
 	assert_null(strstr(text, "sample_rate"));
 	free(text);
+}
+
+/* ---- the entry limit --------------------------------------------------------------------- */
+
+/* The largest `ingest` or `damaged` entry custodyd can write, every field at its bound and
+ * escaped as much as it can be (docs/log.md adds them up): the fingerprint's fields through
+ * ing_entry_json() (the most streams the configuration allows, codec and profile of control
+ * characters, the longest tags and error, device and officer of quotes), and the fields the
+ * pipeline adds (the longest zone; a relative path of PATH_MAX - 1 control characters and one
+ * invalid byte, so that name_hex is there too; the largest integers).  It is within
+ * VFY_ENTRY_MAX: an entry the daemon builds can never be refused for its size. */
+static void test_largest_entry_fits(void **state)
+{
+	enum { STREAMS = 1024 /* [ingest] max_streams at its most: docs/config.md */ };
+	struct ing_stream *st = calloc(STREAMS, sizeof(*st));
+	struct ing_fingerprint fp = bare();
+	struct ing_recording rec = { .source = ING_TIME_TAG,
+				     .start_us = T_2024_05_01 * US,
+				     .end_us = T_2024_05_01 * US,
+				     .future = true };
+	char tag[ING_TAG_MAX + 1], zone[65], *name = malloc(4096), *hex = malloc(2 * 4095 + 1);
+	struct err_detail e = { 0 };
+	json_t *o = NULL;
+	char *text;
+	size_t len;
+
+	(void)state;
+	assert_non_null(st);
+	for (unsigned i = 0; i < STREAMS; i++) {
+		st[i] = (struct ing_stream){ .index = UINT_MAX,
+					     .type = i % 2 ? "attachment" : "video",
+					     .width = INT_MIN,
+					     .height = INT_MIN,
+					     .packets = INT64_MAX,
+					     .keyframes = INT64_MAX };
+		memset(st[i].codec, 0x01, sizeof(st[i].codec) - 1);
+		memset(st[i].profile, 0x01, sizeof(st[i].profile) - 1);
+	}
+	fp.n_streams = STREAMS;
+	fp.streams = st;
+	fp.size = INT64_MAX;
+	fp.start_us = fp.duration_us = INT64_MIN + 1;
+	fp.container = "mov,mp4,m4a,3gp,3g2,mj2";
+	memset(tag, 0x01, ING_TAG_MAX);
+	tag[ING_TAG_MAX] = '\0';
+	fp.creation_time = fp.make = fp.model = fp.serial = fp.location = tag;
+	fp.tags_cut = true;
+	fp.damaged = true;
+	memset(fp.error, 0x01, sizeof(fp.error) - 1);
+	fp.error[sizeof(fp.error) - 1] = '\0';
+	fp.trailing_bytes = INT64_MAX;
+	memset(rec.device, '"', sizeof(rec.device) - 1);
+	memset(rec.officer, '\\', sizeof(rec.officer) - 1);
+	assert_int_equal(ing_entry_json(&fp, &rec, &o, &e), 0);
+	assert_int_equal(json_array_size(json_object_get(o, "streams")), ING_ENTRY_STREAMS_MAX);
+	assert_int_equal(json_integer_value(json_object_get(o, "streams_unlisted")),
+			 STREAMS - ING_ENTRY_STREAMS_MAX);
+
+	/* What daemon/pipeline.c finish_entry() and entryname_put() add. */
+	memset(zone, 'z', 64);
+	zone[64] = '\0';
+	memset(name, 0x01, 4094);
+	name[4094] = '\0';
+	memset(hex, 'f', 2 * 4095);
+	hex[2 * 4095] = '\0';
+	json_object_set_new(o, "zone", json_string(zone));
+	json_object_set_new(o, "name", json_pack("s+", name, "\xef\xbf\xbd"));
+	json_object_set_new(o, "name_hex", json_string(hex));
+	json_object_set_new(o, "ingested_at", json_string("2024-05-01T00:00:00.000000Z"));
+	json_object_set_new(o, "deadline", json_string("2024-05-01T00:00:00.000000Z"));
+	json_object_set_new(o, "storage", json_string("on_time_remote"));
+	json_object_set_new(o, "remote_duty", json_integer(INT64_MAX));
+	json_object_set_new(o, "stored", json_pack("s+", "objects/ff/", hex + 8190 - 64));
+	assert_int_equal(vfy_entry_dump(o, &text, &len, &e), 0);
+	assert_true(len <= VFY_ENTRY_MAX);
+	print_message("the largest ingest entry: %zu bytes of %d\n", len, VFY_ENTRY_MAX);
+	free(text);
+	json_decref(o);
+	free(st);
+	free(name);
+	free(hex);
 }
 
 /* ---- damage ------------------------------------------------------------------------------ */
@@ -466,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_ingest_entry),
 		cmocka_unit_test(test_absent_fields),
 		cmocka_unit_test(test_odd_streams),
+		cmocka_unit_test(test_largest_entry_fits),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_damaged_longest_error),
 		cmocka_unit_test(test_not_damaged_no_error),

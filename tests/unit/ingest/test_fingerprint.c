@@ -48,6 +48,9 @@ static void sha256(const void *data, size_t len, uint8_t out[ING_HASH_LEN])
 	assert_int_equal(EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL), 1);
 }
 
+/* Container tags the next mux_as() writes (NULL: none). */
+static const char *mux_make, *mux_model;
+
 /* A NUT file (or @format's): a 10 fps 16x16 gray rawvideo stream (N_VIDEO packets, every one
  * key) and @n_audio_streams pcm_s16le streams (N_AUDIO packets each). */
 static void mux_as(const char *path, unsigned n_audio_streams, const char *format)
@@ -84,6 +87,10 @@ static void mux_as(const char *path, unsigned n_audio_streams, const char *forma
 			st[s]->time_base = (AVRational){ 1, 8000 };
 		}
 	}
+	if (mux_make)
+		assert_true(av_dict_set(&oc->metadata, "make", mux_make, 0) >= 0);
+	if (mux_model)
+		assert_true(av_dict_set(&oc->metadata, "model", mux_model, 0) >= 0);
 	assert_true(avio_open(&oc->pb, path, AVIO_FLAG_WRITE) >= 0);
 	assert_true(avformat_write_header(oc, NULL) >= 0);
 	for (unsigned i = 0; i < N_AUDIO; i++) {
@@ -187,6 +194,60 @@ static int teardown(void **state)
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A tag longer than ING_TAG_MAX is cut at a character boundary, and the fingerprint and its
+ * entry say so; a short one is kept whole. */
+static void test_long_tag_is_cut(void **state)
+{
+	char path[96], make[602], *text;
+	struct ing_fingerprint *fp;
+	struct err_detail e;
+	json_t *o = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < 300; i++)
+		memcpy(make + 2 * i, "\xc3\xa9", 2); /* é: 600 bytes */
+	make[600] = '\0';
+	snprintf(path, sizeof(path), "%s/tags.nut", dir);
+	mux_make = make;
+	mux_model = "Body Cam 3";
+	mux(path, 1);
+	mux_make = mux_model = NULL;
+	fp = run(path, NULL);
+	assert_non_null(fp->make);
+	assert_int_equal(strlen(fp->make), ING_TAG_MAX); /* 64 whole characters */
+	assert_memory_equal(fp->make, make, ING_TAG_MAX);
+	assert_string_equal(fp->model, "Body Cam 3");
+	assert_true(fp->tags_cut);
+	assert_int_equal(ing_entry_json(fp, NULL, &o, &e), 0);
+	assert_true(json_is_true(json_object_get(o, "tags_cut")));
+	text = json_dumps(o, JSON_COMPACT);
+	assert_non_null(text);
+	free(text);
+	json_decref(o);
+	ing_fingerprint_free(fp);
+
+	/* One ASCII byte first: the cap falls inside a character, which is left out whole. */
+	memmove(make + 1, make, 601); /* the NUL too */
+	make[0] = 'a';
+	mux_make = make;
+	mux(path, 1);
+	fp = run(path, NULL);
+	assert_int_equal(strlen(fp->make), ING_TAG_MAX - 1);
+	assert_memory_equal(fp->make, make, ING_TAG_MAX - 1);
+	assert_true(fp->tags_cut);
+	ing_fingerprint_free(fp);
+
+	/* Exactly the cap (64 characters of 2 bytes): kept whole, nothing cut. */
+	make[ING_TAG_MAX + 1] = '\0';
+	mux_make = make + 1;
+	mux(path, 1);
+	mux_make = NULL;
+	fp = run(path, NULL);
+	assert_string_equal(fp->make, make + 1);
+	assert_false(fp->tags_cut);
+	ing_fingerprint_free(fp);
 }
 
 static void test_intact(void **state)
@@ -724,17 +785,12 @@ static void test_concurrent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_intact),
-		cmocka_unit_test(test_known_sha256),
-		cmocka_unit_test(test_packet_callback),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_damaged),
-		cmocka_unit_test(test_still),
-		cmocka_unit_test(test_trailing),
-		cmocka_unit_test(test_box_past_end),
-		cmocka_unit_test(test_changed_while_read),
-		cmocka_unit_test(test_entry_json),
-		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_intact),	     cmocka_unit_test(test_long_tag_is_cut),
+		cmocka_unit_test(test_known_sha256), cmocka_unit_test(test_packet_callback),
+		cmocka_unit_test(test_limits),	     cmocka_unit_test(test_damaged),
+		cmocka_unit_test(test_still),	     cmocka_unit_test(test_trailing),
+		cmocka_unit_test(test_box_past_end), cmocka_unit_test(test_changed_while_read),
+		cmocka_unit_test(test_entry_json),   cmocka_unit_test(test_concurrent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -264,29 +264,75 @@ static void test_size_boundary(void **state)
 	char *s;
 
 	(void)state;
+	/* The limit is that of a tile bundle's uint16 length, whatever the header says. */
+	assert_int_equal(VFY_ENTRY_MAX, 65535);
 	/* Exactly VFY_ENTRY_MAX bytes is allowed, in and out. */
 	s = entry_of_size(VFY_ENTRY_MAX);
 	canon_eq_n(s, VFY_ENTRY_MAX, s, VFY_ENTRY_MAX);
 	free(s);
-	/* One byte more is refused before parsing (even though it is fine JSON). */
+	/* One byte more is fine input, but its canonical form is over the limit. */
 	s = entry_of_size(VFY_ENTRY_MAX + 1);
-	canon_err_n(s, VFY_ENTRY_MAX + 1, -E2BIG, "over the limit", "1048577", END);
+	canon_err_n(s, VFY_ENTRY_MAX + 1, -E2BIG, "canonical form is over the limit", "65535", END);
+	free(s);
+	/* Input over VFY_ENTRY_INPUT_MAX is refused before parsing (even fine JSON). */
+	s = entry_of_size(VFY_ENTRY_INPUT_MAX + 1);
+	canon_err_n(s, VFY_ENTRY_INPUT_MAX + 1, -E2BIG, "over the limit", "1048577", "input", END);
 	free(s);
 }
 
 static void test_pretty_input_at_limit(void **state)
 {
 	static const char body[] = "\"type\":\"t\",\"v\":1}";
-	char *s = xmalloc(VFY_ENTRY_MAX);
+	char *s = xmalloc(VFY_ENTRY_INPUT_MAX);
+	char *big;
 
 	(void)state;
-	/* '{', then spaces up to the limit, then the members. */
+	/* '{', then spaces up to the input limit, then the members: a megabyte of input whose
+	 * canonical form is small is fine. */
 	s[0] = '{';
-	memset(s + 1, ' ', VFY_ENTRY_MAX - 1 - strlen(body));
-	memcpy(s + VFY_ENTRY_MAX - strlen(body), body, strlen(body));
-	canon_eq_n(s, VFY_ENTRY_MAX, "{\"type\":\"t\",\"v\":1}",
+	memset(s + 1, ' ', VFY_ENTRY_INPUT_MAX - 1 - strlen(body));
+	memcpy(s + VFY_ENTRY_INPUT_MAX - strlen(body), body, strlen(body));
+	canon_eq_n(s, VFY_ENTRY_INPUT_MAX, "{\"type\":\"t\",\"v\":1}",
 		   strlen("{\"type\":\"t\",\"v\":1}"));
 	free(s);
+
+	/* Indented input of an entry of exactly VFY_ENTRY_MAX bytes: larger than the limit,
+	 * accepted, and its canonical form is that entry. */
+	big = entry_of_size(VFY_ENTRY_MAX);
+	s = xmalloc(VFY_ENTRY_MAX + 64);
+	/* The string "aaa…" of @big: after its last ':' and up to its closing brace. */
+	snprintf(s, VFY_ENTRY_MAX + 64,
+		 "{\n    \"v\" : 1,\n    \"type\" : \"t\",\n    \"x\" : %.*s\n}",
+		 (int)(VFY_ENTRY_MAX - 1 - (strrchr(big, ':') + 1 - big)), strrchr(big, ':') + 1);
+	assert_true(strlen(s) > VFY_ENTRY_MAX);
+	canon_eq_n(s, strlen(s), big, VFY_ENTRY_MAX);
+	free(s);
+	free(big);
+}
+
+static void test_string_size(void **state)
+{
+	static const char *const cases[] = { "", "abc", "a\"b\\c", "\x01\x1f\n\t\b\f\r",
+					     "caf\xc3\xa9 \xe2\x80\xa8 /\x7f" };
+	struct err_detail e = { 0 };
+
+	(void)state;
+	/* What the writer writes, measured by the writer: {"type":"t","v":1,"x":STRING}. */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *o = json_pack("{s:i, s:s, s:s}", "v", 1, "type", "t", "x", cases[i]);
+		char *out;
+		size_t len;
+
+		assert_non_null(o);
+		assert_int_equal(vfy_entry_dump(o, &out, &len, &e), 0);
+		assert_int_equal(len, strlen("{\"type\":\"t\",\"v\":1,\"x\":}") +
+					  vfy_entry_string_size(cases[i], strlen(cases[i])));
+		free(out);
+		json_decref(o);
+	}
+	assert_int_equal(vfy_entry_string_size("\x01", 1), 8);
+	assert_int_equal(vfy_entry_string_size("\n", 1), 4);
+	assert_int_equal(vfy_entry_string_size("\0", 1), 8);
 }
 
 static void test_depth_limit(void **state)
@@ -535,10 +581,10 @@ static void test_dump_size_limit(void **state)
 	dump_err(o, -E2BIG, "canonical form is over the limit");
 	json_decref(o);
 
-	/* Escapes grow the form sixfold: 200 KB of raw control bytes make 1.2 MB. */
-	memset(fill, '\x01', 200000);
+	/* Escapes grow the form sixfold: 20 KB of raw control bytes make 120 KB. */
+	memset(fill, '\x01', 20000);
 	o = base_entry();
-	json_object_set_new(o, "x", json_stringn(fill, 200000));
+	json_object_set_new(o, "x", json_stringn(fill, 20000));
 	dump_err(o, -E2BIG, "over the limit");
 	json_decref(o);
 	/* Through vfy_entry_canonicalize() the canonical form is never longer than the input
@@ -803,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_dump_matches_canonicalize),
 		cmocka_unit_test(test_size_boundary),
 		cmocka_unit_test(test_pretty_input_at_limit),
+		cmocka_unit_test(test_string_size),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_reject_invalid_utf8),
 		cmocka_unit_test(test_reject_malformed),

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
+#include "verify/entry.h"
 #include "verify/merkle.h"
 #include "verify/note.h"
 #include "verify/proof.h"
@@ -404,12 +405,18 @@ static void test_oversized_entry(void **state)
 	uint64_t first, size;
 
 	iov[0] = (struct iovec){ "{\"type\":\"x\",\"v\":1}", 18 };
-	iov[1].iov_len = (1 << 20) + 1;
+	iov[1].iov_len = VFY_ENTRY_MAX + 1;
 	iov[1].iov_base = calloc(1, iov[1].iov_len);
 	assert_int_equal(tlog_open(fx->db, TLOG_WRITE, &log, &e), 0);
 	assert_int_equal(tlog_append(log, iov, 2, &first, &e), -E2BIG);
 	assert_int_equal(tlog_size(log, &size, &e), 0);
 	assert_int_equal(size, 0); /* nothing of the batch went in */
+	assert_non_null(strstr(e.msg, "65535"));
+	/* Exactly the limit, that of a tile bundle's uint16 length, goes in. */
+	iov[1].iov_len = VFY_ENTRY_MAX;
+	assert_int_equal(tlog_append(log, iov, 2, &first, &e), 0);
+	assert_int_equal(tlog_size(log, &size, &e), 0);
+	assert_int_equal(size, 2);
 	tlog_free(log);
 	free(iov[1].iov_base);
 }
