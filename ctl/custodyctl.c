@@ -802,6 +802,57 @@ static int cmd_scrub(const struct cmd_args *a)
 	return st;
 }
 
+/* The witnesses' cosignatures and the published folder (docs/witness.md). */
+static void print_witnessing(const json_t *w)
+{
+	const json_t *pub, *one;
+	size_t i;
+
+	if (!json_is_object(w))
+		return;
+	if (jint(w, "quorum") > 0) {
+		if (json_is_integer(json_object_get(w, "served")))
+			printf("witnessed: checkpoints are served and published once "
+			       "%" JSON_INTEGER_FORMAT " witnesses cosigned them; the newest that "
+						       "was: size %" JSON_INTEGER_FORMAT "\n",
+			       jint(w, "quorum"), jint(w, "served"));
+		else
+			printf("witnessed: no checkpoint has its %" JSON_INTEGER_FORMAT
+			       " cosignatures yet\n",
+			       jint(w, "quorum"));
+		if (json_is_string(json_object_get(w, "waiting_since")))
+			printf("  a newer checkpoint waits for cosignatures since %s%s\n",
+			       jstr(w, "waiting_since", "?"),
+			       json_is_true(json_object_get(w, "alert"))
+				   ? " (ALERT: longer than [log] witness_timeout)"
+				   : "");
+	}
+	json_array_foreach(json_object_get(w, "witnesses"), i, one) {
+		printf("witness '%s': ", jstr(one, "name", "?"));
+		if (json_is_integer(json_object_get(one, "cosigned_size")))
+			printf("cosigned size %" JSON_INTEGER_FORMAT " at %s",
+			       jint(one, "cosigned_size"), jstr(one, "cosigned_at", "?"));
+		else
+			printf("no cosignature yet");
+		if (json_is_string(json_object_get(one, "last_error")))
+			printf("; last error %s: %s; next try %s", jstr(one, "last_error_at", "?"),
+			       jstr(one, "last_error", ""), jstr(one, "next_try_at", "?"));
+		printf("\n");
+	}
+	pub = json_object_get(w, "published");
+	if (json_is_string(json_object_get(pub, "path"))) {
+		printf("published in '%s': ", jstr(pub, "path", "?"));
+		if (json_is_integer(json_object_get(pub, "size")))
+			printf("size %" JSON_INTEGER_FORMAT " at %s", jint(pub, "size"),
+			       jstr(pub, "at", "?"));
+		else
+			printf("nothing yet");
+		if (json_is_string(json_object_get(pub, "last_error")))
+			printf("; last error: %s", jstr(pub, "last_error", ""));
+		printf("\n");
+	}
+}
+
 static int cmd_status(void)
 {
 	const json_t *cp, *p, *open, *srv, *zones, *z;
@@ -858,6 +909,7 @@ static int cmd_status(void)
 		   ? ""
 		   : " (the daemon is still reading the log: these may be incomplete)");
 	print_scrub(json_object_get(r, "scrub"));
+	print_witnessing(json_object_get(r, "witnessing"));
 	srv = json_object_get(r, "server");
 	printf("socket: %" JSON_INTEGER_FORMAT " clients; since start %" JSON_INTEGER_FORMAT
 	       " requests, %" JSON_INTEGER_FORMAT " errors, %" JSON_INTEGER_FORMAT " refused\n",

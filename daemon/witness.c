@@ -80,8 +80,9 @@ struct wit {
 	uint64_t next_us;    /* monotonic: not asked again before this */
 	uint64_t backoff_ms; /* the next failure waits this long */
 	unsigned conflicts;  /* 409s in a row */
+	uint64_t old;	     /* its state as last heard: sent as `old` (0: not known) */
 	/* Read by wit_status(), under ws->mtx. */
-	uint64_t cosigned;	/* the size it cosigned last (0: not known yet) */
+	uint64_t cosigned;	/* the size of its last cosignature that verified (0: none) */
 	uint64_t cosigned_time; /* its cosignature's timestamp, seconds */
 	char last_error[ERROR_MAX];
 	uint64_t last_error_us;
@@ -363,7 +364,7 @@ static void candidate_take(struct witnessing *ws, uint64_t size)
 	pthread_mutex_lock(&ws->mtx);
 	for (size_t i = 0; i < ws->n; i++)
 		if (mask & (UINT64_C(1) << (i + 1)))
-			ws->w[i].cosigned = size;
+			ws->w[i].cosigned = ws->w[i].old = size;
 	pthread_mutex_unlock(&ws->mtx);
 	if (popcount64(mask) >= ws->quorum)
 		quorum_reached(ws);
@@ -428,7 +429,7 @@ static void request_start(struct witnessing *ws, struct wit *w)
 	uint8_t proof[MERKLE_MAX_PROOF][VFY_HASH_LEN];
 	struct err_detail e;
 	size_t np = 0, body_len;
-	uint64_t old = w->cosigned;
+	uint64_t old = w->old;
 	int r;
 
 	if (old > 0 && old < ws->cand) {
@@ -503,6 +504,7 @@ static void on_cosigned(struct witnessing *ws, struct wit *w)
 		return;
 	}
 	vfy_cosig_time(merged, merged_len, &w->key, &t, &e);
+	w->old = w->sent_size;
 	pthread_mutex_lock(&ws->mtx);
 	w->cosigned = w->sent_size;
 	w->cosigned_time = t;
@@ -549,8 +551,10 @@ static void on_conflict(struct witnessing *ws, struct wit *w, const char *ctype)
 				"with this key, or this log lost entries",
 				w->name, size, newest);
 		w->backoff_ms = BACKOFF_MAX_MS;
-		wit_fail(w, "it has cosigned size %" PRIu64 ", beyond this log's %" PRIu64, size,
-			 newest);
+		wit_fail(w,
+			 "it answered 409: it has cosigned size %" PRIu64
+			 ", beyond this log's newest checkpoint (%" PRIu64 ")",
+			 size, newest);
 		return;
 	}
 	if (size == w->sent_old) {
@@ -558,10 +562,16 @@ static void on_conflict(struct witnessing *ws, struct wit *w, const char *ctype)
 			 size);
 		return;
 	}
-	pthread_mutex_lock(&ws->mtx);
-	w->cosigned = size;
-	pthread_mutex_unlock(&ws->mtx);
-	if (++w->conflicts > CONFLICTS_BEFORE_BACKOFF)
+	/* Its size only moves `old`: a witness is counted as cosigning when its cosignature
+	 * verifies, never on its word. */
+	w->old = size;
+	if (size > ws->cand)
+		wit_fail(w,
+			 "it answered 409: it has cosigned size %" PRIu64
+			 ", beyond the checkpoint offered (%" PRIu64 "); it is asked again with a "
+			 "newer one",
+			 size, ws->cand);
+	else if (++w->conflicts > CONFLICTS_BEFORE_BACKOFF)
 		wit_fail(w, "409 after 409 (the last names size %" PRIu64 ")", size);
 	else
 		w->next_us = 0;
@@ -647,7 +657,8 @@ static void *wit_main(void *arg)
 		for (size_t i = 0; ws->cand && i < ws->n; i++) {
 			struct wit *w = &ws->w[i];
 
-			if (w->busy || w->cosigned >= ws->cand)
+			/* A witness whose state is beyond the candidate waits for the next one. */
+			if (w->busy || w->cosigned >= ws->cand || w->old > ws->cand)
 				continue;
 			if (now >= w->next_us)
 				request_start(ws, w);
