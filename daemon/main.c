@@ -260,8 +260,9 @@ static void find_probe(struct daemon *d)
 
 /* ---- the log at startup: never a new one over evidence (docs/log.md) --------------------- */
 
-/* What <state>/checkpoint, the last checkpoint custodyd published, says.  Auditors may hold
- * it, so a log that does not extend it is not the log they trust. */
+/* What a checkpoint custodyd published says: <state>/checkpoint, and the published folder's
+ * (docs/publication.md), which anyone may have copied.  Auditors may hold either, so a log that
+ * does not extend them is not the log they trust. */
 struct published {
 	char file[PATH_MAX];
 	bool present;		  /* the file exists (readable or not) */
@@ -270,7 +271,21 @@ struct published {
 	char why[256];		  /* when present but not valid */
 };
 
-static void read_published(const struct cfg *cfg, const struct vfy_verifier *key,
+#define NPUBLISHED 2
+
+/* The @i-th place a checkpoint is published in, or false when there is none. */
+static bool published_path(const struct cfg *cfg, unsigned i, char *buf, size_t len)
+{
+	if (i == 0)
+		snprintf(buf, len, "%s/checkpoint", cfg->state);
+	else if (i == 1 && cfg->publish_path)
+		snprintf(buf, len, "%s/checkpoint", cfg->publish_path);
+	else
+		return false;
+	return true;
+}
+
+static void read_published(const struct cfg *cfg, const struct vfy_verifier *key, unsigned i,
 			   struct published *p)
 {
 	auto_free char *note = NULL;
@@ -279,7 +294,8 @@ static void read_published(const struct cfg *cfg, const struct vfy_verifier *key
 	ssize_t n;
 
 	memset(p, 0, sizeof(*p));
-	snprintf(p->file, sizeof(p->file), "%s/checkpoint", cfg->state);
+	if (!published_path(cfg, i, p->file, sizeof(p->file)))
+		return;
 	fd = open(p->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && errno == ENOENT)
 		return;
@@ -401,7 +417,7 @@ static void append(char *buf, size_t size, const char *fmt, ...)
 static int refuse(const struct cfg *cfg, const char *found, uint64_t need, bool restore_both,
 		  struct err_detail *reterr)
 {
-	static const char *const in_state[] = { "log", "checkpoint", "scrub.json" };
+	static const char *const in_state[] = { "log", "checkpoint", "scrub.json", "witnessed" };
 	char aside[PATH_MAX], advice[3072] = "", path[PATH_MAX], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -436,6 +452,8 @@ static int refuse(const struct cfg *cfg, const char *found, uint64_t need, bool 
 	snprintf(path, sizeof(path), "%s/objects", cfg->store_path);
 	if (count_originals(cfg->store_path, &n, NULL) < 0 || n > 0)
 		append(advice, sizeof(advice), "'%s' ", path);
+	if (published_path(cfg, 1, path, sizeof(path)) && access(path, F_OK) == 0)
+		append(advice, sizeof(advice), "'%s' ", cfg->publish_path);
 	append(advice, sizeof(advice), "'%s/'", aside);
 	log_alert("log", "%s", advice);
 	return err_set(reterr, -ESTALE,
@@ -465,10 +483,11 @@ static int signer_vkey(const struct cfg *cfg, char **ret, struct err_detail *ret
 static int create_log(const struct cfg *cfg, const char *dir, struct err_detail *reterr)
 {
 	auto_free char *vkey = NULL;
-	struct published pub;
+	struct published pubs[NPUBLISHED];
 	struct vfy_verifier key;
 	char found[2048] = "";
 	uint64_t originals = 0, need = 0;
+	bool any = false;
 	int r, rs;
 
 	r = signer_vkey(cfg, &vkey, reterr);
@@ -477,9 +496,12 @@ static int create_log(const struct cfg *cfg, const char *dir, struct err_detail 
 	r = vfy_verifier_parse(vkey, strlen(vkey), &key, reterr);
 	if (r < 0)
 		return r;
-	read_published(cfg, &key, &pub);
+	for (unsigned i = 0; i < NPUBLISHED; i++) {
+		read_published(cfg, &key, i, &pubs[i]);
+		any = any || pubs[i].present;
+	}
 	rs = count_originals(cfg->store_path, &originals, reterr);
-	if (!pub.present && rs == 0 && originals == 0) {
+	if (!any && rs == 0 && originals == 0) {
 		r = tlog_create(dir, cfg->origin, cfg->key, vkey, reterr);
 		if (r < 0)
 			return r;
@@ -488,23 +510,28 @@ static int create_log(const struct cfg *cfg, const char *dir, struct err_detail 
 		return 0;
 	}
 	append(found, sizeof(found), "the log in '%s' is missing, but", dir);
-	if (pub.valid) {
-		need = pub.cp.size;
-		append(found, sizeof(found),
-		       " the state holds a published checkpoint of size %" PRIu64 " ('%s')",
-		       pub.cp.size, pub.file);
-	} else if (pub.present) {
-		append(found, sizeof(found),
-		       " the state holds a published checkpoint '%s' that "
-		       "does not verify against the key in [log] key (%s)",
-		       pub.file, pub.why);
+	for (unsigned i = 0; i < NPUBLISHED; i++) {
+		const struct published *pub = &pubs[i];
+		const char *and = i > 0 && pubs[0].present ? " and" : "";
+
+		if (pub->valid) {
+			need = pub->cp.size > need ? pub->cp.size : need;
+			append(found, sizeof(found),
+			       "%s a published checkpoint of size %" PRIu64 " is in '%s'", and,
+			       pub->cp.size, pub->file);
+		} else if (pub->present) {
+			append(found, sizeof(found),
+			       "%s a published checkpoint '%s' does not verify against the key in "
+			       "[log] key (%s)",
+			       and, pub->file, pub->why);
+		}
 	}
 	if (rs < 0)
 		append(found, sizeof(found), "%s the store '%s' cannot be read (%s)",
-		       pub.present ? " and" : "", cfg->store_path, reterr->msg);
+		       any ? " and" : "", cfg->store_path, reterr->msg);
 	else if (originals > 0)
 		append(found, sizeof(found), "%s %" PRIu64 " original%s in the store '%s'",
-		       pub.present	? " and"
+		       any		? " and"
 		       : originals == 1 ? " there is"
 					: " there are",
 		       originals, originals == 1 ? "" : "s", cfg->store_path);
@@ -517,7 +544,8 @@ static int create_log(const struct cfg *cfg, const char *dir, struct err_detail 
 /* The log must extend the checkpoint custodyd last published: at least its size, and the same
  * root at that size.  A longer log is fine (checkpoints are signed at most every interval).
  * tlog_root() reads at most log2(size) stored subtree hashes, so this costs no rescan. */
-static int check_published(struct daemon *d, const char *dir, struct err_detail *reterr)
+static int check_one_published(struct daemon *d, const char *dir, unsigned i,
+			       struct err_detail *reterr)
 {
 	uint8_t root[VFY_HASH_LEN];
 	struct published pub;
@@ -525,14 +553,14 @@ static int check_published(struct daemon *d, const char *dir, struct err_detail 
 	uint64_t size;
 	int r;
 
-	read_published(d->cfg, &d->vkey, &pub);
+	read_published(d->cfg, &d->vkey, i, &pub);
 	/* Nothing published yet (a crash before the first signature): the log itself holds every
 	 * checkpoint it signed, and the file is written again from the newest at the next one. */
 	if (!pub.present)
 		return 0;
 	if (!pub.valid) {
 		append(found, sizeof(found),
-		       "the state's published checkpoint '%s' does not "
+		       "the published checkpoint '%s' does not "
 		       "verify against the key of the log in '%s': %s",
 		       pub.file, dir, pub.why);
 		return refuse(d->cfg, found, 0, true, reterr);
@@ -542,7 +570,7 @@ static int check_published(struct daemon *d, const char *dir, struct err_detail 
 		return r;
 	if (size < pub.cp.size) {
 		append(found, sizeof(found),
-		       "the log in '%s' has size %" PRIu64 ", but the state "
+		       "the log in '%s' has size %" PRIu64 ", but custodyd "
 		       "published a checkpoint of size %" PRIu64 " ('%s'): the log lost entr",
 		       dir, size, pub.cp.size, pub.file);
 		if (pub.cp.size - size == 1)
@@ -558,12 +586,21 @@ static int check_published(struct daemon *d, const char *dir, struct err_detail 
 	if (memcmp(root, pub.cp.root, VFY_HASH_LEN) != 0) {
 		append(found, sizeof(found),
 		       "the log in '%s' (size %" PRIu64 ") has another root "
-		       "at size %" PRIu64 " than the checkpoint the state published ('%s'): it is "
+		       "at size %" PRIu64 " than the checkpoint custodyd published ('%s'): it is "
 		       "not the log that checkpoint was signed for",
 		       dir, size, pub.cp.size, pub.file);
 		return refuse(d->cfg, found, pub.cp.size, false, reterr);
 	}
 	return 0;
+}
+
+static int check_published(struct daemon *d, const char *dir, struct err_detail *reterr)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < NPUBLISHED && r == 0; i++)
+		r = check_one_published(d, dir, i, reterr);
+	return r;
 }
 
 /* Open the log, creating it on the very first start from [log] origin and key. */

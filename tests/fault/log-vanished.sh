@@ -128,8 +128,8 @@ refused() {
 
 # (a) The log moved away.
 mv "$state/log/data.mdb" "$tmp/moved.mdb"
-refused "(a) log moved away" "the log in '$state/log' is missing, but the state holds a \
-published checkpoint of size 2 .* and 2 originals in the store '$store'"
+refused "(a) log moved away" "the log in '$state/log' is missing, but a published \
+checkpoint of size 2 is in '$state/checkpoint' and 2 originals in the store '$store'"
 before=$(tree "$dir")
 "$CUSTODYD" --check-config --config "$dir/custody.conf" >/dev/null 2>&1 ||
 	bad "--check-config with the log missing: not valid"
@@ -138,7 +138,7 @@ before=$(tree "$dir")
 
 # (b) The log as it was after the first clip.
 cp "$tmp/size1/data.mdb" "$state/log/data.mdb"
-refused "(b) log of size 1" "the log in '$state/log' has size 1, but the state published a \
+refused "(b) log of size 1" "the log in '$state/log' has size 1, but custodyd published a \
 checkpoint of size 2 .*: the log lost entry 1$" \
 	"$state/log/data.mdb"
 

@@ -17,7 +17,9 @@
 #     when shown a folder published from a fork signed with the same key;
 #   - a restart serves what was witnessed before; with one good witness stopped, ingest goes
 #     on, the served checkpoint stays, an ALERT comes after witness_timeout (1 min), and the
-#     witness's return brings the quorum back.
+#     witness's return brings the quorum back;
+#   - with the log, the state and the store moved away, the published folder's checkpoint alone
+#     keeps custodyd from starting a new log.
 #
 # meson passes CUSTODYD, CUSTODYCTL, CUSTODY_LOG, CUSTODY_VERIFY and CUSTODY_WITNESS.
 set -eu
@@ -266,4 +268,17 @@ else
 fi
 
 daemon_stop || bad "custodyd did not stop cleanly"
+
+# ---- a published folder counts as published: the log gone with the state and the store, the
+# folder's checkpoint alone stops custodyd from starting a new log.
+mkdir "$tmp/aside"
+mv "$tmp/state/log" "$tmp/state/checkpoint" "$tmp/state/witnessed" "$tmp/store" "$tmp/aside/"
+if "$CUSTODYD" --config "$conf" >"$tmp/out" 2>&1; then
+	bad "custodyd started a new log beside a published folder"
+else
+	grep -q "is missing, but a published checkpoint of size [0-9]* is in '$tmp/public/checkpoint'" \
+		"$tmp/out" && ok "the published folder alone stops a new log: $(grep -m1 'is missing' "$tmp/out")" ||
+		bad "the refusal does not name the published folder: $(cat "$tmp/out")"
+fi
+[ ! -e "$tmp/state/log" ] || bad "a log was created"
 finish
