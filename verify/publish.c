@@ -260,8 +260,6 @@ static int tmp_write(struct pub *p, const char *name, const uint8_t *data, size_
 	r = file_write_full(fd, data, len);
 	if (r < 0)
 		return err_set(reterr, r, "cannot write '" PUB_TMP "/%s': %s", name, strerror(-r));
-	/* Start the write-back now, so that the batch's syncfs() finds less to wait for. */
-	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;
 }
 
