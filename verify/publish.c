@@ -439,6 +439,7 @@ static int publish(struct pub *p, const char *note, size_t len, unsigned flags,
 	size_t old_len = 0;
 	uint64_t have;
 	unsigned levels;
+	bool same;
 	int r;
 
 	r = log_verifier(p->log, &key, reterr);
@@ -494,13 +495,16 @@ static int publish(struct pub *p, const char *note, size_t len, unsigned flags,
 	r = batch_flush(p, reterr);
 	if (r < 0)
 		return r;
-	if (old_note && old_len == len && memcmp(old_note, note, len) == 0)
+	same = old_note && old_len == len && memcmp(old_note, note, len) == 0;
+	if (same && !p->st.tiles && !p->st.bundles)
 		return 0;
 	/* Every rename above, and any a crashed run made before, is on disk before the
-	 * checkpoint that needs it. */
+	 * checkpoint that needs it (or, when it stays, before this run reports success). */
 	if (syncfs(p->dirfd) < 0)
 		return err_set(reterr, -errno, "cannot flush the tiles to disk: %s",
 			       strerror(errno));
+	if (same)
+		return 0;
 	r = checkpoint_write(p, note, len, reterr);
 	if (r < 0)
 		return r;
