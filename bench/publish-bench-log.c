@@ -3,8 +3,8 @@
  *   publish-bench-log DIR N
  *
  * Makes DIR/log.key and a log in DIR/db (emptied first) of N small canonical entries
- * ({"i":INDEX,"v":1}), appended in batches of 100,000 (one durable commit each), and signs a
- * checkpoint at size N.  Prints the append rate. */
+ * ({"i":INDEX,"type":"b","v":1}), appended in batches of 100,000 (one durable commit each), and
+ * signs a checkpoint at size N.  Prints the append rate. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +76,8 @@ int main(int argc, char **argv)
 
 		for (uint64_t i = 0; i < k; i++) {
 			char *b = bufs + i * ENTRY_MAX;
-			int len = snprintf(b, ENTRY_MAX, "{\"i\":%" PRIu64 ",\"v\":1}", done + i);
+			int len = snprintf(b, ENTRY_MAX,
+					   "{\"i\":%" PRIu64 ",\"type\":\"b\",\"v\":1}", done + i);
 
 			iov[i] = (struct iovec){ b, (size_t)len };
 		}

@@ -13,7 +13,9 @@
  * Threads: pub_publish() blocks for as long as it writes (fsync, syncfs, LMDB reads): call it
  * from a worker thread or a program's main thread, never from an event loop.  It only reads
  * @log (any thread may, while another writes it).  One publisher per folder at a time: it
- * holds flock(LOCK_EX) on @dirfd while it runs, and a second one gets -EBUSY. */
+ * holds flock(LOCK_EX) on @dirfd while it runs, and a second one, through another open of the
+ * folder, gets -EBUSY (flock() belongs to the open file description: two threads passing the
+ * same @dirfd are not kept apart, so a process runs one call per folder at a time). */
 
 #include <stdbool.h>
 #include <stddef.h>

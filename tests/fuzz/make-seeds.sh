@@ -11,7 +11,7 @@ build=$(cd "${1:?usage: make-seeds.sh BUILD_DIR}" && pwd)
 corpus="$top/tests/fuzz/corpus"
 tmp=$(mktemp -d /tmp/custody-seeds-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-for t in request conf entry note proof pattern fingerprint; do
+for t in request conf entry note proof tiles pattern fingerprint; do
 	mkdir -p "$corpus/$t"
 done
 
@@ -213,6 +213,14 @@ done
 "$log" --db "$tmp/db" proof 6 >"$tmp/x" && seed proof "$tmp/x" proof-6-7
 "$log" --db "$tmp/db" consistency 1 7 >"$tmp/x" && seed proof "$tmp/x" consistency-1-7
 "$log" --db "$tmp/db" consistency 3 7 >"$tmp/x" && seed proof "$tmp/x" consistency-3-7
+
+# ---- tiles: paths of the spec's forms, and the log above published with its entries ---------
+for p in tile/0/x001/x234/067 tile/0/273.p/112 tile/63/000 \
+	tile/entries/x018/x446/x744/x073/x709/x551/615.p/255; do
+	printf '%s' "$p" >"$tmp/x" && seed tiles "$tmp/x" "path-$(echo "$p" | tr / _)"
+done
+"$log" --db "$tmp/db" publish "$tmp/pub" --entries >/dev/null
+seed tiles "$tmp/pub/tile/entries/000.p/7" bundle-7
 "$log" --db "$tmp/db" consistency 1 3 >"$tmp/x" && seed proof "$tmp/x" consistency-1-3
 
 # ---- fingerprint: one small clip per container (each well under 50 KB) ----------------------

@@ -312,12 +312,15 @@ static int cmd_publish(const char *outdir)
 	if (r)
 		return r;
 	r = tlog_checkpoint_get(log, TLOG_NEWEST, &note, &len, &size, &e);
-	if (r >= 0)
-		r = pub_publish(log, dirfd, note, len, arg_entries ? PUB_ENTRIES : 0, &st, &e);
+	if (r < 0) {
+		log = tlog_free(log);
+		return fail(r, &e);
+	}
+	r = pub_publish(log, dirfd, note, len, arg_entries ? PUB_ENTRIES : 0, &st, &e);
 	log = tlog_free(log);
 	if (r < 0) {
 		fprintf(stderr, "custody-log: publish to '%s': %s\n", outdir, e.msg);
-		return r == -ENOENT ? 1 : 2;
+		return 2;
 	}
 	if (arg_json)
 		print_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "size", (json_int_t)st.size,
