@@ -33,7 +33,7 @@ sync -f "$dir"
 
 # Three rounds, each a publish into a new folder and a cp -r of the first one: the machine is
 # shared, so each side gets the median of three, taken in alternation.
-pubs= cps=
+pubs='' cps=''
 for i in 1 2 3; do
 	sync -f "$dir"
 	t0=$(now)
