@@ -56,7 +56,7 @@
 #include "verify/tlog.h"
 #include "verify/witnessreq.h"
 
-#define RESPONSE_MAX (16 * 1024) /* a witness's answer: a few signature lines, or a size */
+#define RESPONSE_MAX WIT_ANSWER_MAX /* a witness's answer: a few signature lines, or a size */
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 #define CONNECT_TIMEOUT_MS 10000
@@ -136,7 +136,7 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* ---- signature lines ----------------------------------------------------------------- */
+/* ---- checkpoints and their cosignatures ------------------------------------------------ */
 
 /* Where the signature lines of @note begin, or NULL. */
 static const char *sig_start(const char *note, size_t len)
@@ -145,75 +145,6 @@ static const char *sig_start(const char *note, size_t len)
 		if (p[0] == '\n' && p[1] == '\n')
 			return p + 2;
 	return NULL;
-}
-
-/* Is the signature line @line (@len bytes with its newline) by @key: "— NAME BASE64" whose
- * first four signature bytes are the key ID? */
-static bool line_by(const char *line, size_t len, const struct vfy_verifier *key)
-{
-	static const char dash[] = "\xe2\x80\x94 ";
-	size_t nlen = strlen(key->name), blen;
-	const char *b64;
-	uint8_t sig[128];
-	size_t siglen;
-
-	if (len < sizeof(dash) - 1 + nlen + 2 || memcmp(line, dash, sizeof(dash) - 1) != 0)
-		return false;
-	line += sizeof(dash) - 1;
-	len -= sizeof(dash) - 1;
-	if (memcmp(line, key->name, nlen) != 0 || line[nlen] != ' ')
-		return false;
-	b64 = line + nlen + 1;
-	blen = len - nlen - 1;
-	if (blen && b64[blen - 1] == '\n')
-		blen--;
-	if (sodium_base642bin(sig, sizeof(sig), b64, blen, NULL, &siglen, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    siglen < 4)
-		return false;
-	return ((uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 | (uint32_t)sig[2] << 8 | sig[3]) ==
-	       key->id;
-}
-
-/* @note with every line by @key removed and @add's lines by @key appended (malloc()'d).
- * *@ret_found counts the lines taken from @add. */
-static int merge_lines(const char *note, size_t len, const char *add, size_t add_len,
-		       const struct vfy_verifier *key, char **ret, size_t *ret_len,
-		       unsigned *ret_found)
-{
-	const char *sigs = sig_start(note, len);
-	char *out = malloc(len + add_len + 1);
-	size_t n;
-
-	if (!out)
-		return -ENOMEM;
-	if (!sigs) {
-		free(out);
-		return -EBADMSG;
-	}
-	n = (size_t)(sigs - note);
-	memcpy(out, note, n);
-	*ret_found = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		const char *p = pass ? add : sigs, *end = pass ? add + add_len : note + len;
-
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t l = nl ? (size_t)(nl + 1 - p) : (size_t)(end - p);
-			bool by = line_by(p, l, key);
-
-			if (by == (pass == 1) && nl) {
-				memcpy(out + n, p, l);
-				n += l;
-				*ret_found += pass;
-			}
-			p += l;
-		}
-	}
-	out[n] = '\0';
-	*ret = out;
-	*ret_len = n;
-	return 0;
 }
 
 /* The note as the log signed it: its text and the log's line, without cosignatures. */
@@ -485,9 +416,9 @@ static void on_cosigned(struct witnessing *ws, struct wit *w)
 		}
 		base = stored;
 	}
-	if (merge_lines(base, base_len, w->resp, w->resp_len, &w->key, &merged, &merged_len,
-			&found) < 0) {
-		wit_fail(w, "out of memory");
+	if (wit_answer_merge(base, base_len, w->resp, w->resp_len, &w->key, &merged, &merged_len,
+			     &found, &e) < 0) {
+		wit_fail(w, "its answer cannot be read: %s", e.msg);
 		return;
 	}
 	if (!found) {
@@ -524,21 +455,18 @@ static void on_cosigned(struct witnessing *ws, struct wit *w)
 /* 409: the witness's state is another size; ask again from there. */
 static void on_conflict(struct witnessing *ws, struct wit *w, const char *ctype)
 {
+	struct err_detail e;
 	uint64_t size = 0, newest;
-	size_t n = strspn(w->resp, "0123456789");
-	const char *rest = w->resp + n;
 
 	if (!ctype || strncmp(ctype, WIT_SIZE_TYPE, strlen(WIT_SIZE_TYPE)) != 0) {
 		wit_fail(w, "it answered 409 without a size (Content-Type %s)",
 			 ctype ? ctype : "none");
 		return;
 	}
-	if (n == 0 || n > 19 || (n > 1 && w->resp[0] == '0') || (*rest && strcmp(rest, "\n"))) {
-		wit_fail(w, "it answered 409 with a size that is not a number");
+	if (wit_size_parse(w->resp, w->resp_len, &size, &e) < 0) {
+		wit_fail(w, "it answered 409 with a body that is no size: %s", e.msg);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		size = size * 10 + (uint64_t)(w->resp[i] - '0');
 	pthread_mutex_lock(&ws->mtx);
 	newest = ws->newest;
 	pthread_mutex_unlock(&ws->mtx);

@@ -7,6 +7,7 @@
  * checkpoint is left to the note parser, which has its own limits. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,5 +126,93 @@ int wit_request_parse(const char *body, size_t len, struct wit_request *ret,
 	ret->nproof = n;
 	ret->checkpoint = cur;
 	ret->checkpoint_len = (size_t)(end - cur);
+	return 0;
+}
+
+/* ---- answers ------------------------------------------------------------------------------ */
+
+int wit_size_parse(const char *body, size_t len, uint64_t *ret, struct err_detail *reterr)
+{
+	if (len > 0 && body[len - 1] == '\n')
+		len--;
+	if (parse_size(body, len, ret) < 0)
+		return err_set(reterr, -EBADMSG,
+			       "the size is not a decimal number of at most 20 "
+			       "digits without a leading zero");
+	return 0;
+}
+
+/* Where the signature lines of @note begin (after its blank line), or NULL. */
+static const char *sig_lines(const char *note, size_t len)
+{
+	for (const char *p = note; p + 1 < note + len; p++)
+		if (p[0] == '\n' && p[1] == '\n')
+			return p + 2;
+	return NULL;
+}
+
+/* Is @line (@len bytes, its newline included) a signature line "— NAME BASE64\n" by @key? */
+static bool line_by(const char *line, size_t len, const struct vfy_verifier *key)
+{
+	static const char dash[] = "\xe2\x80\x94 ";
+	size_t nlen = strlen(key->name), blen;
+	uint8_t sig[128];
+	int siglen;
+
+	if (len < sizeof(dash) - 1 + nlen + 2 || line[len - 1] != '\n' ||
+	    memcmp(line, dash, sizeof(dash) - 1) != 0)
+		return false;
+	line += sizeof(dash) - 1;
+	len -= sizeof(dash) - 1;
+	if (memcmp(line, key->name, nlen) != 0 || line[nlen] != ' ')
+		return false;
+	blen = len - nlen - 2;
+	siglen = vfy_b64_decode(line + nlen + 1, blen, sig, sizeof(sig));
+	if (siglen < 4)
+		return false;
+	return ((uint32_t)sig[0] << 24 | (uint32_t)sig[1] << 16 | (uint32_t)sig[2] << 8 | sig[3]) ==
+	       key->id;
+}
+
+int wit_answer_merge(const char *note, size_t len, const char *answer, size_t answer_len,
+		     const struct vfy_verifier *key, char **ret, size_t *ret_len,
+		     unsigned *ret_found, struct err_detail *reterr)
+{
+	const char *sigs = sig_lines(note, len);
+	unsigned found = 0;
+	size_t n;
+	char *out;
+
+	if (!sigs)
+		return err_set(reterr, -EBADMSG, "the checkpoint has no signature lines");
+	if (answer_len > WIT_ANSWER_MAX)
+		return err_set(reterr, -EBADMSG, "the answer is longer than %d bytes",
+			       WIT_ANSWER_MAX);
+	out = malloc(len + answer_len + 1);
+	if (!out)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	n = (size_t)(sigs - note);
+	memcpy(out, note, n);
+	/* First the checkpoint's lines that are not @key's, then the answer's that are. */
+	for (int from_answer = 0; from_answer < 2; from_answer++) {
+		const char *p = from_answer ? answer : sigs;
+		const char *end = from_answer ? answer + answer_len : note + len;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t l = nl ? (size_t)(nl + 1 - p) : (size_t)(end - p);
+
+			if (nl && line_by(p, l, key) == (from_answer == 1)) {
+				memcpy(out + n, p, l);
+				n += l;
+				found += (unsigned)from_answer;
+			}
+			p += l;
+		}
+	}
+	out[n] = '\0';
+	*ret = out;
+	*ret_len = n;
+	*ret_found = found;
 	return 0;
 }

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?usage: run.sh BUILD fuzz|cmin|replay TARGET|all [SECONDS]}" && pwd)
 cmd=${2:?usage: run.sh BUILD fuzz|cmin|replay TARGET|all [SECONDS]}
 what=${3:?usage: run.sh BUILD fuzz|cmin|replay TARGET|all [SECONDS]}
-targets="request conf entry note proof tiles pattern fingerprint witness"
+targets="request conf entry note proof tiles pattern fingerprint witness witness-answer"
 [ "$what" = all ] || targets=$what
 
 max_len() {
