@@ -814,7 +814,7 @@ static void print_witnessing(const json_t *w)
 		if (json_is_integer(json_object_get(w, "served")))
 			printf("witnessed: checkpoints are served and published once "
 			       "%" JSON_INTEGER_FORMAT " witnesses cosigned them; the newest that "
-						       "was: size %" JSON_INTEGER_FORMAT "\n",
+			       "was: size %" JSON_INTEGER_FORMAT "\n",
 			       jint(w, "quorum"), jint(w, "served"));
 		else
 			printf("witnessed: no checkpoint has its %" JSON_INTEGER_FORMAT

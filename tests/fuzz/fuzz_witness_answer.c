@@ -25,10 +25,10 @@ static const char *const vkeys[] = {
 	"example.com/log+55f7551c+ASnlgzqRWmQppOOnlIR1wzjvQ264K+ickvBZcEQD251V",
 	"witness.example/w1+7e9477f3+BA11UHVOCACl0jfu9YJgNXZrmz5aFYaKlAqyiZWHiOOw",
 };
-static const char note[] =
-    "example.com/log\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n"
-    "\xe2\x80\x94 example.com/log "
-    "VfdVHAlDrOAu7r37+T/oYgUZkzVc03/x1EJiSPGD476xVB+5AvlfqhEK3sczJK/5q8kklsp+DiQHSWDH/9qQZfsaAg4=\n";
+static const char note[] = "example.com/log\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n"
+			   "\xe2\x80\x94 example.com/log "
+			   "VfdVHAlDrOAu7r37+T/oYgUZkzVc03/x1EJiSPGD476xVB+5AvlfqhEK3sczJK/"
+			   "5q8kklsp+DiQHSWDH/9qQZfsaAg4=\n";
 static struct vfy_verifier keys[2];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -88,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const char head[] = "\xe2\x80\x94 witness.example/w1 ";
 
 		if (!nl || strncmp(p, head, sizeof(head) - 1) != 0) {
-			fprintf(stderr, "fuzz_witness_answer: a line not by the witness was taken\n");
+			fprintf(stderr,
+				"fuzz_witness_answer: a line not by the witness was taken\n");
 			abort();
 		}
 		p = nl + 1;
