@@ -138,19 +138,10 @@ static uint64_t mono_us(void)
 
 /* ---- checkpoints and their cosignatures ------------------------------------------------ */
 
-/* Where the signature lines of @note begin, or NULL. */
-static const char *sig_start(const char *note, size_t len)
-{
-	for (const char *p = note; p + 1 < note + len; p++)
-		if (p[0] == '\n' && p[1] == '\n')
-			return p + 2;
-	return NULL;
-}
-
 /* The note as the log signed it: its text and the log's line, without cosignatures. */
 static size_t log_signed_len(const char *note, size_t len)
 {
-	const char *sigs = sig_start(note, len);
+	const char *sigs = vfy_note_sig_lines(note, len);
 	const char *nl = sigs ? memchr(sigs, '\n', len - (size_t)(sigs - note)) : NULL;
 
 	return nl ? (size_t)(nl + 1 - note) : len;

@@ -660,13 +660,20 @@ static const char *prefix_hint(const char *line, size_t len)
 	return "";
 }
 
+const char *vfy_note_sig_lines(const char *note, size_t len)
+{
+	for (size_t i = len; i >= 2; i--)
+		if (note[i - 1] == '\n' && note[i - 2] == '\n')
+			return note + i;
+	return NULL;
+}
+
 /* Split @note into its text and signature lines, checking the whole C2SP grammar. */
 static int note_parse(const char *note, size_t len, struct note_parts *p, struct err_detail *reterr)
 {
 	const char *block, *end = note + len, *cur;
 	char shown[SHOW_MAX + 4];
 	unsigned line = 1;
-	size_t split;
 	int r;
 
 	if (len > VFY_NOTE_MAX)
@@ -677,14 +684,11 @@ static int note_parse(const char *note, size_t len, struct note_parts *p, struct
 	if (r < 0)
 		return r;
 	/* The text may hold blank lines itself: the LAST blank line separates it. */
-	for (split = len; split >= 2; split--)
-		if (note[split - 1] == '\n' && note[split - 2] == '\n')
-			break;
-	if (split < 2)
+	block = vfy_note_sig_lines(note, len);
+	if (!block)
 		return err_set(reterr, -EBADMSG,
 			       "no blank line separates the note text from the signature lines");
-	p->text_len = split - 1;
-	block = note + split;
+	p->text_len = (size_t)(block - 1 - note);
 	for (size_t i = 0; i < p->text_len; i++)
 		line += note[i] == '\n';
 	/* Now @line is the blank line's number. */

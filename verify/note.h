@@ -90,6 +90,11 @@ int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
 int vfy_note_sign(const char *text, size_t len, struct vfy_signer *s, char **ret_note,
 		  struct err_detail *reterr);
 
+/** Where the signature lines of the signed note @note (@len bytes) begin: just after its last
+ * blank line, where Go's note.Open splits it, or NULL when it has none.  The text is
+ * [@note, result − 1).  Syntax only: nothing is parsed or verified.  Reentrant. */
+const char *vfy_note_sig_lines(const char *note, size_t len);
+
 /** Open a signed note against trusted @keys (@nkeys of them).  A key of algorithm 0x04 checks
  * its lines as cosignature/v1 signatures of the note text, accepted whatever their timestamp
  * (vfy_cosig_time() tells it).  Signatures from unknown keys (name and ID not both matching)

@@ -1037,15 +1037,6 @@ int tlog_checkpoint_sign(struct tlog *log, struct vfy_signer *signer, int *ret_s
 	return r;
 }
 
-/* Where the signature lines of @note begin (after the blank line), or NULL. */
-static const char *note_sigs(const char *note, size_t len)
-{
-	for (const char *p = note; p + 1 < note + len; p++)
-		if (p[0] == '\n' && p[1] == '\n')
-			return p + 2;
-	return NULL;
-}
-
 static int cosign_txn(struct tlog *log, uint64_t size, const char *note, size_t len,
 		      struct err_detail *reterr)
 {
@@ -1064,7 +1055,7 @@ static int cosign_txn(struct tlog *log, uint64_t size, const char *note, size_t 
 		return r;
 	/* The text and the log's own signature line (the first, written by checkpoint_txn())
 	 * stay as they were signed; only the lines after it may change. */
-	sigs = note_sigs(old, old_len);
+	sigs = vfy_note_sig_lines(old, old_len);
 	end = sigs ? memchr(sigs, '\n', old_len - (size_t)(sigs - old)) : NULL;
 	if (!end)
 		return err_set(reterr, -EBADMSG, "the stored checkpoint of size %llu is malformed",
@@ -1122,18 +1113,15 @@ static int checkpoint_root_check(const char *note, size_t len, uint64_t size,
 				 const uint8_t root[VFY_HASH_LEN], struct err_detail *reterr)
 {
 	struct vfy_checkpoint cp;
-	const char *sep = NULL;
+	const char *sigs = vfy_note_sig_lines(note, len);
 	int r;
 
 	/* The stored note is ours; still, a proof against a checkpoint whose root is not the
 	 * tree's would be useless to an auditor, so check before handing it out. */
-	for (const char *p = note; p + 1 < note + len; p++)
-		if (p[0] == '\n' && p[1] == '\n')
-			sep = p + 1;
-	if (!sep)
+	if (!sigs)
 		return err_set(reterr, -EBADMSG, "the stored checkpoint of size %llu is malformed",
 			       (unsigned long long)size);
-	r = vfy_checkpoint_parse(note, (size_t)(sep - note), &cp, reterr);
+	r = vfy_checkpoint_parse(note, (size_t)(sigs - 1 - note), &cp, reterr);
 	if (r < 0)
 		return r;
 	if (cp.size != size || memcmp(cp.root, root, VFY_HASH_LEN) != 0)

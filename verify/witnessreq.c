@@ -142,15 +142,6 @@ int wit_size_parse(const char *body, size_t len, uint64_t *ret, struct err_detai
 	return 0;
 }
 
-/* Where the signature lines of @note begin (after its blank line), or NULL. */
-static const char *sig_lines(const char *note, size_t len)
-{
-	for (const char *p = note; p + 1 < note + len; p++)
-		if (p[0] == '\n' && p[1] == '\n')
-			return p + 2;
-	return NULL;
-}
-
 /* Is @line (@len bytes, its newline included) a signature line "— NAME BASE64\n" by @key? */
 static bool line_by(const char *line, size_t len, const struct vfy_verifier *key)
 {
@@ -178,7 +169,7 @@ int wit_answer_merge(const char *note, size_t len, const char *answer, size_t an
 		     const struct vfy_verifier *key, char **ret, size_t *ret_len,
 		     unsigned *ret_found, struct err_detail *reterr)
 {
-	const char *sigs = sig_lines(note, len);
+	const char *sigs = vfy_note_sig_lines(note, len);
 	unsigned found = 0;
 	size_t n;
 	char *out;
