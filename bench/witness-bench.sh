@@ -3,9 +3,9 @@
 #
 #   CUSTODYD=… CUSTODYCTL=… CUSTODY_LOG=… CUSTODY_WITNESS=… bench/witness-bench.sh [DIR]
 #
-# Makes, once, CLIPS (20) clips in DIR: 10 s of 1080p30 H.264 + AAC (x264 ultrafast), each a
+# Makes, once, CLIPS (40) clips in DIR: 10 s of 1080p30 H.264 + AAC (x264 ultrafast), each a
 # `-c copy` variant of the first with its own comment, so that no two have one SHA-256.  Then
-# three rounds, each two runs in alternation on fresh state (the clips copied beside the zone
+# ROUNDS (5) rounds, each two runs in alternation on fresh state (the clips copied beside the zone
 # and moved into it at once):
 #   plain     custodyd ingesting the clips (moved into its zone together), no [publish], no
 #             witness;
@@ -14,12 +14,16 @@
 # checkpoint_interval = 1s in both, the most checkpoints (and so witness requests and
 # publications) ingest can cause.  A run ends once the log holds every clip and, when
 # witnessed, the published checkpoint covers them all; custodyd is then stopped, and its CPU
-# time (user + system, with its probe children, from GNU time) is the figure.  The witnesses'
-# CPU is not counted: they run elsewhere.  Prints each run and the medians' ratio.
+# time (user + system, with its probe children, from GNU time) is the figure, and, read from
+# /proc/PID/task just before, the CPU of its `witness` and `publisher` threads, which is what
+# witnessing and publishing add, measured apart from the noise between runs.  The witnesses'
+# CPU is not counted: they run elsewhere.  Prints each run, the medians' ratio and the
+# threads' share.
 set -eu
 : "${CUSTODYD:?}" "${CUSTODYCTL:?}" "${CUSTODY_LOG:?}" "${CUSTODY_WITNESS:?}"
 dir=$(realpath -m "${1:-bench-witness.d}")
-clips=${CLIPS:-20}
+clips=${CLIPS:-40}
+rounds=${ROUNDS:-5}
 mkdir -p "$dir"
 cd "$dir"
 
@@ -69,14 +73,17 @@ run() {
 					"$wp" "$r/w$w.key" "$r/w$w" >"$r/w$w.conf"
 				printf 'origin = bench.custody/log\nkey = %s\n' "$(cat "$r/log.pub")" \
 					>>"$r/w$w.conf"
-				"$CUSTODY_WITNESS" --config "$r/w$w.conf" 2>"$r/w$w.log" &
+				"$CUSTODY_WITNESS" --config "$r/w$w.conf" >"$r/w$w.out" 2>"$r/w$w.log" &
 				pids+=($!)
 				printf '[witness w%s]\nurl = http://127.0.0.1:%s\nkey = %s\n\n' "$w" "$wp" \
 					"$(cat "$r/w$w.pub")"
 			done
 		fi
 	} >"$r/custody.conf"
-	/usr/bin/time -f '%U %S' -o "$r/time" "$CUSTODYD" --config "$r/custody.conf" 2>"$r/daemon.log" &
+	# Its output to files: this runs inside $(...), which would wait for any process that
+	# holds the substitution's pipe.
+	/usr/bin/time -f '%U %S' -o "$r/time" "$CUSTODYD" --config "$r/custody.conf" \
+		>"$r/daemon.out" 2>"$r/daemon.log" &
 	local tpid=$!
 	local C=("$CUSTODYCTL" --socket "$r/s.sock" --key "$r/log.pub")
 	for _ in $(seq 1 100); do "${C[@]}" status >/dev/null 2>&1 && break; sleep 0.1; done
@@ -106,25 +113,38 @@ PY
 		sleep 0.05
 	done
 	t1=$(date +%s.%N)
-	kill -TERM "$(pgrep -f -- "--config $r/custody.conf" | head -1)"
+	# The witness and publisher threads' own CPU, before custodyd exits: what witnessing and
+	# publishing cost, measured apart from the noise between runs.
+	local dpid threads=0
+	dpid=$(pgrep -P "$tpid")
+	for t in /proc/"$dpid"/task/*; do
+		case $(cat "$t/comm") in witness | publisher)
+			threads=$((threads + $(awk '{print $14 + $15}' "$t/stat"))) ;;
+		esac
+	done
+	kill -TERM "$dpid"
 	wait "$tpid" || true
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	pids=()
 	read -r u s <"$r/time"
-	echo "$(echo "$u + $s" | bc) $(echo "$t1 - $t0" | bc)"
+	echo "$(echo "$u + $s" | bc) $(echo "$t1 - $t0" | bc) $(echo "scale=2; $threads / $(getconf CLK_TCK)" | bc)"
 }
 
-plain='' witnessed='' pw='' ww=''
-for i in 1 2 3; do
+plain='' witnessed='' pw='' ww='' share=''
+for i in $(seq 1 "$rounds"); do
 	set -- $(run plain$i 0)
 	plain="$plain $1" pw="$pw $1/$2"
 	set -- $(run witnessed$i 1)
 	witnessed="$witnessed $1" ww="$ww $1/$2"
+	share="$share $(echo "scale=4; $3 / ($1 - $3)" | bc)"
 done
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(((rounds + 1) / 2))p"; }
 # shellcheck disable=SC2086
 p=$(median $plain) w=$(median $witnessed)
 echo "ingest of $clips clips ($bytes bytes), CPU s / wall s per run:"
 echo "  plain:$pw; median CPU $p s"
 echo "  witnessed + published:$ww; median CPU $w s"
 echo "  witnessed / plain = $(echo "scale=3; $w / $p" | bc)"
+# shellcheck disable=SC2086
+echo "  the witness and publisher threads' CPU / the rest of the witnessed run's:$share;" \
+	"median $(median $share)"

@@ -196,6 +196,27 @@ static void on_term(uv_signal_t *h, int signum)
 	stop(h->data);
 }
 
+static bool str_differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* Do @a and @b differ in what witness.c reads once, at start? */
+static bool witnessing_changed(const struct cfg *a, const struct cfg *b)
+{
+	if (a->witness_quorum != b->witness_quorum ||
+	    a->witness_timeout_ms != b->witness_timeout_ms ||
+	    a->publish_entries != b->publish_entries ||
+	    str_differ(a->publish_path, b->publish_path) || a->nwitnesses != b->nwitnesses)
+		return true;
+	for (size_t i = 0; i < a->nwitnesses; i++)
+		if (str_differ(a->witnesses[i].name, b->witnesses[i].name) ||
+		    str_differ(a->witnesses[i].url, b->witnesses[i].url) ||
+		    str_differ(a->witnesses[i].key, b->witnesses[i].key))
+			return true;
+	return false;
+}
+
 static void on_hup(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
@@ -220,6 +241,11 @@ static void on_hup(uv_signal_t *h, int signum)
 		return;
 	}
 	retired = grown;
+	if (witnessing_changed(d->cfg, cfg))
+		log_warning("config",
+			    "[publish], the witnesses and [log] witness_quorum and "
+			    "witness_timeout changed: they take effect at the next start; "
+			    "until then the running ones stay");
 	retired[nretired++] = d->cfg;
 	d->cfg = cfg;
 	scrub_reload(d->scrub, cfg);

@@ -66,8 +66,8 @@
 
 struct wit {
 	struct witnessing *ws;
-	const char *name; /* the config's */
-	char *url;	  /* <url>/add-checkpoint */
+	char *name; /* copied: a reload replaces the config */
+	char *url;  /* <url>/add-checkpoint */
 	struct vfy_verifier key;
 	CURL *easy;
 	struct curl_slist *headers;
@@ -109,7 +109,8 @@ struct witnessing {
 	bool cand_done; /* it has its quorum */
 
 	/* The publisher's: the folder, and the newest note asked for. */
-	int pub_fd; /* -1: nothing is published */
+	int pub_fd;	/* -1: nothing is published */
+	char *pub_path; /* its path, copied: a reload replaces the config */
 	unsigned pub_flags;
 	pthread_cond_t pub_cond;
 	char *pub_note; /* waiting to be published; NULL: nothing waits */
@@ -675,7 +676,9 @@ static int wit_setup(struct witnessing *ws, struct err_detail *reterr)
 		struct wit *w = &ws->w[i];
 
 		w->ws = ws;
-		w->name = cfg->witnesses[i].name;
+		w->name = strdup(cfg->witnesses[i].name);
+		if (!w->name)
+			return err_set(reterr, -ENOMEM, "out of memory");
 		w->key = ws->keys[i + 1];
 		w->backoff_ms = BACKOFF_MIN_MS;
 		if (asprintf(&w->url, "%s/add-checkpoint", cfg->witnesses[i].url) < 0) {
@@ -711,15 +714,21 @@ static int wit_setup(struct witnessing *ws, struct err_detail *reterr)
 			    "link is refused): %s",
 			    cfg->publish_path, strerrordesc_np(errno));
 		ws->pub_flags = cfg->publish_entries ? PUB_ENTRIES : 0;
+		ws->pub_path = strdup(cfg->publish_path);
+		if (!ws->pub_path)
+			return err_set(reterr, -ENOMEM, "out of memory");
 		r = pthread_create(&ws->pub_thread, NULL, pub_main, ws);
 		if (r)
 			return err_set(reterr, -r, "cannot start the publisher thread");
 		ws->pub_started = true;
+		/* Named, so that top -H and /proc/PID/task tell what each costs. */
+		pthread_setname_np(ws->pub_thread, "publisher");
 	}
 	r = pthread_create(&ws->thread, NULL, wit_main, ws);
 	if (r)
 		return err_set(reterr, -r, "cannot start the witness thread");
 	ws->thread_started = true;
+	pthread_setname_np(ws->thread, "witness");
 	return 0;
 }
 
@@ -839,8 +848,8 @@ json_t *wit_status(struct witnessing *ws)
 			(json_int_t)ws->quorum, "served", jsize(atomic_load(&ws->served)),
 			"witnesses", list ? list : json_null(), "waiting_since",
 			jtime(ws->waiting_us), "alert", ws->alerted, "published", "path",
-			ws->pub_fd >= 0 ? json_string(ws->d->cfg->publish_path) : json_null(),
-			"size", jsize(ws->published), "at", jtime(ws->published_us), "last_error",
+			ws->pub_path ? json_string(ws->pub_path) : json_null(), "size",
+			jsize(ws->published), "at", jtime(ws->published_us), "last_error",
 			ws->pub_error[0] ? json_string(ws->pub_error) : json_null());
 	pthread_mutex_unlock(&ws->mtx);
 	return out;
@@ -870,12 +879,14 @@ void wit_stop(struct witnessing *ws)
 		curl_slist_free_all(w->headers);
 		free(w->body);
 		free(w->url);
+		free(w->name);
 	}
 	if (ws->multi)
 		curl_multi_cleanup(ws->multi);
 	if (ws->pub_fd >= 0)
 		close(ws->pub_fd);
 	free(ws->pub_note);
+	free(ws->pub_path);
 	free(ws->cand_note);
 	free(ws->keys);
 	free(ws->w);

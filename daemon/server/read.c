@@ -335,9 +335,8 @@ static int served_size(struct server *s, uint64_t *ret, struct err_detail *reter
 
 	if (served == 0)
 		return err_set(reterr, -ENOENT,
-			       "no checkpoint has its %u witnesses' cosignatures yet "
-			       "([log] witness_quorum); ask with a size for one without them",
-			       s->d->cfg->witness_quorum);
+			       "no checkpoint has its witnesses' cosignatures yet ([log] "
+			       "witness_quorum); ask with a size for one without them");
 	if (served != TLOG_NEWEST) {
 		*ret = served;
 		return 0;

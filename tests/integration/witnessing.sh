@@ -221,6 +221,14 @@ daemon_start JOURNAL_STREAM=0:0 # messages with their syslog priority, as journa
 status
 [ "$(W .witnessing.served)" -ge "$served" ] ||
 	bad "after a restart the served size is $(W .witnessing.served), not $served"
+# The witnesses follow a restart, not a reload, and a reload says so.
+sed -i 's/^witness_timeout = 1m$/witness_timeout = 2m/' "$conf"
+kill -HUP "$daemon"
+wait_for 10 grep -q 'witness_timeout changed: they take effect at the next start' "$dlog" &&
+	ok "a reload that changes the witnesses' settings says they wait for a restart" ||
+	bad "no warning when a reload changes witness_timeout"
+sed -i 's/^witness_timeout = 2m$/witness_timeout = 1m/' "$conf"
+kill -HUP "$daemon"
 
 # ---- one good witness stops: ingest goes on, the served checkpoint waits, then an ALERT ---
 kill -TERM "$w1pid"
