@@ -8,20 +8,11 @@
  * knows a key by name, except the checks across keys at the end (zones against each other, the
  * store, the state folder and the key files).
  *
- * inih gives the handler (section, name, value) but not the line: Debian builds it with
- * INI_HANDLER_LINENO off.  So the file goes through our own reader (ini_parse_stream()), which
- * counts lines: inih calls the reader once per line and calls the handler for that line before
- * it reads the next, so ld->lineno is the handler's line.  The reader also
- *  - strips leading white space.  That turns inih's multi-line values off: Debian builds inih
- *    with INI_ALLOW_MULTILINE, so an indented "kind = upload" after "path = /x" would otherwise
- *    reach the handler as a second value of 'path';
- *  - reads [section] lines itself, because inih calls no handler for a section without keys: an
- *    unknown, repeated or key-less section would go unnoticed;
- *  - rejects lines too long for inih's fixed buffer (inih would split them silently);
- *  - returns NULL (end of file) once an error is recorded: only the first error is reported.
- * inih's own syntax errors (a line without '=' or ':', a '[' without ']') come back as its return
- * value, the line of its first error.  Of that and ours, the lower line wins.
- *
+ * The file is read by conf/inifile.c (line numbers on inih, shared with custody-witness), which
+ * calls on_section_line() for each "[...]" line and on_key() for each "key = value" with its
+ * line; only the first error is reported, and of inih's syntax error and ours, the lower line
+ * wins.
+
  * Comments: a line starting with ';' or '#', and after a value " ;" (inih's inline comments,
  * on in Debian's build).  " #" after a value is not a comment to inih; we reject it rather than
  * take "/srv/dock # main" as a path.
@@ -30,8 +21,8 @@
  * none.  Never logs, so the caller decides who hears it: the first error goes to it as -E... plus
  * err_detail.
  *
- * One file because every part (the value parsers, the line reader, the section and key
- * handlers, the checks across keys) works on the private cfg_keys[] table and struct load;
+ * One file because every part (the value parsers, the section and key handlers, the checks
+ * across keys) works on the private cfg_keys[] table and struct load;
  * splitting would export both (the unit test #includes this file to walk the table). */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,9 +37,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "conf/conf.h"
+#include "conf/inifile.h"
 #include "base/err.h"
 #include "base/utf8.h"
 
@@ -217,10 +207,7 @@ struct key_lines {
 /* One cfg_load() call. */
 struct load {
 	const char *file;
-	FILE *f;
-	char *buf; /* getline()'s buffer */
-	size_t bufsize;
-	unsigned lineno; /* of the line inih is working on */
+	unsigned lineno; /* of the line being read */
 	struct cfg *cfg;
 
 	enum cfg_section sec;		 /* the section the current line is in */
@@ -232,7 +219,6 @@ struct load {
 	struct key_lines *witness_keys;	 /* per witness, parallel to cfg->witnesses */
 	unsigned *witness_line;		 /* per witness: the line of its [witness NAME] */
 
-	int io_errno;
 	bool failed;
 	struct err_detail err;
 };
@@ -979,72 +965,8 @@ static int on_section(struct load *ld, const char *name, size_t len)
 	    show(copy, shown, sizeof(shown)));
 }
 
-/* inih's reader: one line per call, see the design note at the top. */
-static char *on_read_line(char *str, int num, void *stream)
-{
-	struct load *ld = stream;
-	char *start;
-	ssize_t n;
-	size_t len;
-
-	if (ld->failed)
-		return NULL;
-	errno = 0;
-	n = getline(&ld->buf, &ld->bufsize, ld->f);
-	if (n < 0) {
-		if (ferror(ld->f))
-			ld->io_errno = errno ? errno : EIO;
-		return NULL;
-	}
-	ld->lineno++;
-	if (memchr(ld->buf, '\0', (size_t)n)) {
-		load_fail(ld, -EINVAL, ld->lineno,
-			  "the line contains a NUL byte: is this a text file?");
-		return NULL;
-	}
-	start = ld->buf;
-	if (ld->lineno == 1 && n >= 3 && memcmp(start, "\xef\xbb\xbf", 3) == 0)
-		start += 3; /* a UTF-8 byte order mark */
-	while (is_blank(*start))
-		start++;
-	len = strlen(start);
-	while (len > 0 && is_blank(start[len - 1]))
-		len--;
-	/* inih reads at most num - 1 bytes and would take the rest as the next line. */
-	if (num < 3 || len > (size_t)num - 3) {
-		load_fail(ld, -EINVAL, ld->lineno, "the line is longer than %d characters",
-			  num - 3);
-		return NULL;
-	}
-	memcpy(str, start, len);
-	str[len] = '\0';
-
-	if (str[0] == '[') {
-		/* As inih finds the end: ']', unless a " ;" comment comes first. */
-		const char *p = str + 1, *end;
-		bool was_space = false;
-
-		while (*p && *p != ']' && !(was_space && *p == ';')) {
-			was_space = is_blank(*p);
-			p++;
-		}
-		if (*p != ']')
-			return str; /* inih reports it */
-		end = p + 1;
-		while (is_blank(*end))
-			end++;
-		if (*end && *end != ';' && *end != '#') {
-			load_fail(ld, -EINVAL, ld->lineno,
-				  "unexpected text after ']': a section line holds only [NAME]");
-			return NULL;
-		}
-		if (on_section(ld, str + 1, (size_t)(p - (str + 1))) < 0)
-			return NULL;
-	}
-	return str;
-}
-
-static int on_key(void *user, const char *section, const char *name, const char *value)
+/* "NAME = VALUE" at @line: conf/inifile.h's key handler. */
+static int on_key(void *user, const char *name, const char *value, unsigned line)
 {
 	struct load *ld = user;
 	char shown[SHOW_MAX + 4], known[192];
@@ -1053,16 +975,16 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	void *base = ld->cfg;
 	size_t n = 0;
 
-	(void)section; /* ld->sec, read by on_read_line(), is the same section */
+	ld->lineno = line;
 	if (ld->failed)
-		return 0;
+		return ld->err.code;
 	show(name, shown, sizeof(shown));
 	if (ld->sec == SEC_NONE) {
 		load_fail(ld, -EINVAL, ld->lineno,
 			  "'%s' is outside any section: put it under [log], [store], [zone NAME], "
 			  "[rules], [ingest], [socket], [retention], [publish] or [witness NAME]",
 			  shown);
-		return 0;
+		return ld->err.code;
 	}
 	if (sec_named(ld->sec)) {
 		base = named_elem(ld, ld->sec, ld->cur);
@@ -1088,10 +1010,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			load_fail(ld, -EINVAL, ld->lineno,
 				  "%s is already set at line %u: set each key once",
 				  key_label(k, zone, label, sizeof(label)), lines->line[i]);
-			return 0;
+			return ld->err.code;
 		}
 		lines->line[i] = ld->lineno;
-		return set_value(ld, k, base, zone, value, ld->lineno) == 0;
+		return set_value(ld, k, base, zone, value, ld->lineno);
 	}
 	if (sec_named(ld->sec))
 		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [%s %s]: the keys are %s",
@@ -1099,31 +1021,27 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	else
 		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [%s]: the keys are %s",
 			  shown, section_names[ld->sec], known);
-	return 0;
+	return ld->err.code;
 }
 
-/* inih stopped at line @line: say what it did not like.  Rereads the file up to that line (the
- * reader went on past it), which is fine for a file of this size. */
-static int syntax_error(struct load *ld, unsigned line)
+/* A "[...]" line at @line: conf/inifile.h's section handler. */
+static int on_section_line(void *user, const char *name, size_t len, unsigned line)
 {
-	unsigned i = 0;
-	ssize_t n = 0;
+	struct load *ld = user;
 
-	rewind(ld->f);
-	while (i < line && (n = getline(&ld->buf, &ld->bufsize, ld->f)) >= 0)
-		i++;
-	if (i == line && n > 0) {
-		const char *s = ld->buf + strspn(ld->buf, " \t\v\f\r\n\xef\xbb\xbf");
+	ld->lineno = line;
+	return on_section(ld, name, len);
+}
 
-		if (s[0] == '[')
-			return load_fail(
-			    ld, -EINVAL, line,
-			    "a section line needs its closing ']' (and no ' ;' comment "
-			    "inside): [NAME]");
-	}
-	return load_fail(
-	    ld, -EINVAL, line,
-	    "syntax error: expected 'key = value', a [section] or a comment (';' or '#')");
+/* The reader's error replaces what was recorded: it comes first in the file, or it is why the
+ * file could not be read. */
+static void on_read_error(void *user, int code, unsigned line, const char *msg)
+{
+	struct load *ld = user;
+
+	ld->failed = false;
+	load_fail(ld, code, line, "%s%s", msg,
+		  code == -ENOENT && line == 0 ? " (give the file with --config FILE)" : "");
 }
 
 static const char *line_text(unsigned line, char *buf, size_t len)
@@ -1390,8 +1308,8 @@ struct cfg *cfg_free(struct cfg *cfg)
 
 int cfg_load(const char *path, struct cfg **ret, struct err_detail *reterr)
 {
+	static const struct ini_handlers handlers = { on_section_line, on_key, on_read_error };
 	struct load ld = { .file = path };
-	struct stat st;
 	int r;
 
 	ld.cfg = calloc(1, sizeof(*ld.cfg));
@@ -1402,39 +1320,10 @@ int cfg_load(const char *path, struct cfg **ret, struct err_detail *reterr)
 		r = load_fail(&ld, -ENOMEM, 0, "out of memory");
 		goto out;
 	}
-	ld.f = fopen(path, "re");
-	if (!ld.f) {
-		r = -errno;
-		load_fail(&ld, r, 0, "cannot open the configuration: %s%s", strerrordesc_np(errno),
-			  r == -ENOENT ? " (give the file with --config FILE)" : "");
-		goto out;
-	}
-	if (fstat(fileno(ld.f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = load_fail(&ld, -EINVAL, 0, "not a regular file");
-		goto out;
-	}
-
-	r = ini_parse_stream(on_read_line, &ld, on_key, &ld);
-	if (ld.io_errno) {
-		ld.failed = false; /* the read error is the real one */
-		r = load_fail(&ld, -EIO, 0, "cannot read: %s", strerrordesc_np(ld.io_errno));
-		goto out;
-	}
-	if (r == -2) {
-		ld.failed = false;
-		r = load_fail(&ld, -ENOMEM, 0, "out of memory");
-		goto out;
-	}
-	if (r > 0 && (!ld.failed || (unsigned)r < ld.err.line)) {
-		ld.failed = false; /* inih's error comes first in the file */
-		r = syntax_error(&ld, (unsigned)r);
-		goto out;
-	}
-	r = ld.failed ? ld.err.code : finish(&ld);
+	r = ini_read(path, &handlers, &ld);
+	if (r == 0)
+		r = finish(&ld);
 out:
-	if (ld.f)
-		fclose(ld.f);
-	free(ld.buf);
 	free(ld.zone_keys);
 	free(ld.zone_line);
 	free(ld.witness_keys);

@@ -1,23 +1,15 @@
-/* config.c: custody-witness's configuration (docs/witness.md), read with inih.
- *
- * As conf/conf.c does for the daemon, the file goes through our own line reader
- * (ini_parse_stream()), because Debian's inih reports no line to the handler: the reader
- * counts lines, strips leading white space (inih's multi-line values would otherwise take an
- * indented line as a second value), reads [section] lines itself (inih says nothing about a
- * section without keys, so an unknown or repeated one would pass unnoticed), and stops at the
- * first error.  The witness has few keys, so they are matched by name here rather than through
- * a table. */
+/* config.c: custody-witness's configuration (docs/witness.md), read as custodyd's is, with
+ * line numbers on inih (conf/inifile.h), which stops at the first error.  The witness has few
+ * keys, so they are matched by name here rather than through a table. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include <ini.h>
 
 #include "base/err.h"
+#include "conf/inifile.h"
 #include "base/utf8.h"
 #include "witness/config.h"
 
@@ -28,16 +20,12 @@ enum section { SEC_NONE, SEC_WITNESS, SEC_LOG };
 
 struct load {
 	struct wit_config *cfg;
-	FILE *f;
-	char *buf;
-	size_t bufsize;
 	unsigned lineno;
 	enum section sec;
 	bool seen_witness;
 	unsigned seen[6]; /* [witness] keys given, by index of witness_keys[]: their line */
 	unsigned log_seen[2];
 	bool failed;
-	int io_errno;
 	struct err_detail err;
 };
 
@@ -119,60 +107,6 @@ static int on_section(struct load *ld, const char *name, size_t len)
 			 utf8_printable(name, len, shown, sizeof(shown)));
 }
 
-static char *on_read_line(char *str, int num, void *stream)
-{
-	struct load *ld = stream;
-	char *start;
-	ssize_t n;
-	size_t len;
-
-	if (ld->failed)
-		return NULL;
-	errno = 0;
-	n = getline(&ld->buf, &ld->bufsize, ld->f);
-	if (n < 0) {
-		if (ferror(ld->f))
-			ld->io_errno = errno ? errno : EIO;
-		return NULL;
-	}
-	ld->lineno++;
-	if (memchr(ld->buf, '\0', (size_t)n)) {
-		load_fail(ld, -EINVAL, ld->lineno, "the line contains a NUL byte");
-		return NULL;
-	}
-	start = ld->buf;
-	while (is_blank(*start))
-		start++;
-	len = strlen(start);
-	while (len > 0 && is_blank(start[len - 1]))
-		len--;
-	if (num < 3 || len > (size_t)num - 3) {
-		load_fail(ld, -EINVAL, ld->lineno, "the line is longer than %d characters",
-			  num - 3);
-		return NULL;
-	}
-	memcpy(str, start, len);
-	str[len] = '\0';
-	if (str[0] == '[') {
-		char *end = strchr(str, ']');
-		const char *after;
-
-		if (!end)
-			return str; /* inih reports it */
-		after = end + 1;
-		while (is_blank(*after))
-			after++;
-		if (*after && *after != ';' && *after != '#') {
-			load_fail(ld, -EINVAL, ld->lineno,
-				  "unexpected text after ']': a section line holds only [NAME]");
-			return NULL;
-		}
-		if (on_section(ld, str + 1, (size_t)(end - str - 1)) < 0)
-			return NULL;
-	}
-	return str;
-}
-
 static int set_string(struct load *ld, char **field, const char *value)
 {
 	free(*field);
@@ -182,15 +116,13 @@ static int set_string(struct load *ld, char **field, const char *value)
 	return 0;
 }
 
-static int on_key(void *user, const char *section, const char *name, const char *value)
+static int on_key(struct load *ld, const char *name, const char *value)
 {
-	struct load *ld = user;
 	struct wit_config *c = ld->cfg;
 	char shown[SHOW_MAX + 4];
 	struct err_detail e;
 
-	/* inih takes 0 for an error of its own: errors are recorded in @ld and 1 returned. */
-	(void)section; /* ld->sec, read by on_read_line(), is the same section */
+	/* Errors are recorded in @ld; ini_key() tells the reader. */
 	if (ld->failed)
 		return 1;
 	if (strstr(value, " #")) {
@@ -265,6 +197,34 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 }
 
+/* conf/inifile.h's handlers. */
+static int ini_section(void *user, const char *name, size_t len, unsigned line)
+{
+	struct load *ld = user;
+
+	ld->lineno = line;
+	return on_section(ld, name, len);
+}
+
+static int ini_key(void *user, const char *name, const char *value, unsigned line)
+{
+	struct load *ld = user;
+
+	ld->lineno = line;
+	on_key(ld, name, value);
+	return ld->failed ? ld->err.code : 0;
+}
+
+/* The reader's error replaces what was recorded (it comes first in the file, or is why the
+ * file could not be read). */
+static void ini_fail(void *user, int code, unsigned line, const char *msg)
+{
+	struct load *ld = user;
+
+	ld->failed = false;
+	load_fail(ld, code, line, "%s", msg);
+}
+
 static int with_default(struct load *ld, char **field, const char *def)
 {
 	return *field ? 0 : set_string(ld, field, def);
@@ -317,41 +277,16 @@ static int finish(struct load *ld)
 
 int wit_config_load(const char *path, struct wit_config **ret, struct err_detail *reterr)
 {
+	static const struct ini_handlers handlers = { ini_section, ini_key, ini_fail };
 	struct load ld = { 0 };
-	struct stat st;
 	int r;
 
 	ld.cfg = calloc(1, sizeof(*ld.cfg));
 	if (!ld.cfg)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	ld.f = fopen(path, "re");
-	if (!ld.f) {
-		r = -errno;
-		load_fail(&ld, r, 0, "cannot open the configuration: %s", strerrordesc_np(-r));
-		goto out;
-	}
-	if (fstat(fileno(ld.f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = load_fail(&ld, -EINVAL, 0, "not a regular file");
-		goto out;
-	}
-	r = ini_parse_stream(on_read_line, &ld, on_key, &ld);
-	if (ld.io_errno) {
-		ld.failed = false;
-		r = load_fail(&ld, -EIO, 0, "cannot read: %s", strerrordesc_np(ld.io_errno));
-	} else if (r == -2) {
-		ld.failed = false;
-		r = load_fail(&ld, -ENOMEM, 0, "out of memory");
-	} else if (r > 0 && (!ld.failed || (unsigned)r < ld.err.line)) {
-		ld.failed = false;
-		r = load_fail(&ld, -EINVAL, (unsigned)r,
-			      "not 'key = value', a [section] or a ';' comment");
-	} else {
-		r = ld.failed ? ld.err.code : finish(&ld);
-	}
-out:
-	if (ld.f)
-		fclose(ld.f);
-	free(ld.buf);
+	r = ini_read(path, &handlers, &ld);
+	if (r == 0)
+		r = finish(&ld);
 	if (r < 0) {
 		wit_config_free(ld.cfg);
 		if (reterr)
