@@ -18,6 +18,9 @@
 #   wait_for SECONDS CMD...   until CMD succeeds; status 1 if it never did
 #   wait_gone SECONDS PATH... until no regular file is left under the PATHs; 1 if never
 #   jget FILE|- PATH      one value of a JSON document: jget - .entries[0].entry.name
+#   go_interop            builds tests/integration/go (the Go checker, on Debian's x/mod)
+#                         offline into $interop; without Go or x/mod, or if the build fails,
+#                         a failure saying what to install, and finish
 #                         (tests/json-get.py says how a PATH reads)
 #   clip FILE SECONDS FREQ [SIZE [CREATION_TIME]]
 #                         a small H.264 + AAC clip: testsrc of SIZE (160x120) at 10 fps, a
@@ -147,6 +150,29 @@ wait_gone() {
 # start costs a second more on a busy machine, and jget runs often.
 lib_python=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)
 jget() { "$lib_python" "$lib_dir/json-get.py" "$@"; }
+
+go_interop() {
+	local xmod=/usr/share/gocode/src/golang.org/x/mod
+	if ! command -v go >/dev/null 2>&1; then
+		bad "go is not installed: apt-get install golang-go (scripts/deps test does)"
+		finish
+	fi
+	if [ ! -d "$xmod/sumdb/note" ] || [ ! -d "$xmod/sumdb/tlog" ]; then
+		bad "$xmod/sumdb is missing: apt-get install golang-golang-x-mod-dev"
+		finish
+	fi
+	# A copy, so that the build writes nothing into the source tree.
+	cp -R "$lib_dir/integration/go" "$tmp/gosrc"
+	if ! (cd "$tmp/gosrc" &&
+		env GOENV=off GOPROXY=off GOSUMDB=off GOFLAGS=-mod=mod GOWORK=off GO111MODULE=on \
+			GOTOOLCHAIN=local CGO_ENABLED=0 GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" \
+			go build -o "$tmp/interop" .) >"$tmp/gobuild.log" 2>&1; then
+		sed 's/^/     /' "$tmp/gobuild.log"
+		bad "building the Go program failed (offline, with x/mod from $xmod)"
+		finish
+	fi
+	interop=$tmp/interop
+}
 
 # Without CREATION_TIME a clip's recording time is its mtime, which the kernel sets from the
 # real clock even under libfaketime.

@@ -25,18 +25,7 @@ set -eu
 : "${CUSTODY_LOG:?CUSTODY_LOG must name the custody-log program (meson test sets it)}"
 : "${CUSTODY_VERIFY:?CUSTODY_VERIFY must name the custody-verify program (meson test sets it)}"
 
-XMOD=/usr/share/gocode/src/golang.org/x/mod
-if ! command -v go >/dev/null 2>&1; then
-	echo "FAIL go is not installed: apt-get install golang-go (the project's setup script does)" >&2
-	exit 1
-fi
-if [ ! -d "$XMOD/sumdb/note" ] || [ ! -d "$XMOD/sumdb/tlog" ]; then
-	echo "FAIL $XMOD/sumdb is missing: apt-get install golang-golang-x-mod-dev" >&2
-	exit 1
-fi
-
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")" && pwd)
 die() {
 	bad "$*"
 	finish
@@ -45,17 +34,8 @@ die() {
 show_diff() { diff -u "$1" "$2" | head -n 40 | sed 's/^/     /' || true; }
 
 # ---- build the Go program, offline -------------------------------------------------------
-# A copy, so that the build writes nothing into the source tree.
-cp -R "$here/go" "$tmp/src"
-if ! (cd "$tmp/src" &&
-	env GOENV=off GOPROXY=off GOSUMDB=off GOFLAGS=-mod=mod GOWORK=off GO111MODULE=on \
-		GOTOOLCHAIN=local CGO_ENABLED=0 GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" \
-		go build -o "$tmp/interop" .) >"$tmp/gobuild.log" 2>&1; then
-	sed 's/^/     /' "$tmp/gobuild.log"
-	die "building the Go program failed (offline, with x/mod from $XMOD)"
-fi
-interop=$tmp/interop
-ok "built the Go checker with $(go version | cut -d' ' -f3) and golang.org/x/mod from $XMOD"
+go_interop
+ok "built the Go checker with $(go version | cut -d' ' -f3) and golang.org/x/mod from Debian"
 
 # ---- 1. custody -> Go ----------------------------------------------------------------------
 origin=custody.example/go-interop

@@ -21,22 +21,12 @@ set -eu
 : "${CUSTODY_WITNESS:?CUSTODY_WITNESS must name the custody-witness program (meson test sets it)}"
 
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")" && pwd)
 die() {
 	bad "$*"
 	finish
 }
-command -v go >/dev/null 2>&1 || die "go is not installed: apt-get install golang-go"
 
-cp -R "$here/go" "$tmp/src"
-if ! (cd "$tmp/src" &&
-	env GOENV=off GOPROXY=off GOSUMDB=off GOFLAGS=-mod=mod GOWORK=off GO111MODULE=on \
-		GOTOOLCHAIN=local CGO_ENABLED=0 GOCACHE="$tmp/gocache" GOPATH="$tmp/gopath" \
-		go build -o "$tmp/interop" .) >"$tmp/gobuild.log" 2>&1; then
-	sed 's/^/     /' "$tmp/gobuild.log"
-	die "building the Go program failed"
-fi
-interop=$tmp/interop
+go_interop
 
 # ---- the logs ----------------------------------------------------------------------------
 origin=test.custody/log
