@@ -435,6 +435,34 @@ fail:
 	return r;
 }
 
+int vfy_signer_write(const char *path, const char *skey, struct err_detail *reterr)
+{
+	size_t len = strlen(skey);
+	int fd, r;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r = -errno;
+		return err_set(
+		    reterr, r, "cannot create '%s': %s%s", path, strerrordesc_np(-r),
+		    r == -EEXIST ? " (a key file is never overwritten; choose another name)" : "");
+	}
+	/* Exactly 0600 whatever the umask took off: the owner reads it back. */
+	if (fchmod(fd, 0600) < 0 || file_write_full(fd, skey, len) < 0 ||
+	    file_write_full(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+		r = errno ? -errno : -EIO;
+		close(fd);
+		unlink(path);
+		return err_set(reterr, r, "cannot write '%s': %s", path, strerrordesc_np(-r));
+	}
+	if (close(fd) < 0) {
+		r = -errno;
+		unlink(path);
+		return err_set(reterr, r, "cannot write '%s': %s", path, strerrordesc_np(-r));
+	}
+	return 0;
+}
+
 int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail *reterr)
 {
 	char *buf = NULL, ebuf[128];

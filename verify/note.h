@@ -59,6 +59,12 @@ void vfy_secret_free(char *secret);
 int vfy_signer_parse(const char *skey, size_t len, struct vfy_signer **ret,
 		     struct err_detail *reterr);
 
+/** Write the signer key string @skey (either algorithm) to a new file @path, mode 0600, with a
+ * newline, fsynced; an existing file is never replaced (a lost key orphans what it signed).
+ * On failure nothing is left at @path.  Blocking.  @return 0, -EEXIST (a file is there: the
+ * message says to choose another name), or open()'s or write()'s -errno, naming @path. */
+int vfy_signer_write(const char *path, const char *skey, struct err_detail *reterr);
+
 /** Load the signer key from @path.  The file must be a regular file of mode 0600 (no group or
  * other bits) owned by the effective user, else -EPERM saying so (also for a symbolic link: it
  * is opened with O_NOFOLLOW); -ENOENT/-EACCES when it cannot be read; then as

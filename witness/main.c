@@ -93,8 +93,6 @@ static int cmd_keygen(const char *name)
 {
 	struct err_detail e;
 	char *skey = NULL, *vkey = NULL;
-	auto_close int fd = -1;
-	size_t len;
 	int r;
 
 	if (!arg_out)
@@ -104,22 +102,9 @@ static int cmd_keygen(const char *name)
 		fprintf(stderr, "custody-witness: %s\n", e.msg);
 		return 2;
 	}
-	/* O_EXCL: a witness key is never overwritten; logs and clients trust this one. */
-	fd = open(arg_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "custody-witness: cannot create '%s': %s%s\n", arg_out,
-			strerror(errno),
-			errno == EEXIST ? " (a key file is never overwritten; choose another name)"
-					: "");
-		r = 2;
-		goto out;
-	}
-	len = strlen(skey);
-	if (fchmod(fd, 0600) < 0 || file_write_full(fd, skey, len) < 0 ||
-	    file_write_full(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-		fprintf(stderr, "custody-witness: cannot write '%s': %s\n", arg_out,
-			strerror(errno));
-		unlink(arg_out);
+	/* A witness key is never overwritten: logs and clients trust this one. */
+	if (vfy_signer_write(arg_out, skey, &e) < 0) {
+		fprintf(stderr, "custody-witness: %s\n", e.msg);
 		r = 2;
 		goto out;
 	}

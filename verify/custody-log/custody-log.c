@@ -111,8 +111,6 @@ static int cmd_keygen(const char *name)
 {
 	struct err_detail e;
 	char *skey = NULL, *vkey = NULL;
-	auto_close int fd = -1;
-	size_t len;
 	int r;
 
 	if (!arg_out)
@@ -120,20 +118,9 @@ static int cmd_keygen(const char *name)
 	r = vfy_keygen(name, &skey, &vkey, &e);
 	if (r < 0)
 		return fail(r, &e);
-	/* O_EXCL: a signer key is never overwritten; losing one orphans every checkpoint. */
-	fd = open(arg_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "custody-log: cannot create '%s': %s%s\n", arg_out, strerror(errno),
-			errno == EEXIST ? " (a key file is never overwritten; choose another name)"
-					: "");
-		r = 2;
-		goto out;
-	}
-	len = strlen(skey);
-	if (fchmod(fd, 0600) < 0 || write(fd, skey, len) != (ssize_t)len ||
-	    write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-		fprintf(stderr, "custody-log: cannot write '%s': %s\n", arg_out, strerror(errno));
-		unlink(arg_out);
+	/* A signer key is never overwritten: losing one orphans every checkpoint. */
+	if (vfy_signer_write(arg_out, skey, &e) < 0) {
+		fprintf(stderr, "custody-log: %s\n", e.msg);
 		r = 2;
 		goto out;
 	}
