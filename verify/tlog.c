@@ -672,6 +672,56 @@ static int map_grow(struct tlog *log, struct err_detail *reterr)
 	return 0;
 }
 
+/* Run @fn (one write transaction) under the write mutex.  On MDB_MAP_FULL its txn is aborted,
+ * so with no txn open the map may grow, and @fn runs again from the start: it must leave
+ * nothing changed when it fails.  A full disk is also -ENOSPC but growing cannot cure it, so
+ * it is returned. */
+static int write_txn(struct tlog *log, int (*fn)(struct tlog *log, void *ctx, struct err_detail *),
+		     void *ctx, struct err_detail *reterr)
+{
+	int r;
+
+	pthread_mutex_lock(&log->write_mtx);
+	for (;;) {
+		log->map_full = false;
+		r = fn(log, ctx, reterr);
+		if (r >= 0 || !log->map_full)
+			break;
+		r = map_grow(log, reterr);
+		if (r < 0)
+			break;
+	}
+	pthread_mutex_unlock(&log->write_mtx);
+	return r;
+}
+
+struct append_args {
+	const struct iovec *entries;
+	size_t n;
+	const struct tlog_key *keys;
+	size_t nkeys;
+	uint64_t first;
+};
+
+/* One try: from the frontier the log has, which only a success moves on. */
+static int append_try(struct tlog *log, void *ctx, struct err_detail *reterr)
+{
+	struct append_args *a = ctx;
+	struct merkle_frontier f = log->frontier;
+	int r;
+
+	if (a->n == 0) {
+		a->first = f.size;
+		return 0;
+	}
+	r = append_txn(log, a->entries, a->n, a->keys, a->nkeys, &f, reterr);
+	if (r == 0) {
+		a->first = log->frontier.size;
+		log->frontier = f;
+	}
+	return r;
+}
+
 int tlog_append(struct tlog *log, const struct iovec *entries, size_t n, uint64_t *ret_first,
 		struct err_detail *reterr)
 {
@@ -682,7 +732,7 @@ int tlog_append_keyed(struct tlog *log, const struct iovec *entries, size_t n,
 		      const struct tlog_key *keys, size_t nkeys, uint64_t *ret_first,
 		      struct err_detail *reterr)
 {
-	struct merkle_frontier f;
+	struct append_args a = { entries, n, keys, nkeys, 0 };
 	int r;
 
 	if (!(log->flags & TLOG_WRITE))
@@ -698,30 +748,9 @@ int tlog_append_keyed(struct tlog *log, const struct iovec *entries, size_t n,
 			return err_set(reterr, -EINVAL,
 				       "lookup key %zu names entry %u of a batch of %zu", i,
 				       keys[i].entry, n);
-	pthread_mutex_lock(&log->write_mtx);
-	if (n == 0) {
-		*ret_first = log->frontier.size;
-		pthread_mutex_unlock(&log->write_mtx);
-		return 0;
-	}
-	for (;;) {
-		f = log->frontier;
-		log->map_full = false;
-		r = append_txn(log, entries, n, keys, nkeys, &f, reterr);
-		/* MDB_MAP_FULL: the txn is aborted, so with no txn open the map may grow, and the
-		 * batch is retried from the frontier it started with.  A full disk is also -ENOSPC
-		 * but growing cannot cure it, so it is returned. */
-		if (r >= 0 || !log->map_full)
-			break;
-		r = map_grow(log, reterr);
-		if (r < 0)
-			break;
-	}
-	if (r == 0) {
-		*ret_first = log->frontier.size;
-		log->frontier = f;
-	}
-	pthread_mutex_unlock(&log->write_mtx);
+	r = write_txn(log, append_try, &a, reterr);
+	if (r == 0)
+		*ret_first = a.first;
 	return r;
 }
 
@@ -1009,11 +1038,23 @@ static int checkpoint_txn(struct tlog *log, struct vfy_signer *signer, int *ret_
 	return 0;
 }
 
+struct sign_args {
+	struct vfy_signer *signer;
+	int *ret_signed;
+};
+
+static int sign_try(struct tlog *log, void *ctx, struct err_detail *reterr)
+{
+	struct sign_args *a = ctx;
+
+	return checkpoint_txn(log, a->signer, a->ret_signed, reterr);
+}
+
 int tlog_checkpoint_sign(struct tlog *log, struct vfy_signer *signer, int *ret_signed,
 			 struct err_detail *reterr)
 {
+	struct sign_args a = { signer, ret_signed };
 	auto_free char *vkey = NULL;
-	int r;
 
 	if (!(log->flags & TLOG_WRITE))
 		return err_set(reterr, -EROFS, "the log was opened read-only");
@@ -1023,18 +1064,7 @@ int tlog_checkpoint_sign(struct tlog *log, struct vfy_signer *signer, int *ret_s
 	if (strcmp(vkey, log->vkey) != 0)
 		return err_set(reterr, -EKEYREJECTED, "this key (%s) is not the log's key (%s)",
 			       vkey, log->vkey);
-	pthread_mutex_lock(&log->write_mtx);
-	for (;;) {
-		log->map_full = false;
-		r = checkpoint_txn(log, signer, ret_signed, reterr);
-		if (r >= 0 || !log->map_full)
-			break;
-		r = map_grow(log, reterr);
-		if (r < 0)
-			break;
-	}
-	pthread_mutex_unlock(&log->write_mtx);
-	return r;
+	return write_txn(log, sign_try, &a, reterr);
 }
 
 static int cosign_txn(struct tlog *log, uint64_t size, const char *note, size_t len,
@@ -1076,9 +1106,23 @@ static int cosign_txn(struct tlog *log, uint64_t size, const char *note, size_t 
 	return 0;
 }
 
+struct cosign_args {
+	uint64_t size;
+	const char *note;
+	size_t len;
+};
+
+static int cosign_try(struct tlog *log, void *ctx, struct err_detail *reterr)
+{
+	struct cosign_args *a = ctx;
+
+	return cosign_txn(log, a->size, a->note, a->len, reterr);
+}
+
 int tlog_checkpoint_cosign(struct tlog *log, uint64_t size, const char *note, size_t len,
 			   struct err_detail *reterr)
 {
+	struct cosign_args a = { size, note, len };
 	struct vfy_verifier key;
 	int r;
 
@@ -1093,18 +1137,7 @@ int tlog_checkpoint_cosign(struct tlog *log, uint64_t size, const char *note, si
 			   (unsigned long long)size);
 		return r;
 	}
-	pthread_mutex_lock(&log->write_mtx);
-	for (;;) {
-		log->map_full = false;
-		r = cosign_txn(log, size, note, len, reterr);
-		if (r >= 0 || !log->map_full)
-			break;
-		r = map_grow(log, reterr);
-		if (r < 0)
-			break;
-	}
-	pthread_mutex_unlock(&log->write_mtx);
-	return r;
+	return write_txn(log, cosign_try, &a, reterr);
 }
 
 /* ---- proof files ---- */
