@@ -19,33 +19,13 @@
 #include "base/err.h"
 #include "verify/note.h"
 #include "verify/witnessreq.h"
-
-static const char *const vkeys[] = {
-	"example.com/log+55f7551c+ASnlgzqRWmQppOOnlIR1wzjvQ264K+ickvBZcEQD251V",
-	"witness.example/w1+7e9477f3+BA11UHVOCACl0jfu9YJgNXZrmz5aFYaKlAqyiZWHiOOw",
-};
-static struct vfy_verifier keys[2];
+#include "tests/fuzz/witness-keys.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct err_detail e;
-
 	(void)argc, (void)argv;
-	for (size_t i = 0; i < 2; i++)
-		if (vfy_verifier_parse(vkeys[i], strlen(vkeys[i]), &keys[i], &e) < 0) {
-			fprintf(stderr, "fuzz_witness: %s: %s\n", vkeys[i], e.msg);
-			exit(2);
-		}
+	witness_keys_init("fuzz_witness");
 	return 0;
-}
-
-static void check_err(const char *what, int r, const struct err_detail *e)
-{
-	if (r < 0 && (e->code != r || !e->msg[0])) {
-		fprintf(stderr, "fuzz_witness: %s failed with %d but reterr says %d '%s'\n", what,
-			r, e->code, e->msg);
-		abort();
-	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -59,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	r = wit_request_parse((const char *)data, size, &req, &e);
-	check_err("wit_request_parse", r, &e);
+	check_err("fuzz_witness", "wit_request_parse", r, &e);
 	if (r < 0)
 		return 0;
 	r = wit_request_format(req.old_size, req.proof, req.nproof, req.checkpoint,
@@ -72,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(out);
 	r = vfy_checkpoint_open(req.checkpoint, req.checkpoint_len, NULL, keys, 2, NULL, &nsigs,
 				&e);
-	check_err("vfy_checkpoint_open", r, &e);
+	check_err("fuzz_witness", "vfy_checkpoint_open", r, &e);
 	if (r == 0 && nsigs == 2) {
 		r = vfy_cosig_time(req.checkpoint, req.checkpoint_len, &keys[1], &t, &e);
 		if (r < 0) {
