@@ -1291,7 +1291,15 @@ static int chunk_at(struct chunk_cursor *cc, size_t chunk, struct err_detail *re
 	return 0;
 }
 
-/* A read txn at the committed size, and a cursor on the hashes. */
+/* A read-only txn does not free its cursors: each is closed before the txn ends (declared
+ * after it, so that its cleanup runs first). */
+static void mdb_cursor_closep(MDB_cursor **cur)
+{
+	if (*cur)
+		mdb_cursor_close(*cur);
+}
+
+/* A read txn at the committed size, and a cursor on @dbi. */
 static int bulk_begin(struct tlog *log, MDB_txn **txn, MDB_dbi dbi, MDB_cursor **cur,
 		      uint64_t *ret_size, struct err_detail *reterr)
 {
@@ -1311,14 +1319,16 @@ int tlog_hashes(struct tlog *log, uint64_t first, size_t n, uint8_t ret[][VFY_HA
 		struct err_detail *reterr)
 {
 	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+	_cleanup_(mdb_cursor_closep) MDB_cursor *cur = NULL;
 	struct chunk_cursor cc = { .log = log };
 	uint64_t size, limit;
 	size_t i = 0;
 	int r;
 
-	r = bulk_begin(log, &txn, log->hashes, &cc.cur, &size, reterr);
+	r = bulk_begin(log, &txn, log->hashes, &cur, &size, reterr);
 	if (r < 0)
 		return r;
+	cc.cur = cur;
 	limit = merkle_stored_count(size);
 	if (first > limit || n > limit - first)
 		return err_set(
@@ -1345,15 +1355,17 @@ int tlog_nodes(struct tlog *log, unsigned level, uint64_t first, size_t n,
 	       uint8_t ret[][VFY_HASH_LEN], struct err_detail *reterr)
 {
 	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
+	_cleanup_(mdb_cursor_closep) MDB_cursor *cur = NULL;
 	struct chunk_cursor cc = { .log = log };
 	uint64_t size, complete;
 	int r;
 
 	if (level >= 64)
 		return err_set(reterr, -EINVAL, "no tree has nodes at level %u", level);
-	r = bulk_begin(log, &txn, log->hashes, &cc.cur, &size, reterr);
+	r = bulk_begin(log, &txn, log->hashes, &cur, &size, reterr);
 	if (r < 0)
 		return r;
+	cc.cur = cur;
 	complete = size >> level;
 	if (first > complete || n > complete - first)
 		return err_set(reterr, -ERANGE,
@@ -1376,7 +1388,7 @@ int tlog_entries_each(struct tlog *log, uint64_t first, size_t n, tlog_entry_fn 
 		      struct err_detail *reterr)
 {
 	_cleanup_(mdb_txn_abortp) MDB_txn *txn = NULL;
-	MDB_cursor *cur;
+	_cleanup_(mdb_cursor_closep) MDB_cursor *cur = NULL;
 	uint64_t size;
 	size_t key = (size_t)first;
 	MDB_val k = { sizeof(key), &key }, v;
