@@ -189,7 +189,7 @@ int srv__op_entry(struct srv_client *c, json_t *req, struct err_detail *reterr)
 /* ---- proof ------------------------------------------------------------------------------- */
 
 /* Does the stored checkpoint of @size have the witnesses' quorum (true when none is needed)? */
-static bool served_covers(struct server *s, uint64_t size)
+static bool checkpoint_witnessed(struct server *s, uint64_t size)
 {
 	char *note;
 	size_t len;
@@ -319,7 +319,7 @@ int srv__op_proof(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		return r;
 	srv__reply(c, json_pack("{s:I, s:I, s:s, s:b}", "index", (json_int_t)index, "size",
 				(json_int_t)size, "proof", text, "witnessed",
-				served_covers(c->s, size)));
+				checkpoint_witnessed(c->s, size)));
 	free(text);
 	return 0;
 }
