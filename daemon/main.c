@@ -84,11 +84,12 @@ static void help(void)
 	    "flight, signs a checkpoint and exits.\n"
 	    "\n"
 	    "The first start creates the log in <state>/log, but only when the state holds no\n"
-	    "log and no published checkpoint (<state>/checkpoint) and the store no original.\n"
-	    "Otherwise a missing log, a log shorter than the published checkpoint, or one whose\n"
-	    "root at that size differs, makes custodyd refuse to start (exit 2) with an ALERT\n"
-	    "saying what it found: restore the log from a backup, or, to begin a new log on\n"
-	    "purpose, move the old log, checkpoint and originals aside as the ALERT says.\n"
+	    "log and no published checkpoint (<state>/checkpoint, or [publish] path's) and the\n"
+	    "store no original.  Otherwise a missing log, a log shorter than a published\n"
+	    "checkpoint, or one whose root at that size differs, makes custodyd refuse to\n"
+	    "start (exit 2) with an ALERT saying what it found: restore the log from a backup,\n"
+	    "or, to begin a new log on purpose, move the old log, checkpoints, originals and\n"
+	    "published folder aside as the ALERT says.\n"
 	    "--check-config creates nothing.\n",
 	    CFG_DEFAULT_FILE);
 }

@@ -181,8 +181,8 @@ static int load_key(struct vfy_verifier *ret)
 
 /* The checkpoint @note must carry the cosignatures of --quorum of the --witness keys.  On
  * success *@ret_names gets the names of those that cosigned (a JSON array, or NULL without
- * witnesses).  @return 0, or 1 (not verified, said) for too few, -EKEYREJECTED-style refusals
- * included: a witness's line that does not verify. */
+ * witnesses).  @return 0, or 1 when not verified (said on stderr and in the JSON): too few
+ * cosignatures, or a witness's line that does not verify. */
 static int check_quorum(const char *note, size_t len, const struct vfy_verifier *keys,
 			uint64_t size, json_t **ret_names)
 {
