@@ -66,6 +66,7 @@ enum cfg_section {
 	SEC_RETENTION,
 	SEC_PUBLISH,
 	SEC_WITNESS,
+	SEC_DISPLAY,
 	SEC__MAX,
 };
 
@@ -75,6 +76,7 @@ static const char *const section_names[SEC__MAX] = {
 	[SEC_RULES] = "rules",	   [SEC_INGEST] = "ingest",
 	[SEC_SOCKET] = "socket",   [SEC_RETENTION] = "retention",
 	[SEC_PUBLISH] = "publish", [SEC_WITNESS] = "witness",
+	[SEC_DISPLAY] = "display",
 };
 
 /* The sections that come once per name, [zone NAME] and [witness NAME]: each fills an element
@@ -187,6 +189,9 @@ static const struct cfg_key cfg_keys[] = {
 
 	GKEY(PUBLISH, "path", PATH, publish_path),
 	GKEY(PUBLISH, "entries", BOOL, publish_entries, .def = "no"),
+
+	/* custodyctl's, not custodyd's: how reviews and histories show times (docs/i18n.md). */
+	GKEY(DISPLAY, "timezone", TZ, display_timezone),
 
 	WKEY("url", URL, url, .required = true,
 	     .hint = "the witness's submission prefix, e.g. url = https://witness.example/w"),
@@ -961,7 +966,7 @@ static int on_section(struct load *ld, const char *name, size_t len)
 	return load_fail(
 	    ld, -EINVAL, ld->lineno,
 	    "unknown section [%s]: the sections are [log], [store], [zone NAME], [rules], "
-	    "[ingest], [socket], [retention], [publish] and [witness NAME]",
+	    "[ingest], [socket], [retention], [publish], [witness NAME] and [display]",
 	    show(copy, shown, sizeof(shown)));
 }
 
@@ -982,7 +987,7 @@ static int on_key(void *user, const char *name, const char *value, unsigned line
 	if (ld->sec == SEC_NONE) {
 		load_fail(ld, -EINVAL, ld->lineno,
 			  "'%s' is outside any section: put it under [log], [store], [zone NAME], "
-			  "[rules], [ingest], [socket], [retention], [publish] or [witness NAME]",
+			  "[rules], [ingest], [socket], [retention], [publish], [witness NAME] or [display]",
 			  shown);
 		return ld->err.code;
 	}
@@ -1290,6 +1295,7 @@ struct cfg *cfg_free(struct cfg *cfg)
 	}
 	free(cfg->witnesses);
 	free(cfg->publish_path);
+	free(cfg->display_timezone);
 	free(cfg->file);
 	free(cfg->origin);
 	free(cfg->key);

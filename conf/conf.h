@@ -100,6 +100,9 @@ struct cfg {
 	/* [witness NAME], in file order, at most CFG_WITNESS_MAX */
 	struct cfg_witness *witnesses;
 	size_t nwitnesses;
+
+	/* [display] (custodyctl's: docs/i18n.md) */
+	char *display_timezone; /* NULL (the default): the machine's zone */
 };
 
 #define CFG_DEFAULT_FILE "/etc/custody/custody.conf"

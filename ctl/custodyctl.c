@@ -47,6 +47,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/hex.h"
+#include "base/i18n.h"
 #include "base/utf8.h"
 #include "ingest/fingerprint.h"
 #include "verify/hash.h"
@@ -1886,6 +1887,7 @@ int main(int argc, char **argv)
 	int st;
 
 	signal(SIGPIPE, SIG_IGN);
+	i18n_init();
 	if ((st = parse_args(argc, argv, &cmd, &a)))
 		return st;
 	if (!cmd)
