@@ -987,7 +987,8 @@ static int on_key(void *user, const char *name, const char *value, unsigned line
 	if (ld->sec == SEC_NONE) {
 		load_fail(ld, -EINVAL, ld->lineno,
 			  "'%s' is outside any section: put it under [log], [store], [zone NAME], "
-			  "[rules], [ingest], [socket], [retention], [publish], [witness NAME] or [display]",
+			  "[rules], [ingest], [socket], [retention], [publish], [witness NAME] or "
+			  "[display]",
 			  shown);
 		return ld->err.code;
 	}
