@@ -114,9 +114,14 @@ static void help(void)
 	    "                                              login name, matched exactly)\n"
 	    "                                hold          --entries --reason  (kept beyond\n"
 	    "                                              retention)\n"
-	    "  copy-out INDEX --to FILE    copy entry INDEX's original to FILE (new, mode 0600,\n"
+	    "                                device        --entry --device [--officer]\n"
+	    "                                              --reason  (a clip whose name matched\n"
+	    "                                              no pattern of its zone)\n"
+	    "  copy-out INDEX --to FILE [--purpose TEXT]\n"
+	    "                              copy entry INDEX's original to FILE (new, mode 0600,\n"
 	    "                              fsynced) and check its SHA-256 against the entry;\n"
-	    "                              operators, or the grantee of an unexpired approval\n"
+	    "                              operators, or the grantee of an unexpired approval;\n"
+	    "                              FILE (host:path) and TEXT are on record\n"
 	    "  retention [--limit N]       clips past their retention period, and those kept\n"
 	    "                              anyway (bound to a case, on hold)\n"
 	    "  purge INDEX [--reason TEXT] remove a clip's original past its retention period\n"
@@ -1230,8 +1235,8 @@ static int cmd_annotate(const struct cmd_args *a)
 
 	if (a->npos != 1)
 		return usage("'annotate' takes one KIND (interruption, late_storage, remote_duty, "
-			     "damage_report, case, approval, hold) and its fields as --FIELD "
-			     "VALUE");
+			     "damage_report, case, approval, hold, device) and its fields as "
+			     "--FIELD VALUE");
 	req = json_pack("{s:s, s:s}", "op", "annotate", "kind", a->pos[0]);
 	for (size_t i = 0; req && i < a->nopts; i++) {
 		const char *name = a->name[i], *val = a->value[i];
@@ -1335,10 +1340,32 @@ static int copy_original(int src, const char *to)
 	return 0;
 }
 
+/* Where the copy goes, for the record: this host and FILE's absolute path (its folder's
+ * symbolic links resolved; FILE itself does not exist yet).  malloc()'d, NULL without memory. */
+static char *copy_destination(const char *to)
+{
+	const char *slash = strrchr(to, '/'), *base = slash ? slash + 1 : to;
+	auto_free char *dir =
+	    slash ? strndup(to, slash == to ? 1 : (size_t)(slash - to)) : strdup(".");
+	auto_free char *real = dir ? realpath(dir, NULL) : NULL;
+	const char *folder = real ? real : dir;
+	char host[256] = "?", *out = NULL;
+
+	if (!folder)
+		return NULL;
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "?");
+	host[sizeof(host) - 1] = '\0';
+	if (asprintf(&out, "%s:%s%s%s", host, folder, strcmp(folder, "/") ? "/" : "", base) < 0)
+		return NULL;
+	return out;
+}
+
 static int cmd_copy_out(const struct cmd_args *a)
 {
-	static const char *const allowed[] = { "to", NULL };
+	static const char *const allowed[] = { "to", "purpose", NULL };
 	const char *to = opt(a, "to"), *want, *name;
+	auto_free char *dest = NULL;
 	char hex[2 * VFY_HASH_LEN + 1];
 	auto_close int src = -1;
 	struct stat sb;
@@ -1358,8 +1385,13 @@ static int cmd_copy_out(const struct cmd_args *a)
 			    to);
 	if (errno != ENOENT)
 		return fail(2, "cannot use '%s': %s", to, strerror(errno));
-	st = request_fd(json_pack("{s:s, s:I}", "op", "copy-out", "index", (json_int_t)index), &r,
-			&src);
+	dest = copy_destination(to);
+	if (!dest)
+		return fail(2, "out of memory");
+	st = request_fd(json_pack("{s:s, s:I, s:s, s:s*}", "op", "copy-out", "index",
+				  (json_int_t)index, "destination", dest, "purpose",
+				  opt(a, "purpose")),
+			&r, &src);
 	if (st)
 		return st;
 	entry = json_object_get(r, "entry");

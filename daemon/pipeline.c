@@ -1591,6 +1591,16 @@ static void on_writer_done(uv_async_t *handle)
 				log_info("ingest", "'%s' from zone '%s' is entry %" PRIu64,
 					 j->relname, j->zone_name, list->index);
 			}
+			/* Without a device the clip is on no timeline: a review holds it open
+			 * (no_device) until someone attributes it (docs/rules.md). */
+			if (j->name_pattern && strstr(j->name_pattern, "{device}") &&
+			    !json_is_string(json_object_get(list->entry, "device")))
+				log_warning("ingest",
+					    "'%s' from zone '%s' (entry %" PRIu64
+					    ") matches no name pattern of its zone, so it has no "
+					    "device: custodyctl annotate device --entry %" PRIu64
+					    " --device D --reason TEXT",
+					    j->relname, j->zone_name, list->index, list->index);
 		}
 		job_removal(p, j);
 	}

@@ -24,6 +24,7 @@
  * the open items, the verdict); splitting would export the book. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +168,7 @@ int rules_book_new(const struct rules_params *params, const struct rules_note *n
 	for (size_t i = 0; i < n; i++) {
 		const struct rules_note *note = &notes[i];
 
-		if (note->kind < RULES_INTERRUPTION || note->kind > RULES_HOLD)
+		if (note->kind < RULES_INTERRUPTION || note->kind > RULES_DEVICE)
 			continue;
 		for (size_t k = 0; k < note->nentries; k++)
 			b->named[b->nnamed++] = (struct named){ note->entries[k], note };
@@ -238,19 +239,60 @@ static const struct rules_note *first_naming(const struct rules_book *b, uint64_
 	return NULL;
 }
 
+/* The newest note of @kind naming @entry: a later attribution corrects an earlier one. */
+static const struct rules_note *last_naming(const struct rules_book *b, uint64_t entry,
+					    uint8_t kind)
+{
+	const struct rules_note *found = NULL;
+
+	for (size_t i = named_first(b, entry); i < b->nnamed && b->named[i].entry == entry; i++)
+		if (b->named[i].note->kind == kind)
+			found = b->named[i].note; /* sorted by note index: the last is the newest */
+	return found;
+}
+
+const struct rules_note *rules_clip_device(const struct rules_book *b, const struct rules_clip *c)
+{
+	const struct rules_note *n;
+
+	if (c->device)
+		return NULL;
+	n = last_naming(b, c->index, RULES_DEVICE);
+	return n && n->device ? n : NULL;
+}
+
+const struct rules_note *rules_clip_attributed(const struct rules_book *b,
+					       const struct rules_clip *c, struct rules_clip *ret)
+{
+	const struct rules_note *n = rules_clip_device(b, c);
+
+	*ret = *c;
+	if (n) {
+		ret->device = n->device;
+		if (!ret->officer)
+			ret->officer = n->officer;
+	}
+	return n;
+}
+
 /* ---- one clip ---------------------------------------------------------------------------- */
 
-void rules_clip_status(const struct rules_book *b, const struct rules_clip *c,
+void rules_clip_status(const struct rules_book *b, const struct rules_clip *logged,
 		       struct rules_status *ret)
 {
-	struct rules_status st = { .storage_now = c->storage };
+	struct rules_status st = { .storage_now = logged->storage };
+	struct rules_clip attributed;
+	const struct rules_clip *c = &attributed;
 
+	st.device_note = rules_clip_attributed(b, logged, &attributed);
+	st.no_device = !c->device;
 	st.late_storage = first_naming(b, c->index, RULES_LATE_STORAGE);
 	st.damage_report = first_naming(b, c->index, RULES_DAMAGE_REPORT);
 	/* Remote duty (docs/rules.md): a declaration covering the recording, and the original
 	 * stored within storage_deadline of the return.  The first such declaration (by index)
 	 * is the one named.  A clip custodyd already logged on_time_remote (declared before it
-	 * arrived) is looked up the same way, only to name the declaration. */
+	 * arrived) is looked up the same way, only to name the declaration.  An attributed
+	 * device counts as the clip's own. */
 	if ((c->storage == RULES_LATE || c->storage == RULES_ON_TIME_REMOTE) &&
 	    c->start_us != RULES_NOTIME && c->end_us != RULES_NOTIME && !c->future) {
 		for (size_t i = 0; i < b->nremote; i++) {
@@ -399,6 +441,90 @@ static void fmt_time(int64_t us, char out[ING_RFC3339_MAX])
 		snprintf(out, ING_RFC3339_MAX, "unknown");
 }
 
+/* A string built by appending: verdicts and lists grow with what they name. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void sb_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_addf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (sb->failed)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(sb->p ? sb->p + sb->len : NULL, sb->p ? sb->cap - sb->len : 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		sb->failed = true;
+		return;
+	}
+	if (!sb->p || sb->len + (size_t)n >= sb->cap) {
+		size_t cap = sb->cap ? sb->cap : 256;
+		char *p;
+
+		while (cap <= sb->len + (size_t)n)
+			cap *= 2;
+		p = realloc(sb->p, cap);
+		if (!p) {
+			sb->failed = true;
+			return;
+		}
+		sb->p = p;
+		sb->cap = cap;
+		va_start(ap, fmt);
+		vsnprintf(sb->p + sb->len, sb->cap - sb->len, fmt, ap);
+		va_end(ap);
+	}
+	sb->len += (size_t)n;
+}
+
+/* A span of time in days, hours and minutes, as custodyctl prints it ("3 d 3 h 10 min",
+ * "2 min 5 s", "40 s"): never a bare count of seconds. */
+static const char *fmt_span(int64_t us, char *buf, size_t len)
+{
+	uint64_t a = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+	uint64_t s = a / 1000000, d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+	const char *sign = us < 0 ? "-" : "";
+
+	if (d)
+		snprintf(buf, len, "%s%" PRIu64 " d %" PRIu64 " h %" PRIu64 " min", sign, d, h, m);
+	else if (h)
+		snprintf(buf, len, "%s%" PRIu64 " h %" PRIu64 " min", sign, h, m);
+	else if (m)
+		snprintf(buf, len, "%s%" PRIu64 " min %" PRIu64 " s", sign, m, s % 60);
+	else
+		snprintf(buf, len, "%s%" PRIu64 " s", sign, s % 60);
+	return buf;
+}
+
+/* @s as one shell word for a command a person copies: as it is when it needs no quoting,
+ * else in single quotes. */
+static const char *shq(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+			    "._-:/@+,=") == strlen(s))
+		return s;
+	buf[o++] = '\'';
+	for (; *s && o + 6 < len; s++) {
+		if (*s == '\'') {
+			memcpy(buf + o, "'\\''", 4);
+			o += 4;
+		} else {
+			buf[o++] = *s;
+		}
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return buf;
+}
+
 /* ---- open items -------------------------------------------------------------------------- */
 
 enum open_kind {
@@ -409,127 +535,148 @@ enum open_kind {
 	OPEN_UNKNOWN,
 	OPEN_FUTURE,
 	OPEN_DAMAGED,
+	OPEN_NO_DEVICE,
 	OPEN_GAP,
 	OPEN_NO_CLIPS,
 	OPEN_KINDS,
 };
 
 static const char *const open_words[OPEN_KINDS] = {
-	[OPEN_ALTERED] = "altered",	 [OPEN_MISSING] = "missing",
-	[OPEN_PURGED] = "purged",	 [OPEN_LATE] = "late",
-	[OPEN_UNKNOWN] = "unknown_time", [OPEN_FUTURE] = "future_time",
-	[OPEN_DAMAGED] = "damaged",	 [OPEN_GAP] = "gap",
+	[OPEN_ALTERED] = "altered",
+	[OPEN_MISSING] = "missing",
+	[OPEN_PURGED] = "purged",
+	[OPEN_LATE] = "late",
+	[OPEN_UNKNOWN] = "unknown_time",
+	[OPEN_FUTURE] = "future_time",
+	[OPEN_DAMAGED] = "damaged",
+	[OPEN_NO_DEVICE] = "no_device",
+	[OPEN_GAP] = "gap",
 	[OPEN_NO_CLIPS] = "no_clips",
 };
 
-/* How a clip is named in messages: entry 7 (CAM1, 'name'). */
-static void clip_label(const struct rules_clip *c, char *buf, size_t len)
+/* An open item: "message" says it in words (the page prints the clip beside it, so the
+ * message does not name it again), "action" is the command that closes it, or null when no
+ * annotation can (an altered or missing original must be restored). */
+static json_t *open_item(struct jb *jb, const char *kind, const char *device, int64_t entry,
+			 int64_t from_us, int64_t to_us, const char *msg, const char *action)
 {
-	int n = snprintf(buf, len, "entry %" PRIu64, c->index);
-
-	if (n < 0 || (size_t)n >= len)
-		return;
-	if (c->device || c->name)
-		snprintf(buf + n, len - (size_t)n, " (%s%s%s%s%s)", c->device ? c->device : "",
-			 c->device && c->name ? ", " : "", c->name ? "'" : "",
-			 c->name ? c->name : "", c->name ? "'" : "");
-}
-
-static json_t *open_clip_item(struct jb *jb, enum open_kind kind, const struct rules_clip *c)
-{
-	char label[512], msg[1024], a[ING_RFC3339_MAX], b[ING_RFC3339_MAX];
 	json_t *o = json_object();
 
-	clip_label(c, label, sizeof(label));
+	put(jb, o, "kind", jstr(jb, kind));
+	put(jb, o, "entry", entry < 0 ? json_null() : jint(jb, entry));
+	put(jb, o, "device", jstr(jb, device));
+	put(jb, o, "from", jtime(jb, from_us));
+	put(jb, o, "to", jtime(jb, to_us));
+	put(jb, o, "message", jstr(jb, msg));
+	put(jb, o, "action", jstr(jb, action));
+	return o;
+}
+
+/* @c is the clip as the rules see it (its device attributed). */
+static json_t *open_clip_item(struct jb *jb, enum open_kind kind, const struct rules_clip *c)
+{
+	char msg[1024], action[256], a[ING_RFC3339_MAX], s1[64], s2[64];
+	bool timed = kind == OPEN_FUTURE || kind == OPEN_LATE;
+
+	action[0] = '\0';
 	switch (kind) {
 	case OPEN_ALTERED:
 		snprintf(msg, sizeof(msg),
-			 "the original of %s in the store no longer has the "
-			 "SHA-256 its entry records: it was altered; find out how, restore it from "
-			 "a verified copy and report it",
-			 label);
+			 "the original in the store no longer has the SHA-256 its entry records: "
+			 "it was altered; find out how, restore it from a verified copy and "
+			 "report it");
 		break;
 	case OPEN_MISSING:
 		snprintf(msg, sizeof(msg),
-			 "the original of %s cannot be read from the store%s%s%s; "
-			 "find out why and restore it from a verified copy",
-			 label, c->integrity_error ? " (" : "",
-			 c->integrity_error ? c->integrity_error : "",
-			 c->integrity_error ? ")" : "");
+			 "the original cannot be read from the store (%s); find out why and "
+			 "restore it from a verified copy",
+			 c->integrity_error ? c->integrity_error : "unreadable");
 		break;
 	case OPEN_PURGED:
 		snprintf(msg, sizeof(msg),
-			 "the original of %s was purged from the store; only its "
-			 "fingerprint remains in the log",
-			 label);
+			 "the original was purged from the store under the retention rules; only "
+			 "its fingerprint remains in the log");
 		break;
 	case OPEN_LATE:
-		fmt_time(c->ingested_us, a);
-		fmt_time(c->deadline_us, b);
-		snprintf(msg, sizeof(msg),
-			 "%s was stored %s, after its deadline %s, and nothing "
-			 "explains it: custodyctl annotate late_storage --entry %" PRIu64
-			 " --reason TEXT (or remote_duty, when it was recorded on remote duty)",
-			 label, a, b, c->index);
+		if (c->end_us != RULES_NOTIME && c->deadline_us != RULES_NOTIME &&
+		    c->ingested_us != RULES_NOTIME)
+			snprintf(msg, sizeof(msg),
+				 "stored %s after the recording ended, %s past its deadline, "
+				 "and nothing explains it (if it was recorded on remote duty, "
+				 "declare that instead)",
+				 fmt_span(c->ingested_us - c->end_us, s1, sizeof(s1)),
+				 fmt_span(c->ingested_us - c->deadline_us, s2, sizeof(s2)));
+		else
+			snprintf(msg, sizeof(msg),
+				 "stored after its deadline, and nothing explains it");
+		snprintf(action, sizeof(action),
+			 "custodyctl annotate late_storage --entry %" PRIu64 " --reason TEXT",
+			 c->index);
 		break;
 	case OPEN_UNKNOWN:
-		snprintf(
-		    msg, sizeof(msg),
-		    "%s has no trustworthy recording time, so its storage "
-		    "deadline cannot be checked: custodyctl annotate late_storage --entry %" PRIu64
-		    " --reason TEXT",
-		    label, c->index);
+		snprintf(msg, sizeof(msg),
+			 "no trustworthy recording time, so its storage deadline cannot be "
+			 "checked, and nothing explains it");
+		snprintf(action, sizeof(action),
+			 "custodyctl annotate late_storage --entry %" PRIu64 " --reason TEXT",
+			 c->index);
 		break;
 	case OPEN_FUTURE:
 		fmt_time(c->start_us, a);
-		fmt_time(c->ingested_us, b);
-		snprintf(msg, sizeof(msg),
-			 "%s claims a recording start of %s, in the future when "
-			 "it was stored %s: the camera's clock was wrong; say what it was with "
+		if (c->start_us != RULES_NOTIME && c->ingested_us != RULES_NOTIME)
+			snprintf(msg, sizeof(msg),
+				 "claims a recording start of %s, %s after it was stored: the "
+				 "camera's clock was wrong, and nothing says how",
+				 a, fmt_span(c->start_us - c->ingested_us, s1, sizeof(s1)));
+		else
+			snprintf(msg, sizeof(msg),
+				 "claims a recording time in the future: the camera's clock "
+				 "was wrong, and nothing says how");
+		snprintf(action, sizeof(action),
 			 "custodyctl annotate late_storage --entry %" PRIu64 " --reason TEXT",
-			 label, a, b, c->index);
+			 c->index);
 		break;
 	case OPEN_DAMAGED:
 		snprintf(msg, sizeof(msg),
-			 "%s is damaged (%s) and has no damage report: "
+			 "the file is damaged (it could not be read to its end) and no damage "
+			 "report explains it");
+		snprintf(action, sizeof(action),
 			 "custodyctl annotate damage_report --entry %" PRIu64 " --explanation TEXT",
-			 label, c->error ? c->error : "see its entry", c->index);
+			 c->index);
+		break;
+	case OPEN_NO_DEVICE:
+		snprintf(msg, sizeof(msg),
+			 "its name matched no pattern of zone '%s', so it has no device and its "
+			 "continuity cannot be checked",
+			 c->zone ? c->zone : "?");
+		snprintf(action, sizeof(action),
+			 "custodyctl annotate device --entry %" PRIu64
+			 " --device DEVICE --reason TEXT",
+			 c->index);
 		break;
 	default:
 		msg[0] = '\0';
 		break;
 	}
-	put(jb, o, "kind", jstr(jb, open_words[kind]));
-	put(jb, o, "entry", jint(jb, (int64_t)c->index));
-	put(jb, o, "device", jstr(jb, c->device));
-	put(jb, o, "from",
-	    kind == OPEN_FUTURE || kind == OPEN_LATE ? jtime(jb, c->start_us) : json_null());
-	put(jb, o, "to",
-	    kind == OPEN_FUTURE || kind == OPEN_LATE ? jtime(jb, c->end_us) : json_null());
-	put(jb, o, "message", jstr(jb, msg));
-	return o;
+	return open_item(jb, open_words[kind], c->device, (int64_t)c->index,
+			 timed ? c->start_us : RULES_NOTIME, timed ? c->end_us : RULES_NOTIME, msg,
+			 action[0] ? action : NULL);
 }
 
 static json_t *open_gap_item(struct jb *jb, const char *device, const struct rules_gap *g)
 {
-	char a[ING_RFC3339_MAX], b[ING_RFC3339_MAX], msg[1024];
-	json_t *o = json_object();
+	char a[ING_RFC3339_MAX], b[ING_RFC3339_MAX], span[64], msg[1024], action[2048], q[1100];
 
 	fmt_time(g->from_us, a);
 	fmt_time(g->to_us, b);
 	snprintf(msg, sizeof(msg),
-		 "%s recorded nothing from %s to %s (%" PRId64 " s, between "
-		 "entries %" PRIu64 " and %" PRIu64 ") and no interruption annotation explains it: "
+		 "%s recorded nothing for %s, from %s to %s, and no interruption annotation "
+		 "explains it",
+		 device, fmt_span(g->to_us - g->from_us, span, sizeof(span)), a, b);
+	snprintf(action, sizeof(action),
 		 "custodyctl annotate interruption --device %s --from %s --to %s --reason TEXT",
-		 device, a, b, (g->to_us - g->from_us) / 1000000, g->after, g->before, device, a,
-		 b);
-	put(jb, o, "kind", jstr(jb, "gap"));
-	put(jb, o, "entry", jint(jb, (int64_t)g->before));
-	put(jb, o, "device", jstr(jb, device));
-	put(jb, o, "from", jtime(jb, g->from_us));
-	put(jb, o, "to", jtime(jb, g->to_us));
-	put(jb, o, "message", jstr(jb, msg));
-	return o;
+		 shq(device, q, sizeof(q)), a, b);
+	return open_item(jb, "gap", device, (int64_t)g->before, g->from_us, g->to_us, msg, action);
 }
 
 static json_t *gap_json(struct jb *jb, const struct rules_gap *g)
@@ -547,14 +694,12 @@ static json_t *gap_json(struct jb *jb, const struct rules_gap *g)
 	return o;
 }
 
-/* The open items of one clip, in a fixed order, into @open (and counted in @counts), at most
- * *@room of them when @room is not NULL.  @return whether some did not fit. */
-static bool clip_open_items(struct jb *jb, const struct rules_clip *c,
-			    const struct rules_status *st, json_t *open, size_t counts[OPEN_KINDS],
-			    size_t *room)
+/* The kinds of open item of one clip, in their fixed order, into @kinds (room for
+ * OPEN_KINDS).  @no_device: whether a clip without a device is open (in a review, and in a
+ * report when a case binds it).  @return how many. */
+static size_t clip_open_kinds(const struct rules_clip *c, const struct rules_status *st,
+			      bool no_device, enum open_kind *kinds)
 {
-	bool dropped = false;
-	enum open_kind kinds[8];
 	size_t n = 0;
 
 	if (c->integrity == RULES_ALTERED)
@@ -571,6 +716,22 @@ static bool clip_open_items(struct jb *jb, const struct rules_clip *c,
 		kinds[n++] = OPEN_FUTURE;
 	if (st->damaged_open)
 		kinds[n++] = OPEN_DAMAGED;
+	if (no_device && st->no_device)
+		kinds[n++] = OPEN_NO_DEVICE;
+	return n;
+}
+
+/* The open items of one clip (@c as the rules see it), in a fixed order, into @open (and
+ * counted in @counts), at most *@room of them when @room is not NULL.  @return whether some
+ * did not fit. */
+static bool clip_open_items(struct jb *jb, const struct rules_clip *c,
+			    const struct rules_status *st, bool no_device, json_t *open,
+			    size_t counts[OPEN_KINDS], size_t *room)
+{
+	enum open_kind kinds[OPEN_KINDS];
+	size_t n = clip_open_kinds(c, st, no_device, kinds);
+	bool dropped = false;
+
 	for (size_t i = 0; i < n; i++) {
 		counts[kinds[i]]++;
 		if (!room || *room) {
@@ -582,6 +743,161 @@ static bool clip_open_items(struct jb *jb, const struct rules_clip *c,
 		}
 	}
 	return dropped;
+}
+
+/* ---- reservations ------------------------------------------------------------------------ */
+
+/* What is closed but a reviewer must weigh (docs/review-format.md), in the verdict's order. */
+enum res_kind {
+	RES_DAMAGED,
+	RES_LATE,
+	RES_UNKNOWN,
+	RES_FUTURE,
+	RES_REMOTE,
+	RES_GAP,
+	RES_NO_DEVICE,
+	RES_KINDS,
+};
+
+static const char *const res_words[RES_KINDS] = {
+	[RES_DAMAGED] = "damaged",     [RES_LATE] = "late",	     [RES_UNKNOWN] = "unknown_time",
+	[RES_FUTURE] = "future_time",  [RES_REMOTE] = "remote_duty", [RES_GAP] = "gap",
+	[RES_NO_DEVICE] = "no_device",
+};
+
+/* "and N more …" after RULES_VERDICT_LIST of a kind. */
+static const char *const res_more[RES_KINDS] = {
+	[RES_DAMAGED] = "damaged files (reported)",
+	[RES_LATE] = "clips stored late (explained)",
+	[RES_UNKNOWN] = "clips without a trustworthy time (explained)",
+	[RES_FUTURE] = "clips with a recording time in the future (explained)",
+	[RES_REMOTE] = "clips on time after remote duty",
+	[RES_GAP] = "gaps explained by interruptions",
+	[RES_NO_DEVICE] = "clips attributed to a device",
+};
+
+/* The reservations the verdict names: per kind, how many and the first RULES_VERDICT_LIST in
+ * words.  A damaged file without a report is a reservation too, but an open one: the verdict
+ * names it among the open items. */
+struct res_list {
+	size_t count[RES_KINDS];
+	char *said[RES_KINDS][RULES_VERDICT_LIST];
+	bool damaged; /* a damaged file is in the case, reported or not */
+	bool failed;
+};
+
+static void res_list_free(struct res_list *l)
+{
+	for (size_t k = 0; k < RES_KINDS; k++)
+		for (size_t i = 0; i < RULES_VERDICT_LIST; i++)
+			free(l->said[k][i]);
+}
+
+static void res_say(struct res_list *l, enum res_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void res_say(struct res_list *l, enum res_kind kind, const char *fmt, ...)
+{
+	size_t i = l->count[kind]++;
+	va_list ap;
+
+	if (i >= RULES_VERDICT_LIST)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&l->said[kind][i], fmt, ap) < 0) {
+		l->said[kind][i] = NULL;
+		l->failed = true;
+	}
+	va_end(ap);
+}
+
+static json_t *res_item(struct jb *jb, enum res_kind kind, const char *device, int64_t entry,
+			int64_t from_us, int64_t to_us, const struct rules_note *by)
+{
+	json_t *o = json_object();
+
+	put(jb, o, "kind", jstr(jb, res_words[kind]));
+	put(jb, o, "entry", entry < 0 ? json_null() : jint(jb, entry));
+	put(jb, o, "device", jstr(jb, device));
+	put(jb, o, "from", jtime(jb, from_us));
+	put(jb, o, "to", jtime(jb, to_us));
+	put(jb, o, "explained_by", by ? jint(jb, (int64_t)by->index) : json_null());
+	return o;
+}
+
+/* The reservations of one clip (@c as the rules see it) into @res and @l. */
+static void clip_reservations(struct jb *jb, const struct rules_clip *c,
+			      const struct rules_status *st, json_t *res, struct res_list *l)
+{
+	const char *dev = c->device;
+
+	if (c->damaged) {
+		l->damaged = true;
+		append(jb, res,
+		       res_item(jb, RES_DAMAGED, dev, (int64_t)c->index, RULES_NOTIME, RULES_NOTIME,
+				st->damage_report));
+		if (st->damage_report)
+			res_say(l, RES_DAMAGED,
+				"entry %" PRIu64 " damaged (reported, #%" PRIu64 ")", c->index,
+				st->damage_report->index);
+	}
+	if (st->storage_now == RULES_LATE && st->late_storage) {
+		append(jb, res,
+		       res_item(jb, RES_LATE, dev, (int64_t)c->index, c->start_us, c->end_us,
+				st->late_storage));
+		res_say(l, RES_LATE, "entry %" PRIu64 " stored late (explained, #%" PRIu64 ")",
+			c->index, st->late_storage->index);
+	}
+	if (st->storage_now == RULES_UNKNOWN_TIME && !c->future && st->late_storage) {
+		append(jb, res,
+		       res_item(jb, RES_UNKNOWN, dev, (int64_t)c->index, RULES_NOTIME, RULES_NOTIME,
+				st->late_storage));
+		res_say(l, RES_UNKNOWN,
+			"entry %" PRIu64 " without a trustworthy time (explained, #%" PRIu64 ")",
+			c->index, st->late_storage->index);
+	}
+	if (c->future && st->late_storage) {
+		append(jb, res,
+		       res_item(jb, RES_FUTURE, dev, (int64_t)c->index, c->start_us, c->end_us,
+				st->late_storage));
+		res_say(l, RES_FUTURE,
+			"entry %" PRIu64
+			" with a recording time in the future (explained, #%" PRIu64 ")",
+			c->index, st->late_storage->index);
+	}
+	if (st->storage_now == RULES_ON_TIME_REMOTE) {
+		append(jb, res,
+		       res_item(jb, RES_REMOTE, dev, (int64_t)c->index, c->start_us, c->end_us,
+				st->remote_duty));
+		if (st->remote_duty)
+			res_say(l, RES_REMOTE,
+				"entry %" PRIu64 " on time after remote duty (#%" PRIu64 ")",
+				c->index, st->remote_duty->index);
+		else
+			res_say(l, RES_REMOTE, "entry %" PRIu64 " on time after remote duty",
+				c->index);
+	}
+	if (st->device_note) {
+		append(jb, res,
+		       res_item(jb, RES_NO_DEVICE, dev, (int64_t)c->index, RULES_NOTIME,
+				RULES_NOTIME, st->device_note));
+		res_say(l, RES_NO_DEVICE, "entry %" PRIu64 " attributed to %s (#%" PRIu64 ")",
+			c->index, dev, st->device_note->index);
+	}
+}
+
+static void gap_reservation(struct jb *jb, const char *device, const struct rules_gap *g,
+			    json_t *res, struct res_list *l)
+{
+	char a[ING_RFC3339_MAX], b[ING_RFC3339_MAX], span[64];
+
+	fmt_time(g->from_us, a);
+	fmt_time(g->to_us, b);
+	append(jb, res,
+	       res_item(jb, RES_GAP, device, (int64_t)g->before, g->from_us, g->to_us,
+			g->explained_by));
+	res_say(l, RES_GAP, "%s recorded nothing for %s from %s to %s (interruption, #%" PRIu64 ")",
+		device, fmt_span(g->to_us - g->from_us, span, sizeof(span)), a, b,
+		g->explained_by->index);
 }
 
 /* ---- the case review --------------------------------------------------------------------- */
@@ -597,20 +913,79 @@ static int cmp_clip_ptr(const void *a, const void *b)
 						      ?: cmp_u64(x->index, y->index);
 }
 
-static json_t *clip_json(struct jb *jb, const struct rules_book *b, const struct rules_clip *c,
-			 const struct rules_status *st)
-{
-	const struct rules_note *naming[64];
-	size_t n = rules_notes_naming(b, c->index, naming, 64);
-	json_t *o = json_object(), *explained = json_array();
+static const char *const note_words[] = {
+	[RULES_INTERRUPTION] = "interruption",
+	[RULES_LATE_STORAGE] = "late_storage",
+	[RULES_REMOTE_DUTY] = "remote_duty",
+	[RULES_DAMAGE_REPORT] = "damage_report",
+	[RULES_CASE] = "case",
+	[RULES_APPROVAL] = "approval",
+	[RULES_HOLD] = "hold",
+	[RULES_DEVICE] = "device",
+};
 
-	if (n > 64)
-		n = 64;
-	for (size_t i = 0; i < n; i++)
+/* One explanation of a clip: the annotation's text where it has one, who and when, and the
+ * fields that say what a declaration or an attribution covers. */
+static json_t *explanation_json(struct jb *jb, const struct rules_note *n)
+{
+	json_t *o = json_object();
+
+	put(jb, o, "index", jint(jb, (int64_t)n->index));
+	put(jb, o, "kind", jstr(jb, note_words[n->kind]));
+	put(jb, o, "text", jstr(jb, n->reason));
+	put(jb, o, "by", jstr(jb, n->by));
+	put(jb, o, "at", jtime(jb, n->at_us));
+	if (n->kind == RULES_REMOTE_DUTY) {
+		put(jb, o, "from", jtime(jb, n->from_us));
+		put(jb, o, "to", jtime(jb, n->to_us));
+		put(jb, o, "returned_at", jtime(jb, n->returned_us));
+	}
+	if (n->kind == RULES_REMOTE_DUTY || n->kind == RULES_DEVICE) {
+		put(jb, o, "device", jstr(jb, n->device));
+		put(jb, o, "officer", jstr(jb, n->officer));
+	}
+	return o;
+}
+
+#define CLIP_NOTES_MAX 64  /* annotations naming one clip looked at for its row */
+#define CLIP_CASES_MAX 256 /* other cases named on a clip's row */
+
+/* A clip's row: @c as the rules see it, @logged as its entry says, @case_id the case
+ * reviewed (its own case annotations are not cross-references). */
+static json_t *clip_json(struct jb *jb, const struct rules_book *b, const struct rules_clip *c,
+			 const struct rules_clip *logged, const struct rules_status *st,
+			 const char *case_id)
+{
+	const struct rules_note *naming[CLIP_NOTES_MAX], *why[CLIP_NOTES_MAX + 2];
+	const char *cases[CLIP_CASES_MAX];
+	size_t n = rules_notes_naming(b, c->index, naming, CLIP_NOTES_MAX), nwhy = 0;
+	size_t ncases = rules_cases_of(b, c->index, cases, CLIP_CASES_MAX);
+	json_t *o = json_object(), *explained = json_array(), *expl = json_array();
+	json_t *others = json_array();
+
+	if (n > CLIP_NOTES_MAX)
+		n = CLIP_NOTES_MAX;
+	if (ncases > CLIP_CASES_MAX)
+		ncases = CLIP_CASES_MAX;
+	for (size_t i = 0; i < n; i++) {
 		if (naming[i]->kind == RULES_LATE_STORAGE)
 			append(jb, explained, jint(jb, (int64_t)naming[i]->index));
-	if (st->remote_duty)
+		if (naming[i]->kind == RULES_LATE_STORAGE || naming[i]->kind == RULES_DAMAGE_REPORT)
+			why[nwhy++] = naming[i];
+	}
+	if (st->remote_duty) {
 		append(jb, explained, jint(jb, (int64_t)st->remote_duty->index));
+		why[nwhy++] = st->remote_duty;
+	}
+	if (st->device_note)
+		why[nwhy++] = st->device_note;
+	qsort(why, nwhy, sizeof(*why), cmp_note_index);
+	for (size_t i = 0; i < nwhy; i++)
+		if (!i || why[i] != why[i - 1])
+			append(jb, expl, explanation_json(jb, why[i]));
+	for (size_t i = 0; i < ncases; i++)
+		if (!case_id || strcmp(cases[i], case_id))
+			append(jb, others, jstr(jb, cases[i]));
 	put(jb, o, "index", jint(jb, (int64_t)c->index));
 	put(jb, o, "type", jstr(jb, c->damaged ? "damaged" : "ingest"));
 	put(jb, o, "name", jstr(jb, c->name));
@@ -636,19 +1011,23 @@ static json_t *clip_json(struct jb *jb, const struct rules_book *b, const struct
 	put(jb, o, "integrity", jstr(jb, rules_integrity_name(c->integrity)));
 	if (c->integrity_error)
 		put(jb, o, "integrity_error", jstr(jb, c->integrity_error));
+	put(jb, o, "explanations", expl);
+	put(jb, o, "device_from",
+	    jstr(jb, logged->device    ? "name"
+		     : st->device_note ? "annotation"
+				       : NULL));
+	put(jb, o, "other_cases", others);
 	return o;
 }
 
 /* "7, 8, 9 and 4 more" from the open items of @kind. */
-static void list_entries(const json_t *open, const char *word, bool gaps, char *buf, size_t len)
+static void list_entries(const json_t *open, const char *word, bool gaps, struct sbuf *sb)
 {
-	size_t o = 0, shown = 0, total = 0, i;
+	size_t shown = 0, total = 0, i;
 	const json_t *item;
 
-	buf[0] = '\0';
 	json_array_foreach(open, i, item) {
 		const char *k = json_string_value(json_object_get(item, "kind"));
-		int n;
 
 		if (!k || strcmp(k, word))
 			continue;
@@ -656,38 +1035,49 @@ static void list_entries(const json_t *open, const char *word, bool gaps, char *
 		if (shown >= RULES_VERDICT_LIST)
 			continue;
 		if (gaps)
-			n = snprintf(buf + o, len - o, "%s%s %s to %s", shown ? ", " : "",
-				     json_string_value(json_object_get(item, "device")),
-				     json_string_value(json_object_get(item, "from")),
-				     json_string_value(json_object_get(item, "to")));
+			sb_addf(sb, "%s%s %s to %s", shown ? ", " : "",
+				json_string_value(json_object_get(item, "device")),
+				json_string_value(json_object_get(item, "from")),
+				json_string_value(json_object_get(item, "to")));
 		else
-			n = snprintf(buf + o, len - o, "%s%" JSON_INTEGER_FORMAT, shown ? ", " : "",
-				     json_integer_value(json_object_get(item, "entry")));
-		if (n < 0 || (size_t)n >= len - o)
-			return;
-		o += (size_t)n;
+			sb_addf(sb, "%s%" JSON_INTEGER_FORMAT, shown ? ", " : "",
+				json_integer_value(json_object_get(item, "entry")));
 		shown++;
 	}
 	if (total > shown)
-		snprintf(buf + o, len - o, " and %zu more", total - shown);
+		sb_addf(sb, " and %zu more", total - shown);
 }
 
-static void verdict_part(char *buf, size_t len, size_t *o, bool first, size_t count,
-			 const char *one, const char *many, const char *list_prefix,
-			 const char *list)
+/* The reservations in words, "; "-separated, each kind capped at RULES_VERDICT_LIST. */
+static void say_reservations(const struct res_list *l, struct sbuf *sb, bool first)
 {
-	int n;
+	for (size_t k = 0; k < RES_KINDS; k++) {
+		size_t said = 0;
 
-	if (!count || *o + 1 >= len)
-		return;
-	n = snprintf(buf + *o, len - *o, "%s%zu %s (%s%s)", first ? "" : "; ", count,
-		     count == 1 ? one : many, list_prefix, list);
-	if (n > 0)
-		*o += (size_t)n < len - *o ? (size_t)n : len - *o - 1;
+		for (size_t i = 0; i < RULES_VERDICT_LIST && l->said[k][i]; i++, said++) {
+			sb_addf(sb, "%s%s", first ? "" : "; ", l->said[k][i]);
+			first = false;
+		}
+		if (l->count[k] > said && said == RULES_VERDICT_LIST) {
+			sb_addf(sb, "; and %zu more %s", l->count[k] - said, res_more[k]);
+			first = false;
+		}
+	}
+}
+
+static size_t res_said(const struct res_list *l)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < RES_KINDS; k++)
+		for (size_t i = 0; i < RULES_VERDICT_LIST; i++)
+			n += l->said[k][i] != NULL;
+	return n;
 }
 
 static json_t *verdict(struct jb *jb, const json_t *open, const size_t counts[OPEN_KINDS],
-		       size_t nclips, size_t ndevices, size_t nanon, size_t ngaps, bool checked)
+		       const struct res_list *res, size_t nclips, size_t ndevices, size_t ngaps,
+		       bool checked)
 {
 	static const struct {
 		enum open_kind kind;
@@ -700,77 +1090,165 @@ static json_t *verdict(struct jb *jb, const json_t *open, const size_t counts[OP
 		  "clips with a recording time in the future unexplained" },
 		{ OPEN_GAP, "unexplained gap", "unexplained gaps" },
 		{ OPEN_DAMAGED, "damaged file without a report", "damaged files without a report" },
+		{ OPEN_NO_DEVICE, "clip without a device", "clips without a device" },
 		{ OPEN_ALTERED, "original altered", "originals altered" },
 		{ OPEN_MISSING, "original missing or unreadable",
 		  "originals missing or unreadable" },
 		{ OPEN_PURGED, "original purged", "originals purged" },
 	};
-	char buf[2048], list[512];
-	size_t o, total = 0;
+	struct sbuf sb = { 0 };
+	size_t total = 0;
 	bool first = true;
+	json_t *v;
 
 	for (size_t i = 0; i < OPEN_KINDS; i++)
 		total += counts[i];
-	if (!total) {
-		snprintf(buf, sizeof(buf), "complete: %zu clip%s from %zu device%s%s%s, %s, %s",
-			 nclips, nclips == 1 ? "" : "s", ndevices, ndevices == 1 ? "" : "s",
-			 nanon ? " and " : "", nanon ? "some without a device" : "",
-			 ngaps ? "every gap explained" : "no gaps",
-			 checked ? "every original intact" : "originals not re-hashed");
-		return jstr(jb, buf);
-	}
 	if (counts[OPEN_NO_CLIPS])
 		return jstr(jb, "INCOMPLETE: the case binds no clips");
-	o = (size_t)snprintf(buf, sizeof(buf), "INCOMPLETE: ");
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		size_t count = counts[parts[i].kind];
-		bool gaps = parts[i].kind == OPEN_GAP;
+	if (!total) {
+		/* A damaged recording's original is intact as stored, but "every original
+		 * intact" would read as "nothing damaged". */
+		sb_addf(&sb, "%s: %zu clip%s from %zu device%s, %s, %s",
+			res_said(res) ? "complete with reservations" : "complete", nclips,
+			nclips == 1 ? "" : "s", ndevices, ndevices == 1 ? "" : "s",
+			ngaps ? "every gap explained" : "no gaps",
+			!checked       ? "originals not re-hashed"
+			: res->damaged ? "every original unchanged since it was stored"
+				       : "every original intact");
+		say_reservations(res, &sb, false);
+	} else {
+		sb_addf(&sb, "INCOMPLETE: ");
+		for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+			size_t count = counts[parts[i].kind];
+			bool gaps = parts[i].kind == OPEN_GAP;
 
-		if (!count)
-			continue;
-		list_entries(open, open_words[parts[i].kind], gaps, list, sizeof(list));
-		verdict_part(buf, sizeof(buf), &o, first, count, parts[i].one, parts[i].many,
-			     gaps	  ? ""
-			     : count == 1 ? "entry "
-					  : "entries ",
-			     list);
-		first = false;
+			if (!count)
+				continue;
+			sb_addf(&sb, "%s%zu %s (%s", first ? "" : "; ", count,
+				count == 1 ? parts[i].one : parts[i].many,
+				gaps	     ? ""
+				: count == 1 ? "entry "
+					     : "entries ");
+			list_entries(open, open_words[parts[i].kind], gaps, &sb);
+			sb_addf(&sb, ")");
+			first = false;
+		}
+		if (res_said(res)) {
+			sb_addf(&sb, "; reservations: ");
+			say_reservations(res, &sb, true);
+		}
 	}
-	return jstr(jb, buf);
+	if (sb.failed || res->failed) {
+		free(sb.p);
+		jb->failed = true;
+		return NULL;
+	}
+	v = jstr(jb, sb.p);
+	free(sb.p);
+	return v;
+}
+
+/* The case's clips as the rules see them (devices attributed) and, sorted by device, start
+ * and index, pointers to them: @ret_eff[i] is @clips[i] attributed.  @return 0, -ENOMEM. */
+static int attributed_order(const struct rules_book *b, const struct rules_clip *clips, size_t n,
+			    struct rules_clip **ret_eff, const struct rules_clip ***ret_order)
+{
+	struct rules_clip *eff = malloc((n ? n : 1) * sizeof(*eff));
+	const struct rules_clip **order = malloc((n ? n : 1) * sizeof(*order));
+
+	if (!eff || !order) {
+		free(eff);
+		free(order);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rules_clip_attributed(b, &clips[i], &eff[i]);
+		order[i] = &eff[i];
+	}
+	qsort(order, n, sizeof(*order), cmp_clip_ptr);
+	*ret_eff = eff;
+	*ret_order = order;
+	return 0;
+}
+
+long rules_open_count(const struct rules_book *b, const struct rules_clip *clips, size_t n)
+{
+	struct rules_clip *eff = NULL;
+	const struct rules_clip **order = NULL;
+	struct rules_span *spans = malloc((n ? n : 1) * sizeof(*spans));
+	struct rules_gap *gaps = malloc((n ? n : 1) * sizeof(*gaps));
+	long count = 0;
+
+	if (!n) {
+		free(spans);
+		free(gaps);
+		return 1; /* no_clips */
+	}
+	if (!spans || !gaps || attributed_order(b, clips, n, &eff, &order) < 0) {
+		free(spans);
+		free(gaps);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n;) {
+		const char *device = order[i]->device;
+		size_t j = i, nspans = 0, ngaps;
+
+		while (j < n && !cmp_str_null_last(order[j]->device, device))
+			j++;
+		for (size_t k = i; k < j; k++) {
+			const struct rules_clip *c = order[k];
+			enum open_kind kinds[OPEN_KINDS];
+			struct rules_status st;
+
+			rules_clip_status(b, &clips[c - eff], &st);
+			count += (long)clip_open_kinds(c, &st, true, kinds);
+			if (c->start_us != RULES_NOTIME && c->end_us != RULES_NOTIME && !c->future)
+				spans[nspans++] =
+				    (struct rules_span){ c->index, c->start_us, c->end_us };
+		}
+		ngaps = device ? rules_gaps(b, device, spans, nspans, gaps) : 0;
+		for (size_t g = 0; g < ngaps; g++)
+			count += !gaps[g].explained_by;
+		i = j;
+	}
+	free(eff);
+	free(order);
+	free(spans);
+	free(gaps);
+	return count;
 }
 
 int rules_review(const struct rules_book *b, const char *case_id, const struct rules_clip *clips,
 		 size_t n, json_t **ret)
 {
 	struct jb jb = { 0 };
-	const struct rules_clip **order = malloc((n ? n : 1) * sizeof(*order));
+	struct rules_clip *eff = NULL;
+	const struct rules_clip **order = NULL;
 	struct rules_span *spans = malloc((n ? n : 1) * sizeof(*spans));
 	struct rules_gap *gaps = malloc((n ? n : 1) * sizeof(*gaps));
 	json_t *o = json_object(), *open = json_array(), *devices = json_array();
-	json_t *gap_items = json_array();
-	size_t counts[OPEN_KINDS] = { 0 }, ndevices = 0, nanon = 0, ngaps_all = 0;
+	json_t *gap_items = json_array(), *res = json_array(), *gap_res = json_array();
+	size_t counts[OPEN_KINDS] = { 0 }, ndevices = 0, ngaps_all = 0;
+	struct res_list rl = { 0 };
 	bool checked = true;
 
-	if (!order || !spans || !gaps || !o || !open || !devices || !gap_items) {
+	if (!spans || !gaps || !o || !open || !devices || !gap_items || !res || !gap_res ||
+	    attributed_order(b, clips, n, &eff, &order) < 0) {
 		jb.failed = true;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		order[i] = &clips[i];
-	qsort(order, n, sizeof(*order), cmp_clip_ptr);
 	if (!n) {
-		json_t *item = json_object();
-
 		counts[OPEN_NO_CLIPS]++;
-		put(&jb, item, "kind", jstr(&jb, "no_clips"));
-		put(&jb, item, "entry", json_null());
-		put(&jb, item, "device", json_null());
-		put(&jb, item, "from", json_null());
-		put(&jb, item, "to", json_null());
-		put(&jb, item, "message",
-		    jstr(&jb, "the case binds no clips: bind them with "
-			      "custodyctl annotate case --case ID --entries N,…"));
-		append(&jb, open, item);
+		{
+			char q[1100], action[1200];
+
+			snprintf(action, sizeof(action),
+				 "custodyctl annotate case --case %s --entries N,…",
+				 shq(case_id ? case_id : "ID", q, sizeof(q)));
+			append(&jb, open,
+			       open_item(&jb, "no_clips", NULL, -1, RULES_NOTIME, RULES_NOTIME,
+					 "the case binds no clips", action));
+		}
 	}
 	for (size_t i = 0; i < n;) {
 		const char *device = order[i]->device;
@@ -781,17 +1259,16 @@ int rules_review(const struct rules_book *b, const char *case_id, const struct r
 			j++;
 		if (device)
 			ndevices++;
-		else
-			nanon += j - i;
 		for (size_t k = i; k < j; k++) {
-			const struct rules_clip *c = order[k];
+			const struct rules_clip *c = order[k], *logged = &clips[c - eff];
 			struct rules_status st;
 
-			rules_clip_status(b, c, &st);
+			rules_clip_status(b, logged, &st);
 			if (c->integrity == RULES_UNCHECKED)
 				checked = false;
-			append(&jb, list, clip_json(&jb, b, c, &st));
-			clip_open_items(&jb, c, &st, open, counts, NULL);
+			append(&jb, list, clip_json(&jb, b, c, logged, &st, case_id));
+			clip_open_items(&jb, c, &st, true, open, counts, NULL);
+			clip_reservations(&jb, c, &st, res, &rl);
 			if (c->start_us != RULES_NOTIME && c->end_us != RULES_NOTIME && !c->future)
 				spans[nspans++] =
 				    (struct rules_span){ c->index, c->start_us, c->end_us };
@@ -804,6 +1281,8 @@ int rules_review(const struct rules_book *b, const char *case_id, const struct r
 			if (!gaps[g].explained_by) {
 				counts[OPEN_GAP]++;
 				append(&jb, gap_items, open_gap_item(&jb, device, &gaps[g]));
+			} else {
+				gap_reservation(&jb, device, &gaps[g], gap_res, &rl);
 			}
 		}
 		put(&jb, dev, "device", jstr(&jb, device));
@@ -812,20 +1291,25 @@ int rules_review(const struct rules_book *b, const char *case_id, const struct r
 		append(&jb, devices, dev);
 		i = j;
 	}
-	if (json_array_extend(open, gap_items) < 0)
+	if (json_array_extend(open, gap_items) < 0 || json_array_extend(res, gap_res) < 0)
 		jb.failed = true;
 	put(&jb, o, "case", jstr(&jb, case_id));
-	put(&jb, o, "verdict", verdict(&jb, open, counts, n, ndevices, nanon, ngaps_all, checked));
+	put(&jb, o, "verdict", verdict(&jb, open, counts, &rl, n, ndevices, ngaps_all, checked));
 	put(&jb, o, "complete", json_boolean(json_array_size(open) == 0));
 	put(&jb, o, "open", json_incref(open));
+	put(&jb, o, "reservations", json_incref(res));
 	put(&jb, o, "devices", json_incref(devices));
 out:
+	res_list_free(&rl);
+	free(eff);
 	free(order);
 	free(spans);
 	free(gaps);
 	json_decref(open);
 	json_decref(devices);
 	json_decref(gap_items);
+	json_decref(res);
+	json_decref(gap_res);
 	if (jb.failed) {
 		json_decref(o);
 		return -ENOMEM;
@@ -965,21 +1449,27 @@ static void count3(struct row *a, struct row *b, struct row *c, enum counter k)
 		c->c[k]++;
 }
 
-int rules_report_clip(struct rules_report *r, const struct rules_clip *c)
+int rules_report_clip(struct rules_report *r, const struct rules_clip *logged)
 {
-	int64_t t = c->start_us == RULES_NOTIME || c->future ? c->ingested_us : c->start_us;
+	int64_t t = logged->start_us == RULES_NOTIME || logged->future ? logged->ingested_us
+								       : logged->start_us;
 	struct row *dev, *off;
 	struct rules_status st;
+	struct rules_clip attributed;
+	const struct rules_clip *c = &attributed;
 	struct jb jb = { 0 };
+	bool no_device;
 
 	if (t == RULES_NOTIME || (r->from_us != RULES_NOTIME && t < r->from_us) ||
 	    (r->to_us != RULES_NOTIME && t >= r->to_us))
 		return 0;
+	/* A clip attributed by a device annotation counts for that device (docs/rules.md). */
+	rules_clip_attributed(r->b, logged, &attributed);
 	dev = row_get(&r->devices, c->device);
 	off = dev ? row_get(&r->officers, c->officer) : NULL; /* another array: dev stays */
 	if (!off)
 		return -ENOMEM;
-	rules_clip_status(r->b, c, &st);
+	rules_clip_status(r->b, logged, &st);
 	count3(&r->total, dev, off, C_CLIPS);
 	if (c->duration_us != RULES_NOTIME && c->duration_us > 0) {
 		r->total.us += c->duration_us;
@@ -1010,7 +1500,9 @@ int rules_report_clip(struct rules_report *r, const struct rules_clip *c)
 		if (st.damage_report)
 			count3(&r->total, dev, off, C_DAMAGE_REPORTED);
 	}
-	if (clip_open_items(&jb, c, &st, r->open, r->counts, &r->open_room))
+	/* Like a gap, a clip without a device is open only where a case needs its continuity. */
+	no_device = st.no_device && rules_cases_of(r->b, c->index, NULL, 0) > 0;
+	if (clip_open_items(&jb, c, &st, no_device, r->open, r->counts, &r->open_room))
 		r->open_truncated = true;
 	if (jb.failed)
 		return -ENOMEM;

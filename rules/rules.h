@@ -55,6 +55,7 @@ enum rules_note_kind {
 	RULES_CASE,
 	RULES_APPROVAL,
 	RULES_HOLD,
+	RULES_DEVICE, /* a clip without a device attributed to one (entry, device, officer?) */
 };
 
 /* An original: an ingest or damaged entry, reduced to what the rules look at.  The strings
@@ -87,10 +88,10 @@ struct rules_note {
 	const uint64_t *entries; /* entry (late_storage, damage_report) or entries (case,
 				  * approval, hold) */
 	size_t nentries;
-	const char *device;  /* interruption, remote_duty */
-	const char *officer; /* remote_duty */
+	const char *device;  /* interruption, remote_duty, device */
+	const char *officer; /* remote_duty, device */
 	const char *case_id; /* case */
-	const char *reason;  /* interruption, late_storage, hold; damage_report: the
+	const char *reason;  /* interruption, late_storage, hold, device; damage_report: the
 			      * explanation */
 	const char *by;
 	int64_t from_us, to_us; /* interruption, remote_duty */
@@ -121,9 +122,20 @@ struct rules_book *rules_book_free(struct rules_book *b);
 size_t rules_notes_naming(const struct rules_book *b, uint64_t entry, const struct rules_note **ret,
 			  size_t max);
 
-/** The case ids binding @entry, up to @max into @ret (pointers into the notes).  @return how
- * many there are. */
+/** The case ids binding @entry, up to @max into @ret (pointers into the notes), each once.
+ * @return how many there are. */
 size_t rules_cases_of(const struct rules_book *b, uint64_t entry, const char **ret, size_t max);
+
+/** The device annotation that attributes @c, a clip whose entry has no device (its name
+ * matched no pattern of its zone): the newest `device` annotation naming it; NULL when @c has
+ * a device of its own or none names it.  The rules see such a clip on that device (and with
+ * its officer, when the entry has none) everywhere: status, timelines, reports. */
+const struct rules_note *rules_clip_device(const struct rules_book *b, const struct rules_clip *c);
+
+/** @c as the rules see it: its device and officer from rules_clip_device() when attributed.
+ * @return the attributing annotation, or NULL (then *@ret is *@c). */
+const struct rules_note *rules_clip_attributed(const struct rules_book *b,
+					       const struct rules_clip *c, struct rules_clip *ret);
 
 /* ---- one clip ---------------------------------------------------------------------------- */
 
@@ -136,9 +148,13 @@ struct rules_status {
 	const struct rules_note *remote_duty;	/* the declaration that reclassified it */
 	const struct rules_note *late_storage;	/* the first late_storage naming it */
 	const struct rules_note *damage_report; /* the first damage_report naming it */
+	const struct rules_note *device_note;	/* the device annotation attributing it */
+	bool no_device;				/* no device, not even by an annotation */
 };
 
 /** The status of @c now (docs/rules.md):
+ *   - a clip without a device takes the one a device annotation attributes
+ *     (rules_clip_device()); without either it is open as no_device in a review;
  *   - a clip logged late becomes on_time_remote when a remote_duty declaration of its device
  *     or officer covers its recording (from <= start, end <= to) and it was stored within
  *     storage_deadline of that declaration's returned_at (stored no later than returned_at +
@@ -182,14 +198,21 @@ size_t rules_gaps(const struct rules_book *b, const char *device, const struct r
 #define RULES_VERDICT_LIST 5 /* entries named per kind in the verdict line, then "and N more" */
 
 /** The rules' part of the review of @case_id (docs/review-format.md): "case", "complete",
- * "verdict", "open", "devices" (clips with their status, gaps with their explanations), from
- * the case's clips @clips (@n, each with its integrity checked or not).  Integrity other than
- * ok (or unchecked) is open: altered, missing, purged.  A case without clips is incomplete
- * ("no_clips").  The timeline of a device is the case's clips of it: a clip of the device not
- * bound to the case does not close a gap.  *@ret is a new object (the caller's).
- * @return 0, -ENOMEM. */
+ * "verdict", "open", "reservations", "devices" (clips with their status, explanations and the
+ * other cases binding them; gaps with their explanations), from the case's clips @clips (@n,
+ * each with its integrity checked or not).  Integrity other than ok (or unchecked) is open:
+ * altered, missing, purged.  A clip without a device (none attributed) is open (no_device).  A
+ * case without clips is incomplete ("no_clips").  The timeline of a device is the case's clips
+ * of it: a clip of the device not bound to the case does not close a gap.  The verdict names
+ * every reservation (what is closed but a reviewer must weigh: damaged files, explained late
+ * or untimed clips, remote duty, explained gaps, attributed devices).  *@ret is a new object
+ * (the caller's).  @return 0, -ENOMEM. */
 int rules_review(const struct rules_book *b, const char *case_id, const struct rules_clip *clips,
 		 size_t n, struct json_t **ret);
+
+/** How many open items rules_review() would list for @clips (@n; integrity as each says, so
+ * RULES_UNCHECKED counts none), without making the answer.  @return the count, or -ENOMEM. */
+long rules_open_count(const struct rules_book *b, const struct rules_clip *clips, size_t n);
 
 /* ---- reports ----------------------------------------------------------------------------- */
 
@@ -204,7 +227,9 @@ int rules_report_new(const struct rules_book *b, int64_t from_us, int64_t to_us,
 
 struct rules_report *rules_report_free(struct rules_report *r);
 
-/** Count @c if it falls in the period (its strings must outlive @r).  @return 0, -ENOMEM. */
+/** Count @c if it falls in the period (its strings must outlive @r), on its attributed device
+ * (rules_clip_attributed()).  Its open items are listed as in a review, no_device only when a
+ * case binds it (like a gap).  @return 0, -ENOMEM. */
 int rules_report_clip(struct rules_report *r, const struct rules_clip *c);
 
 /** Add @accesses allowed reads, @copy_outs of them copy-outs, and @refused refusals to the

@@ -12,11 +12,14 @@
  *   approval        approver             grantee, entries, purpose, expires  (approver = caller)
  *   hold            operator, reviewer   entries, reason  (kept beyond retention:
  * daemon/server/copy.c)
+ *   device          operator, reviewer   entry, device, officer?, reason  (a clip without a
+ *                                        device: its name matched no pattern of its zone)
  *
  * Times are RFC 3339 with a zone ("Z" or an offset) and are stored in UTC as ing_format_utc()
  * writes them; from <= to; returned_at not before from; expires in the future.  Entry indexes
  * must name ingest or damaged entries of the log (up to 2,000 per annotation, no duplicates);
- * late_storage must name one stored late or with an unknown time.  Names and ids are at most
+ * late_storage must name one stored late or with an unknown time, device one whose entry has no
+ * device (a device annotation attributes a clip, it does not move one).  Names and ids are at most
  * 256 bytes, texts (reason, explanation, purpose) at most 16 KiB as written in the entry
  * (escapes counted: vfy_entry_string_size()).
  *
@@ -102,6 +105,19 @@ static const struct kind {
 	    { "purpose", F_TEXT },
 	    { "expires", F_TIME } } },
 	{ "hold", SRV_OPERATOR | SRV_REVIEWER, { { "entries", F_INDEXES }, { "reason", F_TEXT } } },
+	{ "device",
+	  SRV_OPERATOR | SRV_REVIEWER,
+	  { { "entry", F_INDEX },
+	    { "device", F_NAME },
+	    { "officer", F_NAME, true },
+	    { "reason", F_TEXT } } },
+};
+
+/* What an annotation naming one entry requires of it, beyond being an original's. */
+enum entry_need {
+	NEED_ORIGINAL,
+	NEED_LATE,	/* late_storage: stored late or with an unknown time */
+	NEED_NO_DEVICE, /* device: an entry without a device */
 };
 
 static const struct field *kind_field(const struct kind *k, const char *name)
@@ -128,10 +144,10 @@ static void field_list(const struct kind *k, char *buf, size_t len)
 }
 
 /* An entry an annotation names must be an original's entry (ingest or damaged). */
-static int check_original(struct tlog *log, uint64_t size, uint64_t index, bool late_only,
+static int check_original(struct tlog *log, uint64_t size, uint64_t index, enum entry_need need,
 			  struct err_detail *reterr)
 {
-	const char *type, *storage;
+	const char *type, *storage, *device;
 	json_t *o;
 	char *bytes;
 	size_t len;
@@ -148,18 +164,24 @@ static int check_original(struct tlog *log, uint64_t size, uint64_t index, bool 
 	free(bytes);
 	type = json_string_value(json_object_get(o, "type"));
 	storage = json_string_value(json_object_get(o, "storage"));
+	device = json_string_value(json_object_get(o, "device"));
 	if (!type || (strcmp(type, "ingest") && strcmp(type, "damaged")))
 		r = err_set(reterr, -EINVAL,
 			    "entry %" PRIu64 " is %s %s entry, not an original "
 			    "(ingest or damaged)",
 			    index, type && strchr("aeiou", type[0]) ? "an" : "a",
 			    type ? type : "unknown");
-	else if (late_only &&
+	else if (need == NEED_LATE &&
 		 (!storage || (strcmp(storage, "late") && strcmp(storage, "unknown_time"))))
 		r = err_set(reterr, -EINVAL,
 			    "entry %" PRIu64 " was stored '%s': there is no late "
 			    "storage to explain",
 			    index, storage ? storage : "?");
+	else if (need == NEED_NO_DEVICE && device)
+		r = err_set(reterr, -EINVAL,
+			    "entry %" PRIu64 " has the device '%.64s' from its name: a device "
+			    "annotation attributes only a clip without one",
+			    index, device);
 	json_decref(o);
 	return r;
 }
@@ -215,7 +237,10 @@ static int put_field(struct tlog *log, uint64_t size, const struct kind *k, cons
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			return err_set(reterr, -EINVAL, "\"%s\" must be an entry index", f->name);
 		r = check_original(log, size, (uint64_t)json_integer_value(v),
-				   !strcmp(k->name, "late_storage"), reterr);
+				   !strcmp(k->name, "late_storage") ? NEED_LATE
+				   : !strcmp(k->name, "device")	    ? NEED_NO_DEVICE
+								    : NEED_ORIGINAL,
+				   reterr);
 		if (r < 0)
 			return r;
 		return json_object_set(out, f->name, (json_t *)v) < 0 ? -ENOMEM : 0;
@@ -248,8 +273,8 @@ static int put_field(struct tlog *log, uint64_t size, const struct kind *k, cons
 					return err_set(reterr, -EINVAL,
 						       "\"%s\" lists entry %" PRId64 " twice",
 						       f->name, (int64_t)json_integer_value(e));
-			r = check_original(log, size, (uint64_t)json_integer_value(e), false,
-					   reterr);
+			r = check_original(log, size, (uint64_t)json_integer_value(e),
+					   NEED_ORIGINAL, reterr);
 			if (r < 0)
 				return r;
 		}
@@ -402,14 +427,15 @@ int srv__op_annotate(struct srv_client *c, json_t *req, struct err_detail *reter
 	if (r < 0)
 		return err_set(reterr, -EINVAL,
 			       "\"kind\" is required: interruption, late_storage, "
-			       "remote_duty, damage_report, case, approval or hold");
+			       "remote_duty, damage_report, case, approval, hold or device");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kinds[i].name, kind))
 			k = &kinds[i];
 	if (!k)
 		return err_set(reterr, -EINVAL,
 			       "unknown annotation kind '%.64s' (interruption, "
-			       "late_storage, remote_duty, damage_report, case, approval, hold)",
+			       "late_storage, remote_duty, damage_report, case, approval, hold, "
+			       "device)",
 			       kind);
 	if (!(c->roles & k->roles)) {
 		char need[64];

@@ -24,11 +24,13 @@
  * Every copy-out that names an entry is an `access` entry with op "copy-out", target the
  * index, "allowed", "result" (copied, refused, not_found, not_an_original, purged, missing,
  * failed, abandoned) and, when allowed, "authority" (operator or approval), "approval" (the
- * approval's index or null) and "entries":[N].  "copied" is recorded as the descriptor is
- * handed to the client's connection, "abandoned" when the client left before.  Refusals are
- * recorded every time, not rate-limited like the dispatcher's: the peer has a role, and an
- * attempt to copy beyond one's authority is exactly what the rule wants on record.  A refusal
- * is answered `forbidden` (EPERM).
+ * approval's index or null) and "entries":[N]; and what the client says of it, when it says:
+ * "destination" (where it writes the copy: custodyctl sends host:/absolute/path) and
+ * "purpose".  The daemon cannot check either: they are the asker's word, on record.  "copied" is
+ * recorded as the descriptor is handed to the client's connection, "abandoned" when the client left
+ * before.  Refusals are recorded every time, not rate-limited like the dispatcher's: the peer has a
+ * role, and an attempt to copy beyond one's authority is exactly what the rule wants on record.  A
+ * refusal is answered `forbidden` (EPERM).
  *
  * One file because copy-out, retention and purge decide who may have an original and whether it
  * must be kept: they share the lookups of the notes that name an entry (note_names(),
@@ -198,12 +200,22 @@ static int find_approval(struct srv_client *c, uint64_t index, const char *login
 
 /* ---- copy-out ---------------------------------------------------------------------------- */
 
+#define COPY_DESTINATION_MAX 4096    /* bytes of "destination" as written in the entry */
+#define COPY_PURPOSE_MAX (16 * 1024) /* bytes of "purpose" as written, as annotation texts */
+
+/* What the client says of its copy-out (each NULL when not said). */
+struct copy_intent {
+	const char *destination;
+	const char *purpose;
+};
+
 struct copy_ctx {
 	uv_work_t work;
 	struct srv_client *c;
 	struct store *store;
 	uint64_t index;
-	uint64_t approval; /* UINT64_MAX: an operator's own authority */
+	uint64_t approval;	     /* UINT64_MAX: an operator's own authority */
+	char *destination, *purpose; /* struct copy_intent, the request's copied */
 	json_t *entry;
 	char rel[STORE_REL_MAX];
 	/* What the pool found. */
@@ -214,9 +226,14 @@ struct copy_ctx {
 };
 
 static void copy_access(struct srv_client *c, uint64_t index, bool allowed, uint64_t approval,
-			const char *result, const char *sha256)
+			const char *result, const char *sha256, const struct copy_intent *why)
 {
 	json_t *extra = json_pack("{s:s}", "result", result);
+
+	if (extra && why->destination)
+		json_object_set_new(extra, "destination", json_string(why->destination));
+	if (extra && why->purpose)
+		json_object_set_new(extra, "purpose", json_string(why->purpose));
 
 	if (extra && allowed) {
 		json_object_set_new(extra, "authority",
@@ -254,13 +271,14 @@ static void copy_done(uv_work_t *w, int status)
 	struct copy_ctx *ctx = container_of(w, struct copy_ctx, work);
 	struct srv_client *c = ctx->c;
 	const char *sha = json_string_value(json_object_get(ctx->entry, "sha256"));
+	const struct copy_intent why = { ctx->destination, ctx->purpose };
 
 	c->s->pending--;
 	if (status < 0 && ctx->r == 0)
 		ctx->r = err_set(&ctx->e, -ECANCELED, "the copy-out was cancelled");
 	if (c->closing) {
 		/* Allowed, but nobody is left to take the descriptor: on record all the same. */
-		copy_access(c, ctx->index, true, ctx->approval, "abandoned", sha);
+		copy_access(c, ctx->index, true, ctx->approval, "abandoned", sha, &why);
 		if (ctx->fd >= 0)
 			close(ctx->fd);
 	} else if (ctx->r < 0) {
@@ -282,11 +300,11 @@ static void copy_done(uv_work_t *w, int status)
 			e.code = ctx->r;
 		}
 		copy_access(c, ctx->index, true, ctx->approval,
-			    ctx->r == -ENOENT ? "missing" : "failed", sha);
+			    ctx->r == -ENOENT ? "missing" : "failed", sha, &why);
 		srv__reply_error(c, e.code, &e);
 		srv__release(c);
 	} else {
-		copy_access(c, ctx->index, true, ctx->approval, "copied", sha);
+		copy_access(c, ctx->index, true, ctx->approval, "copied", sha, &why);
 		log_info(LOG_GRP, "%s copies out entry %" PRIu64 " (%s)", c->by, ctx->index,
 			 ctx->approval == UINT64_MAX ? "operator" : "under an approval");
 		srv__reply_fd(
@@ -300,8 +318,35 @@ static void copy_done(uv_work_t *w, int status)
 		    ctx->fd); /* releases the client once sent */
 	}
 	json_decref(ctx->entry);
+	free(ctx->destination);
+	free(ctx->purpose);
 	free(ctx);
 	srv__client_unref(c); /* last: may free the client, and with it a closing server */
+}
+
+/* An optional text of the request, at most @max bytes as written in the access entry
+ * (escapes counted, as annotation texts: docs/protocol.md), into *@ret (NULL when absent). */
+static int copy_text(const json_t *req, const char *key, size_t max, const char **ret,
+		     struct err_detail *reterr)
+{
+	size_t written;
+	int r;
+
+	*ret = NULL;
+	if (json_is_null(json_object_get(req, key)))
+		return 0;
+	r = srv__req_string(req, key, false, SIZE_MAX, ret, reterr);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	written = vfy_entry_string_size(*ret, strlen(*ret)) - 2;
+	if (written > max)
+		return err_set(reterr, -E2BIG,
+			       "\"%s\" takes %zu bytes in the log entry (a newline or quote counts "
+			       "2, another control character 6), more than %zu: shorten it",
+			       key, written, max);
+	return 0;
 }
 
 int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reterr)
@@ -309,12 +354,18 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 	struct server *s = c->s;
 	uint64_t index, approval = UINT64_MAX;
 	const struct srv_clip *clip;
+	struct copy_intent why;
 	struct copy_ctx *ctx;
 	char login[64];
 	json_t *entry;
 	int r;
 
 	r = srv__req_index(req, "index", true, &index, reterr);
+	if (r < 0)
+		return r;
+	r = copy_text(req, "destination", COPY_DESTINATION_MAX, &why.destination, reterr);
+	if (r == 0)
+		r = copy_text(req, "purpose", COPY_PURPOSE_MAX, &why.purpose, reterr);
 	if (r < 0)
 		return r;
 	if (s->d->stopping)
@@ -330,7 +381,7 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 		peer_login(c, login, sizeof(login));
 		r = find_approval(c, index, login, &approval, reterr);
 		if (r == -EPERM)
-			copy_access(c, index, false, UINT64_MAX, "refused", NULL);
+			copy_access(c, index, false, UINT64_MAX, "refused", NULL, &why);
 		if (r < 0)
 			return r;
 	}
@@ -341,14 +392,14 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 		if (r != -ENOENT)
 			return r;
 		tlog_size(s->d->log, &size, NULL);
-		copy_access(c, index, true, approval, "not_found", NULL);
+		copy_access(c, index, true, approval, "not_found", NULL, &why);
 		return err_set(reterr, -ENOENT,
 			       "there is no entry %" PRIu64 ": the log holds %" PRIu64 " entries",
 			       index, size);
 	}
 	if (!is_original(entry)) {
 		json_decref(entry);
-		copy_access(c, index, true, approval, "not_an_original", NULL);
+		copy_access(c, index, true, approval, "not_an_original", NULL, &why);
 		return err_set(reterr, -EINVAL,
 			       "entry %" PRIu64 " is not an original's (ingest or damaged) entry: "
 			       "there is nothing to copy",
@@ -357,7 +408,7 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 	clip = srv__index_clip(&s->idx, index);
 	if (clip && clip_purged(s, clip)) {
 		copy_access(c, index, true, approval, "purged",
-			    json_string_value(json_object_get(entry, "sha256")));
+			    json_string_value(json_object_get(entry, "sha256")), &why);
 		json_decref(entry);
 		return err_set(reterr, -ENOENT,
 			       "the original of entry %" PRIu64 " was purged under the retention "
@@ -376,6 +427,13 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 				  .approval = approval,
 				  .entry = entry,
 				  .fd = -1 };
+	if ((why.destination && !(ctx->destination = strdup(why.destination))) ||
+	    (why.purpose && !(ctx->purpose = strdup(why.purpose)))) {
+		free(ctx->destination);
+		free(ctx);
+		json_decref(entry);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
 	snprintf(ctx->rel, sizeof(ctx->rel), "%s",
 		 json_string_value(json_object_get(entry, "stored")));
 	srv__client_ref(c);
@@ -387,6 +445,8 @@ int srv__op_copy_out(struct srv_client *c, json_t *req, struct err_detail *reter
 		srv__release(c);
 		srv__client_unref(c);
 		json_decref(entry);
+		free(ctx->destination);
+		free(ctx->purpose);
 		free(ctx);
 		return err_set(reterr, -EIO, "cannot queue the copy-out: %s", uv_strerror(r));
 	}

@@ -28,10 +28,12 @@
  *     its clips' accesses: the newest 64 reads and 16 refusals of each clip and every copy-out
  *     that handed it over (the soak's 64 verifying clients grew the daemon by 37 bytes per
  *     read while every ref was kept); the access entries per UTC day (allowed, copy-outs,
- *     refused) and the accesses that named a clip per day, device and officer, for reports.  The
- * log is mostly access entries (a verify appends one): what the index keeps of them is bounded by
- * clips and days, not by reads.  Access entries are parsed (jansson, about 5 µs each here), so the
- * first pass over a log of millions of them takes seconds, in slices.
+ *     refused) and the accesses that named a clip per day, device and officer, for reports;
+ *     and every case id a case annotation names with the time of its newest review answered,
+ *     for `cases`.  The log is mostly access entries (a verify appends one): what the index
+ *     keeps of them is bounded by clips, days and cases, not by reads.  Access entries are
+ *     parsed (jansson, about 5 µs each here), so the first pass over a log of millions of them
+ *     takes seconds, in slices.
  *
  * Entries are filtered on their bytes before parsing: a canonical entry's top-level type is
  * the literal `"type":"ingest"` (or damaged, annotation), and a string value cannot contain
@@ -73,6 +75,7 @@ static const char *const note_kinds[] = {
 	[SRV_NOTE_CASE] = "case",
 	[SRV_NOTE_APPROVAL] = "approval",
 	[SRV_NOTE_HOLD] = "hold",
+	[SRV_NOTE_DEVICE] = "device",
 };
 
 int srv__index_init(struct srv_index *x)
@@ -114,6 +117,7 @@ void srv__index_done(struct srv_index *x)
 		free(x->strs[i]);
 	free(x->strs);
 	free(x->str_slots);
+	free(x->cases);
 	*x = (struct srv_index){ 0 };
 }
 
@@ -373,6 +377,52 @@ int srv__note_parse(const json_t *entry, struct srv_note *ret)
 	return 0;
 }
 
+/* ---- cases and their reviews ----------------------------------------------------------- */
+
+static size_t case_pos(const struct srv_index *x, uint32_t id)
+{
+	return LOWER_BOUND(x->ncases, mid, x->cases[mid].id < id);
+}
+
+/* A case annotation names @case_id: remember it, so that its reviews are noticed. */
+static int case_seen(struct srv_index *x, const char *case_id)
+{
+	int r = 0;
+	uint32_t id = str_intern(x, case_id, &r);
+	size_t pos;
+
+	if (r < 0 || !id)
+		return r;
+	pos = case_pos(x, id);
+	if (pos < x->ncases && x->cases[pos].id == id)
+		return 0;
+	if (grow((void **)&x->cases, &x->capcases, x->ncases + 1, sizeof(*x->cases)) < 0)
+		return -ENOMEM;
+	memmove(&x->cases[pos + 1], &x->cases[pos], (x->ncases - pos) * sizeof(*x->cases));
+	x->cases[pos] = (struct srv_case_seen){ .id = id, .reviewed_us = INT64_MIN };
+	x->ncases++;
+	return 0;
+}
+
+/* A review of @case_id was answered at @at_us.  Reviews of an id no case annotation names
+ * (not_found, also recorded) are not kept: anyone with the socket can ask for any id. */
+static void case_reviewed(struct srv_index *x, const char *case_id, int64_t at_us)
+{
+	uint32_t id = srv__index_str_find(x, case_id);
+	size_t pos = id ? case_pos(x, id) : x->ncases;
+
+	if (pos < x->ncases && x->cases[pos].id == id && at_us > x->cases[pos].reviewed_us)
+		x->cases[pos].reviewed_us = at_us;
+}
+
+int64_t srv__index_last_review(const struct srv_index *x, const char *case_id)
+{
+	uint32_t id = srv__index_str_find(x, case_id);
+	size_t pos = id ? case_pos(x, id) : x->ncases;
+
+	return pos < x->ncases && x->cases[pos].id == id ? x->cases[pos].reviewed_us : INT64_MIN;
+}
+
 static size_t note_pos(const struct srv_index *x, uint64_t index)
 {
 	return LOWER_BOUND(x->nnotes, mid, x->notes[mid].index < index);
@@ -393,7 +443,8 @@ int srv__index_add_note(struct srv_index *x, uint64_t index, struct srv_note *n)
 		srv__note_done(n);
 		return 0;
 	}
-	if (grow((void **)&x->notes, &x->capnotes, x->nnotes + 1, sizeof(*x->notes)) < 0) {
+	if (grow((void **)&x->notes, &x->capnotes, x->nnotes + 1, sizeof(*x->notes)) < 0 ||
+	    (n->kind == SRV_NOTE_CASE && n->case_id && case_seen(x, n->case_id) < 0)) {
 		srv__note_done(n);
 		return -ENOMEM;
 	}
@@ -837,6 +888,11 @@ static int index_access(struct srv_index *x, uint64_t index, const json_t *o)
 		if (json_is_integer(v) && json_integer_value(v) >= 0)
 			r = access_ref(x, &a, (uint64_t)json_integer_value(v));
 	}
+	/* A review answered (an abandoned one has a "result"): for `cases`' last_review.  Done
+	 * again when the entry is indexed again after a failure: it only keeps the newest. */
+	if (r == 0 && a.allowed && op && !strcmp(op, "review") && json_is_string(target) &&
+	    !json_object_get(o, "result"))
+		case_reviewed(x, json_string_value(target), at);
 	/* Last: an entry indexed again after a failure finds its refs there already (one per
 	 * clip), and its day is counted once. */
 	return r < 0 ? r : count_day(x, a.day, a.allowed, a.copied);

@@ -100,7 +100,8 @@ enum srv_note_kind {
 	SRV_NOTE_DAMAGE_REPORT,
 	SRV_NOTE_CASE,
 	SRV_NOTE_APPROVAL,
-	SRV_NOTE_HOLD, /* "hold": entries, reason (retention) */
+	SRV_NOTE_HOLD,	 /* "hold": entries, reason (retention) */
+	SRV_NOTE_DEVICE, /* "device": entry, device, officer?, reason (a clip without one) */
 };
 
 /* An annotation, as far as the server needs it to find what it concerns and to apply the
@@ -110,16 +111,17 @@ struct srv_note {
 	uint64_t index; /* of the annotation entry in the log */
 	uint8_t kind;
 	uint32_t nentries;
-	uint64_t *entries; /* entry (late_storage, damage_report) or entries (case, approval,
-			    * hold) */
-	char *device;	   /* interruption, remote_duty, case (when bound by device and time) */
-	char *officer;	   /* remote_duty */
+	uint64_t *entries;	/* entry (late_storage, damage_report) or entries (case, approval,
+				 * hold) */
+	char *device;		/* interruption, remote_duty, case (when bound by device and time),
+				 * device */
+	char *officer;		/* remote_duty, device */
 	int64_t from_us, to_us; /* interruption, remote_duty, case (by device and time) */
 	char *case_id;		/* case: "case" */
 	char *grantee;		/* approval */
 	char *purpose;		/* approval */
-	char *reason;		/* interruption, late_storage, hold: "reason"; damage_report:
-				 * "explanation" */
+	char *reason;		/* interruption, late_storage, hold, device: "reason";
+				 * damage_report: "explanation" */
 	char *by;		/* who recorded it (every kind) */
 	int64_t at_us;		/* when (every kind) */
 	int64_t expires_us;	/* approval */
@@ -211,6 +213,13 @@ struct srv_slot {
 	uint32_t value;
 };
 
+/* A case id some case annotation names, and when it was last reviewed (for `cases`). */
+struct srv_case_seen {
+	uint32_t id;	     /* the case id, srv__index_str() */
+	int64_t reviewed_us; /* "at" of the newest review answered ("allowed", no "result"),
+			      * INT64_MIN when none */
+};
+
 struct srv_index {
 	uint64_t scanned; /* entries [0, scanned) are indexed */
 	bool caught_up;	  /* scanned reached the log's size at least once */
@@ -240,6 +249,8 @@ struct srv_index {
 	size_t nstrs, capstrs;
 	uint32_t *str_slots; /* hash of the strings: ids, 0 = empty; a power of two, or 0 */
 	size_t nstr_slots;
+	struct srv_case_seen *cases; /* sorted by id */
+	size_t ncases, capcases;
 };
 
 int srv__index_init(struct srv_index *x);
@@ -301,8 +312,12 @@ const struct srv_clip *srv__index_clip(const struct srv_index *x, uint64_t index
 /** The position of the clip of entry @index in x->clips, or -1. */
 ssize_t srv__index_clip_pos(const struct srv_index *x, uint64_t index);
 
-/** The interned string @id (a device, officer, zone, user or op), NULL for 0.  Valid as long
- * as the index (never moved or freed before srv__index_done()). */
+/** When case @case_id was last reviewed (the newest `review` access entry answered),
+ * INT64_MIN when never or when no case annotation names it. */
+int64_t srv__index_last_review(const struct srv_index *x, const char *case_id);
+
+/** The interned string @id (a device, officer, zone, user, op or case id), NULL for 0.  Valid as
+ * long as the index (never moved or freed before srv__index_done()). */
 const char *srv__index_str(const struct srv_index *x, uint32_t id);
 
 /** The id of @s when interned, else 0 (no clip, access or note carries it). */
@@ -434,6 +449,7 @@ int srv__op_annotate(struct srv_client *c, struct json_t *req, struct err_detail
 int srv__op_verify(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_review(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_report(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_cases(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_copy_out(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_retention(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_purge(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
@@ -473,6 +489,11 @@ void srv__reply_fd(struct srv_client *c, struct json_t *body, int fd);
 
 /** Send the error reply for (@r, @e). */
 void srv__reply_error(struct srv_client *c, int r, const struct err_detail *e);
+
+/** srv__reply_error() with the members of @extra (an object, stolen; NULL for none) added to
+ * the error object beside code, errno, name and message, which it cannot replace. */
+void srv__reply_error_with(struct srv_client *c, int r, const struct err_detail *e,
+			   struct json_t *extra);
 
 /** The error code word of a negative errno: "bad_request", "not_found"… */
 const char *srv__error_code(int r);

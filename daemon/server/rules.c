@@ -1,4 +1,4 @@
-/* daemon/server/rules.c: `review` and `report` (docs/rules.md; the answers:
+/* daemon/server/rules.c: `review`, `report` and `cases` (docs/rules.md; the answers:
  * docs/review-format.md).  Loop thread, except the *_run halves, which run on libuv's pool.
  *
  * DESIGN
@@ -22,9 +22,15 @@
  *        the client is held, so a peer that just left is noticed only when the answer is
  *        written), then what only the index has: the annotations as they are now (a book),
  *        purges since step 1, the accesses of each clip;
- *     4. on the pool (review_answer_run): the rules over the clips, the annotations concerned
- *        spliced in as logged, the answer serialised (10,000 clips: 20 MB of JSON and about
- *        a second, which the loop must not spend); on the loop, it is sent.
+ *     4. on the pool (review_answer_run): the rules over the clips, the access log (each
+ *        access entry listed is read from the log there: its result, and a copy-out's
+ *        destination and purpose, which the index does not keep), the served checkpoint, the
+ *        annotations concerned spliced in as logged (the case's own, never another case's:
+ *        a shared clip names the other cases on its row), the answer serialised (10,000
+ *        clips: 20 MB of JSON and about a second, which the loop must not spend); on the
+ *        loop, it is sent.
+ *     An unknown case is not_found with the case ids near it (case_suggestions(): a pass over
+ *     the annotations, which people write, so few).
  *     The client is held (srv__hold) meanwhile; at most REVIEWS_MAX reviews run at once, so
  *     the pool keeps room for ingest (it has workers + 4 threads); more get "busy".  A review
  *     reads every byte of the case's originals: about 1 s per GB here.  custodyctl waits for
@@ -39,17 +45,25 @@
  *     a day counts when its start lies in the period.  The gaps (a sort of every clip's span)
  *     and the JSON are made on the pool.  At most REPORTS_MAX at once.
  *
- * Both need the index to have read the whole log once (-EAGAIN "unavailable" before).  The
+ *   cases              R, not recorded (case ids and counts, no evidence)
+ *     The case annotations grouped by case id on the loop; the clips they bind (the entries
+ *     they list, then the clip table for those bound by device and time, as a review takes
+ *     them) gathered from the index in slices of SRV_SLICE_NS, each clip copied once; on the
+ *     pool, per case, rules_open_count() (integrity unchecked: nothing is re-hashed) and the
+ *     JSON.  At most CASES_MAX at once.
+ *
+ * All need the index to have read the whole log once (-EAGAIN "unavailable" before).  The
  * annotations are compiled into a rules_book whose strings point into the index's notes, which
  * are never freed while the server lives (and a held client keeps the server alive).
  *
- * One file because review and report are the two operations over rules/rules.c: they share the
- * book built from the index (make_book(), need_index()) and the same pool-job pattern. */
+ * One file because review, report and cases are the operations over rules/rules.c: they share
+ * the book built from the index (make_book(), need_index()) and the same pool-job pattern. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -66,6 +80,7 @@
 #include "base/macro.h"
 #include "rules/rules.h"
 #include "daemon/server/internal.h"
+#include "daemon/witness.h"
 #include "ingest/store.h"
 #include "verify/tlog.h"
 
@@ -79,7 +94,8 @@
 #define REPORT_OPEN_MAX 10000	  /* open items listed in one report (the totals count all) */
 
 _Static_assert((int)SRV_NOTE_INTERRUPTION == (int)RULES_INTERRUPTION &&
-		   (int)SRV_NOTE_HOLD == (int)RULES_HOLD && (int)SRV_NOTE_CASE == (int)RULES_CASE,
+		   (int)SRV_NOTE_HOLD == (int)RULES_HOLD && (int)SRV_NOTE_CASE == (int)RULES_CASE &&
+		   (int)SRV_NOTE_DEVICE == (int)RULES_DEVICE,
 	       "srv_note kinds and rules_note kinds must agree");
 
 static unsigned reviews_running, reports_running;
@@ -183,10 +199,12 @@ struct review_job {
 	uv_work_t work;	  /* the re-hash (review_run) */
 	uv_work_t answer; /* then the answer (review_answer_run) */
 	struct srv_client *c;
-	struct tlog *log;     /* any thread (short read txns) */
-	struct store *store;  /* immutable, any thread */
-	const bool *stopping; /* the daemon's SIGTERM flag, read between originals */
-	bool stopped;	      /* review_run gave up on it */
+	char by[128];		/* the client's name in entries: "requested_by" */
+	struct tlog *log;	/* any thread (short read txns) */
+	struct witnessing *wit; /* what is served: wit_served() takes any thread */
+	struct store *store;	/* immutable, any thread */
+	const bool *stopping;	/* the daemon's SIGTERM flag, read between originals */
+	bool stopped;		/* review_run gave up on it */
 	char *case_id;
 	json_t *bound_by; /* the case annotations' indexes */
 	struct review_item *items;
@@ -452,8 +470,146 @@ static json_t *review_accesses_json(const struct review_job *j)
 	return list;
 }
 
-/* The annotations concerning the review: the case's, those naming a clip, and those the rules
- * applied (remote duty, interruptions explaining gaps), by index, spliced in as logged. */
+/* A copy-out under an approval that gave no purpose of its own shows the approval's, read from
+ * its entry: a few approvals per case, so the last PURPOSES read are kept. */
+#define PURPOSES 64
+
+struct purpose_cache {
+	uint64_t approval;
+	json_t *purpose; /* a string, or NULL when the approval has none (or cannot be read) */
+	bool used;
+};
+
+/* Borrowed from @cache, valid until the next call. */
+static const json_t *approval_purpose(struct tlog *log, struct purpose_cache *cache, size_t *next,
+				      uint64_t approval)
+{
+	struct purpose_cache *slot;
+	json_t *entry = NULL;
+	char *bytes;
+	size_t len;
+
+	for (size_t i = 0; i < PURPOSES; i++)
+		if (cache[i].used && cache[i].approval == approval)
+			return cache[i].purpose;
+	slot = &cache[(*next)++ % PURPOSES];
+	json_decref(slot->purpose);
+	*slot = (struct purpose_cache){ .approval = approval, .used = true };
+	if (tlog_entry(log, approval, &bytes, &len, NULL) == 0) {
+		entry = srv__entry_json(bytes, len);
+		free(bytes);
+	}
+	if (json_is_string(json_object_get(entry, "purpose")))
+		slot->purpose = json_incref(json_object_get(entry, "purpose"));
+	json_decref(entry);
+	return slot->purpose;
+}
+
+/* One string member of an access entry, or null. */
+static json_t *entry_str(const json_t *entry, const char *key)
+{
+	json_t *v = json_object_get(entry, key);
+
+	return json_is_string(v) ? json_incref(v) : json_null();
+}
+
+/* A new access_log item for the access entry @entry (NULL when it could not be read) of @a. */
+static json_t *access_item(const struct review_access *a, const json_t *entry,
+			   const json_t *purpose, json_t *entries)
+{
+	json_t *approval = json_object_get(entry, "approval");
+	json_t *o = json_object();
+	bool failed = !o || !entries;
+
+	failed |= json_object_set_new(o, "index", json_integer((json_int_t)a->access)) < 0;
+	failed |= json_object_set_new(o, "by", json_string(a->by ? a->by : "?")) < 0;
+	failed |= json_object_set_new(o, "op", json_string(a->op ? a->op : "?")) < 0;
+	failed |= json_object_set_new(o, "at", jtime(a->at_us)) < 0;
+	failed |= json_object_set_new(o, "allowed", json_boolean(a->allowed)) < 0;
+	failed |= json_object_set_new(o, "result", entry_str(entry, "result")) < 0;
+	failed |= json_object_set_new(o, "entries", entries) < 0;
+	failed |= json_object_set_new(o, "authority", entry_str(entry, "authority")) < 0;
+	failed |=
+	    json_object_set_new(
+		o, "approval", json_is_integer(approval) ? json_incref(approval) : json_null()) < 0;
+	failed |= json_object_set_new(o, "purpose",
+				      purpose ? json_incref((json_t *)purpose) : json_null()) < 0;
+	failed |= json_object_set_new(o, "destination", entry_str(entry, "destination")) < 0;
+	if (failed) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* "access_log" (docs/review-format.md): j->accesses (sorted by access, then clip) by access
+ * entry, each with the case's clips it named and, read from its entry in the log here on the
+ * pool, its result and, for a copy-out, its authority, approval, purpose and destination.  The
+ * parts of one access recorded as several entries (docs/log.md: consecutive, "part" 1, 2, …,
+ * the same "at") are one action.  *@ret_n: how many actions.  NULL when out of memory. */
+static json_t *review_access_log(const struct review_job *j, size_t *ret_n)
+{
+	struct purpose_cache cache[PURPOSES] = { 0 };
+	json_t *list = json_array(), *entries = NULL;
+	size_t next = 0, i = 0;
+	uint64_t last = UINT64_MAX;
+	json_int_t last_part = 0;
+	char last_at[64] = "";
+	bool failed = !list;
+
+	*ret_n = 0;
+	while (!failed && i < j->naccesses) {
+		const struct review_access *a = &j->accesses[i];
+		const json_t *part, *purpose, *approval;
+		const char *at;
+		json_t *entry = NULL, *item;
+		char *bytes;
+		size_t len;
+
+		if (tlog_entry(j->log, a->access, &bytes, &len, NULL) == 0) {
+			entry = srv__entry_json(bytes, len);
+			free(bytes);
+		}
+		part = json_object_get(entry, "part");
+		at = json_string_value(json_object_get(entry, "at"));
+		if (!(entries && a->access == last + 1 && json_is_integer(part) &&
+		      json_integer_value(part) == last_part + 1 && at && !strcmp(at, last_at))) {
+			/* Not the next part of the same action: a new one. */
+			purpose = json_object_get(entry, "purpose");
+			approval = json_object_get(entry, "approval");
+			if (!json_is_string(purpose))
+				purpose =
+				    json_is_integer(approval)
+					? approval_purpose(j->log, cache, &next,
+							   (uint64_t)json_integer_value(approval))
+					: NULL;
+			entries = json_array();
+			item = access_item(a, entry, purpose, entries);
+			if (!item || json_array_append_new(list, item) < 0)
+				failed = true;
+			(*ret_n)++;
+		}
+		last = a->access;
+		last_part = json_is_integer(part) ? json_integer_value(part) : 0;
+		snprintf(last_at, sizeof(last_at), "%s", at ? at : "");
+		json_decref(entry);
+		/* Every clip of the case this access entry named. */
+		for (; !failed && i < j->naccesses && j->accesses[i].access == a->access; i++)
+			failed = json_array_append_new(
+				     entries, json_integer((json_int_t)j->accesses[i].entry)) < 0;
+	}
+	for (size_t k = 0; k < PURPOSES; k++)
+		json_decref(cache[k].purpose);
+	if (failed) {
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+/* The annotations concerning the review: the case's, those naming a clip (but another case's),
+ * and those the rules applied (remote duty, interruptions explaining gaps), by index, spliced
+ * in as logged. */
 static void review_annotations(struct tlog *log, const struct rules_book *book,
 			       const struct review_job *j, const json_t *review,
 			       struct srv_text *tail)
@@ -474,8 +630,12 @@ static void review_annotations(struct tlog *log, const struct rules_book *book,
 		const struct rules_note *naming[64];
 		size_t m = rules_notes_naming(book, j->items[i].index, naming, 64);
 
+		/* Another case binding the clip is a cross-reference on its row
+		 * ("other_cases"), not part of this case's record. */
 		for (k = 0; k < m && k < 64 && n < REVIEW_NOTES_MAX; k++)
-			ids[n++] = naming[k]->index;
+			if (naming[k]->kind != RULES_CASE ||
+			    (naming[k]->case_id && !strcmp(naming[k]->case_id, j->case_id)))
+				ids[n++] = naming[k]->index;
 	}
 	json_array_foreach(json_object_get(review, "devices"), i, dev) {
 		json_array_foreach(json_object_get(dev, "clips"), k, clip) {
@@ -521,10 +681,10 @@ static void review_answer_run(uv_work_t *req)
 {
 	struct review_job *j = req->data;
 	struct rules_clip *clips = malloc((j->n ? j->n : 1) * sizeof(*clips));
-	json_t *body = NULL, *accesses;
-	uint64_t cp_size = 0;
-	char *text = NULL;
-	size_t len;
+	json_t *body = NULL, *accesses, *access_log;
+	uint64_t cp_size = 0, served = wit_served(j->wit);
+	size_t len, nactions = 0;
+	char *text = NULL, *note = NULL;
 
 	if (!clips)
 		goto oom;
@@ -535,14 +695,30 @@ static void review_answer_run(uv_work_t *req)
 	accesses = review_accesses_json(j);
 	if (!accesses || json_object_set_new(body, "accesses", accesses) < 0)
 		goto oom; /* set_new took it, even when it failed */
-	if (tlog_checkpoint_get(j->log, TLOG_NEWEST, NULL, NULL, &cp_size, NULL) < 0)
+	access_log = review_access_log(j, &nactions);
+	if (!access_log || json_object_set_new(body, "access_log", access_log) < 0)
+		goto oom;
+	/* The checkpoint a printout is tied to: the served one (with the witnesses' quorum
+	 * when one is configured; none yet is null), with its cosignatures. */
+	if (served == 0 || tlog_checkpoint_get(j->log, served, &note, NULL, &cp_size, NULL) < 0) {
+		note = NULL;
 		cp_size = 0;
+	}
 	if (json_object_set_new(body, "as_of", jtime(j->as_of_us)) < 0 ||
 	    json_object_set_new(body, "checkpoint_size",
 				cp_size ? json_integer((json_int_t)cp_size) : json_null()) < 0 ||
+	    json_object_set_new(body, "checkpoint", note ? json_string(note) : json_null()) < 0 ||
+	    json_object_set_new(body, "requested_by", json_string(j->by)) < 0 ||
 	    json_object_set(body, "bound_by", j->bound_by) < 0 ||
 	    json_object_set_new(body, "accesses_total",
-				json_integer((json_int_t)j->accesses_total)) < 0)
+				json_integer((json_int_t)j->accesses_total)) < 0 ||
+	    /* The actions not listed are counted once per clip they named: exact unless one
+	     * of them named several of the case's clips. */
+	    json_object_set_new(
+		body, "access_log_total",
+		json_integer((json_int_t)(nactions + j->accesses_total - j->naccesses))) < 0 ||
+	    json_object_set_new(body, "access_log_exact",
+				json_boolean(j->accesses_total == j->naccesses)) < 0)
 		goto oom;
 	if (!json_is_true(json_object_get(body, "complete")))
 		j->verdict = strdup(json_string_value(json_object_get(body, "verdict")) ?: "?");
@@ -560,6 +736,7 @@ oom:
 	j->err = err_set(&j->e, -ENOMEM, "out of memory for the review");
 out:
 	free(text);
+	free(note);
 	json_decref(body);
 	free(clips);
 	/* The entries are in the text now: freeing 10,000 of them is not for the loop either. */
@@ -687,6 +864,131 @@ static int push_id(uint64_t **ids, size_t *n, size_t *cap, uint64_t v)
 	return 0;
 }
 
+/* ---- near case ids ------------------------------------------------------------------------ */
+
+#define SUGGESTIONS_MAX 5
+#define SUGGEST_EDITS 2 /* a case id within this many edits (characters) is near */
+
+/* Decode @s (UTF-8 from a request or an entry) into code points, ASCII letters folded to
+ * lower case, at most @cap.  @return how many. */
+static size_t fold_codepoints(const char *s, uint32_t *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	while (*p && n < cap) {
+		uint32_t cp = *p++;
+		int more = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : cp >= 0xc0 ? 1 : 0;
+
+		if (more)
+			cp &= 0x3fu >> more;
+		for (; more && (*p & 0xc0) == 0x80; more--)
+			cp = cp << 6 | (*p++ & 0x3fu);
+		out[n++] = cp < 0x80 && cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+	}
+	return n;
+}
+
+/* The edit distance of @a and @b (insertions, deletions, substitutions of characters), when
+ * at most SUGGEST_EDITS; SUGGEST_EDITS + 1 otherwise.  A band around the diagonal: O(length). */
+static unsigned near_edits(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	enum { K = SUGGEST_EDITS, FAR = SUGGEST_EDITS + 1 };
+	unsigned prev[2 * K + 1], cur[2 * K + 1];
+
+	if ((na > nb ? na - nb : nb - na) > K)
+		return FAR;
+	/* Row i keeps columns i - K … i + K of the full table, at offsets 0 … 2K. */
+	for (size_t d = 0; d <= 2 * K; d++)
+		prev[d] = d >= K ? (unsigned)(d - K) : FAR;
+	for (size_t i = 1; i <= na; i++) {
+		unsigned best = FAR;
+
+		for (size_t d = 0; d <= 2 * K; d++) {
+			size_t jcol = i + d - K; /* may wrap below 0: then out of the table */
+			unsigned v = FAR;
+
+			if (i + d < K || jcol > nb) {
+				cur[d] = FAR;
+				continue;
+			}
+			if (jcol == 0) {
+				v = (unsigned)i;
+			} else {
+				v = prev[d] + (a[i - 1] != b[jcol - 1]);   /* substitute */
+				if (d + 1 <= 2 * K && prev[d + 1] + 1 < v) /* delete a[i-1] */
+					v = prev[d + 1] + 1;
+				if (d > 0 && cur[d - 1] + 1 < v) /* insert b[jcol-1] */
+					v = cur[d - 1] + 1;
+			}
+			cur[d] = v > FAR ? FAR : v;
+			best = cur[d] < best ? cur[d] : best;
+		}
+		if (best >= FAR)
+			return FAR;
+		memcpy(prev, cur, sizeof(prev));
+	}
+	return nb + K >= na && nb + K - na <= 2 * K ? prev[nb + K - na] : FAR;
+}
+
+struct suggestion {
+	const char *id;
+	unsigned rank; /* 0: equal but for case; 1, 2: edits; 3: contains what was asked */
+};
+
+static int cmp_suggestion(const void *a, const void *b)
+{
+	const struct suggestion *x = a, *y = b;
+
+	return x->rank != y->rank ? (x->rank < y->rank ? -1 : 1) : strcmp(x->id, y->id);
+}
+
+/* The case ids near @asked, best first, at most SUGGESTIONS_MAX (docs/review-format.md): equal
+ * but for case, within SUGGEST_EDITS edits, or containing it (ignoring case).  Case ids are a
+ * few thousand at most (people bind cases): one pass over the annotations on the loop.  NULL
+ * when out of memory. */
+static json_t *case_suggestions(const struct srv_index *x, const char *asked)
+{
+	uint32_t qa[256], qb[256];
+	size_t na = fold_codepoints(asked, qa, 256), n = 0;
+	struct suggestion *found = malloc((x->nnotes ? x->nnotes : 1) * sizeof(*found));
+	json_t *list = json_array();
+
+	if (!found || !list) {
+		free(found);
+		json_decref(list);
+		return NULL;
+	}
+	for (size_t i = 0; i < x->nnotes; i++) {
+		const char *id = x->notes[i].case_id;
+		unsigned rank;
+		bool seen = false;
+
+		if (x->notes[i].kind != SRV_NOTE_CASE || !id)
+			continue;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = !strcmp(found[k].id, id);
+		if (seen)
+			continue;
+		if (!strcasecmp(id, asked))
+			rank = 0;
+		else if ((rank = near_edits(qa, na, qb, fold_codepoints(id, qb, 256))) >
+			 SUGGEST_EDITS)
+			rank = strcasestr(id, asked) ? SUGGEST_EDITS + 1 : UINT32_MAX;
+		if (rank != UINT32_MAX)
+			found[n++] = (struct suggestion){ id, rank };
+	}
+	qsort(found, n, sizeof(*found), cmp_suggestion);
+	for (size_t i = 0; i < n && i < SUGGESTIONS_MAX; i++)
+		if (json_array_append_new(list, json_string(found[i].id)) < 0) {
+			json_decref(list);
+			list = NULL;
+			break;
+		}
+	free(found);
+	return list;
+}
+
 /* A case annotation bound by device and time, as srv__case_span_binds() takes it. */
 struct case_span {
 	uint32_t device;
@@ -742,14 +1044,29 @@ int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
 		}
 	}
 	if (!json_array_size(j->bound_by)) {
+		json_t *near = case_suggestions(x, case_id), *extra;
+
 		free(spans);
 		free(ids);
 		review_job_free(j);
 		srv__access(c, "review", json_string(case_id), NULL, true);
-		return err_set(reterr, -ENOENT,
-			       "no case '%.256s': bind its clips first with "
-			       "custodyctl annotate case --case ID --entries N,…",
-			       case_id);
+		if (json_array_size(near))
+			err_set(reterr, -ENOENT,
+				"no case '%.200s' (case ids are matched exactly); did you mean "
+				"'%.200s'?",
+				case_id, json_string_value(json_array_get(near, 0)));
+		else
+			err_set(reterr, -ENOENT,
+				"no case '%.256s': bind its clips first with "
+				"custodyctl annotate case --case ID --entries N,…",
+				case_id);
+		extra = json_object();
+		if (!near || !extra || json_object_set_new(extra, "suggestions", near) < 0) {
+			json_decref(extra); /* near: taken by set_new, or NULL */
+			return -ENOENT;
+		}
+		srv__reply_error_with(c, -ENOENT, reterr, extra);
+		return 0;
 	}
 	/* A case bound by device and time binds the device's clips in that time as they are
 	 * now: its "entries" are those there were when it was made, and clips of that time
@@ -790,7 +1107,9 @@ int srv__op_review(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	free(ids);
 	ids = NULL;
 	j->c = c;
+	snprintf(j->by, sizeof(j->by), "%s", c->by);
 	j->log = s->d->log;
+	j->wit = s->d->wit;
 	j->store = s->d->store;
 	j->stopping = &s->d->stopping;
 	j->work.data = j;
@@ -1086,5 +1405,436 @@ int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	srv__client_ref(c);
 	srv__hold(c);
 	uv_idle_start(&j->idle, on_report_slice);
+	return 0;
+}
+
+/* ---- cases ------------------------------------------------------------------------------- */
+
+#define CASES_MAX 2 /* `cases` answers being made at once */
+
+static unsigned cases_running;
+
+struct cases_case {
+	const char *id;	 /* the index's (a note's case_id, never freed while it lives) */
+	size_t bound_at; /* its case annotations: j->bound[bound_at …] */
+	size_t nbound;
+	int64_t reviewed_us; /* last review, INT64_MIN when none */
+};
+
+/* The entries one case annotation lists (the note's own array: never moved or freed). */
+struct cases_list {
+	uint32_t case_no;
+	const uint64_t *entries;
+	size_t n;
+};
+
+struct cases_span {
+	uint32_t case_no;
+	uint32_t device; /* srv__index_str() id */
+	int64_t from_us, to_us;
+};
+
+/* A (case, clip) pair: the clip is j->clips[slot]. */
+struct cases_pair {
+	uint32_t case_no, slot;
+};
+
+struct cases_job {
+	uv_idle_t idle; /* gathers the cases' clips from the index in slices */
+	uv_work_t work; /* then the rules and the JSON on the pool */
+	struct srv_client *c;
+	struct rules_note *notes;
+	struct rules_book *book;
+	struct cases_case *cases; /* sorted by id */
+	size_t ncases;
+	uint64_t *bound; /* the case annotations' indexes, grouped by case */
+	struct cases_list *lists;
+	size_t nlists, next_list, next_entry;
+	struct cases_span *spans;
+	size_t nspans, next_clip, end_clip;
+	uint32_t *slot_of;	  /* per clip position below end_clip: its slot + 1, 0 when none */
+	struct rules_clip *clips; /* copied from the index, for the pool */
+	size_t nclips, capclips;
+	struct cases_pair *pairs;
+	size_t npairs, cappairs;
+	int64_t as_of_us;
+	json_t *result;
+	int err;
+};
+
+static void cases_job_freed(uv_handle_t *h)
+{
+	struct cases_job *j = h->data;
+	struct srv_client *c = j->c;
+
+	rules_book_free(j->book);
+	free(j->notes);
+	free(j->cases);
+	free(j->bound);
+	free(j->lists);
+	free(j->spans);
+	free(j->slot_of);
+	free(j->clips);
+	free(j->pairs);
+	json_decref(j->result);
+	free(j);
+	cases_running--;
+	srv__client_unref(c);
+}
+
+static void cases_finish(struct cases_job *j)
+{
+	uv_close((uv_handle_t *)&j->idle, cases_job_freed);
+}
+
+/* The clip at @pos of the index for case @case_no: copied once into j->clips (the strings are
+ * the index's interned ones).  @return 0, -ENOMEM. */
+static int cases_pair(struct cases_job *j, const struct srv_index *x, uint32_t case_no, size_t pos)
+{
+	const struct srv_clip *sc = &x->clips[pos];
+
+	if (!j->slot_of[pos]) {
+		if (j->nclips == j->capclips) {
+			size_t cap = j->capclips ? j->capclips * 2 : 256;
+			struct rules_clip *v = realloc(j->clips, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			j->clips = v;
+			j->capclips = cap;
+		}
+		/* Integrity unchecked: `cases` re-hashes nothing; a purge is known without. */
+		j->clips[j->nclips++] = (struct rules_clip){
+			.index = sc->index,
+			.device = srv__index_str(x, sc->device),
+			.officer = srv__index_str(x, sc->officer),
+			.zone = srv__index_str(x, sc->zone),
+			.start_us = sc->start_us,
+			.end_us = sc->end_us,
+			.duration_us = sc->duration_us,
+			.ingested_us = sc->ingested_us,
+			.deadline_us = sc->deadline_us,
+			.size = sc->size,
+			.storage = sc->storage,
+			.integrity = sc->purged ? RULES_PURGED : RULES_UNCHECKED,
+			.damaged = sc->damaged,
+			.future = sc->future,
+		};
+		j->slot_of[pos] = (uint32_t)j->nclips;
+	}
+	if (j->npairs == j->cappairs) {
+		size_t cap = j->cappairs ? j->cappairs * 2 : 256;
+		struct cases_pair *v = realloc(j->pairs, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		j->pairs = v;
+		j->cappairs = cap;
+	}
+	j->pairs[j->npairs++] = (struct cases_pair){ case_no, j->slot_of[pos] - 1 };
+	return 0;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const struct cases_pair *x = a, *y = b;
+
+	return x->case_no != y->case_no ? (x->case_no < y->case_no ? -1 : 1)
+	       : x->slot != y->slot	? (x->slot < y->slot ? -1 : 1)
+					: 0;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The distinct strings of @v (@n, NULLs skipped), sorted, as a JSON array. */
+static json_t *distinct_strings(const char **v, size_t n)
+{
+	json_t *list = json_array();
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			v[m++] = v[i];
+	qsort(v, m, sizeof(*v), cmp_strp);
+	for (size_t i = 0; list && i < m; i++)
+		if ((!i || strcmp(v[i], v[i - 1])) &&
+		    json_array_append_new(list, json_string(v[i])))
+			list = (json_decref(list), NULL);
+	return list;
+}
+
+/* One case's summary from its clips @clips (@n, as the index has them). */
+static json_t *case_json(const struct cases_job *j, const struct cases_case *cc,
+			 const struct rules_clip *clips, size_t n, const char **devices,
+			 const char **officers)
+{
+	int64_t from = INT64_MAX, to = INT64_MIN;
+	long open = rules_open_count(j->book, clips, n);
+	json_t *o = json_object(), *bound = json_array();
+
+	if (open < 0 || !o || !bound)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		struct rules_clip c;
+
+		/* The devices and officers as the review sees them: attributed ones too. */
+		rules_clip_attributed(j->book, &clips[i], &c);
+		devices[i] = c.device;
+		officers[i] = c.officer;
+		if (c.start_us == RULES_NOTIME || c.future)
+			continue;
+		from = c.start_us < from ? c.start_us : from;
+		to = (c.end_us != RULES_NOTIME ? c.end_us : c.start_us) > to
+			 ? (c.end_us != RULES_NOTIME ? c.end_us : c.start_us)
+			 : to;
+	}
+	for (size_t i = 0; i < cc->nbound; i++)
+		if (json_array_append_new(bound,
+					  json_integer((json_int_t)j->bound[cc->bound_at + i])))
+			goto fail;
+	if (json_object_set_new(o, "case", json_string(cc->id)) < 0 ||
+	    json_object_set_new(o, "bound_by", bound) < 0 ||
+	    json_object_set_new(o, "clips", json_integer((json_int_t)n)) < 0 ||
+	    json_object_set_new(o, "devices", distinct_strings(devices, n)) < 0 ||
+	    json_object_set_new(o, "officers", distinct_strings(officers, n)) < 0 ||
+	    json_object_set_new(o, "from", jtime(from == INT64_MAX ? INT64_MIN : from)) < 0 ||
+	    json_object_set_new(o, "to", jtime(to)) < 0 ||
+	    json_object_set_new(o, "open", json_integer((json_int_t)open)) < 0 ||
+	    json_object_set_new(o, "last_review", jtime(cc->reviewed_us)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+fail:
+	json_decref(o);
+	json_decref(bound);
+	return NULL;
+}
+
+/* On the pool: each case's clips (the pairs sorted by case), the rules over them, the JSON.
+ * The book and the clips' strings are the index's, never freed while the server lives. */
+static void cases_run(uv_work_t *req)
+{
+	struct cases_job *j = req->data;
+	struct rules_clip *mine = malloc((j->nclips ? j->nclips : 1) * sizeof(*mine));
+	const char **devices = malloc((j->nclips ? j->nclips : 1) * sizeof(*devices));
+	const char **officers = malloc((j->nclips ? j->nclips : 1) * sizeof(*officers));
+	json_t *list = json_array();
+	size_t p = 0;
+
+	if (!mine || !devices || !officers || !list)
+		goto oom;
+	if (j->npairs)
+		qsort(j->pairs, j->npairs, sizeof(*j->pairs), cmp_pair);
+	for (size_t k = 0; k < j->ncases; k++) {
+		size_t n = 0;
+		json_t *o;
+
+		for (; p < j->npairs && j->pairs[p].case_no == k; p++)
+			if (!n || j->pairs[p - 1].slot != j->pairs[p].slot)
+				mine[n++] = j->clips[j->pairs[p].slot];
+		o = case_json(j, &j->cases[k], mine, n, devices, officers);
+		if (!o || json_array_append_new(list, o) < 0)
+			goto oom;
+	}
+	j->result = json_pack("{s:o, s:o}", "as_of", jtime(j->as_of_us), "cases", list);
+	list = NULL;
+	if (!j->result)
+		goto oom;
+	goto out;
+oom:
+	j->err = -ENOMEM;
+out:
+	json_decref(list);
+	free(mine);
+	free(devices);
+	free(officers);
+}
+
+static void cases_done(uv_work_t *req, int status)
+{
+	struct cases_job *j = req->data;
+	struct srv_client *c = j->c;
+	struct err_detail e;
+
+	if (!c->closing) {
+		if (status < 0 || j->err < 0 || !j->result) {
+			err_set(&e, -ENOMEM, "out of memory for the list of cases");
+			srv__reply_error(c, e.code, &e);
+		} else {
+			srv__reply(c, j->result);
+			j->result = NULL;
+		}
+		srv__release(c);
+	}
+	cases_finish(j);
+}
+
+static void cases_fail(struct cases_job *j)
+{
+	struct srv_client *c = j->c;
+	struct err_detail e;
+
+	uv_idle_stop(&j->idle);
+	if (!c->closing) {
+		err_set(&e, -ENOMEM, "out of memory for the list of cases");
+		srv__reply_error(c, e.code, &e);
+		srv__release(c);
+	}
+	cases_finish(j);
+}
+
+/* One slice: the entries the case annotations list, then the clip table for the cases bound
+ * by device and time (as a review binds them: srv__case_span_binds()). */
+static void on_cases_slice(uv_idle_t *h)
+{
+	struct cases_job *j = h->data;
+	struct srv_client *c = j->c;
+	const struct srv_index *x = &c->s->idx;
+	uint64_t deadline = uv_hrtime() + SRV_SLICE_NS;
+	unsigned n = 0;
+	int r;
+
+	if (c->closing || c->s->closing) {
+		uv_idle_stop(h);
+		cases_finish(j);
+		return;
+	}
+	for (; j->next_list < j->nlists; j->next_list++, j->next_entry = 0) {
+		const struct cases_list *l = &j->lists[j->next_list];
+
+		for (; j->next_entry < l->n; j->next_entry++) {
+			ssize_t pos = srv__index_clip_pos(x, l->entries[j->next_entry]);
+
+			if (pos >= 0 && (size_t)pos < j->end_clip &&
+			    cases_pair(j, x, l->case_no, (size_t)pos) < 0) {
+				cases_fail(j);
+				return;
+			}
+			if ((++n & 255) == 0 && uv_hrtime() >= deadline)
+				return;
+		}
+	}
+	for (; j->nspans && j->next_clip < j->end_clip; j->next_clip++) {
+		for (size_t k = 0; k < j->nspans; k++) {
+			const struct cases_span *sp = &j->spans[k];
+
+			if (!srv__case_span_binds(&x->clips[j->next_clip], sp->device, sp->from_us,
+						  sp->to_us))
+				continue;
+			if (cases_pair(j, x, sp->case_no, j->next_clip) < 0) {
+				cases_fail(j);
+				return;
+			}
+		}
+		if ((++n & 255) == 0 && uv_hrtime() >= deadline)
+			return;
+	}
+	uv_idle_stop(h);
+	j->as_of_us = (int64_t)daemon_now_us();
+	j->work.data = j;
+	r = uv_queue_work(c->s->d->loop, &j->work, cases_run, cases_done);
+	if (r < 0)
+		cases_fail(j);
+}
+
+static int cmp_case_note(const void *a, const void *b)
+{
+	const struct srv_note *x = *(const struct srv_note *const *)a;
+	const struct srv_note *y = *(const struct srv_note *const *)b;
+
+	return strcmp(x->case_id, y->case_id) ?: (x->index < y->index ? -1 : x->index > y->index);
+}
+
+/* The case annotations, grouped by case id, into the job: the cases, their annotations, the
+ * entries they list and the spans of those bound by device and time.  @return 0, -ENOMEM. */
+static int cases_gather(struct cases_job *j, const struct srv_index *x)
+{
+	const struct srv_note **cn = malloc((x->nnotes ? x->nnotes : 1) * sizeof(*cn));
+	size_t n = 0;
+
+	if (!cn)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->nnotes; i++)
+		if (x->notes[i].kind == SRV_NOTE_CASE && x->notes[i].case_id)
+			cn[n++] = &x->notes[i];
+	qsort(cn, n, sizeof(*cn), cmp_case_note);
+	j->cases = malloc((n ? n : 1) * sizeof(*j->cases));
+	j->bound = malloc((n ? n : 1) * sizeof(*j->bound));
+	j->lists = malloc((n ? n : 1) * sizeof(*j->lists));
+	j->spans = malloc((n ? n : 1) * sizeof(*j->spans));
+	j->slot_of = calloc(x->nclips ? x->nclips : 1, sizeof(*j->slot_of));
+	if (!j->cases || !j->bound || !j->lists || !j->spans || !j->slot_of) {
+		free(cn);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct srv_note *note = cn[i];
+		struct cases_case *cc;
+
+		if (!i || strcmp(note->case_id, cn[i - 1]->case_id))
+			j->cases[j->ncases++] = (struct cases_case){
+				.id = note->case_id,
+				.bound_at = i,
+				.reviewed_us = srv__index_last_review(x, note->case_id),
+			};
+		cc = &j->cases[j->ncases - 1];
+		j->bound[cc->bound_at + cc->nbound++] = note->index;
+		if (note->nentries)
+			j->lists[j->nlists++] =
+			    (struct cases_list){ (uint32_t)(j->ncases - 1), note->entries,
+						 note->nentries };
+		if (note->device && note->from_us != INT64_MIN && note->to_us != INT64_MIN)
+			j->spans[j->nspans++] =
+			    (struct cases_span){ (uint32_t)(j->ncases - 1),
+						 srv__index_str_find(x, note->device),
+						 note->from_us, note->to_us };
+	}
+	free(cn);
+	j->end_clip = x->nclips;
+	return 0;
+}
+
+int srv__op_cases(struct srv_client *c, json_t *req, struct err_detail *reterr)
+{
+	struct server *s = c->s;
+	struct cases_job *j;
+	int r;
+
+	(void)req;
+	r = need_index(s, reterr);
+	if (r < 0)
+		return r;
+	if (cases_running >= CASES_MAX)
+		return err_set(reterr, -EUSERS,
+			       "%d lists of cases are being made; try again when one is done",
+			       CASES_MAX);
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return err_set(reterr, -ENOMEM, "out of memory");
+	j->c = c;
+	r = make_book(s, &j->notes, &j->book);
+	if (r == 0)
+		r = cases_gather(j, &s->idx);
+	if (r < 0) {
+		rules_book_free(j->book);
+		free(j->notes);
+		free(j->cases);
+		free(j->bound);
+		free(j->lists);
+		free(j->spans);
+		free(j->slot_of);
+		free(j);
+		return err_set(reterr, -ENOMEM, "out of memory");
+	}
+	uv_idle_init(s->d->loop, &j->idle);
+	j->idle.data = j;
+	cases_running++;
+	srv__client_ref(c);
+	srv__hold(c);
+	uv_idle_start(&j->idle, on_cases_slice);
 	return 0;
 }

@@ -92,6 +92,7 @@ static const struct srv_op {
 	{ "retention", SRV_READERS, srv__op_retention, true },
 	{ "purge", SRV_OPERATOR, srv__op_purge, false },
 	{ "scrub", SRV_OPERATOR, srv__op_scrub, false },
+	{ "cases", SRV_READERS, srv__op_cases, false },
 };
 
 /* The ops a client may name, for the error that says it named none of them: from the table, so
@@ -888,6 +889,11 @@ static const char *errno_name(int r)
 
 void srv__reply_error(struct srv_client *c, int r, const struct err_detail *e)
 {
+	srv__reply_error_with(c, r, e, NULL);
+}
+
+void srv__reply_error_with(struct srv_client *c, int r, const struct err_detail *e, json_t *extra)
+{
 	struct server *s = c->s;
 	const char *code = srv__error_code(r);
 	const char *msg = e && e->msg[0] ? e->msg : strerror(-r);
@@ -912,6 +918,11 @@ void srv__reply_error(struct srv_client *c, int r, const struct err_detail *e)
 			"code", code, "errno", -r, "name", errno_name(r), "message", msg);
 	if (out && !c->req_id)
 		json_object_del(out, "id");
+	/* What a client can act on beside the message (a review's near case ids); the four
+	 * members above stay as they are. */
+	if (out && extra)
+		json_object_update_missing(json_object_get(out, "error"), extra);
+	json_decref(extra);
 	send_object(c, out);
 }
 

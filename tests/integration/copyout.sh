@@ -4,7 +4,8 @@
 # original's descriptor comes over the socket and the copy is byte-identical, 0600, and checked
 # against the entry's SHA-256; an approval for someone else, for another entry, granted to
 # oneself or expired does not count; an operator may always; an original changed behind the
-# daemon's back is reported (exit 1) and its copy removed; every attempt is an access entry.
+# daemon's back is reported (exit 1) and its copy removed; every attempt is an access entry,
+# with where the copy goes (host:absolute path) and, when given, what for.
 set -eu
 : "${CUSTODYD:?}" "${CUSTODYCTL:?}" "${CUSTODY_LOG:?}"
 . "$(dirname "$0")/../lib.sh"
@@ -118,9 +119,10 @@ expect_copied "a short approval, before it expires" ct-co-rev2 "$e1" "$tmp/media
 sleep 5
 expect_refused "the same approval, expired" ct-co-rev2 "$e1" "expired"
 
-# Operators need no approval (root is an operator).
+# Operators need no approval (root is an operator).  What for and where to are on record.
 f="$tmp/out-root/op.mp4"
-if C copy-out "$e1" --to "$f" >"$tmp/co.out" 2>&1 && cmp -s "$f" "$tmp/media/clip1.mp4"; then
+if C copy-out "$e1" --to "$f" --purpose "for the court" >"$tmp/co.out" 2>&1 &&
+	cmp -s "$f" "$tmp/media/clip1.mp4"; then
 	ok "an operator copies without an approval"
 else
 	bad "operator copy-out: $(cat "$tmp/co.out")"
@@ -145,9 +147,10 @@ set -e
 # Every attempt is on record.
 sleep 0.5
 C log --type access --json --limit 1000 >"$tmp/access.json"
-python3 - "$tmp/access.json" "$e0" "$e1" "$approval" "$short" <<'PY' &&
-import json, sys
-path, e0, e1, approval, short = sys.argv[1], *map(int, sys.argv[2:])
+python3 - "$tmp/access.json" "$e0" "$e1" "$approval" "$short" "$(hostname)" "$f" <<'PY' &&
+import json, os, sys
+path, e0, e1, approval, short = sys.argv[1], *map(int, sys.argv[2:6])
+host, op_file = sys.argv[6:8]
 acc = [e["entry"] for e in json.load(open(path))["entries"] if e["entry"]["op"] == "copy-out"]
 acc.sort(key=lambda a: a["at"])
 def who(a): return a["by"].split("(")[0]
@@ -171,6 +174,12 @@ for a in acc:
     if a["allowed"] and a["result"] == "copied":
         assert a["entries"] == [a["target"]], a
         assert a["authority"] == ("operator" if a["approval"] is None else "approval"), a
+    # custodyctl says where the copy goes: this host and the file's absolute path.
+    assert a["destination"].startswith(host + ":/"), a
+op = [a for a in acc if who(a) == "root" and a["target"] == e1][0]
+assert op["destination"] == host + ":" + os.path.realpath(op_file), op
+assert op["purpose"] == "for the court", op
+assert "purpose" not in acc[0], acc[0]
 PY
 	ok "access entries: each refusal and each copy, with its approval" || bad "access entries wrong"
 

@@ -236,8 +236,11 @@ set +e
 C review C-OK >"$tmp/ok.txt" 2>&1
 code=$?
 set -e
-complete="complete: 9 clips from 7 devices, every gap explained, every original intact"
-if [ $code = 0 ] && tail -1 "$tmp/ok.txt" | grep -q "^verdict: $complete$"; then
+# Complete, with the reported damaged file and the explained clips named as reservations.
+complete="complete with reservations: 9 clips from 7 devices, every gap explained, every"
+complete="$complete original unchanged since it was stored; entry $dmg_r damaged (reported, #"
+if [ $code = 0 ] && [[ "$(tail -1 "$tmp/ok.txt")" == "verdict: $complete"* ]] &&
+	tail -1 "$tmp/ok.txt" | grep -q "; entry $late_x stored late (explained, #"; then
 	ok "review C-OK: exit 0, $(tail -1 "$tmp/ok.txt")"
 else
 	bad "review C-OK: exit $code: $(cat "$tmp/ok.txt")"
@@ -313,7 +316,7 @@ late, gap1, gap2, dmg, alt = map(int, sys.argv[2:])
 got = sorted((o["kind"], o["entry"]) for o in r["open"])
 assert got == sorted([("late", late), ("gap", gap2), ("damaged", dmg), ("altered", alt)]), got
 gap = [o for o in r["open"] if o["kind"] == "gap"][0]
-assert gap["device"] == "CAM10" and "annotate interruption --device CAM10" in gap["message"], gap
+assert gap["device"] == "CAM10" and "annotate interruption --device CAM10" in gap["action"], gap
 clips = {c["index"]: c for d in r["devices"] for c in d["clips"]}
 assert clips[alt]["integrity"] == "altered" and clips[gap1]["integrity"] == "ok"
 cam10 = [d for d in r["devices"] if d["device"] == "CAM10"][0]

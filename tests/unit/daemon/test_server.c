@@ -46,6 +46,7 @@
 #include "verify/proof.h"
 #include "daemon/server/server.h"
 #include "daemon/server/internal.h"
+#include "ingest/store.h"
 #include "verify/tlog.h"
 #include "daemon/watch.h"
 
@@ -127,6 +128,7 @@ struct fx {
 	struct cfg_zone zones[2];
 	struct daemon d;
 	struct pipeline pipe;
+	struct store *store; /* only for the tests that need originals: use_store() */
 	struct server *srv;
 	pthread_t thread;
 	bool running;
@@ -271,6 +273,7 @@ static int teardown(void **state)
 		uv_loop_close(&fx->loop);
 	}
 	fake_pipe_done(&fx->pipe);
+	store_free(fx->store);
 	tlog_free(fx->log);
 	rm_rf(fx->dir);
 	vfy_signer_free(fx->signer);
@@ -1525,7 +1528,7 @@ static void test_malformed(void **state)
 	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
 			       "unknown op 'frob' (status, entry, proof, consistency, checkpoint, "
 			       "log, verify, review, report, annotate, copy-out, retention, purge, "
-			       "scrub)"));
+			       "scrub, cases)"));
 	json_decref(r);
 	/* Empty and blank lines are skipped; the connection still works. */
 	send_all(fd, "\n \r\n", 4);
@@ -2323,6 +2326,588 @@ static void test_review_abandoned(void **state)
 	assert_int_equal(abandoned, 2 * BIG_CLIPS / 2000);
 }
 
+/* ---- review: its content, the access log, cases ---------------------------------------------- */
+
+/* A store under the fixture's folder, for reviews that re-hash originals and copy-outs. */
+static void use_store(struct fx *fx)
+{
+	struct err_detail e;
+	char root[128];
+
+	snprintf(root, sizeof(root), "%s/store", fx->dir);
+	assert_int_equal(store_open(root, &fx->store, &e), 0);
+	fx->d.store = fx->store;
+}
+
+/* An original of bytes @tag stored in the store and logged: @device NULL for a name that
+ * matched no pattern; recorded from @start for 100 s.  @return its index. */
+static uint64_t add_stored(struct fx *fx, const char *tag, const char *type, const char *device,
+			   const char *officer, const char *start, const char *end)
+{
+	struct err_detail e;
+	char path[160], rel[STORE_REL_MAX], hex[65], name[64];
+	uint8_t sha[32];
+	uint64_t size, index;
+	struct stat sb;
+	bool existed;
+	json_t *o;
+	char *text;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.mp4", fx->dir, tag);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, tag, strlen(tag)), (ssize_t)strlen(tag));
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(store_put_fd(fx->store, fd, &sb, sha, &size, rel, &existed, &e), 0);
+	close(fd);
+	unlink(path);
+	hex_encode(sha, 32, hex);
+	snprintf(name, sizeof(name), "%s.mp4", tag);
+	o = json_pack("{s:i, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I,"
+		      " s:s, s:s}",
+		      "v", 1, "type", type, "name", name, "zone", "dock", "device", device,
+		      "officer", officer, "storage", "on_time", "recorded_start", start,
+		      "recorded_end", end, "ingested_at", "2024-05-01T12:00:00Z", "deadline",
+		      "2024-05-02T12:00:00Z", "time_source", "tag", "duration_us",
+		      (json_int_t)100000000, "size", (json_int_t)size, "sha256", hex, "stored",
+		      rel);
+	assert_non_null(o);
+	if (!device)
+		json_object_set_new(o, "device", json_null());
+	if (!officer)
+		json_object_set_new(o, "officer", json_null());
+	if (!strcmp(type, "damaged"))
+		json_object_set_new(o, "error", json_string("moov atom not found"));
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	index = append(fx, text, NULL, 0);
+	free(text);
+	return index;
+}
+
+/* An annotation recorded over @fd; @return its index. */
+static uint64_t annotate_ok(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static uint64_t annotate_ok(int fd, const char *fmt, ...)
+{
+	char *line;
+	va_list ap;
+	uint64_t index;
+	json_t *r;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&line, fmt, ap) > 0);
+	va_end(ap);
+	r = rpc(fd, "%s", line);
+	free(line);
+	assert_ok(r);
+	index = (uint64_t)jint(r, "index");
+	json_decref(r);
+	return index;
+}
+
+static const json_t *review_clip(const json_t *review, uint64_t index)
+{
+	const json_t *dev, *c;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(review, "devices"), i, dev)
+		json_array_foreach(json_object_get(dev, "clips"), k, c)
+			if ((uint64_t)jint(c, "index") == index)
+				return c;
+	fail_msg("no clip %" PRIu64 " in the review", index);
+	return NULL;
+}
+
+static const json_t *review_open(const json_t *review, const char *kind, uint64_t entry)
+{
+	const json_t *item;
+	size_t i;
+
+	json_array_foreach(json_object_get(review, "open"), i, item)
+		if (!strcmp(jstring(item, "kind"), kind) &&
+		    json_integer_value(json_object_get(item, "entry")) == (json_int_t)entry)
+			return item;
+	return NULL;
+}
+
+/* The case annotations in a review's "annotations", by the case they bind. */
+static size_t case_notes_of(const json_t *review, const char *case_id)
+{
+	const json_t *a;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(review, "annotations"), i, a)
+		if (!strcmp(jstring(a, "kind"), "case") && !strcmp(jstring(a, "case"), case_id))
+			n++;
+	return n;
+}
+
+#define CASE_A "2026-XZ-0042"
+#define CASE_B "沪公(2026)行罚字第0042号"
+
+/* The review of one case: its own case annotations and never another case's, a clip shared
+ * with another case cross-referenced on its row (both ways); the verdict names the damaged
+ * file although it is reported (and says no "every original intact"), the damage report's
+ * text on its row with the raw error kept apart; a clip without a device is open until a
+ * device annotation attributes it, then on that device's timeline; the checkpoint and who
+ * asked. */
+static void test_review_content(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t a1, a2, dmg, shared, nodev, report, note_a, note_b, dev_note;
+	const json_t *c, *x, *item;
+	char expect[512];
+	size_t i;
+	json_t *r, *acc;
+	const char *v;
+	int fd;
+
+	use_store(fx);
+	a1 = add_stored(fx, "a1", "ingest", "CAM1", "OFF1", "2024-05-01T08:00:00Z",
+			"2024-05-01T08:01:40Z");
+	a2 = add_stored(fx, "a2", "ingest", "CAM1", "OFF1", "2024-05-01T08:01:41Z",
+			"2024-05-01T08:03:21Z");
+	dmg = add_stored(fx, "dmg", "damaged", "CAM1", "OFF1", "2024-05-01T08:03:22Z",
+			 "2024-05-01T08:05:02Z");
+	shared = add_stored(fx, "shared", "ingest", "CAM2", "OFF2", "2024-05-01T09:00:00Z",
+			    "2024-05-01T09:01:40Z");
+	nodev = add_stored(fx, "nodev", "ingest", NULL, NULL, "2024-05-01T10:00:00Z",
+			   "2024-05-01T10:01:40Z");
+	sign(fx);
+	start(fx);
+	fd = connect_to(fx);
+	wait_index(fd);
+	note_a = annotate_ok(fd,
+			     "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"" CASE_A "\","
+			     "\"entries\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+			     "]}",
+			     a1, a2, dmg, shared, nodev);
+	note_b = annotate_ok(fd,
+			     "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"" CASE_B "\","
+			     "\"entries\":[%" PRIu64 "]}",
+			     shared);
+	report = annotate_ok(fd,
+			     "{\"op\":\"annotate\",\"kind\":\"damage_report\",\"entry\":%" PRIu64
+			     ",\"explanation\":\"the battery failed while writing\"}",
+			     dmg);
+
+	r = read_big_reply((send_line(fd, "{\"op\":\"review\",\"case\":\"" CASE_A "\"}\n"), fd),
+			   NULL);
+	assert_ok(r);
+	assert_false(json_is_true(json_object_get(r, "complete")));
+	/* Only this case's own case annotation; the other case is a cross-reference. */
+	assert_int_equal(case_notes_of(r, CASE_A), 1);
+	assert_int_equal(case_notes_of(r, CASE_B), 0);
+	x = json_object_get(review_clip(r, shared), "other_cases");
+	assert_int_equal(json_array_size(x), 1);
+	assert_string_equal(json_string_value(json_array_get(x, 0)), CASE_B);
+	assert_int_equal(json_array_size(json_object_get(review_clip(r, a1), "other_cases")), 0);
+	/* The verdict names the damaged file, reported as it is. */
+	v = jstring(r, "verdict");
+	snprintf(expect, sizeof(expect),
+		 "INCOMPLETE: 1 clip without a device (entry %" PRIu64
+		 "); reservations: entry %" PRIu64 " damaged (reported, #%" PRIu64 ")",
+		 nodev, dmg, report);
+	assert_string_equal(v, expect);
+	/* The damage report's text on its row; libavformat's error stays in "error". */
+	c = review_clip(r, dmg);
+	assert_string_equal(jstring(c, "error"), "moov atom not found");
+	x = json_array_get(json_object_get(c, "explanations"), 0);
+	assert_non_null(x);
+	assert_string_equal(jstring(x, "kind"), "damage_report");
+	assert_int_equal(jint(x, "index"), report);
+	assert_string_equal(jstring(x, "text"), "the battery failed while writing");
+	assert_non_null(strstr(jstring(x, "by"), "(uid "));
+	assert_non_null(json_string_value(json_object_get(x, "at")));
+	assert_string_equal(jstring(c, "device_from"), "name");
+	/* The clip without a device: open, in words, the command apart. */
+	item = review_open(r, "no_device", nodev);
+	assert_non_null(item);
+	assert_null(strstr(jstring(item, "message"), "custodyctl"));
+	snprintf(expect, sizeof(expect),
+		 "custodyctl annotate device --entry %" PRIu64 " --device DEVICE --reason TEXT",
+		 nodev);
+	assert_string_equal(jstring(item, "action"), expect);
+	assert_true(json_is_null(json_object_get(review_clip(r, nodev), "device_from")));
+	/* The record: the served checkpoint (with its size) and who asked. */
+	assert_int_equal(jint(r, "checkpoint_size"), 5);
+	assert_non_null(strstr(jstring(r, "checkpoint"), "test.example/log\n5\n"));
+	acc = last_access(fx, "review");
+	assert_non_null(acc);
+	assert_string_equal(jstring(r, "requested_by"), jstring(acc, "by"));
+	json_decref(acc);
+	json_decref(r);
+
+	/* A device annotation: only of an original's entry without a device, with a reason. */
+	r = rpc(fd,
+		"{\"op\":\"annotate\",\"kind\":\"device\",\"entry\":%" PRIu64
+		",\"device\":\"CAM9\","
+		"\"reason\":\"x\"}",
+		a1);
+	assert_error(r, "bad_request");
+	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"), "'CAM1'"));
+	json_decref(r);
+	r = rpc(fd,
+		"{\"op\":\"annotate\",\"kind\":\"device\",\"entry\":%" PRIu64
+		",\"device\":\"CAM9\","
+		"\"reason\":\"x\"}",
+		note_a);
+	assert_error(r, "bad_request");
+	json_decref(r);
+	r = rpc(fd,
+		"{\"op\":\"annotate\",\"kind\":\"device\",\"entry\":%" PRIu64
+		",\"device\":\"CAM9\"}",
+		nodev);
+	assert_error(r, "bad_request");
+	json_decref(r);
+	dev_note = annotate_ok(fd,
+			       "{\"op\":\"annotate\",\"kind\":\"device\",\"entry\":%" PRIu64
+			       ",\"device\":\"CAM9\",\"officer\":\"OFF9\","
+			       "\"reason\":\"the dock renamed the officer's file\"}",
+			       nodev);
+
+	r = read_big_reply((send_line(fd, "{\"op\":\"review\",\"case\":\"" CASE_A "\"}\n"), fd),
+			   NULL);
+	assert_ok(r);
+	assert_true(json_is_true(json_object_get(r, "complete")));
+	snprintf(expect, sizeof(expect),
+		 "complete with reservations: 5 clips from 3 devices, no gaps, every original "
+		 "unchanged since it was stored; entry %" PRIu64 " damaged (reported, #%" PRIu64
+		 "); entry %" PRIu64 " attributed to CAM9 (#%" PRIu64 ")",
+		 dmg, report, nodev, dev_note);
+	assert_string_equal(jstring(r, "verdict"), expect);
+	assert_null(strstr(jstring(r, "verdict"), "every original intact"));
+	c = review_clip(r, nodev);
+	assert_string_equal(jstring(c, "device_from"), "annotation");
+	assert_string_equal(jstring(c, "officer"), "OFF9");
+	x = json_array_get(json_object_get(c, "explanations"), 0);
+	assert_string_equal(jstring(x, "kind"), "device");
+	assert_string_equal(jstring(x, "device"), "CAM9");
+	assert_string_equal(jstring(x, "text"), "the dock renamed the officer's file");
+	json_array_foreach(json_object_get(r, "devices"), i, item) {
+		if (json_is_string(json_object_get(item, "device")) &&
+		    !strcmp(jstring(item, "device"), "CAM9"))
+			break;
+	}
+	assert_true(i < json_array_size(json_object_get(r, "devices")));
+	assert_int_equal(json_array_size(json_object_get(item, "clips")), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "reservations")), 2);
+	json_decref(r);
+
+	/* The other case's review: the same the other way round. */
+	r = read_big_reply((send_line(fd, "{\"op\":\"review\",\"case\":\"" CASE_B "\"}\n"), fd),
+			   NULL);
+	assert_ok(r);
+	assert_int_equal(case_notes_of(r, CASE_A), 0);
+	assert_int_equal(case_notes_of(r, CASE_B), 1);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(r, "bound_by"), 0)),
+			 note_b);
+	x = json_object_get(review_clip(r, shared), "other_cases");
+	assert_int_equal(json_array_size(x), 1);
+	assert_string_equal(json_string_value(json_array_get(x, 0)), CASE_A);
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+/* Wait until the log holds an access entry of @op (they are not waited for by the server). */
+static void wait_access(struct fx *fx, const char *op, size_t count)
+{
+	for (int tries = 0;; tries++) {
+		struct err_detail e;
+		uint64_t size;
+		size_t n = 0;
+
+		assert_int_equal(tlog_size(fx->log, &size, &e), 0);
+		for (uint64_t i = 0; i < size; i++) {
+			char *bytes;
+			size_t len;
+			json_t *o;
+
+			assert_int_equal(tlog_entry(fx->log, i, &bytes, &len, &e), 0);
+			o = json_loadb(bytes, len, 0, NULL);
+			free(bytes);
+			n += !strcmp(json_string_value(json_object_get(o, "type")), "access") &&
+			     !strcmp(json_string_value(json_object_get(o, "op")), op);
+			json_decref(o);
+		}
+		if (n >= count)
+			return;
+		assert_true(tries < 500);
+		usleep(10000);
+	}
+}
+
+/* The access_log item of access entry @index. */
+static const json_t *log_item(const json_t *review, const char *op, const char *by, bool allowed)
+{
+	const json_t *item;
+	size_t i;
+
+	json_array_foreach(json_object_get(review, "access_log"), i, item)
+		if (!strcmp(jstring(item, "op"), op) && strstr(jstring(item, "by"), by) &&
+		    json_is_true(json_object_get(item, "allowed")) == allowed)
+			return item;
+	fail_msg("no %s access by %s in the access log", op, by);
+	return NULL;
+}
+
+/* Copy-out takes where the client writes the copy and what for, both on record; the review's
+ * access_log has one item per access entry with the case's clips it named, a copy-out's
+ * destination and purpose (an approval's purpose when the copy-out gave none), and counts
+ * actions, not (action, clip) pairs. */
+static void test_review_access_log(void **state)
+{
+	struct fx *fx = *state;
+	gid_t approver = GID_APPROVERS, auditor = GID_AUDITORS;
+	uint64_t c1, c2, approval;
+	const json_t *item, *entries;
+	json_t *r, *a;
+	char *big;
+	int fd;
+
+	use_store(fx);
+	c1 = add_stored(fx, "c1", "ingest", "CAM1", "OFF1", "2024-05-01T08:00:00Z",
+			"2024-05-01T08:01:40Z");
+	c2 = add_stored(fx, "c2", "ingest", "CAM1", "OFF1", "2024-05-01T08:01:41Z",
+			"2024-05-01T08:03:21Z");
+	start(fx);
+	fd = connect_to(fx);
+	wait_index(fd);
+	annotate_ok(fd,
+		    "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"K-1\",\"entries\":[%" PRIu64
+		    ",%" PRIu64 "]}",
+		    c1, c2);
+
+	/* The operator copies c1 out, saying where to and what for. */
+	r = rpc(fd,
+		"{\"op\":\"copy-out\",\"index\":%" PRIu64 ",\"destination\":\"ws7:/cases/K-1/"
+		"c1.mp4\",\"purpose\":\"for the court, hearing of 3 March\"}",
+		c1);
+	assert_ok(r);
+	json_decref(r);
+	/* Bounds: a destination of 4 KiB as written in the entry, a purpose of 16 KiB. */
+	big = malloc(16 * 1024 + 1);
+	assert_non_null(big);
+	memset(big, 'd', 4097);
+	big[4097] = '\0';
+	r = rpc(fd, "{\"op\":\"copy-out\",\"index\":%" PRIu64 ",\"destination\":\"%s\"}", c1, big);
+	assert_error(r, "too_large");
+	json_decref(r);
+	memset(big, '\n', 8193); /* 8 KiB of newlines: 16 KiB and more as written */
+	big[8193] = '\0';
+	{
+		json_t *req = json_pack("{s:s, s:I, s:s}", "op", "copy-out", "index",
+					(json_int_t)c1, "purpose", big);
+		char *text = json_dumps(req, JSON_COMPACT);
+
+		json_decref(req);
+		r = rpc(fd, "%s", text);
+		free(text);
+	}
+	assert_error(r, "too_large");
+	json_decref(r);
+	free(big);
+	r = rpc(fd, "{\"op\":\"copy-out\",\"index\":%" PRIu64 ",\"destination\":\"\"}", c1);
+	assert_error(r, "bad_request");
+	json_decref(r);
+	/* A `log` that reveals both clips: one action naming two. */
+	r = rpc(fd, "{\"op\":\"log\",\"device\":\"CAM1\"}");
+	assert_ok(r);
+	json_decref(r);
+	close(fd);
+
+	/* An approver lets "daemon" (uid 1) copy c2; daemon copies it without a purpose of its
+	 * own, and is refused c1. */
+	set_peer(4244, 999, &approver, 1);
+	fd = connect_to(fx);
+	approval = annotate_ok(fd,
+			       "{\"op\":\"annotate\",\"kind\":\"approval\",\"grantee\":\"daemon\","
+			       "\"entries\":[%" PRIu64 "],\"purpose\":\"disciplinary hearing\","
+			       "\"expires\":\"2999-01-01T00:00:00Z\"}",
+			       c2);
+	close(fd);
+	set_peer(1, 999, &auditor, 1);
+	fd = connect_to(fx);
+	r = rpc(fd,
+		"{\"op\":\"copy-out\",\"index\":%" PRIu64 ",\"destination\":\"ws9:/tmp/c2.mp4\"}",
+		c2);
+	assert_ok(r);
+	json_decref(r);
+	r = rpc(fd,
+		"{\"op\":\"copy-out\",\"index\":%" PRIu64 ",\"destination\":\"ws9:/tmp/c1.mp4\","
+		"\"purpose\":\"curiosity\"}",
+		c1);
+	assert_error(r, "forbidden");
+	json_decref(r);
+	close(fd);
+	wait_access(fx, "copy-out", 3);
+	/* On record in the access entries themselves. */
+	a = last_access(fx, "copy-out");
+	assert_true(json_is_false(json_object_get(a, "allowed")));
+	assert_string_equal(jstring(a, "destination"), "ws9:/tmp/c1.mp4");
+	assert_string_equal(jstring(a, "purpose"), "curiosity");
+	json_decref(a);
+
+	set_peer(0, 0, NULL, 0);
+	fd = connect_to(fx);
+	r = read_big_reply((send_line(fd, "{\"op\":\"review\",\"case\":\"K-1\"}\n"), fd), NULL);
+	assert_ok(r);
+	item = log_item(r, "copy-out", "root(uid 0)", true);
+	assert_string_equal(jstring(item, "destination"), "ws7:/cases/K-1/c1.mp4");
+	assert_string_equal(jstring(item, "purpose"), "for the court, hearing of 3 March");
+	assert_string_equal(jstring(item, "authority"), "operator");
+	assert_true(json_is_null(json_object_get(item, "approval")));
+	assert_string_equal(jstring(item, "result"), "copied");
+	entries = json_object_get(item, "entries");
+	assert_int_equal(json_array_size(entries), 1);
+	assert_int_equal(json_integer_value(json_array_get(entries, 0)), c1);
+	item = log_item(r, "copy-out", "daemon(uid 1)", true);
+	assert_string_equal(jstring(item, "authority"), "approval");
+	assert_int_equal(jint(item, "approval"), approval);
+	assert_string_equal(jstring(item, "purpose"), "disciplinary hearing"); /* the approval's */
+	assert_string_equal(jstring(item, "destination"), "ws9:/tmp/c2.mp4");
+	item = log_item(r, "copy-out", "daemon(uid 1)", false);
+	assert_string_equal(jstring(item, "result"), "refused");
+	assert_string_equal(jstring(item, "purpose"), "curiosity");
+	item = log_item(r, "log", "root(uid 0)", true);
+	assert_int_equal(json_array_size(json_object_get(item, "entries")), 2);
+	/* Actions: the log, three copy-outs; (action, clip) pairs: one more. */
+	assert_int_equal(jint(r, "access_log_total"), 4);
+	assert_int_equal(json_array_size(json_object_get(r, "access_log")), 4);
+	assert_int_equal(jint(r, "accesses_total"), 5);
+	assert_true(json_is_true(json_object_get(r, "access_log_exact")));
+	json_decref(r);
+	close(fd);
+	stop(fx);
+}
+
+/* `cases`: every case with its clips (a case by device and time with a clip stored since),
+ * devices, officers, span, open items without re-hashing and the last review; a review of an
+ * unknown case suggests near ids: equal but for case, within two edits (characters, not
+ * bytes), containing it. */
+static void test_cases(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t a1, dmg, shared, nodev, later;
+	const json_t *list, *k;
+	json_t *r;
+	int fd;
+
+	use_store(fx);
+	a1 = add_stored(fx, "a1", "ingest", "CAM1", "OFF1", "2024-05-01T08:00:00Z",
+			"2024-05-01T08:01:40Z");
+	dmg = add_stored(fx, "dmg", "damaged", "CAM1", "OFF1", "2024-05-01T08:01:41Z",
+			 "2024-05-01T08:03:21Z");
+	shared = add_stored(fx, "shared", "ingest", "CAM2", "OFF2", "2024-05-01T09:00:00Z",
+			    "2024-05-01T09:01:40Z");
+	nodev = add_stored(fx, "nodev", "ingest", NULL, NULL, "2024-05-01T10:00:00Z",
+			   "2024-05-01T10:01:40Z");
+	start(fx);
+	fd = connect_to(fx);
+	wait_index(fd);
+	annotate_ok(fd,
+		    "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"" CASE_A "\","
+		    "\"entries\":[%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]}",
+		    a1, dmg, shared, nodev);
+	annotate_ok(fd,
+		    "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"" CASE_B "\","
+		    "\"entries\":[%" PRIu64 "]}",
+		    shared);
+	annotate_ok(fd, "{\"op\":\"annotate\",\"kind\":\"case\",\"case\":\"2026-XZ-0099\","
+			"\"device\":\"CAM2\",\"from\":\"2024-05-01T08:30:00Z\","
+			"\"to\":\"2024-05-01T12:00:00Z\"}");
+	/* A clip of that time stored after the binding belongs to it too. */
+	later = add_stored(fx, "later", "ingest", "CAM2", "OFF3", "2024-05-01T11:00:00Z",
+			   "2024-05-01T11:01:40Z");
+	(void)later;
+
+	r = rpc(fd, "{\"op\":\"cases\"}");
+	assert_ok(r);
+	assert_non_null(json_string_value(json_object_get(r, "as_of")));
+	list = json_object_get(r, "cases");
+	assert_int_equal(json_array_size(list), 3);
+	/* By byte order: the ASCII ids before the Chinese one. */
+	k = json_array_get(list, 0);
+	assert_string_equal(jstring(k, "case"), CASE_A);
+	assert_int_equal(jint(k, "clips"), 4);
+	assert_int_equal(json_array_size(json_object_get(k, "devices")), 2); /* CAM1, CAM2 */
+	assert_string_equal(json_string_value(json_array_get(json_object_get(k, "devices"), 1)),
+			    "CAM2");
+	assert_int_equal(json_array_size(json_object_get(k, "officers")), 2);
+	assert_string_equal(jstring(k, "from"), "2024-05-01T08:00:00Z");
+	assert_string_equal(jstring(k, "to"), "2024-05-01T10:01:40Z");
+	/* Open without re-hashing: the damaged file without a report, the clip without a
+	 * device, and the gap on CAM1? none (a split); as a review would find them. */
+	assert_int_equal(jint(k, "open"), 2);
+	assert_true(json_is_null(json_object_get(k, "last_review")));
+	assert_int_equal(json_array_size(json_object_get(k, "bound_by")), 1);
+	k = json_array_get(list, 1);
+	assert_string_equal(jstring(k, "case"), "2026-XZ-0099");
+	assert_int_equal(jint(k, "clips"), 2); /* shared, and the one stored since */
+	assert_int_equal(jint(k, "open"), 1);  /* the gap 09:01:40 to 11:00 */
+	assert_int_equal(json_array_size(json_object_get(k, "officers")), 2);
+	k = json_array_get(list, 2);
+	assert_string_equal(jstring(k, "case"), CASE_B);
+	assert_int_equal(jint(k, "clips"), 1);
+	assert_int_equal(jint(k, "open"), 0);
+	json_decref(r);
+	/* Not recorded: it reveals no original. */
+	assert_null(last_access(fx, "cases"));
+
+	/* After a review, its time. */
+	json_decref(read_big_reply(
+	    (send_line(fd, "{\"op\":\"review\",\"case\":\"" CASE_B "\"}\n"), fd), NULL));
+	wait_access(fx, "review", 1);
+	r = rpc(fd, "{\"op\":\"cases\"}");
+	assert_ok(r);
+	k = json_array_get(json_object_get(r, "cases"), 2);
+	assert_non_null(json_string_value(json_object_get(k, "last_review")));
+	assert_true(json_is_null(
+	    json_object_get(json_array_get(json_object_get(r, "cases"), 0), "last_review")));
+	json_decref(r);
+
+	/* Unknown case ids, and what is near them. */
+	{
+		static const struct {
+			const char *asked;
+			const char *first, *second;
+		} near[] = {
+			{ "2026-xz-0042", CASE_A, "2026-XZ-0099" },   /* but for case; 2 edits */
+			{ "2026-XZ-0043", CASE_A, "2026-XZ-0099" },   /* 1 edit, then 2 */
+			{ "XZ-00", CASE_A, "2026-XZ-0099" },	      /* containing it */
+			{ "沪公(2025)刑罚字第0042号", CASE_B, NULL }, /* 2 characters, 4 bytes */
+			{ "nothing like it", NULL, NULL },
+		};
+
+		for (size_t i = 0; i < sizeof(near) / sizeof(near[0]); i++) {
+			const json_t *err, *sug;
+
+			r = rpc(fd, "{\"op\":\"review\",\"case\":\"%s\"}", near[i].asked);
+			assert_error(r, "not_found");
+			err = json_object_get(r, "error");
+			sug = json_object_get(err, "suggestions");
+			assert_true(json_is_array(sug));
+			if (!near[i].first) {
+				assert_int_equal(json_array_size(sug), 0);
+			} else {
+				assert_string_equal(json_string_value(json_array_get(sug, 0)),
+						    near[i].first);
+				assert_non_null(strstr(jstring(err, "message"), "did you mean"));
+			}
+			if (near[i].second)
+				assert_string_equal(json_string_value(json_array_get(sug, 1)),
+						    near[i].second);
+			else
+				assert_int_equal(json_array_size(sug), near[i].first ? 1 : 0);
+			json_decref(r);
+		}
+	}
+	close(fd);
+	stop(fx);
+}
+
 /* ---- the socket file ----------------------------------------------------------------------- */
 
 static void test_socket_file(void **state)
@@ -2393,6 +2978,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unrecordable_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_abandoned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_content, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_access_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cases, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -4,6 +4,7 @@
  * split_tolerance, real gaps explained and not, overlapping clips), the case review (verdict,
  * open items, integrity) and report figures for a scenario whose counts are known. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -398,9 +399,14 @@ static void test_review_complete(void **state)
 	notes[0].case_id = "C-1";
 	assert_int_equal(rules_review(b, "C-1", clips, 4, &r), 0);
 	assert_true(json_is_true(json_object_get(r, "complete")));
+	/* Complete, but the explained late clip and the explained gap are reservations the
+	 * verdict names, with the spans in days, hours and minutes. */
 	assert_string_equal(json_string_value(json_object_get(r, "verdict")),
-			    "complete: 4 clips from 2 devices, every gap explained, every "
-			    "original intact");
+			    "complete with reservations: 4 clips from 2 devices, every gap "
+			    "explained, every original intact; entry 4 stored late (explained, "
+			    "#71); CAM1 recorded nothing for 39 min 58 s from 2026-11-20T10:20:02Z "
+			    "to 2026-11-20T11:00:00Z (interruption, #72)");
+	assert_int_equal(json_array_size(json_object_get(r, "reservations")), 2);
 	assert_int_equal(json_array_size(json_object_get(r, "open")), 0);
 	devs = json_object_get(r, "devices");
 	assert_int_equal(json_array_size(devs), 2);
@@ -469,10 +475,44 @@ static void test_review_incomplete(void **state)
 	item = open_item(r, "gap", 3);
 	assert_non_null(item);
 	assert_string_equal(json_string_value(json_object_get(item, "device")), "CAM1");
-	assert_non_null(strstr(json_string_value(json_object_get(item, "message")),
-			       "custodyctl annotate interruption --device CAM1"));
+	/* The message in words, the command apart. */
+	assert_string_equal(json_string_value(json_object_get(item, "message")),
+			    "CAM1 recorded nothing for 20 min 0 s, from 2026-11-20T10:10:00Z to "
+			    "2026-11-20T10:30:00Z, and no interruption annotation explains it");
+	assert_string_equal(json_string_value(json_object_get(item, "action")),
+			    "custodyctl annotate interruption --device CAM1 --from "
+			    "2026-11-20T10:10:00Z --to 2026-11-20T10:30:00Z --reason TEXT");
 	assert_null(open_item(r, "gap", 7)); /* CAM2's gap is explained */
-	assert_int_equal(json_array_size(json_object_get(r, "open")), 6);
+	/* The clip without a device cannot be put on a timeline: open too. */
+	item = open_item(r, "no_device", 6);
+	assert_non_null(item);
+	assert_string_equal(json_string_value(json_object_get(item, "action")),
+			    "custodyctl annotate device --entry 6 --device DEVICE --reason TEXT");
+	assert_non_null(strstr(verdict, "1 clip without a device (entry 6)"));
+	assert_int_equal(json_array_size(json_object_get(r, "open")), 7);
+	/* No message names a command or a raw count of seconds. */
+	{
+		size_t k;
+
+		json_array_foreach(json_object_get(r, "open"), k, item) {
+			const char *msg = json_string_value(json_object_get(item, "message"));
+
+			assert_null(strstr(msg, "custodyctl"));
+		}
+	}
+	item = open_item(r, "late", 3);
+	assert_string_equal(json_string_value(json_object_get(item, "message")),
+			    "stored 3 d 9 h 20 min after the recording ended, 2 d 9 h 20 min past "
+			    "its deadline, and nothing explains it (if it was recorded on remote "
+			    "duty, declare that instead)");
+	/* The damaged file without a report is a reservation too, an open one; the damaged
+	 * file's raw error stays on its row, out of the message. */
+	assert_int_equal(json_array_size(json_object_get(r, "reservations")), 2); /* 5; gap */
+	assert_null(strstr(verdict, "every original intact"));
+	assert_non_null(strstr(verdict, "; reservations: CAM2 recorded nothing for 1 min 0 s from "
+					"2026-11-20T10:01:00Z to 2026-11-20T10:02:00Z "
+					"(interruption, #80)"));
+	assert_int_equal(rules_open_count(b, clips, 6), 7);
 	/* The clip without a device is listed last, under a null device. */
 	item = json_array_get(json_object_get(r, "devices"), 2);
 	assert_true(json_is_null(json_object_get(item, "device")));
@@ -666,6 +706,311 @@ static void test_report(void **state)
 	rules_book_free(b);
 }
 
+static const json_t *clip_row(const json_t *review, int64_t index)
+{
+	const json_t *dev, *c;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(review, "devices"), i, dev)
+		json_array_foreach(json_object_get(dev, "clips"), k, c)
+			if (json_integer_value(json_object_get(c, "index")) == index)
+				return c;
+	fail_msg("no clip %" PRId64 " in the review", index);
+	return NULL;
+}
+
+static const json_t *reservation(const json_t *review, const char *kind, int64_t entry)
+{
+	const json_t *item;
+	size_t i;
+
+	json_array_foreach(json_object_get(review, "reservations"), i, item)
+		if (!strcmp(json_string_value(json_object_get(item, "kind")), kind) &&
+		    json_integer_value(json_object_get(item, "entry")) == entry)
+			return item;
+	return NULL;
+}
+
+/* A complete case with every kind of reservation: the verdict names each (the damaged file
+ * first, and "every original intact" is not said while one is in the case), `reservations`
+ * lists them, and each clip's row carries the text of what explains it. */
+static void test_review_reservations(void **state)
+{
+	struct rules_clip clips[6] = {
+		clip(8, "CAM1", at(0, 9, 0, 0), 60, at(0, 10, 0, 0)),	/* damaged, reported */
+		clip(12, "CAM1", at(0, 9, 1, 0), 60, at(3, 10, 0, 0)),	/* late, explained */
+		clip(13, "CAM2", at(0, 9, 0, 0), 60, at(3, 10, 0, 0)),	/* late, remote duty */
+		untimed(14, "CAM3", at(0, 10, 0, 0)),			/* no time, explained */
+		clip(15, "CAM3", at(40, 9, 0, 0), 60, at(0, 10, 0, 0)), /* future, explained */
+		clip(16, "CAM1", at(0, 12, 0, 0), 60, at(0, 13, 0, 0)), /* after a gap, explained */
+	};
+	uint64_t e8 = 8, e12 = 12, e14 = 14, e15 = 15, all[6] = { 8, 12, 13, 14, 15, 16 };
+	struct rules_note notes[7] = {
+		note(20, RULES_CASE, all, 6),
+		note(21, RULES_DAMAGE_REPORT, &e8, 1),
+		note(19, RULES_LATE_STORAGE, &e12, 1),
+		remote(22, "CAM2", NULL, at(0, 8, 0, 0), at(0, 11, 0, 0), at(2, 12, 0, 0),
+		       at(4, 0, 0, 0)),
+		note(23, RULES_LATE_STORAGE, &e14, 1),
+		note(24, RULES_LATE_STORAGE, &e15, 1),
+		interruption(25, "CAM1", at(0, 9, 2, 0), at(0, 12, 0, 0)),
+	};
+	struct rules_book *b;
+	const json_t *c, *x, *item;
+	json_t *r = NULL;
+
+	(void)state;
+	notes[0].case_id = "C-R";
+	notes[1].reason = "the battery failed while writing";
+	notes[1].by = "bob(uid 1002)";
+	notes[1].at_us = at(1, 8, 0, 0);
+	notes[2].reason = "stored from the field after a 3-day operation";
+	notes[3].reason = NULL; /* a declaration has no text of its own */
+	clips[0].damaged = true;
+	clips[0].error = "moov atom not found";
+	clips[4].storage = RULES_UNKNOWN_TIME;
+	clips[4].future = true;
+	clips[4].deadline_us = RULES_NOTIME;
+	b = book(notes, 7);
+	assert_int_equal(rules_review(b, "C-R", clips, 6, &r), 0);
+	assert_true(json_is_true(json_object_get(r, "complete")));
+	assert_string_equal(
+	    json_string_value(json_object_get(r, "verdict")),
+	    "complete with reservations: 6 clips from 3 devices, every gap explained, every "
+	    "original unchanged since it was stored; entry 8 damaged (reported, #21); entry 12 "
+	    "stored late (explained, #19); entry 14 without a trustworthy time (explained, #23); "
+	    "entry 15 with a recording time in the future (explained, #24); entry 13 on time "
+	    "after remote duty (#22); CAM1 recorded nothing for 2 h 58 min from "
+	    "2026-11-20T09:02:00Z to 2026-11-20T12:00:00Z (interruption, #25)");
+	assert_int_equal(json_array_size(json_object_get(r, "reservations")), 6);
+	item = reservation(r, "damaged", 8);
+	assert_non_null(item);
+	assert_int_equal(json_integer_value(json_object_get(item, "explained_by")), 21);
+	assert_non_null(reservation(r, "late", 12));
+	assert_non_null(reservation(r, "remote_duty", 13));
+	assert_non_null(reservation(r, "unknown_time", 14));
+	assert_non_null(reservation(r, "future_time", 15));
+	item = reservation(r, "gap", 16);
+	assert_non_null(item);
+	assert_string_equal(json_string_value(json_object_get(item, "from")),
+			    "2026-11-20T09:02:00Z");
+
+	/* The damage report's own text on the clip's row; the raw error stays in "error". */
+	c = clip_row(r, 8);
+	assert_string_equal(json_string_value(json_object_get(c, "error")), "moov atom not found");
+	assert_int_equal(json_array_size(json_object_get(c, "explanations")), 1);
+	x = json_array_get(json_object_get(c, "explanations"), 0);
+	assert_string_equal(json_string_value(json_object_get(x, "kind")), "damage_report");
+	assert_string_equal(json_string_value(json_object_get(x, "text")),
+			    "the battery failed while writing");
+	assert_string_equal(json_string_value(json_object_get(x, "by")), "bob(uid 1002)");
+	assert_string_equal(json_string_value(json_object_get(x, "at")), "2026-11-21T08:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(c, "device_from")), "name");
+	assert_int_equal(json_array_size(json_object_get(c, "other_cases")), 0);
+	/* The late_storage reason. */
+	x = json_array_get(json_object_get(clip_row(r, 12), "explanations"), 0);
+	assert_string_equal(json_string_value(json_object_get(x, "kind")), "late_storage");
+	assert_string_equal(json_string_value(json_object_get(x, "text")),
+			    "stored from the field after a 3-day operation");
+	/* The remote-duty declaration, with what it covers. */
+	x = json_array_get(json_object_get(clip_row(r, 13), "explanations"), 0);
+	assert_string_equal(json_string_value(json_object_get(x, "kind")), "remote_duty");
+	assert_true(json_is_null(json_object_get(x, "text")));
+	assert_string_equal(json_string_value(json_object_get(x, "device")), "CAM2");
+	assert_string_equal(json_string_value(json_object_get(x, "from")), "2026-11-20T08:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(x, "to")), "2026-11-20T11:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(x, "returned_at")),
+			    "2026-11-22T12:00:00Z");
+	json_decref(r);
+
+	/* The same case with the damage report missing: incomplete, and the explained ones
+	 * are still named, after the open items. */
+	rules_book_free(b);
+	b = book(notes + 2, 5); /* no case, no damage report */
+	assert_int_equal(rules_review(b, "C-R", clips, 6, &r), 0);
+	assert_false(json_is_true(json_object_get(r, "complete")));
+	assert_string_equal(
+	    json_string_value(json_object_get(r, "verdict")),
+	    "INCOMPLETE: 1 damaged file without a report (entry 8); reservations: entry 12 stored "
+	    "late (explained, #19); entry 14 without a trustworthy time (explained, #23); entry 15 "
+	    "with a recording time in the future (explained, #24); entry 13 on time after remote "
+	    "duty (#22); CAM1 recorded nothing for 2 h 58 min from 2026-11-20T09:02:00Z to "
+	    "2026-11-20T12:00:00Z (interruption, #25)");
+	item = reservation(r, "damaged", 8);
+	assert_non_null(item);
+	assert_true(json_is_null(json_object_get(item, "explained_by")));
+	json_decref(r);
+	rules_book_free(b);
+}
+
+/* Reservations of one kind are named up to RULES_VERDICT_LIST, then counted. */
+static void test_review_reservation_cap(void **state)
+{
+	struct rules_clip clips[7];
+	uint64_t e[7];
+	struct rules_note notes[7];
+	struct rules_book *b;
+	json_t *r = NULL;
+	const char *v;
+
+	(void)state;
+	for (int i = 0; i < 7; i++) {
+		clips[i] = clip(100 + (uint64_t)i, "CAM1", at(0, 8, 0, 2 * i), 2, at(0, 9, 0, 0));
+		clips[i].damaged = true;
+		e[i] = 100 + (uint64_t)i;
+		notes[i] = note(200 + (uint64_t)i, RULES_DAMAGE_REPORT, &e[i], 1);
+	}
+	b = book(notes, 7);
+	assert_int_equal(rules_review(b, "C-7", clips, 7, &r), 0);
+	v = json_string_value(json_object_get(r, "verdict"));
+	assert_non_null(strstr(v, "; entry 104 damaged (reported, #204); and 2 more damaged files "
+				  "(reported)"));
+	assert_null(strstr(v, "entry 105"));
+	assert_null(strstr(v, "intact"));
+	json_decref(r);
+	rules_book_free(b);
+}
+
+/* A clip shared with another case: the other case is a cross-reference on the clip's row,
+ * in both reviews. */
+static void test_review_other_cases(void **state)
+{
+	struct rules_clip clips[2] = {
+		clip(2, "CAM1", at(0, 9, 0, 0), 60, at(0, 10, 0, 0)),
+		clip(3, "CAM1", at(0, 9, 1, 0), 60, at(0, 10, 0, 0)),
+	};
+	uint64_t a[2] = { 2, 3 }, x[1] = { 3 };
+	struct rules_note notes[3] = { note(10, RULES_CASE, a, 2), note(11, RULES_CASE, x, 1),
+				       note(12, RULES_CASE, x, 1) };
+	struct rules_book *b;
+	const json_t *others;
+	json_t *r = NULL;
+
+	(void)state;
+	notes[0].case_id = "2026-XZ-0042";
+	notes[1].case_id = "沪公(2026)行罚字第0042号";
+	notes[2].case_id = "2026-XZ-0042"; /* bound twice: once in the list */
+	b = book(notes, 3);
+	assert_int_equal(rules_review(b, "2026-XZ-0042", clips, 2, &r), 0);
+	assert_int_equal(json_array_size(json_object_get(clip_row(r, 2), "other_cases")), 0);
+	others = json_object_get(clip_row(r, 3), "other_cases");
+	assert_int_equal(json_array_size(others), 1);
+	assert_string_equal(json_string_value(json_array_get(others, 0)),
+			    "沪公(2026)行罚字第0042号");
+	json_decref(r);
+	assert_int_equal(rules_review(b, "沪公(2026)行罚字第0042号", clips + 1, 1, &r), 0);
+	others = json_object_get(clip_row(r, 3), "other_cases");
+	assert_int_equal(json_array_size(others), 1);
+	assert_string_equal(json_string_value(json_array_get(others, 0)), "2026-XZ-0042");
+	json_decref(r);
+	rules_book_free(b);
+}
+
+/* A clip whose name matched no pattern has no device: open (no_device) until a device
+ * annotation attributes it; then it is on that device's timeline (a gap beside it is found),
+ * its row says so, and it is a reservation.  A report counts it on that device too. */
+static void test_device_attribution(void **state)
+{
+	struct rules_clip clips[3] = {
+		clip(2, "CAM9", at(0, 9, 0, 0), 60, at(0, 10, 0, 0)),
+		clip(3, NULL, at(0, 9, 1, 0), 60, at(0, 10, 0, 0)),
+		clip(4, "CAM9", at(0, 9, 30, 0), 60, at(0, 10, 0, 0)),
+	};
+	uint64_t all[3] = { 2, 3, 4 }, e3 = 3;
+	struct rules_note notes[4] = {
+		note(10, RULES_CASE, all, 3),
+		interruption(11, "CAM9", at(0, 9, 2, 0), at(0, 9, 30, 0)),
+		note(12, RULES_DEVICE, &e3, 1),
+		note(13, RULES_DEVICE, &e3, 1),
+	};
+	struct rules_book *b;
+	struct rules_report *rep = NULL;
+	const json_t *item, *c, *x, *dev;
+	json_t *r = NULL;
+
+	(void)state;
+	notes[0].case_id = "C-D";
+	notes[2].device = "CAM8"; /* corrected by the newer one */
+	notes[3].device = "CAM9";
+	notes[3].officer = "OFF9";
+	notes[3].reason = "the officer's own camera, file renamed by the dock";
+	clips[1].zone = "dock";
+	clips[1].officer = NULL;
+
+	/* Without the attribution: open, and CAM9's timeline has a gap 09:01 to 09:30 that
+	 * the interruption (from 09:02) does not cover. */
+	b = book(notes, 2);
+	assert_int_equal(rules_review(b, "C-D", clips, 3, &r), 0);
+	item = open_item(r, "no_device", 3);
+	assert_non_null(item);
+	assert_string_equal(json_string_value(json_object_get(item, "message")),
+			    "its name matched no pattern of zone 'dock', so it has no device and "
+			    "its continuity cannot be checked");
+	assert_true(json_is_null(json_object_get(clip_row(r, 3), "device_from")));
+	assert_int_equal(rules_open_count(b, clips, 3),
+			 (long)json_array_size(json_object_get(r, "open")));
+	json_decref(r);
+	rules_book_free(b);
+
+	b = book(notes, 4);
+	assert_int_equal(rules_review(b, "C-D", clips, 3, &r), 0);
+	assert_true(json_is_true(json_object_get(r, "complete")));
+	assert_int_equal(json_array_size(json_object_get(r, "devices")), 1);
+	dev = json_array_get(json_object_get(r, "devices"), 0);
+	assert_string_equal(json_string_value(json_object_get(dev, "device")), "CAM9");
+	assert_int_equal(json_array_size(json_object_get(dev, "clips")), 3);
+	/* Clip 3 ends 09:02: the gap to 09:30 is now the interruption's. */
+	assert_int_equal(json_array_size(json_object_get(dev, "gaps")), 1);
+	c = clip_row(r, 3);
+	assert_string_equal(json_string_value(json_object_get(c, "device_from")), "annotation");
+	assert_string_equal(json_string_value(json_object_get(c, "officer")), "OFF9");
+	x = json_array_get(json_object_get(c, "explanations"), 0);
+	assert_string_equal(json_string_value(json_object_get(x, "kind")), "device");
+	assert_int_equal(json_integer_value(json_object_get(x, "index")), 13);
+	assert_string_equal(json_string_value(json_object_get(x, "device")), "CAM9");
+	assert_string_equal(json_string_value(json_object_get(x, "text")),
+			    "the officer's own camera, file renamed by the dock");
+	assert_non_null(reservation(r, "no_device", 3));
+	assert_non_null(strstr(json_string_value(json_object_get(r, "verdict")),
+			       "complete with reservations: 3 clips from 1 device, every gap "
+			       "explained, every original intact; CAM9 recorded nothing"));
+	assert_non_null(strstr(json_string_value(json_object_get(r, "verdict")),
+			       "; entry 3 attributed to CAM9 (#13)"));
+	assert_int_equal(rules_open_count(b, clips, 3), 0);
+	json_decref(r);
+
+	/* The report puts it in CAM9's and OFF9's rows. */
+	assert_int_equal(rules_report_new(b, RULES_NOTIME, RULES_NOTIME, 10, &rep), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(rules_report_clip(rep, &clips[i]), 0);
+	assert_int_equal(rules_report_json(rep, &r), 0);
+	assert_int_equal(count(row(r, "devices", "device", "CAM9"), "clips"), 3);
+	assert_int_equal(count(row(r, "officers", "officer", "OFF9"), "clips"), 1);
+	assert_int_equal(json_array_size(json_object_get(r, "devices")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "open_total")), 0);
+	json_decref(r);
+	rules_report_free(rep);
+	rules_book_free(b);
+
+	/* Unattributed: open in a report only when a case binds it, like a gap. */
+	b = book(notes, 1);
+	assert_int_equal(rules_report_new(b, RULES_NOTIME, RULES_NOTIME, 10, &rep), 0);
+	assert_int_equal(rules_report_clip(rep, &clips[1]), 0);
+	assert_int_equal(rules_report_json(rep, &r), 0);
+	assert_non_null(open_item(r, "no_device", 3));
+	json_decref(r);
+	rules_report_free(rep);
+	rules_book_free(b);
+	b = book(NULL, 0);
+	assert_int_equal(rules_report_new(b, RULES_NOTIME, RULES_NOTIME, 10, &rep), 0);
+	assert_int_equal(rules_report_clip(rep, &clips[1]), 0);
+	assert_int_equal(rules_report_json(rep, &r), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "open_total")), 0);
+	json_decref(r);
+	rules_report_free(rep);
+	rules_book_free(b);
+}
+
 static void test_naming_and_cases(void **state)
 {
 	uint64_t a[3] = { 1, 2, 3 }, b2[2] = { 3, 4 };
@@ -704,6 +1049,10 @@ int main(void)
 		cmocka_unit_test(test_review_verdict_list),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_naming_and_cases),
+		cmocka_unit_test(test_review_reservations),
+		cmocka_unit_test(test_review_reservation_cap),
+		cmocka_unit_test(test_review_other_cases),
+		cmocka_unit_test(test_device_attribution),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
