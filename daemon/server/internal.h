@@ -2,8 +2,9 @@
 /* Internals of the socket server, shared by the files of daemon/server/: server.c (transport,
  * limits, roles, dispatch), request.c (request fields, entries, times), read.c (status, entry,
  * proof, consistency, checkpoint, log), scrub.c, annotate.c, verify.c, copy.c (copy-out,
- * retention, purge), rules.c (review, report), index.c (the in-memory index of annotations,
- * claims and open items) and trail.c (the index's duplicates and scrub passes, for histories).
+ * retention, purge), rules.c (review, report), history.c (one clip's chain of custody), index.c
+ * (the in-memory index of annotations, claims and open items) and trail.c (the index's
+ * duplicates and scrub passes, for histories).
  * Not an API: only daemon/server/ and the server's unit test include it.
  * Everything here runs on the loop thread. */
 
@@ -480,6 +481,7 @@ int srv__op_copy_out(struct srv_client *c, struct json_t *req, struct err_detail
 int srv__op_retention(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_purge(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_scrub(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_history(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 
 /** Whether the case or hold annotation @note, about to be appended, binds an entry whose purge
  * is in flight (asked, not yet committed; daemon/server/copy.c): then -EAGAIN (`unavailable`, "try
