@@ -9,8 +9,9 @@
  *        annotations that bind it by device and time, the remote-duty declaration that made it
  *        on time, its storage status now, the access refs the index keeps of it (every
  *        copy-out, the newest reads and refusals: struct srv_clip), its duplicates and the
- *        scrub passes that may speak of it (daemon/server/trail.c).  A few hundred
- *        microseconds: no log read but the short ones the loop may do;
+ *        scrub passes that may speak of it (daemon/server/trail.c).  No entry is read here
+ *        (the log's size only); the cost is a pass over the annotations, which people write,
+ *        and one over the duplicates, about a millisecond per million;
  *     2. on the pool (history_run): the purge entry that names it (TLOG_KEY_PURGED of its
  *        bytes, whose extra is the purged entry: verify/keys.h), its original re-hashed from
  *        the store as a review does (about 1 s per GB; not opened when purged), the scrub
