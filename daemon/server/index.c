@@ -118,6 +118,7 @@ void srv__index_done(struct srv_index *x)
 	free(x->strs);
 	free(x->str_slots);
 	free(x->cases);
+	srv__trail_done(&x->trail);
 	*x = (struct srv_index){ 0 };
 }
 
@@ -937,7 +938,9 @@ int srv__index_entry(struct srv_index *x, uint64_t index, const char *bytes, siz
 	    !memmem(bytes, len, "\"type\":\"damaged\"", 16) &&
 	    !memmem(bytes, len, "\"type\":\"annotation\"", 19) &&
 	    !memmem(bytes, len, "\"type\":\"access\"", 15) &&
-	    !memmem(bytes, len, "\"type\":\"purge\"", 14))
+	    !memmem(bytes, len, "\"type\":\"purge\"", 14) &&
+	    !memmem(bytes, len, "\"type\":\"duplicate\"", 18) &&
+	    !memmem(bytes, len, "\"type\":\"scrub\"", 14))
 		return 0;
 	o = json_loadb(bytes, len, 0, NULL);
 	type = json_string_value(json_object_get(o, "type"));
@@ -949,6 +952,9 @@ int srv__index_entry(struct srv_index *x, uint64_t index, const char *bytes, siz
 		r = index_access(x, index, o);
 	} else if (!strcmp(type, "purge")) {
 		index_purge(x, o);
+		r = srv__trail_entry(x, index, type, o);
+	} else if (!strcmp(type, "duplicate") || !strcmp(type, "scrub")) {
+		r = srv__trail_entry(x, index, type, o);
 	} else if (!strcmp(type, "annotation")) {
 		struct srv_note n;
 

@@ -2,8 +2,9 @@
 /* Internals of the socket server, shared by the files of daemon/server/: server.c (transport,
  * limits, roles, dispatch), request.c (request fields, entries, times), read.c (status, entry,
  * proof, consistency, checkpoint, log), scrub.c, annotate.c, verify.c, copy.c (copy-out,
- * retention, purge), rules.c (review, report) and index.c (the in-memory index of annotations,
- * claims and open items).
+ * retention, purge), rules.c (review, report), history.c (one clip's chain of custody), index.c
+ * (the in-memory index of annotations, claims and open items) and trail.c (the index's
+ * duplicates and scrub passes, for histories).
  * Not an API: only daemon/server/ and the server's unit test include it.
  * Everything here runs on the loop thread. */
 
@@ -220,6 +221,36 @@ struct srv_case_seen {
 			      * INT64_MIN when none */
 };
 
+/* What a clip's history needs from the log beyond the rest of the index: the `duplicate`
+ * entries and the `scrub` passes (daemon/server/trail.c, fed by the index's scan). */
+struct srv_dup {
+	uint32_t index; /* the duplicate entry */
+	uint32_t of;	/* the entry in force whose bytes arrived again */
+};
+
+/* A `scrub` entry (one part of a pass, docs/log.md), as a history looks at it.  56 bytes. */
+struct srv_scrub_part {
+	uint64_t index;		/* of the scrub entry */
+	int64_t started_us;	/* the pass's started_at (with parts, which pass it belongs to) */
+	uint64_t log_size;	/* the pass covered the entries below it */
+	uint64_t lo, hi;	/* the smallest and largest index the part lists as missing or
+				 * altered; lo > hi when it lists none */
+	uint32_t part, parts;	/* 1 and 1 for a pass logged whole */
+	uint32_t purges_before; /* clean passes: trail.purges when it was indexed */
+	bool unlisted;		/* the pass counted failures beyond its lists */
+};
+
+struct srv_trail {
+	struct srv_dup *dups; /* by index */
+	size_t ndups, capdups;
+	struct srv_scrub_part *failed; /* parts of passes that found something wrong, by index */
+	size_t nfailed, capfailed;
+	struct srv_scrub_part *clean; /* passes that found nothing wrong, by index: only those a
+				       * later one does not supersede (trail.c) */
+	size_t nclean, capclean;
+	uint32_t purges; /* purge entries seen (saturates) */
+};
+
 struct srv_index {
 	uint64_t scanned; /* entries [0, scanned) are indexed */
 	bool caught_up;	  /* scanned reached the log's size at least once */
@@ -251,6 +282,7 @@ struct srv_index {
 	size_t nstr_slots;
 	struct srv_case_seen *cases; /* sorted by id */
 	size_t ncases, capcases;
+	struct srv_trail trail; /* duplicates and scrub passes, for histories (trail.c) */
 };
 
 int srv__index_init(struct srv_index *x);
@@ -304,6 +336,17 @@ void srv__index_open(const struct srv_index *x, int64_t storage_deadline_us, uin
 
 /** Whether an annotation of @kind names @entry. */
 bool srv__index_explained(const struct srv_index *x, uint64_t entry, uint8_t kind);
+
+/** Keep what a history needs of the `duplicate`, `scrub` or `purge` entry @o (@type, its
+ * top-level type) at @index in x->trail (daemon/server/trail.c); called by the index's scan, in
+ * index order.  Entries at or below one already kept are ignored, so that an entry indexed
+ * again is kept once.  @return 0, -ENOMEM. */
+int srv__trail_entry(struct srv_index *x, uint64_t index, const char *type, const struct json_t *o);
+void srv__trail_done(struct srv_trail *t);
+
+/** The duplicate entries whose "of" is @entry, by index: up to @max into @ret.  One pass over
+ * them.  @return how many there are (may exceed @max). */
+size_t srv__trail_dups(const struct srv_trail *t, uint64_t entry, uint64_t *ret, size_t max);
 
 /** The clip of entry @index, or NULL when that entry is not an ingest or damaged entry (or is
  * not indexed yet).  Valid until the index changes (the next entry indexed). */
@@ -454,6 +497,7 @@ int srv__op_copy_out(struct srv_client *c, struct json_t *req, struct err_detail
 int srv__op_retention(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_purge(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 int srv__op_scrub(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
+int srv__op_history(struct srv_client *c, struct json_t *req, struct err_detail *reterr);
 
 /** Whether the case or hold annotation @note, about to be appended, binds an entry whose purge
  * is in flight (asked, not yet committed; daemon/server/copy.c): then -EAGAIN (`unavailable`, "try

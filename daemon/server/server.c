@@ -84,6 +84,7 @@ static const struct srv_op {
 	{ "log", SRV_READERS, srv__op_log, true },
 	{ "verify", SRV_READERS, srv__op_verify, true },
 	{ "review", SRV_READERS, srv__op_review, true },
+	{ "history", SRV_READERS, srv__op_history, true },
 	{ "report", SRV_READERS, srv__op_report, false },
 	/* Narrowed per kind in daemon/server/annotate.c (approval: approvers only). */
 	{ "annotate", SRV_OPERATOR | SRV_REVIEWER | SRV_APPROVER, srv__op_annotate, false },
@@ -1090,7 +1091,9 @@ static void record_refusal(struct srv_client *c, const char *op, json_t *target,
 /* What a refused request was after, for its access record. */
 static json_t *request_target(const json_t *req)
 {
-	static const char *const keys[] = { "kind", "index", "sha256", "old", "fingerprint" };
+	static const char *const keys[] = {
+		"kind", "index", "sha256", "old", "fingerprint", "entry"
+	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		json_t *v = json_object_get(req, keys[i]);

@@ -1525,10 +1525,11 @@ static void test_malformed(void **state)
 	json_decref(r);
 	/* An unknown op is told every op there is, the last of the table too. */
 	assert_error(r = rpc(fd, "{\"op\":\"frob\"}"), "bad_request");
-	assert_non_null(strstr(jstring(json_object_get(r, "error"), "message"),
-			       "unknown op 'frob' (status, entry, proof, consistency, checkpoint, "
-			       "log, verify, review, report, annotate, copy-out, retention, purge, "
-			       "scrub, cases)"));
+	assert_non_null(
+	    strstr(jstring(json_object_get(r, "error"), "message"),
+		   "unknown op 'frob' (status, entry, proof, consistency, checkpoint, "
+		   "log, verify, review, history, report, annotate, copy-out, retention, "
+		   "purge, scrub, cases)"));
 	json_decref(r);
 	/* Empty and blank lines are skipped; the connection still works. */
 	send_all(fd, "\n \r\n", 4);
