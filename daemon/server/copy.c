@@ -866,15 +866,6 @@ int srv__purge_conflict(struct server *s, const struct srv_note *note, struct er
 	return 0;
 }
 
-static json_t *jtime_us(int64_t us)
-{
-	char text[ING_RFC3339_MAX];
-
-	if (us == INT64_MIN || ing_format_utc(us, text) < 0)
-		return json_null();
-	return json_string(text);
-}
-
 static json_t *clip_json(const struct server *s, const struct srv_clip *clip, struct period p,
 			 int64_t due)
 {
@@ -886,9 +877,9 @@ static json_t *clip_json(const struct server *s, const struct srv_clip *clip, st
 	    "{s:I, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:I, s:s, s:o, s:I, s:s, s:b}", "index",
 	    (json_int_t)clip->index, "zone", srv__index_str(x, clip->zone), "device",
 	    srv__index_str(x, clip->device), "officer", srv__index_str(x, clip->officer),
-	    "recorded_start", jtime_us(clip->start_us), "recorded_end", jtime_us(clip->end_us),
-	    "ingested_at", jtime_us(clip->ingested_us), "retention_s", (json_int_t)(p.ms / 1000),
-	    "retention_from", p.source, "due_at", jtime_us(due), "size", (json_int_t)clip->size,
+	    "recorded_start", srv__jtime(clip->start_us), "recorded_end", srv__jtime(clip->end_us),
+	    "ingested_at", srv__jtime(clip->ingested_us), "retention_s", (json_int_t)(p.ms / 1000),
+	    "retention_from", p.source, "due_at", srv__jtime(due), "size", (json_int_t)clip->size,
 	    "sha256", hex, "damaged", clip->damaged);
 }
 
@@ -979,11 +970,11 @@ int srv__op_retention(struct srv_client *c, json_t *req, struct err_detail *rete
 		json_array_append_new(seen, json_integer((json_int_t)clip->index));
 	}
 	body = json_pack("{s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:b, s:I}", "now",
-			 jtime_us(now), "due", due, "kept", kept, "counts", "due", (json_int_t)ndue,
-			 "kept", (json_int_t)nkept, "within_period", (json_int_t)nwithin, "forever",
-			 (json_int_t)nforever, "purged", (json_int_t)npurged, "clips",
-			 (json_int_t)x->nclips, "truncated", ndue > limit || nkept > limit, "limit",
-			 (json_int_t)limit);
+			 srv__jtime(now), "due", due, "kept", kept, "counts", "due",
+			 (json_int_t)ndue, "kept", (json_int_t)nkept, "within_period",
+			 (json_int_t)nwithin, "forever", (json_int_t)nforever, "purged",
+			 (json_int_t)npurged, "clips", (json_int_t)x->nclips, "truncated",
+			 ndue > limit || nkept > limit, "limit", (json_int_t)limit);
 	free(dev);
 	open_book_done(&ob);
 	srv__access(c, "retention", NULL, json_pack("{s:o}", "entries", seen), true);
@@ -1281,7 +1272,7 @@ int srv__op_purge(struct srv_client *c, json_t *req, struct err_detail *reterr)
 			       "type", "purge", "entry", (json_int_t)index, "sha256", ctx->sha256,
 			       "stored", ctx->rel, "by", c->by, "at", at, "reason", reason, "zone",
 			       srv__index_str(&s->idx, clip->zone), "retention_s",
-			       (json_int_t)(p.ms / 1000), "due_at", jtime_us(due));
+			       (json_int_t)(p.ms / 1000), "due_at", srv__jtime(due));
 	if (!pe) {
 		free(f);
 		free(ctx);

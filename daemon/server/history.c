@@ -140,15 +140,6 @@ static int add_event(struct history_job *j, uint64_t index, uint8_t kind, const 
 	return 0;
 }
 
-static json_t *jtime(int64_t us)
-{
-	char text[ING_RFC3339_MAX];
-
-	if (us == INT64_MIN || ing_format_utc(us, text) < 0)
-		return json_null();
-	return json_string(text);
-}
-
 /* ---- on the pool ------------------------------------------------------------------------- */
 
 /* The purge entry that names the clip: TLOG_KEY_PURGED of its bytes, whose extra is the
@@ -185,46 +176,11 @@ static int find_purge(struct history_job *j, uint64_t *ret, struct err_detail *r
 	return r;
 }
 
-/* Re-hash the original against @clip, as a review does (daemon/server/rules.c
- * check_original()): "altered" for other bytes or another size, "missing" when it is not in
- * the store or cannot be read (integrity_error says which). */
+/* Re-hash the original against @clip, as a review does. */
 static void check_original(struct history_job *j, const json_t *clip)
 {
-	const char *rel = json_string_value(json_object_get(clip, "stored"));
-	const char *sha = json_string_value(json_object_get(clip, "sha256"));
-	const json_t *size = json_object_get(clip, "size");
-	uint8_t digest[VFY_HASH_LEN];
-	char hex[2 * VFY_HASH_LEN + 1];
-	struct err_detail e;
-	uint64_t got;
-	int fd, r;
-
-	if (!rel || !sha) {
-		j->integrity = RULES_MISSING;
-		snprintf(j->integrity_error, sizeof(j->integrity_error),
-			 "the entry names no stored original");
-		return;
-	}
-	r = store_open_original(j->store, rel, &fd, &e);
-	if (r < 0) {
-		j->integrity = RULES_MISSING;
-		snprintf(j->integrity_error, sizeof(j->integrity_error), "%s",
-			 r == -ENOENT ? "not in the store" : e.msg);
-		return;
-	}
-	r = vfy_sha256_fd(fd, digest, &got, &e);
-	close(fd);
-	if (r < 0) {
-		j->integrity = RULES_MISSING;
-		snprintf(j->integrity_error, sizeof(j->integrity_error), "%s", e.msg);
-		return;
-	}
-	hex_encode(digest, sizeof(digest), hex);
-	if (strcmp(hex, sha) ||
-	    (json_is_integer(size) && (uint64_t)json_integer_value(size) != got))
-		j->integrity = RULES_ALTERED;
-	else
-		j->integrity = RULES_INTACT;
+	j->integrity = (uint8_t)srv__check_original(j->store, clip, j->integrity_error,
+						    sizeof(j->integrity_error));
 }
 
 static bool lists(const json_t *list, uint64_t entry)
@@ -477,7 +433,7 @@ static void history_run(uv_work_t *req)
 
 	body =
 	    json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:o, s:O, s:b, s:b}", "entry",
-		      (json_int_t)j->entry, "as_of", jtime(j->as_of_us), "requested_by", j->by,
+		      (json_int_t)j->entry, "as_of", srv__jtime(j->as_of_us), "requested_by", j->by,
 		      "checkpoint_size", cp_size ? json_integer((json_int_t)cp_size) : json_null(),
 		      "checkpoint", note ? json_string(note) : json_null(), "storage_now",
 		      j->storage_now ? json_string(j->storage_now) : json_null(), "integrity",
@@ -562,51 +518,6 @@ static void history_done(uv_work_t *req, int status)
 	history_finish(j);
 }
 
-/* Every annotation of the index as a rules_note (pointing into the index's notes, which are
- * never freed while the server lives), and their book: as a review builds it
- * (daemon/server/rules.c). */
-static int make_book(const struct server *s, struct rules_note **ret_notes,
-		     struct rules_book **ret_book)
-{
-	const struct srv_index *x = &s->idx;
-	const struct cfg *cfg = s->d->cfg;
-	struct rules_note *notes = malloc((x->nnotes ? x->nnotes : 1) * sizeof(*notes));
-	struct rules_params p = {
-		.storage_deadline_us = (int64_t)cfg->storage_deadline_ms * 1000,
-		.split_tolerance_us = (int64_t)cfg->split_tolerance_ms * 1000,
-	};
-	int r;
-
-	if (!notes)
-		return -ENOMEM;
-	for (size_t i = 0; i < x->nnotes; i++) {
-		const struct srv_note *n = &x->notes[i];
-
-		notes[i] = (struct rules_note){
-			.index = n->index,
-			.kind = n->kind,
-			.entries = n->entries,
-			.nentries = n->nentries,
-			.device = n->device,
-			.officer = n->officer,
-			.case_id = n->case_id,
-			.reason = n->reason,
-			.by = n->by,
-			.from_us = n->from_us,
-			.to_us = n->to_us,
-			.returned_us = n->returned_us,
-			.at_us = n->at_us,
-		};
-	}
-	r = rules_book_new(&p, notes, x->nnotes, ret_book);
-	if (r < 0) {
-		free(notes);
-		return r;
-	}
-	*ret_notes = notes;
-	return 0;
-}
-
 static int add_case(json_t *cases, const char *id)
 {
 	const json_t *v;
@@ -649,7 +560,7 @@ static int gather(const struct server *s, const struct srv_clip *c, struct histo
 	size_t n, i;
 	int r = -ENOMEM;
 
-	if (make_book(s, &notes, &book) < 0)
+	if (srv__make_book(s, &notes, &book) < 0)
 		goto out;
 	r = add_event(j, c->index, EV_ARRIVAL, NULL);
 	/* The annotations naming it: late_storage, damage_report, case, approval, hold… */

@@ -24,6 +24,9 @@ struct json_t;
 struct server;
 struct srv_client;
 struct srv_vcache;
+struct store;
+struct rules_book;
+struct rules_note;
 struct tlog;
 
 /* ---- limits ------------------------------------------------------------------------------ */
@@ -580,6 +583,22 @@ int srv__req_string(const struct json_t *req, const char *key, bool required, si
 /** Parse an RFC 3339 time with an explicit zone ("Z" or an offset) into µs since the epoch.
  * @return 0 or -EINVAL. */
 int srv__parse_time(const char *s, int64_t *ret_us);
+
+/** Every annotation of the index as a rules_note (pointing into the index's notes, which are
+ * never freed while the server lives) in *@ret_notes, and their book under the config's rules
+ * in *@ret_book; both the caller's.  Loop thread (it reads the index).  @return 0, -ENOMEM. */
+int srv__make_book(const struct server *s, struct rules_note **ret_notes,
+		   struct rules_book **ret_book);
+
+/** Re-hash the original @entry (an ingest or damaged entry) names from @store and compare it
+ * with the entry's sha256 and size: RULES_INTACT, RULES_ALTERED, or RULES_MISSING (not in the
+ * store, unreadable, or no stored original named) with why in @err (@errlen bytes).  Blocking:
+ * the pool only (about 1 s per GB). */
+unsigned srv__check_original(struct store *store, const json_t *entry, char *err, size_t errlen);
+
+/** @us as an RFC 3339 UTC JSON string, or JSON null when it is INT64_MIN (unknown).  Any
+ * thread.  NULL only when out of memory. */
+json_t *srv__jtime(int64_t us);
 
 /** The checkpoint a proof of entry @index is made against when the asker names none: the
  * served one (with its witnesses' quorum, docs/witness.md) when it covers @index, else the

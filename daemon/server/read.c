@@ -58,13 +58,10 @@ static json_t *jstr(const char *s)
 	return v;
 }
 
+/* Times the daemon keeps as uint64_t µs, 0 when there is none yet. */
 static json_t *jtime(uint64_t us)
 {
-	char text[ING_RFC3339_MAX];
-
-	if (!us || ing_format_utc((int64_t)us, text) < 0)
-		return json_null();
-	return json_string(text);
+	return srv__jtime(us ? (int64_t)us : INT64_MIN);
 }
 
 /* ---- status ------------------------------------------------------------------------------ */

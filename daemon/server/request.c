@@ -59,6 +59,15 @@ json_t *srv__entry_json(const char *bytes, size_t len)
 	return o;
 }
 
+json_t *srv__jtime(int64_t us)
+{
+	char text[ING_RFC3339_MAX];
+
+	if (us == INT64_MIN || ing_format_utc(us, text) < 0)
+		return json_null();
+	return json_string(text);
+}
+
 /* The times requests and entries carry: RFC 3339 with a zone (a time without one would be
  * read in nobody knows which). */
 int srv__parse_time(const char *s, int64_t *ret_us)

@@ -57,7 +57,7 @@
  * are never freed while the server lives (and a held client keeps the server alive).
  *
  * One file because review, report and cases are the operations over rules/rules.c: they share
- * the book built from the index (make_book(), need_index()) and the same pool-job pattern. */
+ * the book built from the index (srv__make_book(), need_index()) and the same pool-job pattern. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -112,10 +112,8 @@ static void rules_params(const struct server *s, struct rules_params *ret)
 	};
 }
 
-/* Every annotation of the index as a rules_note (pointing into the index's notes) and their
- * book.  @return 0, -ENOMEM. */
-static int make_book(const struct server *s, struct rules_note **ret_notes,
-		     struct rules_book **ret_book)
+int srv__make_book(const struct server *s, struct rules_note **ret_notes,
+		   struct rules_book **ret_book)
 {
 	const struct srv_index *x = &s->idx;
 	struct rules_note *notes = malloc((x->nnotes ? x->nnotes : 1) * sizeof(*notes));
@@ -165,15 +163,6 @@ static int need_index(struct server *s, struct err_detail *reterr)
 		       "the daemon is still reading the log (%" PRIu64 " of %" PRIu64
 		       " entries); ask again in a moment",
 		       s->idx.scanned, size);
-}
-
-static json_t *jtime(int64_t us)
-{
-	char text[ING_RFC3339_MAX];
-
-	if (us == INT64_MIN || ing_format_utc(us, text) < 0)
-		return json_null();
-	return json_string(text);
 }
 
 /* ---- review ------------------------------------------------------------------------------ */
@@ -237,47 +226,45 @@ static void review_job_free(struct review_job *j)
 	free(j);
 }
 
-/* Re-hash one original against its entry. */
-static void check_original(struct review_job *j, struct review_item *it)
+unsigned srv__check_original(struct store *store, const json_t *entry, char *err, size_t errlen)
 {
-	const char *rel = json_string_value(json_object_get(it->entry, "stored"));
-	const char *sha = json_string_value(json_object_get(it->entry, "sha256"));
-	const json_t *size = json_object_get(it->entry, "size");
+	const char *rel = json_string_value(json_object_get(entry, "stored"));
+	const char *sha = json_string_value(json_object_get(entry, "sha256"));
+	const json_t *size = json_object_get(entry, "size");
 	uint8_t digest[VFY_HASH_LEN];
 	char hex[2 * VFY_HASH_LEN + 1];
 	struct err_detail e;
 	uint64_t got;
 	int fd, r;
 
-	if (it->purged) {
-		it->integrity = RULES_PURGED;
-		return;
-	}
 	if (!rel || !sha) {
-		it->integrity = RULES_MISSING;
-		snprintf(it->error, sizeof(it->error), "the entry names no stored original");
-		return;
+		snprintf(err, errlen, "the entry names no stored original");
+		return RULES_MISSING;
 	}
-	r = store_open_original(j->store, rel, &fd, &e);
+	r = store_open_original(store, rel, &fd, &e);
 	if (r < 0) {
-		it->integrity = RULES_MISSING;
-		snprintf(it->error, sizeof(it->error), "%s",
-			 r == -ENOENT ? "not in the store" : e.msg);
-		return;
+		snprintf(err, errlen, "%s", r == -ENOENT ? "not in the store" : e.msg);
+		return RULES_MISSING;
 	}
 	r = vfy_sha256_fd(fd, digest, &got, &e);
 	close(fd);
 	if (r < 0) {
-		it->integrity = RULES_MISSING;
-		snprintf(it->error, sizeof(it->error), "%s", e.msg);
-		return;
+		snprintf(err, errlen, "%s", e.msg);
+		return RULES_MISSING;
 	}
 	hex_encode(digest, sizeof(digest), hex);
 	if (strcmp(hex, sha) ||
 	    (json_is_integer(size) && (uint64_t)json_integer_value(size) != got))
-		it->integrity = RULES_ALTERED;
-	else
-		it->integrity = RULES_INTACT;
+		return RULES_ALTERED;
+	return RULES_INTACT;
+}
+
+/* Re-hash one original against its entry, unless it was purged. */
+static void check_original(struct review_job *j, struct review_item *it)
+{
+	it->integrity = it->purged ? RULES_PURGED
+				   : (uint8_t)srv__check_original(j->store, it->entry, it->error,
+								  sizeof(it->error));
 }
 
 static void review_run(uv_work_t *req)
@@ -461,7 +448,7 @@ static json_t *review_accesses_json(const struct review_job *j)
 		const struct review_access *a = &j->accesses[i];
 		json_t *o =
 		    json_pack("{s:I, s:s?, s:s?, s:o, s:b, s:I}", "index", (json_int_t)a->access,
-			      "by", a->by, "op", a->op, "at", jtime(a->at_us), "allowed",
+			      "by", a->by, "op", a->op, "at", srv__jtime(a->at_us), "allowed",
 			      a->allowed, "entry", (json_int_t)a->entry);
 
 		if (!o || json_array_append_new(list, o) < 0)
@@ -524,7 +511,7 @@ static json_t *access_item(const struct review_access *a, const json_t *entry,
 	failed |= json_object_set_new(o, "index", json_integer((json_int_t)a->access)) < 0;
 	failed |= json_object_set_new(o, "by", json_string(a->by ? a->by : "?")) < 0;
 	failed |= json_object_set_new(o, "op", json_string(a->op ? a->op : "?")) < 0;
-	failed |= json_object_set_new(o, "at", jtime(a->at_us)) < 0;
+	failed |= json_object_set_new(o, "at", srv__jtime(a->at_us)) < 0;
 	failed |= json_object_set_new(o, "allowed", json_boolean(a->allowed)) < 0;
 	failed |= json_object_set_new(o, "result", entry_str(entry, "result")) < 0;
 	failed |= json_object_set_new(o, "entries", entries) < 0;
@@ -704,7 +691,7 @@ static void review_answer_run(uv_work_t *req)
 		note = NULL;
 		cp_size = 0;
 	}
-	if (json_object_set_new(body, "as_of", jtime(j->as_of_us)) < 0 ||
+	if (json_object_set_new(body, "as_of", srv__jtime(j->as_of_us)) < 0 ||
 	    json_object_set_new(body, "checkpoint_size",
 				cp_size ? json_integer((json_int_t)cp_size) : json_null()) < 0 ||
 	    json_object_set_new(body, "checkpoint", note ? json_string(note) : json_null()) < 0 ||
@@ -834,7 +821,7 @@ static void review_done(uv_work_t *req, int status)
 		if (clip && clip->purged)
 			j->items[i].integrity = RULES_PURGED;
 	}
-	if (make_book(s, &j->notes, &j->book) < 0 || review_accesses(&s->idx, j) < 0) {
+	if (srv__make_book(s, &j->notes, &j->book) < 0 || review_accesses(&s->idx, j) < 0) {
 		r = err_set(&e, -ENOMEM, "out of memory for the review");
 		review_fail(j, r, &e);
 		return;
@@ -1194,7 +1181,8 @@ static void report_done(uv_work_t *req, int status)
 			srv__reply_error(c, e.code, &e);
 		} else {
 			json_object_set_new(j->result, "open_only", json_boolean(j->open_only));
-			json_object_set_new(j->result, "as_of", jtime((int64_t)daemon_now_us()));
+			json_object_set_new(j->result, "as_of",
+					    srv__jtime((int64_t)daemon_now_us()));
 			srv__reply(c, j->result);
 			j->result = NULL;
 		}
@@ -1359,7 +1347,7 @@ int srv__op_report(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return err_set(reterr, -ENOMEM, "out of memory");
-	r = make_book(s, &j->notes, &j->book);
+	r = srv__make_book(s, &j->notes, &j->book);
 	if (r == 0)
 		r = rules_report_new(j->book, from, to, REPORT_OPEN_MAX, &j->rep);
 	if (r < 0) {
@@ -1600,10 +1588,10 @@ static json_t *case_json(const struct cases_job *j, const struct cases_case *cc,
 	    json_object_set_new(o, "clips", json_integer((json_int_t)n)) < 0 ||
 	    json_object_set_new(o, "devices", distinct_strings(devices, n)) < 0 ||
 	    json_object_set_new(o, "officers", distinct_strings(officers, n)) < 0 ||
-	    json_object_set_new(o, "from", jtime(from == INT64_MAX ? INT64_MIN : from)) < 0 ||
-	    json_object_set_new(o, "to", jtime(to)) < 0 ||
+	    json_object_set_new(o, "from", srv__jtime(from == INT64_MAX ? INT64_MIN : from)) < 0 ||
+	    json_object_set_new(o, "to", srv__jtime(to)) < 0 ||
 	    json_object_set_new(o, "open", json_integer((json_int_t)open)) < 0 ||
-	    json_object_set_new(o, "last_review", jtime(cc->reviewed_us)) < 0) {
+	    json_object_set_new(o, "last_review", srv__jtime(cc->reviewed_us)) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -1640,7 +1628,7 @@ static void cases_run(uv_work_t *req)
 		if (!o || json_array_append_new(list, o) < 0)
 			goto oom;
 	}
-	j->result = json_pack("{s:o, s:o}", "as_of", jtime(j->as_of_us), "cases", list);
+	j->result = json_pack("{s:o, s:o}", "as_of", srv__jtime(j->as_of_us), "cases", list);
 	list = NULL;
 	if (!j->result)
 		goto oom;
@@ -1816,7 +1804,7 @@ int srv__op_cases(struct srv_client *c, json_t *req, struct err_detail *reterr)
 	if (!j)
 		return err_set(reterr, -ENOMEM, "out of memory");
 	j->c = c;
-	r = make_book(s, &j->notes, &j->book);
+	r = srv__make_book(s, &j->notes, &j->book);
 	if (r == 0)
 		r = cases_gather(j, &s->idx);
 	if (r < 0) {
