@@ -67,6 +67,7 @@ enum {
 	TL_F_CONT_RIGHT = 1u << 2,     /* the cluster goes on on the next row */
 	TL_F_UNTIMED = 1u << 3,	       /* in the group of clips without a trustworthy time */
 	TL_F_BOLD = 1u << 4,	       /* a label that says something open */
+	TL_F_NO_GAP = 1u << 5,	       /* a break where no gap is checked: blank */
 };
 
 /* One thing drawn, in mm from the timeline's top left corner. */
@@ -118,6 +119,12 @@ void tl_cairo(const struct tl_layout *l, cairo_t *cr, double x_mm, double y_mm);
 double tl_legend_height_mm(double width_mm);
 int tl_legend_svg(double width_mm, FILE *out);
 void tl_legend_cairo(cairo_t *cr, double x_mm, double y_mm, double width_mm);
+
+/** A swatch of @s alone (its pattern, no word), e.g. beside a status word in a table: an
+ * inline <svg> of @w_mm × @h_mm, or painted at (@x_mm, @y_mm) as tl_cairo() does. */
+int tl_swatch_svg(enum tl_status s, double w_mm, double h_mm, FILE *out);
+void tl_swatch_cairo(enum tl_status s, cairo_t *cr, double x_mm, double y_mm, double w_mm,
+		     double h_mm);
 
 /** How @s is painted, and its word in the current language (static strings). */
 const struct tl_pattern *tl_pattern(enum tl_status s);
