@@ -280,7 +280,7 @@ static struct tl_box *add_label(struct tl_layout *l, const char *text, double x,
 	if (!text)
 		return NULL;
 	w = text_w(text, font) + 0.8;
-	if (l->width > 0 && w > l->width - (align < 0 ? x : 0)) {
+	if (l->width > 0 && w > l->width - (align < 0 ? x : 0) + 1e-6) {
 		text = wrap_text(l, text, font, l->width - (align < 0 ? x : 0) - 0.8);
 		if (!text)
 			return NULL;
@@ -939,49 +939,75 @@ struct run {
 	const char *word;
 };
 
-struct lane_pack {
-	double *end;
-	unsigned n, cap;
-};
-
-static int pack(struct lane_pack *p, double x0, double x1, unsigned *ret)
-{
-	unsigned k;
-
-	for (k = 0; k < p->n; k++)
-		if (p->end[k] + TL_LABEL_GAP <= x0)
-			break;
-	if (k == p->n) {
-		if (p->n == p->cap) {
-			unsigned cap = p->cap ? 2 * p->cap : 8;
-			double *v = realloc(p->end, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			p->end = v;
-			p->cap = cap;
-		}
-		p->n++;
-	}
-	p->end[k] = x1;
-	*ret = k;
-	return 0;
-}
-
 struct pending_label {
 	const char *text;
 	double x, w; /* left edge, width */
 	double leader;
-	size_t box; /* index of the label box */
+	unsigned lane;
 	bool bold;
 	enum tl_status st;
 };
+
+/* Whether label @m fits at (@lane, @x) among @pl[0..i-1] (placed, to its right): it overlaps
+ * none of them; and when @strict, its leader crosses none of the labels above it, it covers
+ * no leader of the labels below it, and (@strict > 1) none of those still to place
+ * (@pl[i+1..n-1], to its left), which would have to go above it. */
+static bool label_fits(const struct pending_label *pl, size_t i, size_t n, unsigned lane, double x,
+		       int strict)
+{
+	const struct pending_label *m = &pl[i];
+
+	for (size_t k = 0; k < i; k++) {
+		const struct pending_label *p = &pl[k];
+
+		if (p->lane == lane && p->x < x + m->w + TL_LABEL_GAP &&
+		    x < p->x + p->w + TL_LABEL_GAP)
+			return false;
+		if (strict && p->lane < lane && p->x - 0.3 < m->leader &&
+		    m->leader < p->x + p->w + 0.3)
+			return false;
+		if (strict && p->lane > lane && x - 0.3 < p->leader && p->leader < x + m->w + 0.3)
+			return false;
+	}
+	for (size_t u = i + 1; strict > 1 && u < n; u++)
+		if (x - 0.3 < pl[u].leader && pl[u].leader < x + m->w + 0.3)
+			return false;
+	return true;
+}
+
+/* Where label @i goes: its lane and its left edge, one of three (starting at its leader,
+ * centred on it, ending at it).  First the first lane where it fits strictly; else a lane
+ * where it meets no placed label nor leader, below the first (leaving that one to the labels
+ * on its left); else, labels crowding over a few clips at an edge, the first lane without an
+ * overlap, which always exists (i + 1 lanes are enough), where a leader may run under a label. */
+static void place_label(struct pending_label *pl, size_t i, size_t n, double width)
+{
+	struct pending_label *m = &pl[i];
+	double cand[3] = { m->leader - 0.4, m->leader - m->w / 2, m->leader - m->w + 0.4 };
+
+	for (int strict = 2; strict >= 0; strict--)
+		for (unsigned k = 0; k <= i + 1; k++) {
+			unsigned lane = strict == 1 ? (k + 1) % (unsigned)(i + 2) : k;
+
+			for (int c = 0; c < 3; c++) {
+				double x = fmax(0, fmin(cand[c], width - m->w));
+
+				if (label_fits(pl, i, n, lane, x, strict)) {
+					m->lane = lane;
+					m->x = x;
+					return;
+				}
+			}
+		}
+	m->lane = (unsigned)i;
+	m->x = fmax(0, fmin(cand[1], width - m->w));
+}
 
 static int cmp_pending(const void *a, const void *b)
 {
 	const struct pending_label *x = a, *y = b;
 
-	return x->x < y->x ? -1 : x->x > y->x;
+	return x->leader > y->leader ? -1 : x->leader < y->leader;
 }
 
 static const char *run_text(struct builder *bd, const struct run *r)
@@ -1013,7 +1039,7 @@ static int make_row(struct builder *bd, size_t s0, size_t s1, double y)
 	double ybar = y + 2 * TL_LINE + 0.6, ylab;
 	struct pending_label *pl = NULL;
 	size_t npl = 0, cappl = 0;
-	struct lane_pack lp = { 0 };
+	unsigned nlanes = 0;
 	int r = -ENOMEM;
 
 	for (size_t i = s0; i < s1; i++)
@@ -1149,8 +1175,6 @@ static int make_row(struct builder *bd, size_t s0, size_t s1, double y)
 			}
 			pl[npl].w = text_w(pl[npl].text, TL_FONT) + 0.8;
 			pl[npl].leader = x0 + (fmax(run.x0, s->a) + fmin(run.x1, s->b)) / 2;
-			pl[npl].x =
-			    fmin(fmax(pl[npl].leader - pl[npl].w / 2, 0), bd->width - pl[npl].w);
 			pl[npl].bold = run.open;
 			pl[npl].st = run.st;
 			npl++;
@@ -1158,15 +1182,15 @@ static int make_row(struct builder *bd, size_t s0, size_t s1, double y)
 		}
 		free(v);
 	}
-	/* Labels left to right, each in the first lane where it overlaps nothing. */
+	/* Labels right to left, each in the first lane where it meets nothing. */
 	qsort(pl, npl, sizeof(*pl), cmp_pending);
 	for (size_t i = 0; i < npl; i++) {
-		unsigned lane;
 		struct tl_box *b;
 
-		if (pack(&lp, pl[i].x, pl[i].x + pl[i].w, &lane) < 0)
-			goto out;
-		b = add_label(l, pl[i].text, pl[i].x, ylab + lane * (2 * TL_LINE + 0.8), -1,
+		place_label(pl, i, npl, bd->width);
+		if (pl[i].lane + 1 > nlanes)
+			nlanes = pl[i].lane + 1;
+		b = add_label(l, pl[i].text, pl[i].x, ylab + pl[i].lane * (2 * TL_LINE + 0.8), -1,
 			      TL_FONT);
 		if (!b)
 			goto out;
@@ -1177,11 +1201,10 @@ static int make_row(struct builder *bd, size_t s0, size_t s1, double y)
 		if (pl[i].bold)
 			b->flags |= TL_F_BOLD;
 	}
-	l->height = ylab + lp.n * (2 * TL_LINE + 0.8) + TL_ROW_GAP;
+	l->height = ylab + nlanes * (2 * TL_LINE + 0.8) + TL_ROW_GAP;
 	r = 0;
 out:
 	free(pl);
-	free(lp.end);
 	return l->oom ? -ENOMEM : r;
 }
 
@@ -1613,14 +1636,6 @@ static void svg_box(FILE *f, unsigned id, const struct tl_box *b)
 		const char *t = b->text;
 		unsigned line = 0;
 
-		if (b->leader_x >= 0) {
-			double lx = fmin(fmax(b->leader_x, b->x + 0.4), b->x + b->w - 0.4);
-
-			fprintf(f,
-				"<path d=\"M%.2f %.2fL%.2f %.2f\" stroke=\"#000\" "
-				"stroke-width=\"0.15\"/>",
-				b->leader_x, b->leader_y, lx, b->y);
-		}
 		fprintf(
 		    f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#fff\"/>",
 		    b->x, b->y, b->w, b->h);
@@ -1650,6 +1665,14 @@ static void svg_box(FILE *f, unsigned id, const struct tl_box *b)
 	}
 }
 
+static void svg_leader(FILE *f, const struct tl_box *b)
+{
+	double lx = fmin(fmax(b->leader_x, b->x + 0.4), b->x + b->w - 0.4);
+
+	fprintf(f, "<path d=\"M%.2f %.2fL%.2f %.2f\" stroke=\"#000\" stroke-width=\"0.15\"/>",
+		b->leader_x, b->leader_y, lx, b->y);
+}
+
 static int svg_layout(const struct tl_layout *l, const char *aria, FILE *out)
 {
 	unsigned id = atomic_fetch_add(&svg_serial, 1);
@@ -1663,8 +1686,16 @@ static int svg_layout(const struct tl_layout *l, const char *aria, FILE *out)
 	svg_patterns(out, id);
 	fprintf(out, "</defs><rect width=\"%.2f\" height=\"%.2f\" fill=\"#fff\"/>", l->width,
 		l->height);
+	/* Leaders under every label: one that must cross a label goes under it, not over. */
 	for (size_t i = 0; i < l->n; i++)
-		svg_box(out, id, &l->box[i]);
+		if (l->box[i].kind != TL_BOX_LABEL)
+			svg_box(out, id, &l->box[i]);
+	for (size_t i = 0; i < l->n; i++)
+		if (l->box[i].kind == TL_BOX_LABEL && l->box[i].leader_x >= 0)
+			svg_leader(out, &l->box[i]);
+	for (size_t i = 0; i < l->n; i++)
+		if (l->box[i].kind == TL_BOX_LABEL)
+			svg_box(out, id, &l->box[i]);
 	fputs("</svg>", out);
 	return ferror(out) ? -EIO : 0;
 }
@@ -1913,14 +1944,6 @@ static void cairo_box(cairo_t *cr, const struct tl_box *b)
 		const char *t = b->text;
 		unsigned line = 0;
 
-		if (b->leader_x >= 0) {
-			cairo_move_to(cr, b->leader_x, b->leader_y);
-			cairo_line_to(cr, fmin(fmax(b->leader_x, b->x + 0.4), b->x + b->w - 0.4),
-				      b->y);
-			cairo_set_source_rgb(cr, 0, 0, 0);
-			cairo_set_line_width(cr, 0.15);
-			cairo_stroke(cr);
-		}
 		cairo_rectangle(cr, b->x, b->y, b->w, b->h);
 		cairo_set_source_rgb(cr, 1, 1, 1);
 		cairo_fill(cr);
@@ -1948,7 +1971,22 @@ static void cairo_layout(const struct tl_layout *l, cairo_t *cr, double x_mm, do
 	cairo_save(cr);
 	cairo_translate(cr, x_mm, y_mm);
 	for (size_t i = 0; i < l->n; i++)
-		cairo_box(cr, &l->box[i]);
+		if (l->box[i].kind != TL_BOX_LABEL)
+			cairo_box(cr, &l->box[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct tl_box *b = &l->box[i];
+
+		if (b->kind != TL_BOX_LABEL || b->leader_x < 0)
+			continue;
+		cairo_move_to(cr, b->leader_x, b->leader_y);
+		cairo_line_to(cr, fmin(fmax(b->leader_x, b->x + 0.4), b->x + b->w - 0.4), b->y);
+		cairo_set_source_rgb(cr, 0, 0, 0);
+		cairo_set_line_width(cr, 0.15);
+		cairo_stroke(cr);
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (l->box[i].kind == TL_BOX_LABEL)
+			cairo_box(cr, &l->box[i]);
 	cairo_restore(cr);
 }
 

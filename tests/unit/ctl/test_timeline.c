@@ -6,7 +6,8 @@
  * breaks where the gaps are, minimum widths, nothing outside the width, no two labels or
  * clips on top of each other, rows in time order, gaps in words; the statuses' patterns are
  * checked to differ once painted in greyscale.  The timeline and the legend are also written
- * as timeline-three-days.png and .svg into the build folder, for a person to look at. */
+ * as timeline-three-days.png (and -grey.png, in luminance only) and .svg into the build
+ * folder, for a person to look at. */
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -115,6 +116,23 @@ static void check_layout(const json_t *dev, const struct tl_layout *l, double wi
 	free(gseen);
 }
 
+/* No leader line runs under a label other than its own (the layout found room for all). */
+static void check_leaders(const struct tl_layout *l)
+{
+	size_t n;
+	const struct tl_box *b = tl_boxes(l, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].kind != TL_BOX_LABEL || b[i].leader_x < 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (k != i && b[k].kind == TL_BOX_LABEL && b[k].x < b[i].leader_x &&
+			    b[i].leader_x < b[k].x + b[k].w && b[k].y < b[i].y &&
+			    b[k].y + b[k].h > b[i].leader_y)
+				fail_msg("the leader of '%s' crosses '%s'", b[i].text, b[k].text);
+	}
+}
+
 static const struct tl_box *find_clip(const struct tl_layout *l, int64_t entry)
 {
 	size_t n;
@@ -151,6 +169,7 @@ static void test_three_days(void **state)
 	(void)state;
 	assert_int_equal(tl_build(dev, tz, 180, &l), 0);
 	check_layout(dev, l, 180);
+	check_leaders(l);
 	b = tl_boxes(l, &n);
 	for (size_t i = 0; i < n; i++) {
 		clusters += b[i].kind == TL_BOX_CLUSTER && !(b[i].flags & TL_F_CONT_LEFT) &&
@@ -282,6 +301,7 @@ static void test_many(void **state)
 	dev = json_pack("{s:s,s:o,s:[]}", "device", "CAM1", "clips", clips, "gaps");
 	assert_int_equal(tl_build(dev, NULL, 180, &l), 0);
 	check_layout(dev, l, 180);
+	check_leaders(l);
 	/* Each late clip has its own label between the runs of on-time ones. */
 	assert_non_null(find_label(l, "#1007\nLATE"));
 	assert_non_null(find_label(l, "#1000–#1006 (7)"));
@@ -439,6 +459,29 @@ static void test_svg(void **state)
 	json_decref(dev);
 }
 
+/* What a black-and-white printer makes of it: luminance only. */
+static void to_grey(cairo_surface_t *sf)
+{
+	uint8_t *p;
+	int stride, w, h;
+
+	cairo_surface_flush(sf);
+	p = cairo_image_surface_get_data(sf);
+	stride = cairo_image_surface_get_stride(sf);
+	w = cairo_image_surface_get_width(sf);
+	h = cairo_image_surface_get_height(sf);
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			uint32_t *v = (uint32_t *)(p + y * stride + 4 * x);
+			uint32_t g =
+			    (uint32_t)(0.2126 * (*v >> 16 & 0xff) + 0.7152 * (*v >> 8 & 0xff) +
+				       0.0722 * (*v & 0xff) + 0.5);
+
+			*v = g << 16 | g << 8 | g;
+		}
+	cairo_surface_mark_dirty(sf);
+}
+
 /* For a person: the timeline at A4 portrait text width with the legend, as PNG (10 px/mm) and
  * SVG, in the build folder (the tests' working directory). */
 static void test_render(void **state)
@@ -464,6 +507,9 @@ static void test_render(void **state)
 	tl_cairo(l, cr, 5, 3 + lh + 4);
 	assert_int_equal(cairo_status(cr), CAIRO_STATUS_SUCCESS);
 	assert_int_equal(cairo_surface_write_to_png(sf, "timeline-three-days.png"),
+			 CAIRO_STATUS_SUCCESS);
+	to_grey(sf);
+	assert_int_equal(cairo_surface_write_to_png(sf, "timeline-three-days-grey.png"),
 			 CAIRO_STATUS_SUCCESS);
 	cairo_destroy(cr);
 	cairo_surface_destroy(sf);
