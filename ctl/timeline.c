@@ -349,6 +349,7 @@ static void add_word(char *buf, size_t n, const char *w)
 {
 	size_t len = strlen(buf);
 
+	/* Translators: between two words of a clip's label ("damaged, no report · LATE"). */
 	snprintf(buf + len, n - len, "%s%s", len ? _(" · ") : "", w);
 }
 
@@ -917,6 +918,7 @@ static int make_heads(struct builder *bd)
 		if (e->kind == EL_BREAK)
 			continue;
 		if (e->kind == EL_UNTIMED) {
+			/* Translators: over a group of clips, in two short lines. */
 			s->head = keepf(bd->l, "%s", _("no trustworthy\nrecording time"));
 		} else {
 			date_and_time(bd, cluster_time_at(e, s->a), date, tod);
@@ -1018,6 +1020,7 @@ static const char *run_text(struct builder *bd, const struct run *r)
 		return keepf(bd->l, "#%" PRId64 "\n%s", a->entry, r->word);
 	if (r->n == 2)
 		return keepf(bd->l, "#%" PRId64 ", #%" PRId64 "\n%s", a->entry, z->entry, r->word);
+	/* "#12–#40 (29)": the first and the last entry and how many, as the legend says. */
 	return keepf(bd->l, "#%" PRId64 "–#%" PRId64 " (%zu)\n%s", a->entry, z->entry, r->n,
 		     r->word);
 }
@@ -1214,7 +1217,7 @@ static int make_note(struct builder *bd)
 	char o1[16], o2[16], what[48];
 	int64_t t0 = 0, t1 = 0;
 	bool any = false;
-	const char *name = bd->tz ? ing_tz_name(bd->tz) : "UTC";
+	const char *name = bd->tz ? ing_tz_name(bd->tz) : "UTC", *note;
 	struct tl_box *b;
 
 	for (size_t i = 0; i < bd->nc; i++) {
@@ -1232,10 +1235,9 @@ static int make_note(struct builder *bd)
 		snprintf(what, sizeof(what), "UTC%s → UTC%s", o1, o2);
 	else
 		snprintf(what, sizeof(what), "UTC%s", o1);
-	/* Translators: %s is "UTC+08:00", then the zone's name. */
-	b = add_label(
-	    bd->l, keepf(bd->l, _("Times in %s (%s); each cluster has its own scale."), what, name),
-	    0, 0, -1, TL_FONT);
+	/* Translators: the first %s is "UTC+08:00", the second the zone's name. */
+	note = keepf(bd->l, _("Times in %s (%s); each cluster has its own scale."), what, name);
+	b = add_label(bd->l, note, 0, 0, -1, TL_FONT);
 	if (!b)
 		return -ENOMEM;
 	bd->l->height = b->h;
