@@ -105,6 +105,8 @@ struct tl_layout {
 	size_t n, cap;
 	char **strs;
 	size_t nstrs, capstrs;
+	double *rowtop; /* nrows + 1: the top of each row, then the bottom of the last */
+	unsigned nrows;
 	bool oom;
 };
 
@@ -1244,6 +1246,26 @@ static int make_note(struct builder *bd)
 	return 0;
 }
 
+/* Where each row begins (the first at 0, with the zone's line), from its boxes. */
+static int set_rows(struct tl_layout *l)
+{
+	unsigned n = 1;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->box[i].row + 1 > n)
+			n = l->box[i].row + 1;
+	l->rowtop = malloc((n + 1) * sizeof(*l->rowtop));
+	if (!l->rowtop)
+		return -ENOMEM;
+	for (unsigned r = 0; r <= n; r++)
+		l->rowtop[r] = r == 0 ? 0 : l->height;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->box[i].row > 0 && l->box[i].y < l->rowtop[l->box[i].row])
+			l->rowtop[l->box[i].row] = l->box[i].y;
+	l->nrows = n;
+	return 0;
+}
+
 static void builder_done(struct builder *bd)
 {
 	for (size_t i = 0; i < bd->nel; i++) {
@@ -1319,7 +1341,7 @@ int tl_build(const json_t *device, const struct ing_tz *tz, double width_mm, str
 		l->height = y + TL_LINE + 1;
 	}
 	r = -ENOMEM;
-	if (l->oom)
+	if (l->oom || set_rows(l) < 0)
 		goto fail;
 	builder_done(&bd);
 	*ret = l;
@@ -1338,6 +1360,7 @@ struct tl_layout *tl_free(struct tl_layout *l)
 		free(l->strs[i]);
 	free(l->strs);
 	free(l->box);
+	free(l->rowtop);
 	free(l);
 	return NULL;
 }
@@ -1350,6 +1373,16 @@ double tl_width_mm(const struct tl_layout *l)
 double tl_height_mm(const struct tl_layout *l)
 {
 	return l->height;
+}
+
+unsigned tl_rows(const struct tl_layout *l)
+{
+	return l->nrows;
+}
+
+double tl_row_top(const struct tl_layout *l, unsigned row)
+{
+	return l->rowtop[row < l->nrows ? row : l->nrows];
 }
 
 const struct tl_box *tl_boxes(const struct tl_layout *l, size_t *ret_n)
@@ -1448,7 +1481,7 @@ static int legend_build(double width, struct tl_layout **ret)
 		      0, y, -1, TL_FONT);
 	y += b ? b->h + 0.5 : 0;
 	l->height = y;
-	if (l->oom) {
+	if (l->oom || set_rows(l) < 0) {
 		tl_free(l);
 		return -ENOMEM;
 	}
@@ -1675,28 +1708,36 @@ static void svg_leader(FILE *f, const struct tl_box *b)
 		b->leader_x, b->leader_y, lx, b->y);
 }
 
-static int svg_layout(const struct tl_layout *l, const char *aria, FILE *out)
+/* Rows @r0 to @r1 (excluded) of @l as one <svg>, the top of @r0 at its top. */
+static int svg_layout(const struct tl_layout *l, unsigned r0, unsigned r1, const char *aria,
+		      FILE *out)
 {
 	unsigned id = atomic_fetch_add(&svg_serial, 1);
+	double top, h;
 
+	r1 = r1 < l->nrows ? r1 : l->nrows;
+	r0 = r0 < r1 ? r0 : r1;
+	top = l->rowtop[r0];
+	h = l->rowtop[r1] - top;
 	fprintf(out,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.2f %.2f\" "
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 %.2f %.2f %.2f\" "
 		"width=\"%.2fmm\" height=\"%.2fmm\" role=\"img\" aria-label=\"",
-		l->width, l->height, l->width, l->height);
+		top, l->width, h, l->width, h);
 	svg_esc(out, aria, strlen(aria));
 	fprintf(out, "\" font-family=\"%s\"><defs>", TL_FONT_FAMILY);
 	svg_patterns(out, id);
-	fprintf(out, "</defs><rect width=\"%.2f\" height=\"%.2f\" fill=\"#fff\"/>", l->width,
-		l->height);
+	fprintf(out, "</defs><rect y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#fff\"/>", top,
+		l->width, h);
 	/* Leaders under every label: one that must cross a label goes under it, not over. */
 	for (size_t i = 0; i < l->n; i++)
-		if (l->box[i].kind != TL_BOX_LABEL)
+		if (l->box[i].row >= r0 && l->box[i].row < r1 && l->box[i].kind != TL_BOX_LABEL)
 			svg_box(out, id, &l->box[i]);
 	for (size_t i = 0; i < l->n; i++)
-		if (l->box[i].kind == TL_BOX_LABEL && l->box[i].leader_x >= 0)
+		if (l->box[i].row >= r0 && l->box[i].row < r1 && l->box[i].kind == TL_BOX_LABEL &&
+		    l->box[i].leader_x >= 0)
 			svg_leader(out, &l->box[i]);
 	for (size_t i = 0; i < l->n; i++)
-		if (l->box[i].kind == TL_BOX_LABEL)
+		if (l->box[i].row >= r0 && l->box[i].row < r1 && l->box[i].kind == TL_BOX_LABEL)
 			svg_box(out, id, &l->box[i]);
 	fputs("</svg>", out);
 	return ferror(out) ? -EIO : 0;
@@ -1704,7 +1745,12 @@ static int svg_layout(const struct tl_layout *l, const char *aria, FILE *out)
 
 int tl_svg(const struct tl_layout *l, FILE *out)
 {
-	return svg_layout(l, _("timeline of the device's clips and gaps"), out);
+	return svg_layout(l, 0, l->nrows, _("timeline of the device's clips and gaps"), out);
+}
+
+int tl_svg_rows(const struct tl_layout *l, unsigned row0, unsigned row1, FILE *out)
+{
+	return svg_layout(l, row0, row1, _("timeline of the device's clips and gaps"), out);
 }
 
 int tl_legend_svg(double width_mm, FILE *out)
@@ -1714,7 +1760,7 @@ int tl_legend_svg(double width_mm, FILE *out)
 
 	if (r < 0)
 		return r;
-	r = svg_layout(l, _("legend of the timelines"), out);
+	r = svg_layout(l, 0, 1, _("legend of the timelines"), out);
 	tl_free(l);
 	return r;
 }
@@ -1968,17 +2014,25 @@ static void cairo_box(cairo_t *cr, const struct tl_box *b)
 	}
 }
 
-static void cairo_layout(const struct tl_layout *l, cairo_t *cr, double x_mm, double y_mm)
+static bool in_rows(const struct tl_box *b, unsigned r0, unsigned r1)
 {
+	return b->row >= r0 && b->row < r1;
+}
+
+static void cairo_layout(const struct tl_layout *l, cairo_t *cr, double x_mm, double y_mm,
+			 unsigned r0, unsigned r1)
+{
+	r1 = r1 < l->nrows ? r1 : l->nrows;
+	r0 = r0 < r1 ? r0 : r1;
 	cairo_save(cr);
-	cairo_translate(cr, x_mm, y_mm);
+	cairo_translate(cr, x_mm, y_mm - l->rowtop[r0]);
 	for (size_t i = 0; i < l->n; i++)
-		if (l->box[i].kind != TL_BOX_LABEL)
+		if (in_rows(&l->box[i], r0, r1) && l->box[i].kind != TL_BOX_LABEL)
 			cairo_box(cr, &l->box[i]);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct tl_box *b = &l->box[i];
 
-		if (b->kind != TL_BOX_LABEL || b->leader_x < 0)
+		if (!in_rows(b, r0, r1) || b->kind != TL_BOX_LABEL || b->leader_x < 0)
 			continue;
 		cairo_move_to(cr, b->leader_x, b->leader_y);
 		cairo_line_to(cr, fmin(fmax(b->leader_x, b->x + 0.4), b->x + b->w - 0.4), b->y);
@@ -1987,14 +2041,20 @@ static void cairo_layout(const struct tl_layout *l, cairo_t *cr, double x_mm, do
 		cairo_stroke(cr);
 	}
 	for (size_t i = 0; i < l->n; i++)
-		if (l->box[i].kind == TL_BOX_LABEL)
+		if (in_rows(&l->box[i], r0, r1) && l->box[i].kind == TL_BOX_LABEL)
 			cairo_box(cr, &l->box[i]);
 	cairo_restore(cr);
 }
 
 void tl_cairo(const struct tl_layout *l, cairo_t *cr, double x_mm, double y_mm)
 {
-	cairo_layout(l, cr, x_mm, y_mm);
+	cairo_layout(l, cr, x_mm, y_mm, 0, l->nrows);
+}
+
+void tl_cairo_rows(const struct tl_layout *l, cairo_t *cr, double x_mm, double y_mm, unsigned row0,
+		   unsigned row1)
+{
+	cairo_layout(l, cr, x_mm, y_mm, row0, row1);
 }
 
 static int swatch_build(enum tl_status s, double w, double h, struct tl_layout **ret)
@@ -2016,6 +2076,10 @@ static int swatch_build(enum tl_status s, double w, double h, struct tl_layout *
 	b->h = h - 0.4;
 	l->width = w;
 	l->height = h;
+	if (set_rows(l) < 0) {
+		tl_free(l);
+		return -ENOMEM;
+	}
 	*ret = l;
 	return 0;
 }
@@ -2027,7 +2091,7 @@ int tl_swatch_svg(enum tl_status s, double w_mm, double h_mm, FILE *out)
 
 	if (r < 0)
 		return r;
-	r = svg_layout(l, tl_status_word(s), out);
+	r = svg_layout(l, 0, 1, tl_status_word(s), out);
 	tl_free(l);
 	return r;
 }
@@ -2039,7 +2103,7 @@ void tl_swatch_cairo(enum tl_status s, cairo_t *cr, double x_mm, double y_mm, do
 
 	if (swatch_build(s, w_mm, h_mm, &l) < 0)
 		return;
-	cairo_layout(l, cr, x_mm, y_mm);
+	cairo_layout(l, cr, x_mm, y_mm, 0, 1);
 	tl_free(l);
 }
 
@@ -2049,6 +2113,6 @@ void tl_legend_cairo(cairo_t *cr, double x_mm, double y_mm, double width_mm)
 
 	if (legend_build(width_mm, &l) < 0)
 		return;
-	cairo_layout(l, cr, x_mm, y_mm);
+	cairo_layout(l, cr, x_mm, y_mm, 0, 1);
 	tl_free(l);
 }

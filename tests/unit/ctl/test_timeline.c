@@ -65,6 +65,11 @@ static void check_layout(const json_t *dev, const struct tl_layout *l, double wi
 	assert_non_null(cw);
 	assert_non_null(gseen);
 	assert_true(tl_width_mm(l) == width);
+	assert_true(tl_rows(l) >= 1);
+	assert_true(tl_row_top(l, 0) == 0);
+	assert_true(tl_row_top(l, tl_rows(l)) == tl_height_mm(l));
+	for (unsigned r = 0; r < tl_rows(l); r++)
+		assert_true(tl_row_top(l, r) < tl_row_top(l, r + 1));
 	for (size_t i = 0; i < n; i++) {
 		/* Nothing outside the drawing (a label's leader may not leave it either). */
 		assert_true(b[i].x >= -1e-6);
@@ -73,6 +78,10 @@ static void check_layout(const json_t *dev, const struct tl_layout *l, double wi
 				 b[i].text ? b[i].text : "", b[i].x + b[i].w);
 		assert_true(b[i].y >= -1e-6);
 		assert_true(b[i].y + b[i].h <= tl_height_mm(l) + 1e-6);
+		/* Each box within its row, so that a page may split the rows. */
+		assert_true(b[i].row < tl_rows(l));
+		assert_true(b[i].y >= tl_row_top(l, b[i].row) - 1e-6);
+		assert_true(b[i].y + b[i].h <= tl_row_top(l, b[i].row + 1) + 1e-6);
 		if (b[i].kind == TL_BOX_CLIP) {
 			const json_t *idx;
 
@@ -435,7 +444,7 @@ static void test_svg(void **state)
 	assert_int_equal(tl_svg(l, f), 0);
 	fclose(f);
 	assert_true(!strncmp(buf, "<svg ", 5));
-	assert_non_null(strstr(buf, "viewBox=\"0 0 180.00 "));
+	assert_non_null(strstr(buf, "viewBox=\"0 0.00 180.00 "));
 	assert_non_null(strstr(buf, "width=\"180.00mm\""));
 	assert_non_null(strstr(buf, "#26–#65 (40)"));
 	assert_non_null(strstr(buf, "UNEXPLAINED"));
