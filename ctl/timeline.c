@@ -947,7 +947,7 @@ struct pending_label {
 	const char *text;
 	double x, w; /* left edge, width */
 	double leader;
-	unsigned lane;
+	unsigned lane, span; /* the first lane it takes, and how many (a wrapped label) */
 	bool bold;
 	enum tl_status st;
 };
@@ -964,8 +964,8 @@ static bool label_fits(const struct pending_label *pl, size_t i, size_t n, unsig
 	for (size_t k = 0; k < i; k++) {
 		const struct pending_label *p = &pl[k];
 
-		if (p->lane == lane && p->x < x + m->w + TL_LABEL_GAP &&
-		    x < p->x + p->w + TL_LABEL_GAP)
+		if (p->lane < lane + m->span && lane < p->lane + p->span &&
+		    p->x < x + m->w + TL_LABEL_GAP && x < p->x + p->w + TL_LABEL_GAP)
 			return false;
 		if (strict && p->lane < lane && p->x - 0.3 < m->leader &&
 		    m->leader < p->x + p->w + 0.3)
@@ -983,7 +983,7 @@ static bool label_fits(const struct pending_label *pl, size_t i, size_t n, unsig
  * centred on it, ending at it).  First the first lane where it fits strictly; else a lane
  * where it meets no placed label nor leader, below the first (leaving that one to the labels
  * on its left); else, labels crowding over a few clips at an edge, the first lane without an
- * overlap, which always exists (i + 1 lanes are enough), where a leader may run under a label. */
+ * overlap (below all the others if need be), where a leader may run under a label. */
 static void place_label(struct pending_label *pl, size_t i, size_t n, double width)
 {
 	struct pending_label *m = &pl[i];
@@ -1003,7 +1003,11 @@ static void place_label(struct pending_label *pl, size_t i, size_t n, double wid
 				}
 			}
 		}
-	m->lane = (unsigned)i;
+	/* Below every label placed: always free. */
+	m->lane = 0;
+	for (size_t k = 0; k < i; k++)
+		if (pl[k].lane + pl[k].span > m->lane)
+			m->lane = pl[k].lane + pl[k].span;
 	m->x = fmax(0, fmin(cand[1], width - m->w));
 }
 
@@ -1178,7 +1182,18 @@ static int make_row(struct builder *bd, size_t s0, size_t s1, double y)
 				free(v);
 				goto out;
 			}
+			/* A label wider than the row (a long list of words in a narrow one)
+			 * wraps, and takes as many lanes as it needs. */
 			pl[npl].w = text_w(pl[npl].text, TL_FONT) + 0.8;
+			if (pl[npl].w > bd->width) {
+				pl[npl].text = wrap_text(l, pl[npl].text, TL_FONT, bd->width - 0.8);
+				if (!pl[npl].text) {
+					free(v);
+					goto out;
+				}
+				pl[npl].w = text_w(pl[npl].text, TL_FONT) + 0.8;
+			}
+			pl[npl].span = (text_lines(pl[npl].text) + 1) / 2;
 			pl[npl].leader = x0 + (fmax(run.x0, s->a) + fmin(run.x1, s->b)) / 2;
 			pl[npl].bold = run.open;
 			pl[npl].st = run.st;
@@ -1193,8 +1208,8 @@ static int make_row(struct builder *bd, size_t s0, size_t s1, double y)
 		struct tl_box *b;
 
 		place_label(pl, i, npl, bd->width);
-		if (pl[i].lane + 1 > nlanes)
-			nlanes = pl[i].lane + 1;
+		if (pl[i].lane + pl[i].span > nlanes)
+			nlanes = pl[i].lane + pl[i].span;
 		b = add_label(l, pl[i].text, pl[i].x, ylab + pl[i].lane * (2 * TL_LINE + 0.8), -1,
 			      TL_FONT);
 		if (!b)
