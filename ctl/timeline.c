@@ -16,10 +16,13 @@
  * - Rows: clusters and breaks are placed left to right and wrap onto the next row; a break
  *   stays with the cluster after it; a cluster wider than a row is cut between clips (through
  *   one only when no clip boundary fits) and marked as going on.
- * - Words: each cluster shows its start time (with the date where it changes) and a run of
- *   clips of the same status one label under the bars ("#12–#40 (29)", "on time") with a
- *   leader line; labels stack in lanes so that none overlaps another.  Text sits on a white
- *   ground, never on a pattern.  The zone's offset is said once, at the top.
+ * - Words: each cluster shows its start (HH:MM:SS, with the date where it changes along the
+ *   row) and its end where there is room; a run of clips of the same status has one label
+ *   under the bars ("#12–#40 (29)", "on time") with a leader line.  Labels are placed right
+ *   to left in lanes so that none overlaps another and, wherever the row allows, no leader
+ *   runs under another label (leaders are painted under the labels, so one that must never
+ *   crosses text).  Text sits on a white ground, never on a pattern.  The zone's offset is
+ *   said once, at the top.
  * - The layout holds every box in mm and every string; painting (SVG, cairo) only reads it,
  *   through the same pattern table (tl_pattern()), so the HTML page and the PDF agree.  Text
  *   widths are estimated from display columns (utf8_width()) generously; cairo shrinks a
