@@ -54,8 +54,8 @@ int show_zone_load(const char *name, struct ing_tz **ret, struct err_detail *ret
 	return ing_tz_load(name, ret, reterr);
 }
 
-static void civil(const struct ing_tz *tz, int64_t us, int64_t *y, int *mo, int *d, int *h,
-		  int *mi, int *s, int32_t *off)
+static void civil(const struct ing_tz *tz, int64_t us, int64_t *y, int *mo, int *d, int *h, int *mi,
+		  int *s, int32_t *off)
 {
 	int64_t sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
 	int64_t days, rem;
