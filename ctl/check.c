@@ -52,9 +52,9 @@ void ctl_check_checkpoint(const json_t *answer, const struct vfy_verifier *key,
 	ret->ctx.why = ret->why;
 	if (!text) {
 		if (json_is_integer(size))
-			why(ret, "%s", N_("the answer carries no checkpoint text"));
+			why(ret, N_("the answer carries no checkpoint text"));
 		else
-			why(ret, "%s", N_("no checkpoint has been signed yet"));
+			why(ret, N_("no checkpoint has been signed yet"));
 		return;
 	}
 	if (!key) {

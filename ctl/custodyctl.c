@@ -1905,21 +1905,52 @@ static void strip_reply(json_t *r)
 	json_object_del(r, "id");
 }
 
+/* The checkpoint @answer rests on, as {"checkpoint_size", "checkpoint"}: the answer itself when
+ * it carries the note, else (a daemon older than the record fields of docs/review-format.md)
+ * the signed checkpoint of that size, asked for here so that the record can still be
+ * checked.  A new reference. */
+static json_t *record_of(const json_t *answer)
+{
+	const json_t *size = json_object_get(answer, "checkpoint_size");
+	json_t *r = NULL;
+
+	if (json_is_string(json_object_get(answer, "checkpoint")) || !json_is_integer(size))
+		return json_incref((json_t *)answer);
+	/* Quietly: without it the record says that the answer carried no checkpoint. */
+	if (call_fd(json_pack("{s:s, s:O}", "op", "checkpoint", "size", size), &r, NULL) == 0 &&
+	    json_is_true(json_object_get(r, "ok")) &&
+	    json_is_string(json_object_get(r, "checkpoint"))) {
+		json_t *rec = json_pack("{s:O, s:O}", "checkpoint_size", size, "checkpoint",
+					json_object_get(r, "checkpoint"));
+
+		json_decref(r);
+		if (rec)
+			return rec;
+		r = NULL;
+	}
+	json_decref(r);
+	return json_incref((json_t *)answer);
+}
+
 /* What custodyctl establishes about an answer's checkpoint before showing it: @rec (its ctx
  * is what the renderers get).  @return the verifier key (in @key) when there is one, else NULL
  * with why in @rec. */
 static const struct vfy_verifier *record_check(const json_t *answer, struct vfy_verifier *key,
 					       struct ctl_record *rec)
 {
+	json_t *record = record_of(answer);
+	const struct vfy_verifier *k = key;
 	struct err_detail e;
 
 	if (load_key(key, &e) < 0) {
-		ctl_check_checkpoint(answer, NULL, e.msg, e.code == -ENOKEY ? _(NO_KEY) : e.msg,
+		ctl_check_checkpoint(record, NULL, e.msg, e.code == -ENOKEY ? _(NO_KEY) : e.msg,
 				     zone, rec);
-		return NULL;
+		k = NULL;
+	} else {
+		ctl_check_checkpoint(record, key, NULL, NULL, zone, rec);
 	}
-	ctl_check_checkpoint(answer, key, NULL, NULL, zone, rec);
-	return key;
+	json_decref(record);
+	return k;
 }
 
 /* ---- pages (review and history --html FILE, --pdf FILE) ---------------------------------- */

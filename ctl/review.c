@@ -865,13 +865,28 @@ static void print_reservation(FILE *out, const struct ing_tz *tz, const json_t *
 		else
 			fputs(_("damaged (not reported)"), out);
 	} else if (!strcmp(kind, "late")) {
-		fprintf(out, _("stored late (explained, entry %lld)"), by);
+		if (explained)
+			fprintf(out, _("stored late (explained, entry %lld)"), by);
+		else
+			fputs(_("stored late (explained)"), out);
 	} else if (!strcmp(kind, "unknown_time")) {
-		fprintf(out, _("without a trustworthy time (explained, entry %lld)"), by);
+		if (explained)
+			fprintf(out, _("without a trustworthy time (explained, entry %lld)"), by);
+		else
+			fputs(_("without a trustworthy time (explained)"), out);
 	} else if (!strcmp(kind, "future_time")) {
-		fprintf(out, _("with a recording time in the future (explained, entry %lld)"), by);
+		if (explained)
+			fprintf(out,
+				_("with a recording time in the future (explained, entry %lld)"),
+				by);
+		else
+			fputs(_("with a recording time in the future (explained)"), out);
 	} else if (!strcmp(kind, "remote_duty")) {
-		fprintf(out, _("on time only by a remote-duty declaration (entry %lld)"), by);
+		if (explained)
+			fprintf(out, _("on time only by a remote-duty declaration (entry %lld)"),
+				by);
+		else
+			fputs(_("on time only by a remote-duty declaration"), out);
 	} else if (!strcmp(kind, "no_device")) {
 		if (explained)
 			fprintf(out, _("device from an annotation (entry %lld)"), by);
