@@ -13,7 +13,12 @@
 #   - review of a complete case (exit 0, "complete") and of an incomplete one (a late clip, an
 #     unexplained gap, a damaged file and an original altered in the store behind the daemon's
 #     back, each named; exit 1), text, --json and --html;
-#   - report figures against the scenario's known counts, with --json, --csv, --year, --open;
+#   - the review's record (the checkpoint, checked against the verifier key, or why not), the
+#     verdict naming the damaged file reported, times in [display] timezone, the text in
+#     Chinese under LANG=zh_CN.UTF-8;
+#   - report figures against the scenario's known counts, with --json, --csv (--bom), --year,
+#     --open;
+#   - `cases` and `history` (each event's proof checked), once the daemon answers them;
 #   - a case bound by device and time reviewed with the device's clips of that time stored
 #     after the binding; a file name and a reason with escape sequences and newlines, printed
 #     escaped by the text review, whose verdict stays the last line.
@@ -190,16 +195,16 @@ PY
 	bad "logged entries"
 
 # Explanations and declarations after the uploads.
-annotate late_storage --entry "$late_x" \
-	--reason "stored from the field after a 3-day operation" >/dev/null
+late_note=$(annotate late_storage --entry "$late_x" \
+	--reason "stored from the field after a 3-day operation")
 annotate remote_duty --officer OFF5 --from "$(t $((OLD - 3600)))" --to "$(t $((OLD + 3600)))" \
 	--returned-at "$(t -7200)" >/dev/null
 annotate remote_duty --device CAM13 --from "$(t $((OLD + 60)))" --to "$(t $((OLD + 3600)))" \
 	--returned-at "$(t -3600)" >/dev/null
 annotate remote_duty --device CAM14 --from "$(t $((OLD - 3600)))" --to "$(t $((OLD + 3600)))" \
 	--returned-at "$(t $(( -2 * DAY )))" >/dev/null
-annotate damage_report --entry "$dmg_r" \
-	--explanation "the camera's battery failed while writing" >/dev/null
+dmg_note=$(annotate damage_report --entry "$dmg_r" \
+	--explanation "the camera's battery failed while writing")
 annotate late_storage --entry "$notime_x" --reason "the camera's clock was reset" >/dev/null
 gap_note=$(annotate interruption --device CAM1 --from "$(t $((T1 + 10)))" --to "$(t $((T1 + 60)))" \
 	--reason "battery swap")
@@ -236,17 +241,66 @@ set +e
 C review C-OK >"$tmp/ok.txt" 2>&1
 code=$?
 set -e
-# Complete, with the reported damaged file and the explained clips named as reservations.
-complete="complete with reservations: 9 clips from 7 devices, every gap explained, every"
-complete="$complete original unchanged since it was stored; entry $dmg_r damaged (reported, #"
-if [ $code = 0 ] && [[ "$(tail -1 "$tmp/ok.txt")" == "verdict: $complete"* ]] &&
-	tail -1 "$tmp/ok.txt" | grep -q "; entry $late_x stored late (explained, #"; then
-	ok "review C-OK: exit 0, $(tail -1 "$tmp/ok.txt")"
+# Complete, but the damaged file (reported) and the explained late clip are reservations the
+# verdict names (docs/review-format.md).
+complete="complete with reservations: 9 clips from 7 devices, every gap explained, every original unchanged since it was stored; "
+verdict=$(tail -1 "$tmp/ok.txt")
+if [ $code = 0 ] && [[ "$verdict" == "verdict: $complete"* ]] &&
+	[[ "$verdict" == *"entry $dmg_r damaged (reported, entry $dmg_note)"* ]] &&
+	[[ "$verdict" == *"entry $late_x stored late (explained, entry $late_note)"* ]] &&
+	[[ "$verdict" == *"(interruption, entry $gap_note)"* ]]; then
+	ok "review C-OK: exit 0, $verdict"
 else
 	bad "review C-OK: exit $code: $(cat "$tmp/ok.txt")"
 fi
 grep -q "gap of .* explained by entry $gap_note (battery swap)" "$tmp/ok.txt" \
 	&& ok "the text shows the explained gap" || bad "no explained gap in: $(cat "$tmp/ok.txt")"
+# The record: the served checkpoint, checked here against the verifier key.
+size=$(sed -n "s/^record: log 'test.custody\/log', checkpoint of size \([0-9]*\), root hash [A-Za-z0-9+/]*=$/\1/p" "$tmp/ok.txt")
+[ -n "$size" ] && [ "$size" -le "$(log_size)" ] &&
+	grep -q "^        signed with verifier key test.custody/log (key ID [0-9a-f]\{8\}): checked ✓$" \
+	"$tmp/ok.txt" && ok "the review names its record: checkpoint of size $size, checked" ||
+	bad "record: $(head -5 "$tmp/ok.txt")"
+"$CUSTODY_LOG" keygen test.custody/log --out "$tmp/other.key" >"$tmp/other.pub"
+set +e
+"$CUSTODYCTL" --socket "$sock" --key "$tmp/other.pub" review C-OK >"$tmp/ok-other.txt" 2>&1
+code=$?
+set -e
+[ $code = 0 ] && grep -q "^record: checkpoint of size [0-9]*, NOT CHECKED: the checkpoint does not verify" \
+	"$tmp/ok-other.txt" && ! grep -q "✓" "$tmp/ok-other.txt" &&
+	ok "with another key the record says NOT CHECKED and why" ||
+	bad "another key (exit $code): $(head -5 "$tmp/ok-other.txt")"
+grep -q "^ *DAMAGED: \(damage report, entry $dmg_note .*: 'the camera's battery failed while writing'\|reported in entry $dmg_note\)$" \
+	"$tmp/ok.txt" && ok "the damaged clip's row says its report" ||
+	bad "damaged clip: $(grep -n -A6 "entry $dmg_r " "$tmp/ok.txt")"
+# The office's zone from the config's [display] timezone, with the offset; the same verdict.
+{ cat "$conf"; printf '\n[display]\ntimezone = Asia/Shanghai\n'; } >"$tmp/ctl.conf"
+set +e
+"$CUSTODYCTL" --config "$tmp/ctl.conf" --key "$tmp/log.pub" review C-OK >"$tmp/ok-sh.txt" 2>&1
+code=$?
+set -e
+sh_start=$(TZ=Asia/Shanghai date -d "@$((now + T1))" '+%Y-%m-%d %H:%M:%S +08:00')
+[ $code = 0 ] && grep -q "^  entry $ok1 *$sh_start to " "$tmp/ok-sh.txt" &&
+	! grep -q '+00:00' "$tmp/ok-sh.txt" &&
+	ok "[display] timezone = Asia/Shanghai: times shown with +08:00 ($sh_start)" ||
+	bad "display zone (exit $code, want $sh_start): $(head -12 "$tmp/ok-sh.txt")"
+# In Chinese: the labels and the verdict in the catalogue's words, the last line still the
+# verdict, the exit code the same.
+if locale -a 2>/dev/null | grep -qix 'zh_CN.utf-\?8'; then
+	set +e
+	LANG=zh_CN.UTF-8 LC_ALL= LANGUAGE= C review C-OK >"$tmp/ok-zh.txt" 2>&1
+	code=$?
+	set -e
+	[ $code = 0 ] && head -1 "$tmp/ok-zh.txt" | grep -q '^案件 C-OK$' &&
+		grep -q '^记录依据：日志“test.custody/log”' "$tmp/ok-zh.txt" &&
+		tail -1 "$tmp/ok-zh.txt" | grep -q "^结论：完整，有保留意见：9 个片段 来自 7 台设备" &&
+		tail -1 "$tmp/ok-zh.txt" | grep -q "条目 $dmg_r 损坏（已报告，条目 $dmg_note）" &&
+		! grep -q 'verdict' "$tmp/ok-zh.txt" &&
+		ok "LANG=zh_CN.UTF-8 custodyctl review: Chinese, $(tail -1 "$tmp/ok-zh.txt" | cut -c1-60)…" ||
+		bad "Chinese review (exit $code): $(cat "$tmp/ok-zh.txt")"
+else
+	bad "the zh_CN.UTF-8 locale is not generated (scripts/deps run)"
+fi
 C review C-OK --json >"$tmp/ok.json" && ok "review --json exit 0" || bad "review C-OK --json failed"
 python3 - "$tmp/ok.json" "$ok1" "$ok2" "$ok3" "$rd_before" "$rd_after" "$late_x" "$dmg_r" \
 	"$notime_x" "$gap_note" "$case_dev" <<'PY' &&
@@ -354,6 +408,21 @@ set -e
 	grep -q "not_found" "$tmp/err" &&
 	ok "review of an unknown case: not_found, exit 1" ||
 	bad "unknown case: exit $code $(cat "$tmp/err")"
+# Case ids are exact; a near one is suggested when the daemon offers suggestions.
+set +e
+C review c-ok >/dev/null 2>"$tmp/err"
+code=$?
+C review c-ok --json >"$tmp/err.json" 2>/dev/null
+set -e
+if [ "$(jget "$tmp/err.json" '.error.suggestions' 2>/dev/null)" != "" ] &&
+	[ "$(jget "$tmp/err.json" '.error.suggestions' 2>/dev/null)" != null ]; then
+	[ $code = 1 ] && grep -q '^custodyctl: did you mean: C-OK' "$tmp/err" &&
+		ok "review c-ok: not_found, did you mean: C-OK" ||
+		bad "suggestions (exit $code): $(cat "$tmp/err")"
+else
+	[ $code = 1 ] && ok "review c-ok: not_found (case ids are exact; this custodyd" \
+		"suggests nothing yet)" || bad "review c-ok: exit $code"
+fi
 
 # ---- reports ----
 sleep 1.5 # every access record committed and indexed
@@ -396,6 +465,17 @@ assert len([x for x in rows if x["scope"] == "officer"]) == len(off)
 PY
 	ok "report figures (--json and --csv) match the scenario" ||
 	bad "report: $(cat "$tmp/report.json")"
+C report --from "$(t $(( -10 * DAY )))" --to "$(t $DAY)" --csv --bom >"$tmp/report-bom.csv"
+C report --from "$(t $(( -10 * DAY )))" --to "$(t $DAY)" --csv >"$tmp/report2.csv"
+[ "$(head -c 3 "$tmp/report-bom.csv" | od -An -tx1 | tr -d ' ')" = efbbbf ] &&
+	[ "$(tail -c +4 "$tmp/report-bom.csv")" = "$(cat "$tmp/report2.csv")" ] &&
+	ok "report --csv --bom: a UTF-8 byte order mark, then the same CSV" ||
+	bad "--bom: $(head -c 40 "$tmp/report-bom.csv" | od -c | head -3)"
+set +e
+C report --year 2026 --bom >/dev/null 2>&1
+code=$?
+set -e
+[ $code = 2 ] && ok "--bom without --csv: usage error" || bad "--bom alone: exit $code"
 year=$(date -u +%Y)
 C report --year "$year" --json >"$tmp/year.json"
 python3 - "$tmp/year.json" "$tmp/log.json" "$year" <<'PY' &&
@@ -526,6 +606,44 @@ C report --open >"$tmp/open2.txt" 2>&1 || true
 grep -q "$esc" "$tmp/open2.txt" &&
 	bad "report --open prints a raw ESC: $(cat -v "$tmp/open2.txt")" ||
 	ok "report --open text has no raw ESC"
+
+# ---- cases and history (docs/review-format.md), once this custodyd answers them ----
+set +e
+C cases >"$tmp/cases.txt" 2>"$tmp/cases.err"
+code=$?
+set -e
+if grep -q "bad_request" "$tmp/cases.err"; then
+	echo "note: this custodyd has no 'cases' op yet: $(cat "$tmp/cases.err")"
+elif [ $code = 0 ] && head -1 "$tmp/cases.txt" | grep -q '^4 cases, as of ' &&
+	grep -q '^  C-BAD  ' "$tmp/cases.txt" && grep -q '^  C-OK  ' "$tmp/cases.txt"; then
+	ok "custodyctl cases lists the 4 cases"
+else
+	bad "cases (exit $code): $(cat "$tmp/cases.txt" "$tmp/cases.err")"
+fi
+set +e
+C history "$dmg_r" >"$tmp/hist.txt" 2>"$tmp/hist.err"
+code=$?
+set -e
+if grep -q "bad_request" "$tmp/hist.err" && ! grep -q "history" "$tmp/hist.txt"; then
+	echo "note: this custodyd has no 'history' op yet: $(cat "$tmp/hist.err")"
+else
+	events=$(grep -c "^  entry [0-9]" "$tmp/hist.txt" || true)
+	checked=$(grep -c "^ *proof checked ✓$" "$tmp/hist.txt" || true)
+	pending=$(grep -c "^ *no proof yet: newer than the checkpoint$" "$tmp/hist.txt" || true)
+	[ $code = 0 ] && [ "$events" -ge 3 ] && [ $((checked + pending)) = "$events" ] &&
+		grep -q "^  entry $dmg_note .*damage report" "$tmp/hist.txt" &&
+		tail -1 "$tmp/hist.txt" | grep -q "^proofs: $checked checked against the verifier key ✓" &&
+		ok "custodyctl history $dmg_r: $events events, $checked proofs checked" ||
+		bad "history (exit $code): $(cat "$tmp/hist.txt" "$tmp/hist.err")"
+	set +e
+	"$CUSTODYCTL" --socket "$sock" --key "$tmp/other.pub" history "$dmg_r" >"$tmp/hist2.txt" 2>&1
+	code=$?
+	set -e
+	[ $code = 1 ] && grep -q "proof FAILED" "$tmp/hist2.txt" &&
+		tail -1 "$tmp/hist2.txt" | grep -q "^proofs: NOT VERIFIED" &&
+		ok "history against another key: every proof fails, exit 1" ||
+		bad "history, another key (exit $code): $(cat "$tmp/hist2.txt")"
+fi
 
 daemon_stop || true
 finish
