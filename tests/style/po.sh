@@ -1,6 +1,6 @@
 #!/bin/sh
-# The Chinese catalogue speaks for custodyctl whole (docs/i18n.md): every string marked for
-# translation in custodyctl's sources is in po/zh_CN.po, translated and not fuzzy, and msgfmt
+# The Chinese catalogue speaks for every program whole (docs/i18n.md): every string marked for
+# translation in the sources po/POTFILES lists is in po/zh_CN.po, translated and not fuzzy, and msgfmt
 # --check accepts the catalogue.  The strings are extracted here from the sources themselves
 # (the keywords of po/meson.build), so a string marked and never merged into the catalogue
 # fails too, not only one left empty.  Run from meson with the source root as $1.
@@ -10,13 +10,15 @@ cd "$top" || exit 2
 for t in xgettext msgmerge msgattrib msgfmt; do
 	command -v $t >/dev/null || { echo "SKIP: no $t (scripts/deps: gettext)"; exit 77; }
 done
-sources="base/i18n.c ctl/custodyctl.c ctl/review.c ctl/show.c ctl/check.c"
+# Every source po/POTFILES names, and a few that must be among them.
+sources=$(grep -v '^#' po/POTFILES)
+must="base/i18n.c ctl/custodyctl.c ctl/review.c ctl/show.c ctl/check.c ctl/timeline.c"
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
-for f in $sources; do
+for f in $must; do
 	grep -qx "$f" po/POTFILES || bad "$f is not in po/POTFILES"
 done
 msgfmt --check -o /dev/null po/zh_CN.po || bad "msgfmt --check rejects po/zh_CN.po"
@@ -31,10 +33,10 @@ msgattrib --only-fuzzy --no-obsolete "$tmp/zh_CN.po" | grep '^msgid "..*"$' >"$t
 stats=$(msgfmt --check --statistics -o /dev/null "$tmp/zh_CN.po" 2>&1) || bad "msgfmt --check: $stats"
 case $stats in
 *fuzzy* | *untranslated*)
-	bad "po/zh_CN.po for custodyctl: $stats"
+	bad "po/zh_CN.po: $stats"
 	sed 's/^/  untranslated: /' "$tmp/untranslated" >&2
 	sed 's/^/  fuzzy: /' "$tmp/fuzzy" >&2
 	;;
 esac
 [ $fails -eq 0 ] || exit 1
-echo "ok: po/zh_CN.po translates custodyctl's strings: $stats"
+echo "ok: po/zh_CN.po translates every string of po/POTFILES' sources: $stats"
