@@ -1115,9 +1115,12 @@ int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *re
 	if (line < 3)
 		return err_set(
 		    reterr, -EBADMSG,
-		    _("the checkpoint has %u line%s; it needs an origin, a tree size and a "
-		      "root hash"),
-		    line, line == 1 ? "" : "s");
+		    NG_("the checkpoint has %u line; it needs an origin, a tree size and a "
+			"root hash",
+			"the checkpoint has %u lines; it needs an origin, a tree size and a "
+			"root hash",
+			line),
+		    line);
 	*ret = cp;
 	return 0;
 }
