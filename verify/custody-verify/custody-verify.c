@@ -152,7 +152,8 @@ static int not_verified(int r, const char *part, const struct err_detail *e)
 {
 	if (!part)
 		part = failed_part(r);
-	fprintf(stderr, "custody-verify: %s: %s\n", not_verified_text(part), e->msg);
+	/* Translators: custody-verify's verdict ("not verified (signature)") and why. */
+	fprintf(stderr, _("custody-verify: %s: %s\n"), not_verified_text(part), e->msg);
 	if (arg_json)
 		print_json(
 		    json_pack("{s:b, s:s, s:s}", "verified", 0, "failed", part, "message", e->msg));
