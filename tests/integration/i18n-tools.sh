@@ -18,7 +18,9 @@ unset LC_ALL LC_MESSAGES LANGUAGE
 tools_sources=(conf/conf.c conf/inifile.c daemon/main.c daemon/witness.c
 	verify/custody-verify/custody-verify.c verify/custody-verify/fingerprint.c
 	verify/custody-verify/monitor.c verify/custody-log/custody-log.c verify/note.c
-	verify/proof.c witness/main.c witness/config.c witness/witness.c)
+	verify/proof.c witness/main.c witness/config.c witness/witness.c verify/entry.c
+	verify/hash.c verify/merkle.c verify/publish.c verify/tiles.c verify/tlog.c
+	ingest/namepattern.c ingest/tz.c)
 
 # ---- the catalogue ------------------------------------------------------------------------
 po=$SOURCE_ROOT/po/zh_CN.tools.po
