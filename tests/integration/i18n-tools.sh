@@ -111,8 +111,8 @@ both "$CUSTODY_VERIFY" proof p.tlog-proof --key log.pub
 says "custody-verify proof" out "^验证通过：条目 1 在日志 'test.custody/log'" \
 	"^verified: entry 1 is in the log 'test.custody/log'"
 both "$CUSTODY_VERIFY" proof moved.tlog-proof --key log.pub
-says "a proof with another index" err '未通过验证（包含证明）：包含证明：' \
-	'not verified \(inclusion\): inclusion: '
+says "a proof with another index" err '未通过验证（包含证明）：包含证明：.*包含证明有 2 个哈希' \
+	'not verified \(inclusion\): inclusion: .*inclusion proof has 2 hashes'
 both "$CUSTODY_VERIFY" checkpoint cp --key log.pub
 says "custody-verify checkpoint" out '^根哈希 ' '^root '
 both "$CUSTODY_VERIFY" checkpoint cp --key log.pub --witness log.pub
@@ -139,7 +139,10 @@ both "$CUSTODY_LOG" frobnicate
 says "custody-log with an unknown command" err '未知命令或参数有误' \
 	'unknown command or wrong arguments'
 both "$CUSTODY_LOG" --db "$tmp/db" show 7
-same "custody-log show 7 (libraries' messages not translated)"
+says "custody-log show 7 (verify/tlog.c's message)" err '日志中没有条目 7' \
+	'there is no entry 7 in the log'
+both "$CUSTODY_LOG" --db "$tmp/db" --json show 7
+same "custody-log --json show 7"
 both "$CUSTODY_LOG" --db "$tmp/db" --json checkpoint
 same "custody-log --json checkpoint"
 # Each run makes the log anew, in the same folder.
