@@ -6,6 +6,24 @@
 
 #include "base/err.h"
 
+/* A message cut to fit (here, or in a caller's own buffer before it reached here) may end in
+ * the first bytes of a UTF-8 character: a translated message is mostly 3-byte characters.  Drop
+ * them, so that what is printed is whole characters only. */
+static void trim_partial_utf8(char *s)
+{
+	size_t len = strlen(s), lead = len, need;
+	unsigned char c;
+
+	while (lead > 0 && len - lead < 4 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;
+	c = (unsigned char)s[lead - 1];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (need > 1 && len - (lead - 1) < need)
+		s[lead - 1] = '\0';
+}
+
 static void err_vset(struct err_detail *e, int code, unsigned line, const char *fmt, va_list ap)
 {
 	if (!e)
@@ -13,6 +31,7 @@ static void err_vset(struct err_detail *e, int code, unsigned line, const char *
 	e->code = code;
 	e->line = line;
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	trim_partial_utf8(e->msg);
 }
 
 int err_set(struct err_detail *e, int code, const char *fmt, ...)
@@ -46,6 +65,7 @@ void err_prefix(struct err_detail *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	trim_partial_utf8(prefix);
 	/* "prefix: message", cut to fit; the message moves right in place. */
 	plen = strlen(prefix);
 	mlen = strnlen(e->msg, sizeof(e->msg) - 1);
@@ -56,6 +76,7 @@ void err_prefix(struct err_detail *e, const char *fmt, ...)
 	e->msg[plen] = ':';
 	e->msg[plen + 1] = ' ';
 	e->msg[plen + 2 + mlen] = '\0';
+	trim_partial_utf8(e->msg);
 }
 
 const char *err_name(int code)

@@ -17,6 +17,10 @@
  * on in Debian's build).  " #" after a value is not a comment to inih; we reject it rather than
  * take "/srv/dock # main" as a path.
  *
+ * Messages go through gettext (docs/i18n.md): custodyd --check-config and custodyctl show them in
+ * the administrator's language; custodyd itself never sets the locale, so its journal gets the
+ * English text.  The table's hints are marked N_() and translated where they are shown.
+ *
  * Reentrant: all state lives in struct load on the caller's stack, and inih's stack build keeps
  * none.  Never logs, so the caller decides who hears it: the first error goes to it as -E... plus
  * err_detail.
@@ -40,6 +44,7 @@
 #include "conf/conf.h"
 #include "conf/inifile.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/utf8.h"
 
 #define MS_S UINT64_C(1000)
@@ -128,10 +133,11 @@ struct cfg_key {
  * default parses and is within its bounds. */
 static const struct cfg_key cfg_keys[] = {
 	GKEY(LOG, "origin", NAME, origin, .required = true,
-	     .hint =
-		 "the checkpoint origin line and key name, e.g. origin = office.example/custody"),
+	     .hint = N_(
+		 "the checkpoint origin line and key name, e.g. origin = office.example/custody")),
 	GKEY(LOG, "key", PATH, key, .required = true,
-	     .hint = "the signer key file (custody-log keygen), e.g. key = /etc/custody/log.key"),
+	     .hint =
+		 N_("the signer key file (custody-log keygen), e.g. key = /etc/custody/log.key")),
 	GKEY(LOG, "verifier_key", PATH, verifier_key, .def = "/etc/custody/log.pub"),
 	GKEY(LOG, "state", PATH, state, .def = "/var/lib/custody"),
 	GKEY(LOG, "checkpoint_interval", DURATION, checkpoint_interval_ms, .def = "10s",
@@ -146,7 +152,7 @@ static const struct cfg_key cfg_keys[] = {
 	     .max = 366 * MS_D),
 	GKEY(STORE, "scrub_rate", SIZE, scrub_rate, .def = "100MiB", .min = MIB, .max = 64 * GIB),
 
-	ZKEY("path", PATH, path, .required = true, .hint = "e.g. path = /srv/custody/dock"),
+	ZKEY("path", PATH, path, .required = true, .hint = N_("e.g. path = /srv/custody/dock")),
 	ZKEY("kind", KIND, kind, .def = "dock"),
 	ZKEY("settle", DURATION, settle_ms, .def = "5s", .min = 0, .max = MS_H),
 	ZKEY("name_pattern", TEXT, name_pattern,
@@ -194,10 +200,10 @@ static const struct cfg_key cfg_keys[] = {
 	GKEY(DISPLAY, "timezone", TZ, display_timezone),
 
 	WKEY("url", URL, url, .required = true,
-	     .hint = "the witness's submission prefix, e.g. url = https://witness.example/w"),
+	     .hint = N_("the witness's submission prefix, e.g. url = https://witness.example/w")),
 	WKEY("key", VKEY, key, .required = true,
-	     .hint = "the witness's cosignature/v1 verifier key (custody-witness keygen), e.g. "
-		     "key = witness.example+1a2b3c4d+BASE64"),
+	     .hint = N_("the witness's cosignature/v1 verifier key (custody-witness keygen), e.g. "
+			"key = witness.example+1a2b3c4d+BASE64")),
 };
 
 #define NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -263,9 +269,9 @@ static const char *text_problem(const char *s)
 		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
 
 		if (k == 0)
-			return "is not valid UTF-8";
+			return _("is not valid UTF-8");
 		if (utf8_is_control(c))
-			return "contains a control character";
+			return _("contains a control character");
 		i += k;
 	}
 	return NULL;
@@ -426,20 +432,20 @@ static const char *url_problem(const char *s)
 	else if (strncmp(s, "http://", 7) == 0)
 		host = s + 7;
 	else
-		return "is not an http:// or https:// URL";
+		return _("is not an http:// or https:// URL");
 	n = strcspn(host, "/?#");
 	if (n == 0)
-		return "has no host after the scheme";
+		return _("has no host after the scheme");
 	if (memchr(host, '@', n))
-		return "carries a user name ('@'): give the witness's address only";
+		return _("carries a user name ('@'): give the witness's address only");
 	if (strpbrk(s, "?#"))
-		return "has a query or fragment ('?', '#'): give the submission prefix only";
+		return _("has a query or fragment ('?', '#'): give the submission prefix only");
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-			return "contains white space, a control or a non-ASCII character: "
-			       "percent-encode it";
+			return _("contains white space, a control or a non-ASCII character: "
+				 "percent-encode it");
 	if (s[strlen(s) - 1] == '/')
-		return "ends in '/': give the prefix without it (add-checkpoint is appended)";
+		return _("ends in '/': give the prefix without it (add-checkpoint is appended)");
 	return NULL;
 }
 
@@ -450,15 +456,15 @@ static const char *vkey_problem(const char *s)
 	const char *plus1 = strchr(s, '+'), *plus2 = plus1 ? strchr(plus1 + 1, '+') : NULL;
 
 	if (!plus1 || !plus2 || plus1 == s)
-		return "is not a verifier key NAME+KEYID+BASE64 (custody-witness keygen prints "
-		       "one)";
+		return _("is not a verifier key NAME+KEYID+BASE64 (custody-witness keygen prints "
+			 "one)");
 	if (plus2 - plus1 != 9 || strspn(plus1 + 1, "0123456789abcdef") != 8)
-		return "has no 8-digit key ID between its first two '+'";
+		return _("has no 8-digit key ID between its first two '+'");
 	if (strlen(plus2 + 1) < 4 ||
 	    strspn(plus2 + 1,
 		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
 		strlen(plus2 + 1))
-		return "does not end in a base64 key";
+		return _("does not end in a base64 key");
 	return NULL;
 }
 
@@ -473,11 +479,11 @@ static int path_normalize(const char *in, char **ret, const char **why)
 	char *out;
 
 	if (in[0] != '/') {
-		*why = "must be an absolute path (starting with '/')";
+		*why = _("must be an absolute path (starting with '/')");
 		return -EINVAL;
 	}
 	if (len >= PATH_MAX) {
-		*why = "is longer than PATH_MAX";
+		*why = _("is longer than PATH_MAX");
 		return -EINVAL;
 	}
 	*why = text_problem(in);
@@ -496,7 +502,7 @@ static int path_normalize(const char *in, char **ret, const char **why)
 			break;
 		if ((k == 1 && p[0] == '.') || (k == 2 && p[0] == '.' && p[1] == '.')) {
 			free(out);
-			*why = "must not contain '.' or '..' components";
+			*why = _("must not contain '.' or '..' components");
 			return -EINVAL;
 		}
 		out[n++] = '/';
@@ -528,20 +534,20 @@ static const char *name_problem(const char *s)
 	size_t len = strlen(s), i = 0;
 
 	if (len > NAME_MAX_BYTES)
-		return "is longer than 255 bytes";
+		return _("is longer than 255 bytes");
 	while (i < len) {
 		uint32_t c;
 		size_t k = utf8_decode((const uint8_t *)s + i, len - i, &c);
 
 		if (k == 0)
-			return "is not valid UTF-8";
+			return _("is not valid UTF-8");
 		if (c == '+')
-			return "contains a plus sign ('+'), which separates the fields of a note "
-			       "key";
+			return _("contains a plus sign ('+'), which separates the fields of a note "
+				 "key");
 		if (utf8_is_space(c))
-			return "contains white space, which a note key name may not";
+			return _("contains white space, which a note key name may not");
 		if (utf8_is_control(c))
-			return "contains a control character";
+			return _("contains a control character");
 		i += k;
 	}
 	return NULL;
@@ -568,19 +574,19 @@ static const char *tz_problem(const char *name, char *buf, size_t len)
 	if (strcmp(name, "UTC") == 0)
 		return NULL;
 	if (name[0] == '/')
-		return "is a path: write a time zone name such as Asia/Shanghai or UTC";
+		return _("is a path: write a time zone name such as Asia/Shanghai or UTC");
 	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-.") !=
 	    strlen(name))
-		return "is not a time zone name: write one such as Asia/Shanghai or UTC";
+		return _("is not a time zone name: write one such as Asia/Shanghai or UTC");
 	for (p = name; *p; p += strcspn(p, "/"), p += *p == '/') {
 		size_t k = strcspn(p, "/");
 
 		if (k == 0 || (k == 1 && p[0] == '.') || (k == 2 && p[0] == '.' && p[1] == '.'))
-			return "is not a time zone name ('..', '.' and empty components are not "
-			       "allowed): write one such as Asia/Shanghai or UTC";
+			return _("is not a time zone name ('..', '.' and empty components are not "
+				 "allowed): write one such as Asia/Shanghai or UTC");
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
-		return "is too long";
+		return _("is too long");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(buf, len,
@@ -620,11 +626,11 @@ static int groups_normalize(const char *in, char **ret, const char **why)
 		while (k > 0 && is_blank(p[k - 1]))
 			k--;
 		if (k == 0) {
-			*why = "has an empty group name: separate group names with commas";
+			*why = _("has an empty group name: separate group names with commas");
 			goto err;
 		}
 		if (memchr(p, ':', k)) {
-			*why = "has a group name with ':', which no group name may hold";
+			*why = _("has a group name with ':', which no group name may hold");
 			goto err;
 		}
 		if (n)
@@ -695,18 +701,20 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 	key_label(k, zone, label, sizeof(label));
 	show(value, shown, sizeof(shown));
 	if (len == 0)
-		return load_fail(ld, -EINVAL, line, "%s has no value%s", label,
-				 k->required ? " (it is required)"
-					     : "; remove the line to use the default");
+		return load_fail(ld, -EINVAL, line,
+				 k->required
+				     ? _("%s has no value (it is required)")
+				     : _("%s has no value; remove the line to use the default"),
+				 label);
 	if (len >= 2 && (value[0] == '"' || value[0] == '\'') && value[len - 1] == value[0])
-		return load_fail(ld, -EINVAL, line, "%s = %s: write the value without quotes",
+		return load_fail(ld, -EINVAL, line, _("%s = %s: write the value without quotes"),
 				 label, shown);
 	for (hash = strchr(value, '#'); hash && !(hash > value && is_blank(hash[-1]));)
 		hash = strchr(hash + 1, '#');
 	if (hash)
 		return load_fail(
 		    ld, -EINVAL, line,
-		    "%s = '%s': ' #' does not start a comment after a value, ' ;' does", label,
+		    _("%s = '%s': ' #' does not start a comment after a value, ' ;' does"), label,
 		    shown);
 
 	switch (k->type) {
@@ -719,12 +727,12 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 	case CFG_T_PATH:
 		r = path_normalize(value, &s, &why);
 		if (r == -ENOMEM)
-			return load_fail(ld, r, line, "out of memory");
+			return load_fail(ld, r, line, _("out of memory"));
 		break;
 	case CFG_T_GROUPS:
 		r = groups_normalize(value, &s, &why);
 		if (r == -ENOMEM)
-			return load_fail(ld, r, line, "out of memory");
+			return load_fail(ld, r, line, _("out of memory"));
 		break;
 	case CFG_T_TZ:
 		why = tz_problem(value, tzbuf, sizeof(tzbuf));
@@ -733,7 +741,7 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 		if (strcmp(value, "yes") == 0)
 			v = 1;
 		else if (strcmp(value, "no") != 0)
-			why = "is neither yes nor no";
+			why = _("is neither yes nor no");
 		break;
 	case CFG_T_URL:
 		why = url_problem(value);
@@ -747,15 +755,15 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 		else if (strcmp(value, "upload") == 0)
 			v = CFG_ZONE_UPLOAD;
 		else
-			why = "is not a zone kind: write dock or upload";
+			why = _("is not a zone kind: write dock or upload");
 		break;
 	case CFG_T_DURATION:
 		if (cfg_parse_duration(value, &v) < 0) {
 			if (!duration_too_large(value))
 				return load_fail(
 				    ld, -EINVAL, line,
-				    "%s = '%s' is not a duration: write a number and a "
-				    "unit s, m, h or d (e.g. 10s)",
+				    _("%s = '%s' is not a duration: write a number and a "
+				      "unit s, m, h or d (e.g. 10s)"),
 				    label, shown);
 			v = UINT64_MAX; /* above every bound: out of range below */
 		}
@@ -763,14 +771,14 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 	case CFG_T_UINT:
 	case CFG_T_SIZE:
 		if (k->type == CFG_T_UINT && strspn(value, "0123456789") != len)
-			return load_fail(ld, -EINVAL, line, "%s = '%s' is not a whole number",
+			return load_fail(ld, -EINVAL, line, _("%s = '%s' is not a whole number"),
 					 label, shown);
 		r = parse_size(value, &v); /* digits alone are a size without a unit */
 		if (r == -EINVAL)
 			return load_fail(
 			    ld, -EINVAL, line,
-			    "%s = '%s' is not a size: write a number of bytes, optionally "
-			    "followed by KiB, MiB or GiB (e.g. 1MiB)",
+			    _("%s = '%s' is not a size: write a number of bytes, optionally "
+			      "followed by KiB, MiB or GiB (e.g. 1MiB)"),
 			    label, shown);
 		if (r == -ERANGE)
 			v = UINT64_MAX; /* above every bound: out of range below */
@@ -786,7 +794,7 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 	case CFG_T_UINT:
 	case CFG_T_SIZE:
 		if (v < k->min || v > k->max)
-			return load_fail(ld, -EINVAL, line, "%s = %s is out of range: %s to %s",
+			return load_fail(ld, -EINVAL, line, _("%s = %s is out of range: %s to %s"),
 					 label, shown, fmt_value(k->type, k->min, lo, sizeof(lo)),
 					 fmt_value(k->type, k->max, hi, sizeof(hi)));
 		set_uint(base, k, v);
@@ -814,7 +822,7 @@ static int set_value(struct load *ld, const struct cfg_key *k, void *base, const
 	case CFG_T_VKEY:
 		s = strdup(value);
 		if (!s)
-			return load_fail(ld, -ENOMEM, line, "out of memory");
+			return load_fail(ld, -ENOMEM, line, _("out of memory"));
 		set_string(base, k, s);
 		break;
 	}
@@ -887,31 +895,32 @@ static int add_named(struct load *ld, enum cfg_section sec, const char *name, si
 	size_t n = named_count(ld, sec);
 
 	if (!dup)
-		return load_fail(ld, -ENOMEM, ld->lineno, "out of memory");
+		return load_fail(ld, -ENOMEM, ld->lineno, _("out of memory"));
 	show(dup, shown, sizeof(shown));
 	why = text_problem(dup);
 	if (!why && len > ZONE_NAME_MAX)
-		why = "is longer than 64 bytes";
+		why = _("is longer than 64 bytes");
 	if (why) {
 		free(dup);
-		return load_fail(ld, -EINVAL, ld->lineno, "%s name '%s' %s", word, shown, why);
+		return load_fail(ld, -EINVAL, ld->lineno, _("%s name '%s' %s"), word, shown, why);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(named_name(ld, sec, i), dup) == 0) {
 			free(dup);
-			return load_fail(ld, -EINVAL, ld->lineno,
-					 "[%s %s] is already defined at line %u: give each %s its "
-					 "own name",
-					 word, shown, named_line(ld, sec, i), word);
+			return load_fail(
+			    ld, -EINVAL, ld->lineno,
+			    _("[%s %s] is already defined at line %u: give each %s its "
+			      "own name"),
+			    word, shown, named_line(ld, sec, i), word);
 		}
 	if (sec == SEC_WITNESS && n >= CFG_WITNESS_MAX) {
 		free(dup);
-		return load_fail(ld, -EINVAL, ld->lineno, "more than %d [witness] sections",
+		return load_fail(ld, -EINVAL, ld->lineno, _("more than %d [witness] sections"),
 				 CFG_WITNESS_MAX);
 	}
 	if (named_grow(ld, sec, n) < 0) {
 		free(dup);
-		return load_fail(ld, -ENOMEM, ld->lineno, "out of memory");
+		return load_fail(ld, -ENOMEM, ld->lineno, _("out of memory"));
 	}
 	if (sec == SEC_ZONE) {
 		ld->cfg->zones[n].name = dup;
@@ -938,8 +947,8 @@ static int on_section(struct load *ld, const char *name, size_t len)
 		if (ld->section_line[s])
 			return load_fail(
 			    ld, -EINVAL, ld->lineno,
-			    "[%s] is repeated (first at line %u): keep its keys in one "
-			    "section",
+			    _("[%s] is repeated (first at line %u): keep its keys in one "
+			      "section"),
 			    section_names[s], ld->section_line[s]);
 		ld->section_line[s] = ld->lineno;
 		ld->sec = (enum cfg_section)s;
@@ -958,15 +967,15 @@ static int on_section(struct load *ld, const char *name, size_t len)
 			len--;
 		if (i == len)
 			return load_fail(ld, -EINVAL, ld->lineno,
-					 "[%s] needs a name: [%s NAME], e.g. [%s %s]", word, word,
-					 word, s == SEC_ZONE ? "dock" : "court");
+					 _("[%s] needs a name: [%s NAME], e.g. [%s %s]"), word,
+					 word, word, s == SEC_ZONE ? "dock" : "court");
 		return add_named(ld, (enum cfg_section)s, name + i, len - i);
 	}
 	snprintf(copy, sizeof(copy), "%.*s", (int)(len < SHOW_MAX ? len : SHOW_MAX), name);
 	return load_fail(
 	    ld, -EINVAL, ld->lineno,
-	    "unknown section [%s]: the sections are [log], [store], [zone NAME], [rules], "
-	    "[ingest], [socket], [retention], [publish], [witness NAME] and [display]",
+	    _("unknown section [%s]: the sections are [log], [store], [zone NAME], [rules], "
+	      "[ingest], [socket], [retention], [publish], [witness NAME] and [display]"),
 	    show(copy, shown, sizeof(shown)));
 }
 
@@ -985,11 +994,12 @@ static int on_key(void *user, const char *name, const char *value, unsigned line
 		return ld->err.code;
 	show(name, shown, sizeof(shown));
 	if (ld->sec == SEC_NONE) {
-		load_fail(ld, -EINVAL, ld->lineno,
-			  "'%s' is outside any section: put it under [log], [store], [zone NAME], "
-			  "[rules], [ingest], [socket], [retention], [publish], [witness NAME] or "
-			  "[display]",
-			  shown);
+		load_fail(
+		    ld, -EINVAL, ld->lineno,
+		    _("'%s' is outside any section: put it under [log], [store], [zone NAME], "
+		      "[rules], [ingest], [socket], [retention], [publish], [witness NAME] or "
+		      "[display]"),
+		    shown);
 		return ld->err.code;
 	}
 	if (sec_named(ld->sec)) {
@@ -1014,7 +1024,7 @@ static int on_key(void *user, const char *name, const char *value, unsigned line
 		}
 		if (lines->line[i]) {
 			load_fail(ld, -EINVAL, ld->lineno,
-				  "%s is already set at line %u: set each key once",
+				  _("%s is already set at line %u: set each key once"),
 				  key_label(k, zone, label, sizeof(label)), lines->line[i]);
 			return ld->err.code;
 		}
@@ -1022,10 +1032,11 @@ static int on_key(void *user, const char *name, const char *value, unsigned line
 		return set_value(ld, k, base, zone, value, ld->lineno);
 	}
 	if (sec_named(ld->sec))
-		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [%s %s]: the keys are %s",
-			  shown, section_names[ld->sec], zone, known);
+		load_fail(ld, -EINVAL, ld->lineno,
+			  _("unknown key '%s' in [%s %s]: the keys are %s"), shown,
+			  section_names[ld->sec], zone, known);
 	else
-		load_fail(ld, -EINVAL, ld->lineno, "unknown key '%s' in [%s]: the keys are %s",
+		load_fail(ld, -EINVAL, ld->lineno, _("unknown key '%s' in [%s]: the keys are %s"),
 			  shown, section_names[ld->sec], known);
 	return ld->err.code;
 }
@@ -1046,16 +1057,18 @@ static void on_read_error(void *user, int code, unsigned line, const char *msg)
 	struct load *ld = user;
 
 	ld->failed = false;
-	load_fail(ld, code, line, "%s%s", msg,
-		  code == -ENOENT && line == 0 ? " (give the file with --config FILE)" : "");
+	if (code == -ENOENT && line == 0)
+		load_fail(ld, code, line, _("%s (give the file with --config FILE)"), msg);
+	else
+		load_fail(ld, code, line, "%s", msg);
 }
 
 static const char *line_text(unsigned line, char *buf, size_t len)
 {
 	if (line)
-		snprintf(buf, len, "line %u", line);
+		snprintf(buf, len, _("line %u"), line);
 	else
-		snprintf(buf, len, "default");
+		snprintf(buf, len, "%s", _("default"));
 	return buf;
 }
 
@@ -1075,11 +1088,11 @@ static int overlap(struct load *ld, const struct place *a, const struct place *b
 	show(b->path, sb, sizeof(sb));
 	if (strcmp(a->path, b->path) == 0)
 		return load_fail(ld, -EINVAL, a->line > b->line ? a->line : b->line,
-				 "%s (%s) and %s (%s) are the same path '%s': %s", b->label,
+				 _("%s (%s) and %s (%s) are the same path '%s': %s"), b->label,
 				 line_text(b->line, lb, sizeof(lb)), a->label,
 				 line_text(a->line, la, sizeof(la)), sa, what);
 	return load_fail(ld, -EINVAL, a->line > b->line ? a->line : b->line,
-			 "%s '%s' (%s) is inside %s '%s' (%s): %s", a->label, sa,
+			 _("%s '%s' (%s) is inside %s '%s' (%s): %s"), a->label, sa,
 			 line_text(a->line, la, sizeof(la)), b->label, sb,
 			 line_text(b->line, lb, sizeof(lb)), what);
 }
@@ -1122,14 +1135,16 @@ static int check_places(struct load *ld)
 	if (pub.path) {
 		if (path_within(pub.path, store.path))
 			return overlap(ld, &pub, &store,
-				       "the published folder must lie outside the store");
+				       _("the published folder must lie outside the store"));
 		if (path_within(store.path, pub.path))
-			return overlap(ld, &store, &pub,
-				       "the store must not be published: it holds the originals");
+			return overlap(
+			    ld, &store, &pub,
+			    _("the store must not be published: it holds the originals"));
 		if (path_within(state.path, pub.path))
-			return overlap(ld, &state, &pub,
-				       "the state folder must not be published: it holds the log's "
-				       "database");
+			return overlap(
+			    ld, &state, &pub,
+			    _("the state folder must not be published: it holds the log's "
+			      "database"));
 	}
 
 	for (size_t i = 0; i < cfg->nzones; i++) {
@@ -1141,31 +1156,32 @@ static int check_places(struct load *ld)
 			zj.path = cfg->zones[j].path;
 			zj.line = ld->zone_keys[j].line[path_key];
 			if (path_within(zi.path, zj.path))
-				return overlap(ld, &zi, &zj, "drop zones must not overlap");
+				return overlap(ld, &zi, &zj, _("drop zones must not overlap"));
 			if (path_within(zj.path, zi.path))
-				return overlap(ld, &zj, &zi, "drop zones must not overlap");
+				return overlap(ld, &zj, &zi, _("drop zones must not overlap"));
 		}
 		if (path_within(zi.path, store.path))
-			return overlap(ld, &zi, &store, "a drop zone must lie outside the store");
+			return overlap(ld, &zi, &store,
+				       _("a drop zone must lie outside the store"));
 		if (path_within(store.path, zi.path))
 			return overlap(ld, &store, &zi,
-				       "the store must lie outside every drop zone");
+				       _("the store must lie outside every drop zone"));
 		if (path_within(zi.path, state.path))
 			return overlap(ld, &zi, &state,
-				       "a drop zone must lie outside the state folder");
+				       _("a drop zone must lie outside the state folder"));
 		if (path_within(state.path, zi.path))
 			return overlap(ld, &state, &zi,
-				       "the state folder must lie outside every drop zone");
+				       _("the state folder must lie outside every drop zone"));
 		if (pub.path && path_within(pub.path, zi.path))
 			return overlap(ld, &pub, &zi,
-				       "the daemon would take the published files as evidence");
+				       _("the daemon would take the published files as evidence"));
 		if (pub.path && path_within(zi.path, pub.path))
-			return overlap(ld, &zi, &pub, "a drop zone must not be published");
+			return overlap(ld, &zi, &pub, _("a drop zone must not be published"));
 		for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++)
 			if (path_within(files[f].path, zi.path))
 				return overlap(
 				    ld, &files[f], &zi,
-				    "the daemon would take it as evidence and remove it");
+				    _("the daemon would take it as evidence and remove it"));
 	}
 	return 0;
 }
@@ -1188,8 +1204,8 @@ static int check_limits(struct load *ld)
 		return 0;
 	}
 	return load_fail(ld, -EINVAL, per_user.line > all.line ? per_user.line : all.line,
-			 "%s = %u (%s) is more than %s = %u (%s): lower it to at most %u "
-			 "(0: no per-user limit)",
+			 _("%s = %u (%s) is more than %s = %u (%s): lower it to at most %u "
+			   "(0: no per-user limit)"),
 			 per_user.label, cfg->max_clients_per_user,
 			 line_text(per_user.line, lp, sizeof(lp)), all.label, cfg->max_clients,
 			 line_text(all.line, la, sizeof(la)), cfg->max_clients);
@@ -1211,18 +1227,20 @@ static int check_witnesses(struct load *ld)
 			if (strcmp(cfg->witnesses[i].key, cfg->witnesses[j].key) == 0)
 				return load_fail(
 				    ld, -EINVAL, ld->witness_keys[i].line[key_key],
-				    "[witness %s] key is the key of [witness %s] (line %u): one "
-				    "witness would count twice towards witness_quorum",
+				    _("[witness %s] key is the key of [witness %s] (line %u): one "
+				      "witness would count twice towards witness_quorum"),
 				    cfg->witnesses[i].name, cfg->witnesses[j].name,
 				    ld->witness_keys[j].line[key_key]);
 	if (cfg->witness_quorum <= cfg->nwitnesses)
 		return 0;
 	place_global(&quorum, ld, "log", "witness_quorum", NULL);
 	return load_fail(ld, -EINVAL, quorum.line,
-			 "[log] witness_quorum = %u needs that many witnesses, but %zu [witness "
-			 "NAME] section%s configured",
-			 cfg->witness_quorum, cfg->nwitnesses,
-			 cfg->nwitnesses == 1 ? " is" : "s are");
+			 NG_("[log] witness_quorum = %u needs that many witnesses, but %zu "
+			     "[witness NAME] section is configured",
+			     "[log] witness_quorum = %u needs that many witnesses, but %zu "
+			     "[witness NAME] sections are configured",
+			     cfg->nwitnesses),
+			 cfg->witness_quorum, cfg->nwitnesses);
 }
 
 /* After the file: defaults, required keys, the limits, at least one zone, then the places. */
@@ -1244,8 +1262,8 @@ static int finish(struct load *ld)
 				if (k->required)
 					return load_fail(
 					    ld, -EINVAL, named_line(ld, k->section, z),
-					    "[%s %s] has no %s, which is required (%s)",
-					    section_names[k->section], name, k->name, k->hint);
+					    _("[%s %s] has no %s, which is required (%s)"),
+					    section_names[k->section], name, k->name, _(k->hint));
 				if (k->def) {
 					r = set_value(ld, k, named_elem(ld, k->section, z), name,
 						      k->def, 0);
@@ -1258,8 +1276,8 @@ static int finish(struct load *ld)
 		if (ld->global.line[i])
 			continue;
 		if (k->required)
-			return load_fail(ld, -EINVAL, 0, "%s is required: %s",
-					 key_label(k, NULL, label, sizeof(label)), k->hint);
+			return load_fail(ld, -EINVAL, 0, _("%s is required: %s"),
+					 key_label(k, NULL, label, sizeof(label)), _(k->hint));
 		if (k->def) {
 			r = set_value(ld, k, cfg, NULL, k->def, 0);
 			if (r < 0)
@@ -1273,8 +1291,9 @@ static int finish(struct load *ld)
 	if (r < 0)
 		return r;
 	if (cfg->nzones == 0)
-		return load_fail(ld, -EINVAL, 0,
-				 "no drop zone: add at least one [zone NAME] section with a path");
+		return load_fail(
+		    ld, -EINVAL, 0,
+		    _("no drop zone: add at least one [zone NAME] section with a path"));
 	return check_places(ld);
 }
 
@@ -1321,10 +1340,10 @@ int cfg_load(const char *path, struct cfg **ret, struct err_detail *reterr)
 
 	ld.cfg = calloc(1, sizeof(*ld.cfg));
 	if (!ld.cfg)
-		return err_set(reterr, -ENOMEM, "%s: out of memory", path);
+		return err_set(reterr, -ENOMEM, _("%s: out of memory"), path);
 	ld.cfg->file = strdup(path);
 	if (!ld.cfg->file) {
-		r = load_fail(&ld, -ENOMEM, 0, "out of memory");
+		r = load_fail(&ld, -ENOMEM, 0, _("out of memory"));
 		goto out;
 	}
 	r = ini_read(path, &handlers, &ld);

@@ -9,6 +9,7 @@
 
 #include <ini.h>
 
+#include "base/i18n.h"
 #include "conf/inifile.h"
 
 struct reader {
@@ -65,7 +66,8 @@ static char *read_line(char *str, int num, void *stream)
 	}
 	rd->lineno++;
 	if (memchr(rd->buf, '\0', (size_t)n)) {
-		fail(rd, -EINVAL, rd->lineno, "the line contains a NUL byte: is this a text file?");
+		fail(rd, -EINVAL, rd->lineno,
+		     _("the line contains a NUL byte: is this a text file?"));
 		return NULL;
 	}
 	start = rd->buf;
@@ -80,7 +82,7 @@ static char *read_line(char *str, int num, void *stream)
 	if (num < 3 || len > (size_t)num - 3) {
 		char msg[64];
 
-		snprintf(msg, sizeof(msg), "the line is longer than %d characters", num - 3);
+		snprintf(msg, sizeof(msg), _("the line is longer than %d characters"), num - 3);
 		fail(rd, -EINVAL, rd->lineno, msg);
 		return NULL;
 	}
@@ -103,7 +105,7 @@ static char *read_line(char *str, int num, void *stream)
 			end++;
 		if (*end && *end != ';' && *end != '#') {
 			fail(rd, -EINVAL, rd->lineno,
-			     "unexpected text after ']': a section line holds only [NAME]");
+			     _("unexpected text after ']': a section line holds only [NAME]"));
 			return NULL;
 		}
 		r = rd->h->section(rd->ctx, str + 1, (size_t)(p - (str + 1)), rd->lineno);
@@ -143,11 +145,12 @@ static int syntax_error(struct reader *rd, unsigned line)
 
 		if (s[0] == '[')
 			return fail(rd, -EINVAL, line,
-				    "a section line needs its closing ']' (and no ' ;' comment "
-				    "inside): [NAME]");
+				    _("a section line needs its closing ']' (and no ' ;' comment "
+				      "inside): [NAME]"));
 	}
-	return fail(rd, -EINVAL, line,
-		    "syntax error: expected 'key = value', a [section] or a comment (';' or '#')");
+	return fail(
+	    rd, -EINVAL, line,
+	    _("syntax error: expected 'key = value', a [section] or a comment (';' or '#')"));
 }
 
 int ini_read(const char *path, const struct ini_handlers *h, void *ctx)
@@ -160,21 +163,23 @@ int ini_read(const char *path, const struct ini_handlers *h, void *ctx)
 	rd.f = fopen(path, "re");
 	if (!rd.f) {
 		r = -errno;
-		snprintf(msg, sizeof(msg), "cannot open the configuration: %s",
-			 strerrordesc_np(-r));
+		/* strerror(), not strerrordesc_np(): the reason in the reader's language, like
+		 * the rest of the message (English in custodyd, which never sets the locale).
+		 * glibc's strerror() is thread-safe for every code it knows. */
+		snprintf(msg, sizeof(msg), _("cannot open the configuration: %s"), strerror(-r));
 		return fail(&rd, r, 0, msg);
 	}
 	if (fstat(fileno(rd.f), &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = fail(&rd, -EINVAL, 0, "not a regular file");
+		r = fail(&rd, -EINVAL, 0, _("not a regular file"));
 		goto out;
 	}
 	r = ini_parse_stream(read_line, &rd, on_key, &rd);
 	if (rd.io_errno) {
 		/* the read error is the real one */
-		snprintf(msg, sizeof(msg), "cannot read: %s", strerrordesc_np(rd.io_errno));
+		snprintf(msg, sizeof(msg), _("cannot read: %s"), strerror(rd.io_errno));
 		r = fail(&rd, -EIO, 0, msg);
 	} else if (r == -2) {
-		r = fail(&rd, -ENOMEM, 0, "out of memory");
+		r = fail(&rd, -ENOMEM, 0, _("out of memory"));
 	} else if (r > 0 && (!rd.failed || (unsigned)r < rd.failed_line)) {
 		/* inih's error comes first in the file: it replaces ours */
 		r = syntax_error(&rd, (unsigned)r);

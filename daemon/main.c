@@ -8,7 +8,14 @@
  * config stays allocated until exit, because ingests in flight on worker threads still read
  * it); SIGTERM and SIGINT stop taking files, let the pipeline finish what is in flight, commit,
  * sign a checkpoint, and exit 0.  Startup errors are fatal (exit 2 before READY=1); errors
- * after that are logged and the daemon keeps running. */
+ * after that are logged and the daemon keeps running.
+ *
+ * Language (docs/i18n.md): the journal stays English, because alerts are matched by their
+ * text and support reads the lines as they were written.  So the daemon never sets the locale:
+ * gettext answers the English text in the "C" locale every process starts in, also for the
+ * translated messages of the libraries it shares with the tools (conf/, verify/).  Only the
+ * paths that print to a person and exit (--help, a usage error, --check-config) call
+ * i18n_init(), before any thread exists; the daemon proper never reaches them. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +45,7 @@
 #include "ingest/namepattern.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/i18n.h"
 #include "base/log.h"
 #include "verify/note.h"
 #include "daemon/pipeline.h"
@@ -70,27 +78,30 @@ static void notify(const char *msg)
 
 static void help(void)
 {
+	/* Translators: custodyd --help.  Keep the options, signal names, ALERT, paths and
+	 * placeholders (FILE, <state>) as they are. */
 	printf(
-	    "Usage: custodyd [--config FILE] [--check-config]\n"
-	    "The custody daemon: watches the drop zones, stores every clip's original read-only,\n"
-	    "logs it in the Merkle log and answers on the Unix socket.\n"
-	    "\n"
-	    "  --config FILE     the configuration (default %s)\n"
-	    "  --check-config    validate the configuration (and its name patterns and time\n"
-	    "                    zones) and exit: 0 valid, 1 not\n"
-	    "  --help            this text\n"
-	    "\n"
-	    "Signals: SIGHUP reloads zones, roles and intervals; SIGTERM finishes the files in\n"
-	    "flight, signs a checkpoint and exits.\n"
-	    "\n"
-	    "The first start creates the log in <state>/log, but only when the state holds no\n"
-	    "log and no published checkpoint (<state>/checkpoint, or [publish] path's) and the\n"
-	    "store no original.  Otherwise a missing log, a log shorter than a published\n"
-	    "checkpoint, or one whose root at that size differs, makes custodyd refuse to\n"
-	    "start (exit 2) with an ALERT saying what it found: restore the log from a backup,\n"
-	    "or, to begin a new log on purpose, move the old log, checkpoints, originals and\n"
-	    "published folder aside as the ALERT says.\n"
-	    "--check-config creates nothing.\n",
+	    _("Usage: custodyd [--config FILE] [--check-config]\n"
+	      "The custody daemon: watches the drop zones, stores every clip's original "
+	      "read-only,\n"
+	      "logs it in the Merkle log and answers on the Unix socket.\n"
+	      "\n"
+	      "  --config FILE     the configuration (default %s)\n"
+	      "  --check-config    validate the configuration (and its name patterns and time\n"
+	      "                    zones) and exit: 0 valid, 1 not\n"
+	      "  --help            this text\n"
+	      "\n"
+	      "Signals: SIGHUP reloads zones, roles and intervals; SIGTERM finishes the files in\n"
+	      "flight, signs a checkpoint and exits.\n"
+	      "\n"
+	      "The first start creates the log in <state>/log, but only when the state holds no\n"
+	      "log and no published checkpoint (<state>/checkpoint, or [publish] path's) and the\n"
+	      "store no original.  Otherwise a missing log, a log shorter than a published\n"
+	      "checkpoint, or one whose root at that size differs, makes custodyd refuse to\n"
+	      "start (exit 2) with an ALERT saying what it found: restore the log from a backup,\n"
+	      "or, to begin a new log on purpose, move the old log, checkpoints, originals and\n"
+	      "published folder aside as the ALERT says.\n"
+	      "--check-config creates nothing.\n"),
 	    CFG_DEFAULT_FILE);
 }
 
@@ -681,21 +692,28 @@ int main(int argc, char **argv)
 			arg_check_config = 1;
 			break;
 		case 'h':
+			i18n_init();
 			help();
 			return 0;
 		default:
+			i18n_init();
 			fprintf(stderr,
-				"custodyd: unknown option or missing value '%s' (custodyd "
-				"--help)\n",
+				_("custodyd: unknown option or missing value '%s' (custodyd "
+				  "--help)\n"),
 				argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "custodyd: unexpected argument '%s' (custodyd --help)\n",
+		i18n_init();
+		fprintf(stderr, _("custodyd: unexpected argument '%s' (custodyd --help)\n"),
 			argv[optind]);
 		return 2;
 	}
+	/* --check-config answers the administrator who ran it: in their language, and it exits
+	 * before anything else starts. */
+	if (arg_check_config)
+		i18n_init();
 	r = load_config(arg_config, &d->cfg, &e);
 	if (arg_check_config) {
 		if (r < 0) {
@@ -708,7 +726,9 @@ int main(int argc, char **argv)
 			cfg_free(d->cfg);
 			return 1;
 		}
-		printf("'%s' is valid: %zu zones\n", arg_config, d->cfg->nzones);
+		printf(
+		    NG_("'%s' is valid: %zu zone\n", "'%s' is valid: %zu zones\n", d->cfg->nzones),
+		    arg_config, d->cfg->nzones);
 		cfg_free(d->cfg);
 		return 0;
 	}

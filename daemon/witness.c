@@ -44,6 +44,7 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/i18n.h"
 #include "base/log.h"
 #include "base/utf8.h"
 #include "conf/conf.h"
@@ -613,10 +614,11 @@ static int parse_keys(const struct daemon *d, struct vfy_verifier *keys, struct 
 		if (vfy_verifier_parse(cw->key, strlen(cw->key), &keys[i + 1], &e) < 0)
 			return err_set(reterr, -EINVAL, "%s:%u: [witness %s] key: %s", cfg->file,
 				       cw->line, cw->name, e.msg);
+		/* Translated for --check-config; the daemon's journal stays English (main.c). */
 		if (keys[i + 1].alg != VFY_ALG_COSIG)
 			return err_set(reterr, -EINVAL,
-				       "%s:%u: [witness %s] key is a note signing key, not a "
-				       "cosignature/v1 key (custody-witness keygen makes one)",
+				       _("%s:%u: [witness %s] key is a note signing key, not a "
+					 "cosignature/v1 key (custody-witness keygen makes one)"),
 				       cfg->file, cw->line, cw->name);
 	}
 	return 0;

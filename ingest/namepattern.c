@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "ingest/ingest-internal.h"
 #include "ingest/namepattern.h"
 
@@ -84,8 +85,8 @@ static int compile_start(struct ing_name_pattern *p, const char *fmt, size_t len
 		if (fmt[i] != '%') {
 			if (fmt[i] == '{' || fmt[i] == '}')
 				return err_set_line(reterr, -EINVAL, col,
-						    "column %u: '%c' inside "
-						    "{start:…}",
+						    _("column %u: '%c' inside "
+						      "{start:…}"),
 						    col, fmt[i]);
 			one[0] = fmt[i];
 			exp = one;
@@ -94,8 +95,8 @@ static int compile_start(struct ing_name_pattern *p, const char *fmt, size_t len
 
 			if (++i == len)
 				return err_set_line(reterr, -EINVAL, col,
-						    "column %u: {start:…} ends "
-						    "with a lone '%%'",
+						    _("column %u: {start:…} ends "
+						      "with a lone '%%'"),
 						    col);
 			c = fmt[i];
 			if (c == 'F')
@@ -109,8 +110,8 @@ static int compile_start(struct ing_name_pattern *p, const char *fmt, size_t len
 
 				if (seen & bit)
 					return err_set_line(reterr, -EINVAL, col,
-							    "column %u: %%%c "
-							    "appears twice in {start:…}",
+							    _("column %u: %%%c "
+							      "appears twice in {start:…}"),
 							    col, c);
 				seen |= bit;
 				one[0] = '%';
@@ -119,9 +120,9 @@ static int compile_start(struct ing_name_pattern *p, const char *fmt, size_t len
 			} else {
 				return err_set_line(
 				    reterr, -EINVAL, col,
-				    "column %u: %%%c is not "
-				    "supported in {start:…} (use %%Y %%y %%m %%d %%H "
-				    "%%M %%S %%j %%f %%F %%T %%%%)",
+				    _("column %u: %%%c is not "
+				      "supported in {start:…} (use %%Y %%y %%m %%d %%H "
+				      "%%M %%S %%j %%f %%F %%T %%%%)"),
 				    col, c);
 			}
 			/* %F and %T bring their own conversions: count them too. */
@@ -131,38 +132,38 @@ static int compile_start(struct ing_name_pattern *p, const char *fmt, size_t len
 
 					if (seen & bit)
 						return err_set_line(reterr, -EINVAL, col,
-								    "column %u: "
-								    "%%%c appears twice in "
-								    "{start:…}",
+								    _("column %u: "
+								      "%%%c appears twice in "
+								      "{start:…}"),
 								    col, e[1]);
 					seen |= bit;
 				}
 		}
 		if (o + strlen(exp) >= sizeof(out))
 			return err_set_line(reterr, -EINVAL, col,
-					    "column %u: {start:…} is too long", col);
+					    _("column %u: {start:…} is too long"), col);
 		memcpy(out + o, exp, strlen(exp));
 		o += strlen(exp);
 	}
 #define SEEN(c) (seen & (1u << (strchr(letters, c) - letters)))
 	if (!(SEEN('Y') || SEEN('y')) || !((SEEN('m') && SEEN('d')) || SEEN('j')))
 		return err_set_line(reterr, -EINVAL, col,
-				    "column %u: {start:…} needs a date: %%Y "
-				    "(or %%y) with %%m and %%d, or with %%j",
+				    _("column %u: {start:…} needs a date: %%Y "
+				      "(or %%y) with %%m and %%d, or with %%j"),
 				    col);
 	if ((SEEN('Y') && SEEN('y')) || (SEEN('j') && (SEEN('m') || SEEN('d'))))
 		return err_set_line(reterr, -EINVAL, col,
-				    "column %u: {start:…} gives the date "
-				    "twice",
+				    _("column %u: {start:…} gives the date "
+				      "twice"),
 				    col);
 	if (!SEEN('H') || !SEEN('M'))
 		return err_set_line(reterr, -EINVAL, col,
-				    "column %u: {start:…} needs the time of "
-				    "day: at least %%H and %%M",
+				    _("column %u: {start:…} needs the time of "
+				      "day: at least %%H and %%M"),
 				    col);
 	if (SEEN('f') && !SEEN('S'))
-		return err_set_line(reterr, -EINVAL, col, "column %u: %%f (microseconds) needs %%S",
-				    col);
+		return err_set_line(reterr, -EINVAL, col,
+				    _("column %u: %%f (microseconds) needs %%S"), col);
 #undef SEEN
 	return add_tok(p, TOK_START, out, o);
 }
@@ -179,10 +180,10 @@ int ing_name_pattern_parse(const char *text, struct ing_name_pattern **ret,
 
 	if (!p || !(p->text = strdup(text))) {
 		ing_name_pattern_free(p);
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	}
 	if (!text[0]) {
-		r = err_set(reterr, -EINVAL, "the name pattern is empty");
+		r = err_set(reterr, -EINVAL, _("the name pattern is empty"));
 		goto fail;
 	}
 	for (const char *s = text; *s;) {
@@ -197,8 +198,8 @@ int ing_name_pattern_parse(const char *text, struct ing_name_pattern **ret,
 		}
 		if (*s == '}') {
 			r = err_set_line(reterr, -EINVAL, col,
-					 "column %u: '}' without '{' (write "
-					 "'}}' for a literal brace)",
+					 _("column %u: '}' without '{' (write "
+					   "'}}' for a literal brace)"),
 					 col);
 			goto fail;
 		}
@@ -207,8 +208,8 @@ int ing_name_pattern_parse(const char *text, struct ing_name_pattern **ret,
 				goto too_long;
 			if (*s == '/') {
 				r = err_set_line(reterr, -EINVAL, col,
-						 "column %u: '/' cannot be "
-						 "part of a file name",
+						 _("column %u: '/' cannot be "
+						   "part of a file name"),
 						 col);
 				goto fail;
 			}
@@ -223,8 +224,8 @@ int ing_name_pattern_parse(const char *text, struct ing_name_pattern **ret,
 
 			if (!end) {
 				r = err_set_line(reterr, -EINVAL, col,
-						 "column %u: '{' is not closed "
-						 "by '}'",
+						 _("column %u: '{' is not closed "
+						   "by '}'"),
 						 col);
 				goto fail;
 			}
@@ -239,21 +240,21 @@ int ing_name_pattern_parse(const char *text, struct ing_name_pattern **ret,
 				kind = TOK_START;
 			else if (name_len == 5 && !memcmp(name, "start", 5)) {
 				r = err_set_line(reterr, -EINVAL, col,
-						 "column %u: {start} needs its "
-						 "format, e.g. {start:%%Y%%m%%d%%H%%M%%S}",
+						 _("column %u: {start} needs its "
+						   "format, e.g. {start:%%Y%%m%%d%%H%%M%%S}"),
 						 col);
 				goto fail;
 			} else {
 				r = err_set_line(reterr, -EINVAL, col,
-						 "column %u: unknown field "
-						 "'{%.*s}' (known: {device}, {officer}, {seq}, "
-						 "{start:FORMAT})",
+						 _("column %u: unknown field "
+						   "'{%.*s}' (known: {device}, {officer}, {seq}, "
+						   "{start:FORMAT})"),
 						 col, (int)(name_len < 40 ? name_len : 40), name);
 				goto fail;
 			}
 			if (used & (1u << kind)) {
 				r = err_set_line(reterr, -EINVAL, col,
-						 "column %u: {%s} appears twice", col,
+						 _("column %u: {%s} appears twice"), col,
 						 field_names[kind]);
 				goto fail;
 			}
@@ -266,11 +267,12 @@ int ing_name_pattern_parse(const char *text, struct ing_name_pattern **ret,
 				prev = TOK_LIT;
 			}
 			if (kind != TOK_START && prev != TOK_LIT && prev != TOK_START) {
-				r = err_set_line(reterr, -EINVAL, col,
-						 "column %u: {%s} follows {%s} "
-						 "with nothing between them, so they could not be "
-						 "told apart: put literal text between",
-						 col, field_names[kind], field_names[prev]);
+				r = err_set_line(
+				    reterr, -EINVAL, col,
+				    _("column %u: {%s} follows {%s} "
+				      "with nothing between them, so they could not be "
+				      "told apart: put literal text between"),
+				    col, field_names[kind], field_names[prev]);
 				goto fail;
 			}
 			if (kind == TOK_START) {
@@ -293,11 +295,11 @@ int ing_name_pattern_parse(const char *text, struct ing_name_pattern **ret,
 	*ret = p;
 	return 0;
 too_long:
-	r = err_set(reterr, -EINVAL, "the name pattern's literal text is longer than %zu bytes",
+	r = err_set(reterr, -EINVAL, _("the name pattern's literal text is longer than %zu bytes"),
 		    sizeof(lit) - 1);
 	goto fail;
 nomem:
-	r = err_set(reterr, -ENOMEM, "out of memory");
+	r = err_set(reterr, -ENOMEM, _("out of memory"));
 fail:
 	ing_name_pattern_free(p);
 	return r;

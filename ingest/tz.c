@@ -29,6 +29,7 @@
 
 #include "base/cleanup.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/file.h"
 #include "base/macro.h"
 #include "ingest/tz.h"
@@ -432,16 +433,16 @@ int ing_tz_load(const char *name, struct ing_tz **ret, struct err_detail *reterr
 
 	if (!is_utc_name(name) && !tz_name_ok(name))
 		return err_set(reterr, -EINVAL,
-			       "'%s' is not a time zone name (like "
-			       "'Asia/Shanghai' or 'UTC')",
+			       _("'%s' is not a time zone name (like "
+				 "'Asia/Shanghai' or 'UTC')"),
 			       name);
 	tz = calloc(1, sizeof(*tz));
 	if (!tz)
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	tz->name = strdup(is_utc_name(name) ? "UTC" : name);
 	if (!tz->name) {
 		ing_tz_free(tz);
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	}
 	if (is_utc_name(name)) {
 		*ret = tz;
@@ -451,14 +452,14 @@ int ing_tz_load(const char *name, struct ing_tz **ret, struct err_detail *reterr
 		dir = "/usr/share/zoneinfo";
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
 		ing_tz_free(tz);
-		return err_set(reterr, -EINVAL, "time zone name '%s' is too long", name);
+		return err_set(reterr, -EINVAL, _("time zone name '%s' is too long"), name);
 	}
 	r = read_small_file(path, &data, &len);
 	if (r == -ENOENT || r == -ENOTDIR || r == -EISDIR) {
 		ing_tz_free(tz);
 		return err_set(reterr, -ENOENT,
-			       "no time zone '%s' in the TZ database ('%s' does not "
-			       "exist; is the tzdata package installed?)",
+			       _("no time zone '%s' in the TZ database ('%s' does not "
+				 "exist; is the tzdata package installed?)"),
 			       name, path);
 	}
 	if (r == 0)
@@ -466,10 +467,10 @@ int ing_tz_load(const char *name, struct ing_tz **ret, struct err_detail *reterr
 	if (r < 0) {
 		ing_tz_free(tz);
 		if (r == -ENOMEM)
-			return err_set(reterr, r, "out of memory");
+			return err_set(reterr, r, _("out of memory"));
 		if (r == -EBADMSG)
-			return err_set(reterr, r, "'%s' is not a valid TZif file", path);
-		return err_set(reterr, -EIO, "cannot read '%s': %s", path, strerror(-r));
+			return err_set(reterr, r, _("'%s' is not a valid TZif file"), path);
+		return err_set(reterr, -EIO, _("cannot read '%s': %s"), path, strerror(-r));
 	}
 	*ret = tz;
 	return 0;

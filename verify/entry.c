@@ -55,6 +55,7 @@
 #include "base/cleanup.h"
 #include "verify/entry.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/utf8.h"
 
 /* No CLEANUP_FUNC for json_t: jansson >= 2.9 ships json_decrefp() itself (json_auto_t). */
@@ -106,15 +107,15 @@ static const char *type_name(const json_t *j)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
-		return "an object";
+		return _("an object");
 	case JSON_ARRAY:
-		return "an array";
+		return _("an array");
 	case JSON_STRING:
-		return "a string";
+		return _("a string");
 	case JSON_INTEGER:
-		return "an integer";
+		return _("an integer");
 	case JSON_REAL:
-		return "a float";
+		return _("a float");
 	case JSON_TRUE:
 		return "true";
 	case JSON_FALSE:
@@ -454,24 +455,24 @@ static int check_header(const json_t *obj, struct err_detail *reterr)
 	const json_t *type = json_object_get(obj, "type");
 
 	if (!v)
-		return err_set(reterr, -EBADMSG, "missing \"v\": every entry has \"v\":1");
+		return err_set(reterr, -EBADMSG, _("missing \"v\": every entry has \"v\":1"));
 	if (json_is_integer(v) && json_integer_value(v) != 1)
 		return err_set(reterr, -EBADMSG,
 			       "\"v\" must be the integer 1, not %" JSON_INTEGER_FORMAT
 			       ": this entry format is unknown",
 			       json_integer_value(v));
 	if (!json_is_integer(v))
-		return err_set(reterr, -EBADMSG, "\"v\" must be the integer 1, not %s",
+		return err_set(reterr, -EBADMSG, _("\"v\" must be the integer 1, not %s"),
 			       type_name(v));
 	if (!type)
 		return err_set(reterr, -EBADMSG,
-			       "missing \"type\": every entry has a non-empty string \"type\"");
+			       _("missing \"type\": every entry has a non-empty string \"type\""));
 	if (!json_is_string(type))
-		return err_set(reterr, -EBADMSG, "\"type\" must be a non-empty string, not %s",
+		return err_set(reterr, -EBADMSG, _("\"type\" must be a non-empty string, not %s"),
 			       type_name(type));
 	if (json_string_length(type) == 0)
 		return err_set(reterr, -EBADMSG,
-			       "\"type\" must be a non-empty string, not the empty string");
+			       _("\"type\" must be a non-empty string, not the empty string"));
 	return 0;
 }
 
@@ -503,28 +504,28 @@ static __attribute__((cold, noinline)) int walk_error(struct writer *w, int r,
 	case FAULT_REAL:
 		format_real(real, sizeof(real), w->real);
 		return err_set(reterr, r,
-			       "floats are not allowed: key '%s' is %s (write an integer)", path,
+			       _("floats are not allowed: key '%s' is %s (write an integer)"), path,
 			       real);
 	case FAULT_UTF8_STR:
-		return err_set(reterr, r, "not valid UTF-8: the string at key '%s'", path);
+		return err_set(reterr, r, _("not valid UTF-8: the string at key '%s'"), path);
 	case FAULT_UTF8_KEY:
-		return err_set(reterr, r, "not valid UTF-8: key '%s'", path);
+		return err_set(reterr, r, _("not valid UTF-8: key '%s'"), path);
 	case FAULT_NUL_KEY:
-		return err_set(reterr, r, "keys may not contain NUL (\\u0000): key '%s'", path);
+		return err_set(reterr, r, _("keys may not contain NUL (\\u0000): key '%s'"), path);
 	case FAULT_DEPTH:
-		return err_set(reterr, r, "nested deeper than %d levels of objects and arrays",
+		return err_set(reterr, r, _("nested deeper than %d levels of objects and arrays"),
 			       ENTRY_DEPTH_MAX);
 	case FAULT_TOO_BIG:
 		return err_set(reterr, r,
-			       "canonical form is over the limit of %d bytes (an entry of the "
-			       "log is at most that long)",
+			       _("canonical form is over the limit of %d bytes (an entry of the "
+				 "log is at most that long)"),
 			       VFY_ENTRY_MAX);
 	case FAULT_NOMEM:
-		return err_set(reterr, r, "out of memory writing the canonical form");
+		return err_set(reterr, r, _("out of memory writing the canonical form"));
 	case FAULT_NONE:
 		break;
 	}
-	return err_set(reterr, r, "internal error writing the canonical form");
+	return err_set(reterr, r, _("internal error writing the canonical form"));
 }
 
 /* Checks @obj and writes it; @size_hint is the first size of the output buffer. */
@@ -535,7 +536,7 @@ static int dump_entry(const json_t *obj, bool trusted, size_t size_hint, char **
 	int r;
 
 	if (!json_is_object(obj))
-		return err_set(reterr, -EBADMSG, "an entry must be a JSON object, not %s",
+		return err_set(reterr, -EBADMSG, _("an entry must be a JSON object, not %s"),
 			       type_name(obj));
 	if ((r = check_header(obj, reterr)) < 0)
 		return r;
@@ -608,46 +609,48 @@ static int parse_error(const json_error_t *e, struct err_detail *reterr)
 
 	switch (json_error_code(e)) {
 	case json_error_out_of_memory:
-		return err_set(reterr, -ENOMEM, "out of memory parsing the entry");
+		return err_set(reterr, -ENOMEM, _("out of memory parsing the entry"));
 	case json_error_invalid_utf8:
 		/* jansson's "near" names the token before the bad byte, which misleads: cut it. */
-		return err_set_line(reterr, -EBADMSG, line,
-				    "not valid UTF-8 at line %d, column %d (byte offset %d): %.*s",
-				    e->line, e->column, e->position, (int)strcspn_near(e->text),
-				    e->text);
+		return err_set_line(
+		    reterr, -EBADMSG, line,
+		    _("not valid UTF-8 at line %d, column %d (byte offset %d): %.*s"), e->line,
+		    e->column, e->position, (int)strcspn_near(e->text), e->text);
 	case json_error_duplicate_key:
 		return err_set_line(reterr, -EBADMSG, line,
-				    "duplicate key %s at line %d, column %d",
+				    _("duplicate key %s at line %d, column %d"),
 				    tok ? tok : "(unknown)", e->line, e->column);
 	case json_error_numeric_overflow:
 		if (strstr(e->text, "real"))
-			return err_set_line(reterr, -EBADMSG, line,
-					    "floats are not allowed: %s at line %d, column %d (and "
-					    "it is out of range)",
-					    tok ? tok : "number", e->line, e->column);
-		return err_set_line(reterr, -EBADMSG, line,
-				    "integer out of range at line %d, column %d: %s (integers must "
-				    "fit in 64 bits: -9223372036854775808 to 9223372036854775807)",
-				    e->line, e->column, tok ? tok : e->text);
+			return err_set_line(
+			    reterr, -EBADMSG, line,
+			    _("floats are not allowed: %s at line %d, column %d (and "
+			      "it is out of range)"),
+			    tok ? tok : "number", e->line, e->column);
+		return err_set_line(
+		    reterr, -EBADMSG, line,
+		    _("integer out of range at line %d, column %d: %s (integers must "
+		      "fit in 64 bits: -9223372036854775808 to 9223372036854775807)"),
+		    e->line, e->column, tok ? tok : e->text);
 	case json_error_null_byte_in_key:
 		return err_set_line(
 		    reterr, -EBADMSG, line,
-		    "keys may not contain NUL (\\u0000): key %s at line %d, column %d",
+		    _("keys may not contain NUL (\\u0000): key %s at line %d, column %d"),
 		    tok ? tok : "(unknown)", e->line, e->column);
 	case json_error_stack_overflow:
 		return err_set_line(
 		    reterr, -EBADMSG, line,
-		    "nested deeper than %d levels of objects and arrays at line %d, "
-		    "column %d",
+		    _("nested deeper than %d levels of objects and arrays at line %d, "
+		      "column %d"),
 		    ENTRY_DEPTH_MAX, e->line, e->column);
 	case json_error_end_of_input_expected:
 		return err_set_line(reterr, -EBADMSG, line,
-				    "trailing data after the JSON object at line %d, column %d",
+				    _("trailing data after the JSON object at line %d, column %d"),
 				    e->line, e->column);
 	default:
 		return err_set_line(reterr, -EBADMSG, line,
-				    "not valid JSON at line %d, column %d: %s", e->line, e->column,
-				    e->text);
+				    _("not valid JSON at line %d, column %d: %s"), e->line,
+				    e->column, e->text);
 	}
 }
 
@@ -661,17 +664,17 @@ int vfy_entry_canonicalize(const char *in, size_t len, char **ret_out, size_t *r
 	/* Before parsing: a client must not make us build a tree for 100 MB of text. */
 	if (len > VFY_ENTRY_INPUT_MAX)
 		return err_set(reterr, -E2BIG,
-			       "entry text is %zu bytes, over the limit of %d bytes for input "
-			       "(and its canonical form may be at most %d bytes)",
+			       _("entry text is %zu bytes, over the limit of %d bytes for input "
+				 "(and its canonical form may be at most %d bytes)"),
 			       len, VFY_ENTRY_INPUT_MAX, VFY_ENTRY_MAX);
 	if (len == 0)
-		return err_set(reterr, -EBADMSG, "entry is empty: expected a JSON object");
+		return err_set(reterr, -EBADMSG, _("entry is empty: expected a JSON object"));
 	/* jansson would report a raw NUL as "end of file expected", which helps nobody. */
 	nul = memchr(in, '\0', len);
 	if (nul)
 		return err_set(reterr, -EBADMSG,
-			       "NUL byte at byte offset %zu: an entry is text (inside a string, "
-			       "write NUL as \\u0000)",
+			       _("NUL byte at byte offset %zu: an entry is text (inside a string, "
+				 "write NUL as \\u0000)"),
 			       (size_t)(nul - in));
 
 	/* JSON_DECODE_ANY so that a top-level array or string gets our message, which names
@@ -687,6 +690,6 @@ int vfy_entry_dump(const struct json_t *obj, char **ret_out, size_t *ret_len,
 		   struct err_detail *reterr)
 {
 	if (!obj)
-		return err_set(reterr, -EINVAL, "no entry to write (NULL)");
+		return err_set(reterr, -EINVAL, _("no entry to write (NULL)"));
 	return dump_entry(obj, false, ENTRY_BUF_INIT, ret_out, ret_len, reterr);
 }

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "verify/hash.h"
 
 static EVP_MD *sha256_md;
@@ -104,12 +105,12 @@ int vfy_sha256_fd(int fd, uint8_t ret_digest[VFY_HASH_LEN], uint64_t *ret_size,
 	int r = 0;
 
 	if (!ctx)
-		return err_set(reterr, -ENOMEM, "out of memory for a SHA-256 context");
+		return err_set(reterr, -ENOMEM, _("out of memory for a SHA-256 context"));
 	buf = malloc(CHUNK);
 	if (!buf)
-		return err_set(reterr, -ENOMEM, "out of memory for a read buffer");
+		return err_set(reterr, -ENOMEM, _("out of memory for a read buffer"));
 	if (!EVP_DigestInit_ex2(ctx, sha256_md, NULL)) {
-		r = err_set(reterr, crypto_error(), "libcrypto could not start SHA-256");
+		r = err_set(reterr, crypto_error(), _("libcrypto could not start SHA-256"));
 		goto out;
 	}
 	/* One pass from start to end: ask for the larger read-ahead (a hint; a file system that
@@ -121,20 +122,20 @@ int vfy_sha256_fd(int fd, uint8_t ret_digest[VFY_HASH_LEN], uint64_t *ret_size,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			r = err_set(reterr, -errno, "reading at offset %llu: %s",
+			r = err_set(reterr, -errno, _("reading at offset %llu: %s"),
 				    (unsigned long long)off, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		if (!EVP_DigestUpdate(ctx, buf, (size_t)n)) {
-			r = err_set(reterr, crypto_error(), "libcrypto failed while hashing");
+			r = err_set(reterr, crypto_error(), _("libcrypto failed while hashing"));
 			goto out;
 		}
 		off += (uint64_t)n;
 	}
 	if (!EVP_DigestFinal_ex(ctx, ret_digest, NULL)) {
-		r = err_set(reterr, crypto_error(), "libcrypto failed to finish SHA-256");
+		r = err_set(reterr, crypto_error(), _("libcrypto failed to finish SHA-256"));
 		goto out;
 	}
 	if (ret_size)

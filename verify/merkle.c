@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/hex.h"
 #include "verify/merkle.h"
 
@@ -51,7 +52,7 @@ static void hex32(const uint8_t h[VFY_HASH_LEN], char out[2 * VFY_HASH_LEN + 1])
 
 static int hash_failed(int r, struct err_detail *reterr)
 {
-	return err_set(reterr, r, "libcrypto failed to compute a node hash");
+	return err_set(reterr, r, _("libcrypto failed to compute a node hash"));
 }
 
 uint64_t merkle_stored_index(unsigned level, uint64_t index)
@@ -108,7 +109,7 @@ int merkle_range_hash(uint64_t lo, uint64_t hi, merkle_get_fn get, void *ctx,
 	uint64_t top;
 
 	if (hi < lo)
-		return err_set(reterr, -EINVAL, "leaf range [%llu, %llu) is reversed",
+		return err_set(reterr, -EINVAL, _("leaf range [%llu, %llu) is reversed"),
 			       (unsigned long long)lo, (unsigned long long)hi);
 	/* With lo aligned to the largest power of two <= hi - lo, the RFC's split at k lands on
 	 * a stored subtree at every step; otherwise the range is no node of any tree and would
@@ -116,8 +117,8 @@ int merkle_range_hash(uint64_t lo, uint64_t hi, merkle_get_fn get, void *ctx,
 	top = hi > lo ? UINT64_C(1) << (bitlen(hi - lo) - 1) : 1;
 	if (lo & (top - 1))
 		return err_set(reterr, -EINVAL,
-			       "leaf range [%llu, %llu) is not a node of any tree: %llu is not a "
-			       "multiple of %llu",
+			       _("leaf range [%llu, %llu) is not a node of any tree: %llu is not a "
+				 "multiple of %llu"),
 			       (unsigned long long)lo, (unsigned long long)hi,
 			       (unsigned long long)lo, (unsigned long long)top);
 	return range_hash(lo, hi, get, ctx, ret_hash, reterr);
@@ -198,7 +199,8 @@ static int proof_push(uint64_t lo, uint64_t hi, merkle_get_fn get, void *ctx,
 		      uint8_t proof[][VFY_HASH_LEN], size_t *n, struct err_detail *reterr)
 {
 	if (*n >= MERKLE_MAX_PROOF)
-		return err_set(reterr, -EINVAL, "proof would exceed %d hashes", MERKLE_MAX_PROOF);
+		return err_set(reterr, -EINVAL, _("proof would exceed %d hashes"),
+			       MERKLE_MAX_PROOF);
 	return range_hash(lo, hi, get, ctx, proof[(*n)++], reterr);
 }
 
@@ -223,7 +225,8 @@ int merkle_inclusion_proof(uint64_t index, uint64_t size, merkle_get_fn get, voi
 	int r;
 
 	if (index >= size)
-		return err_set(reterr, -EINVAL, "leaf index %llu is outside a tree of %llu leaves",
+		return err_set(reterr, -EINVAL,
+			       _("leaf index %llu is outside a tree of %llu leaves"),
 			       (unsigned long long)index, (unsigned long long)size);
 	/* PATH(m, D[lo:hi]): the sibling of the half holding m, then PATH within that half. */
 	while (hi - lo > 1) {
@@ -255,9 +258,9 @@ int merkle_consistency_proof(uint64_t old, uint64_t new, merkle_get_fn get, void
 
 	if (old == 0)
 		return err_set(reterr, -EINVAL,
-			       "a consistency proof from the empty tree proves nothing");
+			       _("a consistency proof from the empty tree proves nothing"));
 	if (old > new)
-		return err_set(reterr, -EINVAL, "old size %llu is larger than new size %llu",
+		return err_set(reterr, -EINVAL, _("old size %llu is larger than new size %llu"),
 			       (unsigned long long)old, (unsigned long long)new);
 	/* SUBPROOF(m, D[lo:hi], b) with m = old - lo.  Each step descends one level, so there are
 	 * at most ceil(log2 new) siblings plus the final node: at most 65 hashes. */
@@ -308,8 +311,8 @@ static int mismatch(struct err_detail *reterr, const char *what, const uint8_t g
 
 	hex32(got, g);
 	hex32(want, w);
-	return err_set(reterr, -EBADMSG, "computed %s %s does not match the expected %s", what, g,
-		       w);
+	return err_set(reterr, -EBADMSG, _("computed %s %s does not match the expected %s"), what,
+		       g, w);
 }
 
 int merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[VFY_HASH_LEN],
@@ -322,14 +325,16 @@ int merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[VF
 	int r;
 
 	if (index >= size)
-		return err_set(reterr, -EBADMSG, "leaf index %llu is outside a tree of %llu leaves",
+		return err_set(reterr, -EBADMSG,
+			       _("leaf index %llu is outside a tree of %llu leaves"),
 			       (unsigned long long)index, (unsigned long long)size);
 	want = inclusion_len(index, size);
 	if (n != want)
-		return err_set(reterr, -EBADMSG,
-			       "inclusion proof has %zu hashes; a tree of %llu leaves needs %u for "
-			       "index %llu",
-			       n, (unsigned long long)size, want, (unsigned long long)index);
+		return err_set(
+		    reterr, -EBADMSG,
+		    _("inclusion proof has %zu hashes; a tree of %llu leaves needs %u for "
+		      "index %llu"),
+		    n, (unsigned long long)size, want, (unsigned long long)index);
 
 	/* RFC 9162 §2.1.3.2, steps 2 to 6. */
 	fn = index;
@@ -337,7 +342,7 @@ int merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[VF
 	memcpy(r_hash, leaf, VFY_HASH_LEN);
 	for (size_t i = 0; i < n; i++) {
 		if (sn == 0)
-			return err_set(reterr, -EBADMSG, "inclusion proof is too long");
+			return err_set(reterr, -EBADMSG, _("inclusion proof is too long"));
 		if ((fn & 1) || fn == sn) {
 			r = vfy_node_hash(proof[i], r_hash, r_hash);
 			/* Above the right edge's incomplete levels, skip up to where this node is a
@@ -355,9 +360,9 @@ int merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[VF
 		sn >>= 1;
 	}
 	if (sn != 0)
-		return err_set(reterr, -EBADMSG, "inclusion proof is too short");
+		return err_set(reterr, -EBADMSG, _("inclusion proof is too short"));
 	if (roots_differ(r_hash, root))
-		return mismatch(reterr, "root", r_hash, root);
+		return mismatch(reterr, _("root"), r_hash, root);
 	return 0;
 }
 
@@ -373,22 +378,22 @@ int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root
 	int pow2, r;
 
 	if (size1 > size2)
-		return err_set(reterr, -EBADMSG, "old size %llu is larger than new size %llu",
+		return err_set(reterr, -EBADMSG, _("old size %llu is larger than new size %llu"),
 			       (unsigned long long)size1, (unsigned long long)size2);
 	/* Every tree extends the empty one, so such a "proof" would vouch for any root2; refuse
 	 * it, also when both sizes are 0, rather than let a caller mistake it for a check. */
 	if (size1 == 0)
 		return err_set(reterr, -EBADMSG,
-			       "consistency from the empty tree proves nothing (old size is 0)");
+			       _("consistency from the empty tree proves nothing (old size is 0)"));
 	if (size1 == size2) {
 		if (n != 0)
 			return err_set(reterr, -EBADMSG,
-				       "sizes are equal (%llu) but the consistency proof has %zu "
-				       "hashes; it must be empty",
+				       _("sizes are equal (%llu) but the consistency proof has %zu "
+					 "hashes; it must be empty"),
 				       (unsigned long long)size1, n);
 		if (roots_differ(root1, root2))
 			return err_set(reterr, -EBADMSG,
-				       "sizes are equal (%llu) but the roots differ",
+				       _("sizes are equal (%llu) but the roots differ"),
 				       (unsigned long long)size1);
 		return 0;
 	}
@@ -403,8 +408,8 @@ int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root
 	want = (pow2 ? 0 : 1) + inner - shift + border;
 	if (n != want)
 		return err_set(reterr, -EBADMSG,
-			       "consistency proof has %zu hashes; going from %llu to %llu leaves "
-			       "needs %u",
+			       _("consistency proof has %zu hashes; going from %llu to %llu leaves "
+				 "needs %u"),
 			       n, (unsigned long long)size1, (unsigned long long)size2, want);
 
 	/* RFC 9162 §2.1.4.2, with step 1's prepended root1 taken as the seed. */
@@ -419,7 +424,7 @@ int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root
 	}
 	for (; i < n; i++) {
 		if (sn == 0)
-			return err_set(reterr, -EBADMSG, "consistency proof is too long");
+			return err_set(reterr, -EBADMSG, _("consistency proof is too long"));
 		if ((fn & 1) || fn == sn) {
 			r = vfy_node_hash(proof[i], fr, fr);
 			if (r >= 0)
@@ -437,10 +442,10 @@ int merkle_verify_consistency(uint64_t size1, uint64_t size2, const uint8_t root
 		sn >>= 1;
 	}
 	if (sn != 0)
-		return err_set(reterr, -EBADMSG, "consistency proof is too short");
+		return err_set(reterr, -EBADMSG, _("consistency proof is too short"));
 	if (roots_differ(fr, root1))
-		return mismatch(reterr, "old root", fr, root1);
+		return mismatch(reterr, _("old root"), fr, root1);
 	if (roots_differ(sr, root2))
-		return mismatch(reterr, "new root", sr, root2);
+		return mismatch(reterr, _("new root"), sr, root2);
 	return 0;
 }

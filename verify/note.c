@@ -39,6 +39,7 @@
 #include <sodium.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/utf8.h"
@@ -95,7 +96,7 @@ static int sodium_ready(struct err_detail *reterr)
 {
 	/* Idempotent and thread-safe; sodium_malloc() needs it (it learns the page size there). */
 	if (sodium_init() < 0)
-		return err_set(reterr, -EIO, "libsodium could not be initialised");
+		return err_set(reterr, -EIO, _("libsodium could not be initialised"));
 	return 0;
 }
 
@@ -126,20 +127,20 @@ static int check_text(const char *s, size_t len, const char *what, int code,
 
 		if (k == 0)
 			return err_set_line(reterr, code, line,
-					    "line %u of the %s is not valid UTF-8", line, what);
+					    _("line %u of the %s is not valid UTF-8"), line, what);
 		if (c == '\n')
 			line++;
 		else if (c == '\r')
 			return err_set_line(
 			    reterr, code, line,
-			    "line %u of the %s contains a carriage return (CR): lines "
-			    "must end with a newline (LF) alone, not CRLF",
+			    _("line %u of the %s contains a carriage return (CR): lines "
+			      "must end with a newline (LF) alone, not CRLF"),
 			    line, what);
 		else if (c < 0x20)
 			return err_set_line(
 			    reterr, code, line,
-			    "line %u of the %s contains the control character 0x%02x", line, what,
-			    (unsigned)c);
+			    _("line %u of the %s contains the control character 0x%02x"), line,
+			    what, (unsigned)c);
 		i += k;
 	}
 	return 0;
@@ -151,21 +152,21 @@ static const char *name_problem(const char *name, size_t len)
 	size_t i = 0;
 
 	if (len == 0)
-		return "is empty";
+		return _("is empty");
 	if (len > VFY_NAME_MAX)
-		return "is longer than 255 bytes";
+		return _("is longer than 255 bytes");
 	while (i < len) {
 		uint32_t c;
 		size_t k = utf8_decode((const uint8_t *)name + i, len - i, &c);
 
 		if (k == 0)
-			return "is not valid UTF-8";
+			return _("is not valid UTF-8");
 		if (c == '+')
-			return "contains a plus sign ('+'), which separates the fields of a key";
+			return _("contains a plus sign ('+'), which separates the fields of a key");
 		if (utf8_is_space(c))
-			return "contains a space, tab or other white space";
+			return _("contains a space, tab or other white space");
 		if (utf8_is_control(c))
-			return "contains a control character";
+			return _("contains a control character");
 		i += k;
 	}
 	return NULL;
@@ -244,18 +245,19 @@ static int split_key(const char *s, size_t len, const char *kind, bool secret,
 	uint32_t id;
 
 	if (!plus || (size_t)(s + len - plus) < 1 + 8 + 1 + 1 || plus[9] != '+')
-		return err_set(reterr, -EINVAL, "not a %s key: its form is %sNAME+KEYID+BASE64",
+		return err_set(reterr, -EINVAL, _("not a %s key: its form is %sNAME+KEYID+BASE64"),
 			       kind, secret ? SKEY_PREFIX : "");
 	why = name_problem(s, (size_t)(plus - s));
 	if (why && secret)
-		return err_set(reterr, -EINVAL, "not a valid %s key: the key name %s", kind, why);
+		return err_set(reterr, -EINVAL, _("not a valid %s key: the key name %s"), kind,
+			       why);
 	if (why)
-		return err_set(reterr, -EINVAL, "not a valid %s key: the key name '%s' %s", kind,
+		return err_set(reterr, -EINVAL, _("not a valid %s key: the key name '%s' %s"), kind,
 			       utf8_printable(s, (size_t)(plus - s), shown, sizeof(shown)), why);
 	if (hex_decode_mem(plus + 1, 8, idb, sizeof(idb)) < 0)
 		return err_set(reterr, -EINVAL,
-			       "not a valid %s key: the key ID after the name must be 8 "
-			       "lowercase hex digits",
+			       _("not a valid %s key: the key ID after the name must be 8 "
+				 "lowercase hex digits"),
 			       kind);
 	id = (uint32_t)idb[0] << 24 | (uint32_t)idb[1] << 16 | (uint32_t)idb[2] << 8 | idb[3];
 	ret->name = s;
@@ -294,7 +296,7 @@ static int keygen(const char *name, uint8_t alg, char **ret_skey, char **ret_vke
 	int r, off;
 
 	if (why)
-		return err_set(reterr, -EINVAL, "key name '%s' %s",
+		return err_set(reterr, -EINVAL, _("key name '%s' %s"),
 			       utf8_printable(name, name_len, shown, sizeof(shown)), why);
 	r = sodium_ready(reterr);
 	if (r < 0)
@@ -304,7 +306,7 @@ static int keygen(const char *name, uint8_t alg, char **ret_skey, char **ret_vke
 	sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
 	skey = sodium_malloc(skey_size);
 	if (!raw || !sk || !skey) {
-		r = err_set(reterr, -ENOMEM, "out of memory for a new key");
+		r = err_set(reterr, -ENOMEM, _("out of memory for a new key"));
 		goto out;
 	}
 	raw[0] = alg;
@@ -312,12 +314,12 @@ static int keygen(const char *name, uint8_t alg, char **ret_skey, char **ret_vke
 	crypto_sign_seed_keypair(pub, sk, raw + 1);
 	r = key_id(name, name_len, alg, pub, &id);
 	if (r < 0) {
-		err_set(reterr, r, "could not compute the key ID of the new key");
+		err_set(reterr, r, _("could not compute the key ID of the new key"));
 		goto out;
 	}
 	vkey = format_vkey(name, alg, id, pub);
 	if (!vkey) {
-		r = err_set(reterr, -ENOMEM, "out of memory for a new key");
+		r = err_set(reterr, -ENOMEM, _("out of memory for a new key"));
 		goto out;
 	}
 	off = snprintf(skey, skey_size, SKEY_PREFIX "%s+%08" PRIx32 "+", name, id);
@@ -363,16 +365,18 @@ int vfy_signer_parse(const char *skey, size_t len, struct vfy_signer **ret,
 		len--;
 	if (len < SKEY_PREFIX_LEN || memcmp(skey, SKEY_PREFIX, SKEY_PREFIX_LEN) != 0)
 		return err_set(reterr, -EINVAL,
-			       "not a signer key: it must start with '" SKEY_PREFIX "' (a verifier "
-			       "key cannot sign)");
-	r = split_key(skey + SKEY_PREFIX_LEN, len - SKEY_PREFIX_LEN, "signer", true, &f, reterr);
+			       _("not a signer key: it must start with '%s' (a verifier key cannot "
+				 "sign)"),
+			       SKEY_PREFIX);
+	r = split_key(skey + SKEY_PREFIX_LEN, len - SKEY_PREFIX_LEN, _("signer"), true, &f, reterr);
 	if (r < 0)
 		return r;
 	if (f.data_len != KEY_B64_LEN)
-		return err_set(reterr, -EINVAL,
-			       "not a valid signer key: the key data must be %d base64 characters "
-			       "(the algorithm byte and a 32-byte Ed25519 seed), not %zu",
-			       KEY_B64_LEN, f.data_len);
+		return err_set(
+		    reterr, -EINVAL,
+		    _("not a valid signer key: the key data must be %d base64 characters "
+		      "(the algorithm byte and a 32-byte Ed25519 seed), not %zu"),
+		    KEY_B64_LEN, f.data_len);
 	r = sodium_ready(reterr);
 	if (r < 0)
 		return r;
@@ -381,27 +385,28 @@ int vfy_signer_parse(const char *skey, size_t len, struct vfy_signer **ret,
 	if (s)
 		s->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
 	if (!raw || !s || !s->sk) {
-		r = err_set(reterr, -ENOMEM, "out of memory for the signer key");
+		r = err_set(reterr, -ENOMEM, _("out of memory for the signer key"));
 		goto fail;
 	}
 	n = vfy_b64_decode(f.data, f.data_len, raw, 1 + SEED_LEN);
 	if (n < 0) {
-		r = err_set(reterr, -EINVAL,
-			    "not a valid signer key: the key data is not canonical padded base64");
+		r = err_set(
+		    reterr, -EINVAL,
+		    _("not a valid signer key: the key data is not canonical padded base64"));
 		goto fail;
 	}
 	if (n != 1 + SEED_LEN) {
 		r = err_set(
 		    reterr, -EINVAL,
-		    "not a valid signer key: the key data is %d bytes, not 33 (the algorithm "
-		    "byte and a 32-byte Ed25519 seed)",
+		    _("not a valid signer key: the key data is %d bytes, not 33 (the algorithm "
+		      "byte and a 32-byte Ed25519 seed)"),
 		    n);
 		goto fail;
 	}
 	if (raw[0] != ALG_ED25519 && raw[0] != ALG_COSIG) {
 		r = err_set(reterr, -EINVAL,
-			    "signer key uses signature algorithm 0x%02x; only Ed25519 (0x01) and "
-			    "cosignature/v1 (0x04) are supported",
+			    _("signer key uses signature algorithm 0x%02x; only Ed25519 (0x01) and "
+			      "cosignature/v1 (0x04) are supported"),
 			    raw[0]);
 		goto fail;
 	}
@@ -409,21 +414,22 @@ int vfy_signer_parse(const char *skey, size_t len, struct vfy_signer **ret,
 	crypto_sign_seed_keypair(s->pub, s->sk, raw + 1);
 	r = key_id(f.name, f.name_len, s->alg, s->pub, &id);
 	if (r < 0) {
-		err_set(reterr, r, "could not compute the key ID of the signer key");
+		err_set(reterr, r, _("could not compute the key ID of the signer key"));
 		goto fail;
 	}
 	memcpy(s->name, f.name, f.name_len);
 	s->name[f.name_len] = '\0';
 	if (id != f.id) {
 		r = err_set(reterr, -EKEYREJECTED,
-			    "signer key '%s': key ID %08" PRIx32 " does not match the name and key "
-			    "(they give %08" PRIx32 "); the key was damaged or edited",
+			    _("signer key '%s': key ID %08" PRIx32
+			      " does not match the name and key "
+			      "(they give %08" PRIx32 "); the key was damaged or edited"),
 			    s->name, f.id, id);
 		goto fail;
 	}
 	s->id = id;
 	if (sodium_mprotect_noaccess(s->sk) != 0) {
-		r = err_set(reterr, -EIO, "could not protect the memory of the signer key");
+		r = err_set(reterr, -EIO, _("could not protect the memory of the signer key"));
 		goto fail;
 	}
 	sodium_free(raw);
@@ -443,9 +449,10 @@ int vfy_signer_write(const char *path, const char *skey, struct err_detail *rete
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		r = -errno;
-		return err_set(
-		    reterr, r, "cannot create '%s': %s%s", path, strerrordesc_np(-r),
-		    r == -EEXIST ? " (a key file is never overwritten; choose another name)" : "");
+		return err_set(reterr, r, _("cannot create '%s': %s%s"), path, strerrordesc_np(-r),
+			       r == -EEXIST
+				   ? _(" (a key file is never overwritten; choose another name)")
+				   : "");
 	}
 	/* Exactly 0600 whatever the umask took off: the owner reads it back. */
 	if (fchmod(fd, 0600) < 0 || file_write_full(fd, skey, len) < 0 ||
@@ -453,12 +460,12 @@ int vfy_signer_write(const char *path, const char *skey, struct err_detail *rete
 		r = errno ? -errno : -EIO;
 		close(fd);
 		unlink(path);
-		return err_set(reterr, r, "cannot write '%s': %s", path, strerrordesc_np(-r));
+		return err_set(reterr, r, _("cannot write '%s': %s"), path, strerrordesc_np(-r));
 	}
 	if (close(fd) < 0) {
 		r = -errno;
 		unlink(path);
-		return err_set(reterr, r, "cannot write '%s': %s", path, strerrordesc_np(-r));
+		return err_set(reterr, r, _("cannot write '%s': %s"), path, strerrordesc_np(-r));
 	}
 	return 0;
 }
@@ -477,40 +484,41 @@ int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ELOOP)
-			return err_set(reterr, -EPERM,
-				       "key file '%s' is a symbolic link; give the path of the key "
-				       "file itself",
-				       path);
-		return err_set(reterr, r, "cannot open key file '%s': %s", path,
+			return err_set(
+			    reterr, -EPERM,
+			    _("key file '%s' is a symbolic link; give the path of the key "
+			      "file itself"),
+			    path);
+		return err_set(reterr, r, _("cannot open key file '%s': %s"), path,
 			       strerror_r(-r, ebuf, sizeof(ebuf)));
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		err_set(reterr, r, "cannot stat key file '%s': %s", path,
+		err_set(reterr, r, _("cannot stat key file '%s': %s"), path,
 			strerror_r(-r, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = err_set(reterr, -EPERM, "key file '%s' is not a regular file", path);
+		r = err_set(reterr, -EPERM, _("key file '%s' is not a regular file"), path);
 		goto out;
 	}
 	if (st.st_mode & 077) {
 		r = err_set(reterr, -EPERM,
-			    "key file '%s' has mode %04o; it must be 0600 (chmod 600 '%s')", path,
-			    (unsigned)(st.st_mode & 07777), path);
+			    _("key file '%s' has mode %04o; it must be 0600 (chmod 600 '%s')"),
+			    path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	if (st.st_uid != geteuid()) {
 		r = err_set(
 		    reterr, -EPERM,
-		    "key file '%s' is owned by uid %u, but this program runs as uid %u; the "
-		    "key must belong to the user that signs (chown %u '%s')",
+		    _("key file '%s' is owned by uid %u, but this program runs as uid %u; the "
+		      "key must belong to the user that signs (chown %u '%s')"),
 		    path, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), path);
 		goto out;
 	}
 	if (st.st_size > KEY_FILE_MAX) {
 		r = err_set(reterr, -EINVAL,
-			    "key file '%s' is %jd bytes, too large for a signer key", path,
+			    _("key file '%s' is %jd bytes, too large for a signer key"), path,
 			    (intmax_t)st.st_size);
 		goto out;
 	}
@@ -519,7 +527,7 @@ int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail
 		goto out;
 	buf = sodium_malloc(KEY_FILE_MAX + 1);
 	if (!buf) {
-		r = err_set(reterr, -ENOMEM, "out of memory for key file '%s'", path);
+		r = err_set(reterr, -ENOMEM, _("out of memory for key file '%s'"), path);
 		goto out;
 	}
 	/* Read to EOF rather than trusting st_size: the file may change under us.  Not
@@ -527,18 +535,19 @@ int vfy_signer_load(const char *path, struct vfy_signer **ret, struct err_detail
 	k = file_read_full(fd, buf, KEY_FILE_MAX + 1);
 	if (k < 0) {
 		r = (int)k;
-		err_set(reterr, r, "cannot read key file '%s': %s", path,
+		err_set(reterr, r, _("cannot read key file '%s': %s"), path,
 			strerror_r(-r, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	n = (size_t)k;
 	if (n > KEY_FILE_MAX) {
-		r = err_set(reterr, -EINVAL, "key file '%s' is too large for a signer key", path);
+		r = err_set(reterr, -EINVAL, _("key file '%s' is too large for a signer key"),
+			    path);
 		goto out;
 	}
 	r = vfy_signer_parse(buf, n, ret, reterr);
 	if (r < 0)
-		err_prefix(reterr, "key file '%s'", path);
+		err_prefix(reterr, _("key file '%s'"), path);
 out:
 	sodium_free(buf); /* wipes the key string */
 	close(fd);
@@ -584,35 +593,35 @@ int vfy_verifier_parse(const char *vkey, size_t len, struct vfy_verifier *ret,
 		len--;
 	if (len >= SKEY_PREFIX_LEN && memcmp(vkey, SKEY_PREFIX, SKEY_PREFIX_LEN) == 0)
 		return err_set(reterr, -EINVAL,
-			       "this is a signer key, not a verifier key: give the verifier key "
-			       "printed when the key was made, and keep the signer key secret");
-	r = split_key(vkey, len, "verifier", false, &f, reterr);
+			       _("this is a signer key, not a verifier key: give the verifier key "
+				 "printed when the key was made, and keep the signer key secret"));
+	r = split_key(vkey, len, _("verifier"), false, &f, reterr);
 	if (r < 0)
 		return r;
 	utf8_printable(f.name, f.name_len, shown, sizeof(shown));
 	n = b64_decode_head(f.data, f.data_len, key, sizeof(key));
 	if (n < 0)
 		return err_set(reterr, -EINVAL,
-			       "verifier key '%s': the key data is not canonical padded base64",
+			       _("verifier key '%s': the key data is not canonical padded base64"),
 			       shown);
 	if (key[0] != ALG_ED25519 && key[0] != ALG_COSIG)
 		return err_set(reterr, -EINVAL,
-			       "verifier key '%s' uses signature algorithm 0x%02x; only Ed25519 "
-			       "(0x01) and cosignature/v1 (0x04) are supported",
+			       _("verifier key '%s' uses signature algorithm 0x%02x; only Ed25519 "
+				 "(0x01) and cosignature/v1 (0x04) are supported"),
 			       shown, key[0]);
 	if (n != 1 + PUB_LEN)
 		return err_set(reterr, -EINVAL,
-			       "verifier key '%s': an Ed25519 key has 32 bytes, this one has %d",
+			       _("verifier key '%s': an Ed25519 key has 32 bytes, this one has %d"),
 			       shown, n - 1);
 	r = key_id(f.name, f.name_len, key[0], key + 1, &id);
 	if (r < 0)
-		return err_set(reterr, r, "could not compute the key ID of verifier key '%s'",
+		return err_set(reterr, r, _("could not compute the key ID of verifier key '%s'"),
 			       shown);
 	if (id != f.id)
 		return err_set(reterr, -EKEYREJECTED,
-			       "verifier key '%s': key ID %08" PRIx32
-			       " does not match the name and "
-			       "key (they give %08" PRIx32 "); the key was mistyped or altered",
+			       _("verifier key '%s': key ID %08" PRIx32
+				 " does not match the name and "
+				 "key (they give %08" PRIx32 "); the key was mistyped or altered"),
 			       shown, f.id, id);
 	memcpy(ret->name, f.name, f.name_len);
 	ret->name[f.name_len] = '\0';
@@ -633,27 +642,27 @@ int vfy_note_sign(const char *text, size_t len, struct vfy_signer *s, char **ret
 	if (s->alg != ALG_ED25519)
 		return err_set(
 		    reterr, -EINVAL,
-		    "key '%s' is a cosignature/v1 (witness) key: it cosigns checkpoints, "
-		    "it does not sign notes",
+		    _("key '%s' is a cosignature/v1 (witness) key: it cosigns checkpoints, "
+		      "it does not sign notes"),
 		    s->name);
 	if (len == 0 || text[len - 1] != '\n')
-		return err_set(reterr, -EINVAL, "the note text must end with a newline");
-	r = check_text(text, len, "note text", -EINVAL, reterr);
+		return err_set(reterr, -EINVAL, _("the note text must end with a newline"));
+	r = check_text(text, len, _("note text"), -EINVAL, reterr);
 	if (r < 0)
 		return r;
 	note_len = len + 1 + SIG_PREFIX_LEN + name_len + 1 + SIG_B64_LEN + 1;
 	if (note_len > VFY_NOTE_MAX)
 		return err_set(reterr, -EINVAL,
-			       "the note text is %zu bytes; signed, it would exceed the limit of "
-			       "%d bytes",
+			       _("the note text is %zu bytes; signed, it would exceed the limit of "
+				 "%d bytes"),
 			       len, VFY_NOTE_MAX);
 	note = malloc(note_len + 1);
 	if (!note)
-		return err_set(reterr, -ENOMEM, "out of memory for the signed note");
+		return err_set(reterr, -ENOMEM, _("out of memory for the signed note"));
 	put_be32(sig, s->id);
 	if (sodium_mprotect_readonly(s->sk) != 0) {
 		free(note);
-		return err_set(reterr, -EIO, "could not unlock the memory of the signer key");
+		return err_set(reterr, -EIO, _("could not unlock the memory of the signer key"));
 	}
 	crypto_sign_detached(sig + 4, NULL, (const unsigned char *)text, len, s->sk);
 	/* Should this fail, the key merely stays readable; the signature is good either way. */
@@ -680,11 +689,11 @@ int vfy_note_sign(const char *text, size_t len, struct vfy_signer *s, char **ret
 static const char *prefix_hint(const char *line, size_t len)
 {
 	if (len >= 1 && line[0] == '-')
-		return " (it starts with a hyphen '-')";
+		return _(" (it starts with a hyphen '-')");
 	if (len >= 3 && memcmp(line, "\xe2\x80\x93", 3) == 0)
-		return " (it starts with an en dash, U+2013)";
+		return _(" (it starts with an en dash, U+2013)");
 	if (len >= 3 && memcmp(line, "\xe2\x80\x94", 3) == 0)
-		return " (the em dash is not followed by exactly one space)";
+		return _(" (the em dash is not followed by exactly one space)");
 	return "";
 }
 
@@ -706,27 +715,28 @@ static int note_parse(const char *note, size_t len, struct note_parts *p, struct
 
 	if (len > VFY_NOTE_MAX)
 		return err_set(reterr, -EBADMSG,
-			       "the signed note is %zu bytes, more than the limit of %d bytes", len,
-			       VFY_NOTE_MAX);
-	r = check_text(note, len, "signed note", -EBADMSG, reterr);
+			       _("the signed note is %zu bytes, more than the limit of %d bytes"),
+			       len, VFY_NOTE_MAX);
+	r = check_text(note, len, _("signed note"), -EBADMSG, reterr);
 	if (r < 0)
 		return r;
 	/* The text may hold blank lines itself: the LAST blank line separates it. */
 	block = vfy_note_sig_lines(note, len);
 	if (!block)
 		return err_set(reterr, -EBADMSG,
-			       "no blank line separates the note text from the signature lines");
+			       _("no blank line separates the note text from the signature lines"));
 	p->text_len = (size_t)(block - 1 - note);
 	for (size_t i = 0; i < p->text_len; i++)
 		line += note[i] == '\n';
 	/* Now @line is the blank line's number. */
 	if (block == end)
-		return err_set_line(reterr, -EBADMSG, line,
-				    "the note ends with a blank line: signature lines must follow "
-				    "the last blank line, and nothing may follow them");
+		return err_set_line(
+		    reterr, -EBADMSG, line,
+		    _("the note ends with a blank line: signature lines must follow "
+		      "the last blank line, and nothing may follow them"));
 	if (end[-1] != '\n')
 		return err_set(reterr, -EBADMSG,
-			       "the last signature line does not end with a newline");
+			       _("the last signature line does not end with a newline"));
 
 	p->nsigs = 0;
 	for (cur = block; cur < end;) {
@@ -740,45 +750,46 @@ static int note_parse(const char *note, size_t len, struct note_parts *p, struct
 		line++;
 		if (k > VFY_NOTE_MAX_SIGS)
 			return err_set_line(reterr, -EBADMSG, line,
-					    "the note has more than %d signature lines",
+					    _("the note has more than %d signature lines"),
 					    VFY_NOTE_MAX_SIGS);
 		if (llen < SIG_PREFIX_LEN || memcmp(cur, SIG_PREFIX, SIG_PREFIX_LEN) != 0 ||
 		    (llen > SIG_PREFIX_LEN && cur[SIG_PREFIX_LEN] == ' '))
 			return err_set_line(reterr, -EBADMSG, line,
-					    "signature line %zu does not start with an em dash "
-					    "(U+2014) and one space%s",
+					    _("signature line %zu does not start with an em dash "
+					      "(U+2014) and one space%s"),
 					    k, prefix_hint(cur, llen));
 		name = cur + SIG_PREFIX_LEN;
 		sp = memchr(name, ' ', (size_t)(nl - name));
 		if (!sp)
 			return err_set_line(
 			    reterr, -EBADMSG, line,
-			    "signature line %zu has no space between the key name and "
-			    "the signature",
+			    _("signature line %zu has no space between the key name and "
+			      "the signature"),
 			    k);
 		why = name_problem(name, (size_t)(sp - name));
 		if (why)
 			return err_set_line(
-			    reterr, -EBADMSG, line, "signature line %zu: the key name '%s' %s", k,
-			    utf8_printable(name, (size_t)(sp - name), shown, sizeof(shown)), why);
+			    reterr, -EBADMSG, line, _("signature line %zu: the key name '%s' %s"),
+			    k, utf8_printable(name, (size_t)(sp - name), shown, sizeof(shown)),
+			    why);
 		if (sp + 1 < nl && sp[1] == ' ')
 			return err_set_line(
 			    reterr, -EBADMSG, line,
-			    "signature line %zu has more than one space after the key "
-			    "name",
+			    _("signature line %zu has more than one space after the key "
+			      "name"),
 			    k);
 		n = b64_decode_head(sp + 1, (size_t)(nl - sp - 1), head, sizeof(head));
 		if (n < 0)
 			return err_set_line(
 			    reterr, -EBADMSG, line,
-			    "signature line %zu: the signature is not canonical padded "
-			    "base64",
+			    _("signature line %zu: the signature is not canonical padded "
+			      "base64"),
 			    k);
 		if (n < 5)
 			return err_set_line(
 			    reterr, -EBADMSG, line,
-			    "signature line %zu: the signature is only %d bytes; it must "
-			    "hold a 4-byte key ID and the signature",
+			    _("signature line %zu: the signature is only %d bytes; it must "
+			      "hold a 4-byte key ID and the signature"),
 			    k, n);
 		s = &p->sigs[p->nsigs++];
 		s->name = name;
@@ -817,9 +828,9 @@ static int no_trusted_signature(const struct note_parts *p, const struct vfy_ver
 				continue;
 			return err_set_line(
 			    reterr, -EKEYREJECTED, p->sigs[j].line,
-			    "no signature by a trusted key: expected '%s' with key ID "
-			    "%08" PRIx32 ", but the note is signed by '%s' with key ID "
-			    "%08" PRIx32 " (another key of that name)",
+			    _("no signature by a trusted key: expected '%s' with key ID "
+			      "%08" PRIx32 ", but the note is signed by '%s' with key ID "
+			      "%08" PRIx32 " (another key of that name)"),
 			    utf8_printable(keys[i].name, len, want, sizeof(want)), keys[i].id, want,
 			    p->sigs[j].id);
 		}
@@ -827,10 +838,11 @@ static int no_trusted_signature(const struct note_parts *p, const struct vfy_ver
 		       sizeof(want));
 	utf8_printable(s->name, s->name_len, got, sizeof(got));
 	return err_set(reterr, -EKEYREJECTED,
-		       "no signature by a trusted key: expected '%s' (key ID %08" PRIx32 ")%s, but "
-		       "the note is signed by '%s' (key ID %08" PRIx32 ")%s",
-		       want, keys[0].id, nkeys > 1 ? " or another trusted key" : "", got, s->id,
-		       p->nsigs > 1 ? " and other unknown keys" : " only");
+		       _("no signature by a trusted key: expected '%s' (key ID %08" PRIx32
+			 ")%s, but "
+			 "the note is signed by '%s' (key ID %08" PRIx32 ")%s"),
+		       want, keys[0].id, nkeys > 1 ? _(" or another trusted key") : "", got, s->id,
+		       p->nsigs > 1 ? _(" and other unknown keys") : _(" only"));
 }
 
 /* The message a cosignature/v1 signs: the header line, the time line, then the note text.
@@ -867,35 +879,37 @@ static int sig_check(const char *note, size_t text_len, const struct vfy_verifie
 	utf8_printable(s->name, s->name_len, shown, sizeof(shown));
 	if (s->sig_len != want)
 		return err_set_line(reterr, -EKEYREJECTED, s->line,
-				    "signature by '%s' (key ID %08" PRIx32 ") does not verify: it "
-				    "is %zu bytes, %s is %zu",
+				    _("signature by '%s' (key ID %08" PRIx32
+				      ") does not verify: it "
+				      "is %zu bytes, %s is %zu"),
 				    shown, s->id, s->sig_len,
-				    cosig ? "a cosignature/v1 (timestamp and Ed25519 signature)"
-					  : "an Ed25519 signature",
+				    cosig ? _("a cosignature/v1 (timestamp and Ed25519 signature)")
+					  : _("an Ed25519 signature"),
 				    want);
 	if (vfy_b64_decode(s->b64, s->b64_len, sig, sizeof(sig)) != (int)(4 + want))
 		return err_set_line(reterr, -EKEYREJECTED, s->line,
-				    "signature by '%s' (key ID %08" PRIx32 ") cannot be decoded",
+				    _("signature by '%s' (key ID %08" PRIx32 ") cannot be decoded"),
 				    shown, s->id);
 	if (cosig) {
 		for (int i = 0; i < 8; i++)
 			ts = ts << 8 | sig[4 + i];
 		if (ts > VFY_COSIG_TIME_MAX)
 			return err_set_line(reterr, -EKEYREJECTED, s->line,
-					    "cosignature by '%s' (key ID %08" PRIx32 ") has a "
-					    "timestamp beyond 2^63-1",
+					    _("cosignature by '%s' (key ID %08" PRIx32 ") has a "
+					      "timestamp beyond 2^63-1"),
 					    shown, s->id);
 		if (cosig_message(note, text_len, ts, &buf, &msg_len) < 0)
-			return err_set(reterr, -ENOMEM, "out of memory checking a cosignature");
+			return err_set(reterr, -ENOMEM, _("out of memory checking a cosignature"));
 		msg = (const unsigned char *)buf;
 	}
 	ok = crypto_sign_verify_detached(sig + 4 + want - SIG_LEN, msg, msg_len, key->pub) == 0;
 	free(buf);
 	if (!ok)
-		return err_set_line(reterr, -EKEYREJECTED, s->line,
-				    "%s by '%s' (key ID %08" PRIx32 ") does not verify: the note "
-				    "text was changed after signing, or the signature is damaged",
-				    cosig ? "cosignature" : "signature", shown, s->id);
+		return err_set_line(
+		    reterr, -EKEYREJECTED, s->line,
+		    _("%s by '%s' (key ID %08" PRIx32 ") does not verify: the note "
+		      "text was changed after signing, or the signature is damaged"),
+		    cosig ? _("cosignature") : _("signature"), shown, s->id);
 	*ret_time = ts;
 	return 0;
 }
@@ -945,7 +959,7 @@ static int note_open(const char *note, size_t len, const struct vfy_verifier *ke
 	int r;
 
 	if (nkeys == 0)
-		return err_set(reterr, -EINVAL, "no trusted key to check the note against");
+		return err_set(reterr, -EINVAL, _("no trusted key to check the note against"));
 	r = sodium_ready(reterr);
 	if (r < 0)
 		return r;
@@ -984,25 +998,27 @@ int vfy_checkpoint_format(const char *origin, uint64_t size, const uint8_t root[
 	char b64[ROOT_B64_LEN + 1], *body;
 
 	if (len == 0)
-		return err_set(reterr, -EINVAL, "the checkpoint origin is empty");
+		return err_set(reterr, -EINVAL, _("the checkpoint origin is empty"));
 	if (len > VFY_NAME_MAX)
-		return err_set(reterr, -EINVAL, "the checkpoint origin is longer than 255 bytes");
+		return err_set(reterr, -EINVAL,
+			       _("the checkpoint origin is longer than 255 bytes"));
 	for (size_t i = 0; i < len;) {
 		uint32_t c;
 		size_t k = utf8_decode((const uint8_t *)origin + i, len - i, &c);
 
 		if (k == 0)
-			return err_set(reterr, -EINVAL, "the checkpoint origin is not valid UTF-8");
+			return err_set(reterr, -EINVAL,
+				       _("the checkpoint origin is not valid UTF-8"));
 		if (c < 0x20)
-			return err_set(reterr, -EINVAL, "the checkpoint origin contains %s",
-				       c == '\n' ? "a newline" : "a control character");
+			return err_set(reterr, -EINVAL, _("the checkpoint origin contains %s"),
+				       c == '\n' ? _("a newline") : _("a control character"));
 		i += k;
 	}
 	vfy_b64_encode(root, VFY_HASH_LEN, b64, sizeof(b64));
 	body_size = len + 1 + 20 + 1 + ROOT_B64_LEN + 1 + 1; /* 20 digits hold any uint64_t */
 	body = malloc(body_size);
 	if (!body)
-		return err_set(reterr, -ENOMEM, "out of memory for a checkpoint");
+		return err_set(reterr, -ENOMEM, _("out of memory for a checkpoint"));
 	snprintf(body, body_size, "%s\n%" PRIu64 "\n%s\n", origin, size, b64);
 	*ret_body = body;
 	return 0;
@@ -1018,11 +1034,11 @@ int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *re
 	int r, n;
 
 	memset(&cp, 0, sizeof(cp));
-	r = check_text(text, len, "checkpoint", -EBADMSG, reterr);
+	r = check_text(text, len, _("checkpoint"), -EBADMSG, reterr);
 	if (r < 0)
 		return r;
 	if (len == 0 || text[len - 1] != '\n')
-		return err_set(reterr, -EBADMSG, "the checkpoint does not end with a newline");
+		return err_set(reterr, -EBADMSG, _("the checkpoint does not end with a newline"));
 	for (; cur < end; cur++) {
 		const char *nl = memchr(cur, '\n', (size_t)(end - cur));
 		size_t l = (size_t)(nl - cur);
@@ -1031,13 +1047,14 @@ int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *re
 		utf8_printable(cur, l, shown, sizeof(shown));
 		if (line == 1) {
 			if (l == 0)
-				return err_set_line(reterr, -EBADMSG, line,
-						    "line 1 (origin) of the checkpoint is empty");
+				return err_set_line(
+				    reterr, -EBADMSG, line,
+				    _("line 1 (origin) of the checkpoint is empty"));
 			if (l > VFY_NAME_MAX)
 				return err_set_line(
 				    reterr, -EBADMSG, line,
-				    "line 1 (origin) of the checkpoint is longer than "
-				    "255 bytes");
+				    _("line 1 (origin) of the checkpoint is longer than "
+				      "255 bytes"));
 			memcpy(cp.origin, cur, l);
 			cp.origin[l] = '\0';
 		} else if (line == 2) {
@@ -1046,20 +1063,22 @@ int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *re
 			if (l == 0)
 				return err_set_line(
 				    reterr, -EBADMSG, line,
-				    "line 2 (tree size) of the checkpoint is empty");
+				    _("line 2 (tree size) of the checkpoint is empty"));
 			for (size_t i = 0; i < l; i++) {
 				unsigned d = (unsigned)(cur[i] - '0');
 
 				if (cur[i] < '0' || cur[i] > '9')
-					return err_set_line(reterr, -EBADMSG, line,
-							    "line 2 (tree size) of the checkpoint, "
-							    "'%s', is not a decimal number",
-							    shown);
+					return err_set_line(
+					    reterr, -EBADMSG, line,
+					    _("line 2 (tree size) of the checkpoint, "
+					      "'%s', is not a decimal number"),
+					    shown);
 				if (v > (UINT64_MAX - d) / 10)
-					return err_set_line(reterr, -EBADMSG, line,
-							    "line 2 (tree size) of the checkpoint, "
-							    "'%s', does not fit in 64 bits",
-							    shown);
+					return err_set_line(
+					    reterr, -EBADMSG, line,
+					    _("line 2 (tree size) of the checkpoint, "
+					      "'%s', does not fit in 64 bits"),
+					    shown);
 				v = v * 10 + d;
 			}
 			/* Checked after the digits so that "-0" or "0x1" get the clearer message.
@@ -1067,38 +1086,41 @@ int vfy_checkpoint_parse(const char *text, size_t len, struct vfy_checkpoint *re
 			if (l > 1 && cur[0] == '0')
 				return err_set_line(
 				    reterr, -EBADMSG, line,
-				    "line 2 (tree size) of the checkpoint, '%s', has "
-				    "a leading zero",
+				    _("line 2 (tree size) of the checkpoint, '%s', has "
+				      "a leading zero"),
 				    shown);
 			cp.size = v;
 		} else if (line == 3) {
 			if (l == 0)
 				return err_set_line(
 				    reterr, -EBADMSG, line,
-				    "line 3 (root hash) of the checkpoint is empty");
+				    _("line 3 (root hash) of the checkpoint is empty"));
 			n = b64_decode_head(cur, l, cp.root, sizeof(cp.root));
 			if (n < 0)
 				return err_set_line(reterr, -EBADMSG, line,
-						    "line 3 (root hash) of the checkpoint is not "
-						    "canonical padded base64");
+						    _("line 3 (root hash) of the checkpoint is not "
+						      "canonical padded base64"));
 			if (n != VFY_HASH_LEN)
 				return err_set_line(reterr, -EBADMSG, line,
-						    "line 3 (root hash) of the checkpoint is %d "
-						    "bytes; a SHA-256 root hash is 32",
+						    _("line 3 (root hash) of the checkpoint is %d "
+						      "bytes; a SHA-256 root hash is 32"),
 						    n);
 		} else if (l == 0) {
 			return err_set_line(
 			    reterr, -EBADMSG, line,
-			    "line %u (an extension line) of the checkpoint is empty", line);
+			    _("line %u (an extension line) of the checkpoint is empty"), line);
 		}
 		cur = nl;
 	}
 	if (line < 3)
 		return err_set(
 		    reterr, -EBADMSG,
-		    "the checkpoint has %u line%s; it needs an origin, a tree size and a "
-		    "root hash",
-		    line, line == 1 ? "" : "s");
+		    NG_("the checkpoint has %u line; it needs an origin, a tree size and a "
+			"root hash",
+			"the checkpoint has %u lines; it needs an origin, a tree size and a "
+			"root hash",
+			line),
+		    line);
 	*ret = cp;
 	return 0;
 }
@@ -1116,30 +1138,31 @@ int vfy_checkpoint_open(const char *note, size_t len, const char *origin,
 
 	if (nkeys > 0 && keys[0].alg != ALG_ED25519)
 		return err_set(reterr, -EINVAL,
-			       "the log key must be an Ed25519 note key (0x01), not a "
-			       "cosignature/v1 witness key");
+			       _("the log key must be an Ed25519 note key (0x01), not a "
+				 "cosignature/v1 witness key"));
 	r = note_open(note, len, keys, nkeys, &text_len, &mask, &count, reterr);
 	if (r < 0)
 		return r;
 	/* Witness signatures alone prove nothing about what the log itself committed to. */
 	if (!(mask & 1))
-		return err_set(reterr, -EKEYREJECTED,
-			       "the checkpoint is not signed by the log key '%s' (key ID %08" PRIx32
-			       "); only by other trusted keys",
-			       utf8_printable(keys[0].name,
-					      strnlen(keys[0].name, sizeof(keys[0].name)), want,
-					      sizeof(want)),
-			       keys[0].id);
+		return err_set(
+		    reterr, -EKEYREJECTED,
+		    _("the checkpoint is not signed by the log key '%s' (key ID %08" PRIx32
+		      "); only by other trusted keys"),
+		    utf8_printable(keys[0].name, strnlen(keys[0].name, sizeof(keys[0].name)), want,
+				   sizeof(want)),
+		    keys[0].id);
 	r = vfy_checkpoint_parse(note, text_len, &cp, reterr);
 	if (r < 0)
 		return r;
 	if (!origin)
 		origin = keys[0].name;
 	if (strcmp(cp.origin, origin) != 0)
-		return err_set_line(reterr, -ESTALE, 1,
-				    "the checkpoint is for log '%s', not for the expected log '%s'",
-				    utf8_printable(cp.origin, strlen(cp.origin), got, sizeof(got)),
-				    utf8_printable(origin, strlen(origin), want, sizeof(want)));
+		return err_set_line(
+		    reterr, -ESTALE, 1,
+		    _("the checkpoint is for log '%s', not for the expected log '%s'"),
+		    utf8_printable(cp.origin, strlen(cp.origin), got, sizeof(got)),
+		    utf8_printable(origin, strlen(origin), want, sizeof(want)));
 	if (ret)
 		*ret = cp;
 	if (ret_nsigs)
@@ -1158,15 +1181,16 @@ int vfy_cosign(struct vfy_signer *s, const char *text, size_t len, uint64_t time
 
 	if (s->alg != ALG_COSIG)
 		return err_set(reterr, -EINVAL,
-			       "key '%s' is a note signing key (0x01), not a cosignature/v1 key "
-			       "(0x04): it cannot cosign",
+			       _("key '%s' is a note signing key (0x01), not a cosignature/v1 key "
+				 "(0x04): it cannot cosign"),
 			       s->name);
 	if (timestamp > VFY_COSIG_TIME_MAX)
-		return err_set(reterr, -EINVAL, "a cosignature timestamp must not exceed 2^63-1");
+		return err_set(reterr, -EINVAL,
+			       _("a cosignature timestamp must not exceed 2^63-1"));
 	/* A witness states that it saw this tree: it cosigns checkpoints and nothing else. */
 	r = vfy_checkpoint_parse(text, len, &cp, reterr);
 	if (r < 0) {
-		err_prefix(reterr, "cannot cosign");
+		err_prefix(reterr, _("cannot cosign"));
 		if (reterr)
 			reterr->code = -EINVAL;
 		return -EINVAL;
@@ -1175,8 +1199,8 @@ int vfy_cosign(struct vfy_signer *s, const char *text, size_t len, uint64_t time
 	if (len + 1 + line_len > VFY_NOTE_MAX)
 		return err_set(
 		    reterr, -EINVAL,
-		    "the checkpoint is %zu bytes; cosigned, it would exceed the limit of "
-		    "%d bytes",
+		    _("the checkpoint is %zu bytes; cosigned, it would exceed the limit of "
+		      "%d bytes"),
 		    len, VFY_NOTE_MAX);
 	r = sodium_ready(reterr);
 	if (r < 0)
@@ -1184,7 +1208,7 @@ int vfy_cosign(struct vfy_signer *s, const char *text, size_t len, uint64_t time
 	line = malloc(line_len + 1);
 	if (!line || cosig_message(text, len, timestamp, &msg, &msg_len) < 0) {
 		free(line);
-		return err_set(reterr, -ENOMEM, "out of memory for a cosignature");
+		return err_set(reterr, -ENOMEM, _("out of memory for a cosignature"));
 	}
 	put_be32(sig, s->id);
 	for (int i = 0; i < 8; i++)
@@ -1192,7 +1216,7 @@ int vfy_cosign(struct vfy_signer *s, const char *text, size_t len, uint64_t time
 	if (sodium_mprotect_readonly(s->sk) != 0) {
 		free(msg);
 		free(line);
-		return err_set(reterr, -EIO, "could not unlock the memory of the signer key");
+		return err_set(reterr, -EIO, _("could not unlock the memory of the signer key"));
 	}
 	crypto_sign_detached(sig + 12, NULL, (const unsigned char *)msg, msg_len, s->sk);
 	(void)sodium_mprotect_noaccess(s->sk);
@@ -1221,16 +1245,17 @@ int vfy_cosig_time(const char *note, size_t len, const struct vfy_verifier *w, u
 	int r;
 
 	if (w->alg != ALG_COSIG)
-		return err_set(reterr, -EINVAL,
-			       "key '%s' is not a cosignature/v1 key: its signatures carry no time",
-			       utf8_printable(w->name, strnlen(w->name, sizeof(w->name)), shown,
-					      sizeof(shown)));
+		return err_set(
+		    reterr, -EINVAL,
+		    _("key '%s' is not a cosignature/v1 key: its signatures carry no time"),
+		    utf8_printable(w->name, strnlen(w->name, sizeof(w->name)), shown,
+				   sizeof(shown)));
 	r = sodium_ready(reterr);
 	if (r < 0)
 		return r;
 	p = malloc(sizeof(*p)); /* a hundred signature lines: too big for a thread's stack */
 	if (!p)
-		return err_set(reterr, -ENOMEM, "out of memory reading a note");
+		return err_set(reterr, -ENOMEM, _("out of memory reading a note"));
 	r = note_parse(note, len, p, reterr);
 	for (size_t j = 0; r == 0 && j < p->nsigs; j++) {
 		uint64_t ts;
@@ -1247,7 +1272,7 @@ int vfy_cosig_time(const char *note, size_t len, const struct vfy_verifier *w, u
 		return r;
 	if (!found)
 		return err_set(reterr, -ENOENT,
-			       "the note has no cosignature by '%s' (key ID %08" PRIx32 ")",
+			       _("the note has no cosignature by '%s' (key ID %08" PRIx32 ")"),
 			       utf8_printable(w->name, strnlen(w->name, sizeof(w->name)), shown,
 					      sizeof(shown)),
 			       w->id);

@@ -17,6 +17,7 @@
 
 #include "base/cleanup.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "verify/merkle.h"
 #include "verify/proof.h"
 
@@ -102,24 +103,24 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 	int r;
 
 	if (len > VFY_PROOF_MAX)
-		return err_set(reterr, -E2BIG, "the proof file is %zu bytes; the limit is %d", len,
-			       VFY_PROOF_MAX);
+		return err_set(reterr, -E2BIG, _("the proof file is %zu bytes; the limit is %d"),
+			       len, VFY_PROOF_MAX);
 	if (!next_line(&pos, end, &line, &llen) || llen != strlen(PROOF_HEADER) ||
 	    memcmp(line, PROOF_HEADER, llen) != 0)
 		return err_set_line(reterr, -EBADMSG, 1,
-				    "not a tlog-proof file: line 1 must be '%s'", PROOF_HEADER);
+				    _("not a tlog-proof file: line 1 must be '%s'"), PROOF_HEADER);
 	if (!next_line(&pos, end, &line, &llen))
 		goto truncated;
 	lineno++;
 	if (llen >= 6 && memcmp(line, "extra ", 6) == 0) {
 		p.extra = malloc(llen / 4 * 3 + 1);
 		if (!p.extra)
-			return err_set(reterr, -ENOMEM, "out of memory");
+			return err_set(reterr, -ENOMEM, _("out of memory"));
 		r = vfy_b64_decode(line + 6, llen - 6, p.extra, llen / 4 * 3 + 1);
 		if (r < 0) {
 			r = err_set_line(reterr, -EBADMSG, lineno,
-					 "line %u: the extra data is not "
-					 "padded standard base64",
+					 _("line %u: the extra data is not "
+					   "padded standard base64"),
 					 lineno);
 			goto fail;
 		}
@@ -131,8 +132,8 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 	if (llen < 6 || memcmp(line, "index ", 6) != 0 ||
 	    parse_u64(line + 6, llen - 6, &p.index) < 0) {
 		r = err_set_line(reterr, -EBADMSG, lineno,
-				 "line %u: expected 'index N' (a decimal "
-				 "without leading zeros)",
+				 _("line %u: expected 'index N' (a decimal "
+				   "without leading zeros)"),
 				 lineno);
 		goto fail;
 	}
@@ -147,20 +148,20 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 			break;
 		if (p.nhashes == MERKLE_MAX_PROOF) {
 			r = err_set_line(reterr, -EBADMSG, lineno,
-					 "line %u: more than %d proof hashes", lineno,
+					 _("line %u: more than %d proof hashes"), lineno,
 					 MERKLE_MAX_PROOF);
 			goto fail;
 		}
 		if (vfy_b64_decode(line, llen, hash, sizeof(hash)) != VFY_HASH_LEN) {
 			r = err_set_line(reterr, -EBADMSG, lineno,
-					 "line %u: a proof hash must be the "
-					 "padded base64 of 32 bytes",
+					 _("line %u: a proof hash must be the "
+					   "padded base64 of 32 bytes"),
 					 lineno);
 			goto fail;
 		}
 		grown = realloc(p.hashes, (p.nhashes + 1) * sizeof(*p.hashes));
 		if (!grown) {
-			r = err_set(reterr, -ENOMEM, "out of memory");
+			r = err_set(reterr, -ENOMEM, _("out of memory"));
 			goto fail;
 		}
 		p.hashes = grown;
@@ -168,31 +169,31 @@ int vfy_tlog_proof_parse(const char *text, size_t len, struct vfy_tlog_proof *re
 	}
 	if (pos == end) {
 		r = err_set_line(reterr, -EBADMSG, lineno + 1,
-				 "the checkpoint is missing after the "
-				 "empty line");
+				 _("the checkpoint is missing after the "
+				   "empty line"));
 		goto fail;
 	}
 	/* The checkpoint is kept as a C string with its length beside it: a NUL byte would cut
 	 * the string short of the length (a signed note is text and never holds one). */
 	if (memchr(pos, '\0', (size_t)(end - pos))) {
 		r = err_set_line(reterr, -EBADMSG, lineno + 1,
-				 "the checkpoint after line %u "
-				 "contains a NUL byte",
+				 _("the checkpoint after line %u "
+				   "contains a NUL byte"),
 				 lineno);
 		goto fail;
 	}
 	p.checkpoint_len = (size_t)(end - pos);
 	p.checkpoint = strndup(pos, p.checkpoint_len);
 	if (!p.checkpoint) {
-		r = err_set(reterr, -ENOMEM, "out of memory");
+		r = err_set(reterr, -ENOMEM, _("out of memory"));
 		goto fail;
 	}
 	*ret = p;
 	return 0;
 truncated:
 	r = err_set_line(reterr, -EBADMSG, lineno,
-			 "the proof ends after line %u, before the "
-			 "empty line and the checkpoint",
+			 _("the proof ends after line %u, before the "
+			   "empty line and the checkpoint"),
 			 lineno);
 fail:
 	vfy_tlog_proof_done(&p);
@@ -209,25 +210,25 @@ int vfy_tlog_proof_verify(const struct vfy_tlog_proof *p, const struct vfy_verif
 
 	r = vfy_checkpoint_open(p->checkpoint, p->checkpoint_len, NULL, key, 1, &cp, NULL, reterr);
 	if (r < 0) {
-		err_prefix(reterr, "checkpoint");
+		err_prefix(reterr, _("checkpoint"));
 		return r;
 	}
 	if (!p->extra)
 		return err_set(reterr, -EBADMSG,
-			       "the proof has no 'extra' line: a custody proof "
-			       "carries the entry it proves");
+			       _("the proof has no 'extra' line: a custody proof "
+				 "carries the entry it proves"));
 	r = vfy_leaf_hash(p->extra, p->extra_len, leaf);
 	if (r < 0)
-		return err_set(reterr, r, "libcrypto failed to hash the entry");
+		return err_set(reterr, r, _("libcrypto failed to hash the entry"));
 	r = merkle_verify_inclusion(p->index, cp.size, leaf,
 				    (const uint8_t(*)[VFY_HASH_LEN])p->hashes, p->nhashes, cp.root,
 				    &why);
 	if (r < 0)
 		return err_set(reterr, -EPROTO,
-			       "inclusion: the entry at index %" PRIu64 " does not "
-			       "lead to the signed root of size %" PRIu64
-			       " (the entry, the index or a "
-			       "proof hash was altered): %s",
+			       _("inclusion: the entry at index %" PRIu64 " does not "
+				 "lead to the signed root of size %" PRIu64
+				 " (the entry, the index or a "
+				 "proof hash was altered): %s"),
 			       p->index, cp.size, why.msg);
 	if (ret_cp)
 		*ret_cp = cp;
@@ -284,9 +285,10 @@ static int json_field_string(json_t *obj, const char *key, char **ret, struct er
 	json_t *v = json_object_get(obj, key);
 
 	if (!json_is_string(v))
-		return err_set(reterr, -EBADMSG, "the consistency file needs a string '%s'", key);
+		return err_set(reterr, -EBADMSG, _("the consistency file needs a string '%s'"),
+			       key);
 	*ret = strndup(json_string_value(v), json_string_length(v));
-	return *ret ? 0 : err_set(reterr, -ENOMEM, "out of memory");
+	return *ret ? 0 : err_set(reterr, -ENOMEM, _("out of memory"));
 }
 
 int vfy_consistency_parse(const char *text, size_t len, struct vfy_consistency *ret,
@@ -300,35 +302,37 @@ int vfy_consistency_parse(const char *text, size_t len, struct vfy_consistency *
 	int r;
 
 	if (len > VFY_PROOF_MAX)
-		return err_set(reterr, -E2BIG, "the consistency file is %zu bytes; the limit is %d",
-			       len, VFY_PROOF_MAX);
+		return err_set(reterr, -E2BIG,
+			       _("the consistency file is %zu bytes; the limit is %d"), len,
+			       VFY_PROOF_MAX);
 	obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj)
 		return err_set_line(reterr, -EBADMSG, (unsigned)jerr.line,
-				    "not a consistency file: "
-				    "line %d column %d: %s",
+				    _("not a consistency file: "
+				      "line %d column %d: %s"),
 				    jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(obj))
-		return err_set(reterr, -EBADMSG, "not a consistency file: not a JSON object");
+		return err_set(reterr, -EBADMSG, _("not a consistency file: not a JSON object"));
 	fmt = json_object_get(obj, "format");
 	if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "custody-consistency/1") != 0)
 		return err_set(reterr, -EBADMSG,
-			       "not a consistency file: 'format' must be "
-			       "\"custody-consistency/1\"");
+			       _("not a consistency file: 'format' must be "
+				 "\"custody-consistency/1\""));
 	if ((r = json_field_string(obj, "origin", &c.origin, reterr)) < 0 ||
 	    (r = json_field_string(obj, "old_checkpoint", &c.old_checkpoint, reterr)) < 0 ||
 	    (r = json_field_string(obj, "checkpoint", &c.checkpoint, reterr)) < 0)
 		goto fail;
 	arr = json_object_get(obj, "consistency");
 	if (!json_is_array(arr) || json_array_size(arr) > MERKLE_MAX_PROOF) {
-		r = err_set(reterr, -EBADMSG, "'consistency' must be an array of at most %d hashes",
+		r = err_set(reterr, -EBADMSG,
+			    _("'consistency' must be an array of at most %d hashes"),
 			    MERKLE_MAX_PROOF);
 		goto fail;
 	}
 	c.nhashes = json_array_size(arr);
 	c.hashes = calloc(c.nhashes ? c.nhashes : 1, VFY_HASH_LEN);
 	if (!c.hashes) {
-		r = err_set(reterr, -ENOMEM, "out of memory");
+		r = err_set(reterr, -ENOMEM, _("out of memory"));
 		goto fail;
 	}
 	for (i = 0; i < c.nhashes; i++) {
@@ -339,8 +343,8 @@ int vfy_consistency_parse(const char *text, size_t len, struct vfy_consistency *
 		    vfy_b64_decode(json_string_value(h), json_string_length(h), buf, sizeof(buf)) !=
 			VFY_HASH_LEN) {
 			r = err_set(reterr, -EBADMSG,
-				    "consistency hash %zu is not the padded base64 "
-				    "of 32 bytes",
+				    _("consistency hash %zu is not the padded base64 "
+				      "of 32 bytes"),
 				    i + 1);
 			goto fail;
 		}
@@ -362,26 +366,26 @@ int vfy_consistency_verify(const struct vfy_consistency *c, const struct vfy_ver
 	int r;
 
 	if (strcmp(c->origin, key->name) != 0)
-		return err_set(reterr, -ESTALE, "origin: the file is for '%s', the key is '%s'",
+		return err_set(reterr, -ESTALE, _("origin: the file is for '%s', the key is '%s'"),
 			       c->origin, key->name);
 	r = vfy_checkpoint_open(c->old_checkpoint, strlen(c->old_checkpoint), c->origin, key, 1,
 				&old, NULL, reterr);
 	if (r < 0) {
-		err_prefix(reterr, "old checkpoint");
+		err_prefix(reterr, _("old checkpoint"));
 		return r;
 	}
 	r = vfy_checkpoint_open(c->checkpoint, strlen(c->checkpoint), c->origin, key, 1, &new, NULL,
 				reterr);
 	if (r < 0) {
-		err_prefix(reterr, "new checkpoint");
+		err_prefix(reterr, _("new checkpoint"));
 		return r;
 	}
 	r = merkle_verify_consistency(old.size, new.size, old.root, new.root,
 				      (const uint8_t(*)[VFY_HASH_LEN])c->hashes, c->nhashes, &why);
 	if (r < 0)
 		return err_set(reterr, -EPROTO,
-			       "consistency: the tree of size %" PRIu64 " is not "
-			       "shown to be a prefix of the tree of size %" PRIu64 ": %s",
+			       _("consistency: the tree of size %" PRIu64 " is not "
+				 "shown to be a prefix of the tree of size %" PRIu64 ": %s"),
 			       old.size, new.size, why.msg);
 	if (ret_old)
 		*ret_old = old;

@@ -28,6 +28,7 @@
 
 #include "base/cleanup.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/file.h"
 #include "verify/note.h"
 #include "verify/publish.h"
@@ -81,10 +82,10 @@ static int make_parents(struct pub *p, const char *path, struct err_detail *rete
 		*s = '\0';
 		if (mkdirat(p->dirfd, dir, PUB_DIR_MODE) == 0) {
 			if (fchmodat(p->dirfd, dir, PUB_DIR_MODE, 0) < 0)
-				return err_set(reterr, -errno, "cannot set the mode of '%s': %s",
+				return err_set(reterr, -errno, _("cannot set the mode of '%s': %s"),
 					       dir, strerror(errno));
 		} else if (errno != EEXIST) {
-			return err_set(reterr, -errno, "cannot make the folder '%s': %s", dir,
+			return err_set(reterr, -errno, _("cannot make the folder '%s': %s"), dir,
 				       strerror(errno));
 		}
 		*s = c;
@@ -103,11 +104,11 @@ static int tmp_open(struct pub *p, struct err_detail *reterr)
 	int fd;
 
 	if (mkdirat(p->dirfd, PUB_TMP, 0700) < 0 && errno != EEXIST)
-		return err_set(reterr, -errno, "cannot make the folder '" PUB_TMP "': %s",
+		return err_set(reterr, -errno, _("cannot make the folder '%s': %s"), PUB_TMP,
 			       strerror(errno));
 	p->tmpfd = openat(p->dirfd, PUB_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (p->tmpfd < 0)
-		return err_set(reterr, -errno, "cannot open the folder '" PUB_TMP "': %s",
+		return err_set(reterr, -errno, _("cannot open the folder '%s': %s"), PUB_TMP,
 			       strerror(errno));
 	fd = dup(p->tmpfd);
 	if (fd < 0 || !(d = fdopendir(fd))) {
@@ -115,7 +116,8 @@ static int tmp_open(struct pub *p, struct err_detail *reterr)
 
 		if (fd >= 0)
 			close(fd);
-		return err_set(reterr, -e, "cannot read the folder '" PUB_TMP "': %s", strerror(e));
+		return err_set(reterr, -e, _("cannot read the folder '%s': %s"), PUB_TMP,
+			       strerror(e));
 	}
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -124,8 +126,8 @@ static int tmp_open(struct pub *p, struct err_detail *reterr)
 			int e = errno;
 
 			closedir(d);
-			return err_set(reterr, -e, "cannot remove '" PUB_TMP "/%s': %s", de->d_name,
-				       strerror(e));
+			return err_set(reterr, -e, _("cannot remove '%s/%s': %s"), PUB_TMP,
+				       de->d_name, strerror(e));
 		}
 	}
 	closedir(d);
@@ -146,11 +148,12 @@ static int bundle_add(void *ctx, uint64_t index, const void *data, size_t len,
 	int r = tiles_bundle_put(b->p->buf, b->p->buf_cap, &b->pos, data, len);
 
 	if (r == -E2BIG)
-		return err_set(reterr, r,
-			       "entry %llu is %zu bytes, more than an entry bundle can hold (%d)",
-			       (unsigned long long)index, len, TILE_BUNDLE_ENTRY_MAX);
+		return err_set(
+		    reterr, r,
+		    _("entry %llu is %zu bytes, more than an entry bundle can hold (%d)"),
+		    (unsigned long long)index, len, TILE_BUNDLE_ENTRY_MAX);
 	if (r < 0)
-		return err_set(reterr, r, "internal: entry bundle buffer too small");
+		return err_set(reterr, r, _("internal: entry bundle buffer too small"));
 	return 0;
 }
 
@@ -183,21 +186,22 @@ static int same_bytes(struct pub *p, int dirfd, const char *name, const uint8_t 
 	ssize_t n;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return err_set(reterr, -errno, "cannot open '%s': %s", name, strerror(errno));
+		return err_set(reterr, -errno, _("cannot open '%s': %s"), name, strerror(errno));
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != len)
 		return 0;
 	n = file_read_full(fd, p->cmp, len);
 	if (n < 0)
-		return err_set(reterr, (int)n, "cannot read '%s': %s", name, strerror((int)-n));
+		return err_set(reterr, (int)n, _("cannot read '%s': %s"), name, strerror((int)-n));
 	return (size_t)n == len && memcmp(p->cmp, data, len) == 0;
 }
 
 static int other_history(const char *path, struct err_detail *reterr)
 {
-	return err_set(reterr, -ESTALE,
-		       "'%s' is already there with other bytes than the log's: the folder holds a "
-		       "different history",
-		       path);
+	return err_set(
+	    reterr, -ESTALE,
+	    _("'%s' is already there with other bytes than the log's: the folder holds a "
+	      "different history"),
+	    path);
 }
 
 /* ---- batches ---- */
@@ -210,7 +214,7 @@ static int batch_flush(struct pub *p, struct err_detail *reterr)
 		return 0;
 	/* One flush for the whole batch instead of one fsync per file. */
 	if (syncfs(p->tmpfd) < 0)
-		return err_set(reterr, -errno, "cannot flush the new tiles to disk: %s",
+		return err_set(reterr, -errno, _("cannot flush the new tiles to disk: %s"),
 			       strerror(errno));
 	for (size_t i = 0; i < p->nbatch; i++) {
 		struct pending *f = &p->batch[i];
@@ -221,7 +225,7 @@ static int batch_flush(struct pub *p, struct err_detail *reterr)
 		if (renameat2(p->tmpfd, f->tmp, p->dirfd, f->final, RENAME_NOREPLACE) == 0)
 			continue;
 		if (errno != EEXIST)
-			return err_set(reterr, -errno, "cannot rename a new tile to '%s': %s",
+			return err_set(reterr, -errno, _("cannot rename a new tile to '%s': %s"),
 				       f->final, strerror(errno));
 		/* Someone put it there since it was looked for: it must be what we made. */
 		{
@@ -229,8 +233,8 @@ static int batch_flush(struct pub *p, struct err_detail *reterr)
 			ssize_t n = fd < 0 ? -errno : file_read_full(fd, p->buf, p->buf_cap);
 
 			if (n < 0)
-				return err_set(reterr, (int)n, "cannot read back '%s': %s", f->tmp,
-					       strerror((int)-n));
+				return err_set(reterr, (int)n, _("cannot read back '%s': %s"),
+					       f->tmp, strerror((int)-n));
 			r = same_bytes(p, p->dirfd, f->final, p->buf, (size_t)n, reterr);
 			if (r < 0)
 				return r;
@@ -252,14 +256,15 @@ static int tmp_write(struct pub *p, const char *name, const uint8_t *data, size_
 	int r;
 
 	if (fd < 0)
-		return err_set(reterr, -errno, "cannot create '" PUB_TMP "/%s': %s", name,
+		return err_set(reterr, -errno, _("cannot create '%s/%s': %s"), PUB_TMP, name,
 			       strerror(errno));
 	if (fchmod(fd, PUB_FILE_MODE) < 0)
-		return err_set(reterr, -errno, "cannot set the mode of '" PUB_TMP "/%s': %s", name,
-			       strerror(errno));
+		return err_set(reterr, -errno, _("cannot set the mode of '%s/%s': %s"), PUB_TMP,
+			       name, strerror(errno));
 	r = file_write_full(fd, data, len);
 	if (r < 0)
-		return err_set(reterr, r, "cannot write '" PUB_TMP "/%s': %s", name, strerror(-r));
+		return err_set(reterr, r, _("cannot write '%s/%s': %s"), PUB_TMP, name,
+			       strerror(-r));
 	return 0;
 }
 
@@ -285,7 +290,7 @@ static int tile_publish(struct pub *p, const struct tile *t, struct err_detail *
 	tile_path(t, f->final);
 	if (fstatat(p->dirfd, f->final, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode))
-			return err_set(reterr, -ESTALE, "'%s' is there but not a regular file",
+			return err_set(reterr, -ESTALE, _("'%s' is there but not a regular file"),
 				       f->final);
 		if (tile_old(p, t) &&
 		    (t->level == TILE_ENTRIES || st.st_size == (off_t)t->width * VFY_HASH_LEN)) {
@@ -304,7 +309,7 @@ static int tile_publish(struct pub *p, const struct tile *t, struct err_detail *
 		return 0;
 	}
 	if (errno != ENOENT)
-		return err_set(reterr, -errno, "cannot look for '%s': %s", f->final,
+		return err_set(reterr, -errno, _("cannot look for '%s': %s"), f->final,
 			       strerror(errno));
 	r = tile_make(p, t, &len, reterr);
 	if (r < 0)
@@ -373,11 +378,12 @@ static int folder_checkpoint(struct pub *p, const struct vfy_verifier *key,
 		return r;
 	r = vfy_checkpoint_open(*ret, *ret_len, tlog_origin(p->log), key, 1, &old, NULL, reterr);
 	if (r == -ESTALE)
-		return err_set(reterr, -ESTALE,
-			       "the folder's checkpoint is another log's (origin '%s', not '%s')",
-			       old.origin, tlog_origin(p->log));
+		return err_set(
+		    reterr, -ESTALE,
+		    _("the folder's checkpoint is another log's (origin '%s', not '%s')"),
+		    old.origin, tlog_origin(p->log));
 	if (r < 0) {
-		err_prefix(reterr, "the folder's checkpoint is not one this log's key signed");
+		err_prefix(reterr, _("the folder's checkpoint is not one this log's key signed"));
 		return -ESTALE;
 	}
 	r = tlog_size(p->log, &have, reterr);
@@ -386,21 +392,22 @@ static int folder_checkpoint(struct pub *p, const struct vfy_verifier *key,
 	if (old.size > have)
 		return err_set(
 		    reterr, -ESTALE,
-		    "the folder's checkpoint has %llu entries but the log only %llu: the "
-		    "folder holds a different history",
+		    _("the folder's checkpoint has %llu entries but the log only %llu: the "
+		      "folder holds a different history"),
 		    (unsigned long long)old.size, (unsigned long long)have);
 	r = tlog_root(p->log, old.size, root, reterr);
 	if (r < 0)
 		return r;
 	if (memcmp(root, old.root, VFY_HASH_LEN) != 0)
-		return err_set(reterr, -ESTALE,
-			       "the folder's checkpoint at size %llu has another root than the log "
-			       "at that size: the folder holds a different history",
-			       (unsigned long long)old.size);
+		return err_set(
+		    reterr, -ESTALE,
+		    _("the folder's checkpoint at size %llu has another root than the log "
+		      "at that size: the folder holds a different history"),
+		    (unsigned long long)old.size);
 	if (old.size > cp->size)
 		return err_set(reterr, -EEXIST,
-			       "the folder already holds a newer checkpoint (size %llu) than the "
-			       "one to publish (size %llu)",
+			       _("the folder already holds a newer checkpoint (size %llu) than the "
+				 "one to publish (size %llu)"),
 			       (unsigned long long)old.size, (unsigned long long)cp->size);
 	p->old = old.size;
 	return 0;
@@ -417,14 +424,15 @@ static int checkpoint_write(struct pub *p, const char *note, size_t len, struct 
 		auto_close int fd = openat(p->tmpfd, PUB_CHECKPOINT, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0 || fsync(fd) < 0)
-			return err_set(reterr, -errno, "cannot flush the new checkpoint: %s",
+			return err_set(reterr, -errno, _("cannot flush the new checkpoint: %s"),
 				       strerror(errno));
 	}
 	if (renameat(p->tmpfd, PUB_CHECKPOINT, p->dirfd, PUB_CHECKPOINT) < 0)
-		return err_set(reterr, -errno, "cannot replace 'checkpoint': %s", strerror(errno));
+		return err_set(reterr, -errno, _("cannot replace 'checkpoint': %s"),
+			       strerror(errno));
 	if (fsync(p->dirfd) < 0)
 		return err_set(reterr, -errno,
-			       "cannot flush the folder after replacing 'checkpoint': %s",
+			       _("cannot flush the folder after replacing 'checkpoint': %s"),
 			       strerror(errno));
 	return 0;
 }
@@ -447,30 +455,31 @@ static int publish(struct pub *p, const char *note, size_t len, unsigned flags,
 		return r;
 	r = vfy_checkpoint_open(note, len, tlog_origin(p->log), &key, 1, &cp, NULL, reterr);
 	if (r < 0) {
-		err_prefix(reterr, "the checkpoint to publish");
+		err_prefix(reterr, _("the checkpoint to publish"));
 		return r;
 	}
 	r = tlog_size(p->log, &have, reterr);
 	if (r < 0)
 		return r;
 	if (cp.size > have)
-		return err_set(reterr, -ERANGE,
-			       "the checkpoint to publish has %llu entries but the log only %llu",
-			       (unsigned long long)cp.size, (unsigned long long)have);
+		return err_set(
+		    reterr, -ERANGE,
+		    _("the checkpoint to publish has %llu entries but the log only %llu"),
+		    (unsigned long long)cp.size, (unsigned long long)have);
 	r = tlog_root(p->log, cp.size, root, reterr);
 	if (r < 0)
 		return r;
 	if (memcmp(root, cp.root, VFY_HASH_LEN) != 0)
 		return err_set(reterr, -ESTALE,
-			       "the checkpoint to publish has another root than the log at size "
-			       "%llu",
+			       _("the checkpoint to publish has another root than the log at size "
+				 "%llu"),
 			       (unsigned long long)cp.size);
 	p->size = cp.size;
 	p->st.size = cp.size;
 
 	if (flock(p->dirfd, LOCK_EX | LOCK_NB) < 0)
 		return err_set(reterr, errno == EWOULDBLOCK ? -EBUSY : -errno,
-			       "another publisher is writing to the folder%s%s",
+			       _("another publisher is writing to the folder%s%s"),
 			       errno == EWOULDBLOCK ? "" : ": ",
 			       errno == EWOULDBLOCK ? "" : strerror(errno));
 	r = folder_checkpoint(p, &key, &cp, &old_note, &old_len, reterr);
@@ -501,7 +510,7 @@ static int publish(struct pub *p, const char *note, size_t len, unsigned flags,
 	/* Every rename above, and any a crashed run made before, is on disk before the
 	 * checkpoint that needs it (or, when it stays, before this run reports success). */
 	if (syncfs(p->dirfd) < 0)
-		return err_set(reterr, -errno, "cannot flush the tiles to disk: %s",
+		return err_set(reterr, -errno, _("cannot flush the tiles to disk: %s"),
 			       strerror(errno));
 	if (same)
 		return 0;
@@ -523,7 +532,7 @@ int pub_publish(struct tlog *log, int dirfd, const char *note, size_t len, unsig
 	p.cmp = malloc(p.buf_cap);
 	p.batch = calloc(PUB_BATCH_FILES, sizeof(*p.batch));
 	if (!p.buf || !p.cmp || !p.batch)
-		r = err_set(reterr, -ENOMEM, "out of memory");
+		r = err_set(reterr, -ENOMEM, _("out of memory"));
 	else
 		r = publish(&p, note, len, flags, reterr);
 	if (p.tmpfd >= 0)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "verify/tiles.h"
 
 /* N as 3-digit elements: "x001/x234/067".  At most 7 elements for 20 decimal digits. */
@@ -67,9 +68,9 @@ int tile_parse(const char *path, size_t len, struct tile *ret, struct err_detail
 	uint64_t n = 0;
 
 	if (memchr(path, '\0', len))
-		return err_set(reterr, -EINVAL, "a tile path holds a NUL byte");
+		return err_set(reterr, -EINVAL, _("a tile path holds a NUL byte"));
 	if (len < 5 || memcmp(p, "tile/", 5) != 0)
-		return err_set(reterr, -EINVAL, "a tile path starts with 'tile/'");
+		return err_set(reterr, -EINVAL, _("a tile path starts with 'tile/'"));
 	p += 5;
 	if ((size_t)(end - p) >= 8 && memcmp(p, "entries/", 8) == 0) {
 		t.level = TILE_ENTRIES;
@@ -78,9 +79,9 @@ int tile_parse(const char *path, size_t len, struct tile *ret, struct err_detail
 		if (small_number(&p, end, &v) < 0 || v > TILE_LEVEL_MAX)
 			return err_set(
 			    reterr, -EINVAL,
-			    "a tile level is 0 to 63 without leading zeros, or 'entries'");
+			    _("a tile level is 0 to 63 without leading zeros, or 'entries'"));
 		if (p == end || *p != '/')
-			return err_set(reterr, -EINVAL, "a '/' must follow the tile level");
+			return err_set(reterr, -EINVAL, _("a '/' must follow the tile level"));
 		t.level = (int)v;
 		p++;
 	}
@@ -93,32 +94,33 @@ int tile_parse(const char *path, size_t len, struct tile *ret, struct err_detail
 		if (end - p < 3 || !is_digit(p[0]) || !is_digit(p[1]) || !is_digit(p[2]))
 			return err_set(
 			    reterr, -EINVAL,
-			    "a tile index element is 3 digits, all but the last after 'x'");
+			    _("a tile index element is 3 digits, all but the last after 'x'"));
 		d = (unsigned)(p[0] - '0') * 100 + (unsigned)(p[1] - '0') * 10 +
 		    (unsigned)(p[2] - '0');
 		p += 3;
 		if (elements == 0 && !last && d == 0)
 			return err_set(reterr, -EINVAL,
-				       "a tile index does not start with the element 'x000'");
+				       _("a tile index does not start with the element 'x000'"));
 		if (__builtin_mul_overflow(n, 1000, &n) || __builtin_add_overflow(n, d, &n))
-			return err_set(reterr, -EINVAL, "a tile index is below 2^64");
+			return err_set(reterr, -EINVAL, _("a tile index is below 2^64"));
 		elements++;
 		if (last)
 			break;
 		if (p == end || *p != '/')
-			return err_set(reterr, -EINVAL, "a '/' must follow an 'x' element");
+			return err_set(reterr, -EINVAL, _("a '/' must follow an 'x' element"));
 		p++;
 	}
 	t.index = n;
 	if (p != end) {
 		if (end - p < 3 || memcmp(p, ".p/", 3) != 0)
 			return err_set(reterr, -EINVAL,
-				       "only '.p/WIDTH' may follow the last tile index element");
+				       _("only '.p/WIDTH' may follow the last tile index element"));
 		p += 3;
 		if (small_number(&p, end, &v) < 0 || v == 0 || v >= TILE_WIDTH || p != end)
-			return err_set(reterr, -EINVAL,
-				       "a partial tile's width is 1 to 255 without leading zeros, "
-				       "and ends the path");
+			return err_set(
+			    reterr, -EINVAL,
+			    _("a partial tile's width is 1 to 255 without leading zeros, "
+			      "and ends the path"));
 		t.width = v;
 	}
 	*ret = t;
@@ -268,14 +270,14 @@ int tiles_bundle_parse(const uint8_t *data, size_t len, struct iovec *ret, size_
 
 		if (len - pos < 2)
 			return err_set(reterr, -EBADMSG,
-				       "entry bundle: a length is cut off at byte %zu", pos);
+				       _("entry bundle: a length is cut off at byte %zu"), pos);
 		l = (size_t)data[pos] << 8 | data[pos + 1];
 		if (len - pos - 2 < l)
 			return err_set(reterr, -EBADMSG,
-				       "entry bundle: entry %zu's %zu bytes run past the end", n,
+				       _("entry bundle: entry %zu's %zu bytes run past the end"), n,
 				       l);
 		if (n == max)
-			return err_set(reterr, -EBADMSG, "entry bundle: more than %zu entries",
+			return err_set(reterr, -EBADMSG, _("entry bundle: more than %zu entries"),
 				       max);
 		ret[n++] = (struct iovec){ (void *)(data + pos + 2), l };
 		pos += 2 + l;
@@ -293,21 +295,21 @@ int tiles_bundle_check(const uint8_t *data, size_t len, const uint8_t tile[][VFY
 	int r;
 
 	if (width == 0 || width > TILE_WIDTH)
-		return err_set(reterr, -EINVAL, "a tile's width is 1 to %d", TILE_WIDTH);
+		return err_set(reterr, -EINVAL, _("a tile's width is 1 to %d"), TILE_WIDTH);
 	r = tiles_bundle_parse(data, len, e, TILE_WIDTH, &n, reterr);
 	if (r < 0)
 		return r;
 	if (n != width)
-		return err_set(reterr, -EBADMSG, "entry bundle: %zu entries, the tile has %u", n,
+		return err_set(reterr, -EBADMSG, _("entry bundle: %zu entries, the tile has %u"), n,
 			       width);
 	for (size_t i = 0; i < n; i++) {
 		r = vfy_leaf_hash(e[i].iov_base, e[i].iov_len, h);
 		if (r < 0)
-			return err_set(reterr, r, "cannot hash an entry");
+			return err_set(reterr, r, _("cannot hash an entry"));
 		if (memcmp(h, tile[i], VFY_HASH_LEN) != 0)
 			return err_set_line(reterr, -EBADMSG, (unsigned)i + 1,
-					    "entry bundle: entry %zu does not hash to the tile's "
-					    "leaf hash",
+					    _("entry bundle: entry %zu does not hash to the tile's "
+					      "leaf hash"),
 					    i);
 	}
 	return 0;

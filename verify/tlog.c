@@ -47,6 +47,7 @@
 #include "base/cleanup.h"
 #include "verify/entry.h"
 #include "base/err.h"
+#include "base/i18n.h"
 #include "verify/merkle.h"
 #include "verify/note.h"
 #include "verify/proof.h"
@@ -143,9 +144,9 @@ static int lmdb_fail_(struct tlog *log, struct err_detail *reterr, int rc, const
 	 * rather than alarm about the hardware. */
 	if (log && log->dir && (rc == EIO || rc == ENOSPC) && statvfs(log->dir, &sv) == 0 &&
 	    (uint64_t)sv.f_bavail * sv.f_frsize < TLOG_FULL_BYTES)
-		return err_set(reterr, -ENOSPC, "LMDB %s: the filesystem of '%s' is full", what,
+		return err_set(reterr, -ENOSPC, _("LMDB %s: the filesystem of '%s' is full"), what,
 			       log->dir);
-	return err_set(reterr, lmdb_error(rc), "LMDB %s: %s", what, mdb_strerror(rc));
+	return err_set(reterr, lmdb_error(rc), _("LMDB %s: %s"), what, mdb_strerror(rc));
 }
 
 /* ---- the writer lock ---- */
@@ -159,14 +160,14 @@ static int lock_acquire(const char *dir, int *ret_fd, struct err_detail *reterr)
 	snprintf(path, sizeof(path), "%s/custody.lock", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
-		return err_set(reterr, -errno, "cannot open the lock file '%s': %s", path,
+		return err_set(reterr, -errno, _("cannot open the lock file '%s': %s"), path,
 			       strerror(errno));
 	if (fcntl(fd, F_SETLK, &fl) == 0) {
 		*ret_fd = TAKE_FD(fd);
 		return 0;
 	}
 	if (errno != EAGAIN && errno != EACCES)
-		return err_set(reterr, -errno, "cannot lock '%s': %s", path, strerror(errno));
+		return err_set(reterr, -errno, _("cannot lock '%s': %s"), path, strerror(errno));
 	fl.l_type = F_WRLCK;
 	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
 		char cpath[64];
@@ -180,11 +181,11 @@ static int lock_acquire(const char *dir, int *ret_fd, struct err_detail *reterr)
 			fclose(f);
 		}
 		return err_set(reterr, -EBUSY,
-			       "the log in '%s' is held for writing by process %d (%s); stop it "
-			       "first, or use custodyctl while custodyd runs",
+			       _("the log in '%s' is held for writing by process %d (%s); stop it "
+				 "first, or use custodyctl while custodyd runs"),
 			       dir, (int)fl.l_pid, comm);
 	}
-	return err_set(reterr, -EBUSY, "the log in '%s' is held for writing by another process",
+	return err_set(reterr, -EBUSY, _("the log in '%s' is held for writing by another process"),
 		       dir);
 }
 
@@ -215,8 +216,9 @@ static int env_open(struct tlog *log, const char *dir, struct err_detail *reterr
 	 * from workers alike.  No MDB_NOSYNC: every commit is durable. */
 	rc = mdb_env_open(log->env, dir, MDB_NOTLS, 0640);
 	if (rc)
-		return err_set(reterr, lmdb_error(rc), "cannot open the log database in '%s': %s",
-			       dir, mdb_strerror(rc));
+		return err_set(reterr, lmdb_error(rc),
+			       _("cannot open the log database in '%s': %s"), dir,
+			       mdb_strerror(rc));
 	/* Another process may have grown the map: LMDB adopts the larger size from the file. */
 	mdb_env_info(log->env, &info);
 	log->mapsize = info.me_mapsize;
@@ -260,7 +262,7 @@ static int dbis_open(struct tlog *log, MDB_txn *txn, unsigned create, struct err
 	if (!rc)
 		rc = mdb_dbi_open(txn, "keys", create | MDB_DUPSORT | MDB_DUPFIXED, &log->keys);
 	if (rc == MDB_NOTFOUND)
-		return err_set(reterr, -ENOENT, "no log here (run custody-log init first)");
+		return err_set(reterr, -ENOENT, _("no log here (run custody-log init first)"));
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot open the log's tables");
 	return 0;
@@ -273,11 +275,11 @@ static int meta_get(struct tlog *log, MDB_txn *txn, const char *key, char **ret,
 	int rc = mdb_get(txn, log->meta, &k, &v);
 
 	if (rc == MDB_NOTFOUND)
-		return err_set(reterr, -EBADMSG, "the log's meta data has no '%s'", key);
+		return err_set(reterr, -EBADMSG, _("the log's meta data has no '%s'"), key);
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot read the log's meta data");
 	*ret = strndup(v.mv_data, v.mv_size);
-	return *ret ? 0 : err_set(reterr, -ENOMEM, "out of memory");
+	return *ret ? 0 : err_set(reterr, -ENOMEM, _("out of memory"));
 }
 
 static int meta_put(struct tlog *log, MDB_txn *txn, const char *key, const char *value,
@@ -336,16 +338,16 @@ static int hash_get(void *ctx, unsigned level, uint64_t index, uint8_t ret_hash[
 	size_t chunk = (size_t)(s / TLOG_CHUNK);
 
 	if (s >= hr->limit)
-		return err_set(reterr, -EIO, "internal: subtree (%u, %llu) is past the tree", level,
-			       (unsigned long long)index);
+		return err_set(reterr, -EIO, _("internal: subtree (%u, %llu) is past the tree"),
+			       level, (unsigned long long)index);
 	if (!hr->data || hr->chunk != chunk) {
 		MDB_val k = { sizeof(chunk), &chunk }, v;
 		int rc = mdb_get(hr->txn, hr->log->hashes, &k, &v);
 
 		if (rc == MDB_NOTFOUND || (!rc && v.mv_size != TLOG_CHUNK_BYTES))
 			return err_set(reterr, -EBADMSG,
-				       "the log database is damaged: hash record %zu is %s", chunk,
-				       rc ? "missing" : "of the wrong size");
+				       _("the log database is damaged: hash record %zu is %s"),
+				       chunk, rc ? _("missing") : _("of the wrong size"));
 		if (rc)
 			return lmdb_fail_(hr->log, reterr, rc, "cannot read a hash");
 		hr->chunk = chunk;
@@ -379,14 +381,14 @@ static int tlog_alloc(const char *dir, unsigned flags, struct tlog **ret, struct
 	int r;
 
 	if (!log)
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	log->lock_fd = -1;
 	log->flags = flags;
 	pthread_mutex_init(&log->write_mtx, NULL);
 	log->dir = strdup(dir);
 	if (!log->dir) {
 		free(log);
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	}
 	if (flags & TLOG_WRITE) {
 		r = lock_acquire(dir, &log->lock_fd, reterr);
@@ -414,21 +416,21 @@ int tlog_create(const char *dir, const char *origin, const char *key_path, const
 	int r, rc;
 
 	if (!*origin || strpbrk(origin, "\n\r\t"))
-		return err_set(reterr, -EINVAL, "the origin must be one non-empty line");
+		return err_set(reterr, -EINVAL, _("the origin must be one non-empty line"));
 	r = vfy_verifier_parse(vkey, strlen(vkey), &v, reterr);
 	if (r < 0)
 		return r;
 	if (strcmp(v.name, origin) != 0)
 		return err_set(reterr, -EINVAL,
-			       "the key is named '%s' but the origin is '%s'; verifiers check a "
-			       "checkpoint's origin against its key name, so they must be equal "
-			       "(custody-log keygen '%s' --out FILE)",
+			       _("the key is named '%s' but the origin is '%s'; verifiers check a "
+				 "checkpoint's origin against its key name, so they must be equal "
+				 "(custody-log keygen '%s' --out FILE)"),
 			       v.name, origin, origin);
 	if (!realpath(key_path, abs_key))
-		return err_set(reterr, -errno, "cannot resolve the key path '%s': %s", key_path,
+		return err_set(reterr, -errno, _("cannot resolve the key path '%s': %s"), key_path,
 			       strerror(errno));
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return err_set(reterr, -errno, "cannot create '%s': %s", dir, strerror(errno));
+		return err_set(reterr, -errno, _("cannot create '%s': %s"), dir, strerror(errno));
 
 	r = tlog_alloc(dir, TLOG_WRITE, &log, reterr);
 	if (r < 0)
@@ -441,8 +443,8 @@ int tlog_create(const char *dir, const char *origin, const char *key_path, const
 		goto out;
 	rc = mdb_get(txn, log->meta, &k, &val);
 	if (rc != MDB_NOTFOUND) {
-		r = err_set(reterr, -EEXIST, "'%s' already holds a log; it is never re-initialised",
-			    dir);
+		r = err_set(reterr, -EEXIST,
+			    _("'%s' already holds a log; it is never re-initialised"), dir);
 		goto out;
 	}
 	if ((r = meta_put(log, txn, "format", TLOG_FORMAT, reterr)) < 0 ||
@@ -471,8 +473,8 @@ int tlog_open(const char *dir, unsigned flags, struct tlog **ret, struct err_det
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	if (stat(path, &st) < 0)
 		return err_set(reterr, -ENOENT,
-			       "no log database in '%s' (custody-log --db '%s' init "
-			       "creates one)",
+			       _("no log database in '%s' (custody-log --db '%s' init "
+				 "creates one)"),
 			       dir, dir);
 	r = tlog_alloc(dir, flags, &log, reterr);
 	if (r < 0)
@@ -487,8 +489,8 @@ int tlog_open(const char *dir, unsigned flags, struct tlog **ret, struct err_det
 		goto fail;
 	if (strcmp(format, TLOG_FORMAT) != 0) {
 		r = err_set(reterr, -EBADMSG,
-			    "'%s' holds a log of format '%s'; this custody reads "
-			    "'%s'",
+			    _("'%s' holds a log of format '%s'; this custody reads "
+			      "'%s'"),
 			    dir, format, TLOG_FORMAT);
 		goto fail;
 	}
@@ -605,8 +607,8 @@ static int append_txn(struct tlog *log, const struct iovec *entries, size_t n,
 		if (rc || v.mv_size != TLOG_CHUNK_BYTES)
 			return rc ? lmdb_fail_(log, reterr, rc, "cannot read the last hash record")
 				  : err_set(reterr, -EBADMSG,
-					    "the log database is damaged: the "
-					    "last hash record is of the wrong size");
+					    _("the log database is damaged: the "
+					      "last hash record is of the wrong size"));
 		memcpy(chunk, v.mv_data, TLOG_CHUNK_BYTES);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -620,10 +622,10 @@ static int append_txn(struct tlog *log, const struct iovec *entries, size_t n,
 			return lmdb_fail_(log, reterr, rc, "cannot store an entry");
 		r = vfy_leaf_hash(entries[i].iov_base, entries[i].iov_len, leaf);
 		if (r < 0)
-			return err_set(reterr, r, "libcrypto failed to hash an entry");
+			return err_set(reterr, r, _("libcrypto failed to hash an entry"));
 		r = merkle_frontier_append(f, leaf, added, &nadded);
 		if (r < 0)
-			return err_set(reterr, r, "libcrypto failed to hash a node");
+			return err_set(reterr, r, _("libcrypto failed to hash a node"));
 		for (unsigned j = 0; j < nadded; j++) {
 			memcpy(chunk + (stored % TLOG_CHUNK) * VFY_HASH_LEN, added[j],
 			       VFY_HASH_LEN);
@@ -660,14 +662,15 @@ static int map_grow(struct tlog *log, struct err_detail *reterr)
 	int rc;
 
 	if (want < log->mapsize)
-		return err_set(reterr, -ENOSPC, "the log's map cannot grow past %zu bytes",
+		return err_set(reterr, -ENOSPC, _("the log's map cannot grow past %zu bytes"),
 			       log->mapsize);
 	pthread_rwlock_wrlock(&map_lock);
 	rc = mdb_env_set_mapsize(log->env, want);
 	pthread_rwlock_unlock(&map_lock);
 	if (rc)
-		return err_set(reterr, lmdb_error(rc), "cannot grow the log's map to %zu bytes: %s",
-			       want, mdb_strerror(rc));
+		return err_set(reterr, lmdb_error(rc),
+			       _("cannot grow the log's map to %zu bytes: %s"), want,
+			       mdb_strerror(rc));
 	log->mapsize = want;
 	return 0;
 }
@@ -736,17 +739,17 @@ int tlog_append_keyed(struct tlog *log, const struct iovec *entries, size_t n,
 	int r;
 
 	if (!(log->flags & TLOG_WRITE))
-		return err_set(reterr, -EROFS, "the log was opened read-only");
+		return err_set(reterr, -EROFS, _("the log was opened read-only"));
 	for (size_t i = 0; i < n; i++)
 		if (entries[i].iov_len > VFY_ENTRY_MAX)
 			return err_set(reterr, -E2BIG,
-				       "entry %zu of the batch is %zu bytes; the limit "
-				       "is %d",
+				       _("entry %zu of the batch is %zu bytes; the limit "
+					 "is %d"),
 				       i, entries[i].iov_len, VFY_ENTRY_MAX);
 	for (size_t i = 0; i < nkeys; i++)
 		if (keys[i].entry >= n)
 			return err_set(reterr, -EINVAL,
-				       "lookup key %zu names entry %u of a batch of %zu", i,
+				       _("lookup key %zu names entry %u of a batch of %zu"), i,
 				       keys[i].entry, n);
 	r = write_txn(log, append_try, &a, reterr);
 	if (r == 0)
@@ -778,13 +781,13 @@ int tlog_entry(struct tlog *log, uint64_t index, char **ret, size_t *ret_len,
 		return r;
 	rc = mdb_get(txn, log->entries, &k, &v);
 	if (rc == MDB_NOTFOUND)
-		return err_set(reterr, -ENOENT, "there is no entry %llu in the log",
+		return err_set(reterr, -ENOENT, _("there is no entry %llu in the log"),
 			       (unsigned long long)index);
 	if (rc)
 		return lmdb_fail_(log, reterr, rc, "cannot read an entry");
 	copy = malloc(v.mv_size + 1);
 	if (!copy)
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	memcpy(copy, v.mv_data, v.mv_size);
 	copy[v.mv_size] = '\0';
 	*ret = copy;
@@ -806,7 +809,8 @@ static int read_begin(struct tlog *log, uint64_t need, MDB_txn **txn, struct has
 	if (r < 0)
 		return r;
 	if (need > size)
-		return err_set(reterr, -ERANGE, "the log has %llu entries; size %llu is beyond it",
+		return err_set(reterr, -ERANGE,
+			       _("the log has %llu entries; size %llu is beyond it"),
 			       (unsigned long long)size, (unsigned long long)need);
 	hash_reader_init(hr, log, *txn, size);
 	if (ret_size)
@@ -826,7 +830,7 @@ int tlog_leaf_hash(struct tlog *log, uint64_t index, uint8_t ret_hash[VFY_HASH_L
 	if (r < 0)
 		return r;
 	if (index >= size)
-		return err_set(reterr, -ENOENT, "there is no entry %llu in the log",
+		return err_set(reterr, -ENOENT, _("there is no entry %llu in the log"),
 			       (unsigned long long)index);
 	return hash_get(&hr, 0, index, ret_hash, reterr);
 }
@@ -852,7 +856,7 @@ int tlog_inclusion(struct tlog *log, uint64_t index, uint64_t size,
 	int r;
 
 	if (index >= size)
-		return err_set(reterr, -ERANGE, "entry %llu is not in a tree of %llu entries",
+		return err_set(reterr, -ERANGE, _("entry %llu is not in a tree of %llu entries"),
 			       (unsigned long long)index, (unsigned long long)size);
 	r = read_begin(log, size, &txn, &hr, NULL, reterr);
 	if (r < 0)
@@ -869,8 +873,8 @@ int tlog_consistency(struct tlog *log, uint64_t old, uint64_t new,
 
 	if (old == 0 || old > new)
 		return err_set(reterr, -ERANGE,
-			       "a consistency proof needs 0 < OLD <= NEW (got %llu "
-			       "and %llu)",
+			       _("a consistency proof needs 0 < OLD <= NEW (got %llu "
+				 "and %llu)"),
 			       (unsigned long long)old, (unsigned long long)new);
 	r = read_begin(log, new, &txn, &hr, NULL, reterr);
 	if (r < 0)
@@ -950,18 +954,18 @@ static int checkpoint_lookup(struct tlog *log, MDB_txn *txn, uint64_t size, char
 				has_below = true;
 			}
 			if (has_below && has_above)
-				snprintf(near, sizeof(near), "; the nearest are %llu and %llu",
+				snprintf(near, sizeof(near), _("; the nearest are %llu and %llu"),
 					 below, above);
 			else if (has_below || has_above)
-				snprintf(near, sizeof(near), "; the nearest is %llu",
+				snprintf(near, sizeof(near), _("; the nearest is %llu"),
 					 has_below ? below : above);
 		}
 		mdb_cursor_close(cur);
 		if (size == TLOG_NEWEST)
 			return err_set(reterr, -ENOENT,
-				       "no checkpoint has been signed yet "
-				       "(custody-log checkpoint signs one)");
-		return err_set(reterr, -ENOENT, "no checkpoint was signed at size %llu%s",
+				       _("no checkpoint has been signed yet "
+					 "(custody-log checkpoint signs one)"));
+		return err_set(reterr, -ENOENT, _("no checkpoint was signed at size %llu%s"),
 			       (unsigned long long)size, near);
 	}
 	if (rc) {
@@ -974,7 +978,7 @@ static int checkpoint_lookup(struct tlog *log, MDB_txn *txn, uint64_t size, char
 		*ret_note = strndup(v.mv_data, v.mv_size);
 		if (!*ret_note) {
 			mdb_cursor_close(cur);
-			return err_set(reterr, -ENOMEM, "out of memory");
+			return err_set(reterr, -ENOMEM, _("out of memory"));
 		}
 		if (ret_len)
 			*ret_len = v.mv_size;
@@ -1057,12 +1061,12 @@ int tlog_checkpoint_sign(struct tlog *log, struct vfy_signer *signer, int *ret_s
 	auto_free char *vkey = NULL;
 
 	if (!(log->flags & TLOG_WRITE))
-		return err_set(reterr, -EROFS, "the log was opened read-only");
+		return err_set(reterr, -EROFS, _("the log was opened read-only"));
 	vkey = vfy_signer_vkey(signer);
 	if (!vkey)
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	if (strcmp(vkey, log->vkey) != 0)
-		return err_set(reterr, -EKEYREJECTED, "this key (%s) is not the log's key (%s)",
+		return err_set(reterr, -EKEYREJECTED, _("this key (%s) is not the log's key (%s)"),
 			       vkey, log->vkey);
 	return write_txn(log, sign_try, &a, reterr);
 }
@@ -1088,12 +1092,13 @@ static int cosign_txn(struct tlog *log, uint64_t size, const char *note, size_t 
 	sigs = vfy_note_sig_lines(old, old_len);
 	end = sigs ? memchr(sigs, '\n', old_len - (size_t)(sigs - old)) : NULL;
 	if (!end)
-		return err_set(reterr, -EBADMSG, "the stored checkpoint of size %llu is malformed",
+		return err_set(reterr, -EBADMSG,
+			       _("the stored checkpoint of size %llu is malformed"),
 			       (unsigned long long)size);
 	if (len < (size_t)(end + 1 - old) || memcmp(note, old, (size_t)(end + 1 - old)) != 0)
 		return err_set(reterr, -EINVAL,
-			       "the cosigned checkpoint of size %llu does not begin with the "
-			       "checkpoint the log signed",
+			       _("the cosigned checkpoint of size %llu does not begin with the "
+				 "checkpoint the log signed"),
 			       (unsigned long long)size);
 	if (len == old_len && memcmp(note, old, len) == 0)
 		return 0;
@@ -1127,13 +1132,13 @@ int tlog_checkpoint_cosign(struct tlog *log, uint64_t size, const char *note, si
 	int r;
 
 	if (!(log->flags & TLOG_WRITE))
-		return err_set(reterr, -EROFS, "the log was opened read-only");
+		return err_set(reterr, -EROFS, _("the log was opened read-only"));
 	r = vfy_verifier_parse(log->vkey, strlen(log->vkey), &key, reterr);
 	if (r < 0)
 		return r;
 	r = vfy_note_open(note, len, &key, 1, NULL, NULL, reterr);
 	if (r < 0) {
-		err_prefix(reterr, "the cosigned checkpoint of size %llu",
+		err_prefix(reterr, _("the cosigned checkpoint of size %llu"),
 			   (unsigned long long)size);
 		return r;
 	}
@@ -1152,15 +1157,16 @@ static int checkpoint_root_check(const char *note, size_t len, uint64_t size,
 	/* The stored note is ours; still, a proof against a checkpoint whose root is not the
 	 * tree's would be useless to an auditor, so check before handing it out. */
 	if (!sigs)
-		return err_set(reterr, -EBADMSG, "the stored checkpoint of size %llu is malformed",
+		return err_set(reterr, -EBADMSG,
+			       _("the stored checkpoint of size %llu is malformed"),
 			       (unsigned long long)size);
 	r = vfy_checkpoint_parse(note, (size_t)(sigs - 1 - note), &cp, reterr);
 	if (r < 0)
 		return r;
 	if (cp.size != size || memcmp(cp.root, root, VFY_HASH_LEN) != 0)
 		return err_set(reterr, -EBADMSG,
-			       "the log database is inconsistent: the checkpoint "
-			       "of size %llu does not match the stored tree",
+			       _("the log database is inconsistent: the checkpoint "
+				 "of size %llu does not match the stored tree"),
 			       (unsigned long long)size);
 	return 0;
 }
@@ -1186,8 +1192,8 @@ int tlog_proof_file(struct tlog *log, uint64_t index, uint64_t size, char **ret,
 		goto out;
 	if (index >= cp_size) {
 		r = err_set(reterr, -ERANGE,
-			    "entry %llu is not covered by the signed checkpoint of "
-			    "size %llu; sign a newer one (custody-log checkpoint)",
+			    _("entry %llu is not covered by the signed checkpoint of "
+			      "size %llu; sign a newer one (custody-log checkpoint)"),
 			    (unsigned long long)index, (unsigned long long)cp_size);
 		goto out;
 	}
@@ -1212,7 +1218,7 @@ int tlog_proof_file(struct tlog *log, uint64_t index, uint64_t size, char **ret,
 	p.nhashes = n;
 	r = vfy_tlog_proof_format(&p, ret, ret_len);
 	if (r < 0)
-		err_set(reterr, r, "out of memory");
+		err_set(reterr, r, _("out of memory"));
 out:
 	free(p.checkpoint);
 	return r;
@@ -1230,8 +1236,8 @@ int tlog_consistency_file(struct tlog *log, uint64_t old, uint64_t new, char **r
 
 	if (old == 0 || old > new)
 		return err_set(reterr, -ERANGE,
-			       "a consistency proof needs 0 < OLD <= NEW (got %llu "
-			       "and %llu)",
+			       _("a consistency proof needs 0 < OLD <= NEW (got %llu "
+				 "and %llu)"),
 			       (unsigned long long)old, (unsigned long long)new);
 	r = read_begin(log, new, &txn, &hr, NULL, reterr);
 	if (r < 0)
@@ -1249,7 +1255,7 @@ int tlog_consistency_file(struct tlog *log, uint64_t old, uint64_t new, char **r
 	c.nhashes = n;
 	r = vfy_consistency_format(&c, ret, ret_len);
 	if (r < 0)
-		err_set(reterr, r, "out of memory");
+		err_set(reterr, r, _("out of memory"));
 out:
 	free(c.old_checkpoint);
 	free(c.checkpoint);
@@ -1282,8 +1288,8 @@ static int chunk_at(struct chunk_cursor *cc, size_t chunk, struct err_detail *re
 	if (rc == MDB_NOTFOUND || (!rc && (v.mv_size != TLOG_CHUNK_BYTES ||
 					   k.mv_size != sizeof(chunk) || key_value(&k) != chunk)))
 		return err_set(reterr, -EBADMSG,
-			       "the log database is damaged: hash record %zu is %s", chunk,
-			       rc ? "missing" : "of the wrong size or out of place");
+			       _("the log database is damaged: hash record %zu is %s"), chunk,
+			       rc ? _("missing") : _("of the wrong size or out of place"));
 	if (rc)
 		return lmdb_fail_(cc->log, reterr, rc, "cannot read a hash");
 	cc->chunk = chunk;
@@ -1333,7 +1339,7 @@ int tlog_hashes(struct tlog *log, uint64_t first, size_t n, uint8_t ret[][VFY_HA
 	if (first > limit || n > limit - first)
 		return err_set(
 		    reterr, -ERANGE,
-		    "stored hashes %llu..%llu are beyond the %llu of a tree of %llu entries",
+		    _("stored hashes %llu..%llu are beyond the %llu of a tree of %llu entries"),
 		    (unsigned long long)first, (unsigned long long)(first + n),
 		    (unsigned long long)limit, (unsigned long long)size);
 	while (i < n) {
@@ -1361,7 +1367,7 @@ int tlog_nodes(struct tlog *log, unsigned level, uint64_t first, size_t n,
 	int r;
 
 	if (level >= 64)
-		return err_set(reterr, -EINVAL, "no tree has nodes at level %u", level);
+		return err_set(reterr, -EINVAL, _("no tree has nodes at level %u"), level);
 	r = bulk_begin(log, &txn, log->hashes, &cur, &size, reterr);
 	if (r < 0)
 		return r;
@@ -1369,8 +1375,8 @@ int tlog_nodes(struct tlog *log, unsigned level, uint64_t first, size_t n,
 	complete = size >> level;
 	if (first > complete || n > complete - first)
 		return err_set(reterr, -ERANGE,
-			       "nodes %llu..%llu of level %u are not complete in a tree of %llu "
-			       "entries",
+			       _("nodes %llu..%llu of level %u are not complete in a tree of %llu "
+				 "entries"),
 			       (unsigned long long)first, (unsigned long long)(first + n), level,
 			       (unsigned long long)size);
 	for (size_t i = 0; i < n; i++) {
@@ -1398,14 +1404,14 @@ int tlog_entries_each(struct tlog *log, uint64_t first, size_t n, tlog_entry_fn 
 	if (r < 0)
 		return r;
 	if (first > size || n > size - first)
-		return err_set(reterr, -ERANGE, "entries %llu..%llu are beyond the log's %llu",
+		return err_set(reterr, -ERANGE, _("entries %llu..%llu are beyond the log's %llu"),
 			       (unsigned long long)first, (unsigned long long)(first + n),
 			       (unsigned long long)size);
 	for (size_t i = 0; i < n; i++) {
 		rc = mdb_cursor_get(cur, &k, &v, i ? MDB_NEXT : MDB_SET_KEY);
 		if (rc == MDB_NOTFOUND || (!rc && key_value(&k) != first + i))
 			return err_set(reterr, -EBADMSG,
-				       "the log database is damaged: entry %llu is missing",
+				       _("the log database is damaged: entry %llu is missing"),
 				       (unsigned long long)(first + i));
 		if (rc)
 			return lmdb_fail_(log, reterr, rc, "cannot read an entry");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "conf/inifile.h"
 #include "base/utf8.h"
 #include "witness/config.h"
@@ -47,7 +48,7 @@ static int load_fail(struct load *ld, int code, unsigned line, const char *fmt, 
 	va_end(ap);
 	ld->failed = true;
 	if (line)
-		err_set_line(&ld->err, code, line, "line %u: %s", line, msg);
+		err_set_line(&ld->err, code, line, _("line %u: %s"), line, msg);
 	else
 		err_set(&ld->err, code, "%s", msg);
 	return code;
@@ -64,7 +65,7 @@ static int on_section(struct load *ld, const char *name, size_t len)
 
 	if (len == 7 && memcmp(name, "witness", 7) == 0) {
 		if (ld->seen_witness)
-			return load_fail(ld, -EINVAL, ld->lineno, "[witness] is given twice");
+			return load_fail(ld, -EINVAL, ld->lineno, _("[witness] is given twice"));
 		ld->seen_witness = true;
 		ld->sec = SEC_WITNESS;
 		return 0;
@@ -79,31 +80,31 @@ static int on_section(struct load *ld, const char *name, size_t len)
 			n++, nlen--;
 		if (nlen == 0 || memchr(n, ' ', nlen) || memchr(n, '\t', nlen))
 			return load_fail(ld, -EINVAL, ld->lineno,
-					 "a log section is [log NAME], NAME one word");
+					 _("a log section is [log NAME], NAME one word"));
 		for (size_t i = 0; i < c->nlogs; i++)
 			if (strlen(c->logs[i].name) == nlen && !memcmp(c->logs[i].name, n, nlen))
 				return load_fail(ld, -EINVAL, ld->lineno,
-						 "[log %s] is given twice (first on line %u)",
+						 _("[log %s] is given twice (first on line %u)"),
 						 c->logs[i].name, c->logs[i].line);
 		if (c->nlogs == LOGS_MAX)
-			return load_fail(ld, -EINVAL, ld->lineno, "more than %d logs", LOGS_MAX);
+			return load_fail(ld, -EINVAL, ld->lineno, _("more than %d logs"), LOGS_MAX);
 		logs = realloc(c->logs, (c->nlogs + 1) * sizeof(*logs));
 		if (!logs)
-			return load_fail(ld, -ENOMEM, 0, "out of memory");
+			return load_fail(ld, -ENOMEM, 0, _("out of memory"));
 		c->logs = logs;
 		l = &c->logs[c->nlogs++];
 		memset(l, 0, sizeof(*l));
 		l->line = ld->lineno;
 		l->name = strndup(n, nlen);
 		if (!l->name)
-			return load_fail(ld, -ENOMEM, 0, "out of memory");
+			return load_fail(ld, -ENOMEM, 0, _("out of memory"));
 		memset(ld->log_seen, 0, sizeof(ld->log_seen));
 		ld->sec = SEC_LOG;
 		return 0;
 	}
 	return load_fail(ld, -EINVAL, ld->lineno,
-			 "unknown section [%s]: a witness's configuration has [witness] and "
-			 "[log NAME] sections",
+			 _("unknown section [%s]: a witness's configuration has [witness] and "
+			   "[log NAME] sections"),
 			 utf8_printable(name, len, shown, sizeof(shown)));
 }
 
@@ -112,7 +113,7 @@ static int set_string(struct load *ld, char **field, const char *value)
 	free(*field);
 	*field = strdup(value);
 	if (!*field)
-		return load_fail(ld, -ENOMEM, 0, "out of memory");
+		return load_fail(ld, -ENOMEM, 0, _("out of memory"));
 	return 0;
 }
 
@@ -126,12 +127,13 @@ static int on_key(struct load *ld, const char *name, const char *value)
 	if (ld->failed)
 		return 1;
 	if (strstr(value, " #")) {
-		load_fail(ld, -EINVAL, ld->lineno,
-			  "'#' after a value is not a comment here; use ';' (with a space before)");
+		load_fail(
+		    ld, -EINVAL, ld->lineno,
+		    _("'#' after a value is not a comment here; use ';' (with a space before)"));
 		return 1;
 	}
 	if (ld->sec == SEC_NONE) {
-		load_fail(ld, -EINVAL, ld->lineno, "'%s' is outside any section",
+		load_fail(ld, -EINVAL, ld->lineno, _("'%s' is outside any section"),
 			  utf8_printable(name, strlen(name), shown, sizeof(shown)));
 		return 1;
 	}
@@ -144,7 +146,7 @@ static int on_key(struct load *ld, const char *name, const char *value)
 				continue;
 			if (ld->seen[i]) {
 				load_fail(ld, -EINVAL, ld->lineno,
-					  "'%s' is given twice in [witness] (first on line %u)",
+					  _("'%s' is given twice in [witness] (first on line %u)"),
 					  name, ld->seen[i]);
 				return 1;
 			}
@@ -153,8 +155,8 @@ static int on_key(struct load *ld, const char *name, const char *value)
 			return 1;
 		}
 		load_fail(ld, -EINVAL, ld->lineno,
-			  "unknown key '%s' in [witness]: it has listen, prefix, key, state, "
-			  "tls_cert and tls_key",
+			  _("unknown key '%s' in [witness]: it has listen, prefix, key, state, "
+			    "tls_cert and tls_key"),
 			  utf8_printable(name, strlen(name), shown, sizeof(shown)));
 		return 1;
 	}
@@ -164,14 +166,14 @@ static int on_key(struct load *ld, const char *name, const char *value)
 
 		if (which < 0) {
 			load_fail(ld, -EINVAL, ld->lineno,
-				  "unknown key '%s' in [log %s]: it has origin and key",
+				  _("unknown key '%s' in [log %s]: it has origin and key"),
 				  utf8_printable(name, strlen(name), shown, sizeof(shown)),
 				  l->name);
 			return 1;
 		}
 		if (ld->log_seen[which]) {
 			load_fail(ld, -EINVAL, ld->lineno,
-				  "'%s' is given twice in [log %s] (first on line %u)", name,
+				  _("'%s' is given twice in [log %s] (first on line %u)"), name,
 				  l->name, ld->log_seen[which]);
 			return 1;
 		}
@@ -179,20 +181,22 @@ static int on_key(struct load *ld, const char *name, const char *value)
 		if (which == 0) {
 			if (!value[0] || strlen(value) > VFY_NAME_MAX ||
 			    !utf8_valid(value, strlen(value)))
-				load_fail(ld, -EINVAL, ld->lineno,
-					  "the origin of [log %s] must be 1 to %d bytes of UTF-8",
-					  l->name, VFY_NAME_MAX);
+				load_fail(
+				    ld, -EINVAL, ld->lineno,
+				    _("the origin of [log %s] must be 1 to %d bytes of UTF-8"),
+				    l->name, VFY_NAME_MAX);
 			else
 				set_string(ld, &l->origin, value);
 			return 1;
 		}
 		if (vfy_verifier_parse(value, strlen(value), &l->key, &e) < 0)
-			load_fail(ld, -EINVAL, ld->lineno, "[log %s] key: %s", l->name, e.msg);
+			load_fail(ld, -EINVAL, ld->lineno, _("[log %s] key: %s"), l->name, e.msg);
 		else if (l->key.alg != VFY_ALG_ED25519)
-			load_fail(ld, -EINVAL, ld->lineno,
-				  "[log %s] key is a cosignature/v1 (witness) key; a log signs its "
-				  "checkpoints with an Ed25519 note key (algorithm 0x01)",
-				  l->name);
+			load_fail(
+			    ld, -EINVAL, ld->lineno,
+			    _("[log %s] key is a cosignature/v1 (witness) key; a log signs its "
+			      "checkpoints with an Ed25519 note key (algorithm 0x01)"),
+			    l->name);
 		return 1;
 	}
 }
@@ -244,32 +248,32 @@ static int finish(struct load *ld)
 	plen = strlen(c->prefix);
 	if (plen > 0 && (c->prefix[0] != '/' || c->prefix[plen - 1] == '/'))
 		return load_fail(ld, -EINVAL, ld->seen[1],
-				 "prefix must be empty or a path starting with '/' and not "
-				 "ending with one, as in /witness");
+				 _("prefix must be empty or a path starting with '/' and not "
+				   "ending with one, as in /witness"));
 	for (size_t i = 0; i < plen; i++)
 		if ((unsigned char)c->prefix[i] <= ' ' || c->prefix[i] == '?' ||
 		    c->prefix[i] == '#' || (unsigned char)c->prefix[i] >= 0x7f)
 			return load_fail(ld, -EINVAL, ld->seen[1],
-					 "prefix may hold only printable ASCII, no space, '?' or "
-					 "'#'");
+					 _("prefix may hold only printable ASCII, no space, '?' or "
+					   "'#'"));
 	if (c->key_path[0] != '/' || c->state_path[0] != '/')
-		return load_fail(ld, -EINVAL, 0, "key and state must be absolute paths");
+		return load_fail(ld, -EINVAL, 0, _("key and state must be absolute paths"));
 	if (!c->tls_cert != !c->tls_key)
 		return load_fail(ld, -EINVAL, ld->seen[4] ? ld->seen[4] : ld->seen[5],
-				 "tls_cert and tls_key go together: give both or neither");
+				 _("tls_cert and tls_key go together: give both or neither"));
 	if (c->nlogs == 0)
 		return load_fail(ld, -EINVAL, 0,
-				 "no [log NAME] section: a witness needs at least one log");
+				 _("no [log NAME] section: a witness needs at least one log"));
 	for (size_t i = 0; i < c->nlogs; i++) {
 		struct wit_log_conf *l = &c->logs[i];
 
 		if (!l->origin || !l->key.name[0])
-			return load_fail(ld, -EINVAL, l->line, "[log %s] needs origin and key",
+			return load_fail(ld, -EINVAL, l->line, _("[log %s] needs origin and key"),
 					 l->name);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->logs[j].origin, l->origin) == 0)
 				return load_fail(ld, -EINVAL, l->line,
-						 "[log %s] has the origin of [log %s]", l->name,
+						 _("[log %s] has the origin of [log %s]"), l->name,
 						 c->logs[j].name);
 	}
 	return 0;
@@ -283,7 +287,7 @@ int wit_config_load(const char *path, struct wit_config **ret, struct err_detail
 
 	ld.cfg = calloc(1, sizeof(*ld.cfg));
 	if (!ld.cfg)
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	r = ini_read(path, &handlers, &ld);
 	if (r == 0)
 		r = finish(&ld);

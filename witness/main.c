@@ -3,6 +3,11 @@
  *   custody-witness keygen NAME --out KEYFILE    a cosignature/v1 key; prints the verifier key
  *   custody-witness --config FILE [--check-config]
  *
+ * Language (docs/i18n.md): what a person runs and reads at a terminal (--help, keygen, usage
+ * errors, --check-config) speaks the locale's language; serving does not set the locale, so
+ * the journal and the HTTP answers (protocol text, and note errors quoted in them) stay
+ * English whatever the service's environment.
+ *
  * Threads: main() starts libmicrohttpd with its one internal polling thread
  * (MHD_USE_INTERNAL_POLLING_THREAD), which runs every request callback; main() itself only
  * waits in sigwait() for SIGTERM or SIGINT, then stops the server (MHD_stop_daemon() waits for
@@ -34,6 +39,7 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/i18n.h"
 #include "base/log.h"
 #include "verify/note.h"
 #include "verify/witnessreq.h"
@@ -67,25 +73,28 @@ struct upload {
 
 static void help(void)
 {
+	/* Translators: custody-witness --help.  Keep the options and placeholders (FILE, NAME,
+	 * KEYFILE) as they are. */
 	printf(
-	    "Usage: custody-witness --config FILE [--check-config]\n"
-	    "       custody-witness keygen NAME --out KEYFILE\n"
-	    "A C2SP tlog-witness v1 witness: cosigns the checkpoints of the logs it is\n"
-	    "configured for, once each is shown consistent with the last one it cosigned.\n"
-	    "\n"
-	    "  keygen NAME --out KEYFILE  write a new cosignature/v1 key (mode 0600) to KEYFILE\n"
-	    "                             and print its verifier key\n"
-	    "  --config FILE              the configuration (default %s)\n"
-	    "  --check-config             check the configuration, the key and the state; exit\n"
-	    "  --help                     this text\n"
-	    "\n"
-	    "Exit status: 0 success, 1 invalid configuration, 2 usage or system error.\n",
+	    _("Usage: custody-witness --config FILE [--check-config]\n"
+	      "       custody-witness keygen NAME --out KEYFILE\n"
+	      "A C2SP tlog-witness v1 witness: cosigns the checkpoints of the logs it is\n"
+	      "configured for, once each is shown consistent with the last one it cosigned.\n"
+	      "\n"
+	      "  keygen NAME --out KEYFILE  write a new cosignature/v1 key (mode 0600) to KEYFILE\n"
+	      "                             and print its verifier key\n"
+	      "  --config FILE              the configuration (default %s)\n"
+	      "  --check-config             check the configuration, the key and the state; exit\n"
+	      "  --help                     this text\n"
+	      "\n"
+	      "Exit status: 0 success, 1 invalid configuration, 2 usage or system error.\n"),
 	    DEFAULT_CONFIG);
 }
 
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "custody-witness: %s (see --help)\n", msg);
+	/* Translators: a usage error of custody-witness; %s says what is wrong. */
+	fprintf(stderr, _("custody-witness: %s (see --help)\n"), msg);
 	return 2;
 }
 
@@ -96,7 +105,7 @@ static int cmd_keygen(const char *name)
 	int r;
 
 	if (!arg_out)
-		return usage_error("keygen needs --out KEYFILE");
+		return usage_error(_("keygen needs --out KEYFILE"));
 	r = vfy_cosig_keygen(name, &skey, &vkey, &e);
 	if (r < 0) {
 		fprintf(stderr, "custody-witness: %s\n", e.msg);
@@ -305,9 +314,9 @@ static int run(void)
 	r = resolve(cfg->listen, &ai, &e);
 	if (r == 0 && cfg->tls_cert) {
 		if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
-			r = err_set(&e, -EINVAL,
-				    "this libmicrohttpd has no TLS: leave tls_cert and tls_key out "
-				    "and put the witness behind a TLS reverse proxy");
+			r = err_set(&e, -EINVAL, "%s",
+				    _("this libmicrohttpd has no TLS: leave tls_cert and tls_key "
+				      "out and put the witness behind a TLS reverse proxy"));
 		else if ((r = read_pem(cfg->tls_cert, &cert, &e)) < 0 ||
 			 (r = read_pem(cfg->tls_key, &key, &e)) < 0)
 			err_prefix(&e, "tls_cert/tls_key");
@@ -318,8 +327,9 @@ static int run(void)
 		goto out;
 	}
 	if (arg_check) {
-		printf("configuration valid: %zu log%s, witness key %s\n", cfg->nlogs,
-		       cfg->nlogs == 1 ? "" : "s", witness_vkey(srv.w));
+		printf(NG_("configuration valid: %zu log, witness key %s\n",
+			   "configuration valid: %zu logs, witness key %s\n", cfg->nlogs),
+		       cfg->nlogs, witness_vkey(srv.w));
 		r = 0;
 		goto out;
 	}
@@ -395,18 +405,22 @@ int main(int argc, char **argv)
 			arg_out = optarg;
 			break;
 		case 'h':
+			i18n_init();
 			help();
 			return 0;
 		default:
 			return 2;
 		}
 	}
+	/* Only what ends here, at a terminal, is translated; serving is not (see the top). */
+	if (optind < argc || arg_out || arg_check)
+		i18n_init();
 	if (optind < argc) {
 		if (strcmp(argv[optind], "keygen") == 0 && argc - optind == 2)
 			return cmd_keygen(argv[optind + 1]);
-		return usage_error("unknown command or wrong arguments");
+		return usage_error(_("unknown command or wrong arguments"));
 	}
 	if (arg_out)
-		return usage_error("--out goes with keygen");
+		return usage_error(_("--out goes with keygen"));
 	return run();
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/i18n.h"
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/log.h"
@@ -71,7 +72,7 @@ static int load_state(struct witness *w, struct log_state *st, struct err_detail
 
 	r = vfy_sha256(st->conf->origin, strlen(st->conf->origin), md);
 	if (r < 0)
-		return err_set(reterr, r, "cannot hash the origin of [log %s]", st->conf->name);
+		return err_set(reterr, r, _("cannot hash the origin of [log %s]"), st->conf->name);
 	hex_encode(md, sizeof(md), st->file);
 	strcat(st->file, STATE_SUFFIX);
 	r = file_read_at(w->state_fd, st->file, O_NOFOLLOW | O_NONBLOCK, VFY_NOTE_MAX, &note, &len,
@@ -79,14 +80,15 @@ static int load_state(struct witness *w, struct log_state *st, struct err_detail
 	if (r == -ENOENT)
 		return 0; /* never cosigned for this log */
 	if (r < 0)
-		return err_set(reterr, r, "state of [log %s]: %s", st->conf->name, e.msg);
+		return err_set(reterr, r, _("state of [log %s]: %s"), st->conf->name, e.msg);
 	r = vfy_checkpoint_open(note, len, st->conf->origin, &st->conf->key, 1, &cp, NULL, &e);
 	free(note);
 	if (r < 0)
-		return err_set(reterr, -EINVAL,
-			       "state of [log %s] (%s/%s) does not verify with its key: %s; if the "
-			       "log's key was replaced on purpose, move the file away",
-			       st->conf->name, w->cfg->state_path, st->file, e.msg);
+		return err_set(
+		    reterr, -EINVAL,
+		    _("state of [log %s] (%s/%s) does not verify with its key: %s; if the "
+		      "log's key was replaced on purpose, move the file away"),
+		    st->conf->name, w->cfg->state_path, st->file, e.msg);
 	st->cosigned = true;
 	st->size = cp.size;
 	memcpy(st->root, cp.root, VFY_HASH_LEN);
@@ -100,7 +102,7 @@ int witness_open(const struct wit_config *cfg, bool lock, struct witness **ret,
 	int r;
 
 	if (!w)
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	w->cfg = cfg;
 	w->state_fd = -1;
 	w->lock_fd = -1;
@@ -109,22 +111,23 @@ int witness_open(const struct wit_config *cfg, bool lock, struct witness **ret,
 	if (r < 0)
 		goto fail;
 	if (vfy_signer_alg(w->signer) != VFY_ALG_COSIG) {
-		r = err_set(reterr, -EINVAL,
-			    "key file '%s' is a note signing key; a witness needs a cosignature/v1 "
-			    "key (custody-witness keygen NAME --out FILE)",
-			    cfg->key_path);
+		r = err_set(
+		    reterr, -EINVAL,
+		    _("key file '%s' is a note signing key; a witness needs a cosignature/v1 "
+		      "key (custody-witness keygen NAME --out FILE)"),
+		    cfg->key_path);
 		goto fail;
 	}
 	w->vkey = vfy_signer_vkey(w->signer);
 	w->logs = calloc(cfg->nlogs, sizeof(*w->logs));
 	if (!w->vkey || !w->logs) {
-		r = err_set(reterr, -ENOMEM, "out of memory");
+		r = err_set(reterr, -ENOMEM, _("out of memory"));
 		goto fail;
 	}
 	w->state_fd = open(cfg->state_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w->state_fd < 0) {
 		r = -errno;
-		err_set(reterr, r, "cannot open the state folder '%s': %s", cfg->state_path,
+		err_set(reterr, r, _("cannot open the state folder '%s': %s"), cfg->state_path,
 			strerrordesc_np(errno));
 		goto fail;
 	}
@@ -133,8 +136,8 @@ int witness_open(const struct wit_config *cfg, bool lock, struct witness **ret,
 		    openat(w->state_fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (w->lock_fd < 0 || flock(w->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 			r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-			err_set(reterr, r, "cannot lock '%s/lock': %s", cfg->state_path,
-				r == -EBUSY ? "another witness uses this state folder"
+			err_set(reterr, r, _("cannot lock '%s/lock': %s"), cfg->state_path,
+				r == -EBUSY ? _("another witness uses this state folder")
 					    : strerrordesc_np(-r));
 			goto fail;
 		}

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <locale.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "verify/entry.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/i18n.h"
 #include "verify/merkle.h"
 #include "verify/note.h"
 #include "verify/publish.h"
@@ -40,35 +43,38 @@ static bool arg_entries;
 
 static void help(void)
 {
+	/* Translators: custody-log --help.  Keep the command names, options and placeholders
+	 * (DIR, NAME, KEYFILE, ORIGIN, INDEX, N, OLD, NEW, OUTDIR) as they are. */
 	printf(
-	    "Usage: custody-log [--db DIR] COMMAND [ARGS]\n"
-	    "Offline administration of custody's log database while custodyd is stopped\n"
-	    "(show, proof, consistency and publish only read, and may run beside it).\n"
-	    "\n"
-	    "Commands:\n"
-	    "  keygen NAME --out KEYFILE   write a new signer key (mode 0600) to KEYFILE and\n"
-	    "                              print its verifier key; NAME is the log's origin\n"
-	    "  init --origin ORIGIN --key KEYFILE\n"
-	    "                              create the log; checkpoints will be signed by KEYFILE\n"
-	    "  append                      append the JSON object on stdin (canonicalised);\n"
-	    "                              prints its index\n"
-	    "  checkpoint [--key KEYFILE]  sign a checkpoint for the current size if the log\n"
-	    "                              grew; prints the newest checkpoint\n"
-	    "  show INDEX                  print the bytes of entry INDEX\n"
-	    "  proof INDEX [--size N]      print a tlog-proof file for entry INDEX against the\n"
-	    "                              checkpoint signed at size N (default: the newest)\n"
-	    "  consistency OLD NEW         print a consistency proof between two signed sizes\n"
-	    "  publish OUTDIR [--entries]  write the log as C2SP tlog-tiles files into OUTDIR\n"
-	    "                              (made if missing) up to the newest checkpoint;\n"
-	    "                              --entries also writes the entries "
-	    "(docs/publication.md)\n"
-	    "\n"
-	    "Options:\n"
-	    "  --db DIR     the log database directory (default %s)\n"
-	    "  --json       print results as one JSON object\n"
-	    "  --help       this text\n"
-	    "\n"
-	    "Exit status: 0 success, 1 not found, 2 usage or system error.\n",
+	    _("Usage: custody-log [--db DIR] COMMAND [ARGS]\n"
+	      "Offline administration of custody's log database while custodyd is stopped\n"
+	      "(show, proof, consistency and publish only read, and may run beside it).\n"
+	      "\n"
+	      "Commands:\n"
+	      "  keygen NAME --out KEYFILE   write a new signer key (mode 0600) to KEYFILE and\n"
+	      "                              print its verifier key; NAME is the log's origin\n"
+	      "  init --origin ORIGIN --key KEYFILE\n"
+	      "                              create the log; checkpoints will be signed by "
+	      "KEYFILE\n"
+	      "  append                      append the JSON object on stdin (canonicalised);\n"
+	      "                              prints its index\n"
+	      "  checkpoint [--key KEYFILE]  sign a checkpoint for the current size if the log\n"
+	      "                              grew; prints the newest checkpoint\n"
+	      "  show INDEX                  print the bytes of entry INDEX\n"
+	      "  proof INDEX [--size N]      print a tlog-proof file for entry INDEX against the\n"
+	      "                              checkpoint signed at size N (default: the newest)\n"
+	      "  consistency OLD NEW         print a consistency proof between two signed sizes\n"
+	      "  publish OUTDIR [--entries]  write the log as C2SP tlog-tiles files into OUTDIR\n"
+	      "                              (made if missing) up to the newest checkpoint;\n"
+	      "                              --entries also writes the entries "
+	      "(docs/publication.md)\n"
+	      "\n"
+	      "Options:\n"
+	      "  --db DIR     the log database directory (default %s)\n"
+	      "  --json       print results as one JSON object\n"
+	      "  --help       this text\n"
+	      "\n"
+	      "Exit status: 0 success, 1 not found, 2 usage or system error.\n"),
 	    DEFAULT_DB);
 }
 
@@ -78,11 +84,16 @@ static int fail(int r, const struct err_detail *e)
 	return (r == -ENOENT || r == -ERANGE) ? 1 : 2;
 }
 
-static int usage_error(const char *fmt, const char *what)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "custody-log: ");
-	fprintf(stderr, fmt, what);
-	fprintf(stderr, " (custody-log --help)\n");
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Translators: a usage error of custody-log; %s says what is wrong. */
+	fprintf(stderr, _("custody-log: %s (custody-log --help)\n"), msg);
 	return 2;
 }
 
@@ -114,7 +125,7 @@ static int cmd_keygen(const char *name)
 	int r;
 
 	if (!arg_out)
-		return usage_error("keygen needs --out KEYFILE%s", "");
+		return usage_error("%s", _("keygen needs --out KEYFILE"));
 	r = vfy_keygen(name, &skey, &vkey, &e);
 	if (r < 0)
 		return fail(r, &e);
@@ -144,14 +155,14 @@ static int cmd_init(void)
 	int r;
 
 	if (!arg_origin || !arg_key)
-		return usage_error("init needs --origin ORIGIN and --key KEYFILE%s", "");
+		return usage_error("%s", _("init needs --origin ORIGIN and --key KEYFILE"));
 	r = vfy_signer_load(arg_key, &signer, &e);
 	if (r < 0)
 		return fail(r, &e);
 	vkey = vfy_signer_vkey(signer);
 	signer = vfy_signer_free(signer);
 	if (!vkey)
-		return usage_error("out of memory%s", "");
+		return usage_error("%s", _("out of memory"));
 	r = tlog_create(arg_db, arg_origin, arg_key, vkey, &e);
 	if (r < 0) {
 		free(vkey);
@@ -161,8 +172,8 @@ static int cmd_init(void)
 		print_json(
 		    json_pack("{s:s, s:s, s:s}", "db", arg_db, "origin", arg_origin, "vkey", vkey));
 	else
-		printf("initialised the log '%s' in '%s'\nverifier key: %s\n", arg_origin, arg_db,
-		       vkey);
+		printf(_("initialised the log '%s' in '%s'\nverifier key: %s\n"), arg_origin,
+		       arg_db, vkey);
 	free(vkey);
 	return 0;
 }
@@ -194,15 +205,17 @@ static int cmd_append(void)
 	/* Read one byte past the limit so that an oversized entry is told apart from a full one. */
 	in = malloc(VFY_ENTRY_INPUT_MAX + 1);
 	if (!in)
-		return usage_error("out of memory%s", "");
+		return usage_error("%s", _("out of memory"));
 	n = file_read_full(STDIN_FILENO, in, VFY_ENTRY_INPUT_MAX + 1);
 	if (n < 0)
-		return usage_error("cannot read the entry from stdin%s", "");
+		return usage_error("%s", _("cannot read the entry from stdin"));
 	len = (size_t)n;
 	r = vfy_entry_canonicalize(in, len, &entry, &elen, &e);
 	if (r < 0) {
-		fprintf(stderr, "custody-log: %s: %s\n",
-			r == -E2BIG ? "entry too large" : "bad entry", e.msg);
+		fprintf(stderr,
+			r == -E2BIG ? _("custody-log: entry too large: %s\n")
+				    : _("custody-log: bad entry: %s\n"),
+			e.msg);
 		return 2;
 	}
 	r = open_log(TLOG_WRITE, &log);
@@ -285,12 +298,12 @@ static int cmd_publish(const char *outdir)
 	int r;
 
 	if (mkdir(outdir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "custody-log: cannot make '%s': %s\n", outdir, strerror(errno));
+		fprintf(stderr, _("custody-log: cannot make '%s': %s\n"), outdir, strerror(errno));
 		return 2;
 	}
 	dirfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
-		fprintf(stderr, "custody-log: cannot open the folder '%s': %s\n", outdir,
+		fprintf(stderr, _("custody-log: cannot open the folder '%s': %s\n"), outdir,
 			strerror(errno));
 		return 2;
 	}
@@ -306,7 +319,7 @@ static int cmd_publish(const char *outdir)
 	r = pub_publish(log, dirfd, note, len, arg_entries ? PUB_ENTRIES : 0, &st, &e);
 	log = tlog_free(log);
 	if (r < 0) {
-		fprintf(stderr, "custody-log: publish to '%s': %s\n", outdir, e.msg);
+		fprintf(stderr, _("custody-log: publish to '%s': %s\n"), outdir, e.msg);
 		return 2;
 	}
 	if (arg_json)
@@ -316,11 +329,14 @@ static int cmd_publish(const char *outdir)
 				     "present", (json_int_t)st.present, "checkpoint",
 				     st.checkpoint));
 	else
-		printf("published size %" PRIu64 " (the folder had %" PRIu64 "): %" PRIu64
-		       " tiles and %" PRIu64 " entry bundles written, %" PRIu64
-		       " already there; checkpoint %s\n",
-		       st.size, st.old_size, st.tiles, st.bundles, st.present,
-		       st.checkpoint ? "replaced" : "unchanged");
+		printf(st.checkpoint
+			   ? _("published size %" PRIu64 " (the folder had %" PRIu64 "): %" PRIu64
+			       " tiles and %" PRIu64 " entry bundles written, %" PRIu64
+			       " already there; checkpoint replaced\n")
+			   : _("published size %" PRIu64 " (the folder had %" PRIu64 "): %" PRIu64
+			       " tiles and %" PRIu64 " entry bundles written, %" PRIu64
+			       " already there; checkpoint unchanged\n"),
+		       st.size, st.old_size, st.tiles, st.bundles, st.present);
 	return 0;
 }
 
@@ -365,6 +381,7 @@ int main(int argc, char **argv)
 	uint64_t a, b;
 	int c;
 
+	i18n_init();
 	opterr = 0; /* our own one-line message instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
@@ -382,7 +399,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SIZE:
 			if (parse_index(optarg, &arg_size) < 0)
-				return usage_error("--size needs a tree size, not '%s'", optarg);
+				return usage_error(_("--size needs a tree size, not '%s'"), optarg);
 			break;
 		case OPT_JSON:
 			arg_json = true;
@@ -394,13 +411,16 @@ int main(int argc, char **argv)
 			help();
 			return 0;
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return usage_error(_("option '%s' needs a value"), argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return usage_error(_("unknown option '%s'"), argv[optind - 1]);
 		}
 	}
+	/* --json is for programs: messages in English in every locale (docs/i18n.md). */
+	if (arg_json)
+		setlocale(LC_MESSAGES, "C");
 	if (optind >= argc)
-		return usage_error("no command given%s", "");
+		return usage_error("%s", _("no command given"));
 	cmd = argv[optind++];
 	argc -= optind;
 	argv += optind;
@@ -415,15 +435,15 @@ int main(int argc, char **argv)
 		return cmd_checkpoint();
 	if ((strcmp(cmd, "show") == 0 || strcmp(cmd, "proof") == 0) && argc == 1) {
 		if (parse_index(argv[0], &a) < 0)
-			return usage_error("'%s' is not an entry index", argv[0]);
+			return usage_error(_("'%s' is not an entry index"), argv[0]);
 		return cmd[0] == 's' ? cmd_show(a) : cmd_print_file(tlog_proof_file, a, arg_size);
 	}
 	if (strcmp(cmd, "consistency") == 0 && argc == 2) {
 		if (parse_index(argv[0], &a) < 0 || parse_index(argv[1], &b) < 0)
-			return usage_error("consistency needs two tree sizes%s", "");
+			return usage_error("%s", _("consistency needs two tree sizes"));
 		return cmd_print_file(tlog_consistency_file, a, b);
 	}
 	if (strcmp(cmd, "publish") == 0 && argc == 1)
 		return cmd_publish(argv[0]);
-	return usage_error("unknown command or wrong arguments: '%s'", cmd);
+	return usage_error(_("unknown command or wrong arguments: '%s'"), cmd);
 }

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <locale.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "base/hex.h"
+#include "base/i18n.h"
 #include "verify/hash.h"
 #include "verify/note.h"
 #include "verify/proof.h"
@@ -42,46 +45,54 @@ static bool arg_entries;
 
 static void help(void)
 {
-	printf(
-	    "Usage: custody-verify COMMAND FILE --key VKEY [OPTIONS]\n"
-	    "Verify custody's proofs offline against the log's verifier key.\n"
-	    "\n"
-	    "Commands:\n"
-	    "  proof FILE --key VKEY [--media MEDIA]\n"
-	    "        check a .tlog-proof file: the checkpoint's signature and origin, and that\n"
-	    "        the entry it carries is in the signed tree; with --media, that MEDIA is\n"
-	    "        the original the entry records: byte-identical (exact) or the same\n"
-	    "        packets in another container (remux)\n"
-	    "  consistency FILE --key VKEY\n"
-	    "        check a custody-consistency/1 file: both signatures and that the older\n"
-	    "        tree is a prefix of the newer one\n"
-	    "  checkpoint FILE --key VKEY\n"
-	    "        check a signed checkpoint and print its origin, size and root\n"
-	    "  monitor DIR|URL --key VKEY [--state FILE] [--entries]\n"
-	    "        check a published log (a folder, or its http(s) address): the\n"
-	    "        checkpoint's signature and cosignatures, every tile against its root,\n"
-	    "        with --entries every entry bundle, and with --state that the log still\n"
-	    "        holds the checkpoint saved there by the last run (then saves the new one):\n"
-	    "        a different root at that size is a split view\n"
-	    "  fingerprint FILE [--json] [--device-clock TZ] [--name-pattern P]\n"
-	    "        print FILE's fingerprint as an ingest entry holds it; exit 1 when FILE\n"
-	    "        is damaged (custody-verify fingerprint --help for its options)\n"
-	    "\n"
-	    "VKEY is the verifier key (NAME+KEYID+BASE64) or a file holding it.\n"
-	    "Witnesses (docs/witness.md), for proof, consistency and checkpoint:\n"
-	    "  --witness VKEY   a witness's cosignature/v1 verifier key (or a file holding it);\n"
-	    "                   repeat it for each witness\n"
-	    "  --quorum N       how many of them must have cosigned the checkpoint (of a\n"
-	    "                   consistency file: the newer one); default: all --witness keys\n"
-	    "Options: --json (one JSON object on stdout), --help.\n"
-	    "Exit status: 0 verified, 1 not verified, 2 usage or system error.\n");
+	/* Translators: custody-verify --help.  Keep the command names, options and
+	 * placeholders (FILE, VKEY, MEDIA, DIR, URL, TZ, P, N) as they are. */
+	fputs(
+	    _("Usage: custody-verify COMMAND FILE --key VKEY [OPTIONS]\n"
+	      "Verify custody's proofs offline against the log's verifier key.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  proof FILE --key VKEY [--media MEDIA]\n"
+	      "        check a .tlog-proof file: the checkpoint's signature and origin, and that\n"
+	      "        the entry it carries is in the signed tree; with --media, that MEDIA is\n"
+	      "        the original the entry records: byte-identical (exact) or the same\n"
+	      "        packets in another container (remux)\n"
+	      "  consistency FILE --key VKEY\n"
+	      "        check a custody-consistency/1 file: both signatures and that the older\n"
+	      "        tree is a prefix of the newer one\n"
+	      "  checkpoint FILE --key VKEY\n"
+	      "        check a signed checkpoint and print its origin, size and root\n"
+	      "  monitor DIR|URL --key VKEY [--state FILE] [--entries]\n"
+	      "        check a published log (a folder, or its http(s) address): the\n"
+	      "        checkpoint's signature and cosignatures, every tile against its root,\n"
+	      "        with --entries every entry bundle, and with --state that the log still\n"
+	      "        holds the checkpoint saved there by the last run (then saves the new one):\n"
+	      "        a different root at that size is a split view\n"
+	      "  fingerprint FILE [--json] [--device-clock TZ] [--name-pattern P]\n"
+	      "        print FILE's fingerprint as an ingest entry holds it; exit 1 when FILE\n"
+	      "        is damaged (custody-verify fingerprint --help for its options)\n"
+	      "\n"
+	      "VKEY is the verifier key (NAME+KEYID+BASE64) or a file holding it.\n"
+	      "Witnesses (docs/witness.md), for proof, consistency and checkpoint:\n"
+	      "  --witness VKEY   a witness's cosignature/v1 verifier key (or a file holding it);\n"
+	      "                   repeat it for each witness\n"
+	      "  --quorum N       how many of them must have cosigned the checkpoint (of a\n"
+	      "                   consistency file: the newer one); default: all --witness keys\n"
+	      "Options: --json (one JSON object on stdout), --help.\n"
+	      "Exit status: 0 verified, 1 not verified, 2 usage or system error.\n"),
+	    stdout);
 }
 
-static int usage_error(const char *fmt, const char *what)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
-	fprintf(stderr, "custody-verify: ");
-	fprintf(stderr, fmt, what);
-	fprintf(stderr, " (custody-verify --help)\n");
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Translators: a usage error of custody-verify; %s says what is wrong. */
+	fprintf(stderr, _("custody-verify: %s (custody-verify --help)\n"), msg);
 	return 2;
 }
 
@@ -110,11 +121,39 @@ static const char *failed_part(int r)
 	}
 }
 
+/* The verdict for a person: "not verified (PART)" in the reader's language.  The JSON keeps the
+ * English @part, which scripts match. */
+static const char *not_verified_text(const char *part)
+{
+	static const struct {
+		const char *part, *text;
+	} texts[] = {
+		/* Translators: custody-verify's verdicts; the word in brackets names the part of
+		 * the check that failed. */
+		{ "format", N_("not verified (format)") },
+		{ "signature", N_("not verified (signature)") },
+		{ "origin", N_("not verified (origin)") },
+		{ "inclusion", N_("not verified (inclusion)") },
+		{ "consistency", N_("not verified (consistency)") },
+		{ "media", N_("not verified (media)") },
+		{ "witnesses", N_("not verified (witnesses)") },
+		{ "checkpoint", N_("not verified (checkpoint)") },
+		{ "tiles", N_("not verified (tiles)") },
+		{ "entries", N_("not verified (entries)") },
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (strcmp(texts[i].part, part) == 0)
+			return _(texts[i].text);
+	return _("not verified");
+}
+
 static int not_verified(int r, const char *part, const struct err_detail *e)
 {
 	if (!part)
 		part = failed_part(r);
-	fprintf(stderr, "custody-verify: not verified (%s): %s\n", part, e->msg);
+	/* Translators: custody-verify's verdict ("not verified (signature)") and why. */
+	fprintf(stderr, _("custody-verify: %s: %s\n"), not_verified_text(part), e->msg);
 	if (arg_json)
 		print_json(
 		    json_pack("{s:b, s:s, s:s}", "verified", 0, "failed", part, "message", e->msg));
@@ -149,14 +188,21 @@ static int parse_key(const char *arg, uint8_t alg, const char *what, struct vfy_
 	}
 	r = vfy_verifier_parse(key, strlen(key), ret, &e);
 	if (r < 0) {
-		fprintf(stderr, "custody-verify: %s is unusable: %s\n", what, e.msg);
+		/* Translators: %1$s is "the key" or "--witness key N", %2$s why. */
+		fprintf(stderr, _("custody-verify: %1$s is unusable: %2$s\n"), what, e.msg);
 		return 2;
 	}
 	if (ret->alg != alg) {
-		fprintf(stderr, "custody-verify: %s is %s\n", what,
-			alg == VFY_ALG_COSIG
-			    ? "a note signing key, not a witness's cosignature/v1 key"
-			    : "a witness's cosignature/v1 key, not the log's verifier key");
+		if (alg == VFY_ALG_COSIG)
+			fprintf(stderr,
+				_("custody-verify: %s is a note signing key, not a witness's "
+				  "cosignature/v1 key\n"),
+				what);
+		else
+			fprintf(stderr,
+				_("custody-verify: %s is a witness's cosignature/v1 key, not the "
+				  "log's verifier key\n"),
+				what);
 		return 2;
 	}
 	return 0;
@@ -168,12 +214,12 @@ static int load_key(struct vfy_verifier *ret)
 	int r;
 
 	if (!arg_key)
-		return usage_error("--key VKEY is required: the log's verifier key%s", "");
-	r = parse_key(arg_key, VFY_ALG_ED25519, "the key", &ret[0]);
+		return usage_error("%s", _("--key VKEY is required: the log's verifier key"));
+	r = parse_key(arg_key, VFY_ALG_ED25519, _("the key"), &ret[0]);
 	for (unsigned i = 0; r == 0 && i < arg_nwitness; i++) {
 		char what[64];
 
-		snprintf(what, sizeof(what), "--witness key %u", i + 1);
+		snprintf(what, sizeof(what), _("--witness key %u"), i + 1);
 		r = parse_key(arg_witness[i], VFY_ALG_COSIG, what, &ret[1 + i]);
 	}
 	return r;
@@ -207,15 +253,18 @@ static int check_quorum(const char *note, size_t len, const struct vfy_verifier 
 			json_array_append_new(names, json_string(keys[1 + i].name));
 		} else if (n < sizeof(missing)) {
 			n +=
-			    (size_t)snprintf(missing + n, sizeof(missing) - n, "%s%s (key ID %08x)",
-					     n ? ", " : "", keys[1 + i].name, keys[1 + i].id);
+			    (size_t)snprintf(missing + n, sizeof(missing) - n, "%s", n ? ", " : "");
+			if (n < sizeof(missing))
+				n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+						      _("%s (key ID %08x)"), keys[1 + i].name,
+						      keys[1 + i].id);
 		}
 	}
 	if (have < quorum) {
 		json_decref(names);
 		err_set(&e, -EKEYREJECTED,
-			"the checkpoint of size %" PRIu64 " carries %u of the %u cosignatures "
-			"required (--quorum %u); missing: %s",
+			_("the checkpoint of size %" PRIu64 " carries %u of the %u cosignatures "
+			  "required (--quorum %u); missing: %s"),
 			size, have, quorum, quorum, missing);
 		return not_verified(-EKEYREJECTED, "witnesses", &e);
 	}
@@ -275,12 +324,12 @@ static int check_media(const char *entry, size_t len, const char **ret_result, s
 	int r;
 
 	if (!want)
-		return err_set(e, -EPROTO,
-			       "the entry records no file hash (\"sha256\"), so it does "
-			       "not describe a media file");
+		return err_set(e, -EPROTO, "%s",
+			       _("the entry records no file hash (\"sha256\"), so it does "
+				 "not describe a media file"));
 	fd = open(arg_media, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return err_set(e, -ENOENT, "cannot read '%s': %s", arg_media, strerror(errno));
+		return err_set(e, -ENOENT, _("cannot read '%s': %s"), arg_media, strerror(errno));
 	r = vfy_sha256_fd(fd, digest, &size, e);
 	if (r < 0)
 		return r;
@@ -297,23 +346,28 @@ static int check_media(const char *entry, size_t len, const char **ret_result, s
 	if (r != -EPROTO)
 		return r;
 	return err_set(e, -EPROTO,
-		       "'%s' (SHA-256 %s) is neither byte-identical to the original "
-		       "the entry records (SHA-256 %s) nor the same packets in another container",
+		       _("'%s' (SHA-256 %s) is neither byte-identical to the original "
+			 "the entry records (SHA-256 %s) nor the same packets in another "
+			 "container"),
 		       arg_media, hex, want);
 }
 
 /* "witnesses: cosigned by a, b (2 required)" after a verified result. */
 static void print_cosigners(const json_t *names)
 {
-	size_t i;
+	char list[2048] = "";
+	size_t i, n = 0;
 	json_t *v;
 
 	if (!names)
 		return;
-	printf("witnesses: cosigned by");
 	json_array_foreach(names, i, v)
-		printf("%s %s", i ? "," : "", json_string_value(v));
-	printf(" (%ld required)\n", arg_quorum < 0 ? (long)arg_nwitness : arg_quorum);
+		if (n < sizeof(list))
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+					      json_string_value(v));
+	/* Translators: %1$s lists the witnesses' names, %2$ld is --quorum. */
+	printf(_("witnesses: cosigned by %1$s (%2$ld required)\n"), list,
+	       arg_quorum < 0 ? (long)arg_nwitness : arg_quorum);
 }
 
 static int cmd_proof(const char *path)
@@ -371,17 +425,20 @@ static int cmd_proof(const char *path)
 			json_object_set_new(obj, "cosigned_by", cosigners);
 		print_json(obj);
 	} else {
-		printf("verified: entry %" PRIu64 " is in the log '%s' at size %" PRIu64
-		       " (root %s)\n",
+		printf(_("verified: entry %" PRIu64 " is in the log '%s' at size %" PRIu64
+			 " (root %s)\n"),
 		       p.index, cp.origin, cp.size, root);
-		if (media)
-			printf("media: '%s' is %s\n", arg_media,
-			       strcmp(media, "exact") == 0
-				   ? "byte-identical to the logged original"
-				   : "the logged original's packets in another container (remux)");
+		if (media && strcmp(media, "exact") == 0)
+			printf(_("media: '%s' is byte-identical to the logged original\n"),
+			       arg_media);
+		else if (media)
+			printf(_("media: '%s' is the logged original's packets in another "
+				 "container (remux)\n"),
+			       arg_media);
 		print_cosigners(cosigners);
 		json_decref(cosigners);
-		printf("entry: %.*s\n", (int)p.extra_len, (const char *)p.extra);
+		/* The entry's own bytes follow the label: it is evidence, never translated. */
+		printf(_("entry: %.*s\n"), (int)p.extra_len, (const char *)p.extra);
 	}
 	vfy_tlog_proof_done(&p);
 	return 0;
@@ -422,8 +479,8 @@ static int cmd_consistency(const char *path)
 				     "old_root", root_old, "size", (json_int_t) new.size, "root",
 				     root_new, "cosigned_by", cosigners));
 	} else {
-		printf("verified: the log '%s' at size %" PRIu64 " (root %s) extends size %" PRIu64
-		       " (root %s)\n",
+		printf(_("verified: the log '%s' at size %" PRIu64 " (root %s) extends size "
+			 "%" PRIu64 " (root %s)\n"),
 		       new.origin, new.size, root_new, old.size, root_old);
 		print_cosigners(cosigners);
 		json_decref(cosigners);
@@ -458,7 +515,8 @@ static int cmd_checkpoint(const char *path)
 				     cp.origin, "size", (json_int_t)cp.size, "root", root,
 				     "cosigned_by", cosigners));
 	} else {
-		printf("origin %s\nsize %" PRIu64 "\nroot %s\n", cp.origin, cp.size, root);
+		/* Translators: custody-verify checkpoint: the checkpoint's three fields. */
+		printf(_("origin %s\nsize %" PRIu64 "\nroot %s\n"), cp.origin, cp.size, root);
 		print_cosigners(cosigners);
 		json_decref(cosigners);
 	}
@@ -477,15 +535,16 @@ static int state_load(const struct vfy_verifier *key, struct vfy_checkpoint *ret
 	if (r == -ENOENT)
 		return 1;
 	if (r < 0) {
-		fprintf(stderr, "custody-verify: the state file: %s\n", e.msg);
+		fprintf(stderr, _("custody-verify: the state file: %s\n"), e.msg);
 		return 2;
 	}
 	r = vfy_checkpoint_open(text, len, NULL, key, 1, ret, NULL, &e);
 	if (r < 0) {
-		fprintf(stderr,
-			"custody-verify: the state file '%s' holds no checkpoint of this log (%s); "
-			"give another --state, or remove it to start over\n",
-			arg_state, e.msg);
+		fprintf(
+		    stderr,
+		    _("custody-verify: the state file '%s' holds no checkpoint of this log (%s); "
+		      "give another --state, or remove it to start over\n"),
+		    arg_state, e.msg);
 		return 2;
 	}
 	return 0;
@@ -547,7 +606,8 @@ static int cmd_monitor(const char *where)
 	}
 	if (arg_state && file_write_atomic(AT_FDCWD, arg_state, note, len, 0644, &e) < 0) {
 		json_decref(cosigners);
-		fprintf(stderr, "custody-verify: verified, but cannot save the state: %s\n", e.msg);
+		fprintf(stderr, _("custody-verify: verified, but cannot save the state: %s\n"),
+			e.msg);
 		return 2;
 	}
 	root_b64(cp.root, root);
@@ -561,17 +621,20 @@ static int cmd_monitor(const char *where)
 				    have_old ? json_integer((json_int_t)old.size) : json_null());
 		print_json(obj);
 	} else {
-		printf("verified: the published log '%s' at size %" PRIu64 " (root %s): %" PRIu64
-		       " tiles%s",
-		       cp.origin, cp.size, root, res.tiles, arg_entries ? ", " : "\n");
 		if (arg_entries)
-			printf("%" PRIu64 " entry bundles\n", res.bundles);
+			printf(_("verified: the published log '%s' at size %" PRIu64
+				 " (root %s): %" PRIu64 " tiles, %" PRIu64 " entry bundles\n"),
+			       cp.origin, cp.size, root, res.tiles, res.bundles);
+		else
+			printf(_("verified: the published log '%s' at size %" PRIu64
+				 " (root %s): %" PRIu64 " tiles\n"),
+			       cp.origin, cp.size, root, res.tiles);
 		if (have_old)
-			printf("consistent: it extends the checkpoint of size %" PRIu64
-			       " saved by the last run\n",
+			printf(_("consistent: it extends the checkpoint of size %" PRIu64
+				 " saved by the last run\n"),
 			       old.size);
 		else if (arg_state)
-			printf("first run: the checkpoint is saved in '%s' for the next\n",
+			printf(_("first run: the checkpoint is saved in '%s' for the next\n"),
 			       arg_state);
 		print_cosigners(cosigners);
 		json_decref(cosigners);
@@ -604,6 +667,8 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c;
 
+	/* Before any message; --json switches messages back to English below. */
+	i18n_init();
 	/* 'fingerprint' takes no key and has options of its own
 	 * (verify/custody-verify/fingerprint.c). */
 	if (argc > 1 && strcmp(argv[1], "fingerprint") == 0)
@@ -628,7 +693,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_WITNESS:
 			if (arg_nwitness == WITNESS_MAX)
-				return usage_error("more than 32 --witness keys%s", "");
+				return usage_error("%s", _("more than 32 --witness keys"));
 			arg_witness[arg_nwitness++] = optarg;
 			break;
 		case OPT_QUORUM: {
@@ -638,7 +703,7 @@ int main(int argc, char **argv)
 			arg_quorum = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || arg_quorum < 0 ||
 			    arg_quorum > WITNESS_MAX)
-				return usage_error("--quorum '%s' is not a number from 0 to 32",
+				return usage_error(_("--quorum '%s' is not a number from 0 to 32"),
 						   optarg);
 			break;
 		}
@@ -646,29 +711,36 @@ int main(int argc, char **argv)
 			help();
 			return 0;
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return usage_error(_("option '%s' needs a value"), argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return usage_error(_("unknown option '%s'"), argv[optind - 1]);
 		}
 	}
+	/* --json is for programs: the object, message included, is the same bytes in every
+	 * locale (docs/i18n.md), and so is what goes with it on stderr. */
+	if (arg_json)
+		setlocale(LC_MESSAGES, "C");
 	if (argc - optind != 2)
-		return usage_error("expected a command and a file%s", "");
+		return usage_error("%s", _("expected a command and a file"));
 	cmd = argv[optind];
 	if (arg_media && strcmp(cmd, "proof") != 0)
-		return usage_error("--media goes with 'proof' only%s", "");
+		return usage_error("%s", _("--media goes with 'proof' only"));
 	if (arg_quorum > (long)arg_nwitness)
-		return usage_error("--quorum asks for more cosignatures than the %s --witness keys "
-				   "given",
-				   arg_nwitness ? "number of" : "(none)");
+		return usage_error(NG_("--quorum asks for more cosignatures than the %u --witness "
+				       "key given",
+				       "--quorum asks for more cosignatures than the %u --witness "
+				       "keys given",
+				       arg_nwitness),
+				   arg_nwitness);
 	if (strcmp(cmd, "proof") == 0)
 		return cmd_proof(argv[optind + 1]);
 	if (strcmp(cmd, "consistency") == 0)
 		return cmd_consistency(argv[optind + 1]);
 	if ((arg_state || arg_entries) && strcmp(cmd, "monitor") != 0)
-		return usage_error("--state and --entries go with 'monitor' only%s", "");
+		return usage_error("%s", _("--state and --entries go with 'monitor' only"));
 	if (strcmp(cmd, "checkpoint") == 0)
 		return cmd_checkpoint(argv[optind + 1]);
 	if (strcmp(cmd, "monitor") == 0)
 		return cmd_monitor(argv[optind + 1]);
-	return usage_error("unknown command '%s'", cmd);
+	return usage_error(_("unknown command '%s'"), cmd);
 }

@@ -20,6 +20,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <locale.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,38 +38,48 @@
 #include "verify/entry.h"
 #include "base/err.h"
 #include "base/hex.h"
+#include "base/i18n.h"
 #include "ingest/fingerprint.h"
 #include "verify/custody-verify/fingerprint.h"
 
 static void help(void)
 {
-	printf("Usage: custody-verify fingerprint FILE [OPTIONS]\n"
-	       "Print FILE's fingerprint as custody's ingest log entry would hold it: size,\n"
-	       "SHA-256, container, duration, recording time, and per stream the codec, packet\n"
-	       "count and digest (SHA-256 over the SHA-256 of every packet: docs/log.md).\n"
-	       "\n"
-	       "Options:\n"
-	       "  --json               one JSON object on stdout, in the entry's canonical form\n"
-	       "  --device-clock TZ    the zone's device_clock: the time zone the cameras' clocks\n"
-	       "                       keep (e.g. Asia/Shanghai); default UTC\n"
-	       "  --name-pattern P     the zone's name_pattern, e.g.\n"
-	       "                       '{device}_{officer}_{start:%%Y%%m%%d%%H%%M%%S}_{seq}'\n"
-	       "  --clock-skew D       the allowed clock skew (s, m, h, d); default 10m\n"
-	       "  --key-packets        add each video stream's key packets (hash, pts, dts)\n"
-	       "  --packets            add every packet's SHA-256 (--json: per stream;\n"
-	       "                       otherwise one line per packet)\n"
-	       "  --help\n"
-	       "Give --device-clock and --name-pattern as the zone's configuration has them to\n"
-	       "get the recording time the daemon would record.\n"
-	       "Exit status: 0 intact, 1 damaged (what could be read is still printed), 2 usage\n"
-	       "or system error.\n");
+	/* Translators: custody-verify fingerprint --help.  Keep the options, the placeholders
+	 * and the pattern example as they are. */
+	fputs(
+	    _("Usage: custody-verify fingerprint FILE [OPTIONS]\n"
+	      "Print FILE's fingerprint as custody's ingest log entry would hold it: size,\n"
+	      "SHA-256, container, duration, recording time, and per stream the codec, packet\n"
+	      "count and digest (SHA-256 over the SHA-256 of every packet: docs/log.md).\n"
+	      "\n"
+	      "Options:\n"
+	      "  --json               one JSON object on stdout, in the entry's canonical form\n"
+	      "  --device-clock TZ    the zone's device_clock: the time zone the cameras' clocks\n"
+	      "                       keep (e.g. Asia/Shanghai); default UTC\n"
+	      "  --name-pattern P     the zone's name_pattern, e.g.\n"
+	      "                       '{device}_{officer}_{start:%Y%m%d%H%M%S}_{seq}'\n"
+	      "  --clock-skew D       the allowed clock skew (s, m, h, d); default 10m\n"
+	      "  --key-packets        add each video stream's key packets (hash, pts, dts)\n"
+	      "  --packets            add every packet's SHA-256 (--json: per stream;\n"
+	      "                       otherwise one line per packet)\n"
+	      "  --help\n"
+	      "Give --device-clock and --name-pattern as the zone's configuration has them to\n"
+	      "get the recording time the daemon would record.\n"
+	      "Exit status: 0 intact, 1 damaged (what could be read is still printed), 2 usage\n"
+	      "or system error.\n"),
+	    stdout);
 }
 
-static int usage(const char *fmt, const char *what)
+__attribute__((format(printf, 1, 2))) static int usage(const char *fmt, ...)
 {
-	fprintf(stderr, "custody-verify fingerprint: ");
-	fprintf(stderr, fmt, what);
-	fprintf(stderr, " (custody-verify fingerprint --help)\n");
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, _("custody-verify fingerprint: %s (custody-verify fingerprint --help)\n"),
+		msg);
 	return 2;
 }
 
@@ -118,6 +130,8 @@ static void on_packet(void *opaque, const struct ing_packet_info *pkt)
 
 	hex_encode(pkt->hash, ING_HASH_LEN, hex);
 	if (!p->json) {
+		/* A listing to compare with ffprobe's, like the entry itself: not translated
+		 * (docs/i18n.md). */
 		printf("packet stream %u #%" PRIu64 " %s %zu bytes%s%s\n", pkt->stream,
 		       pkt->ordinal, hex, pkt->size, pkt->key ? " key" : "",
 		       pkt->discard ? " discard" : "");
@@ -158,9 +172,9 @@ static const char *ts_text(int64_t us, char out[24])
 static void print_us(const char *label, int64_t us)
 {
 	if (us == ING_NOTS)
-		printf("%s: unknown\n", label);
+		printf(_("%s: unknown\n"), label);
 	else
-		printf("%s: %s%" PRId64 ".%06" PRId64 " s\n", label, us < 0 ? "-" : "",
+		printf(_("%s: %s%" PRId64 ".%06" PRId64 " s\n"), label, us < 0 ? "-" : "",
 		       (us < 0 ? -us : us) / 1000000, (us < 0 ? -us : us) % 1000000);
 }
 
@@ -169,51 +183,58 @@ static void print_human(const char *path, const struct ing_fingerprint *fp,
 {
 	char hex[2 * ING_HASH_LEN + 1], t1[ING_RFC3339_MAX], t2[ING_RFC3339_MAX];
 
+	/* Translators: custody-verify fingerprint's text output, one "label: value" a line;
+	 * times are UTC (RFC 3339), tag and source names stay as the file has them. */
 	hex_encode(fp->sha256, ING_HASH_LEN, hex);
-	printf("file: %s\n", path);
-	printf("size: %" PRIu64 " bytes\n", fp->size);
+	printf(_("file: %s\n"), path);
+	printf(_("size: %" PRIu64 " bytes\n"), fp->size);
 	printf("sha256: %s\n", hex);
 	if (fp->container)
-		printf("container: %s (probe score %d)\n", fp->container, fp->probe_score);
+		printf(_("container: %s (probe score %d)\n"), fp->container, fp->probe_score);
 	else
-		printf("container: none recognised\n");
-	print_us("duration", fp->duration_us);
+		printf(_("container: none recognised\n"));
+	print_us(_("duration"), fp->duration_us);
 	if (rec->source == ING_TIME_NONE || ing_format_utc(rec->start_us, t1) < 0 ||
 	    ing_format_utc(rec->end_us, t2) < 0)
-		printf("recorded: unknown\n");
+		printf(_("recorded: unknown\n"));
+	else if (rec->future)
+		printf(_("recorded: %s to %s (time source: %s) IN THE FUTURE beyond the allowed "
+			 "clock skew\n"),
+		       t1, t2, ing_time_source_name(rec->source));
 	else
-		printf("recorded: %s to %s (time source: %s)%s\n", t1, t2,
-		       ing_time_source_name(rec->source),
-		       rec->future ? " IN THE FUTURE beyond the allowed clock skew" : "");
-	printf("device: %s\nofficer: %s\n", rec->device[0] ? rec->device : "unknown",
-	       rec->officer[0] ? rec->officer : "unknown");
+		printf(_("recorded: %s to %s (time source: %s)\n"), t1, t2,
+		       ing_time_source_name(rec->source));
+	printf(_("device: %s\n"), rec->device[0] ? rec->device : _("unknown"));
+	printf(_("officer: %s\n"), rec->officer[0] ? rec->officer : _("unknown"));
 	if (fp->creation_time)
-		printf("tag creation_time: %s\n", fp->creation_time);
+		printf(_("tag %s: %s\n"), "creation_time", fp->creation_time);
 	if (fp->make)
-		printf("tag make: %s\n", fp->make);
+		printf(_("tag %s: %s\n"), "make", fp->make);
 	if (fp->model)
-		printf("tag model: %s\n", fp->model);
+		printf(_("tag %s: %s\n"), "model", fp->model);
 	if (fp->serial)
-		printf("tag serial: %s\n", fp->serial);
+		printf(_("tag %s: %s\n"), "serial", fp->serial);
 	if (fp->location)
-		printf("tag location: %s\n", fp->location);
+		printf(_("tag %s: %s\n"), "location", fp->location);
 	for (unsigned i = 0; i < fp->n_streams; i++) {
 		const struct ing_stream *st = &fp->streams[i];
 
 		hex_encode(st->digest, ING_HASH_LEN, hex);
-		printf("stream %u: %s %s", st->index, st->type, st->codec);
+		/* Translators: "stream 0: video h264 (High) 160x120, 40 packets, 4 key, digest
+		 * HEX"; the type, codec and profile are FFmpeg's names. */
+		printf(_("stream %u: %s %s"), st->index, st->type, st->codec);
 		if (st->profile[0])
 			printf(" (%s)", st->profile);
 		if (!strcmp(st->type, "video"))
 			printf(" %dx%d", st->width, st->height);
 		else if (!strcmp(st->type, "audio"))
-			printf(" %d Hz %d ch", st->sample_rate, st->channels);
-		printf(", %" PRIu64 " packets, %" PRIu64 " key, digest %s\n", st->packets,
+			printf(_(" %d Hz %d ch"), st->sample_rate, st->channels);
+		printf(_(", %" PRIu64 " packets, %" PRIu64 " key, digest %s\n"), st->packets,
 		       st->keyframes, hex);
 	}
-	printf("packets: %" PRIu64 "\n", fp->packets);
+	printf(_("packets: %" PRIu64 "\n"), fp->packets);
 	if (fp->damaged)
-		printf("damaged: %s\n", fp->error);
+		printf(_("damaged: %s\n"), fp->error);
 }
 
 static int add_extras(json_t *obj, const struct ing_fingerprint *fp, bool keys,
@@ -286,7 +307,7 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 			break;
 		case OPT_SKEW:
 			if (parse_duration_us(optarg, &rules.clock_skew_us) < 0)
-				return usage("--clock-skew '%s' is not a duration like 10m",
+				return usage(_("--clock-skew '%s' is not a duration like 10m"),
 					     optarg);
 			break;
 		case OPT_KEYS:
@@ -299,13 +320,16 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 			help();
 			return 0;
 		case ':':
-			return usage("option '%s' needs a value", argv[optind - 1]);
+			return usage(_("option '%s' needs a value"), argv[optind - 1]);
 		default:
-			return usage("unknown option '%s'", argv[optind - 1]);
+			return usage(_("unknown option '%s'"), argv[optind - 1]);
 		}
 	}
+	/* --json is for programs: messages in English in every locale (docs/i18n.md). */
+	if (arg_json)
+		setlocale(LC_MESSAGES, "C");
 	if (argc - optind != 1)
-		return usage("expected one media file%s", "");
+		return usage("%s", _("expected one media file"));
 	path = argv[optind];
 	name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 
@@ -325,7 +349,7 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
-		fprintf(stderr, "custody-verify fingerprint: cannot read '%s': %s\n", path,
+		fprintf(stderr, _("custody-verify fingerprint: cannot read '%s': %s\n"), path,
 			strerror(errno));
 		goto out;
 	}
@@ -337,11 +361,11 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 	r = ing_fingerprint_fd(fd, name, &fopts, &fp, &e);
 	if (r < 0) {
 		fprintf(stderr, "custody-verify fingerprint: '%s': %s\n", path,
-			r == -EINVAL ? "not a regular file" : e.msg);
+			r == -EINVAL ? _("not a regular file") : e.msg);
 		goto out;
 	}
 	if (packets.failed) {
-		fprintf(stderr, "custody-verify fingerprint: out of memory for --packets\n");
+		fprintf(stderr, _("custody-verify fingerprint: out of memory for --packets\n"));
 		goto out;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -357,7 +381,7 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 
 		if (ing_entry_json(fp, &rec, &obj, &e) < 0 ||
 		    add_extras(obj, fp, arg_keys, &packets) < 0) {
-			fprintf(stderr, "custody-verify fingerprint: out of memory\n");
+			fprintf(stderr, _("custody-verify fingerprint: out of memory\n"));
 			goto out;
 		}
 		/* With --packets (or --keys) the object can pass the entry limit (VFY_ENTRY_MAX);
@@ -369,7 +393,7 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 			char *s = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 
 			if (!s) {
-				fprintf(stderr, "custody-verify fingerprint: out of memory\n");
+				fprintf(stderr, _("custody-verify fingerprint: out of memory\n"));
 				goto out;
 			}
 			puts(s);
@@ -395,12 +419,12 @@ int vfy_cmd_fingerprint(int argc, char **argv)
 		}
 	}
 	if (fflush(stdout) != 0) {
-		fprintf(stderr, "custody-verify fingerprint: writing the output: %s\n",
+		fprintf(stderr, _("custody-verify fingerprint: writing the output: %s\n"),
 			strerror(errno));
 		goto out;
 	}
 	if (fp->damaged) {
-		fprintf(stderr, "custody-verify fingerprint: '%s' is damaged: %s\n", path,
+		fprintf(stderr, _("custody-verify fingerprint: '%s' is damaged: %s\n"), path,
 			fp->error);
 		status = 1;
 	} else {

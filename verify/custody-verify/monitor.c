@@ -25,6 +25,7 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/i18n.h"
 #include "verify/custody-verify/monitor.h"
 #include "verify/merkle.h"
 #include "verify/note.h"
@@ -69,7 +70,7 @@ int mon_open(const char *where, struct mon_source **ret, struct err_detail *rete
 	struct mon_source *s = calloc(1, sizeof(*s));
 
 	if (!s)
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	s->dirfd = -1;
 	if (strncmp(where, "http://", 7) == 0 || strncmp(where, "https://", 8) == 0) {
 		size_t n = strlen(where);
@@ -78,14 +79,14 @@ int mon_open(const char *where, struct mon_source **ret, struct err_detail *rete
 			n--;
 		if (n >= sizeof(s->base) - TILE_PATH_MAX) {
 			free(s);
-			return err_set(reterr, -EINVAL, "the URL is too long");
+			return err_set(reterr, -EINVAL, _("the URL is too long"));
 		}
 		memcpy(s->base, where, n);
 		s->base[n] = '\0';
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 		    !(s->curl = curl_easy_init())) {
 			free(s);
-			return err_set(reterr, -ENOMEM, "cannot start libcurl");
+			return err_set(reterr, -ENOMEM, _("cannot start libcurl"));
 		}
 		curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(s->curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -105,7 +106,7 @@ int mon_open(const char *where, struct mon_source **ret, struct err_detail *rete
 		int r = -errno;
 
 		free(s);
-		return err_set(reterr, r, "cannot open the folder '%s': %s", where,
+		return err_set(reterr, r, _("cannot open the folder '%s': %s"), where,
 			       strerrordesc_np(-r));
 	}
 	*ret = s;
@@ -132,7 +133,7 @@ int mon_get(struct mon_source *s, const char *path, size_t max, char **ret, size
 		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (rc == CURLE_OK && code == 200) {
 		if (!s->buf && !(s->buf = calloc(1, 1)))
-			return err_set(reterr, -ENOMEM, "out of memory");
+			return err_set(reterr, -ENOMEM, _("out of memory"));
 		*ret = s->buf;
 		*ret_len = s->len;
 		return 0;
@@ -140,12 +141,12 @@ int mon_get(struct mon_source *s, const char *path, size_t max, char **ret, size
 	free(s->buf);
 	s->buf = NULL;
 	if (s->over)
-		return err_set(reterr, -EFBIG, "%s: more than %zu bytes", url, max);
+		return err_set(reterr, -EFBIG, _("%s: more than %zu bytes"), url, max);
 	if (rc != CURLE_OK)
 		return err_set(reterr, rc == CURLE_WRITE_ERROR ? -ENOMEM : -EIO, "%s: %s", url,
 			       curl_easy_strerror(rc));
 	if (code == 404)
-		return err_set(reterr, -ENOENT, "%s: not found (HTTP 404)", url);
+		return err_set(reterr, -ENOENT, _("%s: not found (HTTP 404)"), url);
 	return err_set(reterr, -EIO, "%s: HTTP %ld", url, code);
 }
 
@@ -190,14 +191,14 @@ static int tile_read(struct mon_source *s, unsigned level, uint64_t index, unsig
 	if (r < 0) {
 		res->failed = "tiles";
 		if (r == -ENOENT)
-			err_set(e, r, "the tile %s is missing: the publication is incomplete",
+			err_set(e, r, _("the tile %s is missing: the publication is incomplete"),
 				path);
 		return r;
 	}
 	res->tiles++;
 	if (len != (size_t)width * VFY_HASH_LEN) {
 		res->failed = "tiles";
-		return err_set(e, -EPROTO, "the tile %s has %zu bytes, not %u (%u hashes)", path,
+		return err_set(e, -EPROTO, _("the tile %s has %zu bytes, not %u (%u hashes)"), path,
 			       len, width * VFY_HASH_LEN, width);
 	}
 	memcpy(out, data, len);
@@ -215,13 +216,13 @@ static int fold_check(struct tree *tr, unsigned level, uint64_t index,
 	int r = tiles_fold(hashes, 1, h);
 
 	if (r < 0)
-		return err_set(e, r, "cannot hash a tile (libcrypto)");
+		return err_set(e, r, _("cannot hash a tile (libcrypto)"));
 	if (memcmp(h[0], tr->level[level + 1][index], VFY_HASH_LEN) != 0) {
 		tile_path(&t, path);
 		res->failed = "tiles";
 		return err_set(e, -EPROTO,
-			       "the tile %s does not hash to its entry in the level-%u tile "
-			       "above: the published tiles are not one tree",
+			       _("the tile %s does not hash to its entry in the level-%u tile "
+				 "above: the published tiles are not one tree"),
 			       path, level + 1);
 	}
 	return 0;
@@ -238,7 +239,7 @@ static int tree_get(void *ctx, unsigned lvl, uint64_t k, uint8_t ret[VFY_HASH_LE
 	const uint8_t(*src)[VFY_HASH_LEN] = NULL;
 
 	if (L >= tr->levels || first + n > tr->count[L])
-		return err_set(e, -ERANGE, "node (%u, %" PRIu64 ") is outside the tree", lvl, k);
+		return err_set(e, -ERANGE, _("node (%u, %" PRIu64 ") is outside the tree"), lvl, k);
 	if (L > 0) {
 		src = &tr->level[L][first];
 	} else {
@@ -247,7 +248,8 @@ static int tree_get(void *ctx, unsigned lvl, uint64_t k, uint8_t ret[VFY_HASH_LE
 			    (first % TILE_WIDTH) + n <= tr->kept_width[i])
 				src = &tr->kept[i][first % TILE_WIDTH];
 		if (!src)
-			return err_set(e, -ERANGE, "node (%u, %" PRIu64 ") was not kept", lvl, k);
+			return err_set(e, -ERANGE, _("node (%u, %" PRIu64 ") was not kept"), lvl,
+				       k);
 	}
 	if (n == 1) {
 		memcpy(ret, src[0], VFY_HASH_LEN);
@@ -272,7 +274,7 @@ static int load_upper(struct mon_source *s, struct tree *tr, struct mon_result *
 
 		tr->level[L] = malloc((size_t)tr->count[L] * VFY_HASH_LEN);
 		if (!tr->level[L])
-			return err_set(e, -ENOMEM, "out of memory for %" PRIu64 " hashes",
+			return err_set(e, -ENOMEM, _("out of memory for %" PRIu64 " hashes"),
 				       tr->count[L]);
 		for (uint64_t n = 0; n < full; n++) {
 			r = tile_read(s, L, n, TILE_WIDTH, &tr->level[L][n * TILE_WIDTH], res, e);
@@ -312,8 +314,8 @@ static int bundle_check(struct mon_source *s, uint64_t index, unsigned width,
 		res->failed = "entries";
 		if (r == -ENOENT)
 			err_set(e, r,
-				"the entry bundle %s is missing (was the log published with "
-				"entries?)",
+				_("the entry bundle %s is missing (was the log published with "
+				  "entries?)"),
 				path);
 		return r;
 	}
@@ -338,7 +340,7 @@ static int stream_level0(struct mon_source *s, struct tree *tr, uint64_t keep, b
 	int r = 0;
 
 	if (!buf)
-		return err_set(e, -ENOMEM, "out of memory");
+		return err_set(e, -ENOMEM, _("out of memory"));
 	for (uint64_t n = 0; n <= full && r == 0; n++) {
 		unsigned width = n < full ? TILE_WIDTH : part;
 
@@ -375,7 +377,7 @@ int mon_check(struct mon_source *s, const struct vfy_checkpoint *cp,
 
 	*ret = (struct mon_result){ 0 };
 	if (!tr)
-		return err_set(reterr, -ENOMEM, "out of memory");
+		return err_set(reterr, -ENOMEM, _("out of memory"));
 	tr->size = cp->size;
 	tr->levels = tiles_levels(cp->size);
 	for (unsigned L = 0; L < tr->levels; L++)
@@ -383,9 +385,9 @@ int mon_check(struct mon_source *s, const struct vfy_checkpoint *cp,
 	if (old && old->size > cp->size) {
 		ret->failed = "consistency";
 		r = err_set(reterr, -EPROTO,
-			    "the published checkpoint has size %" PRIu64 ", smaller than the "
-			    "%" PRIu64 " of the checkpoint saved by the last run: the log was "
-			    "rolled back or another history is served",
+			    _("the published checkpoint has size %" PRIu64 ", smaller than the "
+			      "%" PRIu64 " of the checkpoint saved by the last run: the log was "
+			      "rolled back or another history is served"),
 			    cp->size, old->size);
 		goto out;
 	}
@@ -406,14 +408,14 @@ int mon_check(struct mon_source *s, const struct vfy_checkpoint *cp,
 				       : (const uint8_t(*)[VFY_HASH_LEN])tr->kept[0];
 	r = tiles_root(cp->size, partial, root);
 	if (r < 0) {
-		err_set(reterr, r, "cannot hash the tree (libcrypto)");
+		err_set(reterr, r, _("cannot hash the tree (libcrypto)"));
 		goto out;
 	}
 	if (memcmp(root, cp->root, VFY_HASH_LEN) != 0) {
 		ret->failed = "tiles";
 		r = err_set(reterr, -EPROTO,
-			    "the published tiles do not make the checkpoint's root: a tile was "
-			    "changed, or the checkpoint is not of these tiles");
+			    _("the published tiles do not make the checkpoint's root: a tile was "
+			      "changed, or the checkpoint is not of these tiles"));
 		goto out;
 	}
 	if (old && old->size > 0) {
