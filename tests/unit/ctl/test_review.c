@@ -875,7 +875,7 @@ static void test_history(void **state)
 			    "张伟(uid 1005)\n");
 	assert_has(text, "导出，由 张伟(uid 1005)：准许，结果 已导出；导出至“/mnt/usb/CAM02.mp4”；"
 			 "用途“提交法院”；依据审批条目 35\n");
-	assert_has(text, "巡检：原始文件被篡改\n");
+	assert_has(text, "巡检：原始文件已被改动\n");
 	free(text);
 	json_decref(h);
 }
