@@ -48,6 +48,8 @@
  * end; Chinese uses full-width punctuation. */
 #define SEP N_("; ")
 #define STOP N_(".")
+/* Translators: between the items of a list of words or names ("allowed, copied"). */
+#define COMMA N_(", ")
 
 /* ---- the answer's fields, whatever their shape ----------------------------------------------- */
 
@@ -647,7 +649,7 @@ static void put_clip_row(struct ctx *c, struct ctl_table *t, const json_t *clip)
 		p = ctl_cell_para(c->d, &r->detail, 0);
 		ctl_para_add(c->d, p, CTL_RUN_BADGE, CTL_TONE_NOTE, _("also bound to"));
 		for (size_t i = 0; i < jlen(oc) && i < CTL_LIST_MAX; i++) {
-			ctl_para_add(c->d, p, 0, CTL_TONE_NONE, i ? ", " : " ");
+			ctl_para_add(c->d, p, 0, CTL_TONE_NONE, i ? _(COMMA) : " ");
 			ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, _("case %s"),
 				      json_is_string(json_array_get(oc, i))
 					  ? json_string_value(json_array_get(oc, i))
@@ -1261,7 +1263,7 @@ static void put_access_groups(struct ctx *c, const json_t *log)
 		else
 			ctl_para_add(c->d, p, 0, CTL_TONE_NONE, _("allowed"));
 		if (g[k].result)
-			ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, ", %s",
+			ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, "%s%s", _(COMMA),
 				      word(result_words, g[k].result));
 		ctl_para_addf(c->d, ctl_cell_para(c->d, &r->cells[3], 0), 0, CTL_TONE_NONE, "%zu",
 			      g[k].count);
@@ -1639,7 +1641,7 @@ static void put_arrival(struct ctx *c, const json_t *clip)
 	if (!jlen(cases))
 		ctl_para_add(c->d, p, 0, CTL_TONE_NONE, _("bound to no case"));
 	for (size_t i = 0; i < jlen(cases) && i < CTL_LIST_MAX; i++)
-		ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, "%s%s", i ? ", " : "",
+		ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, "%s%s", i ? _(COMMA) : "",
 			      json_is_string(json_array_get(cases, i))
 				  ? json_string_value(json_array_get(cases, i))
 				  : "?");
@@ -1671,7 +1673,7 @@ static void put_access_event(struct ctx *c, struct ctl_cell *cell, const json_t 
 	else
 		ctl_para_add(c->d, p, 0, CTL_TONE_NONE, _("allowed"));
 	if (jstr(e, "result"))
-		ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, ", %s",
+		ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, "%s%s", _(COMMA),
 			      word(result_words, jstr(e, "result")));
 	if (jeq(e, "op", "copy-out") && allowed) {
 		p = ctl_cell_para(c->d, cell, 0);
