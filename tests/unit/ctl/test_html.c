@@ -335,22 +335,21 @@ static char *row_of(const char *html, int n)
 	return between(html, id, "</tbody>");
 }
 
-/* @a, @b, @c… appear in @hay in this order (NULL-terminated). */
-static void check_order(const char *hay, ...)
+/* The strings of @want (NULL-terminated) appear in @hay in this order. */
+static void check_order_v(const char *hay, const char *const *want)
 {
-	const char *s, *at = hay;
-	va_list ap;
+	const char *at = hay;
 
-	va_start(ap, hay);
-	while ((s = va_arg(ap, const char *))) {
-		const char *p = strstr(at, s);
+	for (; *want; want++) {
+		const char *p = strstr(at, *want);
 
 		if (!p)
-			fail_msg("'%s' is missing or out of order after: %.80s", s, at);
-		at = p + strlen(s);
+			fail_msg("'%s' is missing or out of order after: %.80s", *want, at);
+		at = p + strlen(*want);
 	}
-	va_end(ap);
 }
+
+#define check_order(hay, ...) check_order_v(hay, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void test_record(void **state)
 {
@@ -425,11 +424,11 @@ static void test_record(void **state)
 	assert_non_null(strstr(html, "40 accesses to these clips are logged; 30 are kept"));
 	assert_int_equal(count(html, "erin(uid 1005)"), 1);
 	check_order(html, "<div class=\"l\">erin(uid 1005)</div>", "read the entry", "allowed",
-		    "<div class=\"l\">12</div>", NULL);
+		    "<div class=\"l\">12</div>");
 	check_order(html, "<div class=\"l\">carol(uid 1003)</div>", "<div class=\"l\">review</div>",
-		    "<div class=\"l\">5</div>", NULL);
+		    "<div class=\"l\">5</div>");
 	check_order(html, "<div class=\"l\">mallory(uid 1010)</div>", "copy-out",
-		    "<span class=\"b bad\">REFUSED</span>", "<div class=\"l\">3</div>", NULL);
+		    "<span class=\"b bad\">REFUSED</span>", "<div class=\"l\">3</div>");
 	part = between(html, "<h3>Copy-outs</h3>", "</table>");
 	assert_non_null(strstr(part, "/media/usb0/2026-XZ-0042/CAM02_李娜_20261126T020000.mp4"));
 	assert_non_null(strstr(part, "提交法院：行政诉讼证据（第一审）"));
@@ -439,15 +438,15 @@ static void test_record(void **state)
 	/* Annotation fields in a human order, not the JSON's alphabetical one. */
 	part = between(html, "id=\"annotations\"", "</table>");
 	check_order(part, "<b>approval</b>", "<b>Entries: </b>", "<b>Granted to: </b>",
-		    "<b>Purpose: </b>", "<b>Expires: </b>", "<b>Approved by: </b>", NULL);
+		    "<b>Purpose: </b>", "<b>Expires: </b>", "<b>Approved by: </b>");
 	check_order(part, "<b>interruption</b>", "<b>Device: </b>", "<b>From: </b>", "<b>To: </b>",
-		    "<b>Reason: </b>", NULL);
+		    "<b>Reason: </b>");
 	check_order(part, "<b>remote duty</b>", "<b>Device: </b>", "<b>From: </b>", "<b>To: </b>",
-		    "<b>Returned at: </b>", NULL);
+		    "<b>Returned at: </b>");
 	free(part);
 	/* The form to fill in by hand. */
 	check_order(html, "id=\"reviewer\"", "Reviewer&#39;s name", "Decision", "Notes",
-		    "Signature", "Date", "<div class=\"line\"></div>", NULL);
+		    "Signature", "Date", "<div class=\"line\"></div>");
 	/* A4 portrait with the case id and page x of y in the page's margins. */
 	assert_non_null(strstr(html, "@page{size:A4 portrait;"));
 	assert_non_null(strstr(html, "@top-left{content:\"Case review · 2026-XZ-0042\""));
@@ -485,7 +484,7 @@ static void test_record_open(void **state)
 	assert_non_null(
 	    strstr(part, "the device recorded nothing for 9 min 50 s; no interruption"));
 	check_order(part, "<span class=\"b bad\">gap</span>", "<b>device CAM03</b>",
-		    "2026-12-01 16:00:10 +08:00 to 2026-12-01 16:10:00 +08:00", "</tbody>", NULL);
+		    "2026-12-01 16:00:10 +08:00 to 2026-12-01 16:10:00 +08:00", "</tbody>");
 	assert_null(strstr(part, "entry #"));
 	assert_null(strstr(part, "CAM03 recorded nothing")); /* the daemon's English */
 	assert_non_null(strstr(part, "its name matched no pattern of zone dock"));
@@ -590,7 +589,7 @@ static void test_history(void **state)
 		    "the proof does not lead to the checkpoint&#39;s root", "id=\"e119\"",
 		    "<span class=\"b bad\">REFUSED</span>", "id=\"e140\"",
 		    "the original was intact", "id=\"e352\"",
-		    "<span class=\"b note\">not checked</span>", "newer than the checkpoint", NULL);
+		    "<span class=\"b note\">not checked</span>", "newer than the checkpoint");
 	assert_int_equal(count(part, "<tbody class=\"row bad\">"), 2);
 	free(part);
 	free(html);
