@@ -67,6 +67,7 @@ enum {
 	TL_F_CONT_RIGHT = 1u << 2,     /* the cluster goes on on the next row */
 	TL_F_UNTIMED = 1u << 3,	       /* in the group of clips without a trustworthy time */
 	TL_F_BOLD = 1u << 4,	       /* a label that says something open */
+	TL_F_NO_GAP = 1u << 5,	       /* a break where no gap is checked: blank */
 };
 
 /* One thing drawn, in mm from the timeline's top left corner. */
@@ -100,6 +101,12 @@ struct tl_layout *tl_free(struct tl_layout *l);
 double tl_width_mm(const struct tl_layout *l);
 double tl_height_mm(const struct tl_layout *l);
 
+/** The rows, top to bottom (at least 1), so that a page can split a tall timeline between
+ * rows: row @row spans tl_row_top(@row) to tl_row_top(@row + 1); tl_row_top(tl_rows()) is
+ * tl_height_mm().  The first row carries the line that says the zone. */
+unsigned tl_rows(const struct tl_layout *l);
+double tl_row_top(const struct tl_layout *l, unsigned row);
+
 /** Every box, in painting order (clusters, breaks, clips, labels); valid as long as @l. */
 const struct tl_box *tl_boxes(const struct tl_layout *l, size_t *ret_n);
 
@@ -107,17 +114,28 @@ const struct tl_box *tl_boxes(const struct tl_layout *l, size_t *ret_n);
  * width and height in mm); its pattern ids are unique within the process, so several may share
  * a page.  Strings are escaped for HTML and XML.  @return 0, -EIO (a write failed). */
 int tl_svg(const struct tl_layout *l, FILE *out);
+/** Only rows @row0 to @row1 (excluded), the top of @row0 at the top of the <svg>. */
+int tl_svg_rows(const struct tl_layout *l, unsigned row0, unsigned row1, FILE *out);
 
 /** Paint the timeline with its top left corner at (@x_mm, @y_mm); the caller has scaled @cr so
  * that one unit is 1 mm.  Text through pango, "Noto Sans CJK SC" first.  The state of @cr is
  * restored. */
 void tl_cairo(const struct tl_layout *l, cairo_t *cr, double x_mm, double y_mm);
+/** Only rows @row0 to @row1 (excluded), the top of @row0 at @y_mm. */
+void tl_cairo_rows(const struct tl_layout *l, cairo_t *cr, double x_mm, double y_mm, unsigned row0,
+		   unsigned row1);
 
 /** The legend: a swatch of every status with its pattern and its word, and what the breaks,
  * the "?" extent and the clusters' own scales mean.  @width_mm as for tl_build(). */
 double tl_legend_height_mm(double width_mm);
 int tl_legend_svg(double width_mm, FILE *out);
 void tl_legend_cairo(cairo_t *cr, double x_mm, double y_mm, double width_mm);
+
+/** A swatch of @s alone (its pattern, no word), e.g. beside a status word in a table: an
+ * inline <svg> of @w_mm × @h_mm, or painted at (@x_mm, @y_mm) as tl_cairo() does. */
+int tl_swatch_svg(enum tl_status s, double w_mm, double h_mm, FILE *out);
+void tl_swatch_cairo(enum tl_status s, cairo_t *cr, double x_mm, double y_mm, double w_mm,
+		     double h_mm);
 
 /** How @s is painted, and its word in the current language (static strings). */
 const struct tl_pattern *tl_pattern(enum tl_status s);
