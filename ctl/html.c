@@ -177,6 +177,7 @@ static void put_form(FILE *f, const struct ctl_block *b)
 	fputs("</section>\n", f);
 }
 
+/* One <svg> per row of the timeline, so that printing may break a tall one between rows. */
 static int put_timeline(FILE *f, const struct ctl_doc *d, const json_t *device)
 {
 	struct tl_layout *l = NULL;
@@ -185,7 +186,8 @@ static int put_timeline(FILE *f, const struct ctl_doc *d, const json_t *device)
 	if (r < 0)
 		return r == -ENOMEM ? r : 0; /* nothing to draw: the table lists the clips */
 	fputs("<figure class=\"timeline\">", f);
-	r = tl_svg(l, f);
+	for (unsigned row = 0; row < tl_rows(l) && r >= 0; row++)
+		r = tl_svg_rows(l, row, row + 1, f);
 	fputs("</figure>\n", f);
 	tl_free(l);
 	return r;
@@ -270,8 +272,8 @@ static const char css[] =
     "tbody.row{break-inside:avoid}"
     "tbody.bad>tr:first-child>td:first-child{border-left:3.5pt solid #000;font-weight:bold}"
     "tr.detail td{border-top:none;background:#fafafa;padding-left:4mm}"
-    "figure{margin:1mm 0 2mm;break-inside:avoid}figure svg{display:block;max-width:100%;"
-    "height:auto}"
+    "figure{margin:1mm 0 2mm}figure svg{display:block;max-width:100%;height:auto;"
+    "break-inside:avoid}figure.legend{break-inside:avoid;break-after:avoid}"
     ".form{break-inside:avoid;margin-top:2mm}.field{margin:0 0 3mm}"
     ".label{font-weight:bold}.line{border-bottom:.8pt solid #000;height:8mm}"
     "@media screen{body{padding:10mm 8mm;width:198mm}}"

@@ -647,8 +647,8 @@ static void put_form(struct pdf *p, const struct ctl_block *b)
 	}
 }
 
-/* A drawing of @h_mm by WIDTH_MM, kept on one page, shrunk if a page cannot hold it. */
-static void put_drawing(struct pdf *p, double h_mm, const struct tl_layout *l, double keep)
+/* The legend, @h_mm by WIDTH_MM, on one page with @keep points below it for what follows. */
+static void put_legend(struct pdf *p, double h_mm, double keep)
 {
 	double h = h_mm * PT_MM, k = 1;
 
@@ -659,25 +659,55 @@ static void put_drawing(struct pdf *p, double h_mm, const struct tl_layout *l, d
 		cairo_save(p->cr);
 		cairo_translate(p->cr, MARGIN_X, p->y);
 		cairo_scale(p->cr, PT_MM * k, PT_MM * k);
-		if (l)
-			tl_cairo(l, p->cr, 0, 0);
-		else
-			tl_legend_cairo(p->cr, 0, 0, WIDTH_MM);
+		tl_legend_cairo(p->cr, 0, 0, WIDTH_MM);
 		cairo_restore(p->cr);
 	}
 	p->y += h * k + 6;
 }
 
+/* Whole when it fits on this page; else split between its rows, a page at a time (a row that
+ * does not fit below what is on the page starts the next one). */
 static void put_timeline(struct pdf *p, const json_t *device)
 {
 	struct tl_layout *l = NULL;
 	int r = tl_build(device, p->d->tz, WIDTH_MM, &l);
+	unsigned n, r0 = 0;
 
 	if (r == -ENOMEM)
 		p->failed = true;
 	if (r < 0)
 		return; /* nothing to draw: the table lists the clips */
-	put_drawing(p, tl_height_mm(l), l, 0);
+	n = tl_rows(l);
+	if (p->y + tl_height_mm(l) * PT_MM > BOTTOM)
+		need(p, (tl_row_top(l, 1) - tl_row_top(l, 0)) * PT_MM);
+	while (r0 < n) {
+		unsigned r1 = r0 + 1;
+		double h;
+
+		while (r1 < n &&
+		       p->y + (tl_row_top(l, r1 + 1) - tl_row_top(l, r0)) * PT_MM <= BOTTOM)
+			r1++;
+		h = (tl_row_top(l, r1) - tl_row_top(l, r0)) * PT_MM;
+		if (p->cr) {
+			cairo_save(p->cr);
+			cairo_translate(p->cr, MARGIN_X, p->y);
+			/* A row taller than a page (it should not be) is shrunk to fit one. */
+			if (h > BOTTOM - TOP) {
+				cairo_scale(p->cr, (BOTTOM - TOP) / h, (BOTTOM - TOP) / h);
+				h = BOTTOM - TOP;
+			}
+			cairo_scale(p->cr, PT_MM, PT_MM);
+			tl_cairo_rows(l, p->cr, 0, 0, r0, r1);
+			cairo_restore(p->cr);
+		} else if (h > BOTTOM - TOP) {
+			h = BOTTOM - TOP;
+		}
+		p->y += h;
+		r0 = r1;
+		if (r0 < n)
+			new_page(p);
+	}
+	p->y += 6;
 	tl_free(l);
 }
 
@@ -717,7 +747,7 @@ static void put_block(struct pdf *p, size_t i)
 		break;
 	case CTL_BLOCK_LEGEND:
 		/* With the first timeline: keep room for a timeline's first rows below it. */
-		put_drawing(p, tl_legend_height_mm(WIDTH_MM), NULL, 80);
+		put_legend(p, tl_legend_height_mm(WIDTH_MM), 80);
 		break;
 	case CTL_BLOCK_FORM:
 		put_form(p, b);

@@ -796,7 +796,7 @@ static void put_device(struct ctx *c, const json_t *dev, bool *legend)
 			      nopen);
 	ctl_para_add(c->d, p, 0, CTL_TONE_NONE, _(STOP));
 	/* The timeline of the device's clips; the legend with the first one (docs/timeline.md). */
-	if (jstr(dev, "device") && jlen(clips)) {
+	if (jlen(clips)) {
 		if (!*legend)
 			ctl_doc_legend(c->d);
 		*legend = true;
