@@ -1375,6 +1375,13 @@ static const struct word field_words[] = {
 	{ "purpose", N_("Purpose") },
 	{ "expires", N_("Expires") },
 	{ "approver", N_("Approved by") },
+	/* Translators: the fields of a purge entry, as labels. */
+	{ "zone", N_("Zone") },
+	{ "retention_s", N_("Retention") },
+	{ "due_at", N_("Due at") },
+	{ "removed", N_("Removed") },
+	{ "kept_for", N_("Kept for") },
+	{ "kept_because", N_("Kept because") },
 	{ NULL, NULL },
 };
 
@@ -1397,7 +1404,11 @@ static void put_field(struct ctx *c, struct ctl_cell *cell, const char *key, con
 			     when(c, json_string_value(v), b, sizeof(b)));
 	else if (json_is_string(v))
 		add_jtext(c, p, 0, CTL_TONE_NONE, v);
-	else if (json_is_integer(v) && (!strcmp(key, "entry") || !strcmp(key, "kept_for")))
+	else if (json_is_integer(v) && !strcmp(key, "retention_s")) {
+		char d1[SHOW_DURATION_MAX];
+
+		ctl_para_add(c->d, p, 0, CTL_TONE_NONE, dur(json_integer_value(v), d1, sizeof(d1)));
+	} else if (json_is_integer(v) && (!strcmp(key, "entry") || !strcmp(key, "kept_for")))
 		ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, "#%lld", (long long)json_integer_value(v));
 	else if (json_is_integer(v))
 		ctl_para_addf(c->d, p, 0, CTL_TONE_NONE, "%lld", (long long)json_integer_value(v));
@@ -1513,11 +1524,20 @@ static void put_annotations(struct ctx *c)
 
 /* ---- the review ------------------------------------------------------------------------------ */
 
-static const struct ctl_page_ctx no_ctx = { .why = NULL };
+/* What a page made without a context (ctl_review_html()) says of its checkpoint. */
+static const struct ctl_page_ctx *ctx_or_none(const struct ctl_page_ctx *pc,
+					      struct ctl_page_ctx *none)
+{
+	if (pc)
+		return pc;
+	*none = (struct ctl_page_ctx){ .why = _("this page was made without checking it") };
+	return none;
+}
 
 int ctl_review_doc(const json_t *review, const struct ctl_page_ctx *pc, struct ctl_doc **ret)
 {
-	struct ctx c = { .pc = pc ? pc : &no_ctx, .ans = review };
+	struct ctl_page_ctx none;
+	struct ctx c = { .pc = ctx_or_none(pc, &none), .ans = review };
 	const json_t *devs = json_object_get(review, "devices");
 	const char *case_id = jstr(review, "case");
 	char *title = NULL, *running = NULL;
@@ -1882,7 +1902,8 @@ static void put_history_summary(struct ctx *c, const json_t *events)
 
 int ctl_history_doc(const json_t *history, const struct ctl_page_ctx *pc, struct ctl_doc **ret)
 {
-	struct ctx c = { .pc = pc ? pc : &no_ctx, .ans = history };
+	struct ctl_page_ctx none;
+	struct ctx c = { .pc = ctx_or_none(pc, &none), .ans = history };
 	const json_t *clip = json_object_get(history, "clip");
 	char *title = NULL, *running = NULL, *what = NULL;
 	long long n = -1;

@@ -9,6 +9,7 @@
 #                            damaged clip without a report, a clip without a device
 #   history/8.json           the chain of custody of entry 8, with proof_checked as custodyctl
 #                            sets it (one failing, one absent)
+#   history/27.json          a clip that arrived twice and was purged
 # Run from anywhere: python3 tests/data/review/make-records.py
 import json
 import os
@@ -291,8 +292,35 @@ history8 = {
     "purged": False, "events": events, "accesses_total": 18, "events_truncated": False,
 }
 
+# ---- a purged clip ------------------------------------------------------------------------------
+entry27 = {"v": 1, "type": "ingest", "name": "CAM09_O0100_20250101T080000.mp4", "zone": "dock",
+           "device": "CAM09", "officer": "O0100", "recorded_start": "2025-01-01T08:00:00Z",
+           "recorded_end": "2025-01-01T08:10:00Z", "time_source": "filename",
+           "duration_us": 600000000, "size": 9000000, "sha256": "27" * 32,
+           "ingested_at": "2025-01-01T09:00:00Z", "deadline": "2025-01-02T08:10:00Z",
+           "storage": "on_time", "stored": "objects/27/" + "27" * 32}
+history27 = {
+    "entry": 27, "as_of": "2026-12-05T02:00:00Z", "requested_by": "carol(uid 1003)",
+    "checkpoint_size": 350, "checkpoint": None, "clip": entry27, "storage_now": "on_time",
+    "integrity": "purged", "cases": [], "held": False, "purged": True,
+    "events": [
+        ev(27, "arrival", "2025-01-01T09:00:00Z", entry27),
+        ev(28, "duplicate", "2025-01-01T09:05:00Z",
+           {"v": 1, "type": "duplicate", "zone": "upload", "name": "copy of CAM09.mp4",
+            "size": 9000000, "sha256": "27" * 32, "received_at": "2025-01-01T09:05:00Z",
+            "of": 27}),
+        ev(300, "purge", "2026-01-02T00:00:00Z",
+           {"v": 1, "type": "purge", "entry": 27, "sha256": "27" * 32,
+            "stored": "objects/27/" + "27" * 32, "by": "olga(uid 1050)",
+            "at": "2026-01-02T00:00:00Z", "reason": "Retention period of one year is over.",
+            "zone": "dock", "retention_s": 31536000, "due_at": "2026-01-01T09:00:00Z",
+            "removed": True}),
+    ],
+    "accesses_total": 0, "events_truncated": False,
+}
+
 for name, obj in (("record.json", record), ("record-open.json", record_open),
-                  ("../history/8.json", history8)):
+                  ("../history/8.json", history8), ("../history/27.json", history27)):
     with open(os.path.join(here, name), "w", encoding="utf-8") as f:
         json.dump(obj, f, ensure_ascii=False, indent=1)
         f.write("\n")

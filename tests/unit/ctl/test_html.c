@@ -523,6 +523,8 @@ static void test_unchecked(void **state)
 				     "checkpoint of size 350, which was not checked"));
 	assert_non_null(strstr(part, "This page is not tied to a checked checkpoint."));
 	assert_non_null(strstr(part, "UTC (UTC+00:00)"));
+	assert_non_null(strstr(part, "checked against the verifier key: this page was made without "
+				     "checking it"));
 	assert_null(strstr(part, "q1x1rQKtl"));
 	free(part);
 	assert_non_null(strstr(html, "@bottom-left{content:\"checkpoint 350 NOT CHECKED\""));
@@ -603,6 +605,29 @@ static void test_history(void **state)
 		    "the original was intact", "id=\"e352\"",
 		    "<span class=\"b note\">not checked</span>", "newer than the checkpoint");
 	assert_int_equal(count(part, "<tbody class=\"row bad\">"), 2);
+	free(part);
+	free(html);
+	json_decref(h);
+}
+
+static void test_history_purged(void **state)
+{
+	json_t *h = load("history/27.json");
+	char *html = render_as(h, &checked, true, CTL_PAGE_HTML, "history27.html", NULL), *part;
+
+	(void)state;
+	check_wellformed(html);
+	part = between(html, "id=\"arrival\"", "</table>");
+	assert_non_null(strstr(part, "<span class=\"b bad\">purged</span>"));
+	assert_non_null(strstr(part, "bound to no case"));
+	assert_non_null(strstr(part, "its name"));
+	free(part);
+	part = between(html, "id=\"events\"", "</table>");
+	check_order(part, "id=\"e27\"", "arrival", "id=\"e28\"", "same bytes again",
+		    "the same bytes arrived again in zone upload as <b>copy of CAM09.mp4</b>",
+		    "id=\"e300\"", "<b>purge</b>", "<b>purged by olga(uid 1050)</b>",
+		    "<b>Reason: </b>Retention period of one year is over.",
+		    "<b>Retention: </b>365 d 0 h 0 min", "<b>Removed: </b>yes");
 	free(part);
 	free(html);
 	json_decref(h);
@@ -946,6 +971,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup(test_unchecked, english),
 		cmocka_unit_test_setup(test_chinese, english),
 		cmocka_unit_test_setup(test_history, english),
+		cmocka_unit_test_setup(test_history_purged, english),
 		cmocka_unit_test_setup(test_hostile, english),
 		cmocka_unit_test_setup(test_legacy, english),
 		cmocka_unit_test_setup(test_empty, english),
