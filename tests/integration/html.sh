@@ -1,10 +1,15 @@
 #!/bin/bash
-# custodyctl review --html: the page of each sample review in tests/data/review/ and of
-# a generated 10,000-clip review, rendered by the test-only driver html-render (ctl/html.c),
-# checked to be well-formed XML with no script from the data, then opened in headless Chromium
-# (Debian's chromium): its DOM is dumped and compared, a screenshot taken and checked to be a real
-# PNG that is not blank, and the incomplete case printed to PDF.  The pages, PNGs and PDF stay
-# in $HTML_OUT (the build folder) for a person to look at.  Exit 77 (skipped) without chromium.
+# custodyctl review/history --html (docs/pages.md): the page of each sample review in
+# tests/data/review/, each history in tests/data/history/ and a generated 10,000-clip review,
+# rendered by the test-only driver html-render (ctl/record.c, ctl/html.c), checked to be
+# well-formed XML with no script from the data, then opened in headless Chromium (Debian's
+# chromium): its DOM is dumped and compared, a screenshot taken and checked to be a real PNG
+# that is not blank.  The record fixtures are screenshotted in English and Chinese and compared
+# with the reviewed references in tests/data/pages/ (png-diff.py; HTML_UPDATE_REFERENCES=1
+# writes new ones, to be looked at before they are committed), and printed to PDF, where every
+# page must carry the case and "page x of y" from the CSS page margin boxes.  The pages, PNGs
+# and PDFs stay in $HTML_OUT (the build folder) for a person to look at.  Exit 77 (skipped)
+# without chromium.
 set -eu
 : "${HTML_RENDER:?}" "${TEST_DATA:?}" "${HTML_OUT:?}"
 . "$(dirname "$0")/../lib.sh"
@@ -19,6 +24,7 @@ export HOME="$tmp/home"
 mkdir -p "$HOME"
 chrome() {
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
 		--user-data-dir="$tmp/profile" --hide-scrollbars "$@" 2>>"$tmp/chromium.log"
 }
 
@@ -87,12 +93,20 @@ sys.exit(0 if (w, h) == (1400, 2000) and len(rows) > 50 else 1)
 EOF
 }
 
-samples=("$TEST_DATA"/review/*.json "$tmp/many.json")
+root=q1x1rQKtl+iIg6EQZFx4d1Wg6c2VxW9eVZJgQ2AG1zY=
+checked=(--tz Asia/Shanghai --origin office.example/custody --size 350 --root "$root"
+	--key-name office.example/custody --key-id 1a2b3c4d --cosignatures 2)
+
+samples=("$TEST_DATA"/review/*.json "$tmp/many.json" "$TEST_DATA"/history/*.json)
 for src in "${samples[@]}"; do
 	name=$(basename "$src" .json)
+	kind=()
+	case $src in
+	*/history/*) name=history-$name kind=(--history) ;;
+	esac
 	page="$HTML_OUT/$name.html"
 	png="$HTML_OUT/$name.png"
-	if ! "$HTML_RENDER" "$src" "$page"; then
+	if ! "$HTML_RENDER" "${kind[@]}" "${checked[@]}" "$src" "$page"; then
 		bad "$name: html-render failed"
 		continue
 	fi
@@ -116,7 +130,7 @@ for src in "${samples[@]}"; do
 		[ "$want" = "$got" ] && ok "$name: Chromium parsed $got SVGs" ||
 			bad "$name: Chromium parsed $got SVGs of $want"
 		grep -qi '<script' "$tmp/$name.dom" && bad "$name: Chromium sees a script element"
-		grep -q 'class="verdict' "$tmp/$name.dom" || bad "$name: no verdict in the DOM"
+		grep -q 'id="record"' "$tmp/$name.dom" || bad "$name: no record in the DOM"
 	else
 		bad "$name: chromium --dump-dom failed: $(tail -n 3 "$tmp/chromium.log")"
 	fi
@@ -135,15 +149,66 @@ for src in "${samples[@]}"; do
 	fi
 done
 
-# The printout: @media print applies, and Chromium makes a PDF of some pages.
-pdf="$HTML_OUT/incomplete.pdf"
-if chrome --print-to-pdf="$pdf" --no-pdf-header-footer "file://$HTML_OUT/incomplete.html" \
-	>/dev/null &&
-	[ "$(head -c 5 "$pdf")" = "%PDF-" ] && [ "$(stat -c %s "$pdf")" -gt 20000 ]; then
-	ok "incomplete: printed to $pdf ($(stat -c %s "$pdf") bytes)"
-else
-	bad "incomplete: print to PDF failed: $(tail -n 3 "$tmp/chromium.log")"
-fi
+# The reviewed references: the record fixtures in both languages, at a fixed window, against
+# tests/data/pages/ (the review's top only, above the timelines, which ctl/timeline.c draws and
+# its own tests check).
+refs=$TEST_DATA/pages
+for lang in en zh; do
+	case $lang in
+	en) LC=C.UTF-8 fmt="page %u of %u" ;;
+	zh) LC=zh_CN.UTF-8 fmt="第 %u 页，共 %u 页" ;;
+	esac
+	for what in record history; do
+		case $what in
+		record) src=$TEST_DATA/review/record.json kind=() rows=950 running="2026-XZ-0042" ;;
+		history) src=$TEST_DATA/history/8.json kind=(--history) rows=1600 running="8" ;;
+		esac
+		name=$what-$lang
+		page=$HTML_OUT/$name.html
+		if ! LANG=$LC LC_ALL= "$HTML_RENDER" "${kind[@]}" "${checked[@]}" "$src" "$page"; then
+			bad "$name: html-render failed"
+			continue
+		fi
+		if ! chrome --screenshot="$HTML_OUT/$name.png" --window-size=840,1600 \
+			"file://$page" >/dev/null; then
+			bad "$name: chromium --screenshot failed: $(tail -n 3 "$tmp/chromium.log")"
+			continue
+		fi
+		if [ "${HTML_UPDATE_REFERENCES:-}" = 1 ]; then
+			python3 "$(dirname "$0")/png-diff.py" "$HTML_OUT/$name.png" "$refs/$name.png" \
+				--update --height "$rows"
+		elif out=$(python3 "$(dirname "$0")/png-diff.py" "$HTML_OUT/$name.png" \
+			"$refs/$name.png" --diff "$HTML_OUT/$name-diff.png"); then
+			ok "$name: as the reference: $out"
+		else
+			bad "$name: not as the reference tests/data/pages/$name.png: $out"
+		fi
+		# Printed: the running header and the page numbers on every page.
+		if ! command -v pdftotext >/dev/null 2>&1; then
+			echo "pdftotext is not installed: the printout is not read back"
+		elif chrome --print-to-pdf="$HTML_OUT/$name.pdf" --no-pdf-header-footer \
+			"file://$page" >/dev/null; then
+			pdftotext -layout "$HTML_OUT/$name.pdf" "$HTML_OUT/$name.txt"
+			if out=$(python3 - "$HTML_OUT/$name.txt" "$running" "$fmt" <<'EOF'
+import sys
+text, running, fmt = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
+pages = [p for p in text.split("\f") if p.strip()]
+n = len(pages)
+for i, p in enumerate(pages, 1):
+    want = fmt.replace("%u", str(i), 1).replace("%u", str(n), 1)
+    assert running in p and want in p, "page %d lacks %r or %r" % (i, running, want)
+print("%d pages" % n)
+EOF
+			); then
+				ok "$name: printed, $out, each with its number and the $what's id"
+			else
+				bad "$name: printed pages: $out"
+			fi
+		else
+			bad "$name: print to PDF failed: $(tail -n 3 "$tmp/chromium.log")"
+		fi
+	done
+done
 
 echo "pages and screenshots: $HTML_OUT"
 finish
