@@ -53,6 +53,7 @@
 #include "base/cleanup.h"
 #include "conf/conf.h"
 #include "ctl/check.h"
+#include "ctl/record.h"
 #include "ctl/review.h"
 #include "ctl/show.h"
 #include "base/err.h"
@@ -1990,42 +1991,26 @@ static const struct vfy_verifier *record_check(const json_t *answer, struct vfy_
 static const char *const page_formats[] = { "html", "pdf" };
 
 /* Can this build write the @format page ("html", "pdf") of a @what ("review", "history")? */
-static bool page_supported(const char *what, const char *format)
-{
-	return !strcmp(what, "review") && !strcmp(format, "html");
-}
-
 /* Write the @format page of @answer (a review or a history as ctl/check.c left it, @ctx what
  * was checked) to @path: the one place where custodyctl calls the page renderers. */
 static int write_page(const char *what, const json_t *answer, const struct ctl_page_ctx *ctx,
 		      const char *format, const char *path, struct err_detail *e)
 {
-	(void)ctx; /* the HTML renderer of this build reads the answer alone */
-	if (!strcmp(what, "review") && !strcmp(format, "html"))
-		return ctl_review_html(answer, path, e);
-	return err_set(e, -EOPNOTSUPP, "this build of custodyctl draws no %s page of a %s", format,
-		       what);
+	enum ctl_page_format f = !strcmp(format, "pdf") ? CTL_PAGE_PDF : CTL_PAGE_HTML;
+
+	return !strcmp(what, "review") ? ctl_review_page(answer, ctx, f, path, e)
+				       : ctl_history_page(answer, ctx, f, path, e);
 }
 
-/* Before asking the daemon (a review re-reads every original): every page asked for can be
- * written by this build. */
-static int pages_usable(const char *what, const struct cmd_args *a)
+/* Before asking the daemon (a review re-reads every original): every page asked for has a
+ * file name. */
+static int pages_usable(const struct cmd_args *a)
 {
 	for (size_t i = 0; i < sizeof(page_formats) / sizeof(page_formats[0]); i++) {
 		const char *path = opt(a, page_formats[i]);
 
-		if (!path)
-			continue;
-		if (!*path)
+		if (path && !*path)
 			return usage(_("'--%s' needs a file name"), page_formats[i]);
-		if (!page_supported(what, page_formats[i]))
-			return fail(2,
-				    !strcmp(page_formats[i], "pdf")
-					? _("this build of custodyctl cannot write PDF pages; "
-					    "--html FILE writes a review's page, and the text and "
-					    "--json are complete")
-					: _("this build of custodyctl writes no HTML page of a "
-					    "history; the text and --json are complete"));
 	}
 	return 0;
 }
@@ -2064,7 +2049,7 @@ static int cmd_review(const struct cmd_args *a)
 	json_t *r;
 	int st;
 
-	if ((st = check_opts("review", a, opts, 1, 1)) || (st = pages_usable("review", a)))
+	if ((st = check_opts("review", a, opts, 1, 1)) || (st = pages_usable(a)))
 		return st;
 	/* Every original of the case is read back from the store: about 1 s per GB. */
 	reply_timeout_ms = 6 * 3600 * 1000;
@@ -2099,7 +2084,7 @@ static int cmd_history(const struct cmd_args *a)
 	int st, checked;
 
 	if ((st = check_opts("history", a, opts, 1, 1)) ||
-	    (st = parse_u64(a->pos[0], "INDEX", &index)) || (st = pages_usable("history", a)))
+	    (st = parse_u64(a->pos[0], "INDEX", &index)) || (st = pages_usable(a)))
 		return st;
 	st = request(json_pack("{s:s, s:I}", "op", "history", "entry", (json_int_t)index), &r);
 	if (st)

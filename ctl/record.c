@@ -1797,6 +1797,23 @@ static void put_event_details(struct ctx *c, struct ctl_cell *cell, const json_t
 	}
 }
 
+/* What custodyctl found of an event's proof (ctl/check.h puts it in the event's "client"):
+ * 1 verified, 0 failed (*@ret_msg says why), -1 not checked (*@pending: newer than the
+ * checkpoint). */
+static int proof_state(const json_t *ev, const json_t **ret_msg, bool *pending)
+{
+	const json_t *cl = json_object_get(ev, "client");
+	const char *st = jstr(cl, "proof");
+
+	*ret_msg = json_object_get(cl, "message");
+	*pending = st && !strcmp(st, "pending");
+	if (st && !strcmp(st, "verified"))
+		return 1;
+	if (st && !strcmp(st, "failed"))
+		return 0;
+	return -1;
+}
+
 static void put_events(struct ctx *c, const json_t *events, long long n)
 {
 	static const double w[] = { 0.08, 0.20, 0.13, 0.41, 0.18 };
@@ -1816,8 +1833,9 @@ static void put_events(struct ctx *c, const json_t *events, long long n)
 	for (size_t i = 0; i < 5; i++)
 		ctl_cell_line(c->d, ctl_table_head(c->d, t, i), 0, _(head[i]));
 	for (size_t i = 0; i < jlen(events); i++) {
-		const json_t *ev = json_array_get(events, i),
-			     *pc = json_object_get(ev, "proof_checked");
+		const json_t *ev = json_array_get(events, i), *msg;
+		bool pending;
+		int pc = proof_state(ev, &msg, &pending);
 		char b1[SHOW_TIME_MAX], anchor[32];
 		struct ctl_row *r;
 		struct ctl_para *p;
@@ -1825,7 +1843,7 @@ static void put_events(struct ctx *c, const json_t *events, long long n)
 
 		jint(ev, "index", &idx);
 		snprintf(anchor, sizeof(anchor), "e%lld", idx);
-		r = ctl_table_row(c->d, t, json_is_true(pc) ? CTL_TONE_NONE : CTL_TONE_BAD,
+		r = ctl_table_row(c->d, t, pc == 1 ? CTL_TONE_NONE : CTL_TONE_BAD,
 				  idx >= 0 ? anchor : NULL);
 		if (!r)
 			return;
@@ -1840,16 +1858,16 @@ static void put_events(struct ctx *c, const json_t *events, long long n)
 			     jstr(ev, "kind") ? word(event_words, jstr(ev, "kind")) : "?");
 		put_event_details(c, &r->cells[3], ev, n);
 		p = ctl_cell_para(c->d, &r->cells[4], 0);
-		if (json_is_true(pc)) {
+		if (pc == 1) {
 			ctl_para_add(c->d, p, CTL_RUN_BADGE, CTL_TONE_OK, _("checked"));
-		} else if (json_is_false(pc)) {
+		} else if (pc == 0) {
 			ctl_para_add(c->d, p, CTL_RUN_BADGE, CTL_TONE_BAD, _("DOES NOT CHECK"));
-			if (jstr(ev, "proof_error"))
+			if (json_is_string(msg))
 				add_jtext(c, ctl_cell_para(c->d, &r->cells[4], CTL_PARA_SMALL), 0,
-					  CTL_TONE_NONE, json_object_get(ev, "proof_error"));
+					  CTL_TONE_NONE, msg);
 		} else {
 			ctl_para_add(c->d, p, CTL_RUN_BADGE, CTL_TONE_NOTE, _("not checked"));
-			if (json_is_null(json_object_get(ev, "proof")))
+			if (pending || json_is_null(json_object_get(ev, "proof")))
 				ctl_cell_line(c->d, &r->cells[4], CTL_PARA_SMALL,
 					      _("newer than the checkpoint"));
 		}
@@ -1864,10 +1882,12 @@ static void put_history_summary(struct ctx *c, const json_t *events)
 	struct ctl_para *p;
 
 	for (size_t i = 0; i < n; i++) {
-		const json_t *pc = json_object_get(json_array_get(events, i), "proof_checked");
+		const json_t *msg;
+		bool pending;
+		int pc = proof_state(json_array_get(events, i), &msg, &pending);
 
-		ok += json_is_true(pc);
-		bad += json_is_false(pc);
+		ok += pc == 1;
+		bad += pc == 0;
 	}
 	/* Translators: heading of the conclusion of a chain of custody. */
 	ctl_doc_heading(c->d, 2, "summary", _("Summary"));

@@ -27,8 +27,8 @@ int ctl_review_page(const json_t *review, const struct ctl_page_ctx *ctx, enum c
 		    const char *path, struct err_detail *reterr);
 
 /** The same for the answer of `history` (docs/review-format.md), whose events may carry
- * "proof_checked" (bool) and "proof_error" (string) set by custodyctl after checking each
- * event's proof: an event without "proof_checked" is shown as not checked. */
+ * "client": {"proof": "verified"|"failed"|"pending"|"unchecked", "message"} that custodyctl's
+ * check (ctl/check.h) sets on each event: an event without it is shown as not checked. */
 int ctl_history_page(const json_t *history, const struct ctl_page_ctx *ctx, enum ctl_page_format f,
 		     const char *path, struct err_detail *reterr);
 

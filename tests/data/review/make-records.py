@@ -7,7 +7,7 @@
 #                            clip shared with another case, 40 accesses of which 30 are listed
 #   review/record-open.json  case 2026-XZ-0043, incomplete: two 590 s gaps, a late clip, a
 #                            damaged clip without a report, a clip without a device
-#   history/8.json           the chain of custody of entry 8, with proof_checked as custodyctl
+#   history/8.json           the chain of custody of entry 8, with each proof's "client" result as custodyctl
 #                            sets it (one failing, one absent)
 #   history/27.json          a clip that arrived twice and was purged
 # Run from anywhere: python3 tests/data/review/make-records.py
@@ -250,10 +250,9 @@ entry8 = {"v": 1, "type": "damaged", "name": c8["name"], "zone": "dock", "device
 
 def ev(index, kind, at, entry, checked=True, error=None, proof="tlog-proof@v1\n…"):
     e = {"index": index, "kind": kind, "at": at, "entry": entry, "proof": proof}
+    # What custodyctl's check adds (ctl/check.h): "client": {"proof", "message"}.
     if checked is not None:
-        e["proof_checked"] = checked
-    if error:
-        e["proof_error"] = error
+        e["client"] = {"proof": "verified" if checked else "failed", "message": error or ""}
     return e
 
 
