@@ -55,7 +55,7 @@ t() { date -u -d "@$((now + $1))" +"${2:-%Y-%m-%dT%H:%M:%SZ}"; }
 stamp() { t "$1" %Y%m%d%H%M%S; }
 tone=300
 toned() { tone=$((tone + 41)); clip "$tmp/media/$1" "$2" $tone; }
-T=$(( -2 * 86400 ))
+T=$(( -6 * 3600 ))
 toned "CAM01_OFF1_$(stamp $T)_0001.mp4" 10
 toned "CAM01_OFF1_$(stamp $((T + 600)))_0002.mp4" 10     # 590 s after the first: explained
 toned "CAM01_OFF1_$(stamp $((T + 1200)))_0003.mp4" 10    # 590 s after the second: not
@@ -98,7 +98,7 @@ set -e
 python3 - "$tmp/a.json" "$CB" "$shared" "$dmg" "$dmg_note" "$late" "$late_note" "$nodev" <<'PY' &&
 import json, sys
 r = json.load(open(sys.argv[1]))
-cb, shared, dmg, dmg_note, late, late_note, nodev = sys.argv[2], *map(int, sys.argv[3:8])
+cb, shared, dmg, dmg_note, late, late_note, nodev = sys.argv[2], *map(int, sys.argv[3:9])
 for a in r["annotations"]:
     assert not (a.get("kind") == "case" and a.get("case") == cb), ("other case's annotation", a)
 clips = {c["index"]: c for d in r["devices"] for c in d["clips"]}
@@ -124,27 +124,33 @@ PY
 # ---- the PDF in Chinese, in the office's zone ----
 root=$(C checkpoint | sed -n 3p)
 set +e
-LANG=zh_CN.UTF-8 LC_ALL= C review "$CA" --pdf "$tmp/r.pdf" >"$tmp/zh.txt" 2>&1
+# With the config, as a reviewer on the office server runs it: its [display] timezone.
+LANG=zh_CN.UTF-8 LC_ALL= C --config "$conf" review "$CA" --pdf "$tmp/r.pdf" >"$tmp/zh.txt" 2>&1
 code=$?
 set -e
 [ $code = 1 ] && [ -s "$tmp/r.pdf" ] || bad "review --pdf: exit $code, $(head -3 "$tmp/zh.txt")"
 pdftotext -layout "$tmp/r.pdf" "$tmp/r.txt"
 grep -qF "$CA" "$tmp/r.txt" && ok "the PDF names the case" || bad "no case id in the PDF"
-size=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["checkpoint_size"])' "$tmp/a.json")
-# The page is checked against the checkpoint the daemon served then; the root of that size.
+# The page names the checkpoint the daemon served when it was made (every review is an access
+# entry, so the log grows between two reviews): the root of the size the page gives.
+size=$(grep -o "大小 [0-9]*" "$tmp/r.txt" | head -1 | grep -o "[0-9]*$")
 root=$(C checkpoint --size "$size" | sed -n 3p)
 tr -d ' \n' <"$tmp/r.txt" | grep -qF "$root" && ok "the PDF carries the checkpoint root $root" ||
 	bad "root $root not in the PDF"
 grep -q "案件" "$tmp/r.txt" && grep -q "结论" "$tmp/r.txt" && ok "Chinese labels in the PDF" ||
 	bad "no Chinese labels: $(head -20 "$tmp/r.txt")"
-grep -q "+08:00" "$tmp/r.txt" && ! grep -q "T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z" "$tmp/r.txt" &&
-	ok "times at +08:00, none in UTC" || bad "times not in Asia/Shanghai"
+# Times shown are at +08:00; only the closing commands (custodyctl's arguments) are UTC.
+# (a command's time is followed by its next option or ends its wrapped line).
+grep -oE "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z.{0,3}" "$tmp/r.txt" | grep -vE "Z( --.*)?$" >"$tmp/utc.txt" || true
+grep -q "+08:00" "$tmp/r.txt" && ! [ -s "$tmp/utc.txt" ] &&
+	ok "times at +08:00, none in UTC" ||
+	bad "times not in Asia/Shanghai: $(head -5 "$tmp/utc.txt") $(grep -o "+0[0-9]:00" "$tmp/r.txt" | sort | uniq -c)"
 grep -q "第 *1 *页" "$tmp/r.txt" && ok "page numbers" || bad "no page x of y"
 pdffonts "$tmp/r.pdf" | awk 'NR > 2 && $(NF-4) != "yes" { bad = 1 } END { exit bad }' &&
 	ok "every font embedded: $(pdffonts "$tmp/r.pdf" | awk 'NR > 2 { print $1 }' | tr '\n' ' ')" ||
 	bad "a font is not embedded: $(pdffonts "$tmp/r.pdf")"
 LANG=zh_CN.UTF-8 C review "$CA" --html "$tmp/r.html" >/dev/null 2>&1 || true
-grep -q '<html lang="zh-CN"' "$tmp/r.html" && ok "HTML lang=zh-CN" || bad "HTML lang: $(grep -o '<html[^>]*>' "$tmp/r.html")"
+grep -q '<html[^>]* lang="zh-CN"' "$tmp/r.html" && ok "HTML lang=zh-CN" || bad "HTML lang: $(grep -o '<html[^>]*>' "$tmp/r.html")"
 grep -q "结论\|审核" "$tmp/zh.txt" && ok "Chinese text review" || bad "text review not Chinese: $(tail -3 "$tmp/zh.txt")"
 
 # ---- one clip's chain of custody ----
