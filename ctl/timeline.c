@@ -1206,7 +1206,8 @@ static int make_row(struct builder *bd, size_t s0, size_t s1, double y)
 		free(v);
 	}
 	/* Labels right to left, each in the first lane where it meets nothing. */
-	qsort(pl, npl, sizeof(*pl), cmp_pending);
+	if (npl) /* pl may be NULL then, which qsort() must not be given */
+		qsort(pl, npl, sizeof(*pl), cmp_pending);
 	for (size_t i = 0; i < npl; i++) {
 		struct tl_box *b;
 
