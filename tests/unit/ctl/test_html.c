@@ -37,14 +37,7 @@
 #include "ctl/show.h"
 #include "ingest/tz.h"
 
-/* Under LeakSanitizer (scripts/test's sanitizer run): cairo 1.16 loses buffers of the font
- * subsets it writes when a PDF surface is finished, and fontconfig keeps pattern values of the
- * fonts pango asked for; neither is memory of ours, nor grows with what is drawn. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libcairo.so\nleak:libfontconfig.so\n";
-}
+#include "tests/unit/ctl/lsan-fonts.h"
 
 static char tmpdir[] = "/tmp/test-html-XXXXXX";
 static struct ing_tz *shanghai;

@@ -27,6 +27,7 @@
 #include "ctl/show.h"
 #include "ctl/timeline.h"
 #include "ingest/tz.h"
+#include "tests/unit/ctl/lsan-fonts.h"
 
 #define MIN_CLIP 2.0 /* TL_MIN_CLIP */
 #define UNKNOWN_W 9.0
