@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -2202,6 +2203,11 @@ int main(int argc, char **argv)
 	i18n_init();
 	if ((st = parse_args(argc, argv, &cmd, &a)))
 		return st;
+	/* --json is for programs: the messages it carries (a proof's failure, which the verify
+	 * library words) and stderr stay English whatever the locale, as the tools' --json does
+	 * (docs/i18n.md). */
+	if (arg_json)
+		setlocale(LC_MESSAGES, "C");
 	if (!cmd)
 		return usage(_("no command given"));
 	if ((st = load_config()))

@@ -170,6 +170,22 @@ set +e
 code=$?
 set -e
 [ $code = 1 ] && ok "history against another key: exit 1" || bad "history with a wrong key: exit $code"
+# --json stays English in any locale: custodyctl's own findings (client) included.
+set +e
+LANG=zh_CN.UTF-8 "$CUSTODYCTL" --socket "$sock" --key "$tmp/other.pub" history "$shared" --json \
+	>"$tmp/hbad.json" 2>"$tmp/hbad.err"
+set -e
+python3 - "$tmp/hbad.json" <<'PY' && ! grep -qP '[\x{4e00}-\x{9fff}]' "$tmp/hbad.err" &&
+import json, re, sys
+h = json.load(open(sys.argv[1]))
+texts = [json.dumps(h["client"], ensure_ascii=False)] + \
+    [json.dumps(e.get("client"), ensure_ascii=False) for e in h["events"]]
+assert h["client"]["ok"] is False, h["client"]
+cjk = [t for t in texts if re.search("[\u4e00-\u9fff]", t)]
+assert not cjk, cjk[:3]
+PY
+	ok "history --json under zh_CN: custodyctl's findings and stderr in English" ||
+	bad "history --json speaks Chinese: $(head -c 600 "$tmp/hbad.json") $(cat "$tmp/hbad.err")"
 LANG=zh_CN.UTF-8 C history "$shared" --pdf "$tmp/h.pdf" >/dev/null && pdftotext "$tmp/h.pdf" - | grep -q "移送法院" &&
 	ok "history --pdf" || bad "history --pdf"
 
