@@ -221,7 +221,8 @@ static int scrub_events(struct history_job *j, uint64_t purge)
 
 	if (!listed)
 		return -ENOMEM;
-	qsort(j->scrubs, j->nscrubs, sizeof(*j->scrubs), cmp_pass);
+	if (j->nscrubs) /* j->scrubs is NULL without scrub passes: not for qsort() */
+		qsort(j->scrubs, j->nscrubs, sizeof(*j->scrubs), cmp_pass);
 	for (i = 0; i < j->nscrubs && r == 0; i++) {
 		const struct srv_scrub_part *p = &j->scrubs[i];
 		const char *found = NULL;
