@@ -1991,7 +1991,6 @@ static const struct vfy_verifier *record_check(const json_t *answer, struct vfy_
 
 static const char *const page_formats[] = { "html", "pdf" };
 
-/* Can this build write the @format page ("html", "pdf") of a @what ("review", "history")? */
 /* Write the @format page of @answer (a review or a history as ctl/check.c left it, @ctx what
  * was checked) to @path: the one place where custodyctl calls the page renderers. */
 static int write_page(const char *what, const json_t *answer, const struct ctl_page_ctx *ctx,
