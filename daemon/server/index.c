@@ -193,7 +193,7 @@ size_t srv__index_claims(const struct srv_index *x, unsigned kind, const void *k
 
 /* ---- growing arrays ---------------------------------------------------------------------- */
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+int srv__grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t n;
 	void *q;
@@ -274,7 +274,7 @@ static uint32_t str_intern(struct srv_index *x, const char *s, int *err)
 		x->str_slots = slots;
 		x->nstr_slots = n;
 	}
-	if (grow((void **)&x->strs, &x->capstrs, x->nstrs + 1, sizeof(*x->strs)) < 0 ||
+	if (srv__grow((void **)&x->strs, &x->capstrs, x->nstrs + 1, sizeof(*x->strs)) < 0 ||
 	    !(copy = strdup(s))) {
 		*err = -ENOMEM;
 		return 0;
@@ -397,7 +397,7 @@ static int case_seen(struct srv_index *x, const char *case_id)
 	pos = case_pos(x, id);
 	if (pos < x->ncases && x->cases[pos].id == id)
 		return 0;
-	if (grow((void **)&x->cases, &x->capcases, x->ncases + 1, sizeof(*x->cases)) < 0)
+	if (srv__grow((void **)&x->cases, &x->capcases, x->ncases + 1, sizeof(*x->cases)) < 0)
 		return -ENOMEM;
 	memmove(&x->cases[pos + 1], &x->cases[pos], (x->ncases - pos) * sizeof(*x->cases));
 	x->cases[pos] = (struct srv_case_seen){ .id = id, .reviewed_us = INT64_MIN };
@@ -444,7 +444,7 @@ int srv__index_add_note(struct srv_index *x, uint64_t index, struct srv_note *n)
 		srv__note_done(n);
 		return 0;
 	}
-	if (grow((void **)&x->notes, &x->capnotes, x->nnotes + 1, sizeof(*x->notes)) < 0 ||
+	if (srv__grow((void **)&x->notes, &x->capnotes, x->nnotes + 1, sizeof(*x->notes)) < 0 ||
 	    (n->kind == SRV_NOTE_CASE && n->case_id && case_seen(x, n->case_id) < 0)) {
 		srv__note_done(n);
 		return -ENOMEM;
@@ -600,7 +600,7 @@ static int add_clip(struct srv_index *x, uint64_t index, const json_t *o, bool d
 		r = claim_put(x, SRV_CLAIM_SHA, c.sha256, sizeof(c.sha256), index);
 	if (r < 0)
 		return r;
-	if (grow((void **)&x->clips, &x->capclips, x->nclips + 1, sizeof(*x->clips)) < 0)
+	if (srv__grow((void **)&x->clips, &x->capclips, x->nclips + 1, sizeof(*x->clips)) < 0)
 		return -ENOMEM;
 	x->clips[x->nclips++] = c;
 	return 0;
@@ -631,8 +631,8 @@ static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bo
 	if (r < 0)
 		return r;
 	if (storage && (!strcmp(storage, "late") || !strcmp(storage, "unknown_time"))) {
-		if (grow((void **)&x->open_storage, &x->capopen, x->nopen + 1,
-			 sizeof(*x->open_storage)) < 0)
+		if (srv__grow((void **)&x->open_storage, &x->capopen, x->nopen + 1,
+			      sizeof(*x->open_storage)) < 0)
 			return -ENOMEM;
 		/* Same capacity for the flags: grow them alongside. */
 		uint8_t *late = realloc(x->open_storage_late, x->capopen);
@@ -644,8 +644,8 @@ static int index_ingest(struct srv_index *x, uint64_t index, const json_t *o, bo
 		x->open_storage_late[x->nopen++] = !strcmp(storage, "late");
 	}
 	if (damaged) {
-		if (grow((void **)&x->damaged, &x->capdamaged, x->ndamaged + 1,
-			 sizeof(*x->damaged)) < 0)
+		if (srv__grow((void **)&x->damaged, &x->capdamaged, x->ndamaged + 1,
+			      sizeof(*x->damaged)) < 0)
 			return -ENOMEM;
 		x->damaged[x->ndamaged++] = index;
 	}
@@ -665,8 +665,8 @@ static int count_day(struct srv_index *x, int32_t day, bool allowed, bool copy_o
 	} else {
 		lo = LOWER_BOUND(n, mid, x->access_days[mid].day < day);
 		if (lo == x->naccess_days || x->access_days[lo].day != day) {
-			if (grow((void **)&x->access_days, &x->capaccess_days, x->naccess_days + 1,
-				 sizeof(*x->access_days)) < 0)
+			if (srv__grow((void **)&x->access_days, &x->capaccess_days,
+				      x->naccess_days + 1, sizeof(*x->access_days)) < 0)
 				return -ENOMEM;
 			memmove(&x->access_days[lo + 1], &x->access_days[lo],
 				(x->naccess_days - lo) * sizeof(*x->access_days));
@@ -717,8 +717,8 @@ static int tally(struct srv_index *x, const struct access_info *a, uint32_t devi
 				 cmp_tally_key(&x->tallies[mid], a->day, device, officer) < 0);
 		if (lo == x->ntallies || cmp_tally_key(&x->tallies[lo], a->day, device, officer)) {
 			/* Mostly today's, near the end: the move is short. */
-			if (grow((void **)&x->tallies, &x->captallies, x->ntallies + 1,
-				 sizeof(*x->tallies)) < 0)
+			if (srv__grow((void **)&x->tallies, &x->captallies, x->ntallies + 1,
+				      sizeof(*x->tallies)) < 0)
 				return -ENOMEM;
 			memmove(&x->tallies[lo + 1], &x->tallies[lo],
 				(x->ntallies - lo) * sizeof(*x->tallies));
@@ -804,8 +804,8 @@ static int access_ref(struct srv_index *x, const struct access_info *a, uint64_t
 		x->skipped++;
 		return 0;
 	}
-	if (grow((void **)&x->access_refs, &x->capaccess_refs, x->naccess_refs + 1,
-		 sizeof(*x->access_refs)) < 0)
+	if (srv__grow((void **)&x->access_refs, &x->capaccess_refs, x->naccess_refs + 1,
+		      sizeof(*x->access_refs)) < 0)
 		return -ENOMEM;
 	r = tally(x, a, c->device, c->officer);
 	if (r < 0)

@@ -288,6 +288,10 @@ struct srv_index {
 	struct srv_trail trail; /* duplicates and scrub passes, for histories (trail.c) */
 };
 
+/** Make room in the growing array *@p (*@cap elements of @size bytes) for @need elements,
+ * doubling its capacity.  Any thread, on its own arrays.  @return 0, -ENOMEM (*@p unchanged). */
+int srv__grow(void **p, size_t *cap, size_t need, size_t size);
+
 int srv__index_init(struct srv_index *x);
 void srv__index_done(struct srv_index *x);
 

@@ -34,24 +34,6 @@
 
 #include "daemon/server/internal.h"
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t n;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	n = *cap ? *cap * 2 : 16;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 void srv__trail_done(struct srv_trail *t)
 {
 	free(t->dups);
@@ -69,7 +51,7 @@ static int trail_dup(struct srv_trail *t, uint64_t index, const json_t *o)
 		return 0;
 	if (t->ndups && t->dups[t->ndups - 1].index >= index)
 		return 0;
-	if (grow((void **)&t->dups, &t->capdups, t->ndups + 1, sizeof(*t->dups)) < 0)
+	if (srv__grow((void **)&t->dups, &t->capdups, t->ndups + 1, sizeof(*t->dups)) < 0)
 		return -ENOMEM;
 	t->dups[t->ndups++] = (struct srv_dup){ (uint32_t)index, (uint32_t)json_integer_value(of) };
 	return 0;
@@ -124,8 +106,8 @@ static int trail_scrub(struct srv_trail *t, uint64_t index, const json_t *o)
 	    (t->nclean && t->clean[t->nclean - 1].index >= index))
 		return 0;
 	if (p.lo <= p.hi || p.unlisted || p.parts > 1) {
-		if (grow((void **)&t->failed, &t->capfailed, t->nfailed + 1, sizeof(*t->failed)) <
-		    0)
+		if (srv__grow((void **)&t->failed, &t->capfailed, t->nfailed + 1,
+			      sizeof(*t->failed)) < 0)
 			return -ENOMEM;
 		t->failed[t->nfailed++] = p;
 		return 0;
@@ -135,7 +117,7 @@ static int trail_scrub(struct srv_trail *t, uint64_t index, const json_t *o)
 		*last = p; /* nothing was purged since: the older pass says nothing more */
 		return 0;
 	}
-	if (grow((void **)&t->clean, &t->capclean, t->nclean + 1, sizeof(*t->clean)) < 0)
+	if (srv__grow((void **)&t->clean, &t->capclean, t->nclean + 1, sizeof(*t->clean)) < 0)
 		return -ENOMEM;
 	t->clean[t->nclean++] = p;
 	return 0;
